@@ -1,0 +1,98 @@
+/**
+ * @module Market time: New York calendar dates, settlement instants and year fractions.
+ *
+ * Options on US indices settle in New York time. PM-settled roots (SPXW, NDXP, equity options) stop at
+ * 16:00 on the expiration date; AM-settled index monthlies (SPX, NDX, RUT, VIX roots) settle on the
+ * opening print, taken as 09:30.
+ */
+
+export const MARKET_TZ = 'America/New_York';
+export const MS_PER_YEAR = 365 * 24 * 3600 * 1000;
+
+/** Roots whose options settle on the morning (AM) print. Every other root is PM-settled. */
+export const AM_SETTLED_ROOTS: ReadonlySet<string> = new Set(['SPX', 'NDX', 'RUT', 'VIX']);
+
+export type SettlementStyle = 'AM' | 'PM';
+
+export function settlementStyle(root: string): SettlementStyle {
+  return AM_SETTLED_ROOTS.has(root) ? 'AM' : 'PM';
+}
+
+const partsFormatter = new Intl.DateTimeFormat('en-US', {
+  timeZone: MARKET_TZ,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function zonedParts(ms: number): ZonedParts {
+  const out: Record<string, number> = {};
+  for (const p of partsFormatter.formatToParts(new Date(ms))) {
+    if (p.type !== 'literal') out[p.type] = Number(p.value);
+  }
+  return {
+    year: out.year ?? 0,
+    month: out.month ?? 0,
+    day: out.day ?? 0,
+    hour: out.hour ?? 0,
+    minute: out.minute ?? 0,
+    second: out.second ?? 0,
+  };
+}
+
+/** The New York calendar date (YYYY-MM-DD) at an instant. */
+export function nyDate(ms: number): string {
+  const p = zonedParts(ms);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The UTC instant of a New York wall-clock time on a YYYY-MM-DD date (DST-correct). */
+export function nyWallClockToUtc(date: string, hour: number, minute: number): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const guess = Date.UTC(y, m - 1, d, hour, minute);
+  // Offset of New York from UTC at the guess; applying it twice settles DST edges.
+  let ms = guess;
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(ms);
+    const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    ms = guess - (asUtc - ms);
+  }
+  return ms;
+}
+
+const settlementCache = new Map<string, number>();
+
+/** Settlement instant (epoch ms) of an expiration for a root. */
+export function settlementInstant(expiration: string, root: string): number {
+  const style = settlementStyle(root);
+  const cacheKey = `${expiration}|${style}`;
+  let ms = settlementCache.get(cacheKey);
+  if (ms === undefined) {
+    ms = style === 'AM' ? nyWallClockToUtc(expiration, 9, 30) : nyWallClockToUtc(expiration, 16, 0);
+    settlementCache.set(cacheKey, ms);
+  }
+  return ms;
+}
+
+/** Years (of 365 days) from asOf to the settlement of (expiration, root); negative once expired. */
+export function yearsToSettlement(asOfMs: number, expiration: string, root: string): number {
+  return (settlementInstant(expiration, root) - asOfMs) / MS_PER_YEAR;
+}
+
+/** YYYY-MM-DD → YYYYMMDD. */
+export function compactDate(date: string): string {
+  return date.replaceAll('-', '');
+}

@@ -1,0 +1,161 @@
+/**
+ * @module Every Redis key and channel name chain-worker reads or writes. Nothing else builds a key string.
+ *
+ * Names follow `shared/seed/chain-worker-redis-wiring.md` exactly. An optional namespace prefix (empty in
+ * production) lets tests and side-by-side environments share one Redis without touching each other.
+ */
+import { compactDate, settlementStyle } from '../domain/market-time.js';
+import type { ContractType } from '../provider/massive/types.js';
+
+/** Analytics time series (ZSETs under `massive:chain:analytics:`). */
+export const ANALYTICS_SERIES = [
+  'fetch_latency',
+  'staleness',
+  'strike_range',
+  'contract_count',
+  'contract_density',
+] as const;
+export type AnalyticsSeries = (typeof ANALYTICS_SERIES)[number];
+
+export const MODEL_NAMES = ['gex', 'heatmap'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** `I:SPX` → `SPX`: the `{U}` of every key. */
+export function underlyingOf(symbol: string): string {
+  return symbol.startsWith('I:') ? symbol.slice(2) : symbol;
+}
+
+/** Strike × 1000 as an integer, e.g. 4500 → `4500000`, 6852.5 → `6852500`. */
+export function strikeCode(strike: number): string {
+  return String(Math.round(strike * 1000));
+}
+
+export interface SnapshotKeyParts {
+  underlying: string;
+  /** YYYY-MM-DD */
+  expiration: string;
+  type: ContractType;
+  strike: number;
+  root: string;
+}
+
+export class KeySchema {
+  constructor(readonly prefix = '') {}
+
+  private k(name: string): string {
+    return this.prefix + name;
+  }
+
+  // ── raw snapshots ───────────────────────────────────────────────────────────
+  /**
+   * `massive:chain:snapshot:{U}:{YYYYMMDD}:{C|P}{strike×1000}`.
+   *
+   * Collision rule: SPX (AM-settled monthly) and SPXW (PM-settled) can share an expiration, type and
+   * strike. PM-settled roots, which are every root but the AM index monthlies, keep the seed's form; an
+   * AM-settled root (SPX, NDX, RUT, VIX) adds its root as a final segment:
+   * `massive:chain:snapshot:SPX:20260116:C4500000:SPX`. The key depends on the contract alone.
+   */
+  snapshot(p: SnapshotKeyParts): string {
+    const base = `massive:chain:snapshot:${p.underlying}:${compactDate(p.expiration)}:${p.type}${strikeCode(p.strike)}`;
+    return this.k(settlementStyle(p.root) === 'AM' ? `${base}:${p.root}` : base);
+  }
+
+  /** Channel announcing a completed snapshot per symbol. */
+  get snapshotChannel(): string {
+    return this.k('massive:chain:snapshot');
+  }
+
+  /** STRING JSON keyed by `{U}`: each symbol's latest snapshot. */
+  get latest(): string {
+    return this.k('massive:chain:latest');
+  }
+
+  // ── analytics ───────────────────────────────────────────────────────────────
+  get analytics(): string {
+    return this.k('massive:chain:analytics');
+  }
+
+  analyticsSeries(series: AnalyticsSeries): string {
+    return this.k(`massive:chain:analytics:${series}`);
+  }
+
+  get symbolCoverage(): string {
+    return this.k('massive:chain:analytics:symbol_coverage');
+  }
+
+  get fetchHealth(): string {
+    return this.k('massive:chain:analytics:fetch_health');
+  }
+
+  // ── epochs ──────────────────────────────────────────────────────────────────
+  get epochActive(): string {
+    return this.k('epoch:active');
+  }
+
+  epochMeta(epochId: string): string {
+    return this.k(`epoch:meta:${epochId}`);
+  }
+
+  epochTimeline(underlying: string): string {
+    return this.k(`epoch:timeline:${underlying}`);
+  }
+
+  get epochDirty(): string {
+    return this.k('epoch:dirty');
+  }
+
+  get epochClean(): string {
+    return this.k('epoch:clean');
+  }
+
+  /** `epoch:{epoch_id}:contract:{contract_id}`: the normalized substrate. */
+  epochContract(epochId: string, contractId: string): string {
+    return this.k(`epoch:${epochId}:contract:${contractId}`);
+  }
+
+  /** Added to the seed: STRING JSON array of the epoch's contract ids, so readers never SCAN. */
+  epochContracts(epochId: string): string {
+    return this.k(`epoch:${epochId}:contracts`);
+  }
+
+  /** Channel nudging builders that an epoch turned dirty (they also poll `epoch:dirty`). */
+  get dirtyChannel(): string {
+    return this.k('epoch:dirty');
+  }
+
+  // ── models ──────────────────────────────────────────────────────────────────
+  /** `massive:{model}:model:{U}`: the published model JSON. */
+  model(model: ModelName, underlying: string): string {
+    return this.k(`massive:${model}:model:${underlying}`);
+  }
+
+  get modelsChannel(): string {
+    return this.k('massive:models');
+  }
+
+  // ── system bus ──────────────────────────────────────────────────────────────
+  get heartbeat(): string {
+    return this.k('massive:heartbeat');
+  }
+
+  // ── scale-out (added to the seed) ───────────────────────────────────────────
+  /**
+   * Per-symbol worker lease: STRING `{owner}|{fence}` with expiry.
+   *
+   * The `{…}` hash tag puts every lease in the slot of `epoch:active`, so on a cluster the promotion script
+   * can check the fencing token and flip `epoch:active` atomically in one slot.
+   */
+  workerLease(underlying: string): string {
+    return this.k(`massive:chain:lease:{${this.epochActive}}:${underlying}`);
+  }
+
+  /** Monotonic fencing-token counter for a symbol's leases (same slot as `epoch:active`). */
+  workerFence(underlying: string): string {
+    return this.k(`massive:chain:fence:{${this.epochActive}}:${underlying}`);
+  }
+
+  /** Per-epoch build lease, so each epoch is built once across builder processes. */
+  buildLease(epochId: string): string {
+    return this.k(`epoch:${epochId}:build_lease`);
+  }
+}

@@ -1,0 +1,2 @@
+/** Global test setup: placeholder until the cluster harness lands. */
+export default function setup(): void {}
