@@ -1,0 +1,313 @@
+/**
+ * @module The table of every setting: name, parser, default and meaning. The README's configuration table
+ * is printed from it (`chain-worker config --markdown`), so the two never drift.
+ */
+import { z } from 'zod';
+
+export interface SettingSpec<T> {
+  /** Environment variable name; also the key in the config file's `settings` object. */
+  name: string;
+  schema: z.ZodType<T>;
+  default: T | undefined;
+  /** What it does and what it accepts; shown in errors and the README. */
+  help: string;
+  secret?: boolean;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no'])]).transform((v) => {
+  return v === true || v === '1' || v === 'true' || v === 'yes';
+});
+const csvList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+const widths = z.union([z.string(), z.array(z.number())]).transform((v, ctx) => {
+  const parts = Array.isArray(v) ? v : v.split(',').map((s) => Number(s.trim()));
+  if (parts.length === 0 || parts.some((n) => !Number.isFinite(n) || n <= 0)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of positive numbers' });
+    return z.NEVER;
+  }
+  return [...new Set(parts)].sort((a, b) => a - b);
+});
+const symbol = z.string().regex(/^(I:)?[A-Z][A-Z0-9.]{0,9}$/, 'expected tickers like I:SPX or AAPL');
+
+function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
+  return s;
+}
+
+export const SETTINGS = {
+  marketRedisUrl: spec({
+    name: 'MARKET_REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\/.+/, 'expected redis:// or rediss:// URL(s), comma-separated for a cluster'),
+    default: 'redis://127.0.0.1:6379',
+    help: 'Market bus (`buses.market-redis.url`). redis:// or rediss:// (TLS); user:password@ and /db allowed. Comma-separated seed nodes with MARKET_REDIS_CLUSTER=1.',
+  }),
+  marketRedisCluster: spec({
+    name: 'MARKET_REDIS_CLUSTER',
+    schema: bool,
+    default: false,
+    help: 'Treat the market bus as a Redis Cluster (`buses.market-redis.cluster`).',
+  }),
+  systemRedisUrl: spec({
+    name: 'SYSTEM_REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL'),
+    default: undefined,
+    help: 'System bus for the heartbeat (`buses.system-redis.url`); defaults to the market bus.',
+  }),
+  keyPrefix: spec({
+    name: 'CHAIN_KEY_PREFIX',
+    schema: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'expected letters, digits, ":", "_" or "-"'),
+    default: '',
+    help: 'Namespace put before every key and channel (empty in production; tests use it).',
+  }),
+  symbols: spec({
+    name: 'MASSIVE_CHAIN_SYMBOLS',
+    schema: csvList.pipe(z.array(symbol).min(1, 'expected at least one symbol')),
+    default: ['I:SPX', 'I:NDX'],
+    help: 'Underlyings to snapshot, comma-separated.',
+  }),
+  intervalSec: spec({
+    name: 'MASSIVE_CHAIN_INTERVAL_SEC',
+    schema: num(0.1, 86_400),
+    default: 30,
+    help: 'Base cadence between cycles, seconds (stretched when fetches are slow, see Cadence).',
+  }),
+  numExpirations: spec({
+    name: 'MASSIVE_CHAIN_NUM_EXPIRATIONS',
+    schema: int(1, 100),
+    default: 5,
+    help: 'How many nearest expirations to fetch per symbol.',
+  }),
+  apiKey: spec({
+    name: 'MASSIVE_API_KEY',
+    schema: z.string().min(1),
+    default: undefined,
+    secret: true,
+    help: 'Massive API key. Sent only as `Authorization: Bearer`; never logged or stored.',
+  }),
+  baseUrl: spec({
+    name: 'MASSIVE_BASE_URL',
+    schema: z.url({ protocol: /^https?$/ }),
+    default: 'https://api.massive.com',
+    help: 'REST base URL.',
+  }),
+  provider: spec({
+    name: 'MASSIVE_PROVIDER',
+    schema: z.enum(['massive', 'sim', 'replay']),
+    default: undefined,
+    help: '`massive` (the real API), `sim` (local API over a simulated market) or `replay` (local API over MASSIVE_REPLAY_FILE). Default: `massive` with an API key, else `sim`.',
+  }),
+  replayFile: spec({
+    name: 'MASSIVE_REPLAY_FILE',
+    schema: z.string().min(1),
+    default: undefined,
+    help: 'Recording to serve with MASSIVE_PROVIDER=replay.',
+  }),
+  strikeWindowPct: spec({
+    name: 'MASSIVE_STRIKE_WINDOW_PCT',
+    schema: num(0, 100),
+    default: 0,
+    help: 'Fetch only strikes within this percent of spot (0 = off: the full chain of each expiration).',
+  }),
+  concurrency: spec({
+    name: 'MASSIVE_CONCURRENCY',
+    schema: int(1, 64),
+    default: 10,
+    help: 'Concurrent request streams (one stream per expiration).',
+  }),
+  rateLimit: spec({
+    name: 'MASSIVE_RATE_LIMIT_RPS',
+    schema: num(0, 10_000),
+    default: 100,
+    help: 'Request-rate limit, requests per second across all streams (0 = unlimited).',
+  }),
+  requestTimeoutMs: spec({
+    name: 'MASSIVE_REQUEST_TIMEOUT_MS',
+    schema: int(100, 600_000),
+    default: 10_000,
+    help: 'Timeout of one HTTP request, ms.',
+  }),
+  fetchDeadlineMs: spec({
+    name: 'MASSIVE_FETCH_DEADLINE_MS',
+    schema: int(100, 3_600_000),
+    default: 25_000,
+    help: 'Overall deadline of one symbol snapshot, ms; streams cut by it mark the snapshot partial.',
+  }),
+  maxRetries: spec({
+    name: 'MASSIVE_MAX_RETRIES',
+    schema: int(0, 20),
+    default: 4,
+    help: 'Retries per request on 429, 5xx, timeouts, connection errors and malformed pages.',
+  }),
+  maxPagesPerStream: spec({
+    name: 'MASSIVE_MAX_PAGES_PER_STREAM',
+    schema: int(1, 100_000),
+    default: 200,
+    help: 'Page cap per expiration stream (250 contracts a page); a capped stream marks the snapshot partial.',
+  }),
+  expirationCacheSec: spec({
+    name: 'MASSIVE_EXPIRATION_CACHE_SEC',
+    schema: num(0, 86_400),
+    default: 300,
+    help: 'How long discovered expirations are reused (also dropped at the New York date change or when one settles).',
+  }),
+  simSeed: spec({ name: 'MASSIVE_SIM_SEED', schema: int(0), default: 42, help: 'Seed of the simulated market.' }),
+  simBurst: spec({
+    name: 'MASSIVE_SIM_BURST',
+    schema: bool,
+    default: false,
+    help: 'Simulated burst: about 2,000 contracts per expiration (20,000 for SPX+NDX × 5).',
+  }),
+  simContractsPerExpiration: spec({
+    name: 'MASSIVE_SIM_CONTRACTS_PER_EXPIRATION',
+    schema: int(2, 100_000),
+    default: 200,
+    help: 'Simulated contracts per expiration in normal mode.',
+  }),
+  simOffHours: spec({
+    name: 'MASSIVE_SIM_OFF_HOURS',
+    schema: z.enum(['normal', 'empty', 'thin']),
+    default: 'normal',
+    help: 'Simulated off-hours chain: `empty` (no contracts) or `thin` (one or two expirations).',
+  }),
+  simLatencyMs: spec({
+    name: 'MASSIVE_SIM_LATENCY_MS',
+    schema: int(0, 60_000),
+    default: 0,
+    help: 'Simulated per-page latency, ms.',
+  }),
+  snapshotTtlSec: spec({
+    name: 'CHAIN_SNAPSHOT_TTL_SEC',
+    schema: int(1, 86_400),
+    default: 300,
+    help: 'TTL of `massive:chain:snapshot:*` keys.',
+  }),
+  substrateTtlSec: spec({
+    name: 'CHAIN_SUBSTRATE_TTL_SEC',
+    schema: int(1, 86_400),
+    default: 300,
+    help: 'TTL of `epoch:{id}:contract:*` substrates and the epoch contract index.',
+  }),
+  latestMode: spec({
+    name: 'CHAIN_LATEST_MODE',
+    schema: z.enum(['summary', 'full', 'off']),
+    default: 'summary',
+    help: '`massive:chain:latest`: `summary` (envelope, counts, underlying, health), `full` (adds every raw contract; ~0.6 KB per contract more in Redis) or `off`.',
+  }),
+  analyticsRetentionSec: spec({
+    name: 'CHAIN_ANALYTICS_RETENTION_SEC',
+    schema: int(60, 90 * 86_400),
+    default: 86_400,
+    help: 'Analytics ZSET samples older than this are trimmed.',
+  }),
+  burstThreshold: spec({
+    name: 'CHAIN_BURST_THRESHOLD',
+    schema: int(1),
+    default: 10_000,
+    help: 'Contracts in one snapshot at or above which the cycle counts as a burst.',
+  }),
+  burstIntervalFactor: spec({
+    name: 'CHAIN_BURST_INTERVAL_FACTOR',
+    schema: num(1, 100),
+    default: 2,
+    help: 'Debounce: the interval is multiplied by this while a burst lasts.',
+  }),
+  burstMaxExpirations: spec({
+    name: 'CHAIN_BURST_MAX_EXPIRATIONS',
+    schema: int(0, 100),
+    default: 0,
+    help: 'During a burst fetch at most this many expirations (0 = no cap).',
+  }),
+  slowFetchMs: spec({
+    name: 'CHAIN_SLOW_FETCH_MS',
+    schema: int(1),
+    default: 5_000,
+    help: 'A fetch slower than this is health `slow`.',
+  }),
+  staleAfterSec: spec({
+    name: 'CHAIN_STALE_AFTER_SEC',
+    schema: num(1),
+    default: 120,
+    help: 'A model whose snapshot is older than this is published with `stale: true`.',
+  }),
+  dormantThreshold: spec({
+    name: 'CHAIN_DORMANT_THRESHOLD',
+    schema: int(1, 1_000),
+    default: 3,
+    help: 'Failed cycles in a row after which the active epoch is marked dormant and the heartbeat degraded.',
+  }),
+  fallbackMaxSec: spec({
+    name: 'CHAIN_FALLBACK_MAX_SEC',
+    schema: int(0, 86_400),
+    default: 1_800,
+    help: "How long a prior epoch's keys are kept alive while it is the fallback.",
+  }),
+  maxConsecutiveFailures: spec({
+    name: 'CHAIN_MAX_CONSECUTIVE_FAILURES',
+    schema: int(1, 100_000),
+    default: 20,
+    help: 'Failed cycles in a row (per symbol) that end in a controlled shutdown (exit code 3).',
+  }),
+  heartbeatSec: spec({ name: 'CHAIN_HEARTBEAT_SEC', schema: num(0.1, 3_600), default: 5, help: 'Heartbeat period.' }),
+  heartbeatTtlSec: spec({
+    name: 'CHAIN_HEARTBEAT_TTL_SEC',
+    schema: int(1, 3_600),
+    default: 15,
+    help: 'Heartbeat TTL.',
+  }),
+  leaseTtlSec: spec({
+    name: 'CHAIN_LEASE_TTL_SEC',
+    schema: num(1, 3_600),
+    default: 15,
+    help: 'Per-symbol worker lease TTL; renewed every third of it. A dead worker’s symbols move within this time.',
+  }),
+  heatmapWindowPct: spec({
+    name: 'MASSIVE_HEATMAP_WINDOW_PCT',
+    schema: num(0, 100),
+    default: 5,
+    help: 'Heatmap centres within this percent of spot (0 = every strike).',
+  }),
+  widthsSpx: spec({
+    name: 'MASSIVE_WIDTHS_SPX',
+    schema: widths,
+    default: [20, 25, 30, 35, 40, 45, 50],
+    help: 'Heatmap widths for SPX.',
+  }),
+  widthsNdx: spec({
+    name: 'MASSIVE_WIDTHS_NDX',
+    schema: widths,
+    default: [50, 100, 150, 200],
+    help: 'Heatmap widths for NDX (other underlyings: MASSIVE_WIDTHS_{U}, default 5,10,15,20).',
+  }),
+  httpToken: spec({
+    name: 'CHAIN_WORKER_HTTP_TOKEN',
+    schema: z.string().min(8, 'expected at least 8 characters'),
+    default: undefined,
+    secret: true,
+    help: 'Bearer token the HTTP server requires on everything but /healthz.',
+  }),
+  readyMaxAgeSec: spec({
+    name: 'CHAIN_READY_MAX_AGE_SEC',
+    schema: num(1),
+    default: 180,
+    help: '/readyz fails when the last successful cycle (or model, for `serve`) is older than this.',
+  }),
+  logLevel: spec({
+    name: 'LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    help: 'Log level (JSON logs on stdout).',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** Settings with no default: absent unless set. */
+export type OptionalSettingKey = 'systemRedisUrl' | 'apiKey' | 'provider' | 'replayFile' | 'httpToken';
+
+type SettingValue<K extends SettingKey> = (typeof SETTINGS)[K] extends SettingSpec<infer T> ? T : never;
+
+export type Settings = { [K in Exclude<SettingKey, OptionalSettingKey>]: SettingValue<K> } & {
+  [K in OptionalSettingKey]?: SettingValue<K>;
+};

@@ -1,0 +1,7 @@
+/** @module GEX (dealer gamma exposure): per-strike aggregates, walls, zero gamma and the net-GEX profile. */
+export { buildGexModel } from './build.js';
+export { contractGex, CONTRACT_MULTIPLIER, ONE_PERCENT } from './aggregates.js';
+export { classifyForGex, settlementClock } from './eligibility.js';
+export { gammaProfileKernel, netGexAt, profileLevels, PROFILE_POINTS, PROFILE_RANGE } from './profile.js';
+export { gexWalls } from './walls.js';
+export { findRoots, nearestRoot, ROOT_TOLERANCE } from './zero-gamma.js';

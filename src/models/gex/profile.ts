@@ -1,0 +1,70 @@
+/** @module The net-GEX profile: net GEX recomputed with Black-Scholes gamma at hypothetical spot levels. */
+import type { ProfileContract } from './eligibility.js';
+
+/** Points of the published profile (and of the grid scanned for zero gamma). */
+export const PROFILE_POINTS = 241;
+/** The profile spans [0.8 S, 1.2 S]. */
+export const PROFILE_RANGE = 0.2;
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Per-contract constants of the profile, precomputed once so each level is one tight loop.
+ *
+ * With r = q = 0, `Γ_BS(L) = φ(d1) / (L·σ√t)` and `d1 = (ln L − ln K)/(σ√t) + σ√t/2`, so a contract's
+ * `s·Γ_BS(L)·OI·100·L²·0.01 = L · w · exp(−d1²/2)` with `d1 = a·ln L + b`, where
+ * `a = 1/(σ√t)`, `b = −ln K/(σ√t) + σ√t/2` and `w = s·OI·100·0.01/(σ√t·√(2π))`.
+ */
+export interface GammaProfileKernel {
+  readonly size: number;
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  readonly w: Float64Array;
+}
+
+/** Precomputes the kernel; contracts with zero OI add nothing and are dropped. */
+export function gammaProfileKernel(contracts: readonly ProfileContract[]): GammaProfileKernel {
+  const used = contracts.filter((c) => c.oi > 0);
+  const a = new Float64Array(used.length);
+  const b = new Float64Array(used.length);
+  const w = new Float64Array(used.length);
+  used.forEach((c, i) => {
+    const volT = c.iv * Math.sqrt(c.t);
+    a[i] = 1 / volT;
+    b[i] = -Math.log(c.strike) / volT + 0.5 * volT;
+    // 100 shares × 1% = 1.
+    w[i] = (c.sign * c.oi * INV_SQRT_2PI) / volT;
+  });
+  return { size: used.length, a, b, w };
+}
+
+/**
+ * Net GEX (US dollars per 1%) if the underlying stood at `level`:
+ * `Σ s·Γ_BS(level; K, t, iv)·OI·100·level²·0.01`.
+ *
+ * @example
+ * const k = gammaProfileKernel([{ strike: 6900, sign: 1, t: 0.02, iv: 0.15, oi: 1000 }]);
+ * netGexAt(k, 6900); // ≈ 1.35e8 (Γ ≈ 0.00284 at the money)
+ */
+export function netGexAt(kernel: GammaProfileKernel, level: number): number {
+  const { size, a, b, w } = kernel;
+  const lnL = Math.log(level);
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const d = (a[i] as number) * lnL + (b[i] as number);
+    sum += (w[i] as number) * Math.exp(-0.5 * d * d);
+  }
+  return sum * level;
+}
+
+/**
+ * Evenly spaced levels over [(1 − range)·spot, (1 + range)·spot], both ends included.
+ *
+ * @example
+ * profileLevels(100, 5); // [80, 90, 100, 110, 120]
+ */
+export function profileLevels(spot: number, points = PROFILE_POINTS, range = PROFILE_RANGE): number[] {
+  const lo = spot * (1 - range);
+  const step = (2 * range * spot) / (points - 1);
+  return Array.from({ length: points }, (_, i) => (i === points - 1 ? spot * (1 + range) : lo + i * step));
+}

@@ -1,0 +1,52 @@
+/** @module GEX walls: the call wall, the put wall and the absolute gamma strike, with a fixed tie-break. */
+import { cents } from '../json-safe.js';
+import type { GexStrikeRow } from '../types.js';
+
+export interface GexWalls {
+  call_wall: number | null;
+  put_wall: number | null;
+  abs_gamma_strike: number | null;
+}
+
+/**
+ * The strike whose `score` is largest. Scores are compared as published (to the cent) so the choice
+ * does not hang on summation order; equal scores go to the strike nearest spot, then the lower one.
+ * A strike needs a score above zero: no positive score → null.
+ */
+export function strikeWithLargest(
+  rows: readonly GexStrikeRow[],
+  spot: number,
+  score: (row: GexStrikeRow) => number,
+): number | null {
+  let best: number | null = null;
+  let bestScore = 0;
+  for (const row of rows) {
+    const s = cents(score(row));
+    if (s <= 0) continue;
+    if (best === null || s > bestScore) {
+      best = row.strike;
+      bestScore = s;
+      continue;
+    }
+    if (s < bestScore) continue;
+    const d = Math.abs(row.strike - spot);
+    const dBest = Math.abs(best - spot);
+    if (d < dBest || (d === dBest && row.strike < best)) best = row.strike;
+  }
+  return best;
+}
+
+/**
+ * Walls over the published all-expiration rows.
+ *
+ * @example
+ * gexWalls([{ strike: 6800, call: 5, put: -9, net: -4 }, { strike: 6900, call: 7, put: -1, net: 6 }], 6850);
+ * // { call_wall: 6900, put_wall: 6800, abs_gamma_strike: 6800 }
+ */
+export function gexWalls(rows: readonly GexStrikeRow[], spot: number): GexWalls {
+  return {
+    call_wall: strikeWithLargest(rows, spot, (r) => r.call),
+    put_wall: strikeWithLargest(rows, spot, (r) => -r.put),
+    abs_gamma_strike: strikeWithLargest(rows, spot, (r) => r.call - r.put),
+  };
+}

@@ -1,0 +1,173 @@
+/** @module The model builders' input and the published model JSON (GEX, heatmap): a public contract. */
+import type { ContractSubstrate } from '../normalizers/substrate.js';
+import type { ContractType } from '../provider/massive/types.js';
+
+/** Version of the published JSON. Bump it on any change a reader could notice. */
+export const MODEL_VERSION = 1;
+
+/** What a model builder reads: one epoch of one underlying. */
+export interface ModelInput {
+  /** `{U}`, e.g. `SPX`. */
+  symbol: string;
+  epochId: string;
+  /** Snapshot as-of, epoch ms: the clock for time to expiry. */
+  asOf: number;
+  /** Underlying spot; null (or not a positive finite number) still gives a valid model, with null levels. */
+  spot: number | null;
+  contracts: ContractSubstrate[];
+  /** Publish time, epoch ms. */
+  ts: number;
+  stale: boolean;
+}
+
+/** The heatmap's extra inputs. */
+export interface HeatmapInput extends ModelInput {
+  /** Butterfly wing / vertical widths in index points, e.g. SPX 20..50 step 5. */
+  widths: number[];
+  /** Centres and long strikes lie within this percent of spot on each side; 0 = every strike. */
+  windowPct: number;
+}
+
+/** Fields every published model starts with. */
+export interface ModelHeader {
+  version: typeof MODEL_VERSION;
+  symbol: string;
+  epoch_id: string;
+  /** Publish time, ISO-8601 UTC (null only if the input time was not a valid instant). */
+  ts: string | null;
+  /** Snapshot as-of, ISO-8601 UTC (null only if the input time was not a valid instant). */
+  as_of: string | null;
+  /** Spot, or null when none was known. */
+  spot: number | null;
+  stale: boolean;
+  /** Contracts in the epoch, used or not. */
+  contract_count: number;
+}
+
+// ── GEX ───────────────────────────────────────────────────────────────────────
+
+/** Dealer GEX in US dollars per 1% move; puts carry the dealer sign (≤ 0). */
+export interface GexTotals {
+  net: number;
+  calls: number;
+  puts: number;
+}
+
+export interface GexStrikeRow {
+  strike: number;
+  call: number;
+  /** ≤ 0: dealers are taken to be short puts. */
+  put: number;
+  /** `call + put` of the published (rounded) values. */
+  net: number;
+}
+
+export interface GexLevels {
+  /** Root of the net-GEX profile nearest to spot, to 0.01 index points. */
+  zero_gamma: number | null;
+  call_wall: number | null;
+  put_wall: number | null;
+  abs_gamma_strike: number | null;
+}
+
+export interface GexExpiration {
+  totals: GexTotals;
+  by_strike: GexStrikeRow[];
+}
+
+export interface GexProfilePoint {
+  /** Hypothetical underlying level, index points (0.01). */
+  level: number;
+  /** Net GEX at that level, US dollars per 1% (cents). */
+  net: number;
+}
+
+/** Contracts left out, by reason. See docs/models.md for how each contract is counted. */
+export interface GexExcluded {
+  /** Not expired, gamma missing: left out of the aggregates. */
+  no_gamma: number;
+  /** Not expired, open interest missing: left out of the aggregates and the profile. */
+  no_oi: number;
+  /** Not expired, implied volatility missing: left out of the profile. */
+  no_iv: number;
+  /** Settled at or before as-of: left out of everything. */
+  expired: number;
+  /** Unreadable identity (strike not positive, type not C/P, malformed expiration): left out of everything. */
+  invalid: number;
+}
+
+/** Contracts that entered each computation. */
+export interface GexIncluded {
+  aggregates: number;
+  profile: number;
+}
+
+export interface GexModel extends ModelHeader {
+  model: 'gex';
+  units: 'usd_per_1pct';
+  totals: GexTotals;
+  levels: GexLevels;
+  /** Every root found in [0.8 S, 1.2 S], ascending. */
+  zero_gamma_roots: number[];
+  /** All expirations, ascending strike. */
+  by_strike: GexStrikeRow[];
+  /** Keyed `YYYY-MM-DD`, ascending; roots sharing a date are merged. */
+  by_expiration: Record<string, GexExpiration>;
+  /** Net GEX over [0.8 S, 1.2 S], ascending level; empty without spot. */
+  profile: GexProfilePoint[];
+  excluded: GexExcluded;
+  included: GexIncluded;
+}
+
+// ── heatmap ───────────────────────────────────────────────────────────────────
+
+/** One leg of a tile's order. */
+export interface TileLeg {
+  strike: number;
+  type: ContractType;
+  /** Signed quantity: +1 = buy one, −2 = sell two. */
+  qty: number;
+}
+
+/** One priced structure. */
+export interface Tile {
+  /** Net price from mids, US dollars per share (cents); negative = a credit. */
+  value: number;
+  legs: TileLeg[];
+  /** e.g. `BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT`. */
+  description: string;
+}
+
+/** `{strike: {width: tile}}`; keys are `String(number)` (6852.5 → "6852.5"). */
+export type TilesByStrikeWidth = Record<string, Record<string, Tile>>;
+
+export interface SingleTiles {
+  call?: Tile;
+  put?: Tile;
+}
+
+export interface HeatmapExpiration {
+  /** The one root all tiles of this date are built from, e.g. `SPXW`. */
+  root: string;
+  settlement: 'AM' | 'PM';
+  butterfly: { call: TilesByStrikeWidth; put: TilesByStrikeWidth };
+  vertical: { call: TilesByStrikeWidth; put: TilesByStrikeWidth };
+  /** `{strike: {call, put}}`. */
+  single: Record<string, SingleTiles>;
+}
+
+export interface HeatmapWindow {
+  low: number;
+  high: number;
+}
+
+export interface HeatmapModel extends ModelHeader {
+  model: 'heatmap';
+  /** The widths used: positive, distinct, ascending. */
+  widths: number[];
+  window_pct: number;
+  /** Strike range of centres / long strikes; null when every strike is used (window_pct 0). */
+  window: HeatmapWindow | null;
+  /** Keyed `YYYY-MM-DD`, ascending; only dates with at least one tile. */
+  expirations: Record<string, HeatmapExpiration>;
+}

@@ -1,0 +1,245 @@
+/**
+ * @module The Redis bus: one narrow interface over a single server or a cluster. Everything else in the
+ * project talks to Redis through it; standalone versus cluster is a constructor choice.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { ConnectionOptions } from 'node:tls';
+import { PACKAGE_ROOT } from '../lib/repo-paths.js';
+import { RawPipeline } from './raw-pipeline.js';
+import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
+
+/** The commands the project uses; both `Redis` and `Cluster` provide them. */
+export type RedisCommands = Pick<
+  Redis,
+  | 'get'
+  | 'set'
+  | 'del'
+  | 'exists'
+  | 'expire'
+  | 'pexpire'
+  | 'ttl'
+  | 'pttl'
+  | 'type'
+  | 'incr'
+  | 'hset'
+  | 'hget'
+  | 'hgetall'
+  | 'hincrby'
+  | 'hincrbyfloat'
+  | 'hdel'
+  | 'zadd'
+  | 'zrangebyscore'
+  | 'zremrangebyscore'
+  | 'zcard'
+  | 'sadd'
+  | 'srem'
+  | 'smembers'
+  | 'sismember'
+  | 'rpush'
+  | 'ltrim'
+  | 'lrange'
+  | 'publish'
+  | 'ping'
+  | 'info'
+  | 'evalsha'
+  | 'eval'
+>;
+
+/** A write for the bulk path: only commands whose reply is a status, error or integer line. */
+export type BulkCommand = readonly string[];
+
+export class BulkWriteError extends Error {
+  override readonly name = 'BulkWriteError';
+  constructor(
+    readonly failed: number,
+    firstError: string,
+  ) {
+    super(`${failed} bulk Redis writes failed: ${firstError}`);
+  }
+}
+
+export interface BusOptions {
+  /** redis:// or rediss:// URL; comma-separated seeds for a cluster. */
+  url: string;
+  cluster?: boolean;
+  /** Extra TLS options (e.g. a CA for a private server). */
+  tls?: ConnectionOptions;
+  /** Name shown in CLIENT LIST. */
+  name?: string;
+  /** Fail commands quickly when Redis is down (the worker counts the cycle failed and moves on). */
+  maxRetriesPerRequest?: number;
+}
+
+const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
+const SCRIPTS = ['promote-epoch', 'merge-latest-1', 'lease-acquire-2', 'lease-renew-1', 'lease-release-1'] as const;
+export type ScriptName = (typeof SCRIPTS)[number];
+
+function loadScripts(): Record<ScriptName, string> {
+  const out = {} as Record<ScriptName, string>;
+  for (const name of SCRIPTS) out[name] = readFileSync(resolve(SCRIPT_DIR, `${name}.lua`), 'utf8');
+  return out;
+}
+
+let scriptCache: Record<ScriptName, string> | undefined;
+
+export class RedisBus {
+  readonly client: Redis | Cluster;
+  readonly isCluster: boolean;
+  /** Incremented every time the connection (re)becomes ready: a change mid-cycle means Redis may have lost data. */
+  generation = 0;
+  private readonly endpoints: RedisEndpoint[];
+  private readonly raw = new Map<string, RawPipeline>();
+  private closed = false;
+
+  constructor(private readonly opts: BusOptions) {
+    this.endpoints = parseRedisUrls(opts.url);
+    const first = this.endpoints[0];
+    if (!first) throw new Error('no Redis URL');
+    this.isCluster = opts.cluster === true;
+    const common: RedisOptions = {
+      connectionName: opts.name ?? 'chain-worker',
+      maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 2,
+      enableAutoPipelining: true,
+      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+      lazyConnect: false,
+      ...(first.username ? { username: first.username } : {}),
+      ...(first.password !== undefined ? { password: first.password } : {}),
+      ...(first.tls ? { tls: { servername: first.host, ...(opts.tls ?? {}) } } : {}),
+    };
+    if (this.isCluster) {
+      this.client = new Cluster(
+        this.endpoints.map((e) => ({ host: e.host, port: e.port })),
+        {
+          redisOptions: common,
+          enableAutoPipelining: true,
+          slotsRefreshTimeout: 2_000,
+          clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+        },
+      );
+    } else {
+      this.client = new Redis({ host: first.host, port: first.port, db: first.db, ...common });
+    }
+    this.client.on('ready', () => {
+      this.generation++;
+    });
+    this.client.on('error', () => undefined);
+    scriptCache ??= loadScripts();
+    for (const name of SCRIPTS) {
+      const m = /-(\d+)$/.exec(name);
+      this.client.defineCommand(name.replace(/-/g, '_'), {
+        lua: scriptCache[name],
+        ...(m ? { numberOfKeys: Number(m[1]) } : {}),
+      });
+    }
+  }
+
+  /** Typed command surface. */
+  get cmd(): RedisCommands {
+    return this.client;
+  }
+
+  /** Waits until the connection is ready (or fails after `timeoutMs`). */
+  async ready(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.client.ping();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** Runs a Lua script from src/redis/scripts by name. */
+  async script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const fn = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name.replace(/-/g, '_')];
+    if (!fn) throw new Error(`script ${name} not defined`);
+    if (/-\d+$/.test(name)) return fn.call(this.client, ...keys, ...args);
+    return fn.call(this.client, keys.length, ...keys, ...args);
+  }
+
+  /**
+   * Writes many keys fast: pre-encoded RESP over dedicated connections (one per cluster master), in
+   * chunks. Commands answered with MOVED/ASK (a resharding cluster) are retried through the client.
+   */
+  async writeBulk(commands: readonly BulkCommand[]): Promise<void> {
+    if (commands.length === 0) return;
+    const groups = this.groupByNode(commands);
+    const failures: { cmd: BulkCommand; error: string }[] = [];
+    await Promise.all(
+      [...groups].map(async ([node, cmds]) => {
+        const outcome = await this.rawFor(node).run(cmds);
+        for (const [i, error] of outcome.errors) failures.push({ cmd: cmds[i] as BulkCommand, error });
+      }),
+    );
+    if (failures.length === 0) return;
+    const redirected = failures.filter((f) => /^(MOVED|ASK) /.test(f.error));
+    const fatal = failures.filter((f) => !/^(MOVED|ASK) /.test(f.error));
+    if (fatal.length > 0) throw new BulkWriteError(fatal.length, fatal[0]?.error ?? '');
+    if (this.isCluster) await (this.client as Cluster).refreshSlotsCache?.();
+    await Promise.all(redirected.map((f) => this.client.call(f.cmd[0] as string, ...f.cmd.slice(1))));
+  }
+
+  /** GETs many keys: MGET in chunks on a single server, auto-pipelined GETs on a cluster. */
+  async getMany(keys: readonly string[], chunk = 1_000): Promise<(string | null)[]> {
+    if (this.isCluster) return Promise.all(keys.map((k) => this.client.get(k)));
+    const out: (string | null)[] = [];
+    const parts: Promise<(string | null)[]>[] = [];
+    for (let i = 0; i < keys.length; i += chunk) parts.push(this.client.mget(keys.slice(i, i + chunk)));
+    for (const p of await Promise.all(parts)) out.push(...p);
+    return out;
+  }
+
+  /** A second connection for SUBSCRIBE. */
+  duplicate(): Redis | Cluster {
+    const dup = this.client.duplicate();
+    dup.on('error', () => undefined);
+    return dup;
+  }
+
+  private groupByNode(commands: readonly BulkCommand[]): Map<string, BulkCommand[]> {
+    if (!this.isCluster) return new Map([['single', commands as BulkCommand[]]]);
+    const slots = (this.client as Cluster).slots;
+    const groups = new Map<string, BulkCommand[]>();
+    for (const c of commands) {
+      const node = slots[calculateSlot(c[1] as string)]?.[0] ?? 'unknown';
+      let g = groups.get(node);
+      if (!g) groups.set(node, (g = []));
+      g.push(c);
+    }
+    return groups;
+  }
+
+  private rawFor(node: string): RawPipeline {
+    let p = this.raw.get(node);
+    if (!p) {
+      const first = this.endpoints[0] as RedisEndpoint;
+      let endpoint: RedisEndpoint = first;
+      if (node !== 'single') {
+        const i = node.lastIndexOf(':');
+        endpoint = { ...first, host: node.slice(0, i), port: Number(node.slice(i + 1)), db: 0 };
+      }
+      p = new RawPipeline(endpoint, { servername: endpoint.host, ...(this.opts.tls ?? {}) });
+      this.raw.set(node, p);
+    }
+    return p;
+  }
+
+  /** Closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.raw.values()) p.close();
+    this.raw.clear();
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * @module A dedicated connection that streams pre-encoded RESP commands and counts their line replies:
+ * the bulk-write hot path (see resp.ts for why). One batch is in flight at a time.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { encodeCommand } from './resp.js';
+import type { RedisEndpoint } from './redis-url.js';
+
+export interface BatchOutcome {
+  /** Replies received (equals the commands sent on success). */
+  replies: number;
+  /** Commands answered with an error line, by index in the batch. */
+  errors: Map<number, string>;
+}
+
+interface Pending {
+  expected: number;
+  received: number;
+  errors: Map<number, string>;
+  resolve: (o: BatchOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+const CHUNK_COMMANDS = 1_000;
+
+export class RawPipeline {
+  private socket: Socket | undefined;
+  private connecting: Promise<Socket> | undefined;
+  private pending: Pending[] = [];
+  private tail = '';
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly endpoint: RedisEndpoint,
+    private readonly tlsOptions: ConnectionOptions = {},
+    private readonly connectTimeoutMs = 5_000,
+  ) {}
+
+  /**
+   * Sends every command and resolves when all replies are in. Commands are written in chunks as they are
+   * encoded, so Redis executes the first chunk while later ones are still being built.
+   */
+  run(commands: readonly (readonly string[])[]): Promise<BatchOutcome> {
+    const turn = this.lock.then(() => this.runNow(commands));
+    this.lock = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async runNow(commands: readonly (readonly string[])[]): Promise<BatchOutcome> {
+    if (commands.length === 0) return { replies: 0, errors: new Map() };
+    const socket = await this.ensureSocket();
+    const done = new Promise<BatchOutcome>((resolve, reject) => {
+      this.pending.push({ expected: commands.length, received: 0, errors: new Map(), resolve, reject });
+    });
+    for (let i = 0; i < commands.length; i += CHUNK_COMMANDS) {
+      let chunk = '';
+      const end = Math.min(commands.length, i + CHUNK_COMMANDS);
+      for (let j = i; j < end; j++) chunk += encodeCommand(commands[j] as readonly string[]);
+      if (!socket.write(chunk)) await new Promise<void>((r) => socket.once('drain', r));
+      else if (end < commands.length) await new Promise<void>((r) => setImmediate(r));
+      if (socket.destroyed) break;
+    }
+    return done;
+  }
+
+  private ensureSocket(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<Socket> {
+    const { host, port } = this.endpoint;
+    const socket = this.endpoint.tls
+      ? tlsConnect({ host, port, servername: host, ...this.tlsOptions })
+      : netConnect({ host, port });
+    socket.setNoDelay(true);
+    socket.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`redis bulk connection to ${host}:${port} timed out`));
+      }, this.connectTimeoutMs);
+      socket.once(this.endpoint.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.failAll(new Error('redis bulk connection closed')));
+    this.tail = '';
+    this.socket = socket;
+    const hello: string[][] = [];
+    if (this.endpoint.password !== undefined) {
+      hello.push(this.endpoint.username ? ['AUTH', this.endpoint.username, this.endpoint.password] : ['AUTH', this.endpoint.password]);
+    }
+    if (this.endpoint.db !== 0) hello.push(['SELECT', String(this.endpoint.db)]);
+    if (hello.length > 0) {
+      const done = new Promise<BatchOutcome>((resolve, reject) => {
+        this.pending.push({ expected: hello.length, received: 0, errors: new Map(), resolve, reject });
+      });
+      socket.write(hello.map(encodeCommand).join(''));
+      const outcome = await done;
+      if (outcome.errors.size > 0) {
+        socket.destroy();
+        throw new Error(`redis bulk connection handshake failed: ${[...outcome.errors.values()][0] ?? ''}`);
+      }
+    }
+    return socket;
+  }
+
+  private onData(chunk: string): void {
+    const text = this.tail.length > 0 ? this.tail + chunk : chunk;
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\r\n', start);
+      if (end < 0) break;
+      const head = this.pending[0];
+      if (!head) {
+        start = end + 2;
+        continue;
+      }
+      if (text.charCodeAt(start) === 45 /* '-' */) head.errors.set(head.received, text.slice(start + 1, end));
+      head.received++;
+      if (head.received === head.expected) {
+        this.pending.shift();
+        head.resolve({ replies: head.received, errors: head.errors });
+      }
+      start = end + 2;
+    }
+    this.tail = start < text.length ? text.slice(start) : '';
+  }
+
+  private failAll(err: Error): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) p.reject(err);
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
