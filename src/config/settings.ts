@@ -168,7 +168,7 @@ export const SETTINGS = {
   simOffHours: spec({
     name: 'MASSIVE_SIM_OFF_HOURS',
     schema: z.enum(['normal', 'empty', 'thin']),
-    default: 'normal',
+    default: 'normal' as const,
     help: 'Simulated off-hours chain: `empty` (no contracts) or `thin` (one or two expirations).',
   }),
   simLatencyMs: spec({
@@ -192,7 +192,7 @@ export const SETTINGS = {
   latestMode: spec({
     name: 'CHAIN_LATEST_MODE',
     schema: z.enum(['summary', 'full', 'off']),
-    default: 'summary',
+    default: 'summary' as const,
     help: '`massive:chain:latest`: `summary` (envelope, counts, underlying, health), `full` (adds every raw contract; ~0.6 KB per contract more in Redis) or `off`.',
   }),
   analyticsRetentionSec: spec({
@@ -296,7 +296,7 @@ export const SETTINGS = {
   logLevel: spec({
     name: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    default: 'info',
+    default: 'info' as const,
     help: 'Log level (JSON logs on stdout).',
   }),
 } as const;

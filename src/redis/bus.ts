@@ -34,6 +34,7 @@ export type RedisCommands = Pick<
   | 'zrangebyscore'
   | 'zremrangebyscore'
   | 'zcard'
+  | 'zrem'
   | 'sadd'
   | 'srem'
   | 'smembers'

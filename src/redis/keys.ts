@@ -154,6 +154,11 @@ export class KeySchema {
     return this.k(`massive:chain:fence:{${this.epochActive}}:${underlying}`);
   }
 
+  /** ZSET of live workers (member = worker id, score = last renewal ms), for fair sharing of symbols. */
+  get workers(): string {
+    return this.k('massive:chain:workers');
+  }
+
   /** Per-epoch build lease, so each epoch is built once across builder processes. */
   buildLease(epochId: string): string {
     return this.k(`epoch:${epochId}:build_lease`);

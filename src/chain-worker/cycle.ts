@@ -1,0 +1,311 @@
+/**
+ * @module One cycle for one symbol: fetch → normalize → write snapshot keys and substrates → refresh or
+ * promote the epoch → flag dirty → publish → analytics. A failed fetch publishes nothing and leaves the
+ * prior epoch as the fallback.
+ */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/logger.js';
+import { normalizeSnapshot, type Normalizer, DEFAULT_NORMALIZERS } from '../normalizers/registry.js';
+import type { ContractSubstrate } from '../normalizers/substrate.js';
+import type { MassiveChainClient } from '../provider/massive/chain-client.js';
+import { errorKind } from '../provider/massive/errors.js';
+import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
+import type { RedisBus } from '../redis/bus.js';
+import { underlyingOf, type KeySchema } from '../redis/keys.js';
+import type { Metrics } from '../serving/metrics.js';
+import type { AnalyticsWriter } from '../wiring/analytics.js';
+import { EpochLostError, type EpochStore } from '../wiring/epoch-store.js';
+import {
+  buildKeepAliveWrites,
+  buildPruneWrites,
+  buildSnapshotWrites,
+  latestEntry,
+} from '../wiring/snapshot-writes.js';
+import { decideEpoch } from './epoch-decision.js';
+import { geometryOf, newEpochId } from './geometry.js';
+import { classifyHealth, type HealthCategory } from './health.js';
+
+export interface CycleDeps {
+  bus: RedisBus;
+  keys: KeySchema;
+  client: MassiveChainClient;
+  epochs: EpochStore;
+  analytics: AnalyticsWriter;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  normalizers?: readonly Normalizer[];
+}
+
+export interface CyclePhases {
+  fetch: number;
+  normalize: number;
+  write: number;
+  promote: number;
+  publish: number;
+  analytics: number;
+}
+
+export interface CycleResult {
+  symbol: string;
+  underlying: string;
+  ok: boolean;
+  health: HealthCategory;
+  epochId: string | null;
+  promoted: boolean;
+  contracts: number;
+  latencyMs: number;
+  cycleMs: number;
+  burst: boolean;
+  phases: CyclePhases;
+  dormantCount: number;
+  error?: Error;
+}
+
+/** Seconds between the newest quote (ns timestamps) and the as-of time. */
+function stalenessOf(contracts: readonly ParsedContract[], asOf: number): number | null {
+  let newest = 0;
+  for (const c of contracts) {
+    const t = c.raw.last_quote?.last_updated;
+    if (typeof t === 'number' && t > newest) newest = t;
+  }
+  if (newest === 0) return null;
+  const ms = newest > 1e15 ? newest / 1e6 : newest > 1e12 ? newest : newest * 1000;
+  return Math.max(0, (asOf - ms) / 1000);
+}
+
+/**
+ * Runs one cycle. Never throws for fetch or Redis errors: they come back as a failed result (the caller
+ * decides about shutdown); an auth error is returned with `error` set to the MassiveAuthError.
+ */
+export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: string, signal?: AbortSignal): Promise<CycleResult> {
+  const { config, keys, bus, epochs, logger, metrics } = deps;
+  const underlying = underlyingOf(symbol);
+  const started = performance.now();
+  const phases: CyclePhases = { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 };
+  const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
+  const thresholds = { slowFetchMs: config.slowFetchMs, staleAfterSec: config.staleAfterSec };
+
+  let snapshot: ChainSnapshot;
+  try {
+    const prevBurst = lastBurst.get(symbol) === true;
+    snapshot = await deps.client.fetchSnapshot(symbol, {
+      ...(prevBurst && config.burstMaxExpirations > 0 ? { maxExpirations: config.burstMaxExpirations } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (err) {
+    phases.fetch = performance.now() - started;
+    return failCycle(deps, symbol, err as Error, started, phases);
+  }
+  phases.fetch = performance.now() - started;
+
+  const tNorm = performance.now();
+  const norm = normalizeSnapshot(snapshot.contracts, { underlying, asOf: snapshot.asOf }, deps.normalizers ?? DEFAULT_NORMALIZERS);
+  const byId = new Map<string, ContractSubstrate>();
+  for (const r of norm.records) byId.set(r.id, r);
+  const written: { contract: ParsedContract; record: ContractSubstrate }[] = [];
+  for (const c of snapshot.contracts) {
+    const record = byId.get(c.ticker);
+    if (record) written.push({ contract: c, record });
+  }
+  const geometry = geometryOf(written.map((w) => w.contract));
+  const skipped = snapshot.skipped + norm.rejectedCount;
+  const burst = written.length >= config.burstThreshold;
+  lastBurst.set(symbol, burst);
+  const stalenessSec = stalenessOf(snapshot.contracts, snapshot.asOf);
+  const health = classifyHealth(
+    { failed: false, contractCount: written.length, partial: snapshot.partial, stalenessSec, latencyMs: snapshot.latencyMs },
+    thresholds,
+  );
+  phases.normalize = performance.now() - tNorm;
+
+  try {
+    const active = await epochs.readActive(underlying);
+    const decision = decideEpoch(active.view, active.id, geometry.hash);
+    const epochId = decision.action === 'refresh' ? decision.epochId : newEpochId(underlying, Date.now());
+    const generation = bus.generation;
+
+    const tWrite = performance.now();
+    await bus.writeBulk(buildSnapshotWrites(keys, snapshot, written, epochId, ttl));
+    const now = Date.now();
+    const common = {
+      symbol: underlying,
+      geometry_hash: geometry.hash,
+      strike_count: geometry.strikeCount,
+      expiration_count: geometry.expirationCount,
+      contract_count: written.length,
+      expirations: JSON.stringify(snapshot.expirations),
+      last_refresh_ts: now,
+      dormant_count: 0,
+      spot: snapshot.spot === null ? '' : String(snapshot.spot),
+      as_of: snapshot.asOf,
+      last_health: health,
+    };
+    if (decision.action === 'promote') {
+      await epochs.writeMeta(epochId, {
+        ...common,
+        created_ts: now,
+        forced_dirty: decision.forced ? 1 : 0,
+        status: 'active',
+        prev_epoch: decision.prevEpochId ?? '',
+      });
+    } else {
+      await epochs.writeMeta(epochId, { ...common, status: 'active' });
+    }
+    phases.write = performance.now() - tWrite;
+    metrics.redisWriteSeconds.observe({ symbol: underlying }, phases.write / 1000);
+
+    const tPromote = performance.now();
+    if (decision.action === 'promote') {
+      if (bus.isCluster && bus.generation !== generation) throw new EpochLostError('Redis reconnected while writing the epoch');
+      const prev = await epochs.flip(underlying, epochId, leaseValue);
+      await epochs.appendTimeline(underlying, epochId);
+      const retired = prev ?? decision.prevEpochId;
+      if (retired && retired !== epochId) {
+        const prevIds = await epochs.contractIds(retired);
+        await epochs.retire(retired);
+        if (prevIds) {
+          const current = new Set(geometry.ids);
+          await bus.writeBulk(buildPruneWrites(keys, underlying, prevIds.filter((id) => !current.has(id))));
+        }
+      }
+      metrics.promotions.inc({ symbol: underlying, reason: decision.reason });
+      logger.info({ symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: written.length }, 'epoch promoted');
+    }
+    await epochs.markDirty(epochId);
+    phases.promote = performance.now() - tPromote;
+
+    const tPublish = performance.now();
+    const summary = {
+      symbol: underlying,
+      epoch_id: epochId,
+      ts: Date.now(),
+      as_of: snapshot.asOf,
+      expirations: snapshot.expirations,
+      contract_count: written.length,
+      health,
+      promoted: decision.action === 'promote',
+      partial: snapshot.partial,
+    };
+    await bus.cmd.publish(keys.snapshotChannel, JSON.stringify(summary));
+    if (config.latestMode !== 'off') {
+      const entry = latestEntry({ snapshot, epochId, health, contractCount: written.length, full: config.latestMode === 'full', written });
+      await bus.script('merge-latest-1', [keys.latest], [underlying, JSON.stringify(entry)]);
+    }
+    phases.publish = performance.now() - tPublish;
+
+    const tAnalytics = performance.now();
+    const cycleMs = performance.now() - started;
+    await deps.analytics.record({
+      underlying,
+      ts: Date.now(),
+      health,
+      latencyMs: snapshot.latencyMs,
+      contracts: written.length,
+      pages: snapshot.pages,
+      retries: snapshot.retries,
+      skipped,
+      stalenessSec,
+      strikeRange: geometry.minStrike === null || geometry.maxStrike === null ? null : geometry.maxStrike - geometry.minStrike,
+      density: geometry.strikeCount > 0 ? written.length / geometry.strikeCount : null,
+      burst,
+      failed: false,
+      slaViolation: cycleMs > config.intervalSec * 1000,
+    });
+    phases.analytics = performance.now() - tAnalytics;
+
+    metrics.cycleSeconds.observe({ symbol: underlying }, cycleMs / 1000);
+    if (snapshot.pages > 0) metrics.pageSeconds.observe({ symbol: underlying }, snapshot.latencyMs / snapshot.pages / 1000);
+    metrics.contractsPerSnapshot.observe({ symbol: underlying }, written.length);
+    metrics.pages.inc({ symbol: underlying }, snapshot.pages);
+    metrics.retries.inc({ symbol: underlying }, snapshot.retries);
+    for (const [reason, n] of Object.entries({ ...snapshot.skippedReasons, ...norm.rejected })) {
+      metrics.skipped.inc({ symbol: underlying, reason }, n);
+    }
+    metrics.health.inc({ symbol: underlying, category: health });
+    if (skipped > 0) logger.warn({ symbol: underlying, skipped, reasons: { ...snapshot.skippedReasons, ...norm.rejected } }, 'contracts skipped');
+
+    return {
+      symbol,
+      underlying,
+      ok: true,
+      health,
+      epochId,
+      promoted: decision.action === 'promote',
+      contracts: written.length,
+      latencyMs: snapshot.latencyMs,
+      cycleMs,
+      burst,
+      phases,
+      dormantCount: 0,
+    };
+  } catch (err) {
+    return failCycle(deps, symbol, err as Error, started, phases);
+  }
+}
+
+const lastBurst = new Map<string, boolean>();
+
+async function failCycle(deps: CycleDeps, symbol: string, error: Error, started: number, phases: CyclePhases): Promise<CycleResult> {
+  const { config, keys, bus, epochs, logger, metrics } = deps;
+  const underlying = underlyingOf(symbol);
+  const kind = errorKind(error) === 'internal' && /redis|ECONN|READONLY|OOM|Connection/i.test(error.message) ? 'redis' : errorKind(error);
+  metrics.errors.inc({ kind });
+  metrics.health.inc({ symbol: underlying, category: 'failed' });
+  logger.warn({ symbol: underlying, kind, err: error.message }, 'cycle failed');
+  let dormantCount = 0;
+  let epochId: string | null = null;
+  try {
+    const f = await epochs.recordFailure(underlying, config.dormantThreshold);
+    dormantCount = f.dormantCount;
+    epochId = f.epochId;
+    if (f.epochId) {
+      const meta = await bus.cmd.hgetall(keys.epochMeta(f.epochId));
+      const lastRefresh = Number(meta.last_refresh_ts ?? 0);
+      if (Date.now() - lastRefresh < config.fallbackMaxSec * 1000) {
+        const ids = await epochs.contractIds(f.epochId);
+        if (ids) {
+          const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
+          await bus.writeBulk(buildKeepAliveWrites(keys, underlying, f.epochId, ids, ttl));
+        }
+      }
+    }
+    const cycleMs = performance.now() - started;
+    await deps.analytics.record({
+      underlying,
+      ts: Date.now(),
+      health: 'failed',
+      latencyMs: phases.fetch,
+      contracts: 0,
+      pages: 0,
+      retries: 0,
+      skipped: 0,
+      stalenessSec: null,
+      strikeRange: null,
+      density: null,
+      burst: false,
+      failed: true,
+      slaViolation: true,
+      errorKind: kind,
+    });
+    void cycleMs;
+  } catch (redisErr) {
+    logger.warn({ symbol: underlying, err: (redisErr as Error).message }, 'could not record the failed cycle');
+  }
+  const cycleMs = performance.now() - started;
+  return {
+    symbol,
+    underlying,
+    ok: false,
+    health: 'failed',
+    epochId,
+    promoted: false,
+    contracts: 0,
+    latencyMs: phases.fetch,
+    cycleMs,
+    burst: false,
+    phases,
+    dormantCount,
+    error,
+  };
+}

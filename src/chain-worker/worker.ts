@@ -1,0 +1,210 @@
+/**
+ * @module The chain worker loop: holds per-symbol leases, runs each held symbol's cycle on its own
+ * cadence, hands dirty epochs to the model builder, keeps the heartbeat, and shuts down cleanly.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/logger.js';
+import { sleep } from '../lib/async.js';
+import { MassiveAuthError } from '../provider/massive/errors.js';
+import type { MassiveChainClient } from '../provider/massive/chain-client.js';
+import type { RedisBus } from '../redis/bus.js';
+import type { KeySchema } from '../redis/keys.js';
+import type { Metrics } from '../serving/metrics.js';
+import { AnalyticsWriter } from '../wiring/analytics.js';
+import { EpochStore } from '../wiring/epoch-store.js';
+import { Heartbeat } from '../wiring/heartbeat.js';
+import { LeaseManager } from '../wiring/leases.js';
+import { nextCycleDelayMs } from './cadence.js';
+import { runCycle, type CycleResult } from './cycle.js';
+
+/** Process exit codes of `chain-worker run`. */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  config: 2,
+  tooManyFailures: 3,
+  auth: 4,
+} as const;
+
+export interface WorkerDeps {
+  config: Config;
+  bus: RedisBus;
+  /** Heartbeat bus (may be the same as `bus`). */
+  systemBus: RedisBus;
+  keys: KeySchema;
+  client: MassiveChainClient;
+  logger: Logger;
+  metrics: Metrics;
+  /** Called after cycles that flagged epochs dirty (the in-process model builder). */
+  onDirty?: () => Promise<void>;
+}
+
+export interface WorkerOptions {
+  once?: boolean;
+  /** Worker id (default: host-pid-random). */
+  id?: string;
+}
+
+interface SymbolState {
+  nextDue: number;
+  failures: number;
+}
+
+export class ChainWorker {
+  readonly id: string;
+  readonly heartbeat: Heartbeat;
+  readonly leases: LeaseManager;
+  readonly epochs: EpochStore;
+  private readonly analytics: AnalyticsWriter;
+  private readonly abort = new AbortController();
+  private readonly state = new Map<string, SymbolState>();
+  private exitCode: number = EXIT.ok;
+  /** Time of the last successful cycle (for /readyz). */
+  lastSuccessTs = 0;
+  readonly lastResults = new Map<string, CycleResult>();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly opts: WorkerOptions = {},
+  ) {
+    const { config, keys, bus, logger } = deps;
+    this.id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+    this.epochs = new EpochStore(bus, keys);
+    this.analytics = new AnalyticsWriter(bus, keys, config.analyticsRetentionSec);
+    this.heartbeat = new Heartbeat(deps.systemBus, keys, {
+      service: 'chain-worker',
+      instance: this.id,
+      periodSec: config.heartbeatSec,
+      ttlSec: config.heartbeatTtlSec,
+      logger,
+    });
+    this.leases = new LeaseManager(bus, keys, { owner: this.id, ttlMs: config.leaseTtlSec * 1000, symbols: config.symbols, logger });
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Asks the loop to stop; the running cycle is abandoned at its next await. */
+  stop(reason = 'stopped'): void {
+    if (!this.abort.signal.aborted) this.abort.abort(new Error(reason));
+  }
+
+  /** Runs until stopped (or one cycle per symbol with `once`). Resolves with the process exit code. */
+  async run(): Promise<number> {
+    const { config, logger } = this.deps;
+    this.heartbeat.start();
+    const leaseEveryMs = (config.leaseTtlSec * 1000) / 3;
+    let nextLeaseCheck = 0;
+    try {
+      for (;;) {
+        if (this.abort.signal.aborted) break;
+        const now = Date.now();
+        if (now >= nextLeaseCheck) {
+          try {
+            await this.leases.rebalance();
+            this.deps.metrics.leasesHeld.set(this.leases.held.size);
+          } catch (err) {
+            logger.warn({ err: (err as Error).message }, 'lease rebalance failed (Redis?)');
+          }
+          nextLeaseCheck = now + leaseEveryMs;
+        }
+        const held = config.symbols.filter((s) => this.leases.held.has(s));
+        const due = held.filter((s) => (this.state.get(s)?.nextDue ?? 0) <= Date.now());
+        if (due.length > 0) {
+          const results = await Promise.all(due.map((s) => this.cycle(s)));
+          if (results.some((r) => r.ok) && this.deps.onDirty) {
+            await this.deps.onDirty().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'model build failed'));
+          }
+          if (this.abort.signal.aborted) break;
+        }
+        if (this.opts.once && held.length > 0 && held.every((s) => this.state.has(s))) break;
+        if (this.opts.once && held.length === 0 && Date.now() > nextLeaseCheck - leaseEveryMs + config.leaseTtlSec * 1000) {
+          logger.warn('run --once: no symbol lease could be taken (another worker holds them)');
+          break;
+        }
+        const nextDue = Math.min(nextLeaseCheck, ...held.map((s) => this.state.get(s)?.nextDue ?? 0));
+        await sleep(Math.max(10, nextDue - Date.now()), this.abort.signal).catch(() => undefined);
+      }
+    } finally {
+      await this.shutdown();
+    }
+    return this.exitCode;
+  }
+
+  private async cycle(symbol: string): Promise<CycleResult> {
+    const { config, logger } = this.deps;
+    const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0 };
+    const started = Date.now();
+    const lease = this.leases.valueFor(symbol) ?? '';
+    const result = await runCycle({ ...this.deps, epochs: this.epochs, analytics: this.analytics }, symbol, lease, this.abort.signal);
+    this.lastResults.set(symbol, result);
+    this.heartbeat.state.lastCycle[result.underlying] = {
+      ts: Date.now(),
+      health: result.health,
+      epoch_id: result.epochId,
+      latency_ms: Math.round(result.cycleMs),
+    };
+    if (result.ok) {
+      st.failures = 0;
+      this.lastSuccessTs = Date.now();
+      logger.info(
+        { symbol: result.underlying, epochId: result.epochId, health: result.health, contracts: result.contracts, ms: Math.round(result.cycleMs) },
+        'cycle done',
+      );
+    } else if (!this.abort.signal.aborted) {
+      st.failures++;
+      if (result.error instanceof MassiveAuthError) {
+        this.fault(EXIT.auth, `authentication failed: ${result.error.message}`);
+      } else if (st.failures > config.maxConsecutiveFailures) {
+        this.fault(EXIT.tooManyFailures, `${st.failures} consecutive failed cycles for ${result.underlying}: ${result.error?.message ?? ''}`);
+      }
+    }
+    this.updateHeartbeatStatus(result);
+    st.nextDue =
+      started +
+      nextCycleDelayMs({ intervalMs: config.intervalSec * 1000, cycleMs: result.cycleMs, burst: result.burst, burstFactor: config.burstIntervalFactor });
+    this.state.set(symbol, st);
+    return result;
+  }
+
+  private updateHeartbeatStatus(result: CycleResult): void {
+    if (this.heartbeat.state.status === 'faulty') return;
+    const dormant = !result.ok && result.dormantCount >= this.deps.config.dormantThreshold;
+    if (dormant) this.heartbeat.set('degraded', `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`);
+    else if (result.ok && this.heartbeat.state.status === 'degraded') {
+      const anyFailing = [...this.state.values()].some((s) => s.failures >= this.deps.config.dormantThreshold);
+      if (!anyFailing) this.heartbeat.set('ok', null);
+    }
+  }
+
+  private fault(code: number, reason: string): void {
+    this.exitCode = code;
+    this.heartbeat.set('faulty', reason);
+    this.deps.logger.error({ reason, exitCode: code }, 'controlled shutdown');
+    this.stop(reason);
+  }
+
+  private shutdownDone: Promise<void> | undefined;
+
+  /** Idempotent: releases leases, writes the final heartbeat. Every step runs even if one throws. */
+  shutdown(): Promise<void> {
+    this.shutdownDone ??= (async () => {
+      const { logger } = this.deps;
+      try {
+        await this.leases.releaseAll();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not release leases');
+      }
+      const faulty = this.heartbeat.state.status === 'faulty';
+      try {
+        await this.heartbeat.stop(faulty ? 'faulty' : 'stopped', this.heartbeat.state.reason ?? 'shutdown');
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'could not write the final heartbeat');
+      }
+    })();
+    return this.shutdownDone;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * @module `chain-worker run` (the loop, or `--once`) and `chain-worker build` (model builders alone).
+ */
+import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
+import { ModelBuilder } from '../../models/builder.js';
+import { createProvider } from '../../provider/create-provider.js';
+import { startHttpServer, type HttpServer } from '../../serving/server.js';
+import { configFrom, createRuntime, onShutdownSignals, parseHostPort } from '../runtime.js';
+
+export interface RunFlags {
+  config?: string;
+  once?: boolean;
+  http?: string;
+  build?: boolean;
+}
+
+/** Runs the worker; resolves with the exit code. */
+export async function runCommand(flags: RunFlags): Promise<number> {
+  const config = configFrom(flags);
+  const rt = await createRuntime(config);
+  const provider = await createProvider(config, rt.logger);
+  const owner = `${process.pid}`;
+  const builder = flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}` });
+  const worker = new ChainWorker(
+    { ...rt, client: provider.client, ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}) },
+    { once: flags.once === true },
+  );
+  let http: HttpServer | undefined;
+  if (flags.http) {
+    http = await startHttpServer(
+      { ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs },
+      parseHostPort(flags.http),
+    );
+  }
+  const offSignals = onShutdownSignals((signal) => {
+    rt.logger.info({ signal }, 'shutting down');
+    worker.stop(`signal ${signal}`);
+  });
+  rt.logger.info({ symbols: config.symbols, provider: provider.kind, worker: worker.id, once: flags.once === true }, 'chain-worker started');
+  let code: number = EXIT.internal;
+  try {
+    code = await worker.run();
+    if (builder && flags.once) await builder.drain();
+  } finally {
+    offSignals();
+    await builder?.stop();
+    await http?.close();
+    await provider.close();
+    await rt.close();
+  }
+  rt.logger.info({ exitCode: code }, 'chain-worker stopped');
+  return code;
+}
+
+/** `chain-worker build`: model builders alone, until a signal. */
+export async function buildCommand(flags: { config?: string }): Promise<number> {
+  const config = configFrom(flags);
+  const rt = await createRuntime(config, 'chain-worker-build');
+  const builder = new ModelBuilder({ ...rt, owner: `builder-${process.pid}` });
+  await builder.start();
+  rt.logger.info('model builder started');
+  await new Promise<void>((resolve) => {
+    const off = onShutdownSignals(() => {
+      off();
+      resolve();
+    });
+  });
+  await builder.stop();
+  await rt.close();
+  return EXIT.ok;
+}

@@ -1,0 +1,110 @@
+/**
+ * @module The `chain-worker` command line.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { EXIT } from '../chain-worker/worker.js';
+import { buildCommand, runCommand } from './commands/run.js';
+import { fetchCommand, recordCommand } from './commands/fetch.js';
+import { inspectCommand } from './commands/inspect.js';
+import { configCommand } from './commands/config.js';
+import { simServerCommand } from './commands/sim-server.js';
+import { serveCommand } from './commands/serve.js';
+
+function intArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+async function exitWith(p: Promise<number> | number): Promise<void> {
+  try {
+    process.exitCode = await p;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chain-worker: ${err.message}\n`);
+      process.exitCode = EXIT.config;
+      return;
+    }
+    process.stderr.write(`chain-worker: ${(err as Error).message}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
+
+const program = new Command()
+  .name('chain-worker')
+  .description('Option-chain snapshots from the Massive API into a Redis workspace of epochs, substrates and models.')
+  .option('-c, --config <file>', 'JSON config file (also CHAIN_WORKER_CONFIG)');
+
+program
+  .command('run')
+  .description('run the chain worker loop (and the model builders, and the HTTP server with --http)')
+  .option('--once', 'one cycle per symbol, build the models, then exit')
+  .option('--http <host:port>', 'serve health, metrics, the API and the dashboard')
+  .option('--no-build', 'do not run model builders in this process')
+  .action(async (opts: { once?: boolean; http?: string; build?: boolean }) => {
+    await exitWith(runCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('build')
+  .description('run the model builders alone')
+  .action(async () => {
+    await exitWith(buildCommand(program.opts<{ config?: string }>()));
+  });
+
+program
+  .command('serve')
+  .description('serve the API, SSE stream and dashboard from Redis alone')
+  .option('--http <host:port>', 'address to listen on', '127.0.0.1:8080')
+  .action(async (opts: { http: string }) => {
+    await exitWith(serveCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('fetch')
+  .description('fetch one snapshot and print a summary')
+  .requiredOption('--symbol <symbol>', 'underlying, e.g. I:SPX')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: { symbol: string; json?: boolean }) => {
+    await exitWith(fetchCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('inspect')
+  .description('show epochs, health and analytics from Redis')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    await exitWith(inspectCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('record')
+  .description('fetch every configured symbol and write a replay recording')
+  .requiredOption('--out <file>', 'recording file to write')
+  .action(async (opts: { out: string }) => {
+    await exitWith(recordCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('sim-server')
+  .description('run the local Massive-compatible API over the simulated market (or a recording)')
+  .option('--port <n>', 'port (0 = ephemeral)', intArg, 0)
+  .option('--host <host>', 'address', '127.0.0.1')
+  .option('--seed <n>', 'simulation seed', intArg)
+  .option('--burst', 'burst chain (~20,000 contracts over 5 expirations of SPX+NDX)')
+  .option('--latency-ms <n>', 'per-page latency', intArg)
+  .option('--replay <file>', 'serve a recording instead of the simulation')
+  .action(async (opts: { port: number; host: string; seed?: number; burst?: boolean; latencyMs?: number; replay?: string }) => {
+    await exitWith(simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('config')
+  .description('print the effective configuration (secrets hidden)')
+  .option('--markdown', 'print the settings table for the README')
+  .action((opts: { markdown?: boolean }) => {
+    void exitWith(configCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+await program.parseAsync(process.argv);

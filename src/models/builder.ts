@@ -1,0 +1,172 @@
+/**
+ * @module The model builder runner: claims dirty active epochs, reads their substrates through the
+ * contract index (no KEYS, no SCAN), builds GEX and the heatmap with the pure maths, SETs
+ * `massive:{model}:model:{U}`, publishes on `massive:models`, then marks the epoch clean.
+ *
+ * Driven by `epoch:dirty`: a pub/sub nudge for low latency plus a poll, so a missed message only delays a
+ * build. A per-epoch build lease (SET NX PX) makes each epoch build once across builder processes. A
+ * build that fails leaves the epoch dirty and the last good model in place.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/logger.js';
+import type { ContractSubstrate } from '../normalizers/substrate.js';
+import type { RedisBus } from '../redis/bus.js';
+import type { KeySchema, ModelName } from '../redis/keys.js';
+import type { Metrics } from '../serving/metrics.js';
+import { buildGexModel } from './gex/index.js';
+import { buildHeatmapModel } from './heatmap/index.js';
+
+export const BUILD_LEASE_MS = 30_000;
+export const POLL_MS = 1_000;
+
+export interface BuilderDeps {
+  bus: RedisBus;
+  keys: KeySchema;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  owner: string;
+}
+
+export interface BuildOutcome {
+  epochId: string;
+  symbol: string;
+  status: 'built' | 'superseded' | 'claimed_elsewhere' | 'missing' | 'failed';
+  contracts?: number;
+  ms?: { read: number; gex: number; heatmap: number; write: number };
+  error?: string;
+}
+
+export class ModelBuilder {
+  private sub: Redis | Cluster | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<BuildOutcome[]> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly deps: BuilderDeps) {}
+
+  /** Builds every dirty, active epoch once. Concurrent calls coalesce. */
+  drain(): Promise<BuildOutcome[]> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      const all: BuildOutcome[] = [];
+      do {
+        this.again = false;
+        const dirty = await this.deps.bus.cmd.smembers(this.deps.keys.epochDirty);
+        for (const id of dirty) all.push(await this.buildEpoch(id));
+      } while (this.again && !this.stopped);
+      return all;
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Subscribes to the dirty nudge and polls `epoch:dirty` (standalone `chain-worker build`). */
+  async start(): Promise<void> {
+    this.sub = this.deps.bus.duplicate();
+    this.sub.on('message', () => {
+      this.kick();
+    });
+    await this.sub.subscribe(this.deps.keys.dirtyChannel);
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    this.drain().catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message }, 'model drain failed'));
+  }
+
+  /** Stops polling and waits for a running build. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub) sub.disconnect();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Builds one epoch if it is dirty, active and unclaimed. */
+  async buildEpoch(epochId: string): Promise<BuildOutcome> {
+    const { bus, keys, logger, metrics, config } = this.deps;
+    const r = bus.cmd;
+    const meta = await r.hgetall(keys.epochMeta(epochId));
+    const symbol = meta.symbol ?? epochId.split(':')[0] ?? '';
+    if (!meta.symbol) {
+      await r.srem(keys.epochDirty, epochId);
+      return { epochId, symbol, status: 'missing' };
+    }
+    const active = await r.hget(keys.epochActive, symbol);
+    if (active !== epochId) {
+      await r.srem(keys.epochDirty, epochId);
+      return { epochId, symbol, status: 'superseded' };
+    }
+    const leaseKey = keys.buildLease(epochId);
+    const claimed = await r.set(leaseKey, this.deps.owner, 'PX', BUILD_LEASE_MS, 'NX');
+    if (claimed !== 'OK') return { epochId, symbol, status: 'claimed_elsewhere' };
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const refreshTs = await r.hget(keys.epochMeta(epochId), 'last_refresh_ts');
+        const t0 = performance.now();
+        const idsRaw = await r.get(keys.epochContracts(epochId));
+        if (idsRaw === null) {
+          logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
+          return { epochId, symbol, status: 'missing' };
+        }
+        const ids = JSON.parse(idsRaw) as string[];
+        const values = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
+        const contracts: ContractSubstrate[] = [];
+        for (const v of values) if (v !== null) contracts.push(JSON.parse(v) as ContractSubstrate);
+        const readMs = performance.now() - t0;
+        const fresh = await r.hgetall(keys.epochMeta(epochId));
+        if (fresh.last_refresh_ts !== refreshTs) continue;
+
+        const asOf = Number(fresh.as_of ?? fresh.last_refresh_ts ?? Date.now());
+        const spot = fresh.spot ? Number(fresh.spot) : null;
+        const ts = Date.now();
+        const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
+        const input = { symbol, epochId, asOf, spot, contracts, ts, stale };
+        const t1 = performance.now();
+        const gex = buildGexModel(input);
+        const t2 = performance.now();
+        const heatmap = buildHeatmapModel({ ...input, widths: config.widths[symbol] ?? [5, 10, 15, 20], windowPct: config.heatmapWindowPct });
+        const t3 = performance.now();
+        const models: [ModelName, unknown][] = [
+          ['gex', gex],
+          ['heatmap', heatmap],
+        ];
+        for (const [model, doc] of models) {
+          const key = keys.model(model, symbol);
+          await r.set(key, JSON.stringify(doc));
+          await r.publish(keys.modelsChannel, JSON.stringify({ model, symbol, epoch_id: epochId, ts, key }));
+        }
+        const t4 = performance.now();
+        // Only mark clean if no refresh landed while we built; otherwise the next drain rebuilds it.
+        const after = await r.hget(keys.epochMeta(epochId), 'last_refresh_ts');
+        if (after === refreshTs) {
+          await r.srem(keys.epochDirty, epochId);
+          await r.sadd(keys.epochClean, epochId);
+        }
+        metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, (t2 - t1) / 1000);
+        metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, (t3 - t2) / 1000);
+        const ms = { read: readMs, gex: t2 - t1, heatmap: t3 - t2, write: t4 - t3 };
+        logger.debug({ epochId, contracts: contracts.length, ms }, 'models built');
+        return { epochId, symbol, status: 'built', contracts: contracts.length, ms };
+      }
+      return { epochId, symbol, status: 'failed', error: 'epoch kept refreshing during the build' };
+    } catch (err) {
+      logger.warn({ epochId, err: (err as Error).message }, 'model build failed; epoch stays dirty');
+      return { epochId, symbol, status: 'failed', error: (err as Error).message };
+    } finally {
+      await bus.script('lease-release-1', [leaseKey], [this.deps.owner]).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * @module Builds the provider from config: the `massive` client against the real API, or the same client
+ * against the local Massive-compatible API serving the simulated market (`sim`) or a recording
+ * (`replay`), started in-process on an ephemeral loopback port. The client is always the real one.
+ */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/logger.js';
+import type { MarketDataset } from './local-api/dataset.js';
+import { startLocalApi, type LocalApiServer } from './local-api/server.js';
+import { MassiveChainClient } from './massive/chain-client.js';
+import { MassiveHttp } from './massive/http.js';
+import { ReplayDataset } from './replay/replay-dataset.js';
+import { loadRecording } from './replay/recording.js';
+import { SimMarket } from './sim/sim-market.js';
+
+export interface Provider {
+  kind: Config['provider'];
+  client: MassiveChainClient;
+  http: MassiveHttp;
+  /** The as-of clock (wall time; `recorded_at` in replay). */
+  clock: () => number;
+  /** The in-process local API (sim and replay). */
+  localApi?: LocalApiServer;
+  dataset?: MarketDataset;
+  close(): Promise<void>;
+}
+
+/** Creates the provider. Starts the local API for `sim` and `replay`. */
+export async function createProvider(config: Config, logger: Logger): Promise<Provider> {
+  let baseUrl = config.baseUrl;
+  let localApi: LocalApiServer | undefined;
+  let dataset: MarketDataset | undefined;
+  let clock: () => number = Date.now;
+  if (config.provider === 'sim' || config.provider === 'replay') {
+    if (config.provider === 'sim') {
+      dataset = new SimMarket({
+        seed: config.simSeed,
+        burst: config.simBurst,
+        contractsPerExpiration: config.simContractsPerExpiration,
+        offHours: config.simOffHours,
+      });
+    } else {
+      const recording = await loadRecording(config.replayFile as string);
+      dataset = new ReplayDataset(recording);
+      const ds = dataset;
+      clock = () => ds.now();
+    }
+    localApi = await startLocalApi({
+      dataset,
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      faults: { latencyMs: config.simLatencyMs },
+      seed: config.simSeed,
+    });
+    baseUrl = localApi.url;
+    if (config.providerDefaulted && config.provider === 'sim') {
+      logger.info({ url: localApi.url }, 'no MASSIVE_API_KEY set: running on the simulated market (MASSIVE_PROVIDER=sim) via the local Massive-compatible API');
+    } else {
+      logger.info({ provider: config.provider, url: localApi.url }, 'local Massive-compatible API started');
+    }
+  }
+  const http = new MassiveHttp({
+    baseUrl,
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxRetries: config.maxRetries,
+    rateLimitRps: config.rateLimit,
+    connections: config.concurrency,
+    logger,
+  });
+  const client = new MassiveChainClient({
+    http,
+    clock,
+    numExpirations: config.numExpirations,
+    concurrency: config.concurrency,
+    fetchDeadlineMs: config.fetchDeadlineMs,
+    maxPagesPerStream: config.maxPagesPerStream,
+    expirationCacheSec: config.expirationCacheSec,
+    strikeWindowPct: config.strikeWindowPct,
+    logger,
+  });
+  return {
+    kind: config.provider,
+    client,
+    http,
+    clock,
+    ...(localApi ? { localApi } : {}),
+    ...(dataset ? { dataset } : {}),
+    async close() {
+      await http.close();
+      await localApi?.close();
+    },
+  };
+}

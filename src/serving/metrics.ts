@@ -1,0 +1,72 @@
+/**
+ * @module Prometheus metrics (prom-client): one registry per process, names prefixed `chain_worker_`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly cycleSeconds = new Histogram({
+    name: 'chain_worker_cycle_seconds',
+    help: 'Wall time of one symbol cycle (fetch through publish)',
+    labelNames: ['symbol'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly pageSeconds = new Histogram({
+    name: 'chain_worker_page_seconds',
+    help: 'Average time per fetched page in a cycle',
+    labelNames: ['symbol'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly contractsPerSnapshot = new Histogram({
+    name: 'chain_worker_contracts_per_snapshot',
+    help: 'Contracts in one snapshot',
+    labelNames: ['symbol'],
+    buckets: [0, 100, 500, 1000, 2000, 5000, 10000, 20000, 40000],
+    registers: [this.registry],
+  });
+  readonly pages = new Counter({ name: 'chain_worker_pages_total', help: 'Pages fetched', labelNames: ['symbol'], registers: [this.registry] });
+  readonly retries = new Counter({ name: 'chain_worker_retries_total', help: 'HTTP retries', labelNames: ['symbol'], registers: [this.registry] });
+  readonly skipped = new Counter({
+    name: 'chain_worker_skipped_contracts_total',
+    help: 'Contracts skipped (unparseable or rejected by the normalizer)',
+    labelNames: ['symbol', 'reason'],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({ name: 'chain_worker_errors_total', help: 'Failed cycles by error kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly health = new Counter({
+    name: 'chain_worker_health_total',
+    help: 'Cycles by health category',
+    labelNames: ['symbol', 'category'],
+    registers: [this.registry],
+  });
+  readonly redisWriteSeconds = new Histogram({
+    name: 'chain_worker_redis_write_seconds',
+    help: 'Time to write one snapshot’s keys to Redis',
+    labelNames: ['symbol'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly modelBuildSeconds = new Histogram({
+    name: 'chain_worker_model_build_seconds',
+    help: 'Time to build and publish one model',
+    labelNames: ['model', 'symbol'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly promotions = new Counter({ name: 'chain_worker_epoch_promotions_total', help: 'Epochs promoted', labelNames: ['symbol', 'reason'], registers: [this.registry] });
+  readonly sseClients = new Gauge({ name: 'chain_worker_sse_clients', help: 'Connected SSE clients', registers: [this.registry] });
+  readonly sseDropped = new Counter({
+    name: 'chain_worker_sse_dropped_total',
+    help: 'SSE clients disconnected for being too slow',
+    registers: [this.registry],
+  });
+  readonly leasesHeld = new Gauge({ name: 'chain_worker_leases_held', help: 'Symbols this worker holds a lease for', registers: [this.registry] });
+
+  constructor(opts: { defaults?: boolean } = {}) {
+    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'chain_worker_' });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * @module Epochs in Redis: `epoch:active`, `epoch:meta:{id}`, `epoch:timeline:{U}`, `epoch:dirty`,
+ * `epoch:clean` and the contract index `epoch:{id}:contracts`.
+ *
+ * Ordering guarantee (single server and cluster alike): a new epoch's substrates, index and meta are
+ * written and acknowledged before `epoch:active` is flipped by one script that also checks the worker's
+ * fencing token; the snapshot announcement is published after. On a single server the script also
+ * checks that the meta and index still exist, so a Redis restart mid-cycle cannot leave `epoch:active`
+ * pointing at nothing; on a cluster (where they live in other slots) the worker checks the connection
+ * generation instead and abandons the cycle if Redis reconnected while it wrote.
+ */
+import type { RedisBus } from '../redis/bus.js';
+import type { KeySchema } from '../redis/keys.js';
+import type { ActiveEpochView } from '../chain-worker/epoch-decision.js';
+
+export const TIMELINE_CAP = 200;
+export const SUPERSEDED_META_TTL_SEC = 86_400;
+
+export type EpochStatus = 'active' | 'dormant' | 'superseded';
+
+export interface EpochMeta {
+  symbol: string;
+  created_ts: number;
+  geometry_hash: string;
+  strike_count: number;
+  expiration_count: number;
+  contract_count: number;
+  /** JSON array of YYYY-MM-DD. */
+  expirations: string;
+  dormant_count: number;
+  forced_dirty: 0 | 1;
+  status: EpochStatus;
+  last_refresh_ts: number;
+  prev_epoch: string;
+  /** Added: spot and as-of of the latest refresh (model builders need them). */
+  spot: string;
+  as_of: number;
+  last_health: string;
+}
+
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
+export class EpochLostError extends Error {
+  override readonly name = 'EpochLostError';
+}
+
+export class EpochStore {
+  constructor(
+    private readonly bus: RedisBus,
+    private readonly keys: KeySchema,
+  ) {}
+
+  /** The active epoch id of `{U}`, and its meta view (null when the meta is gone). */
+  async readActive(underlying: string): Promise<{ id: string | null; view: ActiveEpochView | null; meta: Record<string, string> }> {
+    const id = await this.bus.cmd.hget(this.keys.epochActive, underlying);
+    if (!id) return { id: null, view: null, meta: {} };
+    const meta = await this.bus.cmd.hgetall(this.keys.epochMeta(id));
+    if (!meta.geometry_hash) return { id, view: null, meta };
+    return { id, view: { id, geometryHash: meta.geometry_hash, status: meta.status ?? 'active' }, meta };
+  }
+
+  async writeMeta(epochId: string, fields: Partial<EpochMeta>): Promise<void> {
+    await this.bus.cmd.hset(this.keys.epochMeta(epochId), fields as Record<string, string | number>);
+  }
+
+  /**
+   * Flips `epoch:active[U]` to `epochId` if `leaseValue` still holds the symbol's lease. Returns the
+   * previous epoch id (or null). Throws {@link FencedError} or {@link EpochLostError}.
+   */
+  async flip(underlying: string, epochId: string, leaseValue: string): Promise<string | null> {
+    const k = this.keys;
+    const keys = [k.epochActive, k.workerLease(underlying)];
+    if (!this.bus.isCluster) keys.push(k.epochMeta(epochId), k.epochContracts(epochId));
+    try {
+      const prev = (await this.bus.script('promote-epoch', keys, [underlying, epochId, leaseValue])) as string;
+      return prev === '' ? null : prev;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (msg.includes('FENCED')) throw new FencedError(`lease for ${underlying} lost; not promoting ${epochId}`);
+      if (msg.includes('MISSING')) throw new EpochLostError(`epoch ${epochId} lost its keys before promotion`);
+      throw err;
+    }
+  }
+
+  /** Retires a superseded epoch: status, meta expiry, out of the dirty and clean sets. Substrates expire by TTL. */
+  async retire(epochId: string): Promise<void> {
+    const r = this.bus.cmd;
+    await Promise.all([
+      r.hset(this.keys.epochMeta(epochId), 'status', 'superseded'),
+      r.expire(this.keys.epochMeta(epochId), SUPERSEDED_META_TTL_SEC),
+      r.srem(this.keys.epochDirty, epochId),
+      r.srem(this.keys.epochClean, epochId),
+    ]);
+  }
+
+  async appendTimeline(underlying: string, epochId: string): Promise<void> {
+    const key = this.keys.epochTimeline(underlying);
+    await this.bus.cmd.rpush(key, epochId);
+    await this.bus.cmd.ltrim(key, -TIMELINE_CAP, -1);
+  }
+
+  /** Flags the epoch for model builds and nudges builders. */
+  async markDirty(epochId: string): Promise<void> {
+    await this.bus.cmd.sadd(this.keys.epochDirty, epochId);
+    await this.bus.cmd.srem(this.keys.epochClean, epochId);
+    await this.bus.cmd.publish(this.keys.dirtyChannel, epochId);
+  }
+
+  /** Reads the contract ids of an epoch from its index (never SCAN). */
+  async contractIds(epochId: string): Promise<string[] | null> {
+    const raw = await this.bus.cmd.get(this.keys.epochContracts(epochId));
+    if (raw === null) return null;
+    return JSON.parse(raw) as string[];
+  }
+
+  /**
+   * A failed cycle: the active epoch stays the fallback. Its dormant_count rises; at the threshold it
+   * turns dormant. Returns the new dormant_count (0 when there is no active epoch).
+   */
+  async recordFailure(underlying: string, dormantThreshold: number): Promise<{ epochId: string | null; dormantCount: number; dormant: boolean }> {
+    const { id, view } = await this.readActive(underlying);
+    if (!id || !view) return { epochId: id, dormantCount: 0, dormant: false };
+    const count = await this.bus.cmd.hincrby(this.keys.epochMeta(id), 'dormant_count', 1);
+    const dormant = count >= dormantThreshold;
+    if (dormant && view.status !== 'dormant') await this.bus.cmd.hset(this.keys.epochMeta(id), 'status', 'dormant');
+    return { epochId: id, dormantCount: count, dormant };
+  }
+}

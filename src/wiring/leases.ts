@@ -1,0 +1,94 @@
+/**
+ * @module Per-symbol worker leases: set-if-absent with expiry, renewed on a timer, with a fencing token
+ * (`{owner}|{n}`, n from a per-symbol counter) that the promotion script checks, so a worker that lost
+ * its lease can never flip `epoch:active`.
+ *
+ * Sharing: live workers register in `massive:chain:workers`; each holds at most ceil(symbols / workers)
+ * symbols, preferring symbols by rendezvous hash so the assignment is stable. A worker over its share
+ * releases the surplus; a dead worker's leases expire and the others take them.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '../lib/logger.js';
+import type { RedisBus } from '../redis/bus.js';
+import { underlyingOf, type KeySchema } from '../redis/keys.js';
+
+export interface LeaseOptions {
+  owner: string;
+  ttlMs: number;
+  symbols: readonly string[];
+  logger: Logger;
+}
+
+function rendezvous(owner: string, symbol: string): string {
+  return createHash('sha1').update(`${owner}|${symbol}`).digest('hex');
+}
+
+export class LeaseManager {
+  /** symbol → lease value held. */
+  readonly held = new Map<string, string>();
+
+  constructor(
+    private readonly bus: RedisBus,
+    private readonly keys: KeySchema,
+    private readonly opts: LeaseOptions,
+  ) {}
+
+  /** The lease value for `symbol` if held. */
+  valueFor(symbol: string): string | undefined {
+    return this.held.get(symbol);
+  }
+
+  /**
+   * Renews held leases, registers this worker, and takes or releases symbols towards a fair share.
+   * Returns the symbols held afterwards.
+   */
+  async rebalance(): Promise<string[]> {
+    const r = this.bus.cmd;
+    const now = Date.now();
+    await r.zadd(this.keys.workers, now, this.opts.owner);
+    await r.zremrangebyscore(this.keys.workers, '-inf', `(${now - this.opts.ttlMs}`);
+    const live = Math.max(1, await r.zcard(this.keys.workers));
+    const share = Math.ceil(this.opts.symbols.length / live);
+
+    for (const [symbol, value] of [...this.held]) {
+      const ok = await this.bus.script('lease-renew-1', [this.keys.workerLease(underlyingOf(symbol))], [value, this.opts.ttlMs]);
+      if (ok !== 1) {
+        this.held.delete(symbol);
+        this.opts.logger.warn({ symbol }, 'lease lost');
+      }
+    }
+    const ordered = [...this.opts.symbols].sort((a, b) =>
+      rendezvous(this.opts.owner, a) < rendezvous(this.opts.owner, b) ? 1 : -1,
+    );
+    // Surplus: release the least preferred symbols first.
+    while (this.held.size > share) {
+      const victim = [...ordered].reverse().find((s) => this.held.has(s));
+      if (!victim) break;
+      await this.release(victim);
+      this.opts.logger.info({ symbol: victim, share, live }, 'lease released to rebalance');
+    }
+    for (const symbol of ordered) {
+      if (this.held.size >= share) break;
+      if (this.held.has(symbol)) continue;
+      const u = underlyingOf(symbol);
+      const value = await this.bus.script('lease-acquire-2', [this.keys.workerLease(u), this.keys.workerFence(u)], [this.opts.owner, this.opts.ttlMs]);
+      if (typeof value === 'string') {
+        this.held.set(symbol, value);
+        this.opts.logger.info({ symbol, lease: value }, 'lease acquired');
+      }
+    }
+    return this.opts.symbols.filter((s) => this.held.has(s));
+  }
+
+  async release(symbol: string): Promise<void> {
+    const value = this.held.get(symbol);
+    this.held.delete(symbol);
+    if (value) await this.bus.script('lease-release-1', [this.keys.workerLease(underlyingOf(symbol))], [value]);
+  }
+
+  /** Releases every lease and leaves the worker registry. */
+  async releaseAll(): Promise<void> {
+    for (const symbol of [...this.held.keys()]) await this.release(symbol);
+    await this.bus.cmd.zrem(this.keys.workers, this.opts.owner);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * @module Turns one normalized snapshot into the list of bulk writes (raw snapshot keys, substrates, the
+ * contract index) and the `massive:chain:latest` entry. Pure.
+ */
+import type { BulkCommand } from '../redis/bus.js';
+import type { KeySchema } from '../redis/keys.js';
+import type { ContractSubstrate } from '../normalizers/substrate.js';
+import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
+import { parseOptionTicker } from '../provider/massive/ticker.js';
+
+export interface WriteTtls {
+  snapshotSec: number;
+  substrateSec: number;
+}
+
+/** The raw snapshot key of a contract. */
+export function snapshotKeyOf(keys: KeySchema, underlying: string, c: Pick<ParsedContract, 'expiration' | 'type' | 'strike' | 'root'>): string {
+  return keys.snapshot({ underlying, expiration: c.expiration, type: c.type, strike: c.strike, root: c.root });
+}
+
+/** SET commands for every written contract: raw JSON under the snapshot key, substrate under the epoch. */
+export function buildSnapshotWrites(
+  keys: KeySchema,
+  snapshot: Pick<ChainSnapshot, 'underlying'>,
+  written: readonly { contract: ParsedContract; record: ContractSubstrate }[],
+  epochId: string,
+  ttl: WriteTtls,
+): BulkCommand[] {
+  const snapTtl = String(ttl.snapshotSec);
+  const subTtl = String(ttl.substrateSec);
+  const cmds: BulkCommand[] = new Array<BulkCommand>(written.length * 2 + 1);
+  const ids: string[] = new Array<string>(written.length);
+  let i = 0;
+  for (let j = 0; j < written.length; j++) {
+    const { contract, record } = written[j] as { contract: ParsedContract; record: ContractSubstrate };
+    ids[j] = contract.ticker;
+    cmds[i++] = ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), JSON.stringify(contract.raw), 'EX', snapTtl];
+    cmds[i++] = ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
+  }
+  cmds[i] = ['SET', keys.epochContracts(epochId), JSON.stringify(ids), 'EX', subTtl];
+  return cmds;
+}
+
+/** DEL commands for the raw snapshot keys of contracts that left the chain. */
+export function buildPruneWrites(keys: KeySchema, underlying: string, vanishedIds: readonly string[]): BulkCommand[] {
+  const out: BulkCommand[] = [];
+  for (const id of vanishedIds) {
+    const p = parseOptionTicker(id);
+    if (p) out.push(['DEL', keys.snapshot({ underlying, ...p })]);
+  }
+  return out;
+}
+
+/** EXPIRE commands keeping a fallback epoch's keys alive. */
+export function buildKeepAliveWrites(keys: KeySchema, underlying: string, epochId: string, ids: readonly string[], ttl: WriteTtls): BulkCommand[] {
+  const out: BulkCommand[] = [['EXPIRE', keys.epochContracts(epochId), String(ttl.substrateSec)]];
+  for (const id of ids) {
+    out.push(['EXPIRE', keys.epochContract(epochId, id), String(ttl.substrateSec)]);
+    const p = parseOptionTicker(id);
+    if (p) out.push(['EXPIRE', keys.snapshot({ underlying, ...p }), String(ttl.snapshotSec)]);
+  }
+  return out;
+}
+
+export interface LatestEntryInput {
+  snapshot: ChainSnapshot;
+  epochId: string;
+  health: string;
+  contractCount: number;
+  full: boolean;
+  written: readonly { contract: ParsedContract }[];
+}
+
+/**
+ * One symbol's entry of `massive:chain:latest`. Holds no empty arrays (the merge script's cjson would
+ * turn them into objects): expirations are an object of date → contract count.
+ */
+export function latestEntry(i: LatestEntryInput): Record<string, unknown> {
+  const s = i.snapshot;
+  const perExpiration: Record<string, number> = {};
+  for (const e of s.expirations) perExpiration[e] = 0;
+  for (const w of i.written) perExpiration[w.contract.expiration] = (perExpiration[w.contract.expiration] ?? 0) + 1;
+  const underlyingAsset = i.written[0]?.contract.raw.underlying_asset;
+  const entry: Record<string, unknown> = {
+    symbol: s.symbol,
+    underlying: s.underlying,
+    as_of: new Date(s.asOf).toISOString(),
+    spot: s.spot,
+    epoch_id: i.epochId,
+    health: i.health,
+    contract_count: i.contractCount,
+    pages: s.pages,
+    retries: s.retries,
+    skipped: s.skipped,
+    partial: s.partial,
+    expirations: perExpiration,
+  };
+  if (s.partialReasons.length > 0) entry.partial_reasons = s.partialReasons;
+  if (underlyingAsset) entry.underlying_asset = underlyingAsset;
+  if (i.full && i.written.length > 0) entry.results = i.written.map((w) => w.contract.raw);
+  return entry;
+}

@@ -1,0 +1,53 @@
+/**
+ * @module Redis test helpers: each test gets its own key prefix on the target server and cleans it up.
+ * `redisTargets()` lists the single server and, when the global setup started one, the cluster, so a
+ * Redis test is written once and runs on both.
+ */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { RedisBus } from '../../src/redis/bus.js';
+import { KeySchema } from '../../src/redis/keys.js';
+
+export const SINGLE_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface RedisTarget {
+  name: 'single' | 'cluster';
+  url: string;
+  cluster: boolean;
+}
+
+export function redisTargets(): RedisTarget[] {
+  const out: RedisTarget[] = [{ name: 'single', url: SINGLE_URL, cluster: false }];
+  const clusterUrl = inject('clusterUrl');
+  if (clusterUrl) out.push({ name: 'cluster', url: clusterUrl, cluster: true });
+  return out;
+}
+
+/** A unique key prefix for one test. */
+export function testPrefix(): string {
+  return `cwtest:${randomBytes(4).toString('hex')}:`;
+}
+
+export function testKeys(prefix = testPrefix()): KeySchema {
+  return new KeySchema(prefix);
+}
+
+/** Deletes every key under `prefix` (on every cluster master). */
+export async function cleanupPrefix(bus: RedisBus, prefix: string): Promise<void> {
+  const clients = bus.isCluster ? (bus.client as import('ioredis').Cluster).nodes('master') : [bus.client as import('ioredis').Redis];
+  for (const c of clients) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await c.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) await bus.client.del(k);
+    } while (cursor !== '0');
+  }
+}
+
+/** Opens a bus on a target. */
+export async function openBus(target: RedisTarget): Promise<RedisBus> {
+  const bus = new RedisBus({ url: target.url, cluster: target.cluster, name: 'chain-worker-test' });
+  await bus.ready(10_000);
+  return bus;
+}
