@@ -62,9 +62,11 @@ function readConfigFile(path: string): Record<string, unknown> {
   return out;
 }
 
-function describe(value: unknown, secret: boolean): string {
+function describe(value: unknown, secret: boolean, secrets: readonly string[] = []): string {
   if (secret) return '[redacted]';
-  const s = typeof value === 'string' ? value : JSON.stringify(value);
+  let s = typeof value === 'string' ? value : JSON.stringify(value);
+  // A secret pasted into the wrong setting must not be echoed either.
+  for (const x of secrets) if (x.length >= 4) s = s.split(x).join('[redacted]');
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
 }
 
@@ -84,6 +86,10 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     }
   }
 
+  const secrets = Object.values(SETTINGS)
+    .filter((s) => s.secret === true)
+    .map((s) => env[s.name] ?? file[s.name])
+    .filter((v): v is string => typeof v === 'string');
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
     const envValue = env[spec.name];
@@ -95,7 +101,7 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     const parsed = (spec.schema as z.ZodType).safeParse(raw);
     if (!parsed.success) {
       const message = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(spec.name, `${message}. ${spec.help}`, describe(raw, spec.secret === true));
+      throw new ConfigError(spec.name, `${message}. ${spec.help}`, describe(raw, spec.secret === true, secrets));
     }
     values[key] = parsed.data;
   }
