@@ -23,7 +23,7 @@ export interface ModelInput {
 /** The heatmap's extra inputs. */
 export interface HeatmapInput extends ModelInput {
   /** Butterfly wing / vertical widths in index points, e.g. SPX 20..50 step 5. */
-  widths: number[];
+  widths: readonly number[];
   /** Centres and long strikes lie within this percent of spot on each side; 0 = every strike. */
   windowPct: number;
 }

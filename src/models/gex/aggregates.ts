@@ -90,7 +90,9 @@ export function publishStrikeRows(byStrike: ReadonlyMap<number, StrikeSums>): Ge
 }
 
 /** `by_expiration`, keyed YYYY-MM-DD in ascending order. */
-export function publishByExpiration(byExpiration: ReadonlyMap<string, GexSums>): Record<string, GexExpiration> {
+export function publishByExpiration(
+  byExpiration: ReadonlyMap<string, GexSums>,
+): Record<string, GexExpiration> {
   const out: Record<string, GexExpiration> = {};
   for (const expiration of [...byExpiration.keys()].sort()) {
     const sums = byExpiration.get(expiration) as GexSums;

@@ -18,12 +18,13 @@ import { findRoots, nearestRoot } from './zero-gamma.js';
  * model.levels.zero_gamma; // e.g. 6874.31
  */
 export function buildGexModel(input: ModelInput): GexModel {
-  const header = modelHeader(input);
+  const { version, ...header } = modelHeader(input);
   const spot = usableSpot(input.spot);
   const { aggregate, profile, excluded, included } = classifyForGex(input.contracts, input.asOf);
   const model: GexModel = {
-    ...header,
+    version,
     model: 'gex',
+    ...header,
     units: 'usd_per_1pct',
     totals: { net: 0, calls: 0, puts: 0 },
     levels: { zero_gamma: null, call_wall: null, put_wall: null, abs_gamma_strike: null },
@@ -45,11 +46,14 @@ export function buildGexModel(input: ModelInput): GexModel {
   const netAt = (l: number): number => netGexAt(kernel, l);
   const levels = profileLevels(spot);
   const values = levels.map(netAt);
-  model.profile = levels.map((l, i): GexProfilePoint => ({ level: level(l) ?? 0, net: cents(values[i] ?? 0) }));
+  model.profile = levels.map((l, i): GexProfilePoint => ({
+    level: level(l) ?? 0,
+    net: cents(values[i] ?? 0),
+  }));
 
   const roots = findRoots(netAt, levels, values);
-  const published = [...new Set(roots.map((r) => level(r)).filter((r): r is number => r !== null))];
-  model.zero_gamma_roots = published;
+  // Distinct after rounding: two roots within 0.01 point publish once.
+  model.zero_gamma_roots = [...new Set(roots.map((r) => level(r)).filter((r): r is number => r !== null))];
   model.levels = { zero_gamma: level(nearestRoot(roots, spot)), ...gexWalls(model.by_strike, spot) };
   return model;
 }

@@ -112,5 +112,10 @@ export function classifyForGex(contracts: readonly ContractSubstrate[], asOf: nu
     }
     if (hasIv) profile.push({ strike: c.strike, sign, t, iv: c.iv as number, oi });
   }
-  return { aggregate, profile, excluded, included: { aggregates: aggregate.length, profile: profile.length } };
+  return {
+    aggregate,
+    profile,
+    excluded,
+    included: { aggregates: aggregate.length, profile: profile.length },
+  };
 }

@@ -44,7 +44,7 @@ export function gammaProfileKernel(contracts: readonly ProfileContract[]): Gamma
  *
  * @example
  * const k = gammaProfileKernel([{ strike: 6900, sign: 1, t: 0.02, iv: 0.15, oi: 1000 }]);
- * netGexAt(k, 6900); // ≈ 1.35e8 (Γ ≈ 0.00284 at the money)
+ * netGexAt(k, 6900); // ≈ 1.2976e8 (Γ ≈ 0.002725 at the money)
  */
 export function netGexAt(kernel: GammaProfileKernel, level: number): number {
   const { size, a, b, w } = kernel;

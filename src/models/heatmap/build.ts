@@ -1,0 +1,177 @@
+/** @module buildHeatmapModel: an epoch's contracts → the published butterfly / vertical / single heatmap. */
+import { settlementStyle } from '../../domain/market-time.js';
+import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import { hasReadableIdentity, settlementClock } from '../gex/eligibility.js';
+import { level, modelHeader, usableSpot } from '../json-safe.js';
+import type {
+  HeatmapExpiration,
+  HeatmapInput,
+  HeatmapModel,
+  HeatmapWindow,
+  SingleTiles,
+  Tile,
+  TilesByStrikeWidth,
+} from '../types.js';
+import { contractMid } from './mid.js';
+import { chooseRoot } from './root-choice.js';
+import {
+  butterflyTile,
+  priceKey,
+  quote,
+  sideContext,
+  singleTile,
+  verticalTile,
+  type Quote,
+  type SideContext,
+  type SideQuotes,
+} from './tiles.js';
+import { normalizeWidths } from './widths.js';
+import { inWindow, strikeWindow, windowPctOf } from './window.js';
+
+/** One root's usable contracts on one date. */
+interface RootChain {
+  /** Readable, unexpired contracts, with a mid or not: decides the root. */
+  count: number;
+  calls: Map<number, Quote>;
+  puts: Map<number, Quote>;
+}
+
+/** Readable, unexpired contracts by date then root; only those with a mid are quoted. */
+function chainsByDate(
+  contracts: readonly ContractSubstrate[],
+  asOf: number,
+): Map<string, Map<string, RootChain>> {
+  const yearsTo = settlementClock(asOf);
+  const byDate = new Map<string, Map<string, RootChain>>();
+  for (const c of contracts) {
+    if (!hasReadableIdentity(c) || !(yearsTo(c.root, c.expiration) > 0)) continue;
+    let roots = byDate.get(c.expiration);
+    if (roots === undefined) {
+      roots = new Map();
+      byDate.set(c.expiration, roots);
+    }
+    let chain = roots.get(c.root);
+    if (chain === undefined) {
+      chain = { count: 0, calls: new Map(), puts: new Map() };
+      roots.set(c.root, chain);
+    }
+    chain.count++;
+    const mid = contractMid(c);
+    if (mid !== null)
+      (c.type === 'C' ? chain.calls : chain.puts).set(priceKey(c.strike), quote(c.strike, mid));
+  }
+  return byDate;
+}
+
+/** Strikes of a side inside the window, ascending. */
+function centres(quotes: SideQuotes, window: HeatmapWindow | null): number[] {
+  const out: number[] = [];
+  for (const q of quotes.values()) if (inWindow(window, q.strike)) out.push(q.strike);
+  return out.sort((a, b) => a - b);
+}
+
+type TileAt = (quotes: SideQuotes, ctx: SideContext, strike: number, width: number) => Tile | null;
+
+/** `{strike: {width: tile}}` for one side and one structure; strikes without any tile are left out. */
+function gridOf(
+  make: TileAt,
+  quotes: SideQuotes,
+  ctx: SideContext,
+  strikes: readonly number[],
+  widths: readonly number[],
+): { grid: TilesByStrikeWidth; tiles: number } {
+  const grid: TilesByStrikeWidth = {};
+  let tiles = 0;
+  for (const strike of strikes) {
+    let row: Record<string, Tile> | undefined;
+    for (const width of widths) {
+      const tile = make(quotes, ctx, strike, width);
+      if (tile === null) continue;
+      row ??= grid[String(strike)] = {};
+      row[String(width)] = tile;
+      tiles++;
+    }
+  }
+  return { grid, tiles };
+}
+
+/** One date's tiles from one root; null when it has none. */
+function expirationTiles(
+  expiration: string,
+  root: string,
+  chain: RootChain,
+  widths: readonly number[],
+  window: HeatmapWindow | null,
+): HeatmapExpiration | null {
+  const calls = sideContext(root, expiration, 'C');
+  const puts = sideContext(root, expiration, 'P');
+  const callStrikes = centres(chain.calls, window);
+  const putStrikes = centres(chain.puts, window);
+  const flyCall = gridOf(butterflyTile, chain.calls, calls, callStrikes, widths);
+  const flyPut = gridOf(butterflyTile, chain.puts, puts, putStrikes, widths);
+  const vertCall = gridOf(verticalTile, chain.calls, calls, callStrikes, widths);
+  const vertPut = gridOf(verticalTile, chain.puts, puts, putStrikes, widths);
+
+  const single: Record<string, SingleTiles> = {};
+  const singleStrikes = [...new Set([...callStrikes, ...putStrikes])].sort((a, b) => a - b);
+  for (const strike of singleStrikes) {
+    const call = singleTile(chain.calls, calls, strike);
+    const put = singleTile(chain.puts, puts, strike);
+    if (call === null && put === null) continue;
+    const tiles: SingleTiles = {};
+    if (call !== null) tiles.call = call;
+    if (put !== null) tiles.put = put;
+    single[String(strike)] = tiles;
+  }
+
+  const count = flyCall.tiles + flyPut.tiles + vertCall.tiles + vertPut.tiles + Object.keys(single).length;
+  if (count === 0) return null;
+  return {
+    root,
+    settlement: settlementStyle(root),
+    butterfly: { call: flyCall.grid, put: flyPut.grid },
+    vertical: { call: vertCall.grid, put: vertPut.grid },
+    single,
+  };
+}
+
+/**
+ * Builds the heatmap model of one epoch. Pure: the same input always gives the same model.
+ *
+ * Per expiration date one root is used ({@link chooseRoot}: PM-settled first). Expired contracts and
+ * contracts without a mid are left out, so a tile needing one is absent, never priced at 0. Without
+ * a usable spot the window cannot be placed: with `windowPct > 0` the model has no tiles.
+ *
+ * @example
+ * const model = buildHeatmapModel({ ...input, widths: DEFAULT_HEATMAP_WIDTHS.SPX, windowPct: 5 });
+ * model.expirations['2026-01-16']?.butterfly.call['6850']?.['25']?.description;
+ * // 'BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT'
+ */
+export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
+  const spot = usableSpot(input.spot);
+  const widths = normalizeWidths(input.widths);
+  const windowPct = windowPctOf(input.windowPct);
+  const window = spot === null ? null : strikeWindow(spot, windowPct);
+  const { version, ...header } = modelHeader(input);
+  const model: HeatmapModel = {
+    version,
+    model: 'heatmap',
+    ...header,
+    widths,
+    window_pct: windowPct,
+    window: window === null ? null : { low: level(window.low) ?? 0, high: level(window.high) ?? 0 },
+    expirations: {},
+  };
+  if (spot === null && windowPct > 0) return model;
+
+  const byDate = chainsByDate(input.contracts, input.asOf);
+  for (const expiration of [...byDate.keys()].sort()) {
+    const roots = byDate.get(expiration) as Map<string, RootChain>;
+    const root = chooseRoot(new Map([...roots].map(([r, chain]) => [r, chain.count])));
+    const chain = root === null ? undefined : roots.get(root);
+    if (root === null || chain === undefined) continue;
+    const tiles = expirationTiles(expiration, root, chain, widths, window);
+    if (tiles !== null) model.expirations[expiration] = tiles;
+  }
+  return model;
+}

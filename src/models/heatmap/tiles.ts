@@ -1,0 +1,129 @@
+/** @module Heatmap tiles: butterflies, verticals and single options priced from mids on one root and type. */
+import type { ContractType } from '../../provider/massive/types.js';
+import { cents } from '../json-safe.js';
+import type { Tile } from '../types.js';
+import { orderPrefix, orderPrice, orderWhat } from './description.js';
+
+/** Strikes and widths are keyed as integer thousandths, so 6852.5 − 20 finds 6832.5 without float noise. */
+export function priceKey(x: number): number {
+  return Math.round(x * 1000);
+}
+
+export interface Quote {
+  strike: number;
+  /** `String(strike)`: 6852.5 → "6852.5". */
+  label: string;
+  mid: number;
+}
+
+/** A quote for `strike` at `mid`. */
+export function quote(strike: number, mid: number): Quote {
+  return { strike, label: String(strike), mid };
+}
+
+/** The mids of one (expiration, root, type), keyed by {@link priceKey} of the strike. */
+export type SideQuotes = ReadonlyMap<number, Quote>;
+
+/** What every tile of one side shares, with the order-line pieces computed once. */
+export interface SideContext {
+  root: string;
+  expiration: string;
+  type: ContractType;
+  prefix: string;
+  butterfly: string;
+  vertical: string;
+  single: string;
+}
+
+/**
+ * The context of one (root, expiration, type).
+ *
+ * @example
+ * sideContext('SPXW', '2026-01-16', 'C').prefix; // 'BUY 1 SPXW 16JAN26 '
+ */
+export function sideContext(root: string, expiration: string, type: ContractType): SideContext {
+  return {
+    root,
+    expiration,
+    type,
+    prefix: orderPrefix(root, expiration),
+    butterfly: orderWhat(type, 'BUTTERFLY'),
+    vertical: orderWhat(type, 'VERTICAL'),
+    single: orderWhat(type, null),
+  };
+}
+
+/**
+ * Butterfly centred on `centre`, wings `width` away: buy K−w, sell 2 K, buy K+w, at
+ * `mid(K−w) + mid(K+w) − 2·mid(K)`. Null when any leg has no mid.
+ *
+ * @example
+ * butterflyTile(quotes, sideContext('SPXW', '2026-01-16', 'C'), 6850, 25);
+ * // { value: 2.35, legs: [...], description: 'BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT' }
+ */
+export function butterflyTile(
+  quotes: SideQuotes,
+  ctx: SideContext,
+  centre: number,
+  width: number,
+): Tile | null {
+  const k = priceKey(centre);
+  const w = priceKey(width);
+  const mid = quotes.get(k);
+  const low = quotes.get(k - w);
+  const high = quotes.get(k + w);
+  if (mid === undefined || low === undefined || high === undefined) return null;
+  const value = cents(low.mid + high.mid - 2 * mid.mid);
+  return {
+    value,
+    legs: [
+      { strike: low.strike, type: ctx.type, qty: 1 },
+      { strike: mid.strike, type: ctx.type, qty: -2 },
+      { strike: high.strike, type: ctx.type, qty: 1 },
+    ],
+    description: `${ctx.prefix}${low.label}/${mid.label}/${high.label}${ctx.butterfly}${orderPrice(value)}`,
+  };
+}
+
+/**
+ * Vertical long `long`, `width` wide, both legs of the side's type: a call sells K+w (`mid(K) − mid(K+w)`),
+ * a put sells K−w (`mid(K) − mid(K−w)`). Null when either leg has no mid.
+ *
+ * @example
+ * verticalTile(quotes, sideContext('SPXW', '2026-01-16', 'P'), 6850, 25);
+ * // description 'BUY 1 SPXW 16JAN26 6850/6825 PUT VERTICAL @ 8.10 DEBIT'
+ */
+export function verticalTile(quotes: SideQuotes, ctx: SideContext, long: number, width: number): Tile | null {
+  const k = priceKey(long);
+  const w = priceKey(width);
+  const bought = quotes.get(k);
+  const sold = quotes.get(ctx.type === 'C' ? k + w : k - w);
+  if (bought === undefined || sold === undefined) return null;
+  const value = cents(bought.mid - sold.mid);
+  return {
+    value,
+    legs: [
+      { strike: bought.strike, type: ctx.type, qty: 1 },
+      { strike: sold.strike, type: ctx.type, qty: -1 },
+    ],
+    description: `${ctx.prefix}${bought.label}/${sold.label}${ctx.vertical}${orderPrice(value)}`,
+  };
+}
+
+/**
+ * One option at its mid. Null when it has no mid.
+ *
+ * @example
+ * singleTile(quotes, sideContext('SPXW', '2026-01-16', 'C'), 6850);
+ * // description 'BUY 1 SPXW 16JAN26 6850 CALL @ 41.20 DEBIT'
+ */
+export function singleTile(quotes: SideQuotes, ctx: SideContext, strike: number): Tile | null {
+  const q = quotes.get(priceKey(strike));
+  if (q === undefined) return null;
+  const value = cents(q.mid);
+  return {
+    value,
+    legs: [{ strike: q.strike, type: ctx.type, qty: 1 }],
+    description: `${ctx.prefix}${q.label}${ctx.single}${orderPrice(value)}`,
+  };
+}
