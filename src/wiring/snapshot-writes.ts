@@ -71,10 +71,7 @@ export interface LatestEntryInput {
   written: readonly { contract: ParsedContract }[];
 }
 
-/**
- * One symbol's entry of `massive:chain:latest`. Holds no empty arrays (the merge script's cjson would
- * turn them into objects): expirations are an object of date → contract count.
- */
+/** One symbol's entry of `massive:chain:latest`; `expirations` maps each date to its contract count. */
 export function latestEntry(i: LatestEntryInput): Record<string, unknown> {
   const s = i.snapshot;
   const perExpiration: Record<string, number> = {};
