@@ -47,9 +47,11 @@ export interface WorkerOptions {
   id?: string;
 }
 
-interface SymbolState {
+export interface SymbolState {
   nextDue: number;
   failures: number;
+  /** Delay chosen after the last cycle (cadence), ms. */
+  lastDelayMs: number;
 }
 
 export class ChainWorker {
@@ -59,7 +61,8 @@ export class ChainWorker {
   readonly epochs: EpochStore;
   private readonly analytics: AnalyticsWriter;
   private readonly abort = new AbortController();
-  private readonly state = new Map<string, SymbolState>();
+  /** Per-symbol schedule (read by tests and /readyz). */
+  readonly state = new Map<string, SymbolState>();
   private exitCode: number = EXIT.ok;
   /** Time of the last successful cycle (for /readyz). */
   lastSuccessTs = 0;
@@ -136,7 +139,7 @@ export class ChainWorker {
 
   private async cycle(symbol: string): Promise<CycleResult> {
     const { config, logger } = this.deps;
-    const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0 };
+    const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0, lastDelayMs: 0 };
     const started = Date.now();
     const lease = this.leases.valueFor(symbol) ?? '';
     const result = await runCycle({ ...this.deps, epochs: this.epochs, analytics: this.analytics }, symbol, lease, this.abort.signal);
@@ -163,9 +166,13 @@ export class ChainWorker {
       }
     }
     this.updateHeartbeatStatus(result);
-    st.nextDue =
-      started +
-      nextCycleDelayMs({ intervalMs: config.intervalSec * 1000, cycleMs: result.cycleMs, burst: result.burst, burstFactor: config.burstIntervalFactor });
+    st.lastDelayMs = nextCycleDelayMs({
+      intervalMs: config.intervalSec * 1000,
+      cycleMs: result.cycleMs,
+      burst: result.burst,
+      burstFactor: config.burstIntervalFactor,
+    });
+    st.nextDue = started + st.lastDelayMs;
     this.state.set(symbol, st);
     return result;
   }

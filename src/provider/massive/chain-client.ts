@@ -68,7 +68,8 @@ export class MassiveChainClient {
       const found = await this.discoverExpirations(symbol, nyDate(asOf), this.opts.numExpirations, signal, stats);
       expirations = found.expirations;
       spot = found.spot;
-      this.expirations.set(symbol, this.opts.numExpirations, asOf, expirations);
+      // An empty answer (off-hours, holiday) is not remembered: the next cycle asks again.
+      if (expirations.length > 0) this.expirations.set(symbol, this.opts.numExpirations, asOf, expirations);
     }
     expirations = expirations.slice(0, n);
     const discovery = { pages: stats.pages, ms: performance.now() - discoveryStart, cached };

@@ -1,0 +1,180 @@
+/**
+ * The seed's five operational scenarios against real Redis and the local API's fault knobs:
+ * normal, burst, stale, failure and off-hours.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
+import type { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { redisTargets } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
+
+function workerFor(h: Harness, id = 'w-test'): ChainWorker {
+  return new ChainWorker({ ...h.deps, systemBus: h.bus }, { id });
+}
+
+describe('operational scenarios', () => {
+  let h: Harness | undefined;
+  let worker: ChainWorker | undefined;
+  afterEach(async () => {
+    worker?.stop();
+    await worker?.shutdown();
+    worker = undefined;
+    await h?.close();
+    h = undefined;
+  });
+
+  it('normal: ~2,000 contracts, cadence = interval, stretched when fetches are slow; latencies recorded', async () => {
+    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.2' } });
+    const a = await runCycle(h.deps, 'I:SPX', '');
+    const b = await runCycle(h.deps, 'I:NDX', '');
+    expect(a.contracts + b.contracts).toBeGreaterThanOrEqual(1_900);
+    expect(a.contracts + b.contracts).toBeLessThanOrEqual(2_500);
+    expect(await h.bus.cmd.zcard(h.keys.analyticsSeries('fetch_latency'))).toBe(2);
+
+    worker = workerFor(h);
+    const run = worker.run();
+    await waitUntil(() => worker?.state.get('I:SPX')?.lastDelayMs, 5_000, 'a worker cycle');
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(200);
+    // Slow pages: 60 ms each, 2+ pages per stream: the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
+    h.api.setFaults({ latencyMs: 60 });
+    const before = worker.lastResults.get('I:SPX');
+    await waitUntil(() => worker?.lastResults.get('I:SPX') !== before && (worker?.lastResults.get('I:SPX')?.cycleMs ?? 0) > 100, 5_000, 'a slow cycle');
+    const slow = worker.lastResults.get('I:SPX');
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThanOrEqual(Math.round(2 * (slow?.cycleMs ?? 0)) - 1);
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThan(200);
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
+  it('burst: 20,000+ contracts all written; debounce; expiration cap; partial and slow in analytics', async () => {
+    h = await startHarness(single, {
+      sim: { burst: true },
+      env: { CHAIN_BURST_MAX_EXPIRATIONS: '3', CHAIN_SLOW_FETCH_MS: '1', MASSIVE_CHAIN_INTERVAL_SEC: '1' },
+    });
+    const spx = await runCycle(h.deps, 'I:SPX', '');
+    const ndx = await runCycle(h.deps, 'I:NDX', '');
+    expect(spx.contracts + ndx.contracts).toBeGreaterThanOrEqual(20_000);
+    expect(spx.burst && ndx.burst).toBe(true);
+    for (const res of [spx, ndx]) {
+      const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))) as string) as string[];
+      expect(ids).toHaveLength(res.contracts);
+      const subs = await h.bus.getMany(ids.map((id) => h?.keys.epochContract(res.epochId as string, id) as string));
+      expect(subs.every((v) => v !== null)).toBe(true);
+    }
+    expect(spx.health).toBe('slow');
+    expect(await h.bus.cmd.hget(h.keys.analytics, 'bursts')).toBe('2');
+    expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'slow_snapshots'))).toBe(2);
+    // While the burst lasts, the next fetch takes at most 3 expirations.
+    const capped = await runCycle(h.deps, 'I:SPX', '');
+    const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(capped.epochId as string));
+    expect(JSON.parse(meta.expirations as string)).toHaveLength(3);
+    // Debounce: a burst cycle waits interval × CHAIN_BURST_INTERVAL_FACTOR.
+    worker = workerFor(h);
+    const run = worker.run();
+    await waitUntil(() => worker?.state.get('I:SPX')?.lastDelayMs, 10_000, 'a burst cycle');
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThanOrEqual(2_000);
+    worker.stop();
+    await run;
+    // A page cap makes the snapshot partial.
+    await h.close();
+    h = await startHarness(single, { sim: { burst: true }, env: { MASSIVE_MAX_PAGES_PER_STREAM: '2' } });
+    const partial = await runCycle(h.deps, 'I:SPX', '');
+    expect(partial.health).toBe('partial');
+    expect(await h.bus.cmd.hget(h.keys.analytics, 'partial_snapshots')).toBe('1');
+    expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'partial')).toBe('1');
+  });
+
+  it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {
+    h = await startHarness(single, {
+      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1', CHAIN_DORMANT_THRESHOLD: '3', CHAIN_SUBSTRATE_TTL_SEC: '30', CHAIN_SNAPSHOT_TTL_SEC: '30', MASSIVE_MAX_RETRIES: '0' },
+    });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = first.epochId as string;
+    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const sample = h.keys.epochContract(epochId, ids[0] as string);
+    await h.bus.cmd.expire(sample, 5);
+    h.api.setFaults({ down: true });
+    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-stale' });
+    const run = worker.run();
+    await waitUntil(async () => (await h?.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')) === 'dormant', 10_000, 'dormant');
+    const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(epochId));
+    expect(Number(meta.dormant_count)).toBeGreaterThanOrEqual(3);
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(epochId);
+    expect(await h.bus.cmd.get(sample)).not.toBeNull();
+    expect(await h.bus.cmd.ttl(sample)).toBeGreaterThan(5); // kept alive while it is the fallback
+    await worker.heartbeat.beat();
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string; reason: string };
+    expect(hb.status).toBe('degraded');
+    expect(hb.reason).toMatch(/dormant/);
+    expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'publish_failures'))).toBeGreaterThanOrEqual(3);
+    expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'sla_violations'))).toBeGreaterThanOrEqual(3);
+
+    // Recovery: a fresh epoch even though the geometry is the same, flagged forced_dirty.
+    h.api.resetFaults();
+    const fresh = await waitUntil(async () => {
+      const id = await h?.bus.cmd.hget(h.keys.epochActive, 'SPX');
+      return id !== epochId ? id : null;
+    }, 10_000, 'recovery');
+    const freshMeta = await h.bus.cmd.hgetall(h.keys.epochMeta(fresh));
+    expect(freshMeta).toMatchObject({ forced_dirty: '1', status: 'active', prev_epoch: epochId, geometry_hash: meta.geometry_hash });
+    expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('superseded');
+    await waitUntil(() => worker?.heartbeat.state.status === 'ok', 5_000, 'heartbeat ok');
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
+  it('failure: 401 ends in a controlled shutdown (exit 4, heartbeat faulty), prior epoch left readable', async () => {
+    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const publishedBefore = await h.bus.cmd.hget(h.keys.analytics, 'snapshots');
+    h.api.setFaults({ unauthorized: true });
+    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-401' });
+    expect(await worker.run()).toBe(EXIT.auth);
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string; reason: string };
+    expect(hb.status).toBe('faulty');
+    expect(hb.reason).toMatch(/authentication failed/);
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(first.epochId);
+    expect(await h.bus.cmd.exists(h.keys.epochContracts(first.epochId as string))).toBe(1);
+    expect(await h.bus.cmd.hget(h.keys.analytics, 'snapshots')).toBe(publishedBefore);
+    expect(await h.bus.cmd.hget(h.keys.analytics, 'errors:auth')).toBe('1');
+    expect(h.api.stats().requests).toBeGreaterThan(0);
+  });
+
+  it('failure: more consecutive failures than the limit end in exit 3; nothing is published from a failed fetch', async () => {
+    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1', CHAIN_MAX_CONSECUTIVE_FAILURES: '2', MASSIVE_MAX_RETRIES: '0' } });
+    h.api.setFaults({ errorRate: 1 });
+    const sub = h.bus.duplicate();
+    const messages: string[] = [];
+    sub.on('message', (_c: string, m: string) => messages.push(m));
+    await sub.subscribe(h.keys.snapshotChannel);
+    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-fail' });
+    expect(await worker.run()).toBe(EXIT.tooManyFailures);
+    sub.disconnect();
+    expect(messages).toEqual([]);
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
+    expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'failed_cycles'))).toBe(3);
+    expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'failed')).toBe('3');
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string };
+    expect(hb.status).toBe('faulty');
+  });
+
+  it('off-hours: an empty chain promotes a zero-contract epoch with health empty', async () => {
+    h = await startHarness(single, { sim: { offHours: 'empty' } });
+    const res = await runCycle(h.deps, 'I:SPX', '');
+    expect(res).toMatchObject({ ok: true, health: 'empty', contracts: 0, promoted: true });
+    const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(res.epochId as string));
+    expect(meta).toMatchObject({ contract_count: '0', strike_count: '0', expiration_count: '0', status: 'active' });
+    expect(await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))).toBe('[]');
+    expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'empty')).toBe('1');
+    // Thin chain: a few expirations only.
+    (h.market as SimMarket).adjust({ offHours: 'thin' });
+    const thin = await runCycle(h.deps, 'I:SPX', '');
+    expect(thin.ok).toBe(true);
+    expect(thin.contracts).toBeGreaterThan(0);
+    expect(thin.contracts).toBeLessThan(500);
+  });
+});
