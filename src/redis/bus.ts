@@ -182,7 +182,7 @@ export class RedisBus {
     const redirected = failures.filter((f) => /^(MOVED|ASK) /.test(f.error));
     const fatal = failures.filter((f) => !/^(MOVED|ASK) /.test(f.error));
     if (fatal.length > 0) throw new BulkWriteError(fatal.length, fatal[0]?.error ?? '');
-    if (this.isCluster) await (this.client as Cluster).refreshSlotsCache?.();
+    if (this.isCluster) await new Promise<void>((r) => (this.client as Cluster).refreshSlotsCache(() => r()));
     await Promise.all(redirected.map((f) => this.client.call(f.cmd[0] as string, ...f.cmd.slice(1))));
   }
 

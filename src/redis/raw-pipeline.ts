@@ -88,9 +88,9 @@ export class RawPipeline {
         clearTimeout(timer);
         resolve();
       });
-      socket.once('error', (err) => {
+      socket.once('error', (err: unknown) => {
         clearTimeout(timer);
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       });
     });
     socket.on('data', (chunk: string) => this.onData(chunk));

@@ -78,7 +78,7 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
       expect(await r.type(keys.analyticsSeries(s)), s).toBe('zset');
       expect(await r.zcard(keys.analyticsSeries(s)), s).toBe(1);
     }
-    const countSample = JSON.parse(((await r.zrangebyscore(keys.analyticsSeries('contract_count'), '-inf', '+inf')) as string[])[0] as string) as { v: number };
+    const countSample = JSON.parse((await r.zrangebyscore(keys.analyticsSeries('contract_count'), '-inf', '+inf'))[0] as string) as { v: number };
     expect(countSample.v).toBe(res.contracts);
   });
 

@@ -5,7 +5,7 @@ export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 10_0
   for (;;) {
     try {
       const v = await check();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }

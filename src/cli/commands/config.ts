@@ -8,7 +8,7 @@ import { configFrom } from '../runtime.js';
 function fmtDefault(v: unknown): string {
   if (v === undefined) return '—';
   if (Array.isArray(v)) return `\`${v.join(',')}\``;
-  return `\`${String(v)}\``;
+  return `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
 }
 
 /** The configuration table in Markdown. */

@@ -53,7 +53,7 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
 function vendorBody(text: string): VendorErrorBody {
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' ? (parsed as VendorErrorBody) : {};
+    return parsed && typeof parsed === 'object' ? parsed : {};
   } catch {
     return {};
   }
