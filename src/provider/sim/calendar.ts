@@ -1,8 +1,10 @@
 /**
- * @module Listed expirations of the simulated index options: PM dailies on every weekday for a few weeks,
- * and AM monthlies (plus the PM root) on every 3rd Friday for a year. No exchange holidays.
+ * @module Listed expirations of the simulated index options: PM dailies on every trading day for a few
+ * weeks, and AM monthlies (plus the PM root) on every 3rd Friday for a year. Exchange holidays list nothing;
+ * a monthly whose 3rd Friday is a holiday (Good Friday) moves to the trading day before.
  */
 import { nyDate, yearsToSettlement } from '../../domain/market-time.js';
+import { isTradingDay, previousTradingDay } from './holidays.js';
 
 /** One listed expiration date with the roots that trade it (both on a 3rd Friday). */
 export interface ListedExpiration {
@@ -14,7 +16,7 @@ export interface ListedExpiration {
 export interface CalendarSpec {
   dailyRoot: string;
   monthlyRoot: string;
-  /** Weekdays of PM dailies listed ahead (default 30, about six weeks). */
+  /** Trading days of PM dailies listed ahead (default 30, about six weeks). */
   dailyCount?: number;
   /** Months of 3rd-Friday monthlies listed ahead (default 12). */
   monthlyCount?: number;
@@ -38,10 +40,10 @@ export function thirdFriday(year: number, month: number): string {
   return formatDate(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), firstFriday + 14));
 }
 
-/** True when a YYYY-MM-DD date is the 3rd Friday of its month. */
-export function isThirdFriday(date: string): boolean {
-  const [y, m] = date.split('-').map(Number) as [number, number];
-  return thirdFriday(y, m - 1) === date;
+/** The monthly expiration of a month: its 3rd Friday, or the trading day before when that is a holiday. */
+export function monthlyExpiration(year: number, month: number): string {
+  const friday = thirdFriday(year, month);
+  return isTradingDay(friday) ? friday : previousTradingDay(friday);
 }
 
 /**
@@ -61,14 +63,14 @@ export function listExpirations(spec: CalendarSpec, nowMs: number): ListedExpira
     set.add(root);
   };
   for (let day = today, n = 0; n < dailyCount; day += DAY_MS) {
-    const dow = new Date(day).getUTCDay();
-    if (dow === 0 || dow === 6) continue;
-    add(formatDate(day), spec.dailyRoot);
+    const date = formatDate(day);
+    if (!isTradingDay(date)) continue;
+    add(date, spec.dailyRoot);
     n++;
   }
   const t = new Date(today);
   for (let i = 0; i <= monthlyCount; i++) {
-    const date = thirdFriday(t.getUTCFullYear(), t.getUTCMonth() + i);
+    const date = monthlyExpiration(t.getUTCFullYear(), t.getUTCMonth() + i);
     add(date, spec.monthlyRoot);
     add(date, spec.dailyRoot);
   }

@@ -3,7 +3,13 @@
  * price and greeks from the smile, a quote on the tick grid, a last trade, a day bar and open interest.
  *
  * Gaps copied from the real API: deep in-the-money contracts carry `greeks: {}` and no `implied_volatility`;
- * a share of far out-of-the-money contracts never traded (no `last_trade`, empty `day`).
+ * quiet strikes did not trade today (empty `day`, an older `last_trade`) and a share of the far
+ * out-of-the-money ones never traded at all (no `last_trade`).
+ *
+ * Size budget: the raw JSON is stored verbatim in Redis, so optional vendor fields the worker never reads
+ * are left out (`last_trade.conditions` / `timeframe`, `last_quote.last_updated` / `timeframe`,
+ * `day.last_updated`, `fmv`); every field the OpenAPI spec marks required is kept. That gives about
+ * 620–660 bytes of compact JSON a contract on a normal chain and 565–580 on a burst one.
  */
 import { blackScholes } from '../../domain/black-scholes.js';
 import { formatOptionTicker } from '../massive/ticker.js';
@@ -98,28 +104,39 @@ export function simContract(ctx: ExpirationContext, type: ContractType, strike: 
         (0.4 + 1.2 * rDay()),
     ) + Math.floor(rDay() * 25);
 
-  const traded = !(absDelta < FAR_OTM_DELTA && !deepItm && rDay() < FAR_OTM_NO_TRADE_SHARE);
+  // Trading activity fades away from the money: quiet strikes have an empty day bar and a last trade from
+  // an earlier day; some far out-of-the-money ones never traded at all.
+  const activity = Math.exp(-((x / (0.5 * width)) ** 2));
+  const tradedToday = rDay() < 0.05 + 0.9 * activity;
+  const everTraded =
+    tradedToday || !(absDelta < FAR_OTM_DELTA && !deepItm && rDay() < FAR_OTM_NO_TRADE_SHARE);
   const c: RawContract = {};
-  if (traded) {
-    const last = Math.max(0.05, floorToTick(mid + (rTick() - 0.5) * (ask - bid), tick));
-    const prev = roundTo(Math.max(0.05, last * Math.exp(0.25 * (rDay() - 0.5))), 2);
+  let lastPrice = 0;
+  let lastMs = 0;
+  if (tradedToday) {
+    lastPrice = Math.max(0.05, floorToTick(mid + (rTick() - 0.5) * (ask - bid), tick));
+    lastMs = Math.round(ctx.asOfMs - rTick() * 1_800_000);
+    const prev = roundTo(Math.max(0.05, lastPrice * Math.exp(0.25 * (rDay() - 0.5))), 2);
     const open = roundTo(Math.max(0.05, prev * Math.exp(0.1 * (rDay() - 0.5))), 2);
-    const high = roundTo(Math.max(open, last) * (1 + 0.05 * rDay()), 2);
-    const low = roundTo(Math.max(0.05, Math.min(open, last) * (1 - 0.05 * rDay())), 2);
+    const high = roundTo(Math.max(open, lastPrice) * (1 + 0.05 * rDay()), 2);
+    const low = roundTo(Math.max(0.05, Math.min(open, lastPrice) * (1 - 0.05 * rDay())), 2);
     c.day = {
-      change: roundTo(last - prev, 2),
-      change_percent: roundTo(((last - prev) / prev) * 100, 2),
-      close: last,
+      change: roundTo(lastPrice - prev, 2),
+      change_percent: roundTo(((lastPrice - prev) / prev) * 100, 2),
+      close: lastPrice,
       high,
-      last_updated: ctx.dayStartMs * 1e6,
       low,
       open,
       previous_close: prev,
       volume: 1 + Math.floor(oi * 0.4 * rDay()),
-      vwap: roundTo(low + (high - low) * rDay(), 4),
+      vwap: roundTo(low + (high - low) * rDay(), 2),
     };
   } else {
     c.day = {};
+    if (everTraded) {
+      lastPrice = Math.max(0.05, floorToTick(mid * Math.exp(0.6 * (rDay() - 0.5)), tick));
+      lastMs = Math.round(ctx.dayStartMs - (0.3 + rDay() * 9) * 86_400_000);
+    }
   }
   c.details = {
     contract_type: type === 'C' ? 'call' : 'put',
@@ -145,19 +162,14 @@ export function simContract(ctx: ExpirationContext, type: ContractType, strike: 
     ask_size: askSize,
     bid,
     bid_size: bidSize,
-    last_updated: Math.round(ctx.asOfMs - rTick() * 4000) * 1e6,
     midpoint: mid,
-    timeframe: 'REAL-TIME',
   };
-  if (traded) {
-    const d = c.day;
+  if (everTraded) {
     c.last_trade = {
-      sip_timestamp: Math.round(ctx.asOfMs - rTick() * 1_800_000) * 1e6,
-      conditions: [209],
-      price: d.close as number,
-      size: 1 + Math.floor(rTick() ** 2 * 30),
-      exchange: EXCHANGES[Math.floor(rTick() * EXCHANGES.length)] ?? 300,
-      timeframe: 'REAL-TIME',
+      exchange: EXCHANGES[Math.floor(rDay() * EXCHANGES.length)] ?? 300,
+      price: lastPrice,
+      sip_timestamp: lastMs * 1e6,
+      size: 1 + Math.floor(rDay() ** 2 * 30),
     };
   }
   c.open_interest = oi;

@@ -25,7 +25,7 @@ export function fmix32(h: number): number {
 
 /** Folds a non-negative number (integers up to 2^53) into a running hash. */
 export function mixNumber(h: number, x: number): number {
-  const lo = x % TWO_32 >>> 0;
+  const lo = (x % TWO_32) >>> 0;
   const hi = Math.floor(x / TWO_32) >>> 0;
   h = fmix32((h ^ lo) + 0x9e3779b9);
   return fmix32((h ^ hi) + 0x7f4a7c15);

@@ -33,7 +33,13 @@ function layer(seedHash: number, layerIndex: number, period: number, tMs: number
  * Spot at time `tMs` (epoch ms, normally a tick start) for an underlying whose path is keyed by `seedHash`.
  * `annualVol` sets the size of the moves; `tickMs` is the period of the finest layer.
  */
-export function spotAt(baseSpot: number, annualVol: number, seedHash: number, tMs: number, tickMs: number): number {
+export function spotAt(
+  baseSpot: number,
+  annualVol: number,
+  seedHash: number,
+  tMs: number,
+  tickMs: number,
+): number {
   const amp = (period: number): number => annualVol * Math.sqrt(period / MS_PER_YEAR);
   let logMove = amp(tickMs) * layer(seedHash, 0, tickMs, tMs);
   for (let l = 0; l < LAYERS.length; l++) {

@@ -1,17 +1,17 @@
 /**
- * @module Strike ladders: fine steps near the money, wider far out (e.g. SPX 5 / 25 / 50 / 100), anchored on
- * a fixed level so the listed strikes do not move with the spot.
+ * @module Strike ladders: fine steps near the money, wider far out (e.g. SPX 5 / 25 / 50 / 100), around an
+ * anchor level (the simulator uses the day's opening spot, so listed strikes do not move within a day).
  */
 
-/** Share of each side's strikes at each step, nearest band first. */
-const BAND_SHARES = [0.6, 0.2, 0.12] as const;
+/** Split of the strikes beyond the finest band between the next three steps. */
+const WIDE_SHARES = [0.5, 0.3] as const;
 
 /** Lowest strike as a fraction of the anchor. */
 const MIN_STRIKE_FRACTION = 0.05;
 
 /**
- * `count` strikes (ascending) around `anchor`: half below, half above, each side spending 60 % of its
- * strikes on the finest step, then 20 %, 12 % and the rest on the wider ones. Strikes sit on multiples of
+ * `count` strikes (ascending) around `anchor`: half below, half above, each side spending 60–80 % of
+ * its strikes on the finest step and the rest on the wider ones (half, 30 %, 20 %). Strikes sit on multiples of
  * their step; a side that reaches the floor hands its remaining strikes to the other side.
  */
 export function strikeLadder(anchor: number, steps: readonly number[], count: number): number[] {
@@ -20,7 +20,11 @@ export function strikeLadder(anchor: number, steps: readonly number[], count: nu
   const n = Math.max(1, Math.floor(count));
   const below = Math.floor((n - 1) / 2);
   const quota = (side: number): number[] => {
-    const q = BAND_SHARES.map((s) => Math.round(side * s));
+    // Long ladders (burst days) keep more strikes on the finest step: 60 % at 50 a side, 80 % from 500.
+    const fineShare = Math.min(0.8, 0.6 + 0.2 * Math.log10(Math.max(1, side / 50)));
+    const q = [Math.round(side * fineShare)];
+    const wide = side - (q[0] ?? 0);
+    for (const s of WIDE_SHARES) q.push(Math.round(wide * s));
     q.push(Math.max(0, side - q.reduce((a, b) => a + b, 0)));
     return q;
   };

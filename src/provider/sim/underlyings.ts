@@ -4,9 +4,7 @@
 export interface SimUnderlying {
   /** Vendor symbol, e.g. `I:SPX`. */
   symbol: string;
-  /** Index name served by `/v3/snapshot/indices`. */
-  name: string;
-  /** Level the spot path wanders around; also anchors the (fixed) strike ladder. */
+  /** Level the spot path wanders around. */
   baseSpot: number;
   /** PM-settled root listed on every weekday, e.g. `SPXW`. */
   dailyRoot: string;
@@ -30,7 +28,6 @@ export interface SimUnderlying {
 export const SIM_UNDERLYINGS: readonly SimUnderlying[] = [
   {
     symbol: 'I:SPX',
-    name: "Standard & Poor's 500",
     baseSpot: 6850,
     dailyRoot: 'SPXW',
     monthlyRoot: 'SPX',
@@ -44,7 +41,6 @@ export const SIM_UNDERLYINGS: readonly SimUnderlying[] = [
   },
   {
     symbol: 'I:NDX',
-    name: 'Nasdaq-100',
     baseSpot: 25000,
     dailyRoot: 'NDXP',
     monthlyRoot: 'NDX',
