@@ -1,5 +1,5 @@
 /**
- * @module Starts throw-away redis-server processes for tests: single servers (restartable, with a
+ * @module Starts throw-away redis-server processes for tests and the benchmark: single servers (restartable, with a
  * password or TLS) and a 3-master cluster on loopback ports. Each lives in its own temp dir.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';

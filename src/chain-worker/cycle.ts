@@ -78,27 +78,44 @@ function stalenessOf(contracts: readonly ParsedContract[], asOf: number): number
  * Runs one cycle. Never throws for fetch or Redis errors: they come back as a failed result (the caller
  * decides about shutdown); an auth error is returned with `error` set to the MassiveAuthError.
  */
-export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: string, signal?: AbortSignal): Promise<CycleResult> {
-  const { config, keys, bus, epochs, logger, metrics } = deps;
-  const underlying = underlyingOf(symbol);
+export interface CycleOptions {
+  /** Aborts the fetch (shutdown). */
+  signal?: AbortSignal;
+  /** Fetch at most this many expirations (the burst cap, set by the worker while a burst lasts). */
+  maxExpirations?: number;
+}
+
+export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: string, opts: CycleOptions = {}): Promise<CycleResult> {
   const started = performance.now();
   const phases: CyclePhases = { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 };
-  const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
-  const thresholds = { slowFetchMs: config.slowFetchMs, staleAfterSec: config.staleAfterSec };
 
   let snapshot: ChainSnapshot;
   try {
-    const prevBurst = lastBurst.get(symbol) === true;
-    snapshot = await deps.client.fetchSnapshot(symbol, {
-      ...(prevBurst && config.burstMaxExpirations > 0 ? { maxExpirations: config.burstMaxExpirations } : {}),
-      ...(signal ? { signal } : {}),
-    });
+    snapshot = await deps.client.fetchSnapshot(symbol, opts);
   } catch (err) {
     phases.fetch = performance.now() - started;
     return failCycle(deps, symbol, err as Error, started, phases);
   }
   phases.fetch = performance.now() - started;
+  return applySnapshot(deps, snapshot, leaseValue, started, phases);
+}
 
+/**
+ * Everything after the fetch: normalize, write, refresh or promote, publish, analytics. Separate so the
+ * benchmark can time the write path on a snapshot fetched once.
+ */
+export async function applySnapshot(
+  deps: CycleDeps,
+  snapshot: ChainSnapshot,
+  leaseValue: string,
+  started = performance.now(),
+  phases: CyclePhases = { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 },
+): Promise<CycleResult> {
+  const { config, keys, bus, epochs, logger, metrics } = deps;
+  const symbol = snapshot.symbol;
+  const underlying = snapshot.underlying;
+  const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
+  const thresholds = { slowFetchMs: config.slowFetchMs, staleAfterSec: config.staleAfterSec };
   const tNorm = performance.now();
   const norm = normalizeSnapshot(snapshot.contracts, { underlying, asOf: snapshot.asOf }, deps.normalizers ?? DEFAULT_NORMALIZERS);
   const byId = new Map<string, ContractSubstrate>();
@@ -111,7 +128,6 @@ export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: stri
   const geometry = geometryOf(written.map((w) => w.contract));
   const skipped = snapshot.skipped + norm.rejectedCount;
   const burst = written.length >= config.burstThreshold;
-  lastBurst.set(symbol, burst);
   const stalenessSec = stalenessOf(snapshot.contracts, snapshot.asOf);
   const health = classifyHealth(
     { failed: false, contractCount: written.length, partial: snapshot.partial, stalenessSec, latencyMs: snapshot.latencyMs },
@@ -244,8 +260,6 @@ export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: stri
   }
 }
 
-const lastBurst = new Map<string, boolean>();
-
 async function failCycle(deps: CycleDeps, symbol: string, error: Error, started: number, phases: CyclePhases): Promise<CycleResult> {
   const { config, keys, bus, epochs, logger, metrics } = deps;
   const underlying = underlyingOf(symbol);
@@ -270,7 +284,6 @@ async function failCycle(deps: CycleDeps, symbol: string, error: Error, started:
         }
       }
     }
-    const cycleMs = performance.now() - started;
     await deps.analytics.record({
       underlying,
       ts: Date.now(),
@@ -288,7 +301,6 @@ async function failCycle(deps: CycleDeps, symbol: string, error: Error, started:
       slaViolation: true,
       errorKind: kind,
     });
-    void cycleMs;
   } catch (redisErr) {
     logger.warn({ symbol: underlying, err: (redisErr as Error).message }, 'could not record the failed cycle');
   }

@@ -52,6 +52,8 @@ export interface SymbolState {
   failures: number;
   /** Delay chosen after the last cycle (cadence), ms. */
   lastDelayMs: number;
+  /** The last cycle was a burst (the next fetch may be capped). */
+  burst: boolean;
 }
 
 export class ChainWorker {
@@ -139,10 +141,15 @@ export class ChainWorker {
 
   private async cycle(symbol: string): Promise<CycleResult> {
     const { config, logger } = this.deps;
-    const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0, lastDelayMs: 0 };
+    const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0, lastDelayMs: 0, burst: false };
     const started = Date.now();
     const lease = this.leases.valueFor(symbol) ?? '';
-    const result = await runCycle({ ...this.deps, epochs: this.epochs, analytics: this.analytics }, symbol, lease, this.abort.signal);
+    const capped = st.burst && config.burstMaxExpirations > 0;
+    const result = await runCycle({ ...this.deps, epochs: this.epochs, analytics: this.analytics }, symbol, lease, {
+      signal: this.abort.signal,
+      ...(capped ? { maxExpirations: config.burstMaxExpirations } : {}),
+    });
+    if (result.ok) st.burst = result.burst;
     this.lastResults.set(symbol, result);
     this.heartbeat.state.lastCycle[result.underlying] = {
       ts: Date.now(),

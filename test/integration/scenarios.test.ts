@@ -68,8 +68,8 @@ describe('operational scenarios', () => {
     expect(spx.health).toBe('slow');
     expect(await h.bus.cmd.hget(h.keys.analytics, 'bursts')).toBe('2');
     expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'slow_snapshots'))).toBe(2);
-    // While the burst lasts, the next fetch takes at most 3 expirations.
-    const capped = await runCycle(h.deps, 'I:SPX', '');
+    // While the burst lasts, the worker caps the next fetch at CHAIN_BURST_MAX_EXPIRATIONS.
+    const capped = await runCycle(h.deps, 'I:SPX', '', { maxExpirations: h.config.burstMaxExpirations });
     const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(capped.epochId as string));
     expect(JSON.parse(meta.expirations as string)).toHaveLength(3);
     // Debounce: a burst cycle waits interval × CHAIN_BURST_INTERVAL_FACTOR.

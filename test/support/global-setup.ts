@@ -3,7 +3,7 @@
  * and stops it afterwards. The single-server suite uses 127.0.0.1:6379 (TEST_REDIS_URL to override).
  */
 import type { TestProject } from 'vitest/node';
-import { RedisClusterProcess } from './redis-servers.js';
+import { RedisClusterProcess } from '../../tools/redis-servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,0 +1,148 @@
+/**
+ * @module The six benchmark scenarios. Each returns raw samples; main.ts summarizes and prints them.
+ */
+import { applySnapshot, runCycle, type CycleResult } from '../src/chain-worker/cycle.js';
+import { buildGexModel } from '../src/models/gex/index.js';
+import { buildHeatmapModel } from '../src/models/heatmap/index.js';
+import type { ContractSubstrate } from '../src/normalizers/substrate.js';
+import { normalizeSnapshot } from '../src/normalizers/registry.js';
+import type { ChainSnapshot } from '../src/provider/massive/types.js';
+import type { BulkCommand } from '../src/redis/bus.js';
+import { buildSnapshotWrites } from '../src/wiring/snapshot-writes.js';
+import { startProbe } from './probes.js';
+import { clientPipelineWrite, rawSocketWrite } from './raw-baseline.js';
+import type { Stack } from './stack.js';
+
+export const SYMBOLS = ['I:SPX', 'I:NDX'] as const;
+
+async function flush(stack: Stack): Promise<void> {
+  await stack.bus.client.call('FLUSHALL');
+}
+
+export interface BurstRun {
+  totalMs: number;
+  contracts: number;
+  phases: Record<string, number>;
+  buildMs: { gex: number; heatmap: number; read: number; write: number; wall: number };
+  peakRssMb: number;
+  maxBlockMs: number;
+}
+
+/** One full cycle for both symbols (concurrently, as the worker runs them) and both model builds. */
+export async function burstCycle(stack: Stack): Promise<BurstRun> {
+  await flush(stack);
+  const probe = startProbe();
+  const t0 = performance.now();
+  const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
+  const tb = performance.now();
+  const outcomes = await stack.builder.drain();
+  const t1 = performance.now();
+  const { peakRssMb, maxBlockMs } = probe.stop();
+  for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
+  const phases: Record<string, number> = {};
+  for (const k of Object.keys(results[0]?.phases ?? {})) {
+    phases[k] = Math.max(...results.map((r: CycleResult) => r.phases[k as keyof CycleResult['phases']]));
+  }
+  const built = outcomes.filter((o) => o.status === 'built');
+  const sum = (f: (m: NonNullable<(typeof built)[number]['ms']>) => number): number => built.reduce((n, o) => n + (o.ms ? f(o.ms) : 0), 0);
+  return {
+    totalMs: t1 - t0,
+    contracts: results.reduce((n, r) => n + r.contracts, 0),
+    phases,
+    buildMs: { gex: sum((m) => m.gex), heatmap: sum((m) => m.heatmap), read: sum((m) => m.read), write: sum((m) => m.write), wall: t1 - tb },
+    peakRssMb,
+    maxBlockMs,
+  };
+}
+
+/** Fetches both symbols once (for scenarios that reuse a snapshot). */
+export async function fetchBoth(stack: Stack): Promise<ChainSnapshot[]> {
+  return Promise.all(SYMBOLS.map((s) => stack.provider.client.fetchSnapshot(s)));
+}
+
+export interface WriteRun {
+  workerMs: number;
+  bulkCommands: number;
+  rawMs: number;
+  pipelineMs: number;
+}
+
+/** The worker's write path for pre-fetched snapshots vs the same SETs pre-encoded on a raw socket. */
+export async function writePhase(stack: Stack, snapshots: ChainSnapshot[], redis: { host: string; port: number }): Promise<WriteRun> {
+  await flush(stack);
+  const t0 = performance.now();
+  const res = await Promise.all(snapshots.map((s) => applySnapshot(stack.deps, s, '')));
+  const workerMs = performance.now() - t0;
+  for (const r of res) if (!r.ok) throw new Error(`write failed: ${r.error?.message ?? ''}`);
+
+  // The same keys and values: rebuild the bulk SETs the worker sent (substrates, raw snapshots, index).
+  const commands: BulkCommand[] = [];
+  for (let i = 0; i < snapshots.length; i++) {
+    const snap = snapshots[i] as ChainSnapshot;
+    const norm = normalizeSnapshot(snap.contracts, { underlying: snap.underlying, asOf: snap.asOf });
+    const byId = new Map(norm.records.map((r) => [r.id, r]));
+    const written = snap.contracts.flatMap((c) => {
+      const record = byId.get(c.ticker);
+      return record ? [{ contract: c, record }] : [];
+    });
+    commands.push(...buildSnapshotWrites(stack.keys, snap, written, res[i]?.epochId as string, { snapshotSec: 300, substrateSec: 300 }));
+  }
+  await flush(stack);
+  const rawMs = await rawSocketWrite(redis.host, redis.port, commands);
+  await flush(stack);
+  const pipelineMs = await clientPipelineWrite(stack.bus.client as import('ioredis').Redis, commands);
+  return { workerMs, bulkCommands: commands.length, rawMs, pipelineMs };
+}
+
+export interface FetchRun {
+  ms: number;
+  pages: number;
+  contracts: number;
+}
+
+/** Fetch of both symbols with the stack's concurrency (concurrently, as the worker does) or one stream at a time. */
+export async function fetchPhase(stack: Stack, oneAtATime: boolean): Promise<FetchRun> {
+  const t0 = performance.now();
+  const snaps: ChainSnapshot[] = [];
+  if (oneAtATime) for (const s of SYMBOLS) snaps.push(await stack.provider.client.fetchSnapshot(s));
+  else snaps.push(...(await fetchBoth(stack)));
+  return {
+    ms: performance.now() - t0,
+    pages: snaps.reduce((n, s) => n + s.pages, 0),
+    contracts: snaps.reduce((n, s) => n + s.contracts.length, 0),
+  };
+}
+
+/** Builds both models for each symbol from the substrates, pure maths only. */
+export function modelBuilds(snapshots: ChainSnapshot[], widths: Record<string, number[]>, windowPct: number): { gexMs: number; heatmapMs: number } {
+  let gexMs = 0;
+  let heatmapMs = 0;
+  for (const s of snapshots) {
+    const contracts: ContractSubstrate[] = normalizeSnapshot(s.contracts, { underlying: s.underlying, asOf: s.asOf }).records;
+    const input = { symbol: s.underlying, epochId: 'bench', asOf: s.asOf, spot: s.spot, contracts, ts: Date.now(), stale: false };
+    const t0 = performance.now();
+    JSON.stringify(buildGexModel(input));
+    const t1 = performance.now();
+    JSON.stringify(buildHeatmapModel({ ...input, widths: widths[s.underlying] ?? [5], windowPct }));
+    const t2 = performance.now();
+    gexMs += t1 - t0;
+    heatmapMs += t2 - t1;
+  }
+  return { gexMs, heatmapMs };
+}
+
+/** Redis used_memory growth per contract for one cycle's keys (no models), then with the models. */
+export async function redisMemory(stack: Stack): Promise<{ bytesPerContract: number; withModelsBytesPerContract: number; contracts: number }> {
+  await flush(stack);
+  const used = async (): Promise<number> => {
+    const info = await stack.bus.cmd.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  };
+  const before = await used();
+  const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
+  const after = await used();
+  await stack.builder.drain();
+  const withModels = await used();
+  const contracts = results.reduce((n, r) => n + r.contracts, 0);
+  return { bytesPerContract: (after - before) / contracts, withModelsBytesPerContract: (withModels - before) / contracts, contracts };
+}

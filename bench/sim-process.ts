@@ -1,0 +1,67 @@
+/**
+ * @module The local Massive-compatible API in its own process (so it never shares the worker's event
+ * loop), controlled through its admin endpoints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../src/lib/repo-paths.js';
+
+export class SimProcess {
+  private proc: ChildProcess | undefined;
+  url = '';
+
+  constructor(private readonly opts: { latencyMs: number; apiKey: string; seed?: number }) {}
+
+  async start(): Promise<void> {
+    const bin = resolve(PACKAGE_ROOT, 'bin/chain-worker');
+    const args = ['sim-server', '--port', '0', '--latency-ms', String(this.opts.latencyMs), '--seed', String(this.opts.seed ?? 42)];
+    this.proc = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, MASSIVE_API_KEY: this.opts.apiKey, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
+    this.url = await new Promise<string>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error('sim-server did not start')), 15_000);
+      lines.on('line', (line) => {
+        try {
+          const msg = JSON.parse(line) as { listening?: string };
+          if (msg.listening) {
+            clearTimeout(timer);
+            res(msg.listening);
+          }
+        } catch {
+          // not our line
+        }
+      });
+    });
+  }
+
+  private async admin(path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(`${this.url}/__admin/${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`admin ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
+  market(patch: Record<string, unknown>): Promise<unknown> {
+    return this.admin('market', patch);
+  }
+
+  faults(patch: Record<string, unknown>): Promise<unknown> {
+    return this.admin('faults', patch);
+  }
+
+  async stats(): Promise<{ requests: number }> {
+    const res = await fetch(`${this.url}/__admin/stats`);
+    return (await res.json()) as { requests: number };
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((r) => {
+      p.once('exit', () => r());
+      p.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * @module The worker stack the benchmark drives: the production path (`massive` provider pointed at the
+ * local API process, the Redis bus, the cycle, the model builder), configured from the same settings.
+ */
+import { loadConfig, type Config } from '../src/config/load.js';
+import { silentLogger } from '../src/lib/logger.js';
+import { ModelBuilder } from '../src/models/builder.js';
+import { createProvider, type Provider } from '../src/provider/create-provider.js';
+import { RedisBus } from '../src/redis/bus.js';
+import { KeySchema } from '../src/redis/keys.js';
+import { Metrics } from '../src/serving/metrics.js';
+import { AnalyticsWriter } from '../src/wiring/analytics.js';
+import { EpochStore } from '../src/wiring/epoch-store.js';
+import type { CycleDeps } from '../src/chain-worker/cycle.js';
+
+export const BENCH_API_KEY = 'bench-key-not-a-secret';
+
+export interface Stack {
+  config: Config;
+  bus: RedisBus;
+  keys: KeySchema;
+  provider: Provider;
+  deps: CycleDeps;
+  builder: ModelBuilder;
+  close(): Promise<void>;
+}
+
+export async function createStack(opts: { apiUrl: string; redisUrl: string; concurrency: number; rateLimit: number; env?: Record<string, string> }): Promise<Stack> {
+  const config = loadConfig({
+    env: {
+      MASSIVE_PROVIDER: 'massive',
+      MASSIVE_API_KEY: BENCH_API_KEY,
+      MASSIVE_BASE_URL: opts.apiUrl,
+      MARKET_REDIS_URL: opts.redisUrl,
+      MASSIVE_CONCURRENCY: String(opts.concurrency),
+      MASSIVE_RATE_LIMIT_RPS: String(opts.rateLimit),
+      MASSIVE_FETCH_DEADLINE_MS: '120000',
+      MASSIVE_MAX_PAGES_PER_STREAM: '1000',
+      MASSIVE_EXPIRATION_CACHE_SEC: '3600',
+      LOG_LEVEL: 'silent',
+      ...(opts.env ?? {}),
+    },
+  });
+  const logger = silentLogger();
+  const bus = new RedisBus({ url: config.marketRedisUrl, name: 'chain-worker-bench' });
+  await bus.ready();
+  const keys = new KeySchema('');
+  const metrics = new Metrics({ defaults: false });
+  const provider = await createProvider(config, logger);
+  const deps: CycleDeps = {
+    bus,
+    keys,
+    client: provider.client,
+    epochs: new EpochStore(bus, keys),
+    analytics: new AnalyticsWriter(bus, keys, config.analyticsRetentionSec),
+    config,
+    logger,
+    metrics,
+  };
+  const builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'bench' });
+  return {
+    config,
+    bus,
+    keys,
+    provider,
+    deps,
+    builder,
+    async close() {
+      await builder.stop();
+      await provider.close();
+      await bus.close();
+    },
+  };
+}
