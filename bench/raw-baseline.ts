@@ -5,12 +5,12 @@
  */
 import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
-import { encodeCommand } from '../src/redis/resp.js';
+import { encodeCommands } from '../src/redis/resp.js';
 import type { BulkCommand } from '../src/redis/bus.js';
 
 /** Sends pre-encoded commands on a fresh socket; resolves with the elapsed ms (encoding excluded). */
 export async function rawSocketWrite(host: string, port: number, commands: readonly BulkCommand[]): Promise<number> {
-  const payload = Buffer.from(commands.map((c) => encodeCommand(c)).join(''));
+  const payload = encodeCommands(commands);
   const socket = connect({ host, port });
   socket.setNoDelay(true);
   await new Promise<void>((r, j) => {

@@ -62,14 +62,9 @@ export interface CycleResult {
   error?: Error;
 }
 
-/** Seconds between the newest quote (ns timestamps) and the as-of time. */
-function stalenessOf(contracts: readonly ParsedContract[], asOf: number): number | null {
-  let newest = 0;
-  for (const c of contracts) {
-    const t = c.raw.last_quote?.last_updated;
-    if (typeof t === 'number' && t > newest) newest = t;
-  }
-  if (newest === 0) return null;
+/** Seconds between the newest vendor timestamp (ns, ms or s as sent) and the as-of time. */
+function stalenessOf(newest: number | null, asOf: number): number | null {
+  if (newest === null || newest <= 0) return null;
   const ms = newest > 1e15 ? newest / 1e6 : newest > 1e12 ? newest : newest * 1000;
   return Math.max(0, (asOf - ms) / 1000);
 }
@@ -91,7 +86,7 @@ export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: stri
 
   let snapshot: ChainSnapshot;
   try {
-    snapshot = await deps.client.fetchSnapshot(symbol, opts);
+    snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, keepRaw: false });
   } catch (err) {
     phases.fetch = performance.now() - started;
     return failCycle(deps, symbol, err as Error, started, phases);
@@ -128,7 +123,7 @@ export async function applySnapshot(
   const geometry = geometryOf(written.map((w) => w.contract));
   const skipped = snapshot.skipped + norm.rejectedCount;
   const burst = written.length >= config.burstThreshold;
-  const stalenessSec = stalenessOf(snapshot.contracts, snapshot.asOf);
+  const stalenessSec = stalenessOf(snapshot.newestVendorTs, snapshot.asOf);
   const health = classifyHealth(
     { failed: false, contractCount: written.length, partial: snapshot.partial, stalenessSec, latencyMs: snapshot.latencyMs },
     thresholds,
@@ -206,7 +201,7 @@ export async function applySnapshot(
     await bus.cmd.publish(keys.snapshotChannel, JSON.stringify(summary));
     if (config.latestMode !== 'off') {
       const entry = latestEntry({ snapshot, epochId, health, contractCount: written.length, full: config.latestMode === 'full', written });
-      await bus.script('merge-latest-1', [keys.latest], [underlying, JSON.stringify(entry)]);
+      await bus.script('merge-latest-1', [keys.latest], [underlying, entry]);
     }
     phases.publish = performance.now() - tPublish;
 

@@ -10,12 +10,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
-import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
-import { buildGexModel } from './gex/index.js';
-import { buildHeatmapModel } from './heatmap/index.js';
+import { ModelThread } from './model-thread.js';
 
 export const BUILD_LEASE_MS = 30_000;
 export const POLL_MS = 1_000;
@@ -34,7 +32,7 @@ export interface BuildOutcome {
   symbol: string;
   status: 'built' | 'superseded' | 'claimed_elsewhere' | 'missing' | 'failed';
   contracts?: number;
-  ms?: { read: number; gex: number; heatmap: number; write: number };
+  ms?: { read: number; parse: number; gex: number; heatmap: number; thread: number; write: number };
   error?: string;
 }
 
@@ -44,6 +42,7 @@ export class ModelBuilder {
   private running: Promise<BuildOutcome[]> | undefined;
   private again = false;
   private stopped = false;
+  private readonly thread = new ModelThread();
 
   constructor(private readonly deps: BuilderDeps) {}
 
@@ -58,6 +57,7 @@ export class ModelBuilder {
       do {
         this.again = false;
         const dirty = await this.deps.bus.cmd.smembers(this.deps.keys.epochDirty);
+        // One epoch at a time: a 20,000-contract build holds ~100 MB while it runs; two at once double the peak.
         for (const id of dirty) all.push(await this.buildEpoch(id));
       } while (this.again && !this.stopped);
       return all;
@@ -92,6 +92,7 @@ export class ModelBuilder {
     this.sub = undefined;
     if (sub) sub.disconnect();
     await this.running?.catch(() => undefined);
+    await this.thread.close();
   }
 
   /** Builds one epoch if it is dirty, active and unclaimed. */
@@ -122,9 +123,7 @@ export class ModelBuilder {
           return { epochId, symbol, status: 'missing' };
         }
         const ids = JSON.parse(idsRaw) as string[];
-        const values = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
-        const contracts: ContractSubstrate[] = [];
-        for (const v of values) if (v !== null) contracts.push(JSON.parse(v) as ContractSubstrate);
+        const substrates = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
         const readMs = performance.now() - t0;
         const fresh = await r.hgetall(keys.epochMeta(epochId));
         if (fresh.last_refresh_ts !== refreshTs) continue;
@@ -133,19 +132,27 @@ export class ModelBuilder {
         const spot = fresh.spot ? Number(fresh.spot) : null;
         const ts = Date.now();
         const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
-        const input = { symbol, epochId, asOf, spot, contracts, ts, stale };
         const t1 = performance.now();
-        const gex = buildGexModel(input);
-        const t2 = performance.now();
-        const heatmap = buildHeatmapModel({ ...input, widths: config.widths[symbol] ?? [5, 10, 15, 20], windowPct: config.heatmapWindowPct });
+        const built = await this.thread.build({
+          symbol,
+          epochId,
+          asOf,
+          spot,
+          ts,
+          stale,
+          widths: config.widths[symbol] ?? [5, 10, 15, 20],
+          windowPct: config.heatmapWindowPct,
+          substrates,
+        });
         const t3 = performance.now();
-        const models: [ModelName, unknown][] = [
-          ['gex', gex],
-          ['heatmap', heatmap],
+        const models: [ModelName, string][] = [
+          ['gex', built.gex],
+          ['heatmap', built.heatmap],
         ];
-        for (const [model, doc] of models) {
+        // Each model is one SET of its whole JSON: readers never see a torn model.
+        for (const [model, json] of models) {
           const key = keys.model(model, symbol);
-          await r.set(key, JSON.stringify(doc));
+          await r.set(key, json);
           await r.publish(keys.modelsChannel, JSON.stringify({ model, symbol, epoch_id: epochId, ts, key }));
         }
         const t4 = performance.now();
@@ -155,11 +162,11 @@ export class ModelBuilder {
           await r.srem(keys.epochDirty, epochId);
           await r.sadd(keys.epochClean, epochId);
         }
-        metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, (t2 - t1) / 1000);
-        metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, (t3 - t2) / 1000);
-        const ms = { read: readMs, gex: t2 - t1, heatmap: t3 - t2, write: t4 - t3 };
-        logger.debug({ epochId, contracts: contracts.length, ms }, 'models built');
-        return { epochId, symbol, status: 'built', contracts: contracts.length, ms };
+        metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
+        metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
+        const ms = { read: readMs, parse: built.ms.parse, gex: built.ms.gex, heatmap: built.ms.heatmap, thread: t3 - t1, write: t4 - t3 };
+        logger.debug({ epochId, contracts: built.contracts, ms }, 'models built');
+        return { epochId, symbol, status: 'built', contracts: built.contracts, ms };
       }
       return { epochId, symbol, status: 'failed', error: 'epoch kept refreshing during the build' };
     } catch (err) {

@@ -25,19 +25,17 @@ function num(v: unknown): number | null | undefined {
  * normalizeContract(parsed, { underlying: 'SPX', asOf: Date.now() })
  */
 export function normalizeContract(c: ParsedContract, ctx: { underlying: string; asOf: number }): NormalizeResult {
-  const raw = c.raw;
-  const q = raw.last_quote && typeof raw.last_quote === 'object' ? raw.last_quote : undefined;
-  const g = raw.greeks && typeof raw.greeks === 'object' ? raw.greeks : undefined;
-  const bid = num(q?.bid);
-  const ask = num(q?.ask);
-  const midpoint = num(q?.midpoint);
-  const last = num(raw.last_trade && typeof raw.last_trade === 'object' ? raw.last_trade.price : undefined);
-  const delta = num(g?.delta);
-  const gamma = num(g?.gamma);
-  const theta = num(g?.theta);
-  const vega = num(g?.vega);
-  const iv = num(raw.implied_volatility);
-  const oi = num(raw.open_interest);
+  const f = c.fields;
+  const bid = num(f.bid);
+  const ask = num(f.ask);
+  const midpoint = num(f.midpoint);
+  const last = num(f.last);
+  const delta = num(f.delta);
+  const gamma = num(f.gamma);
+  const theta = num(f.theta);
+  const vega = num(f.vega);
+  const iv = num(f.iv);
+  const oi = num(f.oi);
   const values = [bid, ask, midpoint, last, delta, gamma, theta, vega, iv, oi];
   if (values.some((v) => v === undefined)) return { ok: false, reason: 'bad_number' };
   if ([bid, ask, midpoint, last].some((v) => v !== null && v !== undefined && v < 0)) {

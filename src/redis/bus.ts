@@ -50,7 +50,7 @@ export type RedisCommands = Pick<
 >;
 
 /** A write for the bulk path: only commands whose reply is a status, error or integer line. */
-export type BulkCommand = readonly string[];
+export type BulkCommand = readonly (string | Buffer)[];
 
 export class BulkWriteError extends Error {
   override readonly name = 'BulkWriteError';
@@ -183,7 +183,7 @@ export class RedisBus {
     const fatal = failures.filter((f) => !/^(MOVED|ASK) /.test(f.error));
     if (fatal.length > 0) throw new BulkWriteError(fatal.length, fatal[0]?.error ?? '');
     if (this.isCluster) await new Promise<void>((r) => (this.client as Cluster).refreshSlotsCache(() => r()));
-    await Promise.all(redirected.map((f) => this.client.call(f.cmd[0] as string, ...f.cmd.slice(1))));
+    await Promise.all(redirected.map((f) => this.client.call(String(f.cmd[0]), ...f.cmd.slice(1))));
   }
 
   /** GETs many keys: MGET in chunks on a single server, auto-pipelined GETs on a cluster. */
@@ -208,7 +208,7 @@ export class RedisBus {
     const slots = (this.client as Cluster).slots;
     const groups = new Map<string, BulkCommand[]>();
     for (const c of commands) {
-      const node = slots[calculateSlot(c[1] as string)]?.[0] ?? 'unknown';
+      const node = slots[calculateSlot(String(c[1]))]?.[0] ?? 'unknown';
       let g = groups.get(node);
       if (!g) groups.set(node, (g = []));
       g.push(c);

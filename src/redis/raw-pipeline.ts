@@ -4,7 +4,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { encodeCommand } from './resp.js';
+import { encodeCommand, encodeCommands, type RespArg } from './resp.js';
 import type { RedisEndpoint } from './redis-url.js';
 
 export interface BatchOutcome {
@@ -41,22 +41,21 @@ export class RawPipeline {
    * Sends every command and resolves when all replies are in. Commands are written in chunks as they are
    * encoded, so Redis executes the first chunk while later ones are still being built.
    */
-  run(commands: readonly (readonly string[])[]): Promise<BatchOutcome> {
+  run(commands: readonly (readonly RespArg[])[]): Promise<BatchOutcome> {
     const turn = this.lock.then(() => this.runNow(commands));
     this.lock = turn.catch(() => undefined);
     return turn;
   }
 
-  private async runNow(commands: readonly (readonly string[])[]): Promise<BatchOutcome> {
+  private async runNow(commands: readonly (readonly RespArg[])[]): Promise<BatchOutcome> {
     if (commands.length === 0) return { replies: 0, errors: new Map() };
     const socket = await this.ensureSocket();
     const done = new Promise<BatchOutcome>((resolve, reject) => {
       this.pending.push({ expected: commands.length, received: 0, errors: new Map(), resolve, reject });
     });
     for (let i = 0; i < commands.length; i += CHUNK_COMMANDS) {
-      let chunk = '';
       const end = Math.min(commands.length, i + CHUNK_COMMANDS);
-      for (let j = i; j < end; j++) chunk += encodeCommand(commands[j] as readonly string[]);
+      const chunk = encodeCommands(commands, i, end);
       if (!socket.write(chunk)) await new Promise<void>((r) => socket.once('drain', r));
       else if (end < commands.length) await new Promise<void>((r) => setImmediate(r));
       if (socket.destroyed) break;

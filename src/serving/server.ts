@@ -1,12 +1,22 @@
 /**
- * @module The HTTP server (placeholder until the serving issue lands): /healthz only.
+ * @module The HTTP server (fastify): health, readiness and metrics; the JSON API; the SSE stream; the
+ * dashboard. `chain-worker run --http` runs it beside the worker, `chain-worker serve --http` alone on
+ * Redis. See docs/serving.md for the endpoints.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
+import { registerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
+import { registerApiRoutes } from './routes/api.js';
+import { configuredSymbols, type ServingContext } from './routes/context.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
+import { sendError } from './routes/errors.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { SseHub, type SseOptions } from './sse.js';
 
 export interface HttpServerDeps {
   bus: RedisBus;
@@ -24,9 +34,99 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(_deps: HttpServerDeps, at: { host: string; port: number }): Promise<HttpServer> {
-  const app = Fastify();
-  app.get('/healthz', () => ({ status: 'ok' }));
-  const url = await app.listen({ host: at.host, port: at.port });
-  return { url, close: () => app.close() };
+export interface HttpAppOptions {
+  /** SSE heartbeat period and slow-client cap (tests shorten them). */
+  sse?: SseOptions;
+  /** Folder of index.html, app.js and style.css. */
+  dashboardDir?: string;
+}
+
+/**
+ * Builds the app without listening: `app.inject()` works in-process. The SSE hub's Redis subscriber
+ * opens when the app is ready and closes with it, so always `await app.close()`.
+ */
+export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    // Keep-alive and stalled responses would otherwise hold close() open.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Malformed URLs (bad percent-encoding, a parameter over 200 characters): JSON like every other error.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      return sendError(reply, tooLong ? 414 : 400, tooLong ? 'uri_too_long' : 'bad_url', err.message);
+    },
+  });
+  const symbols = configuredSymbols(deps);
+  const hub = new SseHub(
+    { bus: deps.bus, keys: deps.keys, logger: deps.logger, metrics: deps.metrics, symbols },
+    opts.sse,
+  );
+  const ctx: ServingContext = { deps, hub, symbols, startedMs: Date.now() };
+
+  app.addHook('onReady', () => hub.start());
+  // SSE streams never end by themselves: end them before the server waits for its connections.
+  app.addHook('preClose', () => hub.close());
+  app.addHook('onClose', () => hub.close());
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status =
+      typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600
+        ? err.statusCode
+        : 500;
+    if (status >= 500) deps.logger.warn({ err: err.message, url: req.url, status }, 'HTTP request failed');
+    const code =
+      err.name === 'HttpError' && err.code
+        ? err.code
+        : status >= 500
+          ? 'internal'
+          : (err.code ?? 'bad_request');
+    const message = status === 500 ? 'internal error (see the server log)' : err.message;
+    return sendError(reply, status, code, message);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'not_found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`),
+  );
+
+  registerAuth(app, deps.config.httpToken);
+  registerHealthRoutes(app, ctx);
+  registerApiRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerDashboardRoutes(app, opts.dashboardDir ? { dir: opts.dashboardDir } : {});
+  return app;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Builds the app and listens on `at` (127.0.0.1 unless told otherwise; port 0 picks one). */
+export async function startHttpServer(
+  deps: HttpServerDeps,
+  at: { host: string; port: number },
+  opts: HttpAppOptions = {},
+): Promise<HttpServer> {
+  const host = at.host || '127.0.0.1';
+  if (!isLoopback(host) && !deps.config.httpToken) {
+    deps.logger.warn({ host }, 'HTTP server listens beyond loopback without CHAIN_WORKER_HTTP_TOKEN');
+  }
+  const app = buildHttpApp(deps, opts);
+  let url: string;
+  try {
+    url = await app.listen({ host, port: at.port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  deps.logger.info(
+    { url, mode: deps.mode, auth: deps.config.httpToken ? 'token' : 'none' },
+    'HTTP server listening',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () => (closing ??= app.close()),
+  };
 }

@@ -34,7 +34,8 @@ export function buildSnapshotWrites(
   for (let j = 0; j < written.length; j++) {
     const { contract, record } = written[j] as { contract: ParsedContract; record: ContractSubstrate };
     ids[j] = contract.ticker;
-    cmds[i++] = ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), JSON.stringify(contract.raw), 'EX', snapTtl];
+    const raw = contract.rawJson ?? JSON.stringify(contract.raw ?? {});
+    cmds[i++] = ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
     cmds[i++] = ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
   }
   cmds[i] = ['SET', keys.epochContracts(epochId), JSON.stringify(ids), 'EX', subTtl];
@@ -71,13 +72,16 @@ export interface LatestEntryInput {
   written: readonly { contract: ParsedContract }[];
 }
 
-/** One symbol's entry of `massive:chain:latest`; `expirations` maps each date to its contract count. */
-export function latestEntry(i: LatestEntryInput): Record<string, unknown> {
+/**
+ * One symbol's entry of `massive:chain:latest` as compact JSON; `expirations` maps each date to its
+ * contract count. In full mode `results` holds every written contract's bytes as fetched.
+ */
+export function latestEntry(i: LatestEntryInput): string {
   const s = i.snapshot;
   const perExpiration: Record<string, number> = {};
   for (const e of s.expirations) perExpiration[e] = 0;
   for (const w of i.written) perExpiration[w.contract.expiration] = (perExpiration[w.contract.expiration] ?? 0) + 1;
-  const underlyingAsset = i.written[0]?.contract.raw.underlying_asset;
+  const underlyingAsset = s.underlyingAsset;
   const entry: Record<string, unknown> = {
     symbol: s.symbol,
     underlying: s.underlying,
@@ -94,6 +98,8 @@ export function latestEntry(i: LatestEntryInput): Record<string, unknown> {
   };
   if (s.partialReasons.length > 0) entry.partial_reasons = s.partialReasons;
   if (underlyingAsset) entry.underlying_asset = underlyingAsset;
-  if (i.full && i.written.length > 0) entry.results = i.written.map((w) => w.contract.raw);
-  return entry;
+  const head = JSON.stringify(entry);
+  if (!i.full || i.written.length === 0) return head;
+  const results = i.written.map((w) => (w.contract.rawJson ? w.contract.rawJson.toString('utf8') : JSON.stringify(w.contract.raw ?? {})));
+  return `${head.slice(0, -1)},"results":[${results.join(',')}]}`;
 }

@@ -28,7 +28,7 @@ describe('operational scenarios', () => {
   });
 
   it('normal: ~2,000 contracts, cadence = interval, stretched when fetches are slow; latencies recorded', async () => {
-    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.2' } });
+    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.5' } });
     const a = await runCycle(h.deps, 'I:SPX', '');
     const b = await runCycle(h.deps, 'I:NDX', '');
     expect(a.contracts + b.contracts).toBeGreaterThanOrEqual(1_900);
@@ -38,14 +38,16 @@ describe('operational scenarios', () => {
     worker = workerFor(h);
     const run = worker.run();
     await waitUntil(() => worker?.state.get('I:SPX')?.lastDelayMs, 5_000, 'a worker cycle');
-    expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(200);
-    // Slow pages: 60 ms each, 2+ pages per stream: the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
-    h.api.setFaults({ latencyMs: 60 });
+    // A fast cycle waits the interval (a loaded machine may stretch it by the documented rule).
+    const firstCycle = worker.lastResults.get('I:SPX')?.cycleMs ?? 0;
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(firstCycle > 250 ? Math.max(500, 2 * firstCycle) : 500);
+    // Slow pages: 150 ms each, 2+ pages per stream: the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
+    h.api.setFaults({ latencyMs: 150 });
     const before = worker.lastResults.get('I:SPX');
-    await waitUntil(() => worker?.lastResults.get('I:SPX') !== before && (worker?.lastResults.get('I:SPX')?.cycleMs ?? 0) > 100, 5_000, 'a slow cycle');
+    await waitUntil(() => worker?.lastResults.get('I:SPX') !== before && (worker?.lastResults.get('I:SPX')?.cycleMs ?? 0) > 250, 5_000, 'a slow cycle');
     const slow = worker.lastResults.get('I:SPX');
     expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThanOrEqual(Math.round(2 * (slow?.cycleMs ?? 0)) - 1);
-    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThan(200);
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThan(500);
     worker.stop();
     expect(await run).toBe(EXIT.ok);
   });

@@ -5,6 +5,7 @@ import { geometryOf, newEpochId } from '../../src/chain-worker/geometry.js';
 import { classifyHealth } from '../../src/chain-worker/health.js';
 import { normalizeContract } from '../../src/normalizers/contract-normalizer.js';
 import type { ParsedContract } from '../../src/provider/massive/types.js';
+import { parseContract } from '../../src/provider/massive/parse-contract.js';
 
 describe('decideEpoch', () => {
   const view = { id: 'SPX:1:a', geometryHash: 'h1', status: 'active' };
@@ -63,14 +64,11 @@ describe('geometry', () => {
 });
 
 describe('normalizeContract', () => {
-  const parsed = (raw: object): ParsedContract => ({
-    ticker: 'O:SPXW260107C06850000',
-    root: 'SPXW',
-    expiration: '2026-01-07',
-    type: 'C',
-    strike: 6850,
-    raw: raw as ParsedContract['raw'],
-  });
+  const parsed = (raw: object): ParsedContract => {
+    const res = parseContract({ details: { ticker: 'O:SPXW260107C06850000' }, ...raw });
+    if (!res.ok) throw new Error(res.reason);
+    return res.contract;
+  };
   const ctx = { underlying: 'SPX', asOf: 1_700_000_000_000 };
   it('maps the vendor fields and prefers last_quote.midpoint', () => {
     const r = normalizeContract(

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createLogger } from '../../lib/logger.js';
 import { createProvider } from '../../provider/create-provider.js';
-import type { ChainSnapshot } from '../../provider/massive/types.js';
+import type { ChainSnapshot, RawContract } from '../../provider/massive/types.js';
 import type { Recording } from '../../provider/replay/recording.js';
 import { configFrom } from '../runtime.js';
 
@@ -72,8 +72,9 @@ export async function recordCommand(flags: { config?: string; out: string }): Pr
 export function recordingFromSnapshots(snapshots: readonly ChainSnapshot[]): Recording {
   const recording: Recording = { recorded_at: new Date(snapshots[0]?.asOf ?? Date.now()).toISOString(), underlyings: {} };
   for (const s of snapshots) {
-    const underlyingAsset = s.contracts[0]?.raw.underlying_asset ?? { ticker: s.symbol, ...(s.spot !== null ? { value: s.spot } : {}) };
-    recording.underlyings[s.symbol] = { underlying_asset: underlyingAsset, results: s.contracts.map((c) => c.raw) };
+    const underlyingAsset = s.underlyingAsset ?? { ticker: s.symbol, ...(s.spot !== null ? { value: s.spot } : {}) };
+    const results = s.contracts.map((c) => c.raw ?? (JSON.parse(c.rawJson?.toString('utf8') ?? '{}') as RawContract));
+    recording.underlyings[s.symbol] = { underlying_asset: underlyingAsset, results };
   }
   return recording;
 }

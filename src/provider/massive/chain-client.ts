@@ -10,6 +10,7 @@ import { FetchFailedError, MassiveAuthError } from './errors.js';
 import { ExpirationCache } from './expiration-cache.js';
 import type { MassiveHttp, RequestStats } from './http.js';
 import { parseContract, spotFromResult } from './parse-contract.js';
+import { splitResults } from './split-results.js';
 import type { ChainPage, ChainSnapshot, ParsedContract } from './types.js';
 
 export const PAGE_LIMIT = 250;
@@ -32,6 +33,11 @@ export interface FetchOptions {
   maxExpirations?: number;
   /** Aborts the fetch (shutdown). */
   signal?: AbortSignal;
+  /**
+   * Keep each parsed vendor object on the contract (default true). The worker passes false: it needs
+   * only the lifted fields and the raw bytes, and dropping the objects page by page cuts peak memory.
+   */
+  keepRaw?: boolean;
 }
 
 interface StreamResult {
@@ -77,15 +83,21 @@ export class MassiveChainClient {
     const byTicker = new Map<string, ParsedContract>();
     const skippedReasons: Record<string, number> = {};
     let skipped = 0;
+    let underlyingAsset: ChainSnapshot['underlyingAsset'] = null;
+    let newestVendorTs: number | null = null;
+    const keepRaw = options.keepRaw !== false;
     const windowSpot = spot ?? this.lastSpot.get(symbol) ?? null;
     const streamAbort = new AbortController();
     const streamSignal = AbortSignal.any([signal, streamAbort.signal]);
 
     const results = await mapSettledLimit(expirations, this.opts.concurrency, async (expiration) => {
       try {
-        return await this.walkExpiration(symbol, expiration, windowSpot, streamSignal, stats, (page) => {
-          for (const raw of page.results ?? []) {
-            const parsed = parseContract(raw);
+        return await this.walkExpiration(symbol, expiration, windowSpot, streamSignal, stats, (page, bytes) => {
+          const results = page.results ?? [];
+          const slices = results.length > 0 ? splitResults(bytes) : null;
+          const exact = slices !== null && slices.length === results.length;
+          for (let i = 0; i < results.length; i++) {
+            const parsed = parseContract(results[i]);
             if (!parsed.ok) {
               skipped++;
               skippedReasons[parsed.reason] = (skippedReasons[parsed.reason] ?? 0) + 1;
@@ -96,8 +108,15 @@ export class MassiveChainClient {
               skippedReasons.duplicate = (skippedReasons.duplicate ?? 0) + 1;
               continue;
             }
-            byTicker.set(parsed.contract.ticker, parsed.contract);
-            if (spot === null) spot = spotFromResult(parsed.contract.raw);
+            const c = parsed.contract;
+            if (spot === null) spot = spotFromResult(c.raw);
+            if (underlyingAsset === null && c.raw?.underlying_asset) underlyingAsset = c.raw.underlying_asset;
+            if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs)) newestVendorTs = c.fields.ts;
+            if (exact) {
+              c.rawJson = slices[i];
+              if (!keepRaw) delete c.raw;
+            }
+            byTicker.set(c.ticker, c);
           }
         });
       } catch (err) {
@@ -139,6 +158,8 @@ export class MassiveChainClient {
       underlying: underlyingOf(symbol),
       asOf,
       spot,
+      underlyingAsset,
+      newestVendorTs,
       expirations,
       contracts,
       pages: stats.pages,
@@ -190,7 +211,7 @@ export class MassiveChainClient {
     spot: number | null,
     signal: AbortSignal,
     stats: RequestStats,
-    onPage: (page: ChainPage) => void,
+    onPage: (page: ChainPage, bytes: Buffer) => void,
   ): Promise<StreamResult> {
     let url = `/v3/snapshot/options/${symbol}?expiration_date=${expiration}&limit=${PAGE_LIMIT}`;
     if (this.opts.strikeWindowPct > 0 && spot !== null) {
@@ -202,15 +223,16 @@ export class MassiveChainClient {
     for (;;) {
       if (signal.aborted) return { pages, partialReason: 'deadline' };
       let page: ChainPage;
+      let bytes: Buffer;
       try {
-        page = await this.opts.http.getJson<ChainPage>(url, signal, stats);
+        ({ doc: page, bytes } = await this.opts.http.getPage<ChainPage>(url, signal, stats));
       } catch (err) {
         // A stream that already delivered pages is kept and marked partial.
         if (pages > 0 && !(err instanceof MassiveAuthError)) return { pages, partialReason: signal.aborted ? 'deadline' : 'page_failed' };
         throw err;
       }
       pages++;
-      onPage(page);
+      onPage(page, bytes);
       const next = page.next_url;
       if (!next) return { pages };
       const cursor = new URL(next, 'http://x').searchParams.get('cursor') ?? next;

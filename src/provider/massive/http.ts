@@ -86,6 +86,11 @@ export class MassiveHttp {
 
   /** GET a JSON document with retries. `signal` is the caller's overall deadline. */
   async getJson<T>(pathOrUrl: string, signal: AbortSignal, stats: RequestStats): Promise<T> {
+    return (await this.getPage<T>(pathOrUrl, signal, stats)).doc;
+  }
+
+  /** Like {@link getJson}, also returning the response bytes (for zero-copy raw storage). */
+  async getPage<T>(pathOrUrl: string, signal: AbortSignal, stats: RequestStats): Promise<{ doc: T; bytes: Buffer }> {
     const path = this.resolvePath(pathOrUrl);
     const base = this.opts.retryBaseMs ?? 250;
     const max = this.opts.retryMaxMs ?? 8_000;
@@ -109,18 +114,18 @@ export class MassiveHttp {
     }
   }
 
-  private async once<T>(path: string, deadline: AbortSignal): Promise<T> {
+  private async once<T>(path: string, deadline: AbortSignal): Promise<{ doc: T; bytes: Buffer }> {
     const signal = AbortSignal.any([deadline, AbortSignal.timeout(this.opts.requestTimeoutMs)]);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let status: number;
-    let text: string;
+    let bytes: Buffer;
     let retryAfter: string | string[] | undefined;
     try {
       const res = await request(this.origin + path, { method: 'GET', headers, signal, dispatcher: this.agent });
       status = res.statusCode;
       retryAfter = res.headers['retry-after'];
-      text = await res.body.text();
+      bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       const timedOut = signal.aborted && !deadline.aborted;
       const kind = timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError ? 'timeout' : 'connection';
@@ -128,9 +133,10 @@ export class MassiveHttp {
       if (deadline.aborted) throw netErr;
       throw new RetryableError(netErr);
     }
+    const text = bytes.toString('utf8');
     if (status >= 200 && status < 300) {
       try {
-        return JSON.parse(text) as T;
+        return { doc: JSON.parse(text) as T, bytes };
       } catch (err) {
         throw new RetryableError(new MalformedPageError(redactQuery(path), err));
       }

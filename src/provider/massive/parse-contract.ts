@@ -2,7 +2,7 @@
  * @module Turns one vendor result into a {@link ParsedContract}, or a skip reason. Pure.
  */
 import { parseOptionTicker } from './ticker.js';
-import type { ParsedContract, RawContract } from './types.js';
+import type { ParsedContract, RawContract, VendorFields } from './types.js';
 
 export type SkipReason = 'not_object' | 'no_ticker' | 'bad_ticker' | 'unknown_type' | 'bad_strike' | 'bad_expiration';
 
@@ -32,7 +32,39 @@ export function parseContract(raw: unknown): ParseResult {
     const exp = details.expiration_date;
     if (exp !== undefined && exp !== parts.expiration) return { ok: false, reason: 'bad_expiration' };
   }
-  return { ok: true, contract: { ticker, root: parts.root, expiration: parts.expiration, type: parts.type, strike: parts.strike, raw: c } };
+  return {
+    ok: true,
+    contract: { ticker, root: parts.root, expiration: parts.expiration, type: parts.type, strike: parts.strike, fields: vendorFields(c), raw: c },
+  };
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+}
+
+/** Lifts the values the worker reads out of a vendor result. */
+export function vendorFields(c: RawContract): VendorFields {
+  const q = obj(c.last_quote);
+  const t = obj(c.last_trade);
+  const g = obj(c.greeks);
+  const u = obj(c.underlying_asset);
+  let ts: number | null = null;
+  for (const v of [q?.last_updated, t?.sip_timestamp, u?.last_updated]) {
+    if (typeof v === 'number' && Number.isFinite(v) && (ts === null || v > ts)) ts = v;
+  }
+  return {
+    bid: q?.bid,
+    ask: q?.ask,
+    midpoint: q?.midpoint,
+    last: t?.price,
+    delta: g?.delta,
+    gamma: g?.gamma,
+    theta: g?.theta,
+    vega: g?.vega,
+    iv: c.implied_volatility,
+    oi: c.open_interest,
+    ts,
+  };
 }
 
 /** Spot from a result: index underlyings carry `value`, equities `price`. */

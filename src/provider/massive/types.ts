@@ -60,7 +60,26 @@ export interface VendorErrorBody {
 
 export type ContractType = 'C' | 'P';
 
-/** A contract whose identity parsed cleanly; `raw` is the vendor object verbatim. */
+/**
+ * The vendor values the worker reads, lifted out of the nested result as sent (not yet validated: the
+ * normalizer does that), so the nested object can be dropped as soon as a page is parsed.
+ */
+export interface VendorFields {
+  bid: unknown;
+  ask: unknown;
+  midpoint: unknown;
+  last: unknown;
+  delta: unknown;
+  gamma: unknown;
+  theta: unknown;
+  vega: unknown;
+  iv: unknown;
+  oi: unknown;
+  /** Newest of the quote, trade and underlying timestamps as sent (ns, ms or s), or null. */
+  ts: number | null;
+}
+
+/** A contract whose identity parsed cleanly. */
 export interface ParsedContract {
   /** The option ticker, e.g. `O:SPXW260107C06850000`: the contract id everywhere. */
   ticker: string;
@@ -71,7 +90,11 @@ export interface ParsedContract {
   type: ContractType;
   /** Exact strike (6852.5 stays 6852.5). */
   strike: number;
-  raw: RawContract;
+  fields: VendorFields;
+  /** The vendor object (dropped after parsing when the fetch asks for `keepRaw: false` and bytes exist). */
+  raw?: RawContract;
+  /** The contract's bytes exactly as fetched (a slice of the page), when the page could be split. */
+  rawJson?: Buffer;
 }
 
 export interface ExpirationCount {
@@ -89,6 +112,10 @@ export interface ChainSnapshot {
   asOf: number;
   /** Underlying spot, or null when no source gave one. */
   spot: number | null;
+  /** The first result's `underlying_asset`, as sent. */
+  underlyingAsset: RawContract['underlying_asset'] | null;
+  /** Newest vendor timestamp over all contracts (ns, ms or s as sent), or null. */
+  newestVendorTs: number | null;
   /** The expirations requested, ascending (YYYY-MM-DD). */
   expirations: string[];
   contracts: ParsedContract[];

@@ -1,0 +1,158 @@
+/**
+ * @module The JSON API: `/api/symbols`, `/api/models/{model}/{symbol}`, `/api/epochs`,
+ * `/api/analytics/{series}`. Reads Redis only; every key comes from the KeySchema.
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCb, constants as zlib } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ANALYTICS_SERIES, MODEL_NAMES, type AnalyticsSeries, type ModelName } from '../../redis/keys.js';
+import { readSeries } from '../../wiring/analytics.js';
+import { inspect } from '../inspect.js';
+import { noteOfDocument } from '../sse.js';
+import { resolveSymbol, type ServingContext } from './context.js';
+import { HttpError, fromRedis } from './errors.js';
+
+const gzip = promisify(gzipCb);
+
+/** Bodies smaller than this are sent as they are. */
+const GZIP_MIN_BYTES = 8 * 1024;
+
+/** Default `since` of the analytics series: the last hour. */
+export const DEFAULT_SERIES_WINDOW_MS = 3_600_000;
+
+export function parseModel(input: string): ModelName {
+  const m = MODEL_NAMES.find((n) => n === input.toLowerCase());
+  if (m) return m;
+  throw new HttpError(
+    404,
+    'unknown_model',
+    `unknown model ${JSON.stringify(input.slice(0, 40))}; models: ${MODEL_NAMES.join(', ')}`,
+  );
+}
+
+function parseSeries(input: string): AnalyticsSeries {
+  const s = ANALYTICS_SERIES.find((n) => n === input);
+  if (s) return s;
+  throw new HttpError(
+    404,
+    'unknown_series',
+    `unknown series ${JSON.stringify(input.slice(0, 40))}; series: ${ANALYTICS_SERIES.join(', ')}`,
+  );
+}
+
+/** A query value given once (a repeated parameter is a 400). */
+export function queryOne(req: FastifyRequest, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new HttpError(400, 'bad_query', `${name}: give it once`);
+  return v;
+}
+
+function acceptsGzip(req: FastifyRequest): boolean {
+  const h = req.headers['accept-encoding'];
+  return typeof h === 'string' && /\bgzip\b(?!;q=0(?:\.0*)?(?:,|$))/i.test(h);
+}
+
+/**
+ * Gzipped model bodies, one per key, reused while the stored string is unchanged (a 5 MB heatmap
+ * compresses to about 0.45 MB once per published version, not once per request).
+ */
+class GzipCache {
+  private readonly entries = new Map<string, { doc: string; gz: Promise<Buffer> }>();
+
+  get(key: string, doc: string): Promise<Buffer> {
+    const hit = this.entries.get(key);
+    if (hit && hit.doc === doc) return hit.gz;
+    const gz = gzip(doc, { level: 6, strategy: zlib.Z_DEFAULT_STRATEGY });
+    const entry = { doc, gz };
+    this.entries.set(key, entry);
+    gz.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return gz;
+  }
+}
+
+function etagOf(note: { epoch_id: string; ts: string | null } | null, length: number): string | undefined {
+  if (!note) return undefined;
+  return `W/"${Buffer.from(`${note.epoch_id}|${note.ts ?? ''}|${length}`).toString('base64url')}"`;
+}
+
+export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): void {
+  const { bus, keys } = ctx.deps;
+  const gzCache = new GzipCache();
+
+  app.get('/api/symbols', async (_req, reply) => {
+    const symbols = await Promise.all(
+      ctx.symbols.map(async (symbol) => {
+        const exists = await Promise.all(
+          MODEL_NAMES.map((m) => fromRedis(bus.cmd.exists(keys.model(m, symbol)))),
+        );
+        const models = Object.fromEntries(MODEL_NAMES.map((m, i) => [m, exists[i] === 1])) as Record<
+          ModelName,
+          boolean
+        >;
+        const ticker = ctx.deps.config.symbols.find((s) => s === symbol || s === `I:${symbol}`) ?? symbol;
+        return { symbol, ticker, models };
+      }),
+    );
+    void reply.header('cache-control', 'no-store');
+    return { symbols };
+  });
+
+  app.get<{ Params: { model: string; symbol: string } }>(
+    '/api/models/:model/:symbol',
+    async (req, reply: FastifyReply) => {
+      const model = parseModel(req.params.model);
+      const symbol = resolveSymbol(ctx, req.params.symbol);
+      const key = keys.model(model, symbol);
+      const doc = await fromRedis(bus.cmd.get(key));
+      if (doc === null) {
+        throw new HttpError(404, 'model_not_found', `no ${model} model published for ${symbol} yet`);
+      }
+      const etag = etagOf(noteOfDocument(model, symbol, doc), doc.length);
+      void reply
+        .header('cache-control', 'no-cache')
+        .header('vary', 'accept-encoding')
+        .type('application/json; charset=utf-8');
+      if (etag) {
+        void reply.header('etag', etag);
+        if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      }
+      if (doc.length >= GZIP_MIN_BYTES && acceptsGzip(req)) {
+        const body = await gzCache.get(key, doc);
+        return reply.header('content-encoding', 'gzip').send(body);
+      }
+      // The stored string, exactly as published.
+      return reply.send(doc);
+    },
+  );
+
+  app.get('/api/epochs', async (_req, reply) => {
+    const view = await fromRedis(inspect(bus, keys, [...ctx.symbols]), 10_000);
+    void reply.header('cache-control', 'no-store');
+    return view;
+  });
+
+  app.get<{ Params: { series: string } }>('/api/analytics/:series', async (req, reply) => {
+    const series = parseSeries(req.params.series);
+    const sinceRaw = queryOne(req, 'since');
+    const symbolRaw = queryOne(req, 'symbol');
+    let since = Date.now() - DEFAULT_SERIES_WINDOW_MS;
+    if (sinceRaw !== undefined) {
+      if (!/^\d{1,16}$/.test(sinceRaw)) {
+        throw new HttpError(
+          400,
+          'bad_query',
+          `since: expected epoch milliseconds (a non-negative integer), got ${JSON.stringify(sinceRaw.slice(0, 40))}`,
+        );
+      }
+      since = Number(sinceRaw);
+    }
+    const symbol =
+      symbolRaw === undefined || symbolRaw === '' ? undefined : resolveSymbol(ctx, symbolRaw, 400);
+    const points = await fromRedis(readSeries(bus, keys, series, since, symbol));
+    void reply.header('cache-control', 'no-store');
+    return { series, symbol: symbol ?? null, since, points };
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * @module `GET /events?symbols=SPX,NDX&models=gex,heatmap`: the live stream (see sse.ts for the format).
+ */
+import type { FastifyInstance } from 'fastify';
+import { MODEL_NAMES, type ModelName } from '../../redis/keys.js';
+import { parseModel, queryOne } from './api.js';
+import { resolveSymbol, type ServingContext } from './context.js';
+import { HttpError } from './errors.js';
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length > 0 ? items : undefined;
+}
+
+export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): void {
+  app.get('/events', (req, reply) => {
+    const symbolsRaw = list(queryOne(req, 'symbols'));
+    const modelsRaw = list(queryOne(req, 'models'));
+    const symbols = symbolsRaw ? symbolsRaw.map((s) => resolveSymbol(ctx, s, 400)) : [...ctx.symbols];
+    let models: ModelName[] = [...MODEL_NAMES];
+    if (modelsRaw) {
+      models = modelsRaw.map((m) => {
+        try {
+          return parseModel(m);
+        } catch (err) {
+          throw err instanceof HttpError ? new HttpError(400, err.code, err.message) : err;
+        }
+      });
+    }
+    const header = req.headers['last-event-id'];
+    const lastEventId = (typeof header === 'string' ? header : undefined) ?? queryOne(req, 'lastEventId');
+    reply.hijack();
+    ctx.hub
+      .attach(req.raw, reply.raw, { symbols: new Set(symbols), models: new Set(models), lastEventId })
+      .catch((err: unknown) => {
+        ctx.deps.logger.warn({ err: (err as Error).message }, 'SSE attach failed');
+        reply.raw.destroy();
+      });
+  });
+}
