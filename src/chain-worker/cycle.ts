@@ -14,7 +14,7 @@ import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import type { AnalyticsWriter } from '../wiring/analytics.js';
-import { EpochLostError, type EpochStore } from '../wiring/epoch-store.js';
+import { EpochLostError, FencedError, type EpochStore } from '../wiring/epoch-store.js';
 import {
   buildKeepAliveWrites,
   buildPruneWrites,
@@ -35,6 +35,11 @@ export interface CycleDeps {
   logger: Logger;
   metrics: Metrics;
   normalizers?: readonly Normalizer[];
+  /**
+   * Called right before the first write of a cycle; false means this worker no longer holds the symbol's
+   * lease, and the cycle writes nothing. (The promotion itself is fenced atomically in Redis.)
+   */
+  checkLease?: (symbol: string) => Promise<boolean>;
 }
 
 export interface CyclePhases {
@@ -131,6 +136,7 @@ export async function applySnapshot(
   phases.normalize = performance.now() - tNorm;
 
   try {
+    if (deps.checkLease && !(await deps.checkLease(symbol))) throw new FencedError(`lease for ${underlying} lost before writing`);
     const active = await epochs.readActive(underlying);
     const decision = decideEpoch(active.view, active.id, geometry.hash);
     const epochId = decision.action === 'refresh' ? decision.epochId : newEpochId(underlying, Date.now());
@@ -151,6 +157,7 @@ export async function applySnapshot(
       spot: snapshot.spot === null ? '' : String(snapshot.spot),
       as_of: snapshot.asOf,
       last_health: health,
+      writer: leaseValue,
     };
     if (decision.action === 'promote') {
       await epochs.writeMeta(epochId, {
@@ -258,6 +265,26 @@ export async function applySnapshot(
 async function failCycle(deps: CycleDeps, symbol: string, error: Error, started: number, phases: CyclePhases): Promise<CycleResult> {
   const { config, keys, bus, epochs, logger, metrics } = deps;
   const underlying = underlyingOf(symbol);
+  if (error instanceof FencedError) {
+    // Another worker owns the symbol now: nothing of ours to mark failed or keep alive.
+    metrics.errors.inc({ kind: 'fenced' });
+    logger.info({ symbol: underlying, err: error.message }, 'cycle abandoned: lease lost');
+    return {
+      symbol,
+      underlying,
+      ok: false,
+      health: 'failed',
+      epochId: null,
+      promoted: false,
+      contracts: 0,
+      latencyMs: phases.fetch,
+      cycleMs: performance.now() - started,
+      burst: false,
+      phases,
+      dormantCount: 0,
+      error,
+    };
+  }
   const kind = errorKind(error) === 'internal' && /redis|ECONN|READONLY|OOM|Connection/i.test(error.message) ? 'redis' : errorKind(error);
   metrics.errors.inc({ kind });
   metrics.health.inc({ symbol: underlying, category: 'failed' });

@@ -16,6 +16,7 @@ import { AnalyticsWriter } from '../wiring/analytics.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { Heartbeat } from '../wiring/heartbeat.js';
 import { LeaseManager } from '../wiring/leases.js';
+import { FencedError } from '../wiring/epoch-store.js';
 import { nextCycleDelayMs } from './cadence.js';
 import { runCycle, type CycleResult } from './cycle.js';
 
@@ -145,7 +146,8 @@ export class ChainWorker {
     const started = Date.now();
     const lease = this.leases.valueFor(symbol) ?? '';
     const capped = st.burst && config.burstMaxExpirations > 0;
-    const result = await runCycle({ ...this.deps, epochs: this.epochs, analytics: this.analytics }, symbol, lease, {
+    const deps = { ...this.deps, epochs: this.epochs, analytics: this.analytics, checkLease: (s: string) => this.leases.stillHeld(s) };
+    const result = await runCycle(deps, symbol, lease, {
       signal: this.abort.signal,
       ...(capped ? { maxExpirations: config.burstMaxExpirations } : {}),
     });
@@ -164,7 +166,7 @@ export class ChainWorker {
         { symbol: result.underlying, epochId: result.epochId, health: result.health, contracts: result.contracts, ms: Math.round(result.cycleMs) },
         'cycle done',
       );
-    } else if (!this.abort.signal.aborted) {
+    } else if (!this.abort.signal.aborted && !(result.error instanceof FencedError)) {
       st.failures++;
       if (result.error instanceof MassiveAuthError) {
         this.fault(EXIT.auth, `authentication failed: ${result.error.message}`);

@@ -3,8 +3,10 @@
  *
  * Scripts and Prometheus send `Authorization: Bearer <token>`. A browser cannot add a header to a page
  * load or to an EventSource, so the dashboard is opened once as `/?token=<token>`: the server answers
- * with an HttpOnly, SameSite=Strict cookie holding a digest of the token (never the token itself) and
- * redirects to `/`, which drops the token from the address bar and history. Comparisons are constant-time.
+ * with an HttpOnly, SameSite=Lax cookie holding a digest of the token (never the token itself) and
+ * redirects to `/`, which drops the token from the address bar and history. Lax (not Strict) so a link to
+ * the dashboard from a chat or a runbook works; every endpoint is a read-only GET, and cross-site
+ * subresource requests (fetch, img, iframe) still carry no cookie. Comparisons are constant-time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -74,7 +76,7 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
           .code(303)
           .header(
             'set-cookie',
-            `${TOKEN_COOKIE}=${cookieValue(token)}; Path=/; HttpOnly; SameSite=Strict${secure}`,
+            `${TOKEN_COOKIE}=${cookieValue(token)}; Path=/; HttpOnly; SameSite=Lax${secure}`,
           )
           .header('cache-control', 'no-store')
           .header('location', '/')

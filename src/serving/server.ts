@@ -56,7 +56,7 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
     // Malformed URLs (bad percent-encoding, a parameter over 200 characters): JSON like every other error.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      return sendError(reply, tooLong ? 414 : 400, tooLong ? 'uri_too_long' : 'bad_url', err.message);
+      void sendError(reply, tooLong ? 414 : 400, tooLong ? 'uri_too_long' : 'bad_url', err.message);
     },
   });
   const symbols = configuredSymbols(deps);

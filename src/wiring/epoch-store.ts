@@ -36,6 +36,8 @@ export interface EpochMeta {
   spot: string;
   as_of: number;
   last_health: string;
+  /** Added: the lease (`{worker}|{fence}`) of the worker that last wrote the epoch. */
+  writer: string;
 }
 
 export class FencedError extends Error {

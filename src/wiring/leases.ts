@@ -50,13 +50,7 @@ export class LeaseManager {
     const live = Math.max(1, await r.zcard(this.keys.workers));
     const share = Math.ceil(this.opts.symbols.length / live);
 
-    for (const [symbol, value] of [...this.held]) {
-      const ok = await this.bus.script('lease-renew-1', [this.keys.workerLease(underlyingOf(symbol))], [value, this.opts.ttlMs]);
-      if (ok !== 1) {
-        this.held.delete(symbol);
-        this.opts.logger.warn({ symbol }, 'lease lost');
-      }
-    }
+    for (const symbol of [...this.held.keys()]) await this.stillHeld(symbol);
     const ordered = [...this.opts.symbols].sort((a, b) =>
       rendezvous(this.opts.owner, a) < rendezvous(this.opts.owner, b) ? 1 : -1,
     );
@@ -78,6 +72,17 @@ export class LeaseManager {
       }
     }
     return this.opts.symbols.filter((s) => this.held.has(s));
+  }
+
+  /** Renews the lease if this worker still holds it; false (and forgotten) when it was lost. */
+  async stillHeld(symbol: string): Promise<boolean> {
+    const value = this.held.get(symbol);
+    if (!value) return false;
+    const ok = await this.bus.script('lease-renew-1', [this.keys.workerLease(underlyingOf(symbol))], [value, this.opts.ttlMs]);
+    if (ok === 1) return true;
+    this.held.delete(symbol);
+    this.opts.logger.warn({ symbol }, 'lease lost');
+    return false;
   }
 
   async release(symbol: string): Promise<void> {

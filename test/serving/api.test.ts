@@ -268,7 +268,7 @@ describe('serving API (app.inject, single Redis)', () => {
     expect(login.statusCode).toBe(303);
     expect(login.headers.location).toBe('/');
     const setCookie = String(login.headers['set-cookie']);
-    expect(setCookie).toMatch(/^chain_worker_token=[\w-]+; Path=\/; HttpOnly; SameSite=Strict/);
+    expect(setCookie).toMatch(/^chain_worker_token=[\w-]+; Path=\/; HttpOnly; SameSite=Lax/);
     expect(setCookie).not.toContain(TOKEN);
     const cookie = setCookie.split(';')[0] as string;
     const page = await app.inject({ url: '/', headers: { cookie } });
@@ -279,6 +279,8 @@ describe('serving API (app.inject, single Redis)', () => {
       (await app.inject({ url: '/', headers: { cookie: 'chain_worker_token=forged' } })).statusCode,
     ).toBe(401);
     expect((await app.inject('/?token=wrong-token-value')).statusCode).toBe(401);
+    // HEAD never opens a stream
+    expect((await app.inject({ method: 'HEAD', url: '/events', headers: { cookie } })).statusCode).toBe(404);
   });
 
   it('serves the dashboard files and ECharts from node_modules', async () => {

@@ -17,7 +17,8 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): void {
-  app.get('/events', (req, reply) => {
+  // No automatic HEAD route: a HEAD request must not become a stream.
+  app.get('/events', { exposeHeadRoute: false }, (req, reply) => {
     const symbolsRaw = list(queryOne(req, 'symbols'));
     const modelsRaw = list(queryOne(req, 'models'));
     const symbols = symbolsRaw ? symbolsRaw.map((s) => resolveSymbol(ctx, s, 400)) : [...ctx.symbols];

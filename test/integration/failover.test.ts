@@ -1,0 +1,121 @@
+/**
+ * Several `chain-worker run` processes share the symbols through leases: kill one, the other takes its
+ * symbols within the lease time; start it again, the load spreads back; fencing tokens only ever move
+ * forward in what is written (no double writes).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
+import { KeySchema } from '../../src/redis/keys.js';
+import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
+
+const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
+const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
+const LEASE_TTL_SEC = 2;
+
+describe('failover between worker processes', () => {
+  const children: ChildProcess[] = [];
+  const prefix = testPrefix();
+  const keys = new KeySchema(prefix);
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    const bus = await openBus(single);
+    await cleanupPrefix(bus, prefix);
+    await bus.close();
+  });
+
+  function startWorker(): ChildProcess {
+    const env = { ...process.env };
+    delete env.MASSIVE_API_KEY;
+    const child = spawn(BIN, ['run'], {
+      env: {
+        ...env,
+        MARKET_REDIS_URL: single.url,
+        CHAIN_KEY_PREFIX: prefix,
+        MASSIVE_PROVIDER: 'sim',
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.3',
+        CHAIN_LEASE_TTL_SEC: String(LEASE_TTL_SEC),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    return child;
+  }
+
+  it('moves symbols to the survivor within the lease time and spreads them back, fences only moving forward', async () => {
+    const bus = await openBus(single);
+    const owners = async (): Promise<Record<string, string | null>> => {
+      const out: Record<string, string | null> = {};
+      for (const u of ['SPX', 'NDX']) out[u] = (await bus.cmd.get(keys.workerLease(u)))?.split('|')[0] ?? null;
+      return out;
+    };
+    // Record every writer (lease value) seen on each symbol's active epoch meta.
+    const seen: Record<string, { writer: string; fence: number }[]> = { SPX: [], NDX: [] };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const u of ['SPX', 'NDX']) {
+          const id = await bus.cmd.hget(keys.epochActive, u);
+          const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
+          const list = seen[u] as { writer: string; fence: number }[];
+          if (writer && list.at(-1)?.writer !== writer) list.push({ writer, fence: Number(writer.split('|')[1]) });
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const a = startWorker();
+      await waitUntil(async () => {
+        const o = await owners();
+        return o.SPX !== null && o.SPX === o.NDX;
+      }, 20_000, 'worker A holds both symbols');
+      const ownerA = (await owners()).SPX as string;
+
+      const tSpread = Date.now();
+      startWorker();
+      await waitUntil(async () => {
+        const o = await owners();
+        return o.SPX && o.NDX && o.SPX !== o.NDX;
+      }, 20_000, 'load spread over two workers');
+      const spreadMs = Date.now() - tSpread;
+
+      // Kill A hard: its leases are not released, they expire.
+      const killedSymbols = Object.entries(await owners()).filter(([, o]) => o === ownerA).map(([u]) => u);
+      expect(killedSymbols).toHaveLength(1);
+      const moved = killedSymbols[0] as string;
+      const t0 = Date.now();
+      a.kill('SIGKILL');
+      await waitUntil(async () => {
+        const o = await owners();
+        if (!o[moved] || o[moved] === ownerA) return false;
+        const id = await bus.cmd.hget(keys.epochActive, moved);
+        const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
+        return writer?.startsWith(`${o[moved] ?? ''}|`) === true;
+      }, LEASE_TTL_SEC * 1000 + 8_000, 'survivor takes the symbol and writes it');
+      const failoverMs = Date.now() - t0;
+      expect(failoverMs).toBeLessThan(LEASE_TTL_SEC * 1000 + 3_000);
+
+      // A comes back: the load spreads back.
+      startWorker();
+      await waitUntil(async () => {
+        const o = await owners();
+        return o.SPX && o.NDX && o.SPX !== o.NDX;
+      }, 20_000, 'load spread back');
+
+      console.log(`failover: ${failoverMs} ms (lease TTL ${LEASE_TTL_SEC * 1000} ms); spread to a new worker: ${spreadMs} ms`);
+    } finally {
+      sampling = false;
+      await sampler;
+      await bus.close();
+    }
+    for (const u of ['SPX', 'NDX']) {
+      const fences = (seen[u] ?? []).map((s) => s.fence);
+      expect(fences.length).toBeGreaterThanOrEqual(2);
+      // Once a newer lease wrote the symbol, an older one never wrote it again.
+      expect(fences).toEqual([...fences].sort((x, y) => x - y));
+    }
+  }, 60_000);
+});
