@@ -8,7 +8,15 @@ import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { SimProcess } from './sim-process.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
-import { burstCycle, fetchBoth, fetchPhase, modelBuilds, redisMemory, writePhase, type BurstRun } from './scenarios.js';
+import {
+  burstCycle,
+  fetchBoth,
+  fetchPhase,
+  modelBuilds,
+  redisMemory,
+  writePhase,
+  type BurstRun,
+} from './scenarios.js';
 import { round, summarize, type Summary } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -25,14 +33,21 @@ const latencyMs = Number(args['latency-ms']);
 const runs = Number(args.runs);
 const concurrency = Number(args.concurrency);
 const rate = Number(args.rate);
-const growthSizes = (args.growth ?? '').split(',').map(Number).filter((n) => n > 0);
+const growthSizes = (args.growth ?? '')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const log = (msg: string): void => {
   if (!args.json) process.stderr.write(`bench: ${msg}\n`);
 };
 
 const s = (xs: number[]): Summary => summarize(xs);
 const r1 = (x: number): number => round(x, 1);
-const brief = (x: Summary): { median: number; min: number; max: number } => ({ median: r1(x.median), min: r1(x.min), max: r1(x.max) });
+const brief = (x: Summary): { median: number; min: number; max: number } => ({
+  median: r1(x.median),
+  min: r1(x.min),
+  max: r1(x.max),
+});
 
 async function main(): Promise<void> {
   const redis = new RedisServerProcess({ args: ['--maxmemory-policy', 'noeviction'] });
@@ -49,7 +64,10 @@ async function main(): Promise<void> {
     // Expiration discovery, cold (a fresh client): pages and time.
     await sim.market({ burst: true });
     const cold = await fetchBoth(stack);
-    const discovery = { pages: cold.reduce((n, x) => n + x.discovery.pages, 0) / cold.length, ms: cold.reduce((n, x) => n + x.discovery.ms, 0) / cold.length };
+    const discovery = {
+      pages: cold.reduce((n, x) => n + x.discovery.pages, 0) / cold.length,
+      ms: cold.reduce((n, x) => n + x.discovery.ms, 0) / cold.length,
+    };
 
     log(`1/6 burst cycle end to end (${runs} runs)`);
     await burstCycle(stack); // warm-up
@@ -62,7 +80,8 @@ async function main(): Promise<void> {
     log(`2/6 write phase vs raw socket (${runs} runs)`);
     const snapshots = await fetchBoth(stack);
     const writes = [];
-    for (let i = 0; i < runs; i++) writes.push(await writePhase(stack, snapshots, { host: '127.0.0.1', port: redis.port }));
+    for (let i = 0; i < runs; i++)
+      writes.push(await writePhase(stack, snapshots, { host: '127.0.0.1', port: redis.port }));
 
     log(`3/6 fetch phase vs one stream at a time (${runs} runs)`);
     await fetchPhase(seq, true); // warm the sequential client's discovery cache
@@ -79,7 +98,8 @@ async function main(): Promise<void> {
 
     log(`4/6 model builds (${runs} runs)`);
     const builds = [];
-    for (let i = 0; i < runs; i++) builds.push(modelBuilds(snapshots, stack.config.widths, stack.config.heatmapWindowPct));
+    for (let i = 0; i < runs; i++)
+      builds.push(modelBuilds(snapshots, stack.config.widths, stack.config.heatmapWindowPct));
 
     log(`6/6 growth ${growthSizes.join(', ')}`);
     const growth = [];
@@ -99,7 +119,9 @@ async function main(): Promise<void> {
     }
 
     const burstTotal = s(burst.map((b) => b.totalMs));
-    const phases = Object.fromEntries(Object.keys(burst[0]?.phases ?? {}).map((k) => [k, brief(s(burst.map((b) => b.phases[k] ?? 0)))]));
+    const phases = Object.fromEntries(
+      Object.keys(burst[0]?.phases ?? {}).map((k) => [k, brief(s(burst.map((b) => b.phases[k] ?? 0)))]),
+    );
     const buildWall = s(burst.map((b) => b.buildMs.wall));
     const workerWrite = s(writes.map((w) => w.workerMs));
     const rawWrite = s(writes.map((w) => w.rawMs));
@@ -110,8 +132,19 @@ async function main(): Promise<void> {
     const gex = s(builds.map((b) => b.gexMs));
     const heat = s(builds.map((b) => b.heatmapMs));
     const result = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', mem_gb: r1(totalmem() / 2 ** 30), node: process.version },
-      settings: { latency_ms: latencyMs, runs, concurrency, rate_limit_rps: rate, window_pct: stack.config.heatmapWindowPct },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? '?',
+        mem_gb: r1(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      settings: {
+        latency_ms: latencyMs,
+        runs,
+        concurrency,
+        rate_limit_rps: rate,
+        window_pct: stack.config.heatmapWindowPct,
+      },
       contracts: burst[0]?.contracts ?? 0,
       burst_cycle_ms: r1(burstTotal.median),
       burst_cycle: { total: brief(burstTotal), phases, build_wall: brief(buildWall) },
@@ -154,15 +187,42 @@ async function main(): Promise<void> {
 
 type Result = Record<string, unknown> & {
   machine: { cpus: number; cpu: string; mem_gb: number; node: string };
-  burst_cycle: { total: ReturnType<typeof brief>; phases: Record<string, ReturnType<typeof brief>>; build_wall: ReturnType<typeof brief> };
-  write: { keys: number; worker_ms: ReturnType<typeof brief>; raw_socket_ms: ReturnType<typeof brief>; ioredis_pipeline_ms: ReturnType<typeof brief>; worker_keys_per_s: number; raw_keys_per_s: number; pipeline_ratio: number };
-  fetch: { pages: number; concurrent_ms: ReturnType<typeof brief>; one_stream_at_a_time_ms: ReturnType<typeof brief>; max_concurrent_rps: number; observed_avg_rps: number; discovery_pages_per_symbol: number; discovery_ms_per_symbol: number };
+  burst_cycle: {
+    total: ReturnType<typeof brief>;
+    phases: Record<string, ReturnType<typeof brief>>;
+    build_wall: ReturnType<typeof brief>;
+  };
+  write: {
+    keys: number;
+    worker_ms: ReturnType<typeof brief>;
+    raw_socket_ms: ReturnType<typeof brief>;
+    ioredis_pipeline_ms: ReturnType<typeof brief>;
+    worker_keys_per_s: number;
+    raw_keys_per_s: number;
+    pipeline_ratio: number;
+  };
+  fetch: {
+    pages: number;
+    concurrent_ms: ReturnType<typeof brief>;
+    one_stream_at_a_time_ms: ReturnType<typeof brief>;
+    max_concurrent_rps: number;
+    observed_avg_rps: number;
+    discovery_pages_per_symbol: number;
+    discovery_ms_per_symbol: number;
+  };
   builds: { gex_ms: ReturnType<typeof brief>; heatmap_ms: ReturnType<typeof brief> };
-  growth: { contracts: number; cycle_ms: number; rss_mb: number; max_event_loop_block_ms: number; us_per_contract: number }[];
+  growth: {
+    contracts: number;
+    cycle_ms: number;
+    rss_mb: number;
+    max_event_loop_block_ms: number;
+    us_per_contract: number;
+  }[];
 };
 
 function printTable(r: Result): void {
-  const m = (b: { median: number; min: number; max: number }, u = 'ms'): string => `${b.median} ${u} (${b.min}–${b.max})`;
+  const m = (b: { median: number; min: number; max: number }, u = 'ms'): string =>
+    `${b.median} ${u} (${b.min}–${b.max})`;
   const lines = [
     `machine: ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.mem_gb} GiB, Node ${r.machine.node}`,
     `settings: ${JSON.stringify(r.settings)}; median (min–max)`,
@@ -176,7 +236,10 @@ function printTable(r: Result): void {
     `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract (${String(r.redis_bytes_per_contract_with_models)} with models); max event-loop block ${String(r.max_event_loop_block_ms)} ms`,
     '6. growth:',
     '     contracts  cycle_ms  µs/contract  rss_mb  max_block_ms',
-    ...r.growth.map((g) => `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(12)}`),
+    ...r.growth.map(
+      (g) =>
+        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(12)}`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -9,7 +9,11 @@ import { encodeCommands } from '../src/redis/resp.js';
 import type { BulkCommand } from '../src/redis/bus.js';
 
 /** Sends pre-encoded commands on a fresh socket; resolves with the elapsed ms (encoding excluded). */
-export async function rawSocketWrite(host: string, port: number, commands: readonly BulkCommand[]): Promise<number> {
+export async function rawSocketWrite(
+  host: string,
+  port: number,
+  commands: readonly BulkCommand[],
+): Promise<number> {
   const payload = encodeCommands(commands);
   const socket = connect({ host, port });
   socket.setNoDelay(true);

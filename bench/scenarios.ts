@@ -44,12 +44,19 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     phases[k] = Math.max(...results.map((r: CycleResult) => r.phases[k as keyof CycleResult['phases']]));
   }
   const built = outcomes.filter((o) => o.status === 'built');
-  const sum = (f: (m: NonNullable<(typeof built)[number]['ms']>) => number): number => built.reduce((n, o) => n + (o.ms ? f(o.ms) : 0), 0);
+  const sum = (f: (m: NonNullable<(typeof built)[number]['ms']>) => number): number =>
+    built.reduce((n, o) => n + (o.ms ? f(o.ms) : 0), 0);
   return {
     totalMs: t1 - t0,
     contracts: results.reduce((n, r) => n + r.contracts, 0),
     phases,
-    buildMs: { gex: sum((m) => m.gex), heatmap: sum((m) => m.heatmap), read: sum((m) => m.read), write: sum((m) => m.write), wall: t1 - tb },
+    buildMs: {
+      gex: sum((m) => m.gex),
+      heatmap: sum((m) => m.heatmap),
+      read: sum((m) => m.read),
+      write: sum((m) => m.write),
+      wall: t1 - tb,
+    },
     peakRssMb,
     maxBlockMs,
   };
@@ -68,7 +75,11 @@ export interface WriteRun {
 }
 
 /** The worker's write path for pre-fetched snapshots vs the same SETs pre-encoded on a raw socket. */
-export async function writePhase(stack: Stack, snapshots: ChainSnapshot[], redis: { host: string; port: number }): Promise<WriteRun> {
+export async function writePhase(
+  stack: Stack,
+  snapshots: ChainSnapshot[],
+  redis: { host: string; port: number },
+): Promise<WriteRun> {
   await flush(stack);
   const t0 = performance.now();
   const res = await Promise.all(snapshots.map((s) => applySnapshot(stack.deps, s, '')));
@@ -85,7 +96,12 @@ export async function writePhase(stack: Stack, snapshots: ChainSnapshot[], redis
       const record = byId.get(c.ticker);
       return record ? [{ contract: c, record }] : [];
     });
-    commands.push(...buildSnapshotWrites(stack.keys, snap, written, res[i]?.epochId as string, { snapshotSec: 300, substrateSec: 300 }));
+    commands.push(
+      ...buildSnapshotWrites(stack.keys, snap, written, res[i]?.epochId as string, {
+        snapshotSec: 300,
+        substrateSec: 300,
+      }),
+    );
   }
   await flush(stack);
   const rawMs = await rawSocketWrite(redis.host, redis.port, commands);
@@ -114,12 +130,27 @@ export async function fetchPhase(stack: Stack, oneAtATime: boolean): Promise<Fet
 }
 
 /** Builds both models for each symbol from the substrates, pure maths only. */
-export function modelBuilds(snapshots: ChainSnapshot[], widths: Record<string, number[]>, windowPct: number): { gexMs: number; heatmapMs: number } {
+export function modelBuilds(
+  snapshots: ChainSnapshot[],
+  widths: Record<string, number[]>,
+  windowPct: number,
+): { gexMs: number; heatmapMs: number } {
   let gexMs = 0;
   let heatmapMs = 0;
   for (const s of snapshots) {
-    const contracts: ContractSubstrate[] = normalizeSnapshot(s.contracts, { underlying: s.underlying, asOf: s.asOf }).records;
-    const input = { symbol: s.underlying, epochId: 'bench', asOf: s.asOf, spot: s.spot, contracts, ts: Date.now(), stale: false };
+    const contracts: ContractSubstrate[] = normalizeSnapshot(s.contracts, {
+      underlying: s.underlying,
+      asOf: s.asOf,
+    }).records;
+    const input = {
+      symbol: s.underlying,
+      epochId: 'bench',
+      asOf: s.asOf,
+      spot: s.spot,
+      contracts,
+      ts: Date.now(),
+      stale: false,
+    };
     const t0 = performance.now();
     JSON.stringify(buildGexModel(input));
     const t1 = performance.now();
@@ -132,7 +163,9 @@ export function modelBuilds(snapshots: ChainSnapshot[], widths: Record<string, n
 }
 
 /** Redis used_memory growth per contract for one cycle's keys (no models), then with the models. */
-export async function redisMemory(stack: Stack): Promise<{ bytesPerContract: number; withModelsBytesPerContract: number; contracts: number }> {
+export async function redisMemory(
+  stack: Stack,
+): Promise<{ bytesPerContract: number; withModelsBytesPerContract: number; contracts: number }> {
   await flush(stack);
   const used = async (): Promise<number> => {
     const info = await stack.bus.cmd.info('memory');
@@ -144,5 +177,9 @@ export async function redisMemory(stack: Stack): Promise<{ bytesPerContract: num
   await stack.builder.drain();
   const withModels = await used();
   const contracts = results.reduce((n, r) => n + r.contracts, 0);
-  return { bytesPerContract: (after - before) / contracts, withModelsBytesPerContract: (withModels - before) / contracts, contracts };
+  return {
+    bytesPerContract: (after - before) / contracts,
+    withModelsBytesPerContract: (withModels - before) / contracts,
+    contracts,
+  };
 }

@@ -15,7 +15,15 @@ export class SimProcess {
 
   async start(): Promise<void> {
     const bin = resolve(PACKAGE_ROOT, 'bin/chain-worker');
-    const args = ['sim-server', '--port', '0', '--latency-ms', String(this.opts.latencyMs), '--seed', String(this.opts.seed ?? 42)];
+    const args = [
+      'sim-server',
+      '--port',
+      '0',
+      '--latency-ms',
+      String(this.opts.latencyMs),
+      '--seed',
+      String(this.opts.seed ?? 42),
+    ];
     this.proc = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, MASSIVE_API_KEY: this.opts.apiKey, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,7 +46,11 @@ export class SimProcess {
   }
 
   private async admin(path: string, body: unknown): Promise<unknown> {
-    const res = await fetch(`${this.url}/__admin/${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${this.url}/__admin/${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
     if (!res.ok) throw new Error(`admin ${path}: HTTP ${res.status} ${await res.text()}`);
     return res.json();
   }

@@ -25,7 +25,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function createStack(opts: { apiUrl: string; redisUrl: string; concurrency: number; rateLimit: number; env?: Record<string, string> }): Promise<Stack> {
+export async function createStack(opts: {
+  apiUrl: string;
+  redisUrl: string;
+  concurrency: number;
+  rateLimit: number;
+  env?: Record<string, string>;
+}): Promise<Stack> {
   const config = loadConfig({
     env: {
       MASSIVE_PROVIDER: 'massive',

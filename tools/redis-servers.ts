@@ -34,7 +34,9 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 async function cli(port: number, args: string[], extra: string[] = []): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...extra, ...args], { timeout: 10_000 });
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...extra, ...args], {
+    timeout: 10_000,
+  });
   return stdout;
 }
 
@@ -61,12 +63,30 @@ export class RedisServerProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = this.opts.port ?? (await freePort());
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ];
     if (this.opts.password) args.push('--requirepass', this.opts.password);
     args.push(...(this.opts.args ?? []));
     this.proc = spawn('redis-server', args, { stdio: 'ignore' });
-    const cliExtra = [...(this.opts.cliArgs ?? []), ...(this.opts.password ? ['-a', this.opts.password, '--no-auth-warning'] : [])];
-    await waitFor(async () => (await cli(this.port, ['ping'], cliExtra)).includes('PONG'), 10_000, `redis-server on ${this.port}`);
+    const cliExtra = [
+      ...(this.opts.cliArgs ?? []),
+      ...(this.opts.password ? ['-a', this.opts.password, '--no-auth-warning'] : []),
+    ];
+    await waitFor(
+      async () => (await cli(this.port, ['ping'], cliExtra)).includes('PONG'),
+      10_000,
+      `redis-server on ${this.port}`,
+    );
   }
 
   /** Kills the server (SIGKILL: data is gone, as after a crash) and waits for the exit. */
@@ -97,16 +117,26 @@ export class RedisClusterProcess {
   async start(masters = 3): Promise<void> {
     for (let i = 0; i < masters; i++) {
       const node: RedisServerProcess = new RedisServerProcess({
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ],
       });
       this.nodes.push(node);
     }
     await Promise.all(this.nodes.map((n) => n.start()));
     const addrs = this.nodes.map((n) => `127.0.0.1:${n.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 30_000,
+    });
     await waitFor(
       async () => {
-        for (const n of this.nodes) if (!(await cli(n.port, ['cluster', 'info'])).includes('cluster_state:ok')) return false;
+        for (const n of this.nodes)
+          if (!(await cli(n.port, ['cluster', 'info'])).includes('cluster_state:ok')) return false;
         return true;
       },
       20_000,

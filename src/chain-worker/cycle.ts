@@ -85,7 +85,12 @@ export interface CycleOptions {
   maxExpirations?: number;
 }
 
-export async function runCycle(deps: CycleDeps, symbol: string, leaseValue: string, opts: CycleOptions = {}): Promise<CycleResult> {
+export async function runCycle(
+  deps: CycleDeps,
+  symbol: string,
+  leaseValue: string,
+  opts: CycleOptions = {},
+): Promise<CycleResult> {
   const started = performance.now();
   const phases: CyclePhases = { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 };
 
@@ -117,7 +122,11 @@ export async function applySnapshot(
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
   const thresholds = { slowFetchMs: config.slowFetchMs, staleAfterSec: config.staleAfterSec };
   const tNorm = performance.now();
-  const norm = normalizeSnapshot(snapshot.contracts, { underlying, asOf: snapshot.asOf }, deps.normalizers ?? DEFAULT_NORMALIZERS);
+  const norm = normalizeSnapshot(
+    snapshot.contracts,
+    { underlying, asOf: snapshot.asOf },
+    deps.normalizers ?? DEFAULT_NORMALIZERS,
+  );
   const byId = new Map<string, ContractSubstrate>();
   for (const r of norm.records) byId.set(r.id, r);
   const written: { contract: ParsedContract; record: ContractSubstrate }[] = [];
@@ -130,13 +139,20 @@ export async function applySnapshot(
   const burst = written.length >= config.burstThreshold;
   const stalenessSec = stalenessOf(snapshot.newestVendorTs, snapshot.asOf);
   const health = classifyHealth(
-    { failed: false, contractCount: written.length, partial: snapshot.partial, stalenessSec, latencyMs: snapshot.latencyMs },
+    {
+      failed: false,
+      contractCount: written.length,
+      partial: snapshot.partial,
+      stalenessSec,
+      latencyMs: snapshot.latencyMs,
+    },
     thresholds,
   );
   phases.normalize = performance.now() - tNorm;
 
   try {
-    if (deps.checkLease && !(await deps.checkLease(symbol))) throw new FencedError(`lease for ${underlying} lost before writing`);
+    if (deps.checkLease && !(await deps.checkLease(symbol)))
+      throw new FencedError(`lease for ${underlying} lost before writing`);
     const active = await epochs.readActive(underlying);
     const decision = decideEpoch(active.view, active.id, geometry.hash);
     const epochId = decision.action === 'refresh' ? decision.epochId : newEpochId(underlying, Date.now());
@@ -175,7 +191,8 @@ export async function applySnapshot(
 
     const tPromote = performance.now();
     if (decision.action === 'promote') {
-      if (bus.isCluster && bus.generation !== generation) throw new EpochLostError('Redis reconnected while writing the epoch');
+      if (bus.isCluster && bus.generation !== generation)
+        throw new EpochLostError('Redis reconnected while writing the epoch');
       const prev = await epochs.flip(underlying, epochId, leaseValue);
       await epochs.appendTimeline(underlying, epochId);
       const retired = prev ?? decision.prevEpochId;
@@ -184,11 +201,20 @@ export async function applySnapshot(
         await epochs.retire(retired);
         if (prevIds) {
           const current = new Set(geometry.ids);
-          await bus.writeBulk(buildPruneWrites(keys, underlying, prevIds.filter((id) => !current.has(id))));
+          await bus.writeBulk(
+            buildPruneWrites(
+              keys,
+              underlying,
+              prevIds.filter((id) => !current.has(id)),
+            ),
+          );
         }
       }
       metrics.promotions.inc({ symbol: underlying, reason: decision.reason });
-      logger.info({ symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: written.length }, 'epoch promoted');
+      logger.info(
+        { symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: written.length },
+        'epoch promoted',
+      );
     }
     await epochs.markDirty(epochId);
     phases.promote = performance.now() - tPromote;
@@ -207,7 +233,14 @@ export async function applySnapshot(
     };
     await bus.cmd.publish(keys.snapshotChannel, JSON.stringify(summary));
     if (config.latestMode !== 'off') {
-      const entry = latestEntry({ snapshot, epochId, health, contractCount: written.length, full: config.latestMode === 'full', written });
+      const entry = latestEntry({
+        snapshot,
+        epochId,
+        health,
+        contractCount: written.length,
+        full: config.latestMode === 'full',
+        written,
+      });
       await bus.script('merge-latest-1', [keys.latest], [underlying, entry]);
     }
     phases.publish = performance.now() - tPublish;
@@ -224,7 +257,10 @@ export async function applySnapshot(
       retries: snapshot.retries,
       skipped,
       stalenessSec,
-      strikeRange: geometry.minStrike === null || geometry.maxStrike === null ? null : geometry.maxStrike - geometry.minStrike,
+      strikeRange:
+        geometry.minStrike === null || geometry.maxStrike === null
+          ? null
+          : geometry.maxStrike - geometry.minStrike,
       density: geometry.strikeCount > 0 ? written.length / geometry.strikeCount : null,
       burst,
       failed: false,
@@ -233,7 +269,8 @@ export async function applySnapshot(
     phases.analytics = performance.now() - tAnalytics;
 
     metrics.cycleSeconds.observe({ symbol: underlying }, cycleMs / 1000);
-    if (snapshot.pages > 0) metrics.pageSeconds.observe({ symbol: underlying }, snapshot.latencyMs / snapshot.pages / 1000);
+    if (snapshot.pages > 0)
+      metrics.pageSeconds.observe({ symbol: underlying }, snapshot.latencyMs / snapshot.pages / 1000);
     metrics.contractsPerSnapshot.observe({ symbol: underlying }, written.length);
     metrics.pages.inc({ symbol: underlying }, snapshot.pages);
     metrics.retries.inc({ symbol: underlying }, snapshot.retries);
@@ -241,7 +278,11 @@ export async function applySnapshot(
       metrics.skipped.inc({ symbol: underlying, reason }, n);
     }
     metrics.health.inc({ symbol: underlying, category: health });
-    if (skipped > 0) logger.warn({ symbol: underlying, skipped, reasons: { ...snapshot.skippedReasons, ...norm.rejected } }, 'contracts skipped');
+    if (skipped > 0)
+      logger.warn(
+        { symbol: underlying, skipped, reasons: { ...snapshot.skippedReasons, ...norm.rejected } },
+        'contracts skipped',
+      );
 
     return {
       symbol,
@@ -262,7 +303,13 @@ export async function applySnapshot(
   }
 }
 
-async function failCycle(deps: CycleDeps, symbol: string, error: Error, started: number, phases: CyclePhases): Promise<CycleResult> {
+async function failCycle(
+  deps: CycleDeps,
+  symbol: string,
+  error: Error,
+  started: number,
+  phases: CyclePhases,
+): Promise<CycleResult> {
   const { config, keys, bus, epochs, logger, metrics } = deps;
   const underlying = underlyingOf(symbol);
   if (error instanceof FencedError) {
@@ -285,7 +332,10 @@ async function failCycle(deps: CycleDeps, symbol: string, error: Error, started:
       error,
     };
   }
-  const kind = errorKind(error) === 'internal' && /redis|ECONN|READONLY|OOM|Connection/i.test(error.message) ? 'redis' : errorKind(error);
+  const kind =
+    errorKind(error) === 'internal' && /redis|ECONN|READONLY|OOM|Connection/i.test(error.message)
+      ? 'redis'
+      : errorKind(error);
   metrics.errors.inc({ kind });
   metrics.health.inc({ symbol: underlying, category: 'failed' });
   logger.warn({ symbol: underlying, kind, err: error.message }, 'cycle failed');
@@ -324,7 +374,10 @@ async function failCycle(deps: CycleDeps, symbol: string, error: Error, started:
       errorKind: kind,
     });
   } catch (redisErr) {
-    logger.warn({ symbol: underlying, err: (redisErr as Error).message }, 'could not record the failed cycle');
+    logger.warn(
+      { symbol: underlying, err: (redisErr as Error).message },
+      'could not record the failed cycle',
+    );
   }
   const cycleMs = performance.now() - started;
   return {

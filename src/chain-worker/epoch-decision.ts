@@ -10,7 +10,12 @@ export interface ActiveEpochView {
 
 export type EpochDecision =
   | { action: 'refresh'; epochId: string }
-  | { action: 'promote'; prevEpochId: string | null; forced: boolean; reason: 'first' | 'geometry' | 'recovery' | 'meta_missing' };
+  | {
+      action: 'promote';
+      prevEpochId: string | null;
+      forced: boolean;
+      reason: 'first' | 'geometry' | 'recovery' | 'meta_missing';
+    };
 
 /**
  * - no active epoch → promote (`first`);
@@ -20,10 +25,16 @@ export type EpochDecision =
  * - different geometry → promote (`geometry`);
  * - same geometry → refresh values in place.
  */
-export function decideEpoch(active: ActiveEpochView | null, activeId: string | null, geometryHash: string): EpochDecision {
+export function decideEpoch(
+  active: ActiveEpochView | null,
+  activeId: string | null,
+  geometryHash: string,
+): EpochDecision {
   if (activeId === null) return { action: 'promote', prevEpochId: null, forced: false, reason: 'first' };
-  if (active === null) return { action: 'promote', prevEpochId: activeId, forced: false, reason: 'meta_missing' };
-  if (active.status === 'dormant') return { action: 'promote', prevEpochId: active.id, forced: true, reason: 'recovery' };
+  if (active === null)
+    return { action: 'promote', prevEpochId: activeId, forced: false, reason: 'meta_missing' };
+  if (active.status === 'dormant')
+    return { action: 'promote', prevEpochId: active.id, forced: true, reason: 'recovery' };
   if (active.geometryHash !== geometryHash) {
     return { action: 'promote', prevEpochId: active.id, forced: false, reason: 'geometry' };
   }

@@ -15,7 +15,9 @@ export interface Geometry {
 }
 
 /** Computes the geometry of a list of contracts. */
-export function geometryOf(contracts: readonly { ticker: string; strike: number; expiration: string }[]): Geometry {
+export function geometryOf(
+  contracts: readonly { ticker: string; strike: number; expiration: string }[],
+): Geometry {
   const ids = contracts.map((c) => c.ticker).sort();
   const h = createHash('sha1');
   for (const id of ids) h.update(id).update('\n');

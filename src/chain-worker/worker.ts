@@ -86,7 +86,12 @@ export class ChainWorker {
       ttlSec: config.heartbeatTtlSec,
       logger,
     });
-    this.leases = new LeaseManager(bus, keys, { owner: this.id, ttlMs: config.leaseTtlSec * 1000, symbols: config.symbols, logger });
+    this.leases = new LeaseManager(bus, keys, {
+      owner: this.id,
+      ttlMs: config.leaseTtlSec * 1000,
+      symbols: config.symbols,
+      logger,
+    });
   }
 
   get signal(): AbortSignal {
@@ -122,12 +127,18 @@ export class ChainWorker {
         if (due.length > 0) {
           const results = await Promise.all(due.map((s) => this.cycle(s)));
           if (results.some((r) => r.ok) && this.deps.onDirty) {
-            await this.deps.onDirty().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'model build failed'));
+            await this.deps
+              .onDirty()
+              .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'model build failed'));
           }
           if (this.abort.signal.aborted) break;
         }
         if (this.opts.once && held.length > 0 && held.every((s) => this.state.has(s))) break;
-        if (this.opts.once && held.length === 0 && Date.now() > nextLeaseCheck - leaseEveryMs + config.leaseTtlSec * 1000) {
+        if (
+          this.opts.once &&
+          held.length === 0 &&
+          Date.now() > nextLeaseCheck - leaseEveryMs + config.leaseTtlSec * 1000
+        ) {
           logger.warn('run --once: no symbol lease could be taken (another worker holds them)');
           break;
         }
@@ -146,7 +157,12 @@ export class ChainWorker {
     const started = Date.now();
     const lease = this.leases.valueFor(symbol) ?? '';
     const capped = st.burst && config.burstMaxExpirations > 0;
-    const deps = { ...this.deps, epochs: this.epochs, analytics: this.analytics, checkLease: (s: string) => this.leases.stillHeld(s) };
+    const deps = {
+      ...this.deps,
+      epochs: this.epochs,
+      analytics: this.analytics,
+      checkLease: (s: string) => this.leases.stillHeld(s),
+    };
     const result = await runCycle(deps, symbol, lease, {
       signal: this.abort.signal,
       ...(capped ? { maxExpirations: config.burstMaxExpirations } : {}),
@@ -163,7 +179,13 @@ export class ChainWorker {
       st.failures = 0;
       this.lastSuccessTs = Date.now();
       logger.info(
-        { symbol: result.underlying, epochId: result.epochId, health: result.health, contracts: result.contracts, ms: Math.round(result.cycleMs) },
+        {
+          symbol: result.underlying,
+          epochId: result.epochId,
+          health: result.health,
+          contracts: result.contracts,
+          ms: Math.round(result.cycleMs),
+        },
         'cycle done',
       );
     } else if (!this.abort.signal.aborted && !(result.error instanceof FencedError)) {
@@ -171,7 +193,10 @@ export class ChainWorker {
       if (result.error instanceof MassiveAuthError) {
         this.fault(EXIT.auth, `authentication failed: ${result.error.message}`);
       } else if (st.failures > config.maxConsecutiveFailures) {
-        this.fault(EXIT.tooManyFailures, `${st.failures} consecutive failed cycles for ${result.underlying}: ${result.error?.message ?? ''}`);
+        this.fault(
+          EXIT.tooManyFailures,
+          `${st.failures} consecutive failed cycles for ${result.underlying}: ${result.error?.message ?? ''}`,
+        );
       }
     }
     this.updateHeartbeatStatus(result);
@@ -189,9 +214,15 @@ export class ChainWorker {
   private updateHeartbeatStatus(result: CycleResult): void {
     if (this.heartbeat.state.status === 'faulty') return;
     const dormant = !result.ok && result.dormantCount >= this.deps.config.dormantThreshold;
-    if (dormant) this.heartbeat.set('degraded', `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`);
+    if (dormant)
+      this.heartbeat.set(
+        'degraded',
+        `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`,
+      );
     else if (result.ok && this.heartbeat.state.status === 'degraded') {
-      const anyFailing = [...this.state.values()].some((s) => s.failures >= this.deps.config.dormantThreshold);
+      const anyFailing = [...this.state.values()].some(
+        (s) => s.failures >= this.deps.config.dormantThreshold,
+      );
       if (!anyFailing) this.heartbeat.set('ok', null);
     }
   }

@@ -33,7 +33,9 @@ async function exitWith(p: Promise<number> | number): Promise<void> {
 
 const program = new Command()
   .name('chain-worker')
-  .description('Option-chain snapshots from the Massive API into a Redis workspace of epochs, substrates and models.')
+  .description(
+    'Option-chain snapshots from the Massive API into a Redis workspace of epochs, substrates and models.',
+  )
   .option('-c, --config <file>', 'JSON config file (also CHAIN_WORKER_CONFIG)');
 
 program
@@ -95,9 +97,18 @@ program
   .option('--burst', 'burst chain (~20,000 contracts over 5 expirations of SPX+NDX)')
   .option('--latency-ms <n>', 'per-page latency', intArg)
   .option('--replay <file>', 'serve a recording instead of the simulation')
-  .action(async (opts: { port: number; host: string; seed?: number; burst?: boolean; latencyMs?: number; replay?: string }) => {
-    await exitWith(simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
-  });
+  .action(
+    async (opts: {
+      port: number;
+      host: string;
+      seed?: number;
+      burst?: boolean;
+      latencyMs?: number;
+      replay?: string;
+    }) => {
+      await exitWith(simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    },
+  );
 
 program
   .command('config')

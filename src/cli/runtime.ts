@@ -2,6 +2,7 @@
  * @module Process wiring shared by the commands: config, logger, Redis buses, metrics, signal handling.
  */
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { RedisBus } from '../redis/bus.js';
@@ -20,20 +21,41 @@ export interface Runtime {
 
 /** Loads config from `--config`, CHAIN_WORKER_CONFIG and the environment. */
 export function configFrom(opts: { config?: string }): Config {
-  return loadConfig({ env: process.env, ...(opts.config ?? process.env.CHAIN_WORKER_CONFIG ? { configFile: opts.config ?? process.env.CHAIN_WORKER_CONFIG } : {}) });
+  return loadConfig({
+    env: process.env,
+    ...((opts.config ?? process.env.CHAIN_WORKER_CONFIG)
+      ? { configFile: opts.config ?? process.env.CHAIN_WORKER_CONFIG }
+      : {}),
+  });
 }
 
-function tlsFromEnv(): { ca: string } | undefined {
-  const file = process.env.REDIS_TLS_CA_FILE;
-  return file ? { ca: readFileSync(file, 'utf8') } : undefined;
+function tlsFrom(config: Config): { ca: string } | undefined {
+  const file = config.redisTlsCaFile;
+  if (!file) return undefined;
+  try {
+    return { ca: readFileSync(file, 'utf8') };
+  } catch (err) {
+    throw new ConfigError(
+      'REDIS_TLS_CA_FILE',
+      'expected a readable PEM file',
+      `${file}: ${(err as Error).message}`,
+    );
+  }
 }
 
 /** Creates logger, buses and metrics. */
 export async function createRuntime(config: Config, name = 'chain-worker'): Promise<Runtime> {
   const logger = createLogger({ level: config.logLevel, secrets: [config.apiKey, config.httpToken], name });
-  const tls = tlsFromEnv();
-  const bus = new RedisBus({ url: config.marketRedisUrl, cluster: config.marketRedisCluster, name, ...(tls ? { tls } : {}) });
-  const systemBus = config.systemRedisUrl ? new RedisBus({ url: config.systemRedisUrl, name: `${name}-system`, ...(tls ? { tls } : {}) }) : bus;
+  const tls = tlsFrom(config);
+  const bus = new RedisBus({
+    url: config.marketRedisUrl,
+    cluster: config.marketRedisCluster,
+    name,
+    ...(tls ? { tls } : {}),
+  });
+  const systemBus = config.systemRedisUrl
+    ? new RedisBus({ url: config.systemRedisUrl, name: `${name}-system`, ...(tls ? { tls } : {}) })
+    : bus;
   const keys = new KeySchema(config.keyPrefix);
   const metrics = new Metrics();
   await bus.ready(10_000);

@@ -30,7 +30,9 @@ const fileSchema = z
         'system-redis': z.object({ url: z.string().optional() }).optional(),
       })
       .optional(),
-    settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.any())])).optional(),
+    settings: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.any())]))
+      .optional(),
   })
   .strict();
 
@@ -39,7 +41,11 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('--config / CHAIN_WORKER_CONFIG', 'expected a readable JSON file', `${path}: ${(err as Error).message}`);
+    throw new ConfigError(
+      '--config / CHAIN_WORKER_CONFIG',
+      'expected a readable JSON file',
+      `${path}: ${(err as Error).message}`,
+    );
   }
   let json: unknown;
   try {
@@ -101,7 +107,11 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     const parsed = (spec.schema as z.ZodType).safeParse(raw);
     if (!parsed.success) {
       const message = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(spec.name, `${message}. ${spec.help}`, describe(raw, spec.secret === true, secrets));
+      throw new ConfigError(
+        spec.name,
+        `${message}. ${spec.help}`,
+        describe(raw, spec.secret === true, secrets),
+      );
     }
     values[key] = parsed.data;
   }
@@ -110,13 +120,20 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
   const providerDefaulted = settings.provider === undefined;
   const provider: ProviderKind = settings.provider ?? (settings.apiKey ? 'massive' : 'sim');
   if (provider === 'replay' && !settings.replayFile) {
-    throw new ConfigError('MASSIVE_REPLAY_FILE', 'required when MASSIVE_PROVIDER=replay: the recording to serve');
+    throw new ConfigError(
+      'MASSIVE_REPLAY_FILE',
+      'required when MASSIVE_PROVIDER=replay: the recording to serve',
+    );
   }
   if (provider === 'massive' && !settings.apiKey) {
     throw new ConfigError('MASSIVE_API_KEY', 'required when MASSIVE_PROVIDER=massive');
   }
   if (!settings.marketRedisCluster && settings.marketRedisUrl.includes(',')) {
-    throw new ConfigError('MARKET_REDIS_URL', 'several URLs need MARKET_REDIS_CLUSTER=1', describe(settings.marketRedisUrl, false));
+    throw new ConfigError(
+      'MARKET_REDIS_URL',
+      'several URLs need MARKET_REDIS_CLUSTER=1',
+      describe(settings.marketRedisUrl, false),
+    );
   }
 
   const widths: Record<string, number[]> = {};
@@ -130,7 +147,12 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
       if (raw === undefined) widths[u] = DEFAULT_WIDTHS;
       else {
         const parsed = SETTINGS.widthsSpx.schema.safeParse(raw);
-        if (!parsed.success) throw new ConfigError(name, 'expected a comma-separated list of positive numbers', describe(raw, false));
+        if (!parsed.success)
+          throw new ConfigError(
+            name,
+            'expected a comma-separated list of positive numbers',
+            describe(raw, false),
+          );
         widths[u] = parsed.data;
       }
     }

@@ -39,7 +39,9 @@ function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
 export const SETTINGS = {
   marketRedisUrl: spec({
     name: 'MARKET_REDIS_URL',
-    schema: z.string().regex(/^rediss?:\/\/.+/, 'expected redis:// or rediss:// URL(s), comma-separated for a cluster'),
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'expected redis:// or rediss:// URL(s), comma-separated for a cluster'),
     default: 'redis://127.0.0.1:6379',
     help: 'Market bus (`buses.market-redis.url`). redis:// or rediss:// (TLS); user:password@ and /db allowed. Comma-separated seed nodes with MARKET_REDIS_CLUSTER=1.',
   }),
@@ -54,6 +56,12 @@ export const SETTINGS = {
     schema: z.string().regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL'),
     default: undefined,
     help: 'System bus for the heartbeat (`buses.system-redis.url`); defaults to the market bus.',
+  }),
+  redisTlsCaFile: spec({
+    name: 'REDIS_TLS_CA_FILE',
+    schema: z.string().min(1),
+    default: undefined,
+    help: 'PEM file of the CA that signed the Redis servers’ certificates (rediss:// with a private CA).',
   }),
   keyPrefix: spec({
     name: 'CHAIN_KEY_PREFIX',
@@ -152,7 +160,12 @@ export const SETTINGS = {
     default: 300,
     help: 'How long discovered expirations are reused (also dropped at the New York date change or when one settles).',
   }),
-  simSeed: spec({ name: 'MASSIVE_SIM_SEED', schema: int(0), default: 42, help: 'Seed of the simulated market.' }),
+  simSeed: spec({
+    name: 'MASSIVE_SIM_SEED',
+    schema: int(0),
+    default: 42,
+    help: 'Seed of the simulated market.',
+  }),
   simBurst: spec({
     name: 'MASSIVE_SIM_BURST',
     schema: bool,
@@ -249,7 +262,12 @@ export const SETTINGS = {
     default: 20,
     help: 'Failed cycles in a row (per symbol) that end in a controlled shutdown (exit code 3).',
   }),
-  heartbeatSec: spec({ name: 'CHAIN_HEARTBEAT_SEC', schema: num(0.1, 3_600), default: 5, help: 'Heartbeat period.' }),
+  heartbeatSec: spec({
+    name: 'CHAIN_HEARTBEAT_SEC',
+    schema: num(0.1, 3_600),
+    default: 5,
+    help: 'Heartbeat period.',
+  }),
   heartbeatTtlSec: spec({
     name: 'CHAIN_HEARTBEAT_TTL_SEC',
     schema: int(1, 3_600),
@@ -304,7 +322,8 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 
 /** Settings with no default: absent unless set. */
-export type OptionalSettingKey = 'systemRedisUrl' | 'apiKey' | 'provider' | 'replayFile' | 'httpToken';
+export type OptionalSettingKey =
+  'systemRedisUrl' | 'redisTlsCaFile' | 'apiKey' | 'provider' | 'replayFile' | 'httpToken';
 
 type SettingValue<K extends SettingKey> = (typeof SETTINGS)[K] extends SettingSpec<infer T> ? T : never;
 

@@ -22,7 +22,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       name: opts.name ?? 'chain-worker',
       level: opts.level ?? 'info',
       base: { pid: process.pid },
-      redact: { paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization'],
+        censor: '[redacted]',
+      },
       hooks: {
         streamWrite(line: string): string {
           let out = line;

@@ -31,10 +31,25 @@ export function buildModels(req: BuildRequest): BuildResponse {
   const contracts: ContractSubstrate[] = [];
   for (const s of req.substrates) if (s !== null) contracts.push(JSON.parse(s) as ContractSubstrate);
   const t1 = performance.now();
-  const input = { symbol: req.symbol, epochId: req.epochId, asOf: req.asOf, spot: req.spot, contracts, ts: req.ts, stale: req.stale };
+  const input = {
+    symbol: req.symbol,
+    epochId: req.epochId,
+    asOf: req.asOf,
+    spot: req.spot,
+    contracts,
+    ts: req.ts,
+    stale: req.stale,
+  };
   const gex = JSON.stringify(buildGexModel(input));
   const t2 = performance.now();
-  const heatmap = JSON.stringify(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct }));
+  const heatmap = JSON.stringify(
+    buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct }),
+  );
   const t3 = performance.now();
-  return { gex, heatmap, contracts: contracts.length, ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 } };
+  return {
+    gex,
+    heatmap,
+    contracts: contracts.length,
+    ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 },
+  };
 }

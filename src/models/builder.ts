@@ -80,7 +80,9 @@ export class ModelBuilder {
 
   private kick(): void {
     if (this.stopped) return;
-    this.drain().catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message }, 'model drain failed'));
+    this.drain().catch((err: unknown) =>
+      this.deps.logger.warn({ err: (err as Error).message }, 'model drain failed'),
+    );
   }
 
   /** Stops polling and waits for a running build. Idempotent. */
@@ -164,7 +166,14 @@ export class ModelBuilder {
         }
         metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
         metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
-        const ms = { read: readMs, parse: built.ms.parse, gex: built.ms.gex, heatmap: built.ms.heatmap, thread: t3 - t1, write: t4 - t3 };
+        const ms = {
+          read: readMs,
+          parse: built.ms.parse,
+          gex: built.ms.gex,
+          heatmap: built.ms.heatmap,
+          thread: t3 - t1,
+          write: t4 - t3,
+        };
         logger.debug({ epochId, contracts: built.contracts, ms }, 'models built');
         return { epochId, symbol, status: 'built', contracts: built.contracts, ms };
       }

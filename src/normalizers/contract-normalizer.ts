@@ -24,7 +24,10 @@ function num(v: unknown): number | null | undefined {
  * @example
  * normalizeContract(parsed, { underlying: 'SPX', asOf: Date.now() })
  */
-export function normalizeContract(c: ParsedContract, ctx: { underlying: string; asOf: number }): NormalizeResult {
+export function normalizeContract(
+  c: ParsedContract,
+  ctx: { underlying: string; asOf: number },
+): NormalizeResult {
   const f = c.fields;
   const bid = num(f.bid);
   const ask = num(f.ask);
@@ -52,7 +55,8 @@ export function normalizeContract(c: ParsedContract, ctx: { underlying: string; 
   ) {
     return { ok: false, reason: 'absurd_greek' };
   }
-  if (bid != null && ask != null && bid > 0 && ask > 0 && bid > ask) return { ok: false, reason: 'crossed_quote' };
+  if (bid != null && ask != null && bid > 0 && ask > 0 && bid > ask)
+    return { ok: false, reason: 'crossed_quote' };
 
   let mid: number | null = midpoint ?? null;
   if (mid === null && bid != null && ask != null && bid > 0 && ask > 0) mid = (bid + ask) / 2;

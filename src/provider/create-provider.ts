@@ -53,7 +53,10 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
     });
     baseUrl = localApi.url;
     if (config.providerDefaulted && config.provider === 'sim') {
-      logger.info({ url: localApi.url }, 'no MASSIVE_API_KEY set: running on the simulated market (MASSIVE_PROVIDER=sim) via the local Massive-compatible API');
+      logger.info(
+        { url: localApi.url },
+        'no MASSIVE_API_KEY set: running on the simulated market (MASSIVE_PROVIDER=sim) via the local Massive-compatible API',
+      );
     } else {
       logger.info({ provider: config.provider, url: localApi.url }, 'local Massive-compatible API started');
     }

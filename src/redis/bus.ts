@@ -75,7 +75,13 @@ export interface BusOptions {
 }
 
 const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
-const SCRIPTS = ['promote-epoch', 'merge-latest-1', 'lease-acquire-2', 'lease-renew-1', 'lease-release-1'] as const;
+const SCRIPTS = [
+  'promote-epoch',
+  'merge-latest-1',
+  'lease-acquire-2',
+  'lease-renew-1',
+  'lease-release-1',
+] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
 
 function loadScripts(): Record<ScriptName, string> {
@@ -158,7 +164,9 @@ export class RedisBus {
 
   /** Runs a Lua script from src/redis/scripts by name. */
   async script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const fn = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name.replace(/-/g, '_')];
+    const fn = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
+      name.replace(/-/g, '_')
+    ];
     if (!fn) throw new Error(`script ${name} not defined`);
     if (/-\d+$/.test(name)) return fn.call(this.client, ...keys, ...args);
     return fn.call(this.client, keys.length, ...keys, ...args);

@@ -99,7 +99,11 @@ export class RawPipeline {
     this.socket = socket;
     const hello: string[][] = [];
     if (this.endpoint.password !== undefined) {
-      hello.push(this.endpoint.username ? ['AUTH', this.endpoint.username, this.endpoint.password] : ['AUTH', this.endpoint.password]);
+      hello.push(
+        this.endpoint.username
+          ? ['AUTH', this.endpoint.username, this.endpoint.password]
+          : ['AUTH', this.endpoint.password],
+      );
     }
     if (this.endpoint.db !== 0) hello.push(['SELECT', String(this.endpoint.db)]);
     if (hello.length > 0) {

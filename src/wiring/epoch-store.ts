@@ -55,7 +55,9 @@ export class EpochStore {
   ) {}
 
   /** The active epoch id of `{U}`, and its meta view (null when the meta is gone). */
-  async readActive(underlying: string): Promise<{ id: string | null; view: ActiveEpochView | null; meta: Record<string, string> }> {
+  async readActive(
+    underlying: string,
+  ): Promise<{ id: string | null; view: ActiveEpochView | null; meta: Record<string, string> }> {
     const id = await this.bus.cmd.hget(this.keys.epochActive, underlying);
     if (!id) return { id: null, view: null, meta: {} };
     const meta = await this.bus.cmd.hgetall(this.keys.epochMeta(id));
@@ -76,12 +78,18 @@ export class EpochStore {
     const keys = [k.epochActive, k.workerLease(underlying)];
     if (!this.bus.isCluster) keys.push(k.epochMeta(epochId), k.epochContracts(epochId));
     try {
-      const prev = (await this.bus.script('promote-epoch', keys, [underlying, epochId, leaseValue])) as string;
+      const prev = (await this.bus.script('promote-epoch', keys, [
+        underlying,
+        epochId,
+        leaseValue,
+      ])) as string;
       return prev === '' ? null : prev;
     } catch (err) {
       const msg = (err as Error).message;
-      if (msg.includes('FENCED')) throw new FencedError(`lease for ${underlying} lost; not promoting ${epochId}`);
-      if (msg.includes('MISSING')) throw new EpochLostError(`epoch ${epochId} lost its keys before promotion`);
+      if (msg.includes('FENCED'))
+        throw new FencedError(`lease for ${underlying} lost; not promoting ${epochId}`);
+      if (msg.includes('MISSING'))
+        throw new EpochLostError(`epoch ${epochId} lost its keys before promotion`);
       throw err;
     }
   }
@@ -121,12 +129,16 @@ export class EpochStore {
    * A failed cycle: the active epoch stays the fallback. Its dormant_count rises; at the threshold it
    * turns dormant. Returns the new dormant_count (0 when there is no active epoch).
    */
-  async recordFailure(underlying: string, dormantThreshold: number): Promise<{ epochId: string | null; dormantCount: number; dormant: boolean }> {
+  async recordFailure(
+    underlying: string,
+    dormantThreshold: number,
+  ): Promise<{ epochId: string | null; dormantCount: number; dormant: boolean }> {
     const { id, view } = await this.readActive(underlying);
     if (!id || !view) return { epochId: id, dormantCount: 0, dormant: false };
     const count = await this.bus.cmd.hincrby(this.keys.epochMeta(id), 'dormant_count', 1);
     const dormant = count >= dormantThreshold;
-    if (dormant && view.status !== 'dormant') await this.bus.cmd.hset(this.keys.epochMeta(id), 'status', 'dormant');
+    if (dormant && view.status !== 'dormant')
+      await this.bus.cmd.hset(this.keys.epochMeta(id), 'status', 'dormant');
     return { epochId: id, dormantCount: count, dormant };
   }
 }

@@ -21,13 +21,21 @@ export class Heartbeat {
   constructor(
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
-    private readonly opts: { service: string; periodSec: number; ttlSec: number; logger: Logger; instance: string },
+    private readonly opts: {
+      service: string;
+      periodSec: number;
+      ttlSec: number;
+      logger: Logger;
+      instance: string;
+    },
   ) {}
 
   start(): void {
     if (this.timer) return;
     const tick = (): void => {
-      this.beat().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'heartbeat write failed'));
+      this.beat().catch((err: unknown) =>
+        this.opts.logger.warn({ err: (err as Error).message }, 'heartbeat write failed'),
+      );
     };
     tick();
     this.timer = setInterval(tick, this.opts.periodSec * 1000);

@@ -65,7 +65,11 @@ export class LeaseManager {
       if (this.held.size >= share) break;
       if (this.held.has(symbol)) continue;
       const u = underlyingOf(symbol);
-      const value = await this.bus.script('lease-acquire-2', [this.keys.workerLease(u), this.keys.workerFence(u)], [this.opts.owner, this.opts.ttlMs]);
+      const value = await this.bus.script(
+        'lease-acquire-2',
+        [this.keys.workerLease(u), this.keys.workerFence(u)],
+        [this.opts.owner, this.opts.ttlMs],
+      );
       if (typeof value === 'string') {
         this.held.set(symbol, value);
         this.opts.logger.info({ symbol, lease: value }, 'lease acquired');
@@ -78,7 +82,11 @@ export class LeaseManager {
   async stillHeld(symbol: string): Promise<boolean> {
     const value = this.held.get(symbol);
     if (!value) return false;
-    const ok = await this.bus.script('lease-renew-1', [this.keys.workerLease(underlyingOf(symbol))], [value, this.opts.ttlMs]);
+    const ok = await this.bus.script(
+      'lease-renew-1',
+      [this.keys.workerLease(underlyingOf(symbol))],
+      [value, this.opts.ttlMs],
+    );
     if (ok === 1) return true;
     this.held.delete(symbol);
     this.opts.logger.warn({ symbol }, 'lease lost');
@@ -88,7 +96,8 @@ export class LeaseManager {
   async release(symbol: string): Promise<void> {
     const value = this.held.get(symbol);
     this.held.delete(symbol);
-    if (value) await this.bus.script('lease-release-1', [this.keys.workerLease(underlyingOf(symbol))], [value]);
+    if (value)
+      await this.bus.script('lease-release-1', [this.keys.workerLease(underlyingOf(symbol))], [value]);
   }
 
   /** Releases every lease and leaves the worker registry. */

@@ -14,8 +14,18 @@ export interface WriteTtls {
 }
 
 /** The raw snapshot key of a contract. */
-export function snapshotKeyOf(keys: KeySchema, underlying: string, c: Pick<ParsedContract, 'expiration' | 'type' | 'strike' | 'root'>): string {
-  return keys.snapshot({ underlying, expiration: c.expiration, type: c.type, strike: c.strike, root: c.root });
+export function snapshotKeyOf(
+  keys: KeySchema,
+  underlying: string,
+  c: Pick<ParsedContract, 'expiration' | 'type' | 'strike' | 'root'>,
+): string {
+  return keys.snapshot({
+    underlying,
+    expiration: c.expiration,
+    type: c.type,
+    strike: c.strike,
+    root: c.root,
+  });
 }
 
 /** SET commands for every written contract: raw JSON under the snapshot key, substrate under the epoch. */
@@ -43,7 +53,11 @@ export function buildSnapshotWrites(
 }
 
 /** DEL commands for the raw snapshot keys of contracts that left the chain. */
-export function buildPruneWrites(keys: KeySchema, underlying: string, vanishedIds: readonly string[]): BulkCommand[] {
+export function buildPruneWrites(
+  keys: KeySchema,
+  underlying: string,
+  vanishedIds: readonly string[],
+): BulkCommand[] {
   const out: BulkCommand[] = [];
   for (const id of vanishedIds) {
     const p = parseOptionTicker(id);
@@ -53,7 +67,13 @@ export function buildPruneWrites(keys: KeySchema, underlying: string, vanishedId
 }
 
 /** EXPIRE commands keeping a fallback epoch's keys alive. */
-export function buildKeepAliveWrites(keys: KeySchema, underlying: string, epochId: string, ids: readonly string[], ttl: WriteTtls): BulkCommand[] {
+export function buildKeepAliveWrites(
+  keys: KeySchema,
+  underlying: string,
+  epochId: string,
+  ids: readonly string[],
+  ttl: WriteTtls,
+): BulkCommand[] {
   const out: BulkCommand[] = [['EXPIRE', keys.epochContracts(epochId), String(ttl.substrateSec)]];
   for (const id of ids) {
     out.push(['EXPIRE', keys.epochContract(epochId, id), String(ttl.substrateSec)]);
@@ -80,7 +100,8 @@ export function latestEntry(i: LatestEntryInput): string {
   const s = i.snapshot;
   const perExpiration: Record<string, number> = {};
   for (const e of s.expirations) perExpiration[e] = 0;
-  for (const w of i.written) perExpiration[w.contract.expiration] = (perExpiration[w.contract.expiration] ?? 0) + 1;
+  for (const w of i.written)
+    perExpiration[w.contract.expiration] = (perExpiration[w.contract.expiration] ?? 0) + 1;
   const underlyingAsset = s.underlyingAsset;
   const entry: Record<string, unknown> = {
     symbol: s.symbol,
@@ -100,6 +121,8 @@ export function latestEntry(i: LatestEntryInput): string {
   if (underlyingAsset) entry.underlying_asset = underlyingAsset;
   const head = JSON.stringify(entry);
   if (!i.full || i.written.length === 0) return head;
-  const results = i.written.map((w) => (w.contract.rawJson ? w.contract.rawJson.toString('utf8') : JSON.stringify(w.contract.raw ?? {})));
+  const results = i.written.map((w) =>
+    w.contract.rawJson ? w.contract.rawJson.toString('utf8') : JSON.stringify(w.contract.raw ?? {}),
+  );
   return `${head.slice(0, -1)},"results":[${results.join(',')}]}`;
 }

@@ -31,8 +31,21 @@ afterAll(async () => {
 
 describe('chain-worker CLI', () => {
   it('fetch --symbol I:SPX --json prints five expirations and their counts', async () => {
-    const { stdout } = await run(BIN, ['fetch', '--symbol', 'I:SPX', '--json'], { env: env(), timeout: 30_000 });
-    const out = JSON.parse(stdout) as { symbol: string; spot: number; expirations: { expiration: string; contracts: number }[]; contract_count: number; pages: number; partial: boolean; latency_ms: number; skipped: number; as_of: string };
+    const { stdout } = await run(BIN, ['fetch', '--symbol', 'I:SPX', '--json'], {
+      env: env(),
+      timeout: 30_000,
+    });
+    const out = JSON.parse(stdout) as {
+      symbol: string;
+      spot: number;
+      expirations: { expiration: string; contracts: number }[];
+      contract_count: number;
+      pages: number;
+      partial: boolean;
+      latency_ms: number;
+      skipped: number;
+      as_of: string;
+    };
     expect(out.symbol).toBe('I:SPX');
     expect(out.expirations).toHaveLength(5);
     expect(out.expirations.reduce((n, e) => n + e.contracts, 0)).toBe(out.contract_count);
@@ -52,19 +65,38 @@ describe('chain-worker CLI', () => {
       expect(Object.keys(active).sort()).toEqual(['NDX', 'SPX']);
       for (const u of ['SPX', 'NDX']) {
         const id = active[u] as string;
-        expect(await bus.cmd.exists(k.epochMeta(id), k.epochContracts(id), k.model('gex', u), k.model('heatmap', u), k.epochTimeline(u))).toBe(5);
+        expect(
+          await bus.cmd.exists(
+            k.epochMeta(id),
+            k.epochContracts(id),
+            k.model('gex', u),
+            k.model('heatmap', u),
+            k.epochTimeline(u),
+          ),
+        ).toBe(5);
         expect(await bus.cmd.sismember(k.epochClean, id)).toBe(1);
       }
-      expect(await bus.cmd.exists(k.latest, k.analytics, k.symbolCoverage, k.fetchHealth, k.heartbeat)).toBe(5);
+      expect(await bus.cmd.exists(k.latest, k.analytics, k.symbolCoverage, k.fetchHealth, k.heartbeat)).toBe(
+        5,
+      );
       const hbTtl = await bus.cmd.ttl(k.heartbeat);
       expect(hbTtl).toBeGreaterThan(0);
       expect(hbTtl).toBeLessThanOrEqual(15);
-      expect(JSON.parse((await bus.cmd.get(k.heartbeat)) as string)).toMatchObject({ service: 'chain-worker', status: 'stopped' });
+      expect(JSON.parse((await bus.cmd.get(k.heartbeat)) as string)).toMatchObject({
+        service: 'chain-worker',
+        status: 'stopped',
+      });
     } finally {
       await bus.close();
     }
-    const { stdout } = await run(BIN, ['inspect', '--json'], { env: env({ CHAIN_KEY_PREFIX: prefix }), timeout: 30_000 });
-    const view = JSON.parse(stdout) as { symbols: { symbol: string; contract_count: number; status: string }[]; analytics: { snapshots: number } };
+    const { stdout } = await run(BIN, ['inspect', '--json'], {
+      env: env({ CHAIN_KEY_PREFIX: prefix }),
+      timeout: 30_000,
+    });
+    const view = JSON.parse(stdout) as {
+      symbols: { symbol: string; contract_count: number; status: string }[];
+      analytics: { snapshots: number };
+    };
     expect(view.symbols.map((s) => s.symbol)).toEqual(['NDX', 'SPX']);
     expect(view.symbols.every((s) => s.status === 'active' && s.contract_count > 0)).toBe(true);
     expect(view.analytics.snapshots).toBe(2);
@@ -77,7 +109,9 @@ describe('chain-worker CLI', () => {
     [{ MASSIVE_PROVIDER: 'replay' }, /MASSIVE_REPLAY_FILE/],
     [{ MARKET_REDIS_URL: 'localhost:6379' }, /MARKET_REDIS_URL/],
   ])('a bad config value %j stops start-up with exit 2 naming the setting', async (bad, re) => {
-    const err = (await run(BIN, ['run', '--once'], { env: env(bad), timeout: 30_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const err = (await run(BIN, ['run', '--once'], { env: env(bad), timeout: 30_000 }).catch(
+      (e: unknown) => e,
+    )) as { code: number; stderr: string };
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(re);
   });
@@ -85,11 +119,18 @@ describe('chain-worker CLI', () => {
   it('SIGTERM mid-run: clean exit within the documented bound, heartbeat stopped', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const child = spawn(BIN, ['run'], { env: env({ CHAIN_KEY_PREFIX: prefix, MASSIVE_CHAIN_INTERVAL_SEC: '0.2', MASSIVE_SIM_LATENCY_MS: '50' }), stdio: 'ignore' });
+    const child = spawn(BIN, ['run'], {
+      env: env({ CHAIN_KEY_PREFIX: prefix, MASSIVE_CHAIN_INTERVAL_SEC: '0.2', MASSIVE_SIM_LATENCY_MS: '50' }),
+      stdio: 'ignore',
+    });
     const bus = await openBus(single);
     const k = new KeySchema(prefix);
     try {
-      await waitUntil(async () => Object.keys(await bus.cmd.hgetall(k.epochActive)).length === 2, 20_000, 'two epochs');
+      await waitUntil(
+        async () => Object.keys(await bus.cmd.hgetall(k.epochActive)).length === 2,
+        20_000,
+        'two epochs',
+      );
       const t0 = Date.now();
       const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
       child.kill('SIGTERM');

@@ -40,7 +40,12 @@ afterEach(async () => {
   }
 });
 
-async function setup(opts: { dataset?: MarketDataset; env?: Partial<{ maxPages: number; timeoutMs: number; retries: number; deadlineMs: number; n: number }> } = {}): Promise<Setup> {
+async function setup(
+  opts: {
+    dataset?: MarketDataset;
+    env?: Partial<{ maxPages: number; timeoutMs: number; retries: number; deadlineMs: number; n: number }>;
+  } = {},
+): Promise<Setup> {
   const dataset = opts.dataset ?? new SimMarket({ seed: 3, clock: () => NOW });
   const api = await startLocalApi({ dataset, apiKey: API_KEY });
   const logs = new Capture();
@@ -83,9 +88,19 @@ describe('Massive chain client', () => {
     const all = expected.flatMap((e) => market.chain('I:SPX', NOW, e)?.results ?? []);
     expect(snap.contracts).toHaveLength(all.length);
     expect(new Set(snap.contracts.map((c) => c.ticker))).toEqual(new Set(all.map((c) => c.details?.ticker)));
-    const expectedPages = 5 + expected.reduce((n, e) => n + Math.max(1, Math.ceil((market.chain('I:SPX', NOW, e)?.results.length ?? 0) / 250)), 0);
+    const expectedPages =
+      5 +
+      expected.reduce(
+        (n, e) => n + Math.max(1, Math.ceil((market.chain('I:SPX', NOW, e)?.results.length ?? 0) / 250)),
+        0,
+      );
     expect(snap.pages).toBe(expectedPages);
-    expect(snap).toMatchObject({ partial: false, skipped: 0, retries: 0, spot: market.indexValue('I:SPX', NOW) });
+    expect(snap).toMatchObject({
+      partial: false,
+      skipped: 0,
+      retries: 0,
+      spot: market.indexValue('I:SPX', NOW),
+    });
     // Second fetch: discovery served from the cache.
     api.resetStats();
     const again = await client.fetchSnapshot('I:SPX');
@@ -101,7 +116,9 @@ describe('Massive chain client', () => {
   });
 
   it('guards against a next_url loop and marks the snapshot partial', async () => {
-    const { api, client } = await setup({ dataset: new SimMarket({ seed: 3, clock: () => NOW, burst: true }) });
+    const { api, client } = await setup({
+      dataset: new SimMarket({ seed: 3, clock: () => NOW, burst: true }),
+    });
     api.setFaults({ nextUrlLoop: true });
     const snap = await client.fetchSnapshot('I:SPX');
     expect(snap.partial).toBe(true);
@@ -110,7 +127,10 @@ describe('Massive chain client', () => {
   });
 
   it('caps pages per stream and marks the snapshot partial', async () => {
-    const { client } = await setup({ dataset: new SimMarket({ seed: 3, clock: () => NOW, burst: true }), env: { maxPages: 2 } });
+    const { client } = await setup({
+      dataset: new SimMarket({ seed: 3, clock: () => NOW, burst: true }),
+      env: { maxPages: 2 },
+    });
     const snap = await client.fetchSnapshot('I:SPX');
     expect(snap.partial).toBe(true);
     expect(snap.partialReasons).toContain(`${snap.expirations[0]}:page_cap`);
@@ -179,16 +199,38 @@ describe('Massive chain client', () => {
   it('skips and counts contracts it cannot parse; keeps the good ones (real fixtures: duplicates, greeks {})', async () => {
     const rec = fixtureRecording();
     const results = [...(rec.underlyings.AAPL?.results ?? [])];
-    const exp = results.map((r) => r.details?.expiration_date ?? '').sort().at(-1) as string;
+    const exp = results
+      .map((r) => r.details?.expiration_date ?? '')
+      .sort()
+      .at(-1) as string;
     const yymmdd = exp.slice(2).replaceAll('-', '');
     const broken = [
       { details: { ticker: 'garbage', expiration_date: exp } },
-      { details: { ticker: `O:AAPL${yymmdd}C00999000`, contract_type: 'straddle', expiration_date: exp, strike_price: 999 } },
-      { details: { ticker: `O:AAPL${yymmdd}C00998000`, contract_type: 'call', expiration_date: exp, strike_price: -1 } },
+      {
+        details: {
+          ticker: `O:AAPL${yymmdd}C00999000`,
+          contract_type: 'straddle',
+          expiration_date: exp,
+          strike_price: 999,
+        },
+      },
+      {
+        details: {
+          ticker: `O:AAPL${yymmdd}C00998000`,
+          contract_type: 'call',
+          expiration_date: exp,
+          strike_price: -1,
+        },
+      },
     ];
     const dataset = new ReplayDataset({
       recorded_at: rec.recorded_at,
-      underlyings: { AAPL: { underlying_asset: rec.underlyings.AAPL?.underlying_asset ?? {}, results: [...results, ...(broken as typeof results)] } },
+      underlyings: {
+        AAPL: {
+          underlying_asset: rec.underlyings.AAPL?.underlying_asset ?? {},
+          results: [...results, ...(broken as typeof results)],
+        },
+      },
     });
     const { client } = await setup({ dataset });
     const snap = await client.fetchSnapshot('AAPL');

@@ -49,7 +49,8 @@ describe('failover between worker processes', () => {
     const bus = await openBus(single);
     const owners = async (): Promise<Record<string, string | null>> => {
       const out: Record<string, string | null> = {};
-      for (const u of ['SPX', 'NDX']) out[u] = (await bus.cmd.get(keys.workerLease(u)))?.split('|')[0] ?? null;
+      for (const u of ['SPX', 'NDX'])
+        out[u] = (await bus.cmd.get(keys.workerLease(u)))?.split('|')[0] ?? null;
       return out;
     };
     // Record every writer (lease value) seen on each symbol's active epoch meta.
@@ -61,51 +62,72 @@ describe('failover between worker processes', () => {
           const id = await bus.cmd.hget(keys.epochActive, u);
           const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
           const list = seen[u] as { writer: string; fence: number }[];
-          if (writer && list.at(-1)?.writer !== writer) list.push({ writer, fence: Number(writer.split('|')[1]) });
+          if (writer && list.at(-1)?.writer !== writer)
+            list.push({ writer, fence: Number(writer.split('|')[1]) });
         }
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
     try {
       const a = startWorker();
-      await waitUntil(async () => {
-        const o = await owners();
-        return o.SPX !== null && o.SPX === o.NDX;
-      }, 20_000, 'worker A holds both symbols');
+      await waitUntil(
+        async () => {
+          const o = await owners();
+          return o.SPX !== null && o.SPX === o.NDX;
+        },
+        20_000,
+        'worker A holds both symbols',
+      );
       const ownerA = (await owners()).SPX as string;
 
       const tSpread = Date.now();
       startWorker();
-      await waitUntil(async () => {
-        const o = await owners();
-        return o.SPX && o.NDX && o.SPX !== o.NDX;
-      }, 20_000, 'load spread over two workers');
+      await waitUntil(
+        async () => {
+          const o = await owners();
+          return o.SPX && o.NDX && o.SPX !== o.NDX;
+        },
+        20_000,
+        'load spread over two workers',
+      );
       const spreadMs = Date.now() - tSpread;
 
       // Kill A hard: its leases are not released, they expire.
-      const killedSymbols = Object.entries(await owners()).filter(([, o]) => o === ownerA).map(([u]) => u);
+      const killedSymbols = Object.entries(await owners())
+        .filter(([, o]) => o === ownerA)
+        .map(([u]) => u);
       expect(killedSymbols).toHaveLength(1);
       const moved = killedSymbols[0] as string;
       const t0 = Date.now();
       a.kill('SIGKILL');
-      await waitUntil(async () => {
-        const o = await owners();
-        if (!o[moved] || o[moved] === ownerA) return false;
-        const id = await bus.cmd.hget(keys.epochActive, moved);
-        const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
-        return writer?.startsWith(`${o[moved] ?? ''}|`) === true;
-      }, LEASE_TTL_SEC * 1000 + 8_000, 'survivor takes the symbol and writes it');
+      await waitUntil(
+        async () => {
+          const o = await owners();
+          if (!o[moved] || o[moved] === ownerA) return false;
+          const id = await bus.cmd.hget(keys.epochActive, moved);
+          const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
+          return writer?.startsWith(`${o[moved] ?? ''}|`) === true;
+        },
+        LEASE_TTL_SEC * 1000 + 8_000,
+        'survivor takes the symbol and writes it',
+      );
       const failoverMs = Date.now() - t0;
       expect(failoverMs).toBeLessThan(LEASE_TTL_SEC * 1000 + 3_000);
 
       // A comes back: the load spreads back.
       startWorker();
-      await waitUntil(async () => {
-        const o = await owners();
-        return o.SPX && o.NDX && o.SPX !== o.NDX;
-      }, 20_000, 'load spread back');
+      await waitUntil(
+        async () => {
+          const o = await owners();
+          return o.SPX && o.NDX && o.SPX !== o.NDX;
+        },
+        20_000,
+        'load spread back',
+      );
 
-      console.log(`failover: ${failoverMs} ms (lease TTL ${LEASE_TTL_SEC * 1000} ms); spread to a new worker: ${spreadMs} ms`);
+      console.log(
+        `failover: ${failoverMs} ms (lease TTL ${LEASE_TTL_SEC * 1000} ms); spread to a new worker: ${spreadMs} ms`,
+      );
     } finally {
       sampling = false;
       await sampler;

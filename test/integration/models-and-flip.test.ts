@@ -23,7 +23,14 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
 
   function builder(owner: string): ModelBuilder {
     if (!h) throw new Error('no harness');
-    const b = new ModelBuilder({ bus: h.bus, keys: h.keys, config: h.config, logger: h.logger, metrics: h.metrics, owner });
+    const b = new ModelBuilder({
+      bus: h.bus,
+      keys: h.keys,
+      config: h.config,
+      logger: h.logger,
+      metrics: h.metrics,
+      owner,
+    });
     builders.push(b);
     return b;
   }
@@ -44,8 +51,22 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
     ] as const) {
       const gex = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', u))) as string) as GexModel;
       const heat = JSON.parse((await h.bus.cmd.get(h.keys.model('heatmap', u))) as string) as HeatmapModel;
-      expect(gex).toMatchObject({ version: 1, model: 'gex', symbol: u, epoch_id: res.epochId, units: 'usd_per_1pct', contract_count: res.contracts, stale: false });
-      expect(heat).toMatchObject({ version: 1, model: 'heatmap', symbol: u, epoch_id: res.epochId, contract_count: res.contracts });
+      expect(gex).toMatchObject({
+        version: 1,
+        model: 'gex',
+        symbol: u,
+        epoch_id: res.epochId,
+        units: 'usd_per_1pct',
+        contract_count: res.contracts,
+        stale: false,
+      });
+      expect(heat).toMatchObject({
+        version: 1,
+        model: 'heatmap',
+        symbol: u,
+        epoch_id: res.epochId,
+        contract_count: res.contracts,
+      });
       expect(gex.profile.length).toBeGreaterThanOrEqual(60);
       expect(Object.keys(gex.by_expiration)).toHaveLength(5);
       expect(heat.widths).toEqual(h.config.widths[u]);
@@ -54,8 +75,16 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
     }
     await new Promise((r) => setTimeout(r, 100));
     sub.disconnect();
-    expect(messages.map((m) => `${m.model}:${m.symbol}`).sort()).toEqual(['gex:NDX', 'gex:SPX', 'heatmap:NDX', 'heatmap:SPX']);
-    expect(messages.find((m) => m.model === 'gex' && m.symbol === 'SPX')).toMatchObject({ epoch_id: spx.epochId, key: h.keys.model('gex', 'SPX') });
+    expect(messages.map((m) => `${m.model}:${m.symbol}`).sort()).toEqual([
+      'gex:NDX',
+      'gex:SPX',
+      'heatmap:NDX',
+      'heatmap:SPX',
+    ]);
+    expect(messages.find((m) => m.model === 'gex' && m.symbol === 'SPX')).toMatchObject({
+      epoch_id: spx.epochId,
+      key: h.keys.model('gex', 'SPX'),
+    });
   });
 
   it('two builders build each epoch once; a superseded epoch is dropped, not built', async () => {
@@ -98,7 +127,10 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
       while (!stop) {
         const id = await h?.bus.cmd.hget(h.keys.epochActive, 'SPX');
         if (!id || !h) continue;
-        const [meta, index] = await Promise.all([h.bus.cmd.hgetall(h.keys.epochMeta(id)), h.bus.cmd.get(h.keys.epochContracts(id))]);
+        const [meta, index] = await Promise.all([
+          h.bus.cmd.hgetall(h.keys.epochMeta(id)),
+          h.bus.cmd.get(h.keys.epochContracts(id)),
+        ]);
         if (!meta.geometry_hash || index === null) {
           violations.push(`${id}: meta=${Boolean(meta.geometry_hash)} index=${index !== null}`);
           continue;
@@ -133,12 +165,31 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
   it('analytics series keep every sample (equal values too) and trim to the retention window', async () => {
     h = await startHarness(target);
     const w = new AnalyticsWriter(h.bus, h.keys, 60);
-    const base = { underlying: 'SPX', health: 'ok' as const, latencyMs: 100, contracts: 10, pages: 1, retries: 0, skipped: 0, stalenessSec: 1, strikeRange: 50, density: 2, burst: false, failed: false, slaViolation: false };
+    const base = {
+      underlying: 'SPX',
+      health: 'ok' as const,
+      latencyMs: 100,
+      contracts: 10,
+      pages: 1,
+      retries: 0,
+      skipped: 0,
+      stalenessSec: 1,
+      strikeRange: 50,
+      density: 2,
+      burst: false,
+      failed: false,
+      slaViolation: false,
+    };
     const t0 = Date.now();
     await w.record({ ...base, ts: t0 - 120_000 });
     await w.record({ ...base, ts: t0 });
     await w.record({ ...base, ts: t0 });
-    const members = await h.bus.cmd.zrangebyscore(h.keys.analyticsSeries('fetch_latency'), '-inf', '+inf', 'WITHSCORES');
+    const members = await h.bus.cmd.zrangebyscore(
+      h.keys.analyticsSeries('fetch_latency'),
+      '-inf',
+      '+inf',
+      'WITHSCORES',
+    );
     expect(members.length / 2).toBe(2); // the 2-minute-old sample is trimmed, the two equal ones kept
     expect(members[1]).toBe(String(t0));
     expect(await h.bus.cmd.hget(h.keys.analytics, 'snapshots')).toBe('3');

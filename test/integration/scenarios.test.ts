@@ -40,13 +40,22 @@ describe('operational scenarios', () => {
     await waitUntil(() => worker?.state.get('I:SPX')?.lastDelayMs, 5_000, 'a worker cycle');
     // A fast cycle waits the interval (a loaded machine may stretch it by the documented rule).
     const firstCycle = worker.lastResults.get('I:SPX')?.cycleMs ?? 0;
-    expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(firstCycle > 250 ? Math.max(500, 2 * firstCycle) : 500);
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(
+      firstCycle > 250 ? Math.max(500, 2 * firstCycle) : 500,
+    );
     // Slow pages: 150 ms each, 2+ pages per stream: the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
     h.api.setFaults({ latencyMs: 150 });
     const before = worker.lastResults.get('I:SPX');
-    await waitUntil(() => worker?.lastResults.get('I:SPX') !== before && (worker?.lastResults.get('I:SPX')?.cycleMs ?? 0) > 250, 5_000, 'a slow cycle');
+    await waitUntil(
+      () =>
+        worker?.lastResults.get('I:SPX') !== before && (worker?.lastResults.get('I:SPX')?.cycleMs ?? 0) > 250,
+      5_000,
+      'a slow cycle',
+    );
     const slow = worker.lastResults.get('I:SPX');
-    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThanOrEqual(Math.round(2 * (slow?.cycleMs ?? 0)) - 1);
+    expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThanOrEqual(
+      Math.round(2 * (slow?.cycleMs ?? 0)) - 1,
+    );
     expect(worker.state.get('I:SPX')?.lastDelayMs).toBeGreaterThan(500);
     worker.stop();
     expect(await run).toBe(EXIT.ok);
@@ -62,9 +71,13 @@ describe('operational scenarios', () => {
     expect(spx.contracts + ndx.contracts).toBeGreaterThanOrEqual(20_000);
     expect(spx.burst && ndx.burst).toBe(true);
     for (const res of [spx, ndx]) {
-      const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))) as string) as string[];
+      const ids = JSON.parse(
+        (await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))) as string,
+      ) as string[];
       expect(ids).toHaveLength(res.contracts);
-      const subs = await h.bus.getMany(ids.map((id) => h?.keys.epochContract(res.epochId as string, id) as string));
+      const subs = await h.bus.getMany(
+        ids.map((id) => h?.keys.epochContract(res.epochId as string, id) as string),
+      );
       expect(subs.every((v) => v !== null)).toBe(true);
     }
     expect(spx.health).toBe('slow');
@@ -92,7 +105,13 @@ describe('operational scenarios', () => {
 
   it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {
     h = await startHarness(single, {
-      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1', CHAIN_DORMANT_THRESHOLD: '3', CHAIN_SUBSTRATE_TTL_SEC: '30', CHAIN_SNAPSHOT_TTL_SEC: '30', MASSIVE_MAX_RETRIES: '0' },
+      env: {
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+        CHAIN_DORMANT_THRESHOLD: '3',
+        CHAIN_SUBSTRATE_TTL_SEC: '30',
+        CHAIN_SNAPSHOT_TTL_SEC: '30',
+        MASSIVE_MAX_RETRIES: '0',
+      },
     });
     const first = await runCycle(h.deps, 'I:SPX', '');
     const epochId = first.epochId as string;
@@ -100,16 +119,26 @@ describe('operational scenarios', () => {
     const sample = h.keys.epochContract(epochId, ids[0] as string);
     await h.bus.cmd.expire(sample, 5);
     h.api.setFaults({ down: true });
-    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-stale' });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-stale' },
+    );
     const run = worker.run();
-    await waitUntil(async () => (await h?.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')) === 'dormant', 10_000, 'dormant');
+    await waitUntil(
+      async () => (await h?.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')) === 'dormant',
+      10_000,
+      'dormant',
+    );
     const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(epochId));
     expect(Number(meta.dormant_count)).toBeGreaterThanOrEqual(3);
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(epochId);
     expect(await h.bus.cmd.get(sample)).not.toBeNull();
     expect(await h.bus.cmd.ttl(sample)).toBeGreaterThan(5); // kept alive while it is the fallback
     await worker.heartbeat.beat();
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string; reason: string };
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
+      status: string;
+      reason: string;
+    };
     expect(hb.status).toBe('degraded');
     expect(hb.reason).toMatch(/dormant/);
     expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'publish_failures'))).toBeGreaterThanOrEqual(3);
@@ -117,12 +146,21 @@ describe('operational scenarios', () => {
 
     // Recovery: a fresh epoch even though the geometry is the same, flagged forced_dirty.
     h.api.resetFaults();
-    const fresh = await waitUntil(async () => {
-      const id = await h?.bus.cmd.hget(h.keys.epochActive, 'SPX');
-      return id !== epochId ? id : null;
-    }, 10_000, 'recovery');
+    const fresh = await waitUntil(
+      async () => {
+        const id = await h?.bus.cmd.hget(h.keys.epochActive, 'SPX');
+        return id !== epochId ? id : null;
+      },
+      10_000,
+      'recovery',
+    );
     const freshMeta = await h.bus.cmd.hgetall(h.keys.epochMeta(fresh));
-    expect(freshMeta).toMatchObject({ forced_dirty: '1', status: 'active', prev_epoch: epochId, geometry_hash: meta.geometry_hash });
+    expect(freshMeta).toMatchObject({
+      forced_dirty: '1',
+      status: 'active',
+      prev_epoch: epochId,
+      geometry_hash: meta.geometry_hash,
+    });
     expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('superseded');
     await waitUntil(() => worker?.heartbeat.state.status === 'ok', 5_000, 'heartbeat ok');
     worker.stop();
@@ -134,9 +172,15 @@ describe('operational scenarios', () => {
     const first = await runCycle(h.deps, 'I:SPX', '');
     const publishedBefore = await h.bus.cmd.hget(h.keys.analytics, 'snapshots');
     h.api.setFaults({ unauthorized: true });
-    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-401' });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-401' },
+    );
     expect(await worker.run()).toBe(EXIT.auth);
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string; reason: string };
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
+      status: string;
+      reason: string;
+    };
     expect(hb.status).toBe('faulty');
     expect(hb.reason).toMatch(/authentication failed/);
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(first.epochId);
@@ -147,13 +191,22 @@ describe('operational scenarios', () => {
   });
 
   it('failure: more consecutive failures than the limit end in exit 3; nothing is published from a failed fetch', async () => {
-    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1', CHAIN_MAX_CONSECUTIVE_FAILURES: '2', MASSIVE_MAX_RETRIES: '0' } });
+    h = await startHarness(single, {
+      env: {
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+        CHAIN_MAX_CONSECUTIVE_FAILURES: '2',
+        MASSIVE_MAX_RETRIES: '0',
+      },
+    });
     h.api.setFaults({ errorRate: 1 });
     const sub = h.bus.duplicate();
     const messages: string[] = [];
     sub.on('message', (_c: string, m: string) => messages.push(m));
     await sub.subscribe(h.keys.snapshotChannel);
-    worker = new ChainWorker({ ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } }, { id: 'w-fail' });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-fail' },
+    );
     expect(await worker.run()).toBe(EXIT.tooManyFailures);
     sub.disconnect();
     expect(messages).toEqual([]);
@@ -169,7 +222,12 @@ describe('operational scenarios', () => {
     const res = await runCycle(h.deps, 'I:SPX', '');
     expect(res).toMatchObject({ ok: true, health: 'empty', contracts: 0, promoted: true });
     const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(res.epochId as string));
-    expect(meta).toMatchObject({ contract_count: '0', strike_count: '0', expiration_count: '0', status: 'active' });
+    expect(meta).toMatchObject({
+      contract_count: '0',
+      strike_count: '0',
+      expiration_count: '0',
+      status: 'active',
+    });
     expect(await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))).toBe('[]');
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'empty')).toBe('1');
     // Thin chain: a few expirations only.

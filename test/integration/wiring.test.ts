@@ -29,8 +29,22 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     expect(await r.type(keys.epochActive)).toBe('hash');
     expect(await r.hget(keys.epochActive, 'SPX')).toBe(epochId);
     const meta = await r.hgetall(keys.epochMeta(epochId));
-    expect(meta).toMatchObject({ symbol: 'SPX', status: 'active', dormant_count: '0', forced_dirty: '0', prev_epoch: '' });
-    for (const f of ['created_ts', 'geometry_hash', 'strike_count', 'expiration_count', 'contract_count', 'expirations', 'last_refresh_ts']) {
+    expect(meta).toMatchObject({
+      symbol: 'SPX',
+      status: 'active',
+      dormant_count: '0',
+      forced_dirty: '0',
+      prev_epoch: '',
+    });
+    for (const f of [
+      'created_ts',
+      'geometry_hash',
+      'strike_count',
+      'expiration_count',
+      'contract_count',
+      'expirations',
+      'last_refresh_ts',
+    ]) {
       expect(meta[f], f).toBeTruthy();
     }
     expect(await r.ttl(keys.epochMeta(epochId))).toBe(-1);
@@ -41,9 +55,30 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     const ids = JSON.parse((await r.get(keys.epochContracts(epochId))) as string) as string[];
     expect(ids.length).toBe(Number(meta.contract_count));
     expect(ids.length).toBe(res.contracts);
-    const sub = JSON.parse((await r.get(keys.epochContract(epochId, ids[0] as string))) as string) as Record<string, unknown>;
+    const sub = JSON.parse((await r.get(keys.epochContract(epochId, ids[0] as string))) as string) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(sub).sort()).toEqual(
-      ['ask', 'bid', 'delta', 'expiration', 'gamma', 'id', 'iv', 'last', 'mid', 'oi', 'root', 'strike', 'theta', 'ts', 'type', 'underlying', 'vega'].sort(),
+      [
+        'ask',
+        'bid',
+        'delta',
+        'expiration',
+        'gamma',
+        'id',
+        'iv',
+        'last',
+        'mid',
+        'oi',
+        'root',
+        'strike',
+        'theta',
+        'ts',
+        'type',
+        'underlying',
+        'vega',
+      ].sort(),
     );
     const values = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
     expect(values.filter((v) => v !== null)).toHaveLength(ids.length);
@@ -68,17 +103,28 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     // dirty, timeline, latest, analytics
     expect(await r.sismember(keys.epochDirty, epochId)).toBe(1);
     expect(await r.lrange(keys.epochTimeline('SPX'), 0, -1)).toEqual([epochId]);
-    const latest = JSON.parse((await r.get(keys.latest)) as string) as Record<string, { epoch_id: string; contract_count: number }>;
+    const latest = JSON.parse((await r.get(keys.latest)) as string) as Record<
+      string,
+      { epoch_id: string; contract_count: number }
+    >;
     expect(latest.SPX).toMatchObject({ epoch_id: epochId, contract_count: res.contracts });
     expect(await r.ttl(keys.latest)).toBe(-1);
     expect(await r.hget(keys.analytics, 'snapshots')).toBe('1');
     expect(await r.hget(keys.symbolCoverage, 'SPX')).toBe('1');
     expect(await r.hget(keys.fetchHealth, 'ok')).toBe('1');
-    for (const s of ['fetch_latency', 'contract_count', 'strike_range', 'contract_density', 'staleness'] as const) {
+    for (const s of [
+      'fetch_latency',
+      'contract_count',
+      'strike_range',
+      'contract_density',
+      'staleness',
+    ] as const) {
       expect(await r.type(keys.analyticsSeries(s)), s).toBe('zset');
       expect(await r.zcard(keys.analyticsSeries(s)), s).toBe(1);
     }
-    const countSample = JSON.parse((await r.zrangebyscore(keys.analyticsSeries('contract_count'), '-inf', '+inf'))[0] as string) as { v: number };
+    const countSample = JSON.parse(
+      (await r.zrangebyscore(keys.analyticsSeries('contract_count'), '-inf', '+inf'))[0] as string,
+    ) as { v: number };
     expect(countSample.v).toBe(res.contracts);
   });
 
@@ -112,7 +158,9 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     expect(await r.lrange(keys.epochTimeline('NDX'), 0, -1)).toEqual([a.epochId, c.epochId]);
 
     // Snapshot keys of contracts that left the chain are deleted; the kept ones remain.
-    const newIds = new Set(JSON.parse((await r.get(keys.epochContracts(c.epochId as string))) as string) as string[]);
+    const newIds = new Set(
+      JSON.parse((await r.get(keys.epochContracts(c.epochId as string))) as string) as string[],
+    );
     const gone = oldIds.filter((id) => !newIds.has(id));
     expect(gone.length).toBeGreaterThan(0);
     const snap = (id: string): string => {

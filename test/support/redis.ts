@@ -34,7 +34,9 @@ export function testKeys(prefix = testPrefix()): KeySchema {
 
 /** Deletes every key under `prefix` (on every cluster master). */
 export async function cleanupPrefix(bus: RedisBus, prefix: string): Promise<void> {
-  const clients = bus.isCluster ? (bus.client as import('ioredis').Cluster).nodes('master') : [bus.client as import('ioredis').Redis];
+  const clients = bus.isCluster
+    ? (bus.client as import('ioredis').Cluster).nodes('master')
+    : [bus.client as import('ioredis').Redis];
   for (const c of clients) {
     let cursor = '0';
     do {

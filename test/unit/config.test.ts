@@ -55,7 +55,10 @@ describe('config', () => {
     writeFileSync(
       file,
       JSON.stringify({
-        buses: { 'market-redis': { url: 'redis://10.0.0.1:6380' }, 'system-redis': { url: 'redis://10.0.0.2:6379' } },
+        buses: {
+          'market-redis': { url: 'redis://10.0.0.1:6380' },
+          'system-redis': { url: 'redis://10.0.0.2:6379' },
+        },
         settings: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX', MASSIVE_CHAIN_INTERVAL_SEC: 10 },
       }),
     );

@@ -5,12 +5,30 @@ const keys = new KeySchema();
 
 describe('key schema (the seed contract)', () => {
   it.each([
-    [{ underlying: 'SPX', expiration: '2026-01-17', type: 'C' as const, strike: 4500, root: 'SPXW' }, 'massive:chain:snapshot:SPX:20260117:C4500000'],
-    [{ underlying: 'SPX', expiration: '2026-01-16', type: 'P' as const, strike: 6852.5, root: 'SPXW' }, 'massive:chain:snapshot:SPX:20260116:P6852500'],
-    [{ underlying: 'SPX', expiration: '2026-01-16', type: 'C' as const, strike: 4500, root: 'SPX' }, 'massive:chain:snapshot:SPX:20260116:C4500000:SPX'],
-    [{ underlying: 'NDX', expiration: '2026-01-16', type: 'C' as const, strike: 25000, root: 'NDXP' }, 'massive:chain:snapshot:NDX:20260116:C25000000'],
-    [{ underlying: 'NDX', expiration: '2026-01-16', type: 'C' as const, strike: 25000, root: 'NDX' }, 'massive:chain:snapshot:NDX:20260116:C25000000:NDX'],
-    [{ underlying: 'AAPL', expiration: '2023-06-16', type: 'C' as const, strike: 150, root: 'AAPL' }, 'massive:chain:snapshot:AAPL:20230616:C150000'],
+    [
+      { underlying: 'SPX', expiration: '2026-01-17', type: 'C' as const, strike: 4500, root: 'SPXW' },
+      'massive:chain:snapshot:SPX:20260117:C4500000',
+    ],
+    [
+      { underlying: 'SPX', expiration: '2026-01-16', type: 'P' as const, strike: 6852.5, root: 'SPXW' },
+      'massive:chain:snapshot:SPX:20260116:P6852500',
+    ],
+    [
+      { underlying: 'SPX', expiration: '2026-01-16', type: 'C' as const, strike: 4500, root: 'SPX' },
+      'massive:chain:snapshot:SPX:20260116:C4500000:SPX',
+    ],
+    [
+      { underlying: 'NDX', expiration: '2026-01-16', type: 'C' as const, strike: 25000, root: 'NDXP' },
+      'massive:chain:snapshot:NDX:20260116:C25000000',
+    ],
+    [
+      { underlying: 'NDX', expiration: '2026-01-16', type: 'C' as const, strike: 25000, root: 'NDX' },
+      'massive:chain:snapshot:NDX:20260116:C25000000:NDX',
+    ],
+    [
+      { underlying: 'AAPL', expiration: '2023-06-16', type: 'C' as const, strike: 150, root: 'AAPL' },
+      'massive:chain:snapshot:AAPL:20230616:C150000',
+    ],
   ])('snapshot key %j → %s', (parts, key) => {
     expect(keys.snapshot(parts)).toBe(key);
   });
@@ -21,7 +39,9 @@ describe('key schema (the seed contract)', () => {
   });
 
   it('names the static and epoch keys exactly as the seed', () => {
-    expect(keys.epochContract('SPX:1700000000:abc', 'O:SPXW260107C06850000')).toBe('epoch:SPX:1700000000:abc:contract:O:SPXW260107C06850000');
+    expect(keys.epochContract('SPX:1700000000:abc', 'O:SPXW260107C06850000')).toBe(
+      'epoch:SPX:1700000000:abc:contract:O:SPXW260107C06850000',
+    );
     expect(keys.epochActive).toBe('epoch:active');
     expect(keys.epochMeta('SPX:1700000000:abc')).toBe('epoch:meta:SPX:1700000000:abc');
     expect(keys.epochTimeline('SPX')).toBe('epoch:timeline:SPX');

@@ -10,11 +10,35 @@ import { parseContract } from '../../src/provider/massive/parse-contract.js';
 describe('decideEpoch', () => {
   const view = { id: 'SPX:1:a', geometryHash: 'h1', status: 'active' };
   it.each([
-    ['no active epoch', null, null, 'h1', { action: 'promote', prevEpochId: null, forced: false, reason: 'first' }],
+    [
+      'no active epoch',
+      null,
+      null,
+      'h1',
+      { action: 'promote', prevEpochId: null, forced: false, reason: 'first' },
+    ],
     ['same geometry', view, 'SPX:1:a', 'h1', { action: 'refresh', epochId: 'SPX:1:a' }],
-    ['new geometry', view, 'SPX:1:a', 'h2', { action: 'promote', prevEpochId: 'SPX:1:a', forced: false, reason: 'geometry' }],
-    ['dormant, same geometry', { ...view, status: 'dormant' }, 'SPX:1:a', 'h1', { action: 'promote', prevEpochId: 'SPX:1:a', forced: true, reason: 'recovery' }],
-    ['meta missing', null, 'SPX:1:a', 'h1', { action: 'promote', prevEpochId: 'SPX:1:a', forced: false, reason: 'meta_missing' }],
+    [
+      'new geometry',
+      view,
+      'SPX:1:a',
+      'h2',
+      { action: 'promote', prevEpochId: 'SPX:1:a', forced: false, reason: 'geometry' },
+    ],
+    [
+      'dormant, same geometry',
+      { ...view, status: 'dormant' },
+      'SPX:1:a',
+      'h1',
+      { action: 'promote', prevEpochId: 'SPX:1:a', forced: true, reason: 'recovery' },
+    ],
+    [
+      'meta missing',
+      null,
+      'SPX:1:a',
+      'h1',
+      { action: 'promote', prevEpochId: 'SPX:1:a', forced: false, reason: 'meta_missing' },
+    ],
   ] as const)('%s', (_name, v, id, hash, expected) => {
     expect(decideEpoch(v, id, hash)).toEqual(expected);
   });
@@ -47,8 +71,16 @@ describe('nextCycleDelayMs', () => {
 describe('geometry', () => {
   const c = (ticker: string, strike: number, expiration: string) => ({ ticker, strike, expiration });
   it('hash ignores order and counts strikes and expirations', () => {
-    const a = geometryOf([c('O:X1', 100, '2026-01-01'), c('O:X2', 105, '2026-01-01'), c('O:X3', 105, '2026-01-02')]);
-    const b = geometryOf([c('O:X3', 105, '2026-01-02'), c('O:X1', 100, '2026-01-01'), c('O:X2', 105, '2026-01-01')]);
+    const a = geometryOf([
+      c('O:X1', 100, '2026-01-01'),
+      c('O:X2', 105, '2026-01-01'),
+      c('O:X3', 105, '2026-01-02'),
+    ]);
+    const b = geometryOf([
+      c('O:X3', 105, '2026-01-02'),
+      c('O:X1', 100, '2026-01-01'),
+      c('O:X2', 105, '2026-01-01'),
+    ]);
     expect(a.hash).toBe(b.hash);
     expect(a).toMatchObject({ strikeCount: 2, expirationCount: 2, minStrike: 100, maxStrike: 105 });
     expect(geometryOf([c('O:X1', 100, '2026-01-01')]).hash).not.toBe(a.hash);
@@ -84,8 +116,23 @@ describe('normalizeContract', () => {
     expect(r).toEqual({
       ok: true,
       record: {
-        id: 'O:SPXW260107C06850000', underlying: 'SPX', root: 'SPXW', expiration: '2026-01-07', strike: 6850, type: 'C',
-        bid: 10, ask: 10.4, mid: 10.2, last: 10.1, delta: 0.5, gamma: 0.002, theta: -1.5, vega: 3.2, iv: 0.15, oi: 1234, ts: 1_700_000_000_000,
+        id: 'O:SPXW260107C06850000',
+        underlying: 'SPX',
+        root: 'SPXW',
+        expiration: '2026-01-07',
+        strike: 6850,
+        type: 'C',
+        bid: 10,
+        ask: 10.4,
+        mid: 10.2,
+        last: 10.1,
+        delta: 0.5,
+        gamma: 0.002,
+        theta: -1.5,
+        vega: 3.2,
+        iv: 0.15,
+        oi: 1234,
+        ts: 1_700_000_000_000,
       },
     });
   });
@@ -95,7 +142,12 @@ describe('normalizeContract', () => {
     const b = normalizeContract(parsed({ last_quote: { bid: 0, ask: 2 } }), ctx);
     expect(b.ok && b.record.mid).toBeNull();
     const c = normalizeContract(parsed({ greeks: {} }), ctx);
-    expect(c.ok && [c.record.mid, c.record.gamma, c.record.iv, c.record.oi]).toEqual([null, null, null, null]);
+    expect(c.ok && [c.record.mid, c.record.gamma, c.record.iv, c.record.oi]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
   it.each([
     [{ greeks: { gamma: 'x' } }, 'bad_number'],
@@ -106,5 +158,7 @@ describe('normalizeContract', () => {
     [{ greeks: { delta: 3 } }, 'absurd_greek'],
     [{ greeks: { gamma: -0.1 } }, 'absurd_greek'],
     [{ last_quote: { bid: 3, ask: 2 } }, 'crossed_quote'],
-  ])('rejects %j as %s', (raw, reason) => expect(normalizeContract(parsed(raw), ctx)).toEqual({ ok: false, reason }));
+  ])('rejects %j as %s', (raw, reason) =>
+    expect(normalizeContract(parsed(raw), ctx)).toEqual({ ok: false, reason }),
+  );
 });

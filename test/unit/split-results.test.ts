@@ -22,9 +22,12 @@ describe('splitResults', () => {
     ['{\n  "results": [\n    {"a": 1},\n    {"a": 2}\n  ]\n}'],
   ])('splits %s', (text) => check(text));
 
-  it.each([['{}'], ['{"results":{}}'], ['{"results":[{"a":1}'], ['[1,2]'], ['{"results":"x"}']])('returns null for %s', (text) => {
-    expect(splitResults(Buffer.from(text))).toBeNull();
-  });
+  it.each([['{}'], ['{"results":{}}'], ['{"results":[{"a":1}'], ['[1,2]'], ['{"results":"x"}']])(
+    'returns null for %s',
+    (text) => {
+      expect(splitResults(Buffer.from(text))).toBeNull();
+    },
+  );
 
   it('keeps the exact bytes of each element (no re-encoding of numbers)', () => {
     const parts = splitResults(Buffer.from('{"results":[{"x":1.50,"y":1e3}]}'));

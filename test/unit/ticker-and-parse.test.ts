@@ -14,14 +14,25 @@ describe('option tickers', () => {
     expect(formatOptionTicker(parts as Parameters<typeof formatOptionTicker>[0])).toBe(ticker);
   });
 
-  it.each(['', 'SPXW260107C06850000', 'O:SPXW260107X06850000', 'O:SPXW261307C06850000', 'O:SPXW260107C0685000', 'O:SPXW260107C00000000'])(
-    'rejects %j',
-    (t) => expect(parseOptionTicker(t)).toBeNull(),
-  );
+  it.each([
+    '',
+    'SPXW260107C06850000',
+    'O:SPXW260107X06850000',
+    'O:SPXW261307C06850000',
+    'O:SPXW260107C0685000',
+    'O:SPXW260107C00000000',
+  ])('rejects %j', (t) => expect(parseOptionTicker(t)).toBeNull());
 });
 
 describe('parseContract', () => {
-  const good = { details: { ticker: 'O:SPXW260107C06850000', contract_type: 'call', strike_price: 6850, expiration_date: '2026-01-07' } };
+  const good = {
+    details: {
+      ticker: 'O:SPXW260107C06850000',
+      contract_type: 'call',
+      strike_price: 6850,
+      expiration_date: '2026-01-07',
+    },
+  };
   it.each([
     [null, 'not_object'],
     [[], 'not_object'],
@@ -38,7 +49,12 @@ describe('parseContract', () => {
 
   it('accepts a contract with everything else missing (greeks: {}, no iv, no quote)', () => {
     const res = parseContract({ ...good, greeks: {} });
-    expect(res.ok && res.contract).toMatchObject({ ticker: 'O:SPXW260107C06850000', root: 'SPXW', strike: 6850, type: 'C' });
+    expect(res.ok && res.contract).toMatchObject({
+      ticker: 'O:SPXW260107C06850000',
+      root: 'SPXW',
+      strike: 6850,
+      type: 'C',
+    });
   });
 
   it.each([

@@ -13,7 +13,9 @@ function fmtDefault(v: unknown): string {
 
 /** The configuration table in Markdown. */
 export function settingsMarkdown(): string {
-  const rows = Object.values(SETTINGS).map((s) => `| \`${s.name}\` | ${fmtDefault(s.default)} | ${s.help.replaceAll('|', '\\|')} |`);
+  const rows = Object.values(SETTINGS).map(
+    (s) => `| \`${s.name}\` | ${fmtDefault(s.default)} | ${s.help.replaceAll('|', '\\|')} |`,
+  );
   return ['| Setting | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
 

@@ -29,9 +29,17 @@ export function fetchSummary(s: ChainSnapshot): Record<string, unknown> {
   };
 }
 
-export async function fetchCommand(flags: { config?: string; symbol: string; json?: boolean }): Promise<number> {
+export async function fetchCommand(flags: {
+  config?: string;
+  symbol: string;
+  json?: boolean;
+}): Promise<number> {
   const config = configFrom(flags);
-  const logger = createLogger({ level: flags.json ? 'warn' : config.logLevel, secrets: [config.apiKey], destination: process.stderr });
+  const logger = createLogger({
+    level: flags.json ? 'warn' : config.logLevel,
+    secrets: [config.apiKey],
+    destination: process.stderr,
+  });
   const provider = await createProvider(config, logger);
   try {
     const snapshot = await provider.client.fetchSnapshot(flags.symbol);
@@ -41,7 +49,9 @@ export async function fetchCommand(flags: { config?: string; symbol: string; jso
     } else {
       const lines = [
         `${snapshot.symbol}  spot ${snapshot.spot ?? 'n/a'}  as of ${String(summary.as_of)}`,
-        ...(summary.expirations as { expiration: string; contracts: number }[]).map((e) => `  ${e.expiration}  ${String(e.contracts).padStart(6)} contracts`),
+        ...(summary.expirations as { expiration: string; contracts: number }[]).map(
+          (e) => `  ${e.expiration}  ${String(e.contracts).padStart(6)} contracts`,
+        ),
         `contracts ${snapshot.contracts.length}  pages ${snapshot.pages} (discovery ${snapshot.discovery.pages})  retries ${snapshot.retries}  skipped ${snapshot.skipped}  partial ${snapshot.partial ? `yes (${snapshot.partialReasons.join(', ')})` : 'no'}  latency ${Math.round(snapshot.latencyMs)} ms`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
@@ -54,14 +64,21 @@ export async function fetchCommand(flags: { config?: string; symbol: string; jso
 
 export async function recordCommand(flags: { config?: string; out: string }): Promise<number> {
   const config = configFrom(flags);
-  const logger = createLogger({ level: config.logLevel, secrets: [config.apiKey], destination: process.stderr });
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.apiKey],
+    destination: process.stderr,
+  });
   const provider = await createProvider(config, logger);
   try {
     const snapshots: ChainSnapshot[] = [];
     for (const symbol of config.symbols) snapshots.push(await provider.client.fetchSnapshot(symbol));
     const recording = recordingFromSnapshots(snapshots);
     await writeFile(flags.out, `${JSON.stringify(recording)}\n`);
-    logger.info({ out: flags.out, symbols: snapshots.map((s) => [s.symbol, s.contracts.length]) }, 'recording written');
+    logger.info(
+      { out: flags.out, symbols: snapshots.map((s) => [s.symbol, s.contracts.length]) },
+      'recording written',
+    );
     return 0;
   } finally {
     await provider.close();
@@ -70,10 +87,18 @@ export async function recordCommand(flags: { config?: string; out: string }): Pr
 
 /** A recording of fetched snapshots: `recorded_at` is the first snapshot's as-of time. */
 export function recordingFromSnapshots(snapshots: readonly ChainSnapshot[]): Recording {
-  const recording: Recording = { recorded_at: new Date(snapshots[0]?.asOf ?? Date.now()).toISOString(), underlyings: {} };
+  const recording: Recording = {
+    recorded_at: new Date(snapshots[0]?.asOf ?? Date.now()).toISOString(),
+    underlyings: {},
+  };
   for (const s of snapshots) {
-    const underlyingAsset = s.underlyingAsset ?? { ticker: s.symbol, ...(s.spot !== null ? { value: s.spot } : {}) };
-    const results = s.contracts.map((c) => c.raw ?? (JSON.parse(c.rawJson?.toString('utf8') ?? '{}') as RawContract));
+    const underlyingAsset = s.underlyingAsset ?? {
+      ticker: s.symbol,
+      ...(s.spot !== null ? { value: s.spot } : {}),
+    };
+    const results = s.contracts.map(
+      (c) => c.raw ?? (JSON.parse(c.rawJson?.toString('utf8') ?? '{}') as RawContract),
+    );
     recording.underlyings[s.symbol] = { underlying_asset: underlyingAsset, results };
   }
   return recording;

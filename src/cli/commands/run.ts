@@ -22,7 +22,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const owner = `${process.pid}`;
   const builder = flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}` });
   const worker = new ChainWorker(
-    { ...rt, client: provider.client, ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}) },
+    {
+      ...rt,
+      client: provider.client,
+      ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}),
+    },
     { once: flags.once === true },
   );
   let http: HttpServer | undefined;
@@ -36,7 +40,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     rt.logger.info({ signal }, 'shutting down');
     worker.stop(`signal ${signal}`);
   });
-  rt.logger.info({ symbols: config.symbols, provider: provider.kind, worker: worker.id, once: flags.once === true }, 'chain-worker started');
+  rt.logger.info(
+    { symbols: config.symbols, provider: provider.kind, worker: worker.id, once: flags.once === true },
+    'chain-worker started',
+  );
   let code: number = EXIT.internal;
   try {
     code = await worker.run();

@@ -71,7 +71,13 @@ export class MassiveChainClient {
     const cached = expirations !== undefined;
     let spot: number | null = null;
     if (!expirations) {
-      const found = await this.discoverExpirations(symbol, nyDate(asOf), this.opts.numExpirations, signal, stats);
+      const found = await this.discoverExpirations(
+        symbol,
+        nyDate(asOf),
+        this.opts.numExpirations,
+        signal,
+        stats,
+      );
       expirations = found.expirations;
       spot = found.spot;
       // An empty answer (off-hours, holiday) is not remembered: the next cycle asks again.
@@ -92,33 +98,42 @@ export class MassiveChainClient {
 
     const results = await mapSettledLimit(expirations, this.opts.concurrency, async (expiration) => {
       try {
-        return await this.walkExpiration(symbol, expiration, windowSpot, streamSignal, stats, (page, bytes) => {
-          const results = page.results ?? [];
-          const slices = results.length > 0 ? splitResults(bytes) : null;
-          const exact = slices !== null && slices.length === results.length;
-          for (let i = 0; i < results.length; i++) {
-            const parsed = parseContract(results[i]);
-            if (!parsed.ok) {
-              skipped++;
-              skippedReasons[parsed.reason] = (skippedReasons[parsed.reason] ?? 0) + 1;
-              continue;
+        return await this.walkExpiration(
+          symbol,
+          expiration,
+          windowSpot,
+          streamSignal,
+          stats,
+          (page, bytes) => {
+            const results = page.results ?? [];
+            const slices = results.length > 0 ? splitResults(bytes) : null;
+            const exact = slices !== null && slices.length === results.length;
+            for (let i = 0; i < results.length; i++) {
+              const parsed = parseContract(results[i]);
+              if (!parsed.ok) {
+                skipped++;
+                skippedReasons[parsed.reason] = (skippedReasons[parsed.reason] ?? 0) + 1;
+                continue;
+              }
+              if (byTicker.has(parsed.contract.ticker)) {
+                skipped++;
+                skippedReasons.duplicate = (skippedReasons.duplicate ?? 0) + 1;
+                continue;
+              }
+              const c = parsed.contract;
+              if (spot === null) spot = spotFromResult(c.raw);
+              if (underlyingAsset === null && c.raw?.underlying_asset)
+                underlyingAsset = c.raw.underlying_asset;
+              if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs))
+                newestVendorTs = c.fields.ts;
+              if (exact) {
+                c.rawJson = slices[i];
+                if (!keepRaw) delete c.raw;
+              }
+              byTicker.set(c.ticker, c);
             }
-            if (byTicker.has(parsed.contract.ticker)) {
-              skipped++;
-              skippedReasons.duplicate = (skippedReasons.duplicate ?? 0) + 1;
-              continue;
-            }
-            const c = parsed.contract;
-            if (spot === null) spot = spotFromResult(c.raw);
-            if (underlyingAsset === null && c.raw?.underlying_asset) underlyingAsset = c.raw.underlying_asset;
-            if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs)) newestVendorTs = c.fields.ts;
-            if (exact) {
-              c.rawJson = slices[i];
-              if (!keepRaw) delete c.raw;
-            }
-            byTicker.set(c.ticker, c);
-          }
-        });
+          },
+        );
       } catch (err) {
         if (err instanceof MassiveAuthError) streamAbort.abort(err);
         throw err;
@@ -228,7 +243,8 @@ export class MassiveChainClient {
         ({ doc: page, bytes } = await this.opts.http.getPage<ChainPage>(url, signal, stats));
       } catch (err) {
         // A stream that already delivered pages is kept and marked partial.
-        if (pages > 0 && !(err instanceof MassiveAuthError)) return { pages, partialReason: signal.aborted ? 'deadline' : 'page_failed' };
+        if (pages > 0 && !(err instanceof MassiveAuthError))
+          return { pages, partialReason: signal.aborted ? 'deadline' : 'page_failed' };
         throw err;
       }
       pages++;
@@ -246,7 +262,11 @@ export class MassiveChainClient {
   /** Spot from `/v3/snapshot/indices` when no contract carried one (index symbols only). */
   private async indexSpot(symbol: string, signal: AbortSignal, stats: RequestStats): Promise<number | null> {
     if (!symbol.startsWith('I:')) return null;
-    const doc = await this.opts.http.getJson<IndicesResponse>(`/v3/snapshot/indices?ticker.any_of=${symbol}`, signal, stats);
+    const doc = await this.opts.http.getJson<IndicesResponse>(
+      `/v3/snapshot/indices?ticker.any_of=${symbol}`,
+      signal,
+      stats,
+    );
     const hit = doc.results?.find((r) => r.ticker === symbol && typeof r.value === 'number');
     return hit?.value ?? null;
   }

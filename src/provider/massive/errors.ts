@@ -11,7 +11,9 @@ export class MassiveAuthError extends Error {
     readonly requestId: string | undefined,
     vendorMessage: string | undefined,
   ) {
-    super(`Massive API authentication failed (HTTP ${status}${requestId ? `, request ${requestId}` : ''}): ${vendorMessage ?? 'no message'}`);
+    super(
+      `Massive API authentication failed (HTTP ${status}${requestId ? `, request ${requestId}` : ''}): ${vendorMessage ?? 'no message'}`,
+    );
   }
 }
 
@@ -24,14 +26,19 @@ export class MassiveHttpError extends Error {
     vendorMessage: string | undefined,
     readonly path: string,
   ) {
-    super(`Massive API HTTP ${status} on ${path}${requestId ? ` (request ${requestId})` : ''}: ${vendorMessage ?? 'no message'}`);
+    super(
+      `Massive API HTTP ${status} on ${path}${requestId ? ` (request ${requestId})` : ''}: ${vendorMessage ?? 'no message'}`,
+    );
   }
 }
 
 /** A 200 whose body is not the JSON the endpoint promises (after retries). */
 export class MalformedPageError extends Error {
   override readonly name = 'MalformedPageError';
-  constructor(readonly path: string, cause?: unknown) {
+  constructor(
+    readonly path: string,
+    cause?: unknown,
+  ) {
     super(`Massive API returned a malformed page on ${path}`, { cause });
   }
 }
@@ -39,7 +46,11 @@ export class MalformedPageError extends Error {
 /** Timeout, reset or refused connection (after retries). */
 export class MassiveNetworkError extends Error {
   override readonly name = 'MassiveNetworkError';
-  constructor(readonly path: string, readonly kind: 'timeout' | 'connection', cause?: unknown) {
+  constructor(
+    readonly path: string,
+    readonly kind: 'timeout' | 'connection',
+    cause?: unknown,
+  ) {
     super(`Massive API ${kind} error on ${path}`, { cause });
   }
 }
@@ -47,7 +58,10 @@ export class MassiveNetworkError extends Error {
 /** Every stream of a snapshot failed: nothing usable was fetched. */
 export class FetchFailedError extends Error {
   override readonly name = 'FetchFailedError';
-  constructor(readonly symbol: string, readonly reasons: string[]) {
+  constructor(
+    readonly symbol: string,
+    readonly reasons: string[],
+  ) {
     super(`Snapshot of ${symbol} failed: ${reasons.slice(0, 3).join('; ')}`);
   }
 }
@@ -55,7 +69,8 @@ export class FetchFailedError extends Error {
 /** Short kind label for metrics and analytics. */
 export function errorKind(err: unknown): string {
   if (err instanceof MassiveAuthError) return 'auth';
-  if (err instanceof MassiveHttpError) return err.status === 429 ? 'rate_limited' : err.status >= 500 ? 'server' : 'client';
+  if (err instanceof MassiveHttpError)
+    return err.status === 429 ? 'rate_limited' : err.status >= 500 ? 'server' : 'client';
   if (err instanceof MalformedPageError) return 'malformed';
   if (err instanceof MassiveNetworkError) return err.kind;
   if (err instanceof FetchFailedError) return 'fetch_failed';

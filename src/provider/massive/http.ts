@@ -70,7 +70,10 @@ export class MassiveHttp {
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/$/, '');
     this.agent = new Agent({ connections: opts.connections, keepAliveTimeout: 30_000, pipelining: 1 });
-    this.limiter = new RateLimiter(opts.rateLimitRps, Math.max(1, Math.min(opts.connections, opts.rateLimitRps || 1)));
+    this.limiter = new RateLimiter(
+      opts.rateLimitRps,
+      Math.max(1, Math.min(opts.connections, opts.rateLimitRps || 1)),
+    );
   }
 
   /**
@@ -90,7 +93,11 @@ export class MassiveHttp {
   }
 
   /** Like {@link getJson}, also returning the response bytes (for zero-copy raw storage). */
-  async getPage<T>(pathOrUrl: string, signal: AbortSignal, stats: RequestStats): Promise<{ doc: T; bytes: Buffer }> {
+  async getPage<T>(
+    pathOrUrl: string,
+    signal: AbortSignal,
+    stats: RequestStats,
+  ): Promise<{ doc: T; bytes: Buffer }> {
     const path = this.resolvePath(pathOrUrl);
     const base = this.opts.retryBaseMs ?? 250;
     const max = this.opts.retryMaxMs ?? 8_000;
@@ -106,7 +113,10 @@ export class MassiveHttp {
         const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() * 0.5);
         const wait = Math.max(err.retryAfterMs ?? 0, backoff);
         stats.retries++;
-        this.opts.logger.debug({ path: redactQuery(path), attempt: attempt + 1, waitMs: Math.round(wait), err: err.final.message }, 'massive: retrying');
+        this.opts.logger.debug(
+          { path: redactQuery(path), attempt: attempt + 1, waitMs: Math.round(wait), err: err.final.message },
+          'massive: retrying',
+        );
         await sleep(wait, signal).catch(() => {
           throw err.final;
         });
@@ -122,13 +132,23 @@ export class MassiveHttp {
     let bytes: Buffer;
     let retryAfter: string | string[] | undefined;
     try {
-      const res = await request(this.origin + path, { method: 'GET', headers, signal, dispatcher: this.agent });
+      const res = await request(this.origin + path, {
+        method: 'GET',
+        headers,
+        signal,
+        dispatcher: this.agent,
+      });
       status = res.statusCode;
       retryAfter = res.headers['retry-after'];
       bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       const timedOut = signal.aborted && !deadline.aborted;
-      const kind = timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError ? 'timeout' : 'connection';
+      const kind =
+        timedOut ||
+        err instanceof undiciErrors.HeadersTimeoutError ||
+        err instanceof undiciErrors.BodyTimeoutError
+          ? 'timeout'
+          : 'connection';
       const netErr = new MassiveNetworkError(redactQuery(path), kind, err);
       if (deadline.aborted) throw netErr;
       throw new RetryableError(netErr);

@@ -4,7 +4,8 @@
 import { parseOptionTicker } from './ticker.js';
 import type { ParsedContract, RawContract, VendorFields } from './types.js';
 
-export type SkipReason = 'not_object' | 'no_ticker' | 'bad_ticker' | 'unknown_type' | 'bad_strike' | 'bad_expiration';
+export type SkipReason =
+  'not_object' | 'no_ticker' | 'bad_ticker' | 'unknown_type' | 'bad_strike' | 'bad_expiration';
 
 export type ParseResult = { ok: true; contract: ParsedContract } | { ok: false; reason: SkipReason };
 
@@ -13,7 +14,8 @@ export type ParseResult = { ok: true; contract: ParsedContract } | { ok: false; 
  * must agree with it, or the contract is skipped rather than stored under a wrong key.
  */
 export function parseContract(raw: unknown): ParseResult {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: 'not_object' };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, reason: 'not_object' };
   const c = raw as RawContract;
   const details = c.details && typeof c.details === 'object' ? c.details : undefined;
   const ticker = details?.ticker ?? (typeof c.ticker === 'string' ? c.ticker : undefined);
@@ -34,7 +36,15 @@ export function parseContract(raw: unknown): ParseResult {
   }
   return {
     ok: true,
-    contract: { ticker, root: parts.root, expiration: parts.expiration, type: parts.type, strike: parts.strike, fields: vendorFields(c), raw: c },
+    contract: {
+      ticker,
+      root: parts.root,
+      expiration: parts.expiration,
+      type: parts.type,
+      strike: parts.strike,
+      fields: vendorFields(c),
+      raw: c,
+    },
   };
 }
 

@@ -45,7 +45,11 @@ export function splitResults(buf: Buffer): Buffer[] | null {
     if (b === QUOTE) {
       const end = skipString(buf, i);
       if (end < 0) return null;
-      if (depth === 1 && end - i === RESULTS.length && buf.compare(RESULTS, 0, RESULTS.length, i, end) === 0) {
+      if (
+        depth === 1 &&
+        end - i === RESULTS.length &&
+        buf.compare(RESULTS, 0, RESULTS.length, i, end) === 0
+      ) {
         let k = end;
         while (k < buf.length && isSpace(buf[k] as number)) k++;
         if (buf[k] === COLON) {
