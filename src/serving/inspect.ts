@@ -47,7 +47,12 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 /** Builds the inspect view. `symbols` are `{U}` names; all active symbols when omitted. */
-export async function inspect(bus: RedisBus, keys: KeySchema, symbols?: string[], windowMs = 3_600_000): Promise<InspectView> {
+export async function inspect(
+  bus: RedisBus,
+  keys: KeySchema,
+  symbols?: string[],
+  windowMs = 3_600_000,
+): Promise<InspectView> {
   const r = bus.cmd;
   const now = Date.now();
   const active = await r.hgetall(keys.epochActive);
@@ -77,7 +82,9 @@ export async function inspect(bus: RedisBus, keys: KeySchema, symbols?: string[]
       last_cycle_ts: analytics[`last_ts:${symbol}`] ? Number(analytics[`last_ts:${symbol}`]) : null,
     });
   }
-  const latencies = (await readSeries(bus, keys, 'fetch_latency', now - windowMs)).map((p) => p.value).sort((a, b) => a - b);
+  const latencies = (await readSeries(bus, keys, 'fetch_latency', now - windowMs))
+    .map((p) => p.value)
+    .sort((a, b) => a - b);
   const health = await r.hgetall(keys.fetchHealth);
   const coverage = await r.hgetall(keys.symbolCoverage);
   const hb = await r.get(keys.heartbeat);
@@ -94,7 +101,9 @@ export async function inspect(bus: RedisBus, keys: KeySchema, symbols?: string[]
       sla_violations: Number(analytics.sla_violations ?? 0),
       latency_ms: {
         count: latencies.length,
-        avg: latencies.length ? Math.round((latencies.reduce((a, b) => a + b, 0) / latencies.length) * 10) / 10 : null,
+        avg: latencies.length
+          ? Math.round((latencies.reduce((a, b) => a + b, 0) / latencies.length) * 10) / 10
+          : null,
         p95: percentile(latencies, 95),
       },
       health: toNumbers(Object.fromEntries(Object.entries(health).filter(([k]) => !k.includes(':')))),
@@ -107,7 +116,9 @@ export async function inspect(bus: RedisBus, keys: KeySchema, symbols?: string[]
 /** Plain-text rendering for the terminal. */
 export function renderInspect(v: InspectView): string {
   const lines: string[] = [];
-  lines.push('SYMBOL  EPOCH                     AGE    STATUS      DIRTY  DORMANT  FORCED  CONTRACTS  STRIKES  EXPS  HEALTH');
+  lines.push(
+    'SYMBOL  EPOCH                     AGE    STATUS      DIRTY  DORMANT  FORCED  CONTRACTS  STRIKES  EXPS  HEALTH',
+  );
   for (const s of v.symbols) {
     lines.push(
       [
@@ -130,8 +141,16 @@ export function renderInspect(v: InspectView): string {
   lines.push(
     `snapshots ${a.snapshots}  failed ${a.failed_cycles}  contracts ${a.contracts}  publish_failures ${a.publish_failures}  sla_violations ${a.sla_violations}`,
   );
-  lines.push(`fetch latency (last hour): n=${a.latency_ms.count} avg=${a.latency_ms.avg ?? '-'} ms p95=${a.latency_ms.p95 ?? '-'} ms`);
-  lines.push(`health: ${Object.entries(a.health).map(([k, n]) => `${k}=${n}`).join(' ') || '-'}`);
+  lines.push(
+    `fetch latency (last hour): n=${a.latency_ms.count} avg=${a.latency_ms.avg ?? '-'} ms p95=${a.latency_ms.p95 ?? '-'} ms`,
+  );
+  lines.push(
+    `health: ${
+      Object.entries(a.health)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ') || '-'
+    }`,
+  );
   const hb = v.heartbeat as { status?: string; reason?: string | null } | null;
   lines.push(`heartbeat: ${hb ? `${hb.status ?? '?'}${hb.reason ? ` (${hb.reason})` : ''}` : 'absent'}`);
   return lines.join('\n');

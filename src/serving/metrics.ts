@@ -28,15 +28,30 @@ export class Metrics {
     buckets: [0, 100, 500, 1000, 2000, 5000, 10000, 20000, 40000],
     registers: [this.registry],
   });
-  readonly pages = new Counter({ name: 'chain_worker_pages_total', help: 'Pages fetched', labelNames: ['symbol'], registers: [this.registry] });
-  readonly retries = new Counter({ name: 'chain_worker_retries_total', help: 'HTTP retries', labelNames: ['symbol'], registers: [this.registry] });
+  readonly pages = new Counter({
+    name: 'chain_worker_pages_total',
+    help: 'Pages fetched',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'chain_worker_retries_total',
+    help: 'HTTP retries',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
   readonly skipped = new Counter({
     name: 'chain_worker_skipped_contracts_total',
     help: 'Contracts skipped (unparseable or rejected by the normalizer)',
     labelNames: ['symbol', 'reason'],
     registers: [this.registry],
   });
-  readonly errors = new Counter({ name: 'chain_worker_errors_total', help: 'Failed cycles by error kind', labelNames: ['kind'], registers: [this.registry] });
+  readonly errors = new Counter({
+    name: 'chain_worker_errors_total',
+    help: 'Failed cycles by error kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly health = new Counter({
     name: 'chain_worker_health_total',
     help: 'Cycles by health category',
@@ -57,14 +72,27 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly promotions = new Counter({ name: 'chain_worker_epoch_promotions_total', help: 'Epochs promoted', labelNames: ['symbol', 'reason'], registers: [this.registry] });
-  readonly sseClients = new Gauge({ name: 'chain_worker_sse_clients', help: 'Connected SSE clients', registers: [this.registry] });
+  readonly promotions = new Counter({
+    name: 'chain_worker_epoch_promotions_total',
+    help: 'Epochs promoted',
+    labelNames: ['symbol', 'reason'],
+    registers: [this.registry],
+  });
+  readonly sseClients = new Gauge({
+    name: 'chain_worker_sse_clients',
+    help: 'Connected SSE clients',
+    registers: [this.registry],
+  });
   readonly sseDropped = new Counter({
     name: 'chain_worker_sse_dropped_total',
     help: 'SSE clients disconnected for being too slow',
     registers: [this.registry],
   });
-  readonly leasesHeld = new Gauge({ name: 'chain_worker_leases_held', help: 'Symbols this worker holds a lease for', registers: [this.registry] });
+  readonly leasesHeld = new Gauge({
+    name: 'chain_worker_leases_held',
+    help: 'Symbols this worker holds a lease for',
+    registers: [this.registry],
+  });
 
   constructor(opts: { defaults?: boolean } = {}) {
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'chain_worker_' });

@@ -433,6 +433,19 @@ function quantile(sorted, q) {
 }
 
 let hmClickWired = false;
+let hmRows = 0;
+let hmLabelStep = 1;
+
+/** Shows every n-th strike label so they never overlap, for the rows visible at the current zoom. */
+function fitStrikeLabels(c) {
+  const z = (c.getOption().dataZoom || [])[0];
+  const shown = z ? (hmRows * ((z.end ?? 100) - (z.start ?? 0))) / 100 : hmRows;
+  const plotHeight = Math.max(100, $('heatmap-chart').clientHeight - 94);
+  const step = Math.max(1, Math.ceil((shown * 14) / plotHeight));
+  if (step === hmLabelStep) return;
+  hmLabelStep = step;
+  c.setOption({ yAxis: { axisLabel: { interval: (i) => i % hmLabelStep === 0 } } });
+}
 
 function renderHeatmap() {
   const doc = state.docs.heatmap;
@@ -441,6 +454,7 @@ function renderHeatmap() {
   if (!hmClickWired) {
     hmClickWired = true;
     c.on('click', (p) => showTile(hmTiles[p.dataIndex]));
+    c.on('datazoom', () => fitStrikeLabels(c));
   }
   const select = /** @type {HTMLSelectElement} */ ($('hm-expiration'));
   if (!doc) {
@@ -499,13 +513,11 @@ function renderHeatmap() {
     xAxis: {
       type: 'category',
       data: cells.cols.map((w) => (strategy === 'single' ? w : `w ${w}`)),
-      name: strategy === 'single' ? '' : 'width',
       splitArea: { show: true },
     },
     yAxis: {
       type: 'category',
       data: cells.strikes,
-      axisLabel: { hideOverlap: true },
       splitArea: { show: true },
     },
     visualMap: {
@@ -563,6 +575,8 @@ function renderHeatmap() {
   hmZoomKey = zoomKey;
   const finished = whenFinished(c);
   c.setOption(option, { replaceMerge: ['series', 'dataZoom'] });
+  hmRows = cells.strikes.length;
+  fitStrikeLabels(c);
   const setMs = performance.now() - t0;
   el.dataset.tileCount = String(cells.data.length);
   el.dataset.strikeCount = String(cells.strikes.length);
@@ -799,7 +813,15 @@ function renderLatency(points) {
       grid: { left: 50, right: 12, top: 24, bottom: 24 },
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => `${Math.round(v)} ms` },
-      xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: '{HH}:{mm}' } },
+      xAxis: {
+        type: 'time',
+        min: Date.now() - LATENCY_WINDOW_MS,
+        max: Date.now(),
+        axisLabel: {
+          hideOverlap: true,
+          formatter: { hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
+        },
+      },
       yAxis: { type: 'value', name: 'ms', nameGap: 8 },
       series: [...bySymbol].map(([symbol, data]) => ({
         name: symbol,
