@@ -92,6 +92,16 @@ export function onShutdownSignals(onStop: (signal: string) => void, hardMs = 15_
   };
 }
 
+/** Resolves with the first SIGINT/SIGTERM (for commands that serve until stopped). */
+export function untilShutdownSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const off = onShutdownSignals((signal) => {
+      off();
+      resolve(signal);
+    });
+  });
+}
+
 /** Parses `HOST:PORT` (or `PORT`). */
 export function parseHostPort(value: string): { host: string; port: number } {
   const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(value);

@@ -5,7 +5,7 @@ import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { startHttpServer, type HttpServer } from '../../serving/server.js';
-import { configFrom, createRuntime, onShutdownSignals, parseHostPort } from '../runtime.js';
+import { configFrom, createRuntime, onShutdownSignals, parseHostPort, untilShutdownSignal } from '../runtime.js';
 
 export interface RunFlags {
   config?: string;
@@ -66,12 +66,7 @@ export async function buildCommand(flags: { config?: string }): Promise<number> 
   const builder = new ModelBuilder({ ...rt, owner: `builder-${process.pid}` });
   await builder.start();
   rt.logger.info('model builder started');
-  await new Promise<void>((resolve) => {
-    const off = onShutdownSignals(() => {
-      off();
-      resolve();
-    });
-  });
+  await untilShutdownSignal();
   await builder.stop();
   await rt.close();
   return EXIT.ok;

@@ -2,19 +2,14 @@
  * @module `chain-worker serve --http HOST:PORT`: the HTTP server alone, reading Redis only.
  */
 import { startHttpServer } from '../../serving/server.js';
-import { configFrom, createRuntime, onShutdownSignals, parseHostPort } from '../runtime.js';
+import { configFrom, createRuntime, parseHostPort, untilShutdownSignal } from '../runtime.js';
 
 export async function serveCommand(flags: { config?: string; http: string }): Promise<number> {
   const config = configFrom(flags);
   const rt = await createRuntime(config, 'chain-worker-serve');
   const server = await startHttpServer({ ...rt, mode: 'serve' }, parseHostPort(flags.http));
   rt.logger.info({ url: server.url }, 'serving');
-  await new Promise<void>((resolve) => {
-    const off = onShutdownSignals(() => {
-      off();
-      resolve();
-    });
-  });
+  await untilShutdownSignal();
   await server.close();
   await rt.close();
   return 0;

@@ -7,7 +7,7 @@ import { startLocalApi } from '../../provider/local-api/server.js';
 import { loadRecording } from '../../provider/replay/recording.js';
 import { ReplayDataset } from '../../provider/replay/replay-dataset.js';
 import { SimMarket } from '../../provider/sim/sim-market.js';
-import { configFrom, onShutdownSignals } from '../runtime.js';
+import { configFrom, untilShutdownSignal } from '../runtime.js';
 
 export interface SimServerFlags {
   config?: string;
@@ -41,12 +41,7 @@ export async function simServerCommand(flags: SimServerFlags): Promise<number> {
   logger.info({ url: server.url, replay: flags.replay ?? null }, 'local Massive-compatible API listening');
   // One machine-readable line on stdout so scripts (the benchmark) can find the port.
   process.stdout.write(`${JSON.stringify({ listening: server.url })}\n`);
-  await new Promise<void>((resolve) => {
-    const off = onShutdownSignals(() => {
-      off();
-      resolve();
-    });
-  });
+  await untilShutdownSignal();
   await server.close();
   return 0;
 }
