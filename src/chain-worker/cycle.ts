@@ -13,7 +13,7 @@ import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
-import type { AnalyticsWriter } from '../wiring/analytics.js';
+import type { AnalyticsWriter, CycleSample } from '../wiring/analytics.js';
 import { EpochLostError, FencedError, type EpochStore } from '../wiring/epoch-store.js';
 import {
   buildKeepAliveWrites,
@@ -99,7 +99,9 @@ export async function runCycle(
     snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, keepRaw: false });
   } catch (err) {
     phases.fetch = performance.now() - started;
-    return failCycle(deps, symbol, err as Error, started, phases);
+    // Shutdown abandoned the fetch: the cycle did not fail, so nothing is recorded against the epoch.
+    const abandoned = opts.signal?.aborted === true;
+    return failCycle(deps, symbol, err as Error, started, phases, abandoned);
   }
   phases.fetch = performance.now() - started;
   return applySnapshot(deps, snapshot, leaseValue, started, phases);
@@ -215,6 +217,11 @@ export async function applySnapshot(
         { symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: written.length },
         'epoch promoted',
       );
+    } else if ((await bus.cmd.hget(keys.epochActive, underlying)) !== epochId) {
+      // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
+      // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
+      await epochs.retire(epochId);
+      throw new EpochLostError(`epoch ${epochId} is no longer active; its refresh is not announced`);
     }
     await epochs.markDirty(epochId);
     phases.promote = performance.now() - tPromote;
@@ -309,13 +316,18 @@ async function failCycle(
   error: Error,
   started: number,
   phases: CyclePhases,
+  abandoned = false,
 ): Promise<CycleResult> {
   const { config, keys, bus, epochs, logger, metrics } = deps;
   const underlying = underlyingOf(symbol);
-  if (error instanceof FencedError) {
+  if (abandoned) {
+    logger.info({ symbol: underlying, err: error.message }, 'cycle abandoned: shutting down');
+  } else if (error instanceof FencedError) {
     // Another worker owns the symbol now: nothing of ours to mark failed or keep alive.
     metrics.errors.inc({ kind: 'fenced' });
     logger.info({ symbol: underlying, err: error.message }, 'cycle abandoned: lease lost');
+  }
+  if (abandoned || error instanceof FencedError) {
     return {
       symbol,
       underlying,
@@ -333,7 +345,8 @@ async function failCycle(
     };
   }
   const kind =
-    errorKind(error) === 'internal' && /redis|ECONN|READONLY|OOM|Connection/i.test(error.message)
+    errorKind(error) === 'internal' &&
+    /redis|ECONN|READONLY|OOM|Connection|MaxRetriesPerRequest/i.test(`${error.name}: ${error.message}`)
       ? 'redis'
       : errorKind(error);
   metrics.errors.inc({ kind });
@@ -341,43 +354,61 @@ async function failCycle(
   logger.warn({ symbol: underlying, kind, err: error.message }, 'cycle failed');
   let dormantCount = 0;
   let epochId: string | null = null;
-  try {
-    const f = await epochs.recordFailure(underlying, config.dormantThreshold);
-    dormantCount = f.dormantCount;
-    epochId = f.epochId;
-    if (f.epochId) {
-      const meta = await bus.cmd.hgetall(keys.epochMeta(f.epochId));
-      const lastRefresh = Number(meta.last_refresh_ts ?? 0);
-      if (Date.now() - lastRefresh < config.fallbackMaxSec * 1000) {
-        const ids = await epochs.contractIds(f.epochId);
-        if (ids) {
-          const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
-          await bus.writeBulk(buildKeepAliveWrites(keys, underlying, f.epochId, ids, ttl));
+  const sample: CycleSample = {
+    underlying,
+    ts: Date.now(),
+    health: 'failed',
+    latencyMs: phases.fetch,
+    contracts: 0,
+    pages: 0,
+    retries: 0,
+    skipped: 0,
+    stalenessSec: null,
+    strikeRange: null,
+    density: null,
+    burst: false,
+    failed: true,
+    slaViolation: true,
+    errorKind: kind,
+  };
+  if (bus.client.status !== 'ready') {
+    // Redis is unreachable: every command below would wait out its reconnect retries. Keep the sample for
+    // the first write after Redis is back.
+    deps.analytics.defer(sample);
+  } else {
+    try {
+      // Keep the fallback epoch alive before counting the failure against it: a Redis out of memory still
+      // accepts EXPIRE but refuses the dormant counter, and the fallback must outlive the refusal.
+      const active = await epochs.readActive(underlying);
+      epochId = active.id;
+      if (active.id && active.view) {
+        const lastRefresh = Number(active.meta.last_refresh_ts ?? 0);
+        if (Date.now() - lastRefresh < config.fallbackMaxSec * 1000) {
+          const ids = await epochs.contractIds(active.id);
+          if (ids) {
+            const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
+            await bus.writeBulk(buildKeepAliveWrites(keys, underlying, active.id, ids, ttl));
+          }
         }
       }
+      const f = await epochs.recordFailure(underlying, config.dormantThreshold);
+      dormantCount = f.dormantCount;
+      epochId = f.epochId;
+    } catch (redisErr) {
+      logger.warn(
+        { symbol: underlying, err: (redisErr as Error).message },
+        'could not mark the fallback epoch',
+      );
     }
-    await deps.analytics.record({
-      underlying,
-      ts: Date.now(),
-      health: 'failed',
-      latencyMs: phases.fetch,
-      contracts: 0,
-      pages: 0,
-      retries: 0,
-      skipped: 0,
-      stalenessSec: null,
-      strikeRange: null,
-      density: null,
-      burst: false,
-      failed: true,
-      slaViolation: true,
-      errorKind: kind,
-    });
-  } catch (redisErr) {
-    logger.warn(
-      { symbol: underlying, err: (redisErr as Error).message },
-      'could not record the failed cycle',
-    );
+    // Separately: a sample Redis refuses is kept by the analytics writer and written once Redis takes writes.
+    try {
+      await deps.analytics.record(sample);
+    } catch (redisErr) {
+      logger.warn(
+        { symbol: underlying, err: (redisErr as Error).message },
+        'could not record the failed cycle',
+      );
+    }
   }
   const cycleMs = performance.now() - started;
   return {

@@ -122,6 +122,10 @@ export class RedisBus {
         {
           redisOptions: common,
           enableAutoPipelining: true,
+          // Auto-pipelining routes a command by its first argument; for a script without a fixed key count
+          // that is the key count, not a key, so the flip could join another node's pipeline and fail
+          // ("All keys in the pipeline should belong to the same slots allocation group"). Send it alone.
+          autoPipeliningIgnoredCommands: ['promote_epoch'],
           slotsRefreshTimeout: 2_000,
           clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
         },

@@ -24,6 +24,19 @@ interface Pending {
 
 const CHUNK_COMMANDS = 1_000;
 
+/** Resolves on the socket's next 'drain' or 'close', whichever comes first. */
+function drainOrClose(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
 export class RawPipeline {
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
@@ -53,10 +66,15 @@ export class RawPipeline {
     const done = new Promise<BatchOutcome>((resolve, reject) => {
       this.pending.push({ expected: commands.length, received: 0, errors: new Map(), resolve, reject });
     });
+    // The connection may drop while later chunks are still being written: `done` is then rejected before
+    // it is returned. Mark it handled now (the caller still gets the rejection) so it is not reported as
+    // an unhandled rejection.
+    done.catch(() => undefined);
     for (let i = 0; i < commands.length; i += CHUNK_COMMANDS) {
       const end = Math.min(commands.length, i + CHUNK_COMMANDS);
       const chunk = encodeCommands(commands, i, end);
-      if (!socket.write(chunk)) await new Promise<void>((r) => socket.once('drain', r));
+      // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
+      if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
       else if (end < commands.length) await new Promise<void>((r) => setImmediate(r));
       if (socket.destroyed) break;
     }

@@ -38,14 +38,45 @@ export function seriesMember(value: number, underlying: string, ts: number): str
   return JSON.stringify({ v: value, s: underlying, t: ts, n: `${SERIES_MEMBER_NONCE}-${seq}` });
 }
 
+/** Samples kept while Redis refuses writes (down, OOM, READONLY); the oldest are dropped beyond this. */
+export const MAX_UNSENT_SAMPLES = 1_000;
+
 export class AnalyticsWriter {
+  /** Samples Redis could not take, written before the next one. */
+  private unsent: CycleSample[] = [];
+
   constructor(
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
     private readonly retentionSec: number,
   ) {}
 
+  /**
+   * Records one cycle. When Redis cannot take the writes, the sample (and any later ones) is kept in memory
+   * and written before the next sample, so a cycle that failed because Redis refused writes still shows
+   * in the analytics once Redis recovers. Rethrows the write error. (A sample whose writes partly landed
+   * before the error is written again in full.)
+   */
   async record(s: CycleSample): Promise<void> {
+    const batch = this.unsent;
+    this.unsent = [];
+    batch.push(s);
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await this.write(batch[i] as CycleSample);
+      } catch (err) {
+        this.unsent = [...batch.slice(i), ...this.unsent].slice(-MAX_UNSENT_SAMPLES);
+        throw err;
+      }
+    }
+  }
+
+  /** Keeps a sample for the next {@link record} without trying Redis now (it is unreachable). */
+  defer(s: CycleSample): void {
+    this.unsent = [...this.unsent, s].slice(-MAX_UNSENT_SAMPLES);
+  }
+
+  private async write(s: CycleSample): Promise<void> {
     const r = this.bus.cmd;
     const k = this.keys;
     const u = s.underlying;
