@@ -3,6 +3,7 @@
  * project talks to Redis through it; standalone versus cluster is a constructor choice.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
@@ -92,6 +93,11 @@ function loadScripts(): Record<ScriptName, string> {
 
 let scriptCache: Record<ScriptName, string> | undefined;
 
+/** TLS SNI for a host name; none for an IP address (SNI takes names only). */
+export function sniFor(host: string): { servername?: string } {
+  return isIP(host) === 0 ? { servername: host } : {};
+}
+
 export class RedisBus {
   readonly client: Redis | Cluster;
   readonly isCluster: boolean;
@@ -114,7 +120,7 @@ export class RedisBus {
       lazyConnect: false,
       ...(first.username ? { username: first.username } : {}),
       ...(first.password !== undefined ? { password: first.password } : {}),
-      ...(first.tls ? { tls: { servername: first.host, ...(opts.tls ?? {}) } } : {}),
+      ...(first.tls ? { tls: { ...sniFor(first.host), ...(opts.tls ?? {}) } } : {}),
     };
     if (this.isCluster) {
       this.client = new Cluster(
@@ -237,7 +243,7 @@ export class RedisBus {
         const i = node.lastIndexOf(':');
         endpoint = { ...first, host: node.slice(0, i), port: Number(node.slice(i + 1)), db: 0 };
       }
-      p = new RawPipeline(endpoint, { servername: endpoint.host, ...(this.opts.tls ?? {}) });
+      p = new RawPipeline(endpoint, { ...sniFor(endpoint.host), ...(this.opts.tls ?? {}) });
       this.raw.set(node, p);
     }
     return p;

@@ -92,7 +92,7 @@ export class RawPipeline {
   private async open(): Promise<Socket> {
     const { host, port } = this.endpoint;
     const socket = this.endpoint.tls
-      ? tlsConnect({ host, port, servername: host, ...this.tlsOptions })
+      ? tlsConnect({ host, port, ...this.tlsOptions })
       : netConnect({ host, port });
     socket.setNoDelay(true);
     socket.setEncoding('utf8');

@@ -232,7 +232,7 @@ describe('Redis over TLS (private CA)', () => {
     const bus = new RedisBus({ url, maxRetriesPerRequest: 0 });
     await expect(bus.ready(1_500)).rejects.toThrow();
     await bus.close();
-    const pipe = new RawPipeline(parseRedisUrl(url), { servername: '127.0.0.1' });
+    const pipe = new RawPipeline(parseRedisUrl(url));
     await expect(pipe.run([['SET', 'cw-tls-probe', 'v']])).rejects.toThrow(
       /self[- ]signed|unable to verify|certificate/i,
     );
