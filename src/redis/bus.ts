@@ -53,6 +53,11 @@ export type RedisCommands = Pick<
 /** A write for the bulk path: only commands whose reply is a status, error or integer line. */
 export type BulkCommand = readonly (string | Buffer)[];
 
+/** Bulk writes: an array, or a lazy iterable that knows its length (see `CommandSource`). */
+export interface BulkCommands extends Iterable<BulkCommand> {
+  readonly length: number;
+}
+
 export class BulkWriteError extends Error {
   override readonly name = 'BulkWriteError';
   constructor(
@@ -186,8 +191,15 @@ export class RedisBus {
    * Writes many keys fast: pre-encoded RESP over dedicated connections (one per cluster master), in
    * chunks. Commands answered with MOVED/ASK (a resharding cluster) are retried through the client.
    */
-  async writeBulk(commands: readonly BulkCommand[]): Promise<void> {
+  async writeBulk(commands: BulkCommands): Promise<void> {
     if (commands.length === 0) return;
+    if (!this.isCluster) {
+      // A single server never redirects: stream the source as it is produced.
+      const outcome = await this.rawFor('single').run(commands);
+      const first = outcome.errors.values().next();
+      if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
+      return;
+    }
     const groups = this.groupByNode(commands);
     const failures: { cmd: BulkCommand; error: string }[] = [];
     await Promise.all(
@@ -221,8 +233,7 @@ export class RedisBus {
     return dup;
   }
 
-  private groupByNode(commands: readonly BulkCommand[]): Map<string, BulkCommand[]> {
-    if (!this.isCluster) return new Map([['single', commands as BulkCommand[]]]);
+  private groupByNode(commands: BulkCommands): Map<string, BulkCommand[]> {
     const slots = (this.client as Cluster).slots;
     const groups = new Map<string, BulkCommand[]>();
     for (const c of commands) {

@@ -24,6 +24,11 @@ interface Pending {
 
 const CHUNK_COMMANDS = 1_000;
 
+/** Commands to stream: an array, or any iterable that knows its length up front (replies are counted). */
+export interface CommandSource extends Iterable<readonly RespArg[]> {
+  readonly length: number;
+}
+
 /** Resolves on the socket's next 'drain' or 'close', whichever comes first. */
 function drainOrClose(socket: Socket): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -54,13 +59,13 @@ export class RawPipeline {
    * Sends every command and resolves when all replies are in. Commands are written in chunks as they are
    * encoded, so Redis executes the first chunk while later ones are still being built.
    */
-  run(commands: readonly (readonly RespArg[])[]): Promise<BatchOutcome> {
+  run(commands: CommandSource): Promise<BatchOutcome> {
     const turn = this.lock.then(() => this.runNow(commands));
     this.lock = turn.catch(() => undefined);
     return turn;
   }
 
-  private async runNow(commands: readonly (readonly RespArg[])[]): Promise<BatchOutcome> {
+  private async runNow(commands: CommandSource): Promise<BatchOutcome> {
     if (commands.length === 0) return { replies: 0, errors: new Map() };
     const socket = await this.ensureSocket();
     const done = new Promise<BatchOutcome>((resolve, reject) => {
@@ -70,15 +75,34 @@ export class RawPipeline {
     // it is returned. Mark it handled now (the caller still gets the rejection) so it is not reported as
     // an unhandled rejection.
     done.catch(() => undefined);
-    for (let i = 0; i < commands.length; i += CHUNK_COMMANDS) {
-      const end = Math.min(commands.length, i + CHUNK_COMMANDS);
-      const chunk = encodeCommands(commands, i, end);
-      // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
-      if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
-      else if (end < commands.length) await new Promise<void>((r) => setImmediate(r));
-      if (socket.destroyed) break;
+    // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
+    // the event loop gets a turn between chunks.
+    const batch: (readonly RespArg[])[] = [];
+    let sent = 0;
+    for (const cmd of commands) {
+      batch.push(cmd);
+      if (batch.length < CHUNK_COMMANDS) continue;
+      if (!(await this.send(socket, batch))) break;
+      sent += batch.length;
+      batch.length = 0;
+    }
+    if (batch.length > 0 && !socket.destroyed) {
+      sent += batch.length;
+      await this.send(socket, batch);
+    }
+    if (sent !== commands.length && !socket.destroyed) {
+      socket.destroy(new Error(`bulk source yielded ${sent} commands, announced ${commands.length}`));
     }
     return done;
+  }
+
+  /** Encodes and writes one chunk; false when the socket is gone. */
+  private async send(socket: Socket, batch: readonly (readonly RespArg[])[]): Promise<boolean> {
+    const chunk = encodeCommands(batch);
+    // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
+    if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
+    else await new Promise<void>((r) => setImmediate(r));
+    return !socket.destroyed;
   }
 
   private ensureSocket(): Promise<Socket> {

@@ -2,7 +2,7 @@
  * @module Turns one normalized snapshot into the list of bulk writes (raw snapshot keys, substrates, the
  * contract index) and the `massive:chain:latest` entry. Pure.
  */
-import type { BulkCommand } from '../redis/bus.js';
+import type { BulkCommand, BulkCommands } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
@@ -28,28 +28,31 @@ export function snapshotKeyOf(
   });
 }
 
-/** SET commands for every written contract: raw JSON under the snapshot key, substrate under the epoch. */
+/**
+ * SET commands for every written contract — raw JSON under the snapshot key, the substrate under the
+ * epoch — then the epoch's contract index. Lazy: each command (and its substrate JSON) is built when the
+ * bulk writer pulls it, so a 20,000-contract burst never holds 40,000 encoded commands at once.
+ */
 export function buildSnapshotWrites(
   keys: KeySchema,
   snapshot: Pick<ChainSnapshot, 'underlying'>,
   written: readonly { contract: ParsedContract; record: ContractSubstrate }[],
   epochId: string,
   ttl: WriteTtls,
-): BulkCommand[] {
+): BulkCommands {
   const snapTtl = String(ttl.snapshotSec);
   const subTtl = String(ttl.substrateSec);
-  const cmds: BulkCommand[] = new Array<BulkCommand>(written.length * 2 + 1);
-  const ids: string[] = new Array<string>(written.length);
-  let i = 0;
-  for (let j = 0; j < written.length; j++) {
-    const { contract, record } = written[j] as { contract: ParsedContract; record: ContractSubstrate };
-    ids[j] = contract.ticker;
-    const raw = contract.rawJson ?? JSON.stringify(contract.raw ?? {});
-    cmds[i++] = ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
-    cmds[i++] = ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
-  }
-  cmds[i] = ['SET', keys.epochContracts(epochId), JSON.stringify(ids), 'EX', subTtl];
-  return cmds;
+  return {
+    length: written.length * 2 + 1,
+    *[Symbol.iterator]() {
+      for (const { contract, record } of written) {
+        const raw = contract.rawJson ?? JSON.stringify(contract.raw ?? {});
+        yield ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
+        yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
+      }
+      yield ['SET', keys.epochContracts(epochId), JSON.stringify(written.map((w) => w.contract.ticker)), 'EX', subTtl];
+    },
+  };
 }
 
 /** DEL commands for the raw snapshot keys of contracts that left the chain. */

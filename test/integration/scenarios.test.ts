@@ -43,8 +43,8 @@ describe('operational scenarios', () => {
     expect(worker.state.get('I:SPX')?.lastDelayMs).toBe(
       firstCycle > 250 ? Math.max(500, 2 * firstCycle) : 500,
     );
-    // Slow pages: 150 ms each, 2+ pages per stream: the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
-    h.api.setFaults({ latencyMs: 150 });
+    // Slow pages (400 ms; one page per stream here): the cycle exceeds half the interval, so the wait stretches to 2 × cycle.
+    h.api.setFaults({ latencyMs: 400 });
     const before = worker.lastResults.get('I:SPX');
     await waitUntil(
       () =>
