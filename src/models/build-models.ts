@@ -1,6 +1,7 @@
 /**
- * @module Parses an epoch's substrates and builds both published models as JSON strings. Pure; runs in
- * the model thread (model-thread.ts) so a 20,000-contract build never blocks the event loop.
+ * @module Parses an epoch's substrates and builds both published models as UTF-8 JSON bytes. Pure; runs in
+ * the model thread (model-thread.ts) so a 20,000-contract build never blocks the event loop. Input and
+ * output are byte arrays so they cross the thread boundary by transfer, not by copying strings.
  */
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
@@ -15,21 +16,24 @@ export interface BuildRequest {
   stale: boolean;
   widths: number[];
   windowPct: number;
-  /** Substrate JSON strings as read from Redis (nulls for expired keys are dropped). */
-  substrates: (string | null)[];
+  /** The substrates as one JSON array, UTF-8 (see {@link joinJsonArray}). */
+  substrates: Uint8Array;
 }
 
 export interface BuildResponse {
-  gex: string;
-  heatmap: string;
+  /** GEX model JSON, UTF-8 (its own ArrayBuffer, transferable). */
+  gex: Uint8Array;
+  heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
 }
 
 export function buildModels(req: BuildRequest): BuildResponse {
   const t0 = performance.now();
-  const contracts: ContractSubstrate[] = [];
-  for (const s of req.substrates) if (s !== null) contracts.push(JSON.parse(s) as ContractSubstrate);
+  const bytes = req.substrates;
+  const contracts = JSON.parse(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+  ) as ContractSubstrate[];
   const t1 = performance.now();
   const input = {
     symbol: req.symbol,
@@ -40,10 +44,11 @@ export function buildModels(req: BuildRequest): BuildResponse {
     ts: req.ts,
     stale: req.stale,
   };
-  const gex = JSON.stringify(buildGexModel(input));
+  const encoder = new TextEncoder();
+  const gex = encoder.encode(JSON.stringify(buildGexModel(input)));
   const t2 = performance.now();
-  const heatmap = JSON.stringify(
-    buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct }),
+  const heatmap = encoder.encode(
+    JSON.stringify(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct })),
   );
   const t3 = performance.now();
   return {
@@ -52,4 +57,30 @@ export function buildModels(req: BuildRequest): BuildResponse {
     contracts: contracts.length,
     ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 },
   };
+}
+
+/**
+ * Joins JSON values (null entries skipped) into one `[a,b,…]` array in a fresh, unpooled buffer, so it can
+ * be transferred to the model thread.
+ */
+export function joinJsonArray(parts: readonly (Buffer | null)[]): Uint8Array {
+  let size = 2;
+  let n = 0;
+  for (const p of parts) {
+    if (p === null) continue;
+    size += p.length + (n > 0 ? 1 : 0);
+    n++;
+  }
+  const out = Buffer.allocUnsafeSlow(size);
+  let o = 0;
+  out[o++] = 0x5b;
+  let first = true;
+  for (const p of parts) {
+    if (p === null) continue;
+    if (!first) out[o++] = 0x2c;
+    first = false;
+    o += p.copy(out, o);
+  }
+  out[o] = 0x5d;
+  return out;
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
+import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
 
 export const BUILD_LEASE_MS = 30_000;
@@ -125,7 +126,9 @@ export class ModelBuilder {
           return { epochId, symbol, status: 'missing' };
         }
         const ids = JSON.parse(idsRaw) as string[];
-        const substrates = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
+        const substrates = joinJsonArray(
+          await bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id))),
+        );
         const readMs = performance.now() - t0;
         const fresh = await r.hgetall(keys.epochMeta(epochId));
         if (fresh.last_refresh_ts !== refreshTs) continue;
@@ -147,9 +150,9 @@ export class ModelBuilder {
           substrates,
         });
         const t3 = performance.now();
-        const models: [ModelName, string][] = [
-          ['gex', built.gex],
-          ['heatmap', built.heatmap],
+        const models: [ModelName, Buffer][] = [
+          ['gex', Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength)],
+          ['heatmap', Buffer.from(built.heatmap.buffer, built.heatmap.byteOffset, built.heatmap.byteLength)],
         ];
         // Each model is one SET of its whole JSON: readers never see a torn model.
         for (const [model, json] of models) {

@@ -6,7 +6,11 @@ import { buildModels, type BuildRequest } from './build-models.js';
 
 parentPort?.on('message', (msg: { id: number; req: BuildRequest }) => {
   try {
-    parentPort?.postMessage({ id: msg.id, ok: true, res: buildModels(msg.req) });
+    const res = buildModels(msg.req);
+    parentPort?.postMessage({ id: msg.id, ok: true, res }, [
+      res.gex.buffer as ArrayBuffer,
+      res.heatmap.buffer as ArrayBuffer,
+    ]);
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, ok: false, error: (err as Error).message });
   }

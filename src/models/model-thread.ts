@@ -38,7 +38,7 @@ export class ModelThread {
     const id = ++this.seq;
     return new Promise<BuildResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, req });
+      w.postMessage({ id, req }, [req.substrates.buffer as ArrayBuffer]);
     });
   }
 

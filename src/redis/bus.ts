@@ -226,6 +226,14 @@ export class RedisBus {
     return out;
   }
 
+  /** Like {@link getMany}, as Buffers (no string decoding: the bytes go to the model thread as they are). */
+  async getManyBuffers(keys: readonly string[], chunk = 1_000): Promise<(Buffer | null)[]> {
+    if (this.isCluster) return Promise.all(keys.map((k) => this.client.getBuffer(k)));
+    const parts: Promise<(Buffer | null)[]>[] = [];
+    for (let i = 0; i < keys.length; i += chunk) parts.push(this.client.mgetBuffer(keys.slice(i, i + chunk)));
+    return (await Promise.all(parts)).flat();
+  }
+
   /** A second connection for SUBSCRIBE. */
   duplicate(): Redis | Cluster {
     const dup = this.client.duplicate();
