@@ -3,7 +3,10 @@
  * another process (fixed per-page latency), then runs six scenarios; every comparison is measured in the
  * same run. Prints a table, or one JSON object with --json.
  */
+import { execFile } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { SimProcess } from './sim-process.js';
@@ -42,6 +45,30 @@ const log = (msg: string): void => {
 };
 
 const s = (xs: number[]): Summary => summarize(xs);
+const exec = promisify(execFile);
+
+/** Runs burst cycles in a worker process of its own (see worker-child.ts). */
+async function workerProcess(api: string, redis: string, n: number): Promise<BurstRun[]> {
+  const child = resolve(import.meta.dirname, 'worker-child.js');
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      child,
+      '--api',
+      api,
+      '--redis',
+      redis,
+      '--runs',
+      String(n),
+      '--concurrency',
+      String(concurrency),
+      '--rate',
+      String(rate),
+    ],
+    { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+  );
+  return (JSON.parse(stdout) as { runs: BurstRun[] }).runs;
+}
 const r1 = (x: number): number => round(x, 1);
 const brief = (x: Summary): { median: number; min: number; max: number } => ({
   median: r1(x.median),
@@ -69,10 +96,8 @@ async function main(): Promise<void> {
       ms: cold.reduce((n, x) => n + x.discovery.ms, 0) / cold.length,
     };
 
-    log(`1/6 burst cycle end to end (${runs} runs)`);
-    await burstCycle(stack); // warm-up
-    const burst: BurstRun[] = [];
-    for (let i = 0; i < runs; i++) burst.push(await burstCycle(stack));
+    log(`1/6 burst cycle end to end (${runs} runs, in a worker process of its own)`);
+    const burst = await workerProcess(sim.url, redisUrl, runs);
 
     log('5/6 Redis memory per contract');
     const mem = await redisMemory(stack);
@@ -105,9 +130,7 @@ async function main(): Promise<void> {
     const growth = [];
     for (const n of growthSizes) {
       await sim.market({ burst: false, contractsPerExpiration: Math.round(n / 10) });
-      await fetchBoth(stack); // new geometry: refresh discovery and warm up
-      const gr: BurstRun[] = [];
-      for (let i = 0; i < Math.min(3, runs); i++) gr.push(await burstCycle(stack));
+      const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs));
       const cyc = s(gr.map((g) => g.totalMs));
       growth.push({
         contracts: gr[0]?.contracts ?? 0,
@@ -172,6 +195,7 @@ async function main(): Promise<void> {
       builds: { gex_ms: brief(gex), heatmap_ms: brief(heat) },
       worker_peak_rss_mb: r1(Math.max(...burst.map((b) => b.peakRssMb))),
       redis_bytes_per_contract: Math.round(mem.bytesPerContract),
+      redis_used_memory_per_contract: Math.round(mem.usedMemoryPerContract),
       redis_bytes_per_contract_with_models: Math.round(mem.withModelsBytesPerContract),
       max_event_loop_block_ms: r1(Math.max(...burst.map((b) => b.maxBlockMs))),
       growth,
@@ -233,7 +257,7 @@ function printTable(r: Result): void {
     `2. write phase, ${r.write.keys} keys: worker ${m(r.write.worker_ms)} = ${r.write.worker_keys_per_s} keys/s; raw socket ${m(r.write.raw_socket_ms)} = ${r.write.raw_keys_per_s} keys/s; ratio ${String(r.write_ratio)} (ioredis pipeline: ${m(r.write.ioredis_pipeline_ms)}, ratio ${r.write.pipeline_ratio})`,
     `3. fetch, ${r.fetch.pages} pages: concurrent ${m(r.fetch.concurrent_ms)}; one stream at a time ${m(r.fetch.one_stream_at_a_time_ms)}; speedup ${String(r.fetch_speedup)}× (max ${r.fetch.max_concurrent_rps} req/s vs limit ${String((r.settings as { rate_limit_rps: number }).rate_limit_rps)}); discovery ${r.fetch.discovery_pages_per_symbol} pages, ${r.fetch.discovery_ms_per_symbol} ms per symbol (cold)`,
     `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms`,
-    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract (${String(r.redis_bytes_per_contract_with_models)} with models); max event-loop block ${String(r.max_event_loop_block_ms)} ms`,
+    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models); max event-loop block ${String(r.max_event_loop_block_ms)} ms`,
     '6. growth:',
     '     contracts  cycle_ms  µs/contract  rss_mb  max_block_ms',
     ...r.growth.map(

@@ -162,24 +162,36 @@ export function modelBuilds(
   return { gexMs, heatmapMs };
 }
 
-/** Redis used_memory growth per contract for one cycle's keys (no models), then with the models. */
+/**
+ * Redis memory per contract for one cycle's keys (no models), then with the models: the growth of
+ * `MEMORY STATS` dataset.bytes (used_memory less Redis's own overhead such as client buffers, which the
+ * bulk write inflates for a moment), and of used_memory itself after the buffers settle.
+ */
 export async function redisMemory(
   stack: Stack,
-): Promise<{ bytesPerContract: number; withModelsBytesPerContract: number; contracts: number }> {
+): Promise<{
+  bytesPerContract: number;
+  usedMemoryPerContract: number;
+  withModelsBytesPerContract: number;
+  contracts: number;
+}> {
   await flush(stack);
-  const used = async (): Promise<number> => {
-    const info = await stack.bus.cmd.info('memory');
-    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  const stats = async (): Promise<{ dataset: number; used: number }> => {
+    await new Promise((r) => setTimeout(r, 1_200)); // let clientsCron shrink the query buffers
+    const raw = (await stack.bus.client.call('MEMORY', 'STATS')) as (string | number)[];
+    const get = (name: string): number => Number(raw[raw.indexOf(name) + 1] ?? 0);
+    return { dataset: get('dataset.bytes'), used: get('total.allocated') };
   };
-  const before = await used();
+  const before = await stats();
   const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
-  const after = await used();
+  const after = await stats();
   await stack.builder.drain();
-  const withModels = await used();
+  const withModels = await stats();
   const contracts = results.reduce((n, r) => n + r.contracts, 0);
   return {
-    bytesPerContract: (after - before) / contracts,
-    withModelsBytesPerContract: (withModels - before) / contracts,
+    bytesPerContract: (after.dataset - before.dataset) / contracts,
+    usedMemoryPerContract: (after.used - before.used) / contracts,
+    withModelsBytesPerContract: (withModels.dataset - before.dataset) / contracts,
     contracts,
   };
 }

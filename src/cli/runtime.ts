@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
+import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { RedisBus } from '../redis/bus.js';
 import { KeySchema } from '../redis/keys.js';
@@ -45,6 +46,7 @@ function tlsFrom(config: Config): { ca: string } | undefined {
 
 /** Creates logger, buses and metrics. */
 export async function createRuntime(config: Config, name = 'chain-worker'): Promise<Runtime> {
+  tuneHeap(config.heapGrowingPercent);
   const logger = createLogger({ level: config.logLevel, secrets: [config.apiKey, config.httpToken], name });
   const tls = tlsFrom(config);
   const bus = new RedisBus({

@@ -311,6 +311,12 @@ export const SETTINGS = {
     default: 180,
     help: '/readyz fails when the last successful cycle (or model, for `serve`) is older than this.',
   }),
+  heapGrowingPercent: spec({
+    name: 'CHAIN_HEAP_GROWING_PERCENT',
+    schema: int(0, 400),
+    default: 50,
+    help: 'V8 heap growing factor, percent over the live heap before a full GC (0 = V8’s dynamic default). Lower trades CPU for peak memory during bursts.',
+  }),
   logLevel: spec({
     name: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -5,7 +5,13 @@ import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { startHttpServer, type HttpServer } from '../../serving/server.js';
-import { configFrom, createRuntime, onShutdownSignals, parseHostPort, untilShutdownSignal } from '../runtime.js';
+import {
+  configFrom,
+  createRuntime,
+  onShutdownSignals,
+  parseHostPort,
+  untilShutdownSignal,
+} from '../runtime.js';
 
 export interface RunFlags {
   config?: string;

@@ -1,0 +1,43 @@
+/**
+ * @module A worker process for the benchmark: the burst cycle (both symbols, both models) measured in a
+ * process of its own, so its peak RSS and event-loop blocks are the worker's alone. Prints one JSON line.
+ */
+import { parseArgs } from 'node:util';
+import { tuneHeap } from '../src/lib/heap.js';
+import { burstCycle, fetchBoth } from './scenarios.js';
+import { createStack } from './stack.js';
+
+const { values } = parseArgs({
+  options: {
+    api: { type: 'string' },
+    redis: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '250' },
+  },
+});
+
+async function main(): Promise<void> {
+  const stack = await createStack({
+    apiUrl: values.api ?? '',
+    redisUrl: values.redis ?? '',
+    concurrency: Number(values.concurrency),
+    rateLimit: Number(values.rate),
+  });
+  // The worker's start-up does the same (createRuntime).
+  tuneHeap(stack.config.heapGrowingPercent);
+  try {
+    await fetchBoth(stack); // discovery, as a running worker has it cached
+    await burstCycle(stack); // warm-up (JIT, the model thread)
+    const runs = [];
+    for (let i = 0; i < Number(values.runs); i++) runs.push(await burstCycle(stack));
+    process.stdout.write(`${JSON.stringify({ runs })}\n`);
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker-child failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,15 @@
+/**
+ * @module V8 heap pacing for burst workloads.
+ *
+ * A burst cycle allocates ~150 MB of short-lived objects in under a second. With V8's default (dynamic)
+ * heap growing factor the old generation grows up to 4× the live size before a full GC, which put the
+ * worker's peak RSS near 400–500 MB at 20,000 contracts; a fixed factor of 1.5 (`--heap-growing-percent=50`)
+ * measured 210–260 MB for ~8% more cycle time and no event-loop stretch over 40 ms (see the README's
+ * Performance section). Not a cap: the heap still grows as the live set needs, so a larger chain cannot OOM.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+/** Applies the heap growing percent (0 leaves V8's dynamic default). Call once at start-up. */
+export function tuneHeap(growingPercent: number): void {
+  if (growingPercent > 0) setFlagsFromString(`--heap-growing-percent=${Math.round(growingPercent)}`);
+}
