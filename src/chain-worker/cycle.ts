@@ -136,6 +136,9 @@ export async function applySnapshot(
     const record = byId.get(c.ticker);
     if (record) written.push({ contract: c, record });
   }
+  // A 10,000-contract symbol normalizes in ~10 ms and hashes its geometry in ~10 ms: give the event loop a
+  // turn between the two so health checks and SSE never wait for both.
+  await new Promise<void>((r) => setImmediate(r));
   const geometry = geometryOf(written.map((w) => w.contract));
   const skipped = snapshot.skipped + norm.rejectedCount;
   const burst = written.length >= config.burstThreshold;
