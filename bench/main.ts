@@ -11,15 +11,7 @@ import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { SimProcess } from './sim-process.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
-import {
-  burstCycle,
-  fetchBoth,
-  fetchPhase,
-  modelBuilds,
-  redisMemory,
-  writePhase,
-  type BurstRun,
-} from './scenarios.js';
+import { fetchBoth, fetchPhase, modelBuilds, redisMemory, writePhase, type BurstRun } from './scenarios.js';
 import { round, summarize, type Summary } from './stats.js';
 
 const { values: args } = parseArgs({
