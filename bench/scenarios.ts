@@ -167,9 +167,7 @@ export function modelBuilds(
  * `MEMORY STATS` dataset.bytes (used_memory less Redis's own overhead such as client buffers, which the
  * bulk write inflates for a moment), and of used_memory itself after the buffers settle.
  */
-export async function redisMemory(
-  stack: Stack,
-): Promise<{
+export async function redisMemory(stack: Stack): Promise<{
   bytesPerContract: number;
   usedMemoryPerContract: number;
   withModelsBytesPerContract: number;

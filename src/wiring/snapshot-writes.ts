@@ -50,7 +50,13 @@ export function buildSnapshotWrites(
         yield ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
         yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
       }
-      yield ['SET', keys.epochContracts(epochId), JSON.stringify(written.map((w) => w.contract.ticker)), 'EX', subTtl];
+      yield [
+        'SET',
+        keys.epochContracts(epochId),
+        JSON.stringify(written.map((w) => w.contract.ticker)),
+        'EX',
+        subTtl,
+      ];
     },
   };
 }
