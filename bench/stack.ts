@@ -9,9 +9,7 @@ import { createProvider, type Provider } from '../src/provider/create-provider.j
 import { RedisBus } from '../src/redis/bus.js';
 import { KeySchema } from '../src/redis/keys.js';
 import { Metrics } from '../src/serving/metrics.js';
-import { AnalyticsWriter } from '../src/wiring/analytics.js';
-import { EpochStore } from '../src/wiring/epoch-store.js';
-import type { CycleDeps } from '../src/chain-worker/cycle.js';
+import { cycleDeps, type CycleDeps } from '../src/chain-worker/cycle.js';
 
 export const BENCH_API_KEY = 'bench-key-not-a-secret';
 
@@ -53,16 +51,7 @@ export async function createStack(opts: {
   const keys = new KeySchema('');
   const metrics = new Metrics({ defaults: false });
   const provider = await createProvider(config, logger);
-  const deps: CycleDeps = {
-    bus,
-    keys,
-    client: provider.client,
-    epochs: new EpochStore(bus, keys),
-    analytics: new AnalyticsWriter(bus, keys, config.analyticsRetentionSec),
-    config,
-    logger,
-    metrics,
-  };
+  const deps = cycleDeps({ bus, keys, client: provider.client, config, logger, metrics });
   const builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'bench' });
   return {
     config,

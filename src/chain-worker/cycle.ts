@@ -13,8 +13,8 @@ import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
-import type { AnalyticsWriter, CycleSample } from '../wiring/analytics.js';
-import { EpochLostError, FencedError, type EpochStore } from '../wiring/epoch-store.js';
+import { AnalyticsWriter, type CycleSample } from '../wiring/analytics.js';
+import { EpochLostError, EpochStore, FencedError } from '../wiring/epoch-store.js';
 import {
   buildKeepAliveWrites,
   buildPruneWrites,
@@ -40,6 +40,17 @@ export interface CycleDeps {
    * lease, and the cycle writes nothing. (The promotion itself is fenced atomically in Redis.)
    */
   checkLease?: (symbol: string) => Promise<boolean>;
+}
+
+/** The dependencies of a cycle, built from the parts every caller already has. */
+export function cycleDeps(
+  parts: Pick<CycleDeps, 'bus' | 'keys' | 'client' | 'config' | 'logger' | 'metrics'>,
+): CycleDeps {
+  return {
+    ...parts,
+    epochs: new EpochStore(parts.bus, parts.keys),
+    analytics: new AnalyticsWriter(parts.bus, parts.keys, parts.config.analyticsRetentionSec),
+  };
 }
 
 export interface CyclePhases {

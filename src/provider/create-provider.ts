@@ -61,24 +61,10 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
       logger.info({ provider: config.provider, url: localApi.url }, 'local Massive-compatible API started');
     }
   }
-  const http = new MassiveHttp({
+  const { http, client } = createMassiveClient(config, {
     baseUrl,
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    rateLimitRps: config.rateLimit,
-    connections: config.concurrency,
-    logger,
-  });
-  const client = new MassiveChainClient({
-    http,
     clock,
-    numExpirations: config.numExpirations,
-    concurrency: config.concurrency,
-    fetchDeadlineMs: config.fetchDeadlineMs,
-    maxPagesPerStream: config.maxPagesPerStream,
-    expirationCacheSec: config.expirationCacheSec,
-    strikeWindowPct: config.strikeWindowPct,
     logger,
   });
   return {
@@ -93,4 +79,46 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
       await localApi?.close();
     },
   };
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  clock: () => number;
+  logger: Logger;
+  /** Overrides `MASSIVE_RATE_LIMIT_RPS` (tests use 0). */
+  rateLimitRps?: number;
+  /** Backoff steps (tests shorten them). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** The Massive HTTP layer and chain client, configured from the settings. */
+export function createMassiveClient(
+  config: Config,
+  o: ClientOptions,
+): { http: MassiveHttp; client: MassiveChainClient } {
+  const http = new MassiveHttp({
+    baseUrl: o.baseUrl,
+    ...(o.apiKey ? { apiKey: o.apiKey } : {}),
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxRetries: config.maxRetries,
+    rateLimitRps: o.rateLimitRps ?? config.rateLimit,
+    connections: config.concurrency,
+    logger: o.logger,
+    ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
+    ...(o.retryMaxMs !== undefined ? { retryMaxMs: o.retryMaxMs } : {}),
+  });
+  const client = new MassiveChainClient({
+    http,
+    clock: o.clock,
+    numExpirations: config.numExpirations,
+    concurrency: config.concurrency,
+    fetchDeadlineMs: config.fetchDeadlineMs,
+    maxPagesPerStream: config.maxPagesPerStream,
+    expirationCacheSec: config.expirationCacheSec,
+    strikeWindowPct: config.strikeWindowPct,
+    logger: o.logger,
+  });
+  return { http, client };
 }

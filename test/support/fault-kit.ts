@@ -5,22 +5,14 @@
  */
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../../src/config/load.js';
-import { createLogger, silentLogger, type Logger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import type { MarketDataset } from '../../src/provider/local-api/dataset.js';
-import { startLocalApi, type LocalApiServer } from '../../src/provider/local-api/server.js';
-import { MassiveChainClient } from '../../src/provider/massive/chain-client.js';
-import { MassiveHttp } from '../../src/provider/massive/http.js';
-import { SimMarket, type SimMarketOptions } from '../../src/provider/sim/sim-market.js';
+import type { SimMarketOptions } from '../../src/provider/sim/sim-market.js';
 import { RedisBus } from '../../src/redis/bus.js';
 import { KeySchema } from '../../src/redis/keys.js';
-import { Metrics } from '../../src/serving/metrics.js';
-import { AnalyticsWriter } from '../../src/wiring/analytics.js';
-import { EpochStore } from '../../src/wiring/epoch-store.js';
-import type { CycleDeps } from '../../src/chain-worker/cycle.js';
 import { RedisServerProcess, type RedisServerOptions } from '../../tools/redis-servers.js';
-import { cleanupPrefix, testPrefix, type RedisTarget } from './redis.js';
-import type { Harness } from './worker-harness.js';
+import type { RedisTarget } from './redis.js';
+import { startHarness, type Harness } from './worker-harness.js';
 
 /** Starts a throw-away redis-server (own port and temp dir). Call `destroy()` when done. */
 export async function ownRedis(opts: RedisServerOptions = {}): Promise<RedisServerProcess> {
@@ -47,88 +39,10 @@ export interface StackOptions {
   logger?: Logger;
 }
 
-/**
- * The same stack as test/support/worker-harness.ts, on a bus built from `url` and optional TLS options
- * (the harness opens its bus without TLS options, so a private CA needs this one).
- */
-export async function startStack(opts: StackOptions): Promise<Harness> {
-  const prefix = testPrefix();
-  const config: Config = loadConfig({
-    env: {
-      MASSIVE_PROVIDER: 'sim',
-      MARKET_REDIS_URL: opts.url,
-      CHAIN_KEY_PREFIX: prefix,
-      MASSIVE_REQUEST_TIMEOUT_MS: '2000',
-      MASSIVE_FETCH_DEADLINE_MS: '10000',
-      MASSIVE_MAX_RETRIES: '2',
-      ...(opts.env ?? {}),
-    },
-  });
-  const logger = opts.logger ?? silentLogger();
-  const market = opts.dataset ?? new SimMarket({ seed: 7, ...(opts.sim ?? {}) });
-  const api: LocalApiServer = await startLocalApi({
-    dataset: market,
-    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-  });
-  const bus = new RedisBus({
-    url: opts.url,
-    name: 'chain-worker-test',
-    ...(opts.tls ? { tls: opts.tls } : {}),
-  });
-  await bus.ready(10_000);
-  const keys = new KeySchema(prefix);
-  const metrics = new Metrics({ defaults: false });
-  const http = new MassiveHttp({
-    baseUrl: api.url,
-    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    rateLimitRps: 0,
-    connections: config.concurrency,
-    logger,
-    retryBaseMs: 20,
-    retryMaxMs: 200,
-  });
-  const client = new MassiveChainClient({
-    http,
-    clock: () => market.now(),
-    numExpirations: config.numExpirations,
-    concurrency: config.concurrency,
-    fetchDeadlineMs: config.fetchDeadlineMs,
-    maxPagesPerStream: config.maxPagesPerStream,
-    expirationCacheSec: config.expirationCacheSec,
-    strikeWindowPct: config.strikeWindowPct,
-    logger,
-  });
-  const deps: CycleDeps = {
-    bus,
-    keys,
-    client,
-    epochs: new EpochStore(bus, keys),
-    analytics: new AnalyticsWriter(bus, keys, config.analyticsRetentionSec),
-    config,
-    logger,
-    metrics,
-  };
-  return {
-    config,
-    bus,
-    keys,
-    prefix,
-    api,
-    market,
-    http,
-    client,
-    logger,
-    metrics,
-    deps,
-    async close() {
-      await http.close();
-      await api.close();
-      await cleanupPrefix(bus, prefix).catch(() => undefined);
-      await bus.close();
-    },
-  };
+/** The worker harness on a bus built from `url`, with optional TLS options (a private CA). */
+export function startStack(opts: StackOptions): Promise<Harness> {
+  const { url, ...rest } = opts;
+  return startHarness({ name: 'single', url, cluster: false }, rest);
 }
 
 /**

@@ -48,8 +48,13 @@ export async function cleanupPrefix(bus: RedisBus, prefix: string): Promise<void
 }
 
 /** Opens a bus on a target. */
-export async function openBus(target: RedisTarget): Promise<RedisBus> {
-  const bus = new RedisBus({ url: target.url, cluster: target.cluster, name: 'chain-worker-test' });
+export async function openBus(target: RedisTarget, tls?: { ca: string }): Promise<RedisBus> {
+  const bus = new RedisBus({
+    url: target.url,
+    cluster: target.cluster,
+    name: 'chain-worker-test',
+    ...(tls ? { tls } : {}),
+  });
   await bus.ready(10_000);
   return bus;
 }

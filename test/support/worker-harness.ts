@@ -6,15 +6,14 @@ import { loadConfig, type Config } from '../../src/config/load.js';
 import { silentLogger, type Logger } from '../../src/lib/logger.js';
 import type { MarketDataset } from '../../src/provider/local-api/dataset.js';
 import { startLocalApi, type LocalApiServer } from '../../src/provider/local-api/server.js';
-import { MassiveChainClient } from '../../src/provider/massive/chain-client.js';
-import { MassiveHttp } from '../../src/provider/massive/http.js';
 import { SimMarket, type SimMarketOptions } from '../../src/provider/sim/sim-market.js';
 import type { RedisBus } from '../../src/redis/bus.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { Metrics } from '../../src/serving/metrics.js';
-import { AnalyticsWriter } from '../../src/wiring/analytics.js';
-import { EpochStore } from '../../src/wiring/epoch-store.js';
-import type { CycleDeps } from '../../src/chain-worker/cycle.js';
+import { cycleDeps, type CycleDeps } from '../../src/chain-worker/cycle.js';
+import type { MassiveChainClient } from '../../src/provider/massive/chain-client.js';
+import type { MassiveHttp } from '../../src/provider/massive/http.js';
+import { createMassiveClient } from '../../src/provider/create-provider.js';
 import { cleanupPrefix, openBus, testPrefix, type RedisTarget } from './redis.js';
 
 export interface Harness {
@@ -38,6 +37,8 @@ export interface HarnessOptions {
   dataset?: MarketDataset;
   apiKey?: string;
   logger?: Logger;
+  /** TLS options for the bus (a private CA). */
+  tls?: { ca: string };
 }
 
 /** Starts the stack; `close()` stops servers and deletes every key under the test's prefix. */
@@ -58,41 +59,19 @@ export async function startHarness(target: RedisTarget, opts: HarnessOptions = {
   const logger = opts.logger ?? silentLogger();
   const market = opts.dataset ?? new SimMarket({ seed: 7, ...(opts.sim ?? {}) });
   const api = await startLocalApi({ dataset: market, ...(opts.apiKey ? { apiKey: opts.apiKey } : {}) });
-  const bus = await openBus(target);
+  const bus = await openBus(target, opts.tls);
   const keys = new KeySchema(prefix);
   const metrics = new Metrics({ defaults: false });
-  const http = new MassiveHttp({
+  const { http, client } = createMassiveClient(config, {
     baseUrl: api.url,
     ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    rateLimitRps: 0,
-    connections: config.concurrency,
+    clock: () => market.now(),
     logger,
+    rateLimitRps: 0,
     retryBaseMs: 20,
     retryMaxMs: 200,
   });
-  const client = new MassiveChainClient({
-    http,
-    clock: () => market.now(),
-    numExpirations: config.numExpirations,
-    concurrency: config.concurrency,
-    fetchDeadlineMs: config.fetchDeadlineMs,
-    maxPagesPerStream: config.maxPagesPerStream,
-    expirationCacheSec: config.expirationCacheSec,
-    strikeWindowPct: config.strikeWindowPct,
-    logger,
-  });
-  const deps: CycleDeps = {
-    bus,
-    keys,
-    client,
-    epochs: new EpochStore(bus, keys),
-    analytics: new AnalyticsWriter(bus, keys, config.analyticsRetentionSec),
-    config,
-    logger,
-    metrics,
-  };
+  const deps = cycleDeps({ bus, keys, client, config, logger, metrics });
   return {
     config,
     bus,
