@@ -209,7 +209,14 @@ export async function applySnapshot(
     if (decision.action === 'promote') {
       if (bus.isCluster && bus.generation !== generation)
         throw new EpochLostError('Redis reconnected while writing the epoch');
-      const prev = await epochs.flip(underlying, epochId, leaseValue);
+      let prev: string | null;
+      try {
+        prev = await epochs.flip(underlying, epochId, leaseValue);
+      } catch (err) {
+        // Not promoted (fenced, or Redis lost the epoch's keys): let the meta we wrote expire.
+        await epochs.retire(epochId).catch(() => undefined);
+        throw err;
+      }
       await epochs.appendTimeline(underlying, epochId);
       const retired = prev ?? decision.prevEpochId;
       if (retired && retired !== epochId) {

@@ -160,6 +160,17 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
     expect(res.ok).toBe(false);
     expect(res.error?.name).toBe('FencedError');
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
+    // The meta written for the epoch that was not promoted is retired: it expires.
+    const metas: string[] = [];
+    const masters = h.bus.isCluster
+      ? (h.bus.client as import('ioredis').Cluster).nodes('master')
+      : [h.bus.client as import('ioredis').Redis];
+    for (const node of masters) metas.push(...(await node.keys(`${h.keys.epochMeta('SPX:')}*`)));
+    expect(metas).toHaveLength(1);
+    expect(await h.bus.cmd.hget(metas[0] as string, 'status')).toBe('superseded');
+    const ttl = await h.bus.cmd.ttl(metas[0] as string);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(86_400);
   });
 
   it('analytics series keep every sample (equal values too) and trim to the retention window', async () => {
