@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGexModel } from '../../src/models/gex/index.js';
 import type { GexModel, ModelInput } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { substrate } from './substrate-fixture.js';
 
 // ── independent reference (no import from src/domain or src/models) ─────────────────────────────────────
 
@@ -108,25 +109,7 @@ function contract(
   strike: number,
   g: Greeks,
 ): ContractSubstrate {
-  const ymd = expiration.slice(2).replaceAll('-', '');
-  const code = String(Math.round(strike * 1000)).padStart(8, '0');
-  return {
-    id: `O:${root}${ymd}${type}${code}`,
-    underlying: 'SPX',
-    root,
-    expiration,
-    strike,
-    type,
-    bid: null,
-    ask: null,
-    mid: null,
-    last: null,
-    delta: null,
-    theta: null,
-    vega: null,
-    ts: AS_OF,
-    ...g,
-  };
+  return substrate(root, expiration, type, strike, g, AS_OF);
 }
 
 const g = (gamma: number | null, oi: number | null, iv: number | null): Greeks => ({ gamma, oi, iv });

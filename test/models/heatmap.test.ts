@@ -8,6 +8,7 @@ import {
 } from '../../src/models/heatmap/index.js';
 import type { HeatmapInput, HeatmapModel, Tile } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { substrate } from './substrate-fixture.js';
 
 /** 2026-01-07 10:00 New York. */
 const AS_OF = Date.UTC(2026, 0, 7, 15, 0);
@@ -26,27 +27,14 @@ function contract(
   strike: number,
   q: Quote,
 ): ContractSubstrate {
-  const ymd = expiration.slice(2).replaceAll('-', '');
-  const code = String(Math.round(strike * 1000)).padStart(8, '0');
-  return {
-    id: `O:${root}${ymd}${type}${code}`,
-    underlying: 'SPX',
+  return substrate(
     root,
     expiration,
-    strike,
     type,
-    bid: q.bid ?? null,
-    ask: q.ask ?? null,
-    mid: q.mid,
-    last: null,
-    delta: null,
-    gamma: null,
-    theta: null,
-    vega: null,
-    iv: null,
-    oi: null,
-    ts: AS_OF,
-  };
+    strike,
+    { bid: q.bid ?? null, ask: q.ask ?? null, mid: q.mid },
+    AS_OF,
+  );
 }
 
 const JAN16 = '2026-01-16';

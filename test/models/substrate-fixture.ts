@@ -1,0 +1,33 @@
+/** A substrate record for model tests: identity from the arguments, every value null unless given. */
+import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { formatOptionTicker } from '../../src/provider/massive/ticker.js';
+
+export function substrate(
+  root: string,
+  expiration: string,
+  type: 'C' | 'P',
+  strike: number,
+  values: Partial<ContractSubstrate>,
+  ts: number,
+): ContractSubstrate {
+  return {
+    id: formatOptionTicker({ root, expiration, type, strike }),
+    underlying: 'SPX',
+    root,
+    expiration,
+    strike,
+    type,
+    bid: null,
+    ask: null,
+    mid: null,
+    last: null,
+    delta: null,
+    gamma: null,
+    theta: null,
+    vega: null,
+    iv: null,
+    oi: null,
+    ts,
+    ...values,
+  };
+}
