@@ -10,13 +10,12 @@ import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 
-const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
 function workerFor(h: Harness, id = 'w-test'): ChainWorker {
   return new ChainWorker({ ...h.deps, systemBus: h.bus }, { id });
 }
 
-describe('operational scenarios', () => {
+describe.each(redisTargets())('operational scenarios on $name', (target) => {
   let h: Harness | undefined;
   let worker: ChainWorker | undefined;
   afterEach(async () => {
@@ -28,7 +27,7 @@ describe('operational scenarios', () => {
   });
 
   it('normal: ~2,000 contracts, cadence = interval, stretched when fetches are slow; latencies recorded', async () => {
-    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.5' } });
+    h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.5' } });
     const a = await runCycle(h.deps, 'I:SPX', '');
     const b = await runCycle(h.deps, 'I:NDX', '');
     expect(a.contracts + b.contracts).toBeGreaterThanOrEqual(1_900);
@@ -62,7 +61,7 @@ describe('operational scenarios', () => {
   });
 
   it('burst: 20,000+ contracts all written; debounce; expiration cap; partial and slow in analytics', async () => {
-    h = await startHarness(single, {
+    h = await startHarness(target, {
       sim: { burst: true },
       env: { CHAIN_BURST_MAX_EXPIRATIONS: '3', CHAIN_SLOW_FETCH_MS: '1', MASSIVE_CHAIN_INTERVAL_SEC: '1' },
     });
@@ -96,7 +95,7 @@ describe('operational scenarios', () => {
     await run;
     // A page cap makes the snapshot partial.
     await h.close();
-    h = await startHarness(single, { sim: { burst: true }, env: { MASSIVE_MAX_PAGES_PER_STREAM: '2' } });
+    h = await startHarness(target, { sim: { burst: true }, env: { MASSIVE_MAX_PAGES_PER_STREAM: '2' } });
     const partial = await runCycle(h.deps, 'I:SPX', '');
     expect(partial.health).toBe('partial');
     expect(await h.bus.cmd.hget(h.keys.analytics, 'partial_snapshots')).toBe('1');
@@ -104,7 +103,7 @@ describe('operational scenarios', () => {
   });
 
   it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {
-    h = await startHarness(single, {
+    h = await startHarness(target, {
       env: {
         MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
         CHAIN_DORMANT_THRESHOLD: '3',
@@ -168,7 +167,7 @@ describe('operational scenarios', () => {
   });
 
   it('failure: 401 ends in a controlled shutdown (exit 4, heartbeat faulty), prior epoch left readable', async () => {
-    h = await startHarness(single, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
+    h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
     const first = await runCycle(h.deps, 'I:SPX', '');
     const publishedBefore = await h.bus.cmd.hget(h.keys.analytics, 'snapshots');
     h.api.setFaults({ unauthorized: true });
@@ -191,7 +190,7 @@ describe('operational scenarios', () => {
   });
 
   it('failure: more consecutive failures than the limit end in exit 3; nothing is published from a failed fetch', async () => {
-    h = await startHarness(single, {
+    h = await startHarness(target, {
       env: {
         MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
         CHAIN_MAX_CONSECUTIVE_FAILURES: '2',
@@ -218,7 +217,7 @@ describe('operational scenarios', () => {
   });
 
   it('off-hours: an empty chain promotes a zero-contract epoch with health empty', async () => {
-    h = await startHarness(single, { sim: { offHours: 'empty' } });
+    h = await startHarness(target, { sim: { offHours: 'empty' } });
     const res = await runCycle(h.deps, 'I:SPX', '');
     expect(res).toMatchObject({ ok: true, health: 'empty', contracts: 0, promoted: true });
     const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(res.epochId as string));
