@@ -10,7 +10,6 @@ import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 
-
 function workerFor(h: Harness, id = 'w-test'): ChainWorker {
   return new ChainWorker({ ...h.deps, systemBus: h.bus }, { id });
 }
