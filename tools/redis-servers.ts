@@ -61,7 +61,9 @@ export class RedisServerProcess {
     return `redis://${this.opts.password ? `:${encodeURIComponent(this.opts.password)}@` : ''}127.0.0.1:${this.port}`;
   }
 
+  /** Starts the server; a no-op while it is already running (so "make sure it is up" is safe). */
   async start(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) return;
     if (!this.port) this.port = this.opts.port ?? (await freePort());
     const args = [
       '--port',
