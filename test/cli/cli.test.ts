@@ -3,24 +3,19 @@
  * market, run --once leaving every seed key for SPX and NDX, inspect, config errors, SIGTERM.
  */
 import { spawn, execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { waitUntil } from '../support/wait.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
 const run = promisify(execFile);
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 const prefixes: string[] = [];
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const clean = { ...process.env };
-  delete clean.MASSIVE_API_KEY;
-  delete clean.MASSIVE_PROVIDER;
-  return { ...clean, MARKET_REDIS_URL: single.url, LOG_LEVEL: 'warn', ...extra };
+  return binaryEnv({ MARKET_REDIS_URL: single.url, LOG_LEVEL: 'warn', ...extra });
 }
 
 afterAll(async () => {

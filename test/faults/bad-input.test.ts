@@ -7,11 +7,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import { formatOptionTicker, parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import type { RawContract } from '../../src/provider/massive/types.js';
@@ -22,9 +21,9 @@ import { snapshotKeyOf } from '../../src/wiring/snapshot-writes.js';
 import { counterValue } from '../support/fault-kit.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
 const run = promisify(execFile);
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 const dir = mkdtempSync(join(tmpdir(), 'cw-bad-input-'));
 
@@ -42,18 +41,12 @@ describe('malformed config file', () => {
 
   /** The environment wins over the file, so the bus URL is only set here when the file does not test it. */
   function env(file: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const clean = { ...process.env };
-    delete clean.MASSIVE_API_KEY;
-    delete clean.MASSIVE_PROVIDER;
-    delete clean.CHAIN_WORKER_CONFIG;
-    delete clean.MARKET_REDIS_URL;
-    return {
-      ...clean,
+    return binaryEnv({
       ...(file.includes('market-redis') ? {} : { MARKET_REDIS_URL: single.url }),
       CHAIN_KEY_PREFIX: prefix,
       LOG_LEVEL: 'warn',
       ...extra,
-    };
+    });
   }
 
   it.each([

@@ -6,15 +6,13 @@
  * Measured bound: exit 0 within SIGTERM_EXIT_BOUND_MS (docs/faults.md records the measured times).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 /** The documented bound from SIGTERM to process exit with a cycle in flight. */
 export const SIGTERM_EXIT_BOUND_MS = 3_000;
@@ -33,10 +31,7 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = { ...process.env };
-  delete clean.MASSIVE_API_KEY;
-  delete clean.CHAIN_WORKER_CONFIG;
-  return { ...clean, MARKET_REDIS_URL: single.url, MASSIVE_PROVIDER: 'sim', LOG_LEVEL: 'info', ...extra };
+  return binaryEnv({ MARKET_REDIS_URL: single.url, MASSIVE_PROVIDER: 'sim', LOG_LEVEL: 'info', ...extra });
 }
 
 async function apiRequests(url: string): Promise<number> {

@@ -4,14 +4,12 @@
  * forward in what is written (no double writes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 const LEASE_TTL_SEC = 2;
 
@@ -27,18 +25,15 @@ describe('failover between worker processes', () => {
   });
 
   function startWorker(): ChildProcess {
-    const env = { ...process.env };
-    delete env.MASSIVE_API_KEY;
     const child = spawn(BIN, ['run'], {
-      env: {
-        ...env,
+      env: binaryEnv({
         MARKET_REDIS_URL: single.url,
         CHAIN_KEY_PREFIX: prefix,
         MASSIVE_PROVIDER: 'sim',
         MASSIVE_CHAIN_INTERVAL_SEC: '0.3',
         CHAIN_LEASE_TTL_SEC: String(LEASE_TTL_SEC),
         LOG_LEVEL: 'warn',
-      },
+      }),
       stdio: 'ignore',
     });
     children.push(child);
@@ -52,6 +47,10 @@ describe('failover between worker processes', () => {
       for (const u of ['SPX', 'NDX'])
         out[u] = (await bus.cmd.get(keys.workerLease(u)))?.split('|')[0] ?? null;
       return out;
+    };
+    const spread = async (): Promise<boolean> => {
+      const o = await owners();
+      return o.SPX !== null && o.NDX !== null && o.SPX !== o.NDX;
     };
     // Record every writer (lease value) seen on each symbol's active epoch meta.
     const seen: Record<string, { writer: string; fence: number }[]> = { SPX: [], NDX: [] };
@@ -82,14 +81,7 @@ describe('failover between worker processes', () => {
 
       const tSpread = Date.now();
       startWorker();
-      await waitUntil(
-        async () => {
-          const o = await owners();
-          return o.SPX && o.NDX && o.SPX !== o.NDX;
-        },
-        20_000,
-        'load spread over two workers',
-      );
+      await waitUntil(spread, 20_000, 'load spread over two workers');
       const spreadMs = Date.now() - tSpread;
 
       // Kill A hard: its leases are not released, they expire.
@@ -116,14 +108,7 @@ describe('failover between worker processes', () => {
 
       // A comes back: the load spreads back.
       startWorker();
-      await waitUntil(
-        async () => {
-          const o = await owners();
-          return o.SPX && o.NDX && o.SPX !== o.NDX;
-        },
-        20_000,
-        'load spread back',
-      );
+      await waitUntil(spread, 20_000, 'load spread back');
 
       console.log(
         `failover: ${failoverMs} ms (lease TTL ${LEASE_TTL_SEC * 1000} ms); spread to a new worker: ${spreadMs} ms`,

@@ -6,22 +6,20 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { captureLogger, dumpPrefix } from '../support/fault-kit.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
 const run = promisify(execFile);
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 const KEY = `mk_live_${randomBytes(16).toString('hex')}`;
 
@@ -133,16 +131,13 @@ describe('API key redaction (real binary, trace level)', () => {
   });
 
   function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-    const clean = { ...process.env };
-    delete clean.CHAIN_WORKER_CONFIG;
-    return {
-      ...clean,
+    return binaryEnv({
       MARKET_REDIS_URL: single.url,
       MASSIVE_PROVIDER: 'sim',
       MASSIVE_API_KEY: KEY,
       LOG_LEVEL: 'trace',
       ...extra,
-    };
+    });
   }
 
   it('run with injected 429s, 5xx, bad pages and a final 401 (exit 4): stdout, stderr and Redis hold no key', async () => {

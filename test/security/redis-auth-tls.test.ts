@@ -9,12 +9,11 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { redactUrl } from '../../src/config/load.js';
-import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import { RedisBus } from '../../src/redis/bus.js';
 import { KeySchema } from '../../src/redis/keys.js';
@@ -25,9 +24,9 @@ import { freePort, type RedisServerProcess } from '../../tools/redis-servers.js'
 import { captureLogger, ownRedis, startStack, targetOf } from '../support/fault-kit.js';
 import { cleanupPrefix, testPrefix } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { BIN, binaryEnv } from '../support/binary.js';
 
 const run = promisify(execFile);
-const BIN = resolve(PACKAGE_ROOT, 'bin/chain-worker');
 
 /** SPX and NDX cycles, a model build, and every key the cycle and the builder should have written. */
 async function fullCycleAndModels(h: Harness): Promise<void> {
@@ -250,18 +249,14 @@ describe('Redis over TLS (private CA)', () => {
 
   it('the binary: run --once over rediss:// with REDIS_TLS_CA_FILE leaves every key for SPX and NDX', async () => {
     const prefix = testPrefix();
-    const clean = { ...process.env };
-    delete clean.MASSIVE_API_KEY;
-    delete clean.CHAIN_WORKER_CONFIG;
     const { stdout } = await run(BIN, ['run', '--once'], {
-      env: {
-        ...clean,
+      env: binaryEnv({
         MASSIVE_PROVIDER: 'sim',
         MARKET_REDIS_URL: `rediss://127.0.0.1:${port}`,
         REDIS_TLS_CA_FILE: caFile,
         CHAIN_KEY_PREFIX: prefix,
         LOG_LEVEL: 'info',
-      },
+      }),
       timeout: 25_000,
     });
     expect(stdout).toMatch(/"exitCode":0/);
