@@ -76,6 +76,8 @@ export interface CycleResult {
   phases: CyclePhases;
   dormantCount: number;
   error?: Error;
+  /** Shutdown abandoned the cycle: not a failure. */
+  abandoned?: boolean;
 }
 
 /** Seconds between the newest vendor timestamp (ns, ms or s as sent) and the as-of time. */
@@ -363,6 +365,7 @@ async function failCycle(
       phases,
       dormantCount: 0,
       error,
+      ...(abandoned ? { abandoned: true } : {}),
     };
   }
   const kind =

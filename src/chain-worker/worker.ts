@@ -27,6 +27,8 @@ export const EXIT = {
   config: 2,
   tooManyFailures: 3,
   auth: 4,
+  /** `run --once`: a symbol's cycle failed; `fetch`: the API does not know the symbol. */
+  cycleFailed: 6,
 } as const;
 
 export interface WorkerDeps {
@@ -148,7 +150,18 @@ export class ChainWorker {
     } finally {
       await this.shutdown();
     }
+    if (this.opts.once && this.exitCode === EXIT.ok && this.failedOnce().length > 0) {
+      this.deps.logger.error({ symbols: this.failedOnce() }, 'run --once: a cycle failed');
+      return EXIT.cycleFailed;
+    }
     return this.exitCode;
+  }
+
+  /** Symbols whose last cycle failed (not counting cycles abandoned by shutdown or a lost lease). */
+  failedOnce(): string[] {
+    return [...this.lastResults.values()]
+      .filter((r) => !r.ok && !r.abandoned && !(r.error instanceof FencedError))
+      .map((r) => r.underlying);
   }
 
   private async cycle(symbol: string): Promise<CycleResult> {

@@ -1,0 +1,74 @@
+/**
+ * Exit code 6 of the binary: `run --once` when a symbol's cycle failed (the API unreachable), and `fetch`
+ * of an underlying the API does not know.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KeySchema } from '../../src/redis/keys.js';
+import { BIN, binaryEnv } from '../support/binary.js';
+import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
+
+const run = promisify(execFile);
+const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
+const prefixes: string[] = [];
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return binaryEnv({ MARKET_REDIS_URL: single.url, LOG_LEVEL: 'warn', ...extra });
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv: Server = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+type ExecError = { code: number; stdout: string; stderr: string };
+
+afterAll(async () => {
+  const bus = await openBus(single);
+  for (const p of prefixes) await cleanupPrefix(bus, p);
+  await bus.close();
+});
+
+describe('exit code 6 (a failed cycle in run --once, an unknown symbol in fetch)', () => {
+  it('run --once against an unreachable API exits 6; failed cycles are counted, nothing is promoted', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const port = await closedPort();
+    const err = (await run(BIN, ['run', '--once'], {
+      env: env({
+        CHAIN_KEY_PREFIX: prefix,
+        MASSIVE_PROVIDER: 'massive',
+        MASSIVE_API_KEY: 'k-test-unreachable',
+        MASSIVE_BASE_URL: `http://127.0.0.1:${port}`,
+        MASSIVE_MAX_RETRIES: '0',
+        MASSIVE_REQUEST_TIMEOUT_MS: '500',
+      }),
+      timeout: 30_000,
+    }).catch((e: unknown) => e)) as ExecError;
+    expect(err.code).toBe(6);
+    const bus = await openBus(single);
+    const k = new KeySchema(prefix);
+    try {
+      expect(await bus.cmd.hgetall(k.epochActive)).toEqual({});
+      expect(await bus.cmd.hget(k.analytics, 'failed_cycles')).toBe('2');
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('run --once with every cycle ok still exits 0', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const out = await run(BIN, ['run', '--once', '--no-build'], {
+      env: env({ CHAIN_KEY_PREFIX: prefix, MASSIVE_CHAIN_SYMBOLS: 'I:SPX' }),
+      timeout: 30_000,
+    });
+    expect(out.stderr).toBe('');
+  });
+});
