@@ -1,0 +1,309 @@
+/**
+ * @module The SSE hub: fans the `massive:models` channel out to every connected browser over ONE shared
+ * Redis subscriber, keeps the latest note of every model, drops slow clients. See `../sse.ts` for what an
+ * event carries and why.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Cluster, Redis } from 'ioredis';
+import type { Logger } from '../../lib/logger.js';
+import type { RedisBus } from '../../redis/bus.js';
+import { MODEL_NAMES, type KeySchema, type ModelName } from '../../redis/keys.js';
+import type { Metrics } from '../metrics.js';
+import { formatComment, formatSse } from './framing.js';
+import { modelUrl, readModelNote, type ModelNote } from './notes.js';
+
+export interface SseOptions {
+  /** Period of the `: ping` comment. @defaultValue 15000 */
+  heartbeatMs?: number;
+  /** A client with more unsent bytes than this is disconnected. @defaultValue 8 MiB */
+  maxBufferedBytes?: number;
+  /** `retry:` sent to clients (EventSource reconnection delay). @defaultValue 3000 */
+  retryMs?: number;
+}
+
+export const SSE_DEFAULTS = {
+  heartbeatMs: 15_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  retryMs: 3_000,
+} as const;
+
+export interface SseHubDeps {
+  bus: RedisBus;
+  keys: KeySchema;
+  logger: Logger;
+  metrics: Metrics;
+  /** Configured `{U}` symbols (resync after a subscriber reconnect looks at these). */
+  symbols: readonly string[];
+}
+
+export interface Subscription {
+  symbols: ReadonlySet<string>;
+  models: ReadonlySet<ModelName>;
+  lastEventId?: string | undefined;
+}
+
+interface Client {
+  n: number;
+  res: ServerResponse;
+  sub: Subscription;
+  /** False until the client has been sent the current models. */
+  live: boolean;
+  closed: boolean;
+}
+
+/** Fans `massive:models` out to SSE clients; keeps the latest note of every model it has seen. */
+export class SseHub {
+  /** Process-unique start time: the first half of every event id. */
+  readonly startMs = Date.now();
+  private seq = 0;
+  private clientSeq = 0;
+  private readonly clients = new Set<Client>();
+  private readonly notes = new Map<string, ModelNote>();
+  private readonly loads = new Map<string, Promise<ModelNote | null>>();
+  /** Bumped when the cache is cleared, so a load started before cannot write an old note back. */
+  private generation = 0;
+  private sub: Redis | Cluster | undefined;
+  private subscribed = false;
+  private subscribing: Promise<void> | undefined;
+  private readyCount = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Messages are handled one at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly opts: Required<SseOptions>;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: SseHubDeps,
+    opts: SseOptions = {},
+  ) {
+    this.opts = { ...SSE_DEFAULTS, ...opts };
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Opens the shared subscriber (in the background) and starts the heartbeat. */
+  start(): Promise<void> {
+    const { bus, keys, logger } = this.deps;
+    const sub = bus.duplicate();
+    this.sub = sub;
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === keys.modelsChannel) this.enqueue(() => this.onMessage(message));
+    });
+    sub.on('ready', () => {
+      this.readyCount++;
+      if (!this.subscribed) void this.subscribe();
+      // A reconnect may have missed messages: reread every model and tell clients what changed.
+      else if (this.readyCount > 1) this.enqueue(() => this.resync());
+    });
+    this.timer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+    this.timer.unref();
+    // Never block the server's start on Redis: /healthz must answer while Redis is away.
+    void this.subscribe().then(() => {
+      if (!this.subscribed && !this.stopped)
+        logger.warn('SSE: models channel not subscribed yet (Redis?); retrying on reconnect');
+    });
+    return Promise.resolve();
+  }
+
+  private subscribe(): Promise<void> {
+    const sub = this.sub;
+    if (!sub || this.subscribed || this.stopped) return Promise.resolve();
+    this.subscribing ??= sub
+      .subscribe(this.deps.keys.modelsChannel)
+      .then(() => {
+        this.subscribed = true;
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.warn({ err: (err as Error).message }, 'SSE: subscribe failed');
+      })
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((err: unknown) => {
+      this.deps.logger.warn({ err: (err as Error).message }, 'SSE: message handling failed');
+    });
+  }
+
+  private async onMessage(raw: string): Promise<void> {
+    let msg: { model?: unknown; symbol?: unknown; epoch_id?: unknown; ts?: unknown };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      return;
+    }
+    const model = MODEL_NAMES.find((m) => m === msg.model);
+    if (!model || typeof msg.symbol !== 'string' || typeof msg.epoch_id !== 'string') return;
+    const symbol = msg.symbol;
+    let note: ModelNote | null = null;
+    try {
+      note = await readModelNote(this.deps.bus, this.deps.keys, model, symbol);
+    } catch {
+      // Redis hiccup: announce what the message says.
+    }
+    note ??= {
+      model,
+      symbol,
+      epoch_id: msg.epoch_id,
+      ts: typeof msg.ts === 'number' && Number.isFinite(msg.ts) ? new Date(msg.ts).toISOString() : null,
+      stale: null,
+      spot: null,
+      contract_count: null,
+      url: modelUrl(model, symbol),
+    };
+    this.publish(note);
+  }
+
+  private async resync(): Promise<void> {
+    const before = new Map(this.notes);
+    this.generation++;
+    this.notes.clear();
+    for (const symbol of this.deps.symbols) {
+      for (const model of MODEL_NAMES) {
+        const note = await this.current(model, symbol).catch(() => null);
+        const prev = before.get(this.deps.keys.model(model, symbol));
+        if (note && (prev?.epoch_id !== note.epoch_id || prev.ts !== note.ts)) this.publish(note);
+      }
+    }
+  }
+
+  /** Records a note and sends it to every live client subscribed to it. */
+  publish(note: ModelNote): void {
+    this.notes.set(this.deps.keys.model(note.model, note.symbol), note);
+    let frame: string | undefined;
+    for (const c of this.clients) {
+      if (!c.live || !c.sub.models.has(note.model) || !c.sub.symbols.has(note.symbol)) continue;
+      frame ??= formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(note) });
+      this.write(c, frame);
+    }
+  }
+
+  /** The current note of a model (cached; read from Redis on a miss). Null when the model is absent. */
+  async current(model: ModelName, symbol: string): Promise<ModelNote | null> {
+    const key = this.deps.keys.model(model, symbol);
+    const cached = this.notes.get(key);
+    if (cached) return cached;
+    let load = this.loads.get(key);
+    if (!load) {
+      const gen = this.generation;
+      load = readModelNote(this.deps.bus, this.deps.keys, model, symbol)
+        .then((note) => {
+          if (note && gen === this.generation && !this.notes.has(key)) this.notes.set(key, note);
+          return this.notes.get(key) ?? note;
+        })
+        .finally(() => this.loads.delete(key));
+      this.loads.set(key, load);
+    }
+    return load;
+  }
+
+  nextId(): string {
+    this.seq++;
+    return `${this.startMs}-${this.seq}`;
+  }
+
+  /**
+   * Takes over a response: writes the SSE headers, a `hello` event, then the current model of every
+   * subscribed (model, symbol), then live notes until the client goes away.
+   */
+  async attach(req: IncomingMessage, res: ServerResponse, sub: Subscription): Promise<void> {
+    if (this.stopped) {
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'shutting_down', message: 'the server is shutting down' }));
+      return;
+    }
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const client: Client = { n: ++this.clientSeq, res, sub, live: false, closed: false };
+    this.clients.add(client);
+    this.deps.metrics.sseClients.set(this.clients.size);
+    res.on('close', () => this.detach(client));
+    res.on('error', () => this.detach(client));
+
+    const hello = {
+      server: this.startMs,
+      symbols: [...sub.symbols],
+      models: [...sub.models],
+      resumed_from: sub.lastEventId ?? null,
+    };
+    this.write(
+      client,
+      formatSse({ retry: this.opts.retryMs, event: 'hello', id: this.nextId(), data: JSON.stringify(hello) }),
+    );
+
+    const pairs: [ModelName, string][] = [];
+    for (const symbol of sub.symbols) for (const model of sub.models) pairs.push([model, symbol]);
+    const loaded = await Promise.all(pairs.map(([m, s]) => this.current(m, s).catch(() => null)));
+    if (client.closed) return;
+    // From here on (same tick) the client gets every publish; send the newest known note of each model.
+    client.live = true;
+    pairs.forEach(([model, symbol], i) => {
+      const note = this.notes.get(this.deps.keys.model(model, symbol)) ?? loaded[i];
+      if (note && !client.closed)
+        this.write(client, formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(note) }));
+    });
+  }
+
+  private write(c: Client, chunk: string): void {
+    if (c.closed || c.res.destroyed || c.res.writableEnded) return;
+    c.res.write(chunk);
+    if (c.res.writableLength > this.opts.maxBufferedBytes) this.drop(c);
+  }
+
+  private drop(c: Client): void {
+    if (c.closed) return;
+    this.deps.metrics.sseDropped.inc();
+    this.deps.logger.warn(
+      { client: c.n, buffered: c.res.writableLength, cap: this.opts.maxBufferedBytes },
+      'SSE client too slow; disconnected',
+    );
+    this.detach(c);
+    c.res.destroy();
+  }
+
+  private detach(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.clients.delete(c);
+    this.deps.metrics.sseClients.set(this.clients.size);
+  }
+
+  private heartbeat(): void {
+    const ping = formatComment('ping');
+    for (const c of this.clients) this.write(c, ping);
+  }
+
+  /** Ends every stream and closes the subscriber. Idempotent. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const c of [...this.clients]) {
+      this.detach(c);
+      c.res.end();
+    }
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub) {
+      try {
+        await Promise.race([sub.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]);
+      } catch {
+        // already gone
+      }
+      sub.disconnect();
+    }
+    await this.queue;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * @module Model notes: what a `model` SSE event says about one published model (never the document
+ * itself), read from the first bytes of the model in Redis without parsing the rest.
+ */
+import type { Redis } from 'ioredis';
+import type { RedisBus } from '../../redis/bus.js';
+import type { KeySchema, ModelName } from '../../redis/keys.js';
+
+/** What a `model` event says about one published model. */
+export interface ModelNote {
+  model: ModelName;
+  symbol: string;
+  epoch_id: string;
+  /** The model's publish time (ISO-8601), as in the document. */
+  ts: string | null;
+  stale: boolean | null;
+  spot: number | null;
+  contract_count: number | null;
+  /** Where to GET the document. */
+  url: string;
+}
+
+export function modelUrl(model: ModelName, symbol: string): string {
+  return `/api/models/${model}/${encodeURIComponent(symbol)}`;
+}
+
+/** Bytes read from the start of a model to find its header fields. */
+const HEAD_BYTES = 2048;
+const HEAD_FIELD =
+  /"((?:[^"\\]|\\.)*)":(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(true|false|null))[,}]/y;
+
+/**
+ * Reads the leading primitive fields of a JSON object (`{"version":1,"model":"gex",...`) up to the first
+ * nested value, without parsing the rest. Published models put their header first, so this finds
+ * `epoch_id`, `ts`, `stale`... in the first few hundred bytes of a 5 MB document.
+ */
+export function scanHeader(prefix: string): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  if (!prefix.startsWith('{')) return out;
+  HEAD_FIELD.lastIndex = 1;
+  for (;;) {
+    const m = HEAD_FIELD.exec(prefix);
+    if (!m) break;
+    try {
+      const name = JSON.parse(`"${m[1] ?? ''}"`) as string;
+      if (m[2] !== undefined) out[name] = JSON.parse(`"${m[2]}"`) as string;
+      else if (m[3] !== undefined) out[name] = Number(m[3]);
+      else out[name] = m[4] === 'true' ? true : m[4] === 'false' ? false : null;
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+function noteFrom(model: ModelName, symbol: string, h: Record<string, unknown>): ModelNote | null {
+  if (typeof h.epoch_id !== 'string') return null;
+  return {
+    model,
+    symbol,
+    epoch_id: h.epoch_id,
+    ts: typeof h.ts === 'string' ? h.ts : null,
+    stale: typeof h.stale === 'boolean' ? h.stale : null,
+    spot: typeof h.spot === 'number' ? h.spot : null,
+    contract_count: typeof h.contract_count === 'number' ? h.contract_count : null,
+    url: modelUrl(model, symbol),
+  };
+}
+
+/** The note of a published model string (`null` when it has no readable header). */
+export function noteOfDocument(model: ModelName, symbol: string, doc: string): ModelNote | null {
+  const quick = noteFrom(model, symbol, scanHeader(doc.slice(0, HEAD_BYTES)));
+  if (quick) return quick;
+  try {
+    return noteFrom(model, symbol, JSON.parse(doc) as Record<string, unknown>);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a model's header from Redis: GETRANGE of its first bytes, the full document only as a fallback. */
+export async function readModelNote(
+  bus: RedisBus,
+  keys: KeySchema,
+  model: ModelName,
+  symbol: string,
+): Promise<ModelNote | null> {
+  const key = keys.model(model, symbol);
+  const client = bus.client as Pick<Redis, 'getrange'>;
+  const prefix = await client.getrange(key, 0, HEAD_BYTES - 1);
+  if (prefix === '') return null;
+  const quick = noteFrom(model, symbol, scanHeader(prefix));
+  if (quick) return quick;
+  const doc = await bus.cmd.get(key);
+  return doc === null ? null : noteOfDocument(model, symbol, doc);
+}
