@@ -92,7 +92,7 @@ export interface GexExcluded {
   no_iv: number;
   /** Settled at or before as-of: left out of everything. */
   expired: number;
-  /** Unreadable identity (strike not positive, type not C/P, malformed expiration): left out of everything. */
+  /** Unreadable identity (strike not positive, type not call/put, malformed expiration): left out of everything. */
   invalid: number;
 }
 

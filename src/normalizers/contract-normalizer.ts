@@ -2,7 +2,7 @@
  * @module The contract normalizer: vendor contract → {@link ContractSubstrate}, rejecting absurd values. Pure.
  */
 import type { ParsedContract } from '../provider/massive/types.js';
-import type { ContractSubstrate } from './substrate.js';
+import { optionType, type ContractSubstrate } from './substrate.js';
 
 /** Open interest above this is treated as corrupt (the largest real SPX strikes hold a few hundred thousand). */
 export const MAX_OPEN_INTEREST = 50_000_000;
@@ -68,7 +68,7 @@ export function normalizeContract(
       root: c.root,
       expiration: c.expiration,
       strike: c.strike,
-      type: c.type,
+      type: optionType(c.type),
       bid: bid ?? null,
       ask: ask ?? null,
       mid,

@@ -3,6 +3,19 @@
  */
 import type { ContractType } from '../provider/massive/types.js';
 
+/** The substrate's option type, spelled out (MarketSwarm's normalizers read this); raw keys keep `C`/`P`. */
+export type OptionType = 'call' | 'put';
+
+/**
+ * The substrate spelling of a ticker's `C`/`P`.
+ *
+ * @example
+ * optionType('C'); // 'call'
+ */
+export function optionType(t: ContractType): OptionType {
+  return t === 'C' ? 'call' : 'put';
+}
+
 /** Compact per-contract record. Numbers the vendor did not send are null, never 0. */
 export interface ContractSubstrate {
   /** Option ticker, e.g. `O:SPXW260107C06850000`. */
@@ -14,7 +27,8 @@ export interface ContractSubstrate {
   /** YYYY-MM-DD. */
   expiration: string;
   strike: number;
-  type: ContractType;
+  /** `"call"` or `"put"` (the ticker's `C`/`P` spelled out). */
+  type: OptionType;
   bid: number | null;
   ask: number | null;
   /** `last_quote.midpoint`, else (bid + ask) / 2 when both are positive, else null. */

@@ -215,7 +215,17 @@ describe('malformed contracts and absurd values through a replay recording', () 
       (s) => JSON.parse(s as string) as ContractSubstrate,
     );
     expect(subs).toHaveLength(goodCount);
-    const raws = await h.bus.getMany(subs.map((s) => snapshotKeyOf(h?.keys as Harness['keys'], 'SPX', s)));
+    const raws = await h.bus.getMany(
+      subs.map((s) => {
+        // The substrate spells the type out (`call`); the raw key keeps the ticker's letter.
+        expect(s.type).toBe(s.id.slice(-9, -8) === 'C' ? 'call' : 'put');
+        return snapshotKeyOf(
+          h?.keys as Harness['keys'],
+          'SPX',
+          parseOptionTicker(s.id) as NonNullable<ReturnType<typeof parseOptionTicker>>,
+        );
+      }),
+    );
     expect(raws.filter((r) => r === null)).toHaveLength(0);
     const byId = new Map(subs.map((s) => [s.id, s]));
     expect(byId.get(nanGamma.details?.ticker as string)?.gamma).toBeNull();

@@ -14,6 +14,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { RawPipeline } from '../../src/redis/raw-pipeline.js';
 import { EpochStore } from '../../src/wiring/epoch-store.js';
 import { snapshotKeyOf } from '../../src/wiring/snapshot-writes.js';
+import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import type { RedisServerProcess } from '../../tools/redis-servers.js';
 import {
   assertActiveConsistent,
@@ -36,16 +37,12 @@ async function expectCompleteEpoch(h: Harness, res: CycleResult): Promise<void> 
   expect(ids).toHaveLength(res.contracts);
   const subs = await h.bus.getMany(ids.map((c) => h.keys.epochContract(id, c)));
   expect(subs.filter((s) => s === null)).toHaveLength(0);
-  const parsed = subs.map(
-    (s) =>
-      JSON.parse(s as string) as {
-        id: string;
-        expiration: string;
-        type: 'C' | 'P';
-        strike: number;
-        root: string;
-      },
-  );
+  // The substrate spells the type out; the raw key keeps the ticker's letter: read the identity from the id.
+  const parsed = subs.map((s) => {
+    const p = parseOptionTicker((JSON.parse(s as string) as { id: string }).id);
+    if (p === null) throw new Error('unreadable substrate id');
+    return p;
+  });
   const raw = await h.bus.getMany(parsed.map((p) => snapshotKeyOf(h.keys, 'SPX', p)));
   expect(raw.filter((r) => r === null)).toHaveLength(0);
 }

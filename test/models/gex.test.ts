@@ -33,7 +33,7 @@ function refBsGamma(s: number, k: number, t: number, iv: number): number {
   return Math.exp(-0.5 * d1 * d1) / Math.sqrt(2 * Math.PI) / (s * iv * Math.sqrt(t));
 }
 
-const sgn = (c: ContractSubstrate): number => (c.type === 'C' ? 1 : -1);
+const sgn = (c: ContractSubstrate): number => (c.type === 'call' ? 1 : -1);
 const live = (c: ContractSubstrate): boolean => refYears(c) > 0;
 const inAggregates = (c: ContractSubstrate): boolean => live(c) && c.gamma !== null && c.oi !== null;
 const inProfile = (c: ContractSubstrate): boolean => live(c) && c.iv !== null && c.oi !== null;
@@ -81,7 +81,7 @@ function refByStrike(chain: ContractSubstrate[], s: number): Map<number, RefRow>
   const rows = new Map<number, RefRow>();
   for (const c of chain.filter(inAggregates)) {
     const row = rows.get(c.strike) ?? { call: 0, put: 0 };
-    if (c.type === 'C') row.call += refGex(c, s);
+    if (c.type === 'call') row.call += refGex(c, s);
     else row.put += refGex(c, s);
     rows.set(c.strike, row);
   }
@@ -199,8 +199,8 @@ describe('buildGexModel on a mixed chain', () => {
 
   it('matches the independent totals', () => {
     const used = CHAIN.filter(inAggregates);
-    const calls = used.filter((c) => c.type === 'C').reduce((s, c) => s + refGex(c, SPOT), 0);
-    const puts = used.filter((c) => c.type === 'P').reduce((s, c) => s + refGex(c, SPOT), 0);
+    const calls = used.filter((c) => c.type === 'call').reduce((s, c) => s + refGex(c, SPOT), 0);
+    const puts = used.filter((c) => c.type === 'put').reduce((s, c) => s + refGex(c, SPOT), 0);
     expectMoney(model.totals.calls, calls);
     expectMoney(model.totals.puts, puts);
     expectMoney(model.totals.net, calls + puts);
@@ -283,7 +283,7 @@ describe('buildGexModel on a mixed chain', () => {
 
 describe('buildGexModel edge cases', () => {
   it('gives null zero gamma when the profile never changes sign (calls only)', () => {
-    const calls = CHAIN.filter((c) => c.type === 'C');
+    const calls = CHAIN.filter((c) => c.type === 'call');
     expect(refRoots(calls, SPOT)).toEqual([]);
     const model = buildGexModel(input(calls));
     expect(model.levels.zero_gamma).toBeNull();
@@ -344,7 +344,7 @@ describe('buildGexModel edge cases', () => {
     const bad = [
       { ...contract('SPXW', '2026-01-08', 'C', 6900, g(0.001, 10, 0.1)), strike: 0 },
       { ...contract('SPXW', '2026-01-08', 'C', 6900, g(0.001, 10, 0.1)), expiration: '2026-13-01' },
-      { ...contract('SPXW', '2026-01-08', 'C', 6900, g(0.001, 10, 0.1)), type: 'X' as 'C' },
+      { ...contract('SPXW', '2026-01-08', 'C', 6900, g(0.001, 10, 0.1)), type: 'X' as 'call' },
       contract('SPXW', '2026-01-06', 'P', 6900, g(null, null, null)),
     ];
     const model = buildGexModel(input(bad));

@@ -1,5 +1,8 @@
-/** A substrate record for model tests: identity from the arguments, every value null unless given. */
-import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+/**
+ * A substrate record for model tests: identity from the arguments (`type` as the ticker's letter; the
+ * substrate spells it `call`/`put`), every value null unless given.
+ */
+import { optionType, type ContractSubstrate } from '../../src/normalizers/substrate.js';
 import { formatOptionTicker } from '../../src/provider/massive/ticker.js';
 
 export function substrate(
@@ -16,7 +19,7 @@ export function substrate(
     root,
     expiration,
     strike,
-    type,
+    type: optionType(type),
     bid: null,
     ask: null,
     mid: null,

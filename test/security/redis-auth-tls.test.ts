@@ -20,6 +20,7 @@ import { KeySchema } from '../../src/redis/keys.js';
 import { RawPipeline } from '../../src/redis/raw-pipeline.js';
 import { parseRedisUrl } from '../../src/redis/redis-url.js';
 import { snapshotKeyOf } from '../../src/wiring/snapshot-writes.js';
+import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import { freePort, type RedisServerProcess } from '../../tools/redis-servers.js';
 import { captureLogger, ownRedis, startStack, targetOf } from '../support/fault-kit.js';
 import { cleanupPrefix, testPrefix } from '../support/redis.js';
@@ -49,9 +50,12 @@ async function fullCycleAndModels(h: Harness): Promise<void> {
     expect(res.contracts).toBeGreaterThan(500);
     const subs = await h.bus.getMany(ids.map((c) => h.keys.epochContract(id, c)));
     expect(subs.filter((s) => s === null)).toHaveLength(0);
-    const parts = subs.map(
-      (s) => JSON.parse(s as string) as { expiration: string; type: 'C' | 'P'; strike: number; root: string },
-    );
+    // The substrate spells the type out; the raw key keeps the ticker's letter: read the identity from the id.
+    const parts = subs.map((s) => {
+      const p = parseOptionTicker((JSON.parse(s as string) as { id: string }).id);
+      if (p === null) throw new Error('unreadable substrate id');
+      return p;
+    });
     const raw = await h.bus.getMany(parts.map((p) => snapshotKeyOf(h.keys, u, p)));
     expect(raw.filter((r) => r === null)).toHaveLength(0);
     expect(await h.bus.cmd.ttl(h.keys.epochContract(id, ids[0] as string))).toBeGreaterThan(0);

@@ -121,7 +121,7 @@ describe('normalizeContract', () => {
         root: 'SPXW',
         expiration: '2026-01-07',
         strike: 6850,
-        type: 'C',
+        type: 'call',
         bid: 10,
         ask: 10.4,
         mid: 10.2,
@@ -135,6 +135,18 @@ describe('normalizeContract', () => {
         ts: 1_700_000_000_000,
       },
     });
+  });
+  it.each([
+    ['O:SPXW260107C06850000', 'call'],
+    ['O:SPXW260107P06850000', 'put'],
+    ['O:SPX260116P04500000', 'put'],
+  ])('spells the substrate type of %s as %s', (ticker, type) => {
+    const res = parseContract({ details: { ticker } });
+    if (!res.ok) throw new Error(res.reason);
+    const r = normalizeContract(res.contract, ctx);
+    expect(r.ok && r.record.type).toBe(type);
+    // The parsed contract (and so the raw snapshot key) keeps the ticker's letter.
+    expect(res.contract.type).toBe(ticker.includes('C0') ? 'C' : 'P');
   });
   it('falls back to (bid + ask) / 2, and leaves mid null without a two-sided quote', () => {
     const a = normalizeContract(parsed({ last_quote: { bid: 1, ask: 2 } }), ctx);

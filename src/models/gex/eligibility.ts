@@ -40,7 +40,7 @@ export function hasReadableIdentity(c: ContractSubstrate): boolean {
   return (
     isFiniteNumber(c.strike) &&
     c.strike > 0 &&
-    (c.type === 'C' || c.type === 'P') &&
+    (c.type === 'call' || c.type === 'put') &&
     typeof c.expiration === 'string' &&
     DATE_RE.test(c.expiration) &&
     typeof c.root === 'string' &&
@@ -105,7 +105,7 @@ export function classifyForGex(contracts: readonly ContractSubstrate[], asOf: nu
     if (!hasOi) excluded.no_oi++;
     if (!hasIv) excluded.no_iv++;
     if (!hasOi) continue;
-    const sign: DealerSign = c.type === 'C' ? 1 : -1;
+    const sign: DealerSign = c.type === 'call' ? 1 : -1;
     const oi = c.oi as number;
     if (hasGamma) {
       aggregate.push({ expiration: c.expiration, strike: c.strike, sign, gamma: c.gamma as number, oi });

@@ -58,7 +58,7 @@ function chainsByDate(
     chain.count++;
     const mid = contractMid(c);
     if (mid !== null)
-      (c.type === 'C' ? chain.calls : chain.puts).set(priceKey(c.strike), quote(c.strike, mid));
+      (c.type === 'call' ? chain.calls : chain.puts).set(priceKey(c.strike), quote(c.strike, mid));
   }
   return byDate;
 }
