@@ -9,6 +9,7 @@ import { normalizeSnapshot, type Normalizer, DEFAULT_NORMALIZERS } from '../norm
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
 import { errorKind } from '../provider/massive/errors.js';
+import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
@@ -178,7 +179,7 @@ export async function applySnapshot(
 
     const tWrite = performance.now();
     await bus.writeBulk(buildSnapshotWrites(keys, snapshot, written, epochId, ttl));
-    const now = Date.now();
+    const now = unixSeconds();
     const common = {
       symbol: underlying,
       geometry_hash: geometry.hash,
@@ -189,7 +190,7 @@ export async function applySnapshot(
       last_refresh_ts: now,
       dormant_count: 0,
       spot: snapshot.spot === null ? '' : String(snapshot.spot),
-      as_of: snapshot.asOf,
+      as_of: unixSeconds(snapshot.asOf),
       last_health: health,
       writer: leaseValue,
     };
@@ -253,8 +254,8 @@ export async function applySnapshot(
     const summary = {
       symbol: underlying,
       epoch_id: epochId,
-      ts: Date.now(),
-      as_of: snapshot.asOf,
+      ts: unixSeconds(),
+      as_of: unixSeconds(snapshot.asOf),
       expirations: snapshot.expirations,
       contract_count: written.length,
       health,
@@ -406,7 +407,7 @@ async function failCycle(
       const active = await epochs.readActive(underlying);
       epochId = active.id;
       if (active.id && active.view) {
-        const lastRefresh = Number(active.meta.last_refresh_ts ?? 0);
+        const lastRefresh = msOfSeconds(active.meta.last_refresh_ts ?? 0);
         if (Date.now() - lastRefresh < config.fallbackMaxSec * 1000) {
           const ids = await epochs.contractIds(active.id);
           if (ids) {

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { sleep } from '../lib/async.js';
+import { unixSeconds } from '../lib/time.js';
 import { MassiveAuthError } from '../provider/massive/errors.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
 import type { RedisBus } from '../redis/bus.js';
@@ -183,7 +184,7 @@ export class ChainWorker {
     if (result.ok) st.burst = result.burst;
     this.lastResults.set(symbol, result);
     this.heartbeat.state.lastCycle[result.underlying] = {
-      ts: Date.now(),
+      ts: unixSeconds(),
       health: result.health,
       epoch_id: result.epochId,
       latency_ms: Math.round(result.cycleMs),

@@ -10,6 +10,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
+import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
@@ -133,7 +134,9 @@ export class ModelBuilder {
         const fresh = await r.hgetall(keys.epochMeta(epochId));
         if (fresh.last_refresh_ts !== refreshTs) continue;
 
-        const asOf = Number(fresh.as_of ?? fresh.last_refresh_ts ?? Date.now());
+        // Redis holds Unix seconds; the model thread works in epoch ms.
+        const asOfMs = msOfSeconds(fresh.as_of ?? fresh.last_refresh_ts);
+        const asOf = Number.isFinite(asOfMs) ? asOfMs : Date.now();
         const spot = fresh.spot ? Number(fresh.spot) : null;
         const ts = Date.now();
         const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
@@ -158,7 +161,10 @@ export class ModelBuilder {
         for (const [model, json] of models) {
           const key = keys.model(model, symbol);
           await r.set(key, json);
-          await r.publish(keys.modelsChannel, JSON.stringify({ model, symbol, epoch_id: epochId, ts, key }));
+          await r.publish(
+            keys.modelsChannel,
+            JSON.stringify({ model, symbol, epoch_id: epochId, ts: unixSeconds(ts), key }),
+          );
         }
         const t4 = performance.now();
         // Only mark clean if no refresh landed while we built; otherwise the next drain rebuilds it.

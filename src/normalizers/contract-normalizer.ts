@@ -3,6 +3,7 @@
  */
 import type { ParsedContract } from '../provider/massive/types.js';
 import { optionType, type ContractSubstrate } from './substrate.js';
+import { unixSeconds } from '../lib/time.js';
 
 /** Open interest above this is treated as corrupt (the largest real SPX strikes hold a few hundred thousand). */
 export const MAX_OPEN_INTEREST = 50_000_000;
@@ -79,7 +80,7 @@ export function normalizeContract(
       vega: vega ?? null,
       iv: iv ?? null,
       oi: oi ?? null,
-      ts: ctx.asOf,
+      ts: unixSeconds(ctx.asOf),
     },
   };
 }

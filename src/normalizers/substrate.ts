@@ -41,6 +41,6 @@ export interface ContractSubstrate {
   vega: number | null;
   iv: number | null;
   oi: number | null;
-  /** Snapshot as-of time, epoch ms. */
+  /** Snapshot as-of time, Unix seconds (fractional to the ms), as every time in Redis. */
   ts: number;
 }

@@ -5,6 +5,7 @@
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { readSeries } from '../wiring/analytics.js';
+import { msOfSeconds, unixSeconds } from '../lib/time.js';
 
 export interface SymbolView {
   symbol: string;
@@ -19,12 +20,15 @@ export interface SymbolView {
   expiration_count: number;
   expirations: string[];
   spot: number | null;
+  /** Unix seconds, as in Redis. */
   last_refresh_ts: number | null;
   last_health: string | null;
+  /** Unix seconds, as in Redis. */
   last_cycle_ts: number | null;
 }
 
 export interface InspectView {
+  /** Unix seconds: when the view was read. */
   ts: number;
   symbols: SymbolView[];
   analytics: {
@@ -63,7 +67,7 @@ export async function inspect(
     const id = active[symbol] ?? null;
     const meta = id ? await r.hgetall(keys.epochMeta(id)) : {};
     const dirty = id ? (await r.sismember(keys.epochDirty, id)) === 1 : false;
-    const created = meta.created_ts ? Number(meta.created_ts) : null;
+    const created = meta.created_ts ? msOfSeconds(meta.created_ts) : null;
     views.push({
       symbol,
       epoch_id: id,
@@ -82,7 +86,7 @@ export async function inspect(
       last_cycle_ts: analytics[`last_ts:${symbol}`] ? Number(analytics[`last_ts:${symbol}`]) : null,
     });
   }
-  const latencies = (await readSeries(bus, keys, 'fetch_latency', now - windowMs))
+  const latencies = (await readSeries(bus, keys, 'fetch_latency', unixSeconds(now - windowMs)))
     .map((p) => p.value)
     .sort((a, b) => a - b);
   const health = await r.hgetall(keys.fetchHealth);
@@ -91,7 +95,7 @@ export async function inspect(
   const toNumbers = (h: Record<string, string>): Record<string, number> =>
     Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
   return {
-    ts: now,
+    ts: unixSeconds(now),
     symbols: views,
     analytics: {
       snapshots: Number(analytics.snapshots ?? 0),

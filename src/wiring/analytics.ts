@@ -1,14 +1,18 @@
 /**
  * @module `massive:chain:analytics*`: cumulative counters and last values (HASH), per-symbol coverage and
  * per-category health counts (HASHes), and time series (ZSETs, score = sample time, trimmed).
+ *
+ * Every time written is Unix seconds, fractional to the ms (`last_ts:*`, ZSET scores, the `t` of members).
  */
 import { randomBytes } from 'node:crypto';
+import { unixSeconds } from '../lib/time.js';
 import type { HealthCategory } from '../chain-worker/health.js';
 import type { RedisBus } from '../redis/bus.js';
 import { ANALYTICS_SERIES, type AnalyticsSeries, type KeySchema } from '../redis/keys.js';
 
 export interface CycleSample {
   underlying: string;
+  /** Sample time, epoch ms (written to Redis as Unix seconds). */
   ts: number;
   health: HealthCategory;
   latencyMs: number;
@@ -31,7 +35,7 @@ let seq = 0;
 
 /**
  * A ZSET member that is unique even when two samples share a value and a millisecond:
- * `{"v":123.4,"s":"SPX","t":1700000000123,"n":"a1b2c3-42"}`. Readers parse it as JSON.
+ * `{"v":123.4,"s":"SPX","t":1700000000.123,"n":"a1b2c3-42"}` (`t` in Unix seconds). Readers parse it as JSON.
  */
 export function seriesMember(value: number, underlying: string, ts: number): string {
   seq = (seq + 1) % 1_000_000_000;
@@ -80,6 +84,7 @@ export class AnalyticsWriter {
     const r = this.bus.cmd;
     const k = this.keys;
     const u = s.underlying;
+    const ts = unixSeconds(s.ts);
     const ops: Promise<unknown>[] = [
       r.hincrby(k.analytics, 'cycles', 1),
       r.hincrby(k.analytics, s.failed ? 'failed_cycles' : 'snapshots', 1),
@@ -89,8 +94,8 @@ export class AnalyticsWriter {
       r.hincrby(k.fetchHealth, s.health, 1),
       r.hincrby(k.fetchHealth, `${u}:${s.health}`, 1),
       r.hset(k.analytics, {
-        last_ts: s.ts,
-        [`last_ts:${u}`]: s.ts,
+        last_ts: ts,
+        [`last_ts:${u}`]: ts,
         [`last_health:${u}`]: s.health,
         [`last_latency_ms:${u}`]: Math.round(s.latencyMs),
       }),
@@ -99,7 +104,7 @@ export class AnalyticsWriter {
       ops.push(
         r.hincrby(k.analytics, 'contracts', s.contracts),
         r.hincrby(k.symbolCoverage, u, 1),
-        r.hset(k.analytics, { [`last_contracts:${u}`]: s.contracts, [`last_success_ts:${u}`]: s.ts }),
+        r.hset(k.analytics, { [`last_contracts:${u}`]: s.contracts, [`last_success_ts:${u}`]: ts }),
       );
     } else {
       ops.push(r.hincrby(k.analytics, 'publish_failures', 1));
@@ -117,11 +122,11 @@ export class AnalyticsWriter {
       ['contract_count', s.failed ? null : s.contracts],
       ['contract_density', s.density],
     ];
-    const cutoff = s.ts - this.retentionSec * 1000;
+    const cutoff = ts - this.retentionSec;
     for (const [series, value] of samples) {
       if (value === null || !Number.isFinite(value)) continue;
       const key = k.analyticsSeries(series);
-      ops.push(r.zadd(key, s.ts, seriesMember(Math.round(value * 1000) / 1000, u, s.ts)));
+      ops.push(r.zadd(key, ts, seriesMember(Math.round(value * 1000) / 1000, u, ts)));
       ops.push(r.zremrangebyscore(key, '-inf', `(${cutoff}`));
     }
     await Promise.all(ops);
@@ -129,20 +134,21 @@ export class AnalyticsWriter {
 }
 
 export interface SeriesPoint {
+  /** Unix seconds. */
   ts: number;
   value: number;
   symbol: string;
 }
 
-/** Reads a series since `sinceMs` (optionally one symbol). */
+/** Reads a series since `sinceSec` (Unix seconds; optionally one symbol). */
 export async function readSeries(
   bus: RedisBus,
   keys: KeySchema,
   series: AnalyticsSeries,
-  sinceMs: number,
+  sinceSec: number,
   symbol?: string,
 ): Promise<SeriesPoint[]> {
-  const members = await bus.cmd.zrangebyscore(keys.analyticsSeries(series), sinceMs, '+inf');
+  const members = await bus.cmd.zrangebyscore(keys.analyticsSeries(series), sinceSec, '+inf');
   const out: SeriesPoint[] = [];
   for (const m of members) {
     try {

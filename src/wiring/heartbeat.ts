@@ -1,6 +1,7 @@
 /**
  * @module `massive:heartbeat` on the system bus: STRING JSON, SET every CHAIN_HEARTBEAT_SEC with a TTL.
  */
+import { unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { Logger } from '../lib/logger.js';
@@ -53,7 +54,7 @@ export class Heartbeat {
       service: this.opts.service,
       instance: this.opts.instance,
       status: this.state.status,
-      ts: Date.now(),
+      ts: unixSeconds(),
       last_cycle: this.state.lastCycle,
       reason: this.state.reason,
     };

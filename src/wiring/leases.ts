@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
+import { unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 
@@ -45,8 +46,9 @@ export class LeaseManager {
   async rebalance(): Promise<string[]> {
     const r = this.bus.cmd;
     const now = Date.now();
-    await r.zadd(this.keys.workers, now, this.opts.owner);
-    await r.zremrangebyscore(this.keys.workers, '-inf', `(${now - this.opts.ttlMs}`);
+    // Scores are Unix seconds (the one time unit in Redis).
+    await r.zadd(this.keys.workers, unixSeconds(now), this.opts.owner);
+    await r.zremrangebyscore(this.keys.workers, '-inf', `(${unixSeconds(now - this.opts.ttlMs)}`);
     const live = Math.max(1, await r.zcard(this.keys.workers));
     const share = Math.ceil(this.opts.symbols.length / live);
 

@@ -7,6 +7,7 @@ import type { KeySchema } from '../redis/keys.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
 import { parseOptionTicker } from '../provider/massive/ticker.js';
+import { unixSeconds } from '../lib/time.js';
 
 export interface WriteTtls {
   snapshotSec: number;
@@ -115,7 +116,7 @@ export function latestEntry(i: LatestEntryInput): string {
   const entry: Record<string, unknown> = {
     symbol: s.symbol,
     underlying: s.underlying,
-    as_of: new Date(s.asOf).toISOString(),
+    as_of: unixSeconds(s.asOf),
     spot: s.spot,
     epoch_id: i.epochId,
     health: i.health,

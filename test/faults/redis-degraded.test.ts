@@ -76,7 +76,7 @@ describe('Redis degraded', () => {
     return waitUntil(
       () => {
         const r = w.lastResults.get('I:SPX');
-        const at = w.heartbeat.state.lastCycle.SPX?.ts ?? 0;
+        const at = (w.heartbeat.state.lastCycle.SPX?.ts ?? 0) * 1000; // Unix seconds → ms
         return r && r.ok === ok && at > since ? r : null;
       },
       15_000,

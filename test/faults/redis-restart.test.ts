@@ -284,7 +284,7 @@ describe('Redis restarted mid-cycle', () => {
         async () => {
           const r = w.lastResults.get('I:SPX');
           const hb = w.heartbeat.state.lastCycle.SPX;
-          if (!r?.ok || !hb || hb.ts <= since) return null;
+          if (!r?.ok || !hb || hb.ts * 1000 <= since) return null; // hb.ts: Unix seconds
           return (await assertActiveConsistent(hh.bus, hh.keys, 'SPX')) === r.epochId ? r : null;
         },
         15_000,

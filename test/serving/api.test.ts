@@ -154,7 +154,7 @@ describe('serving API (app.inject, single Redis)', () => {
     const expected = await inspect(bus, keys, ['SPX', 'NDX']);
     const got = json(epochs) as unknown as InspectView;
     expect(stable(got)).toEqual(stable(expected));
-    expect(Math.abs(got.ts - expected.ts)).toBeLessThan(5_000);
+    expect(Math.abs(got.ts - expected.ts)).toBeLessThan(5); // Unix seconds
     expect(got.symbols.map((s) => s.epoch_id)).toEqual(expected.symbols.map((s) => s.epoch_id));
     expect(got.symbols.every((s) => typeof s.epoch_id === 'string')).toBe(true);
 
@@ -180,8 +180,16 @@ describe('serving API (app.inject, single Redis)', () => {
       points: unknown[];
     };
     expect(recent.points).toHaveLength(2);
-    expect(Date.now() - recent.since).toBeGreaterThanOrEqual(3_600_000);
-    const future = json(await app.inject(`/api/analytics/contract_count?since=${Date.now() + 60_000}`)) as {
+    // `since` and every point's `ts` are Unix seconds
+    expect(Date.now() / 1000 - recent.since).toBeGreaterThanOrEqual(3_600);
+    expect(Date.now() / 1000 - recent.since).toBeLessThan(3_700);
+    for (const p of recent.points as { ts: number }[])
+      expect(Math.abs(Date.now() / 1000 - p.ts)).toBeLessThan(600);
+    const fractional = await app.inject(`/api/analytics/contract_count?since=${recent.since.toFixed(3)}`);
+    expect((json(fractional) as { points: unknown[] }).points).toHaveLength(2);
+    const future = json(
+      await app.inject(`/api/analytics/contract_count?since=${Date.now() / 1000 + 60}`),
+    ) as {
       points: unknown[];
     };
     expect(future.points).toEqual([]);
@@ -211,7 +219,8 @@ describe('serving API (app.inject, single Redis)', () => {
       ['/api/analytics/bogus', 404, 'unknown_series'],
       ['/api/analytics/fetch_latency?since=abc', 400, 'bad_query'],
       ['/api/analytics/fetch_latency?since=-5', 400, 'bad_query'],
-      ['/api/analytics/fetch_latency?since=1.5', 400, 'bad_query'],
+      ['/api/analytics/fetch_latency?since=1.5e3', 400, 'bad_query'],
+      [`/api/analytics/fetch_latency?since=${Date.now()}`, 400, 'bad_query'], // milliseconds, not seconds
       ['/api/analytics/fetch_latency?since=1&since=2', 400, 'bad_query'],
       ['/api/analytics/fetch_latency?symbol=FOO', 400, 'unknown_symbol'],
       ['/events?symbols=SPX,FOO', 400, 'unknown_symbol'],

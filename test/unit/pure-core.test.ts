@@ -132,7 +132,7 @@ describe('normalizeContract', () => {
         vega: 3.2,
         iv: 0.15,
         oi: 1234,
-        ts: 1_700_000_000_000,
+        ts: 1_700_000_000, // Unix seconds
       },
     });
   });

@@ -785,7 +785,7 @@ function renderHealth(view) {
       const health = s.last_health || '–';
       return `<tr data-testid="health-row" data-symbol="${escapeHtml(s.symbol)}" data-health="${escapeHtml(health)}" data-epoch-id="${escapeHtml(s.epoch_id || '')}">
         <td><b>${escapeHtml(s.symbol)}</b></td>
-        <td title="${s.last_cycle_ts ? new Date(s.last_cycle_ts).toISOString() : ''}">${s.last_cycle_ts ? fmtAgo(now - s.last_cycle_ts) : '–'}</td>
+        <td title="${s.last_cycle_ts ? new Date(s.last_cycle_ts * 1000).toISOString() : ''}">${s.last_cycle_ts ? fmtAgo(now - s.last_cycle_ts * 1000) : '–'}</td>
         <td><span class="badge health-${escapeHtml(health)}">${escapeHtml(health)}</span></td>
         <td class="epoch-id" title="${escapeHtml(s.epoch_id || '')} · ${escapeHtml(s.status || '')}"><span class="mono">${escapeHtml(s.epoch_id || '–')}</span><br/><span class="muted">${fmtSec(s.epoch_age_sec)} · ${escapeHtml(s.status || '–')}</span></td>
         <td data-testid="dormant-count">${s.dormant_count}</td>
@@ -797,14 +797,14 @@ function renderHealth(view) {
   $('analytics-summary').textContent =
     `snapshots ${a.snapshots} · failed ${a.failed_cycles} · SLA violations ${a.sla_violations} · ` +
     `fetch latency avg ${a.latency_ms.avg ?? '–'} ms, p95 ${a.latency_ms.p95 ?? '–'} ms (n=${a.latency_ms.count})`;
-  $('health-updated').textContent = `updated ${new Date(view.ts).toLocaleTimeString()}`;
+  $('health-updated').textContent = `updated ${new Date(view.ts * 1000).toLocaleTimeString()}`;
 }
 
 function renderLatency(points) {
   const bySymbol = new Map();
   for (const p of points) {
     if (!bySymbol.has(p.symbol)) bySymbol.set(p.symbol, []);
-    bySymbol.get(p.symbol).push([p.ts, p.value]);
+    bySymbol.get(p.symbol).push([p.ts * 1000, p.value]);
   }
   const c = chart('latency-chart');
   c.setOption(
@@ -843,7 +843,7 @@ async function refreshHealth() {
   try {
     const [view, series] = await Promise.all([
       getJson('/api/epochs'),
-      getJson(`/api/analytics/fetch_latency?since=${Date.now() - LATENCY_WINDOW_MS}`),
+      getJson(`/api/analytics/fetch_latency?since=${(Date.now() - LATENCY_WINDOW_MS) / 1000}`),
     ]);
     renderHealth(view);
     renderLatency(series.points);

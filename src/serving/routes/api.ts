@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANALYTICS_SERIES, MODEL_NAMES, type AnalyticsSeries, type ModelName } from '../../redis/keys.js';
+import { unixSeconds } from '../../lib/time.js';
 import { readSeries } from '../../wiring/analytics.js';
 import { inspect } from '../inspect.js';
 import { noteOfDocument } from '../sse.js';
@@ -19,6 +20,8 @@ const GZIP_MIN_BYTES = 8 * 1024;
 
 /** Default `since` of the analytics series: the last hour. */
 export const DEFAULT_SERIES_WINDOW_MS = 3_600_000;
+/** `since` above this is not Unix seconds (year 2286): most likely milliseconds. */
+const MAX_SINCE_SEC = 1e10;
 
 export function parseModel(input: string): ModelName {
   const m = MODEL_NAMES.find((n) => n === input.toLowerCase());
@@ -138,13 +141,15 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
     const series = parseSeries(req.params.series);
     const sinceRaw = queryOne(req, 'since');
     const symbolRaw = queryOne(req, 'symbol');
-    let since = Date.now() - DEFAULT_SERIES_WINDOW_MS;
+    // `since` is Unix seconds (fractional allowed), the unit the series are stored in; a value that can
+    // only be milliseconds is refused rather than silently matching nothing.
+    let since = unixSeconds(Date.now() - DEFAULT_SERIES_WINDOW_MS);
     if (sinceRaw !== undefined) {
-      if (!/^\d{1,16}$/.test(sinceRaw)) {
+      if (!/^\d{1,11}(\.\d{1,6})?$/.test(sinceRaw) || Number(sinceRaw) > MAX_SINCE_SEC) {
         throw new HttpError(
           400,
           'bad_query',
-          `since: expected epoch milliseconds (a non-negative integer), got ${JSON.stringify(sinceRaw.slice(0, 40))}`,
+          `since: expected Unix seconds (a non-negative number below 1e10), got ${JSON.stringify(sinceRaw.slice(0, 40))}`,
         );
       }
       since = Number(sinceRaw);

@@ -150,7 +150,9 @@ export class SseHub {
       model,
       symbol,
       epoch_id: msg.epoch_id,
-      ts: typeof msg.ts === 'number' && Number.isFinite(msg.ts) ? new Date(msg.ts).toISOString() : null,
+      // The channel carries Unix seconds.
+      ts:
+        typeof msg.ts === 'number' && Number.isFinite(msg.ts) ? new Date(msg.ts * 1000).toISOString() : null,
       stale: null,
       spot: null,
       contract_count: null,
