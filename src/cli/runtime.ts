@@ -47,7 +47,12 @@ function tlsFrom(config: Config): { ca: string } | undefined {
 /** Creates logger, buses and metrics. */
 export async function createRuntime(config: Config, name = 'chain-worker'): Promise<Runtime> {
   tuneHeap(config.heapGrowingPercent);
-  const logger = createLogger({ level: config.logLevel, secrets: [config.apiKey, config.httpToken], name });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: [config.apiKey, config.httpToken],
+    name,
+  });
   const tls = tlsFrom(config);
   const bus = new RedisBus({
     url: config.marketRedisUrl,

@@ -321,7 +321,13 @@ export const SETTINGS = {
     name: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info' as const,
-    help: 'Log level (JSON logs on stdout).',
+    help: 'Log level (logs on stdout).',
+  }),
+  logFormat: spec({
+    name: 'LOG_FORMAT',
+    schema: z.enum(['auto', 'json', 'pretty']),
+    default: 'auto' as const,
+    help: '`json` (one JSON object a line), `pretty` (one readable line per event) or `auto`: pretty when stdout is a terminal, else JSON.',
   }),
 } as const;
 

@@ -37,6 +37,7 @@ export async function fetchCommand(flags: {
   const config = configFrom(flags);
   const logger = createLogger({
     level: flags.json ? 'warn' : config.logLevel,
+    format: config.logFormat,
     secrets: [config.apiKey],
     destination: process.stderr,
   });
@@ -66,6 +67,7 @@ export async function recordCommand(flags: { config?: string; out: string }): Pr
   const config = configFrom(flags);
   const logger = createLogger({
     level: config.logLevel,
+    format: config.logFormat,
     secrets: [config.apiKey],
     destination: process.stderr,
   });

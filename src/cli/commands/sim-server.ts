@@ -21,7 +21,12 @@ export interface SimServerFlags {
 
 export async function simServerCommand(flags: SimServerFlags): Promise<number> {
   const config = configFrom(flags);
-  const logger = createLogger({ level: config.logLevel, secrets: [config.apiKey], name: 'sim-server' });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: [config.apiKey],
+    name: 'sim-server',
+  });
   const dataset: MarketDataset = flags.replay
     ? new ReplayDataset(await loadRecording(flags.replay))
     : new SimMarket({
