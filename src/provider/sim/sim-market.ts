@@ -241,6 +241,15 @@ export class SimMarket implements AdjustableDataset {
     return cache;
   }
 
+  /**
+   * The index level at any instant (not only tick starts), to the cent: what the stream's `V` events carry.
+   * At a tick start it equals {@link indexValue}, so streamed and snapshot spots agree.
+   */
+  liveSpot(ticker: string, ms: number): number | null {
+    const u = simUnderlying(ticker);
+    return u ? roundTo(this.spotAt(u, ms), 2) : null;
+  }
+
   private spotAt(u: SimUnderlying, ms: number): number {
     return spotAt(u.baseSpot, u.spotVol, hashOf(this.seed, u.symbol, 'spot'), ms, this.tickMs);
   }

@@ -1,0 +1,315 @@
+/**
+ * @module The Massive WebSocket client, beside the REST client: one connection per feed (`options`,
+ * `indices`), each authenticating, subscribing, and keeping itself alive.
+ *
+ * - Reconnects with exponential backoff and jitter after a drop, an error or a silence of `silenceMs`
+ *   (no frame and no ping), then re-authenticates and re-subscribes to everything wanted.
+ * - `auth_failed` is fatal for streaming only: logged once, no more reconnects; the REST loop is untouched.
+ * - The API key is sent only in the auth message: never logged, never in an error.
+ */
+import { WebSocket } from 'ws';
+import type { Logger } from '../../lib/logger.js';
+import { parseFrame, STATUS, subscriptionMessages, type Feed, type StreamEvent } from './stream-protocol.js';
+
+export const DEFAULT_SILENCE_MS = 15_000;
+export const DEFAULT_BACKOFF_BASE_MS = 250;
+export const DEFAULT_BACKOFF_MAX_MS = 15_000;
+/** How long a connection may take to open and authenticate before it is cut and retried. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export type ConnectionState =
+  'idle' | 'connecting' | 'authenticating' | 'live' | 'backoff' | 'failed' | 'closed';
+
+export interface StreamConnectionStats {
+  /** Frames received. */
+  frames: number;
+  /** Data events received (Q, T, V). */
+  messages: number;
+  /** Connections opened after the first. */
+  reconnects: number;
+  /** Reconnects caused by silence. */
+  silences: number;
+  /** Events that could not be read. */
+  malformed: number;
+  /** `slow_consumer`, `force_disconnect`, `max_connections` notices. */
+  disconnectNotices: number;
+}
+
+export interface StreamConnectionOptions {
+  /** Full feed URL, e.g. `wss://socket.massive.com/options`. */
+  url: string;
+  feed: Feed;
+  apiKey: string;
+  logger: Logger;
+  /** Data events, in order, with their receive time (epoch ms). */
+  onEvents: (events: StreamEvent[], receivedAt: number) => void;
+  /** Called once when authentication fails (streaming stops for good). */
+  onFatal?: (reason: string) => void;
+  /** Called on every state change. */
+  onState?: (state: ConnectionState) => void;
+  /** @defaultValue {@link DEFAULT_SILENCE_MS} */
+  silenceMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** For jitter. @defaultValue Math.random */
+  random?: () => number;
+}
+
+/** Backoff before reconnect attempt `attempt` (0-based): exponential, capped, "equal jitter" (½ to 1×). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling * (0.5 + 0.5 * random()));
+}
+
+/** One feed's connection. */
+export class StreamConnection {
+  private ws: WebSocket | undefined;
+  private stateValue: ConnectionState = 'idle';
+  private readonly wanted = new Set<string>();
+  /** What the current session has been sent (reset on every new connection). */
+  private readonly sent = new Set<string>();
+  private attempt = 0;
+  private opened = 0;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  readonly stats: StreamConnectionStats = {
+    frames: 0,
+    messages: 0,
+    reconnects: 0,
+    silences: 0,
+    malformed: 0,
+    disconnectNotices: 0,
+  };
+
+  constructor(private readonly opts: StreamConnectionOptions) {}
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** Channels wanted (sent on every (re)connection). */
+  get subscriptions(): ReadonlySet<string> {
+    return this.wanted;
+  }
+
+  start(): void {
+    if (this.stopped || this.ws || this.stateValue === 'failed') return;
+    this.connect();
+  }
+
+  /** Makes `params` the wanted set; a live session gets only the difference. */
+  setSubscriptions(params: Iterable<string>): void {
+    const next = new Set(params);
+    for (const p of [...this.wanted]) if (!next.has(p)) this.wanted.delete(p);
+    for (const p of next) this.wanted.add(p);
+    this.sync();
+  }
+
+  /** Closes for good. Idempotent. */
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on('error', () => undefined);
+      ws.terminate();
+    }
+    if (this.stateValue !== 'failed') this.setState('closed');
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this.stateValue === s) return;
+    this.stateValue = s;
+    this.opts.onState?.(s);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.silenceTimer);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
+    this.silenceTimer = this.retryTimer = this.connectTimer = undefined;
+  }
+
+  private connect(): void {
+    if (this.opened > 0) this.stats.reconnects++;
+    this.opened++;
+    this.sent.clear();
+    this.setState('connecting');
+    const ws = new WebSocket(this.opts.url, { handshakeTimeout: CONNECT_TIMEOUT_MS });
+    this.ws = ws;
+    this.connectTimer = setTimeout(() => this.retry('connect timeout'), CONNECT_TIMEOUT_MS);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) this.onFrame(data.toString('utf8'));
+    });
+    ws.on('ping', () => this.armSilence());
+    ws.on('close', (code: number) => this.retry(`closed (${code})`));
+    ws.on('error', (err: Error) => this.retry(err.message));
+  }
+
+  private armSilence(): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      this.stats.silences++;
+      this.retry(`silent for ${this.opts.silenceMs ?? DEFAULT_SILENCE_MS} ms`);
+    }, this.opts.silenceMs ?? DEFAULT_SILENCE_MS);
+  }
+
+  private onFrame(text: string): void {
+    this.stats.frames++;
+    this.armSilence();
+    const { events, malformed } = parseFrame(text);
+    this.stats.malformed += malformed;
+    const data: StreamEvent[] = [];
+    for (const e of events) {
+      if (e.ev !== 'status') {
+        data.push(e);
+        continue;
+      }
+      switch (e.status) {
+        case STATUS.success:
+          // The spec's connect event says `success` / "Connected Successfully"; the live feed says `connected`.
+          if (this.stateValue !== 'connecting') break;
+        // falls through
+        case STATUS.connected:
+          this.setState('authenticating');
+          this.ws?.send(JSON.stringify({ action: 'auth', params: this.opts.apiKey }));
+          break;
+        case STATUS.authSuccess:
+          clearTimeout(this.connectTimer);
+          this.attempt = 0;
+          this.setState('live');
+          this.opts.logger.info({ feed: this.opts.feed, channels: this.wanted.size }, 'stream authenticated');
+          this.sync();
+          break;
+        case STATUS.authFailed:
+        case STATUS.authTimeout:
+          this.fail(e.status);
+          return;
+        case STATUS.slowConsumer:
+        case STATUS.forceDisconnect:
+        case STATUS.maxConnections:
+          this.stats.disconnectNotices++;
+          this.opts.logger.warn(
+            { feed: this.opts.feed, status: e.status },
+            'stream disconnected by the server',
+          );
+          break;
+        case STATUS.error:
+          this.opts.logger.debug({ feed: this.opts.feed, message: e.message }, 'stream status error');
+          break;
+        default:
+          break;
+      }
+    }
+    if (data.length > 0) {
+      this.stats.messages += data.length;
+      this.opts.onEvents(data, Date.now());
+    }
+  }
+
+  /** Sends the difference between what is wanted and what this session was sent. */
+  private sync(): void {
+    const ws = this.ws;
+    if (this.stateValue !== 'live' || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const add = [...this.wanted].filter((p) => !this.sent.has(p));
+    const remove = [...this.sent].filter((p) => !this.wanted.has(p));
+    for (const m of subscriptionMessages('unsubscribe', remove)) ws.send(m);
+    for (const m of subscriptionMessages('subscribe', add)) ws.send(m);
+    for (const p of remove) this.sent.delete(p);
+    for (const p of add) this.sent.add(p);
+  }
+
+  private fail(status: string): void {
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on('error', () => undefined);
+      ws.terminate();
+    }
+    if (this.stateValue === 'failed') return;
+    this.setState('failed');
+    // Once: the connection never retries after this, so this line cannot repeat.
+    this.opts.logger.error(
+      { feed: this.opts.feed, status },
+      'stream authentication failed: streaming is off until restart (REST snapshots go on)',
+    );
+    this.opts.onFatal?.(status);
+  }
+
+  private retry(reason: string): void {
+    if (this.stopped || this.stateValue === 'failed') return;
+    const ws = this.ws;
+    if (!ws) return; // already scheduled
+    this.ws = undefined;
+    ws.removeAllListeners();
+    ws.on('error', () => undefined);
+    ws.terminate();
+    this.clearTimers();
+    const delay = backoffDelay(
+      this.attempt++,
+      this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+      this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+      this.opts.random ?? Math.random,
+    );
+    this.setState('backoff');
+    this.opts.logger.warn({ feed: this.opts.feed, reason, retryInMs: delay }, 'stream connection lost');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.connect();
+    }, delay);
+  }
+}
+
+export interface MassiveStreamOptions {
+  /** Base URL without the feed, e.g. `wss://socket.massive.com` or `wss://delayed.massive.com`. */
+  baseUrl: string;
+  apiKey: string;
+  logger: Logger;
+  onEvents: (feed: Feed, events: StreamEvent[], receivedAt: number) => void;
+  onFatal?: (feed: Feed, reason: string) => void;
+  silenceMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  random?: () => number;
+}
+
+/** Both feeds: quotes and trades on `options`, index values on `indices`. */
+export class MassiveStreamClient {
+  readonly options: StreamConnection;
+  readonly indices: StreamConnection;
+
+  constructor(opts: MassiveStreamOptions) {
+    const base = opts.baseUrl.replace(/\/+$/, '');
+    const make = (feed: Feed): StreamConnection =>
+      new StreamConnection({
+        url: `${base}/${feed}`,
+        feed,
+        apiKey: opts.apiKey,
+        logger: opts.logger,
+        onEvents: (events, at) => opts.onEvents(feed, events, at),
+        ...(opts.onFatal ? { onFatal: (r: string) => opts.onFatal?.(feed, r) } : {}),
+        ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
+        ...(opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {}),
+        ...(opts.backoffMaxMs !== undefined ? { backoffMaxMs: opts.backoffMaxMs } : {}),
+        ...(opts.random ? { random: opts.random } : {}),
+      });
+    this.options = make('options');
+    this.indices = make('indices');
+  }
+
+  start(): void {
+    this.options.start();
+    this.indices.start();
+  }
+
+  close(): void {
+    this.options.close();
+    this.indices.close();
+  }
+}

@@ -1,0 +1,206 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/lib/logger.js';
+import { SequenceTracker } from '../../src/live/sequence.js';
+import { SimStreamSource } from '../../src/provider/local-api/ws-feed.js';
+import { startStreamServer, type StreamServer } from '../../src/provider/local-api/ws-server.js';
+import { backoffDelay, MassiveStreamClient } from '../../src/provider/massive/stream-client.js';
+import type { QuoteEvent, StreamEvent } from '../../src/provider/massive/stream-protocol.js';
+import { formatOptionTicker } from '../../src/provider/massive/ticker.js';
+import { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { waitUntil } from '../support/wait.js';
+
+const KEY = 'stream-test-key-3f9a';
+// Far enough out that the contracts never settle during the test.
+const EXP = '2031-06-20';
+const tickers = [6800, 6850, 6900].flatMap((k) =>
+  (['C', 'P'] as const).map((type) => formatOptionTicker({ root: 'SPXW', expiration: EXP, type, strike: k })),
+);
+
+function capture(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  return { logger: createLogger({ level: 'trace', destination }), lines };
+}
+
+let server: StreamServer | undefined;
+let client: MassiveStreamClient | undefined;
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(opts: { silenceMs?: number; rate?: number } = {}) {
+  const market = new SimMarket({ seed: 7 });
+  server = await startStreamServer({
+    source: new SimStreamSource(market),
+    indices: ['I:SPX', 'I:NDX'],
+    apiKey: KEY,
+    faults: { ratePerSec: opts.rate ?? 600 },
+  });
+  const { logger, lines } = capture();
+  const events: StreamEvent[] = [];
+  const fatal: string[] = [];
+  client = new MassiveStreamClient({
+    baseUrl: server.url,
+    apiKey: KEY,
+    logger,
+    onEvents: (_feed, evs) => events.push(...evs),
+    onFatal: (feed, reason) => fatal.push(`${feed}:${reason}`),
+    silenceMs: opts.silenceMs ?? 5_000,
+    backoffBaseMs: 20,
+    backoffMaxMs: 100,
+  });
+  client.options.setSubscriptions(tickers.map((t) => `Q.${t}`));
+  client.indices.setSubscriptions(['V.I:SPX']);
+  client.start();
+  return { server, client, events, fatal, lines, market };
+}
+
+const quotes = (events: StreamEvent[]): QuoteEvent[] => events.filter((e): e is QuoteEvent => e.ev === 'Q');
+
+describe('stream client against the local stream server', () => {
+  it('connects, authenticates, subscribes; quotes follow the simulated spot', async () => {
+    const { server, events, market } = await setup();
+    await waitUntil(() => quotes(events).length >= 60 && events.some((e) => e.ev === 'V'), 5000, 'events');
+    expect(server.subscriptions().map((s) => s.channels)).toEqual(
+      expect.arrayContaining([[...tickers.map((t) => `Q.${t}`)].sort(), ['V.I:SPX']]),
+    );
+    expect(new Set(quotes(events).map((q) => q.sym))).toEqual(new Set(tickers));
+    for (const q of quotes(events)) expect(q.ap).toBeGreaterThan(q.bp);
+    const v = events.find((e) => e.ev === 'V');
+    expect(v?.ev === 'V' && v.val).toBe(market.liveSpot('I:SPX', v?.ev === 'V' ? v.t : 0));
+    // At a tick start the streamed spot is the REST snapshot's spot.
+    const tickStart = market.tickOf(Date.now()) * market.tickMs;
+    expect(market.liveSpot('I:SPX', tickStart)).toBe(market.indexValue('I:SPX', tickStart));
+  });
+
+  it('reconnects and re-subscribes after a dropped connection', async () => {
+    const { server, client, events } = await setup();
+    await waitUntil(() => quotes(events).length > 10, 5000, 'first quotes');
+    server.drop();
+    events.length = 0;
+    await waitUntil(
+      () => server.stats().authSuccess >= 4 && quotes(events).length > 10,
+      5000,
+      'resubscribed',
+    );
+    expect(client.options.stats.reconnects).toBe(1);
+    expect(client.indices.stats.reconnects).toBe(1);
+    const opts = server.subscriptions().find((s) => s.feed === 'options');
+    expect(opts?.channels).toEqual(tickers.map((t) => `Q.${t}`).sort());
+  });
+
+  it('a subscription change on a live session sends only the difference', async () => {
+    const { server, client, events } = await setup();
+    await waitUntil(() => quotes(events).length > 0, 5000, 'quotes');
+    const before = server.stats().subscribeMessages;
+    client.options.setSubscriptions([...tickers.slice(1), 'O:SPXW310620C07000000'].map((t) => `Q.${t}`));
+    await waitUntil(
+      () =>
+        server
+          .subscriptions()
+          .find((s) => s.feed === 'options')
+          ?.channels.includes('Q.O:SPXW310620C07000000'),
+      5000,
+      'new channel',
+    );
+    const s = server.stats();
+    expect(s.subscribeMessages - before).toBe(1);
+    expect(s.unsubscribeMessages).toBe(1);
+    expect(server.subscriptions().find((x) => x.feed === 'options')?.channels).not.toContain(
+      `Q.${tickers[0]}`,
+    );
+  });
+
+  it('detects a silent connection and reconnects', async () => {
+    const { server, client, events } = await setup({ silenceMs: 300 });
+    await waitUntil(() => quotes(events).length > 0, 5000, 'quotes');
+    server.setFaults({ silent: true });
+    await waitUntil(() => client.options.stats.silences >= 1, 5000, 'silence detected');
+    server.setFaults({ silent: false });
+    events.length = 0;
+    await waitUntil(() => quotes(events).length > 0 && client.options.state === 'live', 5000, 'live again');
+    expect(client.options.stats.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('auth_failed is fatal for streaming: reported once, never retried, and the key is never logged', async () => {
+    const market = new SimMarket({ seed: 7 });
+    server = await startStreamServer({
+      source: new SimStreamSource(market),
+      indices: ['I:SPX'],
+      apiKey: 'other',
+    });
+    const { logger, lines } = capture();
+    const fatal: string[] = [];
+    client = new MassiveStreamClient({
+      baseUrl: server.url,
+      apiKey: KEY,
+      logger,
+      onEvents: () => undefined,
+      onFatal: (feed, reason) => fatal.push(`${feed}:${reason}`),
+      backoffBaseMs: 10,
+    });
+    client.start();
+    await waitUntil(() => fatal.length === 2, 5000, 'both feeds failed');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fatal.sort()).toEqual(['indices:auth_failed', 'options:auth_failed']);
+    expect(server.stats().connections).toBe(2);
+    expect(client.options.state).toBe('failed');
+    const text = lines.join('');
+    expect(text).not.toContain(KEY);
+    expect(lines.filter((l) => l.includes('stream authentication failed'))).toHaveLength(2);
+  });
+
+  it('duplicate and out-of-order sequence numbers are dropped and counted exactly', async () => {
+    const { server, events } = await setup({ rate: 2000 });
+    server.setFaults({ duplicateRate: 0.2, outOfOrderRate: 0.2 });
+    await waitUntil(() => server.stats().outOfOrderSent > 50, 5000, 'faulty quotes');
+    server.setFaults({ ratePerSec: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    const st = server.stats();
+    const seq = new SequenceTracker();
+    const kept = new Map<string, number[]>();
+    for (const q of quotes(events)) {
+      if (seq.check(q.sym, q.q) === 'accept') kept.set(q.sym, [...(kept.get(q.sym) ?? []), q.q]);
+    }
+    expect(seq.duplicates).toBe(st.duplicatesSent);
+    expect(seq.outOfOrder).toBe(st.outOfOrderSent);
+    expect(seq.accepted).toBe(st.quotesSent);
+    for (const qs of kept.values())
+      for (let i = 1; i < qs.length; i++) expect(qs[i]).toBeGreaterThan(qs[i - 1] ?? 0);
+  });
+
+  it('a slow consumer is told so and disconnected, then the client reconnects', async () => {
+    const { server, client, events } = await setup();
+    await waitUntil(() => quotes(events).length > 0, 5000, 'quotes');
+    server.setFaults({ slowConsumer: true });
+    await waitUntil(() => client.options.stats.disconnectNotices >= 1, 5000, 'slow-consumer notice');
+    server.setFaults({ slowConsumer: false });
+    await waitUntil(
+      () => client.options.state === 'live' && client.options.stats.reconnects >= 1,
+      5000,
+      'back',
+    );
+    expect(server.stats().slowConsumers).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('backoffDelay', () => {
+  it.each([
+    [0, 0, 125],
+    [0, 1, 250],
+    [3, 0.5, 1500],
+    [10, 1, 15_000],
+    [40, 0, 7_500],
+  ])('attempt %d, random %d → %d ms', (attempt, r, want) => {
+    expect(backoffDelay(attempt, 250, 15_000, () => r)).toBe(want);
+  });
+});
