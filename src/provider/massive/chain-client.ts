@@ -9,8 +9,9 @@ import { underlyingOf } from '../../redis/keys.js';
 import { FetchFailedError, MassiveAuthError } from './errors.js';
 import { ExpirationCache } from './expiration-cache.js';
 import type { MassiveHttp, RequestStats } from './http.js';
+import { liftContracts, peekNextUrl, type DecodeOptions, type LiftedResult } from './page-decode.js';
+import { sharedPagePool, type PageDecoder } from './page-pool.js';
 import { parseContract, spotFromResult } from './parse-contract.js';
-import { splitResults } from './split-results.js';
 import type { ChainPage, ChainSnapshot, ParsedContract } from './types.js';
 
 export const PAGE_LIMIT = 250;
@@ -26,6 +27,8 @@ export interface ChainClientOptions {
   expirationCacheSec: number;
   strikeWindowPct: number;
   logger: Logger;
+  /** Decodes chain pages (default: the process-wide pool of page threads). */
+  pages?: PageDecoder;
 }
 
 export interface FetchOptions {
@@ -40,6 +43,12 @@ export interface FetchOptions {
   keepRaw?: boolean;
 }
 
+/** A page's results and the next page's URL. */
+interface DecodedResults {
+  results: LiftedResult[];
+  nextUrl: string | undefined;
+}
+
 interface StreamResult {
   pages: number;
   partialReason?: string;
@@ -52,9 +61,11 @@ interface IndicesResponse {
 export class MassiveChainClient {
   private readonly expirations: ExpirationCache;
   private readonly lastSpot = new Map<string, number>();
+  private readonly pages: PageDecoder;
 
   constructor(private readonly opts: ChainClientOptions) {
     this.expirations = new ExpirationCache(opts.expirationCacheSec * 1000);
+    this.pages = opts.pages ?? sharedPagePool();
   }
 
   /** Fetches one full snapshot of `symbol` (e.g. `I:SPX`). Throws on auth failure or when nothing could be fetched. */
@@ -87,6 +98,7 @@ export class MassiveChainClient {
     const discovery = { pages: stats.pages, ms: performance.now() - discoveryStart, cached };
 
     const byTicker = new Map<string, ParsedContract>();
+    const seenExpirations = new Set<string>();
     const skippedReasons: Record<string, number> = {};
     let skipped = 0;
     let underlyingAsset: ChainSnapshot['underlyingAsset'] = null;
@@ -104,12 +116,9 @@ export class MassiveChainClient {
           windowSpot,
           streamSignal,
           stats,
-          (page, bytes) => {
-            const results = page.results ?? [];
-            const slices = results.length > 0 ? splitResults(bytes) : null;
-            const exact = slices !== null && slices.length === results.length;
-            for (let i = 0; i < results.length; i++) {
-              const parsed = parseContract(results[i]);
+          () => ({ keepRaw, wantUnderlying: underlyingAsset === null }),
+          (results) => {
+            for (const parsed of results) {
               if (!parsed.ok) {
                 skipped++;
                 skippedReasons[parsed.reason] = (skippedReasons[parsed.reason] ?? 0) + 1;
@@ -121,15 +130,11 @@ export class MassiveChainClient {
                 continue;
               }
               const c = parsed.contract;
-              if (spot === null) spot = spotFromResult(c.raw);
-              if (underlyingAsset === null && c.raw?.underlying_asset)
-                underlyingAsset = c.raw.underlying_asset;
+              if (spot === null) spot = parsed.spot;
+              if (underlyingAsset === null && parsed.underlying) underlyingAsset = parsed.underlying;
               if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs))
                 newestVendorTs = c.fields.ts;
-              if (exact) {
-                c.rawJson = slices[i];
-                if (!keepRaw) delete c.raw;
-              }
+              seenExpirations.add(c.expiration);
               byTicker.set(c.ticker, c);
             }
           },
@@ -151,7 +156,7 @@ export class MassiveChainClient {
         partialReasons.push(`${exp}:failed`);
       } else if (r.value.partialReason) {
         partialReasons.push(`${exp}:${r.value.partialReason}`);
-      } else if (r.value.pages > 0 && ![...byTicker.values()].some((c) => c.expiration === exp)) {
+      } else if (r.value.pages > 0 && !seenExpirations.has(exp)) {
         // A listed expiration that came back empty: discovery is out of date.
         this.expirations.invalidate(symbol);
       }
@@ -226,7 +231,8 @@ export class MassiveChainClient {
     spot: number | null,
     signal: AbortSignal,
     stats: RequestStats,
-    onPage: (page: ChainPage, bytes: Buffer) => void,
+    decodeOptions: () => DecodeOptions,
+    onPage: (results: LiftedResult[]) => void,
   ): Promise<StreamResult> {
     let url = `/v3/snapshot/options/${symbol}?expiration_date=${expiration}&limit=${PAGE_LIMIT}`;
     if (this.opts.strikeWindowPct > 0 && spot !== null) {
@@ -234,28 +240,65 @@ export class MassiveChainClient {
       url += `&strike_price.gte=${(spot - w).toFixed(2)}&strike_price.lte=${(spot + w).toFixed(2)}`;
     }
     const cursors = new Set<string>();
+    const cursorOf = (u: string): string => new URL(u, 'http://x').searchParams.get('cursor') ?? u;
+    // Requests started ahead, by URL (see fetchPage); aborted when the walk ends.
+    const ahead = new Map<string, { stats: RequestStats; page: Promise<DecodedResults> }>();
+    const aheadAbort = new AbortController();
+    const aheadSignal = AbortSignal.any([signal, aheadAbort.signal]);
+    /**
+     * Fetches page number `n` of the stream and decodes it off the main thread (the contracts' raw JSON
+     * stays in the page bytes, zero-copy). As soon as its bytes arrive, the next page is requested with
+     * the `next_url` found in them (peekNextUrl) while this one decodes, so decoding never sits between
+     * two requests of a stream; the walk uses that request only if the decoded page names the same URL.
+     */
+    const fetchPage = (u: string, n: number, st: RequestStats, sig: AbortSignal): Promise<DecodedResults> =>
+      this.opts.http.getDecoded(u, sig, st, async (bytes) => {
+        const hint = n < this.opts.maxPagesPerStream ? peekNextUrl(bytes) : undefined;
+        if (hint !== undefined && !ahead.has(hint) && !cursors.has(cursorOf(hint)) && !aheadSignal.aborted) {
+          const aheadStats: RequestStats = { pages: 0, retries: 0 };
+          const page = fetchPage(hint, n + 1, aheadStats, aheadSignal);
+          page.catch(() => undefined); // used (and its error seen) only if the walk asks for it
+          ahead.set(hint, { stats: aheadStats, page });
+        }
+        const decoded = await this.pages.decode(bytes, decodeOptions());
+        return { results: liftContracts(decoded.page, decoded.bytes), nextUrl: decoded.page.nextUrl };
+      });
     let pages = 0;
-    for (;;) {
-      if (signal.aborted) return { pages, partialReason: 'deadline' };
-      let page: ChainPage;
-      let bytes: Buffer;
-      try {
-        ({ doc: page, bytes } = await this.opts.http.getPage<ChainPage>(url, signal, stats));
-      } catch (err) {
-        // A stream that already delivered pages is kept and marked partial.
-        if (pages > 0 && !(err instanceof MassiveAuthError))
-          return { pages, partialReason: signal.aborted ? 'deadline' : 'page_failed' };
-        throw err;
+    let pending = fetchPage(url, 1, stats, signal);
+    try {
+      for (;;) {
+        if (signal.aborted) return { pages, partialReason: 'deadline' };
+        let page: DecodedResults;
+        try {
+          page = await pending;
+        } catch (err) {
+          // A stream that already delivered pages is kept and marked partial.
+          if (pages > 0 && !(err instanceof MassiveAuthError))
+            return { pages, partialReason: signal.aborted ? 'deadline' : 'page_failed' };
+          throw err;
+        }
+        pages++;
+        onPage(page.results);
+        const next = page.nextUrl;
+        if (!next) return { pages };
+        const cursor = cursorOf(next);
+        if (cursors.has(cursor)) return { pages, partialReason: 'next_url_loop' };
+        cursors.add(cursor);
+        if (pages >= this.opts.maxPagesPerStream) return { pages, partialReason: 'page_cap' };
+        url = next;
+        const started = ahead.get(next);
+        ahead.delete(next);
+        if (started) {
+          pending = started.page.finally(() => {
+            stats.pages += started.stats.pages;
+            stats.retries += started.stats.retries;
+          });
+        } else {
+          pending = fetchPage(next, pages + 1, stats, signal);
+        }
       }
-      pages++;
-      onPage(page, bytes);
-      const next = page.next_url;
-      if (!next) return { pages };
-      const cursor = new URL(next, 'http://x').searchParams.get('cursor') ?? next;
-      if (cursors.has(cursor)) return { pages, partialReason: 'next_url_loop' };
-      cursors.add(cursor);
-      if (pages >= this.opts.maxPagesPerStream) return { pages, partialReason: 'page_cap' };
-      url = next;
+    } finally {
+      aheadAbort.abort();
     }
   }
 

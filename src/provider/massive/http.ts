@@ -93,18 +93,34 @@ export class MassiveHttp {
   }
 
   /** Like {@link getJson}, also returning the response bytes (for zero-copy raw storage). */
-  async getPage<T>(
+  getPage<T>(
     pathOrUrl: string,
     signal: AbortSignal,
     stats: RequestStats,
   ): Promise<{ doc: T; bytes: Buffer }> {
+    return this.getDecoded(pathOrUrl, signal, stats, (bytes) => ({
+      doc: JSON.parse(bytes.toString('utf8')) as T,
+      bytes,
+    }));
+  }
+
+  /**
+   * GET with retries, the 2xx body handed to `decode` (which may run elsewhere, e.g. on a page thread).
+   * A body `decode` rejects is a malformed page: retried like one.
+   */
+  async getDecoded<R>(
+    pathOrUrl: string,
+    signal: AbortSignal,
+    stats: RequestStats,
+    decode: (bytes: Buffer) => R | Promise<R>,
+  ): Promise<R> {
     const path = this.resolvePath(pathOrUrl);
     const base = this.opts.retryBaseMs ?? 250;
     const max = this.opts.retryMaxMs ?? 8_000;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.limiter.acquire(signal);
-        const doc = await this.once<T>(path, signal);
+        const doc = await this.once(path, signal, decode);
         stats.pages++;
         return doc;
       } catch (err) {
@@ -124,7 +140,11 @@ export class MassiveHttp {
     }
   }
 
-  private async once<T>(path: string, deadline: AbortSignal): Promise<{ doc: T; bytes: Buffer }> {
+  private async once<R>(
+    path: string,
+    deadline: AbortSignal,
+    decode: (bytes: Buffer) => R | Promise<R>,
+  ): Promise<R> {
     const signal = AbortSignal.any([deadline, AbortSignal.timeout(this.opts.requestTimeoutMs)]);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
@@ -153,14 +173,14 @@ export class MassiveHttp {
       if (deadline.aborted) throw netErr;
       throw new RetryableError(netErr);
     }
-    const text = bytes.toString('utf8');
     if (status >= 200 && status < 300) {
       try {
-        return { doc: JSON.parse(text) as T, bytes };
+        return await decode(bytes);
       } catch (err) {
         throw new RetryableError(new MalformedPageError(redactQuery(path), err));
       }
     }
+    const text = bytes.toString('utf8');
     const body = vendorBody(text);
     const message = body.error ?? body.message;
     if (status === 401 || status === 403) throw new MassiveAuthError(status, body.request_id, message);

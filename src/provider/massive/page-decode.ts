@@ -1,0 +1,248 @@
+/**
+ * @module One chain page's bytes → the lifted fields of each result and the byte range of each result in
+ * the page, in a compact form that crosses a thread boundary cheaply (typed arrays and short string
+ * arrays, no vendor objects). Pure: it runs on a page thread (see page-pool.ts) or, without one, inline.
+ *
+ * The main thread turns a {@link DecodedPage} back into {@link ParsedContract}s with {@link liftContracts}
+ * (a few hundred object allocations per page), keeping the page bytes and slicing each contract's raw
+ * JSON out of them without a copy. The lifted fields keep their values as sent: a number travels as a
+ * number, anything else (null, a string) in a short side list.
+ */
+import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
+import { splitResults } from './split-results.js';
+import type { ChainPage, ParsedContract, RawContract, VendorFields } from './types.js';
+
+/** The {@link VendorFields} carried as numbers, in this order (then `strike` and the result's spot). */
+export const FIELD_NAMES = [
+  'bid',
+  'ask',
+  'midpoint',
+  'last',
+  'delta',
+  'gamma',
+  'theta',
+  'vega',
+  'iv',
+  'oi',
+  'ts',
+] as const satisfies readonly (keyof VendorFields)[];
+const NF = FIELD_NAMES.length;
+const TS = NF - 1;
+const STRIKE = NF;
+const SPOT = NF + 1;
+/** Numbers per result in {@link DecodedPage.nums}. */
+export const STRIDE = NF + 2;
+
+const SKIP_REASONS: readonly SkipReason[] = [
+  'not_object',
+  'no_ticker',
+  'bad_ticker',
+  'unknown_type',
+  'bad_strike',
+  'bad_expiration',
+];
+
+export interface DecodeOptions {
+  /** Return each accepted result's vendor object (`ParsedContract.raw`); otherwise only when the bytes could not be split. */
+  keepRaw: boolean;
+  /** Return each accepted result's `underlying_asset` (the caller has not seen one yet). */
+  wantUnderlying: boolean;
+}
+
+export interface DecodedPage {
+  nextUrl: string | undefined;
+  /** Results on the page (accepted or skipped). */
+  count: number;
+  /** Per result: 0 accepted, else 1 + the index of its skip reason. */
+  status: Uint8Array;
+  /** Per accepted result (empty string for a skipped one). */
+  tickers: string[];
+  roots: string[];
+  expirations: string[];
+  /** Per result: 67 ('C') or 80 ('P'). */
+  types: Uint8Array;
+  /**
+   * Per result, {@link STRIDE} numbers: the fields of {@link FIELD_NAMES}, the strike, the spot the result
+   * carries. NaN means "not a number as sent": undefined (null for `ts` and the spot), unless listed in `odd`.
+   */
+  nums: Float64Array;
+  /** Field values that were sent but are not numbers: [result, field index, value]. */
+  odd: [number, number, unknown][];
+  /** Per result, [start, end) of its bytes in the page; all zero when the page could not be split exactly. */
+  ranges: Uint32Array;
+  /** True when `ranges` holds one range per result. */
+  exact: boolean;
+  /** Per result, the vendor object (when asked for, or when the page could not be split). */
+  raw?: (RawContract | undefined)[];
+  /** Per result, its `underlying_asset` (when asked for). */
+  underlying?: (RawContract['underlying_asset'] | undefined)[];
+}
+
+/** The page's bytes are not a JSON document. */
+export class PageSyntaxError extends Error {
+  override readonly name = 'PageSyntaxError';
+}
+
+/** Decodes one page. Throws {@link PageSyntaxError} when the bytes are not JSON. */
+export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let page: ChainPage;
+  try {
+    page = JSON.parse(buf.toString('utf8')) as ChainPage;
+  } catch (err) {
+    throw new PageSyntaxError((err as Error).message);
+  }
+  if (page === null || typeof page !== 'object') throw new PageSyntaxError('the page is not a JSON object');
+  // Same reading as before the page moved off the main thread: anything that is not a list yields nothing.
+  const results: readonly unknown[] = page.results ?? [];
+  const count = typeof results.length === 'number' ? results.length : 0;
+  const slices = count > 0 ? splitResults(buf) : null;
+  const exact = slices !== null && slices.length === count;
+  const out: DecodedPage = {
+    nextUrl: typeof page.next_url === 'string' ? page.next_url : undefined,
+    count,
+    status: new Uint8Array(count),
+    tickers: new Array<string>(count).fill(''),
+    roots: new Array<string>(count).fill(''),
+    expirations: new Array<string>(count).fill(''),
+    types: new Uint8Array(count),
+    nums: new Float64Array(count * STRIDE).fill(NaN),
+    odd: [],
+    ranges: new Uint32Array(count * 2),
+    exact,
+  };
+  const raw = opts.keepRaw || !exact ? new Array<RawContract | undefined>(count) : undefined;
+  const underlying = opts.wantUnderlying
+    ? new Array<RawContract['underlying_asset'] | undefined>(count)
+    : undefined;
+  for (let i = 0; i < count; i++) {
+    const parsed = parseContract(results[i]);
+    if (!parsed.ok) {
+      out.status[i] = 1 + SKIP_REASONS.indexOf(parsed.reason);
+      continue;
+    }
+    const c = parsed.contract;
+    out.tickers[i] = c.ticker;
+    out.roots[i] = c.root;
+    out.expirations[i] = c.expiration;
+    out.types[i] = c.type === 'C' ? 67 : 80;
+    const base = i * STRIDE;
+    for (let f = 0; f < NF; f++) {
+      const v = c.fields[FIELD_NAMES[f] as keyof VendorFields];
+      if (typeof v === 'number') out.nums[base + f] = v;
+      else if (v !== undefined && f !== TS) out.odd.push([i, f, v]);
+    }
+    out.nums[base + STRIKE] = c.strike;
+    out.nums[base + SPOT] = spotFromResult(c.raw) ?? NaN;
+    if (exact) {
+      const s = slices[i] as Buffer;
+      out.ranges[2 * i] = s.byteOffset - buf.byteOffset;
+      out.ranges[2 * i + 1] = s.byteOffset - buf.byteOffset + s.length;
+    }
+    if (raw) raw[i] = c.raw;
+    if (underlying) underlying[i] = c.raw?.underlying_asset;
+  }
+  if (raw) out.raw = raw;
+  if (underlying) out.underlying = underlying;
+  return out;
+}
+
+/** One result of a decoded page, as the chain client merges it. */
+export type LiftedResult =
+  | {
+      ok: true;
+      contract: ParsedContract;
+      /** The spot this result carries (`underlying_asset.value` or `.price`). */
+      spot: number | null;
+      /** Its `underlying_asset`, when it was asked for. */
+      underlying: RawContract['underlying_asset'] | undefined;
+    }
+  | { ok: false; reason: SkipReason };
+
+/**
+ * The page's results as {@link ParsedContract}s (or skip reasons), in page order. `bytes` is the page
+ * (the contracts' `rawJson` are slices of it, zero-copy); `underlying_asset` is set on `raw` only when it
+ * was asked for.
+ */
+export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] {
+  const out = new Array<LiftedResult>(page.count);
+  let odd = 0;
+  for (let i = 0; i < page.count; i++) {
+    const st = page.status[i] as number;
+    if (st !== 0) {
+      out[i] = { ok: false, reason: SKIP_REASONS[st - 1] as SkipReason };
+      continue;
+    }
+    const n = page.nums;
+    const b = i * STRIDE;
+    const fields: VendorFields = {
+      bid: num(n[b]),
+      ask: num(n[b + 1]),
+      midpoint: num(n[b + 2]),
+      last: num(n[b + 3]),
+      delta: num(n[b + 4]),
+      gamma: num(n[b + 5]),
+      theta: num(n[b + 6]),
+      vega: num(n[b + 7]),
+      iv: num(n[b + 8]),
+      oi: num(n[b + 9]),
+      ts: tsOf(n[b + 10]),
+    };
+    while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
+      const [, f, v] = page.odd[odd++] as [number, number, unknown];
+      (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
+    }
+    const contract: ParsedContract = {
+      ticker: page.tickers[i] as string,
+      root: page.roots[i] as string,
+      expiration: page.expirations[i] as string,
+      type: page.types[i] === 67 ? 'C' : 'P',
+      strike: n[b + STRIKE] as number,
+      fields,
+    };
+    const raw = page.raw?.[i];
+    if (raw) contract.raw = raw;
+    if (page.exact) {
+      contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
+    }
+    const spot = n[b + SPOT] as number;
+    out[i] = { ok: true, contract, spot: Number.isNaN(spot) ? null : spot, underlying: page.underlying?.[i] };
+  }
+  return out;
+}
+
+function num(v: number | undefined): number | undefined {
+  return v === undefined || Number.isNaN(v) ? undefined : v;
+}
+
+function tsOf(v: number | undefined): number | null {
+  return v === undefined || Number.isNaN(v) ? null : v;
+}
+
+const NEXT_URL_KEY = Buffer.from('"next_url"');
+
+function skipSpace(buf: Buffer, k: number): number {
+  while (k < buf.length && (buf[k] === 0x20 || buf[k] === 0x0a || buf[k] === 0x0d || buf[k] === 0x09)) k++;
+  return k;
+}
+
+/**
+ * A cheap guess at the page's `next_url` from its last `"next_url": "…"` in the bytes, without parsing
+ * (the vendor writes it after `results`, so the search from the end stops within a few hundred bytes).
+ * Only a hint: the chain client starts the next request with it while the page decodes, and uses that
+ * request only when the decoded page names the same URL. Undefined when there is none, or when the value
+ * holds escapes (the decoded page decides then).
+ */
+export function peekNextUrl(buf: Buffer): string | undefined {
+  const i = buf.lastIndexOf(NEXT_URL_KEY);
+  if (i < 0) return undefined;
+  let k = skipSpace(buf, i + NEXT_URL_KEY.length);
+  if (buf[k] !== 0x3a /* : */) return undefined;
+  k = skipSpace(buf, k + 1);
+  if (buf[k] !== 0x22 /* " */) return undefined;
+  const end = buf.indexOf(0x22, k + 1);
+  if (end < 0) return undefined;
+  const slash = buf.indexOf(0x5c /* \ */, k + 1);
+  if (slash >= 0 && slash < end) return undefined;
+  return buf.toString('utf8', k + 1, end);
+}

@@ -1,0 +1,29 @@
+/**
+ * @module Entry point of a page thread: decodes the pages the main thread sends (see page-pool.ts) and
+ * hands back the decoded page and the page bytes, both transferred.
+ */
+import { parentPort } from 'node:worker_threads';
+import { decodePage, PageSyntaxError, type DecodeOptions } from './page-decode.js';
+import type { PageReply } from './page-pool.js';
+
+parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOptions }) => {
+  let reply: PageReply;
+  try {
+    const page = decodePage(new Uint8Array(msg.bytes), msg.opts);
+    reply = { id: msg.id, ok: true, page, bytes: msg.bytes };
+  } catch (err) {
+    const syntax = err instanceof PageSyntaxError;
+    reply = { id: msg.id, ok: false, syntax, error: (err as Error).message, bytes: msg.bytes };
+  }
+  const transfer: ArrayBuffer[] = [msg.bytes];
+  if (reply.ok) {
+    const p = reply.page;
+    transfer.push(
+      p.status.buffer as ArrayBuffer,
+      p.types.buffer as ArrayBuffer,
+      p.nums.buffer as ArrayBuffer,
+      p.ranges.buffer as ArrayBuffer,
+    );
+  }
+  parentPort?.postMessage(reply, transfer);
+});

@@ -1,0 +1,88 @@
+/**
+ * The page threads: a page decoded on a thread equals the page decoded inline, its bytes travel there and
+ * back without a copy, syntax errors come back typed, many pages in flight each get their own answer, and
+ * a thread that dies fails only its own pages and is replaced.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodePage, liftContracts, PageSyntaxError } from '../../src/provider/massive/page-decode.js';
+import { PagePool } from '../../src/provider/massive/page-pool.js';
+
+const pools: PagePool[] = [];
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.close();
+});
+
+function pool(threads = 2): PagePool {
+  const p = new PagePool(threads);
+  pools.push(p);
+  expect(p.threaded).toBe(true); // the compiled thread script exists (npm run build)
+  return p;
+}
+
+const ticker = (strike: number): string => `O:SPXW260107C${String(strike * 1000).padStart(8, '0')}`;
+
+function pageText(n: number, strikeBase = 6000): string {
+  const results = Array.from({ length: n }, (_, i) => ({
+    details: { ticker: ticker(strikeBase + i), contract_type: 'call', strike_price: strikeBase + i },
+    last_quote: { bid: i / 10, ask: i / 10 + 0.2, last_updated: 1767798000000000000 + i },
+    greeks: i % 7 === 0 ? {} : { delta: 0.5, gamma: 0.001 * i },
+    open_interest: i % 5 === 0 ? null : i * 3,
+    underlying_asset: { ticker: 'I:SPX', value: 6848.25 },
+  }));
+  return JSON.stringify({ status: 'OK', results, next_url: `https://api/next?cursor=${strikeBase}` });
+}
+
+const opts = { keepRaw: false, wantUnderlying: true };
+
+describe('PagePool', () => {
+  it('decodes on a thread exactly as inline, handing the same bytes back (transferred, not copied)', async () => {
+    const text = pageText(250);
+    const inline = Buffer.from(text);
+    const expected = liftContracts(decodePage(inline, opts), inline);
+    const sent = Buffer.from(text);
+    const { page, bytes } = await pool().decode(sent, opts);
+    expect(sent.byteLength).toBe(0); // detached: moved to the thread
+    expect(bytes.toString()).toBe(text);
+    expect(page.nextUrl).toBe('https://api/next?cursor=6000');
+    expect(liftContracts(page, bytes)).toEqual(expected);
+  });
+
+  it("copies a buffer that shares its memory, leaving the caller's view intact", async () => {
+    const text = pageText(3);
+    const big = Buffer.from(`xx${text}yy`);
+    const view = big.subarray(2, 2 + Buffer.byteLength(text));
+    const { bytes } = await pool().decode(view, opts);
+    expect(bytes.toString()).toBe(text);
+    expect(view.toString()).toBe(text);
+  });
+
+  it('answers each of many pages in flight with its own page', async () => {
+    const p = pool(2);
+    const bases = Array.from({ length: 40 }, (_, i) => 1000 + i * 300);
+    const out = await Promise.all(bases.map((b) => p.decode(Buffer.from(pageText(20, b)), opts)));
+    expect(out.map((o) => o.page.nextUrl)).toEqual(bases.map((b) => `https://api/next?cursor=${b}`));
+    expect(out.map((o) => o.page.tickers[0])).toEqual(bases.map((b) => ticker(b)));
+    expect(p.running).toBe(2);
+  });
+
+  it('rejects a page that is not JSON with a PageSyntaxError', async () => {
+    await expect(pool().decode(Buffer.from('{"results":['), opts)).rejects.toBeInstanceOf(PageSyntaxError);
+  });
+
+  it('fails the pages of a thread that dies, then starts a new one', async () => {
+    const p = pool(1);
+    await p.decode(Buffer.from(pageText(2)), opts);
+    const slot = (p as unknown as { slots: { worker: import('node:worker_threads').Worker }[] }).slots[0];
+    const inFlight = p.decode(Buffer.from(pageText(2000)), opts);
+    await slot?.worker.terminate();
+    await expect(inFlight).rejects.toThrow(/page thread exited/);
+    const again = await p.decode(Buffer.from(pageText(2)), opts);
+    expect(again.page.count).toBe(2);
+  });
+
+  it('refuses work once closed', async () => {
+    const p = pool();
+    await p.close();
+    await expect(p.decode(Buffer.from('{}'), opts)).rejects.toThrow(/closed/);
+  });
+});
