@@ -1,18 +1,33 @@
 /**
  * @module `npm run bench`: the burst benchmark. Starts its own redis-server and the local Massive API in
- * another process (fixed per-page latency), then runs six scenarios; every comparison is measured in the
- * same run. Prints a table, or one JSON object with --json.
+ * another process (fixed per-page latency), then runs six scenarios; every target is a ratio to a floor
+ * measured in the same run (fetch: a bare undici loop; write: pre-encoded commands on a raw socket;
+ * build: JSON.parse of the substrates). Prints a table, or one JSON object with --json; `--only` runs a
+ * subset of the scenarios.
  */
 import { execFile } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { SimProcess } from './sim-process.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
-import { fetchBoth, fetchPhase, modelBuilds, redisMemory, writePhase, type BurstRun } from './scenarios.js';
+import { fetchFloor, recordStreams } from './fetch-floor.js';
+import {
+  fetchBoth,
+  fetchPhase,
+  modelBuilds,
+  redisMemory,
+  writePhase,
+  type BurstRun,
+  type FetchRun,
+  type WriteRun,
+} from './scenarios.js';
 import { round, summarize, type Summary } from './stats.js';
+
+const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
   options: {
@@ -22,6 +37,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     rate: { type: 'string', default: '250' },
     growth: { type: 'string', default: '2000,5000,10000,20000,40000' },
+    /** Comma-separated subset of the scenarios (development); default all. */
+    only: { type: 'string', default: SCENARIOS.join(',') },
   },
 });
 const latencyMs = Number(args['latency-ms']);
@@ -32,11 +49,14 @@ const growthSizes = (args.growth ?? '')
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
+const only = new Set((args.only ?? '').split(',').map((x) => x.trim()));
+for (const o of only)
+  if (!(SCENARIOS as readonly string[]).includes(o)) throw new Error(`unknown scenario ${o}`);
+const want = (x: Scenario): boolean => only.has(x);
 const log = (msg: string): void => {
   if (!args.json) process.stderr.write(`bench: ${msg}\n`);
 };
 
-const s = (xs: number[]): Summary => summarize(xs);
 const exec = promisify(execFile);
 
 /** Runs burst cycles in a worker process of its own (see worker-child.ts). */
@@ -57,16 +77,23 @@ async function workerProcess(api: string, redis: string, n: number): Promise<Bur
       '--rate',
       String(rate),
     ],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 },
+    { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
   );
   return (JSON.parse(stdout) as { runs: BurstRun[] }).runs;
 }
 const r1 = (x: number): number => round(x, 1);
-const brief = (x: Summary): { median: number; min: number; max: number } => ({
-  median: r1(x.median),
-  min: r1(x.min),
-  max: r1(x.max),
-});
+type Brief = { median: number; min: number; max: number };
+const brief = (x: Summary): Brief => ({ median: r1(x.median), min: r1(x.min), max: r1(x.max) });
+/** Summary of samples, or null when the scenario did not run. */
+const sb = (xs: number[]): Brief | null => (xs.length > 0 ? brief(summarize(xs)) : null);
+const med = (xs: number[]): number => summarize(xs).median;
+/** a / b rounded to 2 digits, or null when either is missing. */
+const ratio = (a: number, b: number): number | null =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, 2) : null;
+const maxOf = (xs: (number | null)[]): number | null => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length > 0 ? r1(Math.max(...v)) : null;
+};
 
 async function main(): Promise<void> {
   const redis = new RedisServerProcess({ args: ['--maxmemory-policy', 'noeviction'] });
@@ -88,70 +115,95 @@ async function main(): Promise<void> {
       ms: cold.reduce((n, x) => n + x.discovery.ms, 0) / cold.length,
     };
 
-    log(`1/6 burst cycle end to end (${runs} runs, in a worker process of its own)`);
-    const burst = await workerProcess(sim.url, redisUrl, runs);
+    let burst: BurstRun[] = [];
+    if (want('burst')) {
+      log(`1/6 burst cycle end to end (${runs} runs, in a worker process of its own)`);
+      burst = await workerProcess(sim.url, redisUrl, runs);
+    }
 
-    log('5/6 Redis memory per contract');
-    const mem = await redisMemory(stack);
+    let mem: Awaited<ReturnType<typeof redisMemory>> | undefined;
+    if (want('memory')) {
+      log('5/6 Redis memory per contract');
+      mem = await redisMemory(stack);
+    }
 
-    log(`2/6 write phase vs raw socket (${runs} runs)`);
     const snapshots = await fetchBoth(stack);
-    const writes = [];
-    for (let i = 0; i < runs; i++)
-      writes.push(await writePhase(stack, snapshots, { host: '127.0.0.1', port: redis.port }));
-
-    log(`3/6 fetch phase vs one stream at a time (${runs} runs)`);
-    await fetchPhase(seq, true); // warm the sequential client's discovery cache
-    const conc = [];
-    const serial = [];
-    const t0 = performance.now();
-    const req0 = (await sim.stats()).requests;
-    for (let i = 0; i < runs; i++) {
-      conc.push(await fetchPhase(stack, false));
-      serial.push(await fetchPhase(seq, true));
+    const writes: WriteRun[] = [];
+    if (want('write')) {
+      log(`2/6 write phase vs raw socket (${runs} runs)`);
+      for (let i = 0; i < runs; i++)
+        writes.push(await writePhase(stack, snapshots, { host: '127.0.0.1', port: redis.port }));
     }
-    const observedRps = ((await sim.stats()).requests - req0) / ((performance.now() - t0) / 1000);
-    const maxConcRps = Math.max(...conc.map((c) => c.pages / (c.ms / 1000)));
 
-    log(`4/6 model builds (${runs} runs)`);
-    const builds = [];
-    for (let i = 0; i < runs; i++)
-      builds.push(modelBuilds(snapshots, stack.config.widths, stack.config.heatmapWindowPct));
+    const conc: FetchRun[] = [];
+    const serial: FetchRun[] = [];
+    const floor: { ms: number; pages: number }[] = [];
+    let observedRps = NaN;
+    let maxConcRps = NaN;
+    if (want('fetch')) {
+      log(
+        `3/6 fetch phase vs its floor (bare undici, same requests) and one stream at a time (${runs} runs)`,
+      );
+      await fetchPhase(seq, true); // warm the sequential client's discovery cache
+      const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
+      const floorOpts = { origin: sim.url, apiKey: BENCH_API_KEY, concurrency, rateLimit: rate };
+      const t0 = performance.now();
+      const req0 = (await sim.stats()).requests;
+      for (let i = 0; i < runs; i++) {
+        conc.push(await fetchPhase(stack, false));
+        floor.push(await fetchFloor(streams, floorOpts));
+        serial.push(await fetchPhase(seq, true));
+      }
+      observedRps = ((await sim.stats()).requests - req0) / ((performance.now() - t0) / 1000);
+      maxConcRps = Math.max(...conc.map((c) => c.pages / (c.ms / 1000)));
+    }
 
-    log(`6/6 growth ${growthSizes.join(', ')}`);
+    const builds: ReturnType<typeof modelBuilds>[] = [];
+    if (want('build')) {
+      log(`4/6 model builds vs JSON.parse of the same substrates (${runs} runs)`);
+      for (let i = 0; i < runs; i++)
+        builds.push(modelBuilds(snapshots, stack.config.widths, stack.config.heatmapWindowPct));
+    }
+
     const growth = [];
-    for (const n of growthSizes) {
-      await sim.market({ burst: false, contractsPerExpiration: Math.round(n / 10) });
-      const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs));
-      const cyc = s(gr.map((g) => g.totalMs));
-      growth.push({
-        contracts: gr[0]?.contracts ?? 0,
-        cycle_ms: r1(cyc.median),
-        rss_mb: r1(Math.max(...gr.map((g) => g.peakRssMb))),
-        max_event_loop_block_ms: r1(Math.max(...gr.map((g) => g.maxBlockMs))),
-        us_per_contract: r1((cyc.median * 1000) / (gr[0]?.contracts ?? 1)),
-      });
+    if (want('growth')) {
+      log(`6/6 growth ${growthSizes.join(', ')}`);
+      for (const n of growthSizes) {
+        await sim.market({ burst: false, contractsPerExpiration: Math.round(n / 10) });
+        const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs));
+        const cyc = summarize(gr.map((g) => g.totalMs));
+        growth.push({
+          contracts: gr[0]?.contracts ?? 0,
+          cycle_ms: r1(cyc.median),
+          rss_mb: r1(Math.max(...gr.map((g) => g.peakRssMb))),
+          max_event_loop_block_ms: r1(Math.max(...gr.map((g) => g.maxBlockMs))),
+          max_event_loop_block_cpu_ms: maxOf(gr.map((g) => g.maxBlockCpuMs)),
+          us_per_contract: r1((cyc.median * 1000) / (gr[0]?.contracts ?? 1)),
+        });
+      }
     }
 
-    const burstTotal = s(burst.map((b) => b.totalMs));
+    const burstTotal = burst.map((b) => b.totalMs);
     const phases = Object.fromEntries(
-      Object.keys(burst[0]?.phases ?? {}).map((k) => [k, brief(s(burst.map((b) => b.phases[k] ?? 0)))]),
+      Object.keys(burst[0]?.phases ?? {}).map((k) => [k, sb(burst.map((b) => b.phases[k] ?? 0))]),
     );
-    const buildWall = s(burst.map((b) => b.buildMs.wall));
-    const workerWrite = s(writes.map((w) => w.workerMs));
-    const rawWrite = s(writes.map((w) => w.rawMs));
-    const pipeWrite = s(writes.map((w) => w.pipelineMs));
+    const workerWrite = writes.map((w) => w.workerMs);
+    const rawWrite = writes.map((w) => w.rawMs);
+    const pipeWrite = writes.map((w) => w.pipelineMs);
     const keys = writes[0]?.bulkCommands ?? 0;
-    const concFetch = s(conc.map((c) => c.ms));
-    const serialFetch = s(serial.map((c) => c.ms));
-    const gex = s(builds.map((b) => b.gexMs));
-    const heat = s(builds.map((b) => b.heatmapMs));
+    const concFetch = conc.map((c) => c.ms);
+    const floorFetch = floor.map((c) => c.ms);
+    const gex = builds.map((b) => b.gexMs);
+    const heat = builds.map((b) => b.heatmapMs);
+    const parse = builds.map((b) => b.parseMs);
+    const buildMs = med(gex) + med(heat);
     const result = {
       machine: {
         cpus: cpus().length,
         cpu: cpus()[0]?.model ?? '?',
         mem_gb: r1(totalmem() / 2 ** 30),
         node: process.version,
+        loadavg_1m: r1(loadavg()[0] ?? 0),
       },
       settings: {
         latency_ms: latencyMs,
@@ -159,41 +211,55 @@ async function main(): Promise<void> {
         concurrency,
         rate_limit_rps: rate,
         window_pct: stack.config.heatmapWindowPct,
+        scenarios: [...only],
       },
-      contracts: burst[0]?.contracts ?? 0,
-      burst_cycle_ms: r1(burstTotal.median),
-      burst_cycle: { total: brief(burstTotal), phases, build_wall: brief(buildWall) },
-      write_ratio: round(rawWrite.median / workerWrite.median, 2),
+      contracts: burst[0]?.contracts ?? snapshots.reduce((n, x) => n + x.contracts.length, 0),
+      // The ratios: ours against a floor measured in this run (see the README's Performance section).
+      fetch_ratio: ratio(med(floorFetch), med(concFetch)),
+      write_ratio: ratio(med(rawWrite), med(workerWrite)),
+      cycle_ratio: ratio(med(floorFetch) + med(rawWrite), med(burstTotal)),
+      build_ratio: ratio(buildMs, med(parse)),
+      burst_cycle_ms: burst.length > 0 ? r1(med(burstTotal)) : null,
+      burst_cycle: {
+        total: sb(burstTotal),
+        phases,
+        build_wall: sb(burst.map((b) => b.buildMs.wall)),
+        run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
+      },
       write: {
         keys,
-        worker_ms: brief(workerWrite),
-        raw_socket_ms: brief(rawWrite),
-        ioredis_pipeline_ms: brief(pipeWrite),
-        worker_keys_per_s: Math.round(keys / (workerWrite.median / 1000)),
-        raw_keys_per_s: Math.round(keys / (rawWrite.median / 1000)),
-        pipeline_ratio: round(rawWrite.median / pipeWrite.median, 2),
+        worker_ms: sb(workerWrite),
+        raw_socket_ms: sb(rawWrite),
+        ioredis_pipeline_ms: sb(pipeWrite),
+        worker_keys_per_s: Math.round(keys / (med(workerWrite) / 1000)) || null,
+        raw_keys_per_s: Math.round(keys / (med(rawWrite) / 1000)) || null,
+        pipeline_ratio: ratio(med(rawWrite), med(pipeWrite)),
       },
-      fetch_speedup: round(serialFetch.median / concFetch.median, 2),
+      fetch_speedup: ratio(med(serial.map((c) => c.ms)), med(concFetch)),
       fetch: {
         pages: conc[0]?.pages ?? 0,
-        concurrent_ms: brief(concFetch),
-        one_stream_at_a_time_ms: brief(serialFetch),
-        max_concurrent_rps: r1(maxConcRps),
-        observed_avg_rps: r1(observedRps),
+        concurrent_ms: sb(concFetch),
+        floor_ms: sb(floorFetch),
+        floor_pages: floor[0]?.pages ?? 0,
+        one_stream_at_a_time_ms: sb(serial.map((c) => c.ms)),
+        max_concurrent_rps: Number.isFinite(maxConcRps) ? r1(maxConcRps) : null,
+        observed_avg_rps: Number.isFinite(observedRps) ? r1(observedRps) : null,
         discovery_pages_per_symbol: discovery.pages,
         discovery_ms_per_symbol: r1(discovery.ms),
       },
-      build_ms: r1(gex.median + heat.median),
-      builds: { gex_ms: brief(gex), heatmap_ms: brief(heat) },
-      worker_peak_rss_mb: r1(Math.max(...burst.map((b) => b.peakRssMb))),
-      redis_bytes_per_contract: Math.round(mem.bytesPerContract),
-      redis_used_memory_per_contract: Math.round(mem.usedMemoryPerContract),
-      redis_bytes_per_contract_with_models: Math.round(mem.withModelsBytesPerContract),
-      max_event_loop_block_ms: r1(Math.max(...burst.map((b) => b.maxBlockMs))),
+      build_ms: builds.length > 0 ? r1(buildMs) : null,
+      builds: { gex_ms: sb(gex), heatmap_ms: sb(heat), parse_floor_ms: sb(parse) },
+      worker_peak_rss_mb: maxOf(burst.map((b) => b.peakRssMb)),
+      redis_bytes_per_contract: mem ? Math.round(mem.bytesPerContract) : null,
+      redis_used_memory_per_contract: mem ? Math.round(mem.usedMemoryPerContract) : null,
+      redis_bytes_per_contract_with_models: mem ? Math.round(mem.withModelsBytesPerContract) : null,
+      max_event_loop_block_ms: maxOf(burst.map((b) => b.maxBlockMs)),
+      max_event_loop_block_cpu_ms: maxOf(burst.map((b) => b.maxBlockCpuMs)),
       growth,
     };
-    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else printTable(result);
+    const out = { ...result, targets: targets(result) };
+    if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    else printTable(out);
   } finally {
     for (const st of stacks) await st.close();
     await sim.stop();
@@ -201,60 +267,119 @@ async function main(): Promise<void> {
   }
 }
 
-type Result = Record<string, unknown> & {
-  machine: { cpus: number; cpu: string; mem_gb: number; node: string };
+type Result = {
+  machine: { cpus: number; cpu: string; mem_gb: number; node: string; loadavg_1m: number };
+  settings: Record<string, unknown>;
+  contracts: number;
+  fetch_ratio: number | null;
+  write_ratio: number | null;
+  cycle_ratio: number | null;
+  build_ratio: number | null;
   burst_cycle: {
-    total: ReturnType<typeof brief>;
-    phases: Record<string, ReturnType<typeof brief>>;
-    build_wall: ReturnType<typeof brief>;
+    total: Brief | null;
+    phases: Record<string, Brief | null>;
+    build_wall: Brief | null;
+    run_queue_ms: Brief | null;
   };
   write: {
     keys: number;
-    worker_ms: ReturnType<typeof brief>;
-    raw_socket_ms: ReturnType<typeof brief>;
-    ioredis_pipeline_ms: ReturnType<typeof brief>;
-    worker_keys_per_s: number;
-    raw_keys_per_s: number;
-    pipeline_ratio: number;
+    worker_ms: Brief | null;
+    raw_socket_ms: Brief | null;
+    ioredis_pipeline_ms: Brief | null;
+    worker_keys_per_s: number | null;
+    raw_keys_per_s: number | null;
+    pipeline_ratio: number | null;
   };
+  fetch_speedup: number | null;
   fetch: {
     pages: number;
-    concurrent_ms: ReturnType<typeof brief>;
-    one_stream_at_a_time_ms: ReturnType<typeof brief>;
-    max_concurrent_rps: number;
-    observed_avg_rps: number;
+    concurrent_ms: Brief | null;
+    floor_ms: Brief | null;
+    floor_pages: number;
+    one_stream_at_a_time_ms: Brief | null;
+    max_concurrent_rps: number | null;
+    observed_avg_rps: number | null;
     discovery_pages_per_symbol: number;
     discovery_ms_per_symbol: number;
   };
-  builds: { gex_ms: ReturnType<typeof brief>; heatmap_ms: ReturnType<typeof brief> };
+  build_ms: number | null;
+  builds: { gex_ms: Brief | null; heatmap_ms: Brief | null; parse_floor_ms: Brief | null };
+  worker_peak_rss_mb: number | null;
+  redis_bytes_per_contract: number | null;
+  redis_used_memory_per_contract: number | null;
+  redis_bytes_per_contract_with_models: number | null;
+  max_event_loop_block_ms: number | null;
+  max_event_loop_block_cpu_ms: number | null;
   growth: {
     contracts: number;
     cycle_ms: number;
     rss_mb: number;
     max_event_loop_block_ms: number;
+    max_event_loop_block_cpu_ms: number | null;
     us_per_contract: number;
   }[];
 };
 
-function printTable(r: Result): void {
-  const m = (b: { median: number; min: number; max: number }, u = 'ms'): string =>
-    `${b.median} ${u} (${b.min}–${b.max})`;
+interface Target {
+  value: number | null;
+  target: string;
+  ok: boolean | null;
+}
+
+/** Each target of issue 12 with this run's value (null: the scenario did not run). */
+function targets(r: Result): Record<string, Target> {
+  const atLeast = (value: number | null, min: number): Target => ({
+    value,
+    target: `>= ${min}`,
+    ok: value === null ? null : value >= min,
+  });
+  const atMost = (value: number | null, max: number): Target => ({
+    value,
+    target: `<= ${max}`,
+    ok: value === null ? null : value <= max,
+  });
+  const out: Record<string, Target> = {
+    fetch_ratio: atLeast(r.fetch_ratio, 0.85),
+    write_ratio: atLeast(r.write_ratio, 0.7),
+    cycle_ratio: atLeast(r.cycle_ratio, 0.6),
+    redis_bytes_per_contract: atMost(r.redis_bytes_per_contract, 1100),
+  };
+  for (const g of r.growth) {
+    if (g.contracts >= 19_000) {
+      out[`max_event_loop_block_ms_${g.contracts}`] = atMost(g.max_event_loop_block_ms, 20);
+      out[`max_event_loop_block_cpu_ms_${g.contracts}`] = atMost(g.max_event_loop_block_cpu_ms, 20);
+    }
+    if (g.contracts >= 19_000 && g.contracts <= 21_000) out[`rss_mb_${g.contracts}`] = atMost(g.rss_mb, 200);
+  }
+  return out;
+}
+
+function printTable(r: Result & { targets: Record<string, Target> }): void {
+  const m = (b: Brief | null, u = 'ms'): string => (b ? `${b.median} ${u} (${b.min}–${b.max})` : 'n/a');
   const lines = [
-    `machine: ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.mem_gb} GiB, Node ${r.machine.node}`,
+    `machine: ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.mem_gb} GiB, Node ${r.machine.node}, load ${r.machine.loadavg_1m}`,
     `settings: ${JSON.stringify(r.settings)}; median (min–max)`,
     '',
+    `ratios: fetch ${String(r.fetch_ratio)}, write ${String(r.write_ratio)}, cycle ${String(r.cycle_ratio)}, build/parse ${String(r.build_ratio)}`,
     `1. burst cycle, ${String(r.contracts)} contracts, fetch → both models published: ${m(r.burst_cycle.total)}`,
     ...Object.entries(r.burst_cycle.phases).map(([k, v]) => `     ${k.padEnd(10)} ${m(v)}`),
     `     builds     ${m(r.burst_cycle.build_wall)}`,
-    `2. write phase, ${r.write.keys} keys: worker ${m(r.write.worker_ms)} = ${r.write.worker_keys_per_s} keys/s; raw socket ${m(r.write.raw_socket_ms)} = ${r.write.raw_keys_per_s} keys/s; ratio ${String(r.write_ratio)} (ioredis pipeline: ${m(r.write.ioredis_pipeline_ms)}, ratio ${r.write.pipeline_ratio})`,
-    `3. fetch, ${r.fetch.pages} pages: concurrent ${m(r.fetch.concurrent_ms)}; one stream at a time ${m(r.fetch.one_stream_at_a_time_ms)}; speedup ${String(r.fetch_speedup)}× (max ${r.fetch.max_concurrent_rps} req/s vs limit ${String((r.settings as { rate_limit_rps: number }).rate_limit_rps)}); discovery ${r.fetch.discovery_pages_per_symbol} pages, ${r.fetch.discovery_ms_per_symbol} ms per symbol (cold)`,
-    `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms`,
-    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models); max event-loop block ${String(r.max_event_loop_block_ms)} ms`,
+    `     waiting for a CPU (machine load): ${m(r.burst_cycle.run_queue_ms)}`,
+    `2. write phase, ${r.write.keys} keys: worker ${m(r.write.worker_ms)} = ${String(r.write.worker_keys_per_s)} keys/s; raw socket (floor) ${m(r.write.raw_socket_ms)} = ${String(r.write.raw_keys_per_s)} keys/s; ratio ${String(r.write_ratio)} (ioredis pipeline: ${m(r.write.ioredis_pipeline_ms)}, ratio ${String(r.write.pipeline_ratio)})`,
+    `3. fetch, ${r.fetch.pages} pages: concurrent ${m(r.fetch.concurrent_ms)}; floor (bare undici, ${r.fetch.floor_pages} pages) ${m(r.fetch.floor_ms)}: ratio ${String(r.fetch_ratio)}; one stream at a time ${m(r.fetch.one_stream_at_a_time_ms)}: speedup ${String(r.fetch_speedup)}× (max ${String(r.fetch.max_concurrent_rps)} req/s vs limit ${String(r.settings.rate_limit_rps)}); discovery ${r.fetch.discovery_pages_per_symbol} pages, ${r.fetch.discovery_ms_per_symbol} ms per symbol (cold)`,
+    `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms; JSON.parse of the same substrates (floor) ${m(r.builds.parse_floor_ms)}: ratio ${String(r.build_ratio)}`,
+    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models); longest event-loop block ${String(r.max_event_loop_block_ms)} ms wall, ${String(r.max_event_loop_block_cpu_ms)} ms of main-thread CPU`,
     '6. growth:',
-    '     contracts  cycle_ms  µs/contract  rss_mb  max_block_ms',
+    '     contracts  cycle_ms  µs/contract  rss_mb  block_ms  block_cpu_ms',
     ...r.growth.map(
       (g) =>
-        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(12)}`,
+        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}`,
+    ),
+    '',
+    'targets:',
+    ...Object.entries(r.targets).map(
+      ([k, t]) =>
+        `     ${k.padEnd(36)} ${String(t.value).padStart(8)}  ${t.target.padEnd(8)} ${t.ok === null ? '' : t.ok ? 'ok' : 'MISSED'}`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

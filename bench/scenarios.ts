@@ -26,6 +26,10 @@ export interface BurstRun {
   buildMs: { gex: number; heatmap: number; read: number; write: number; wall: number };
   peakRssMb: number;
   maxBlockMs: number;
+  /** Most main-thread CPU between two turns of the event loop (null off Linux). */
+  maxBlockCpuMs: number | null;
+  /** Time the main thread waited for a CPU (the machine's load), ms. */
+  runQueueMs: number | null;
 }
 
 /** One full cycle for both symbols (concurrently, as the worker runs them) and both model builds. */
@@ -37,7 +41,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   const tb = performance.now();
   const outcomes = await stack.builder.drain();
   const t1 = performance.now();
-  const { peakRssMb, maxBlockMs } = probe.stop();
+  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs } = probe.stop();
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
   const phases: Record<string, number> = {};
   for (const k of Object.keys(results[0]?.phases ?? {})) {
@@ -59,6 +63,8 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     },
     peakRssMb,
     maxBlockMs,
+    maxBlockCpuMs,
+    runQueueMs,
   };
 }
 
@@ -129,19 +135,27 @@ export async function fetchPhase(stack: Stack, oneAtATime: boolean): Promise<Fet
   };
 }
 
-/** Builds both models for each symbol from the substrates, pure maths only. */
+/**
+ * Builds both models for each symbol from the substrates, pure maths only; and the build floor: one
+ * `JSON.parse` of the same substrates as the model thread receives them (one JSON array per symbol).
+ */
 export function modelBuilds(
   snapshots: ChainSnapshot[],
   widths: Record<string, number[]>,
   windowPct: number,
-): { gexMs: number; heatmapMs: number } {
+): { gexMs: number; heatmapMs: number; parseMs: number } {
   let gexMs = 0;
   let heatmapMs = 0;
+  let parseMs = 0;
   for (const s of snapshots) {
     const contracts: ContractSubstrate[] = normalizeSnapshot(s.contracts, {
       underlying: s.underlying,
       asOf: s.asOf,
     }).records;
+    const json = `[${contracts.map((c) => JSON.stringify(c)).join(',')}]`;
+    const tp = performance.now();
+    JSON.parse(json);
+    parseMs += performance.now() - tp;
     const input = {
       symbol: s.underlying,
       epochId: 'bench',
@@ -159,7 +173,7 @@ export function modelBuilds(
     gexMs += t1 - t0;
     heatmapMs += t2 - t1;
   }
-  return { gexMs, heatmapMs };
+  return { gexMs, heatmapMs, parseMs };
 }
 
 /**
