@@ -1,6 +1,7 @@
 /**
  * @module Starts throw-away redis-server processes for tests and the benchmark: single servers (restartable, with a
- * password or TLS) and a 3-master cluster on loopback ports. Each lives in its own temp dir.
+ * password or TLS) and a cluster on loopback ports (masters, optional replicas; live slot migration, adding a
+ * master, manual failover). Each server lives in its own temp dir.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 
 const run = promisify(execFile);
 
@@ -91,6 +93,10 @@ export class RedisServerProcess {
     );
   }
 
+  get isRunning(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   /** Kills the server (SIGKILL: data is gone, as after a crash) and waits for the exit. */
   async stop(): Promise<void> {
     const p = this.proc;
@@ -108,42 +114,207 @@ export class RedisServerProcess {
   }
 }
 
-/** A 3-master Redis Cluster on loopback. */
+export interface ClusterStartOptions {
+  /** Masters (slots are split evenly). @defaultValue 3 */
+  masters?: number;
+  /** Replicas per master. @defaultValue 0 */
+  replicas?: number;
+  /** cluster-node-timeout, ms: how long a master may be unreachable before a replica is promoted. @defaultValue 2000 */
+  nodeTimeoutMs?: number;
+}
+
+/** One node as `CLUSTER NODES` describes it. */
+export interface ClusterNodeInfo {
+  id: string;
+  /** host:port */
+  addr: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** The master's id, for a replica. */
+  masterId: string | null;
+  /** Slots served, for a master. */
+  slots: number[];
+  failed: boolean;
+}
+
+/** Parses `CLUSTER NODES` (pure). */
+export function parseClusterNodes(text: string): ClusterNodeInfo[] {
+  const out: ClusterNodeInfo[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f.length < 8) continue;
+    const [id = '', addrRaw = '', flags = '', master = '-'] = f;
+    const addr = addrRaw.split('@')[0] ?? '';
+    const slots: number[] = [];
+    for (const r of f.slice(8)) {
+      if (r.startsWith('[')) continue; // a slot being migrated or imported
+      const [a, b] = r.split('-').map(Number);
+      if (a === undefined || Number.isNaN(a)) continue;
+      for (let s = a; s <= (b ?? a); s++) slots.push(s);
+    }
+    out.push({
+      id,
+      addr,
+      port: Number(addr.slice(addr.lastIndexOf(':') + 1)),
+      role: flags.includes('master') ? 'master' : 'replica',
+      masterId: master === '-' ? null : master,
+      slots,
+      failed: /\bfail\b|fail\?/.test(flags),
+    });
+  }
+  return out;
+}
+
+/** A Redis Cluster on loopback: masters, optionally replicas. */
 export class RedisClusterProcess {
   readonly nodes: RedisServerProcess[] = [];
+  private nodeTimeoutMs = 2_000;
 
+  /** Seed URL of every node started (a dead one is skipped by the client). */
   get url(): string {
     return this.nodes.map((n) => `redis://127.0.0.1:${n.port}`).join(',');
   }
 
-  async start(masters = 3): Promise<void> {
-    for (let i = 0; i < masters; i++) {
-      const node: RedisServerProcess = new RedisServerProcess({
-        args: [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          'nodes.conf',
-          '--cluster-node-timeout',
-          '2000',
-        ],
-      });
-      this.nodes.push(node);
-    }
+  private newNode(): RedisServerProcess {
+    const node: RedisServerProcess = new RedisServerProcess({
+      args: [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        String(this.nodeTimeoutMs),
+      ],
+    });
+    this.nodes.push(node);
+    return node;
+  }
+
+  async start(opts: number | ClusterStartOptions = {}): Promise<void> {
+    const o: ClusterStartOptions = typeof opts === 'number' ? { masters: opts } : opts;
+    const masters = o.masters ?? 3;
+    const replicas = o.replicas ?? 0;
+    this.nodeTimeoutMs = o.nodeTimeoutMs ?? 2_000;
+    for (let i = 0; i < masters * (1 + replicas); i++) this.newNode();
     await Promise.all(this.nodes.map((n) => n.start()));
     const addrs = this.nodes.map((n) => `127.0.0.1:${n.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
-      timeout: 30_000,
-    });
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { timeout: 30_000 },
+    );
+    await this.waitHealthy(20_000);
+  }
+
+  /** Waits until every running node says `cluster_state:ok` and agrees every replica is attached. */
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
     await waitFor(
       async () => {
-        for (const n of this.nodes)
+        for (const n of this.running())
           if (!(await cli(n.port, ['cluster', 'info'])).includes('cluster_state:ok')) return false;
         return true;
       },
-      20_000,
+      timeoutMs,
       'cluster_state:ok',
     );
+  }
+
+  /** The nodes whose process is up. */
+  running(): RedisServerProcess[] {
+    return this.nodes.filter((n) => n.isRunning);
+  }
+
+  /** `CLUSTER NODES` as seen by a running node. */
+  async topology(): Promise<ClusterNodeInfo[]> {
+    const n = this.running()[0];
+    if (!n) throw new Error('no cluster node is running');
+    return parseClusterNodes(await cli(n.port, ['cluster', 'nodes']));
+  }
+
+  /** The master serving `slot`. */
+  async ownerOf(slot: number): Promise<ClusterNodeInfo> {
+    const owner = (await this.topology()).find(
+      (n) => n.role === 'master' && !n.failed && n.slots.includes(slot),
+    );
+    if (!owner) throw new Error(`no master serves slot ${slot}`);
+    return owner;
+  }
+
+  /**
+   * Moves `slots` to the master `to` live, as `redis-cli --cluster reshard` does: IMPORTING / MIGRATING,
+   * MIGRATE of the keys in batches, then SETSLOT NODE on every master. Clients see MOVED and ASK meanwhile.
+   */
+  async migrateSlots(slots: readonly number[], to: ClusterNodeInfo): Promise<void> {
+    const masters = (await this.topology()).filter((n) => n.role === 'master' && !n.failed);
+    const [toHost = '127.0.0.1'] = to.addr.split(':');
+    const conns = new Map<string, Redis>();
+    const conn = (n: ClusterNodeInfo): Redis => {
+      let c = conns.get(n.id);
+      if (!c) conns.set(n.id, (c = new Redis({ host: '127.0.0.1', port: n.port, lazyConnect: false })));
+      return c;
+    };
+    try {
+      for (const slot of slots) {
+        const from = masters.find((m) => m.slots.includes(slot));
+        if (!from || from.id === to.id) continue;
+        const src = conn(from);
+        const dst = conn(to);
+        await dst.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', from.id);
+        await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
+        for (;;) {
+          const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', slot, 500)) as string[];
+          if (keys.length === 0) break;
+          await src.call('MIGRATE', toHost, to.port, '', 0, 10_000, 'KEYS', ...keys);
+        }
+        // The new owner first (so it stops answering ASK), then the old one, then everyone else.
+        await dst.call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
+        await src.call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id);
+        for (const m of masters)
+          if (m.id !== to.id && m.id !== from.id)
+            await conn(m)
+              .call('CLUSTER', 'SETSLOT', slot, 'NODE', to.id)
+              .catch(() => undefined);
+      }
+    } finally {
+      for (const c of conns.values()) c.disconnect();
+    }
+  }
+
+  /** Starts a new empty master and joins it to the cluster (no slots until some are migrated to it). */
+  async addMaster(): Promise<ClusterNodeInfo> {
+    const node = this.newNode();
+    await node.start();
+    const seed = this.running().find((n) => n !== node);
+    if (!seed) throw new Error('no cluster node is running');
+    await cli(node.port, ['cluster', 'meet', '127.0.0.1', String(seed.port)]);
+    let info: ClusterNodeInfo | undefined;
+    await waitFor(
+      async () => {
+        for (const n of this.running()) {
+          const seen = parseClusterNodes(await cli(n.port, ['cluster', 'nodes'])).find(
+            (x) => x.port === node.port,
+          );
+          if (!seen) return false;
+          info = seen;
+        }
+        return true;
+      },
+      10_000,
+      'the new master to be known to every node',
+    );
+    return info as ClusterNodeInfo;
+  }
+
+  /** `CLUSTER FAILOVER` on a replica: it takes over its master's slots with no data loss. */
+  async manualFailover(replica: ClusterNodeInfo): Promise<void> {
+    await cli(replica.port, ['cluster', 'failover']);
+  }
+
+  /** The process of a node. */
+  processOf(node: ClusterNodeInfo): RedisServerProcess {
+    const p = this.nodes.find((n) => n.port === node.port);
+    if (!p) throw new Error(`no process on port ${node.port}`);
+    return p;
   }
 
   async destroy(): Promise<void> {

@@ -9,6 +9,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { ConnectionOptions } from 'node:tls';
 import { PACKAGE_ROOT } from '../lib/repo-paths.js';
+import { clusterGetMany, retryClusterRead } from './cluster-read.js';
 import { RawPipeline } from './raw-pipeline.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 
@@ -131,13 +132,15 @@ export class RedisBus {
       this.client = new Cluster(
         this.endpoints.map((e) => ({ host: e.host, port: e.port })),
         {
-          redisOptions: common,
-          enableAutoPipelining: true,
-          // Auto-pipelining routes a command by its first argument; for a script without a fixed key count
-          // that is the key count, not a key, so the flip could join another node's pipeline and fail
-          // ("All keys in the pipeline should belong to the same slots allocation group"). Send it alone.
-          autoPipeliningIgnoredCommands: ['promote_epoch'],
+          redisOptions: { ...common, enableAutoPipelining: false },
+          // No auto-pipelining on a cluster: it batches commands of many slots per node, and a batch that
+          // comes back partly MOVED is rejected without a retry or a slot-map refresh (a read-only process
+          // then asks the wrong node forever). Single commands are redirected and retried by the client;
+          // many-key reads go through clusterGetMany; bulk writes through the raw per-master path.
+          enableAutoPipelining: false,
           slotsRefreshTimeout: 2_000,
+          // A safety net: even a process that never meets a redirect learns a new slot map within 5 s.
+          slotsRefreshInterval: 5_000,
           clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
         },
       );
@@ -216,9 +219,12 @@ export class RedisBus {
     await Promise.all(redirected.map((f) => this.client.call(String(f.cmd[0]), ...f.cmd.slice(1))));
   }
 
-  /** GETs many keys: MGET in chunks on a single server, auto-pipelined GETs on a cluster. */
+  /**
+   * GETs many keys: MGET in chunks on a single server; on a cluster, pipelined GETs per node that follow
+   * MOVED / ASK and retry through resharding and failover (see cluster-read.ts).
+   */
   async getMany(keys: readonly string[], chunk = 1_000): Promise<(string | null)[]> {
-    if (this.isCluster) return Promise.all(keys.map((k) => this.client.get(k)));
+    if (this.isCluster) return clusterGetMany<string>(this.client as Cluster, keys, 'get');
     const out: (string | null)[] = [];
     const parts: Promise<(string | null)[]>[] = [];
     for (let i = 0; i < keys.length; i += chunk) parts.push(this.client.mget(keys.slice(i, i + chunk)));
@@ -228,10 +234,20 @@ export class RedisBus {
 
   /** Like {@link getMany}, as Buffers (no string decoding: the bytes go to the model thread as they are). */
   async getManyBuffers(keys: readonly string[], chunk = 1_000): Promise<(Buffer | null)[]> {
-    if (this.isCluster) return Promise.all(keys.map((k) => this.client.getBuffer(k)));
+    if (this.isCluster) return clusterGetMany<Buffer>(this.client as Cluster, keys, 'getBuffer');
     const parts: Promise<(Buffer | null)[]>[] = [];
     for (let i = 0; i < keys.length; i += chunk) parts.push(this.client.mgetBuffer(keys.slice(i, i + chunk)));
     return (await Promise.all(parts)).flat();
+  }
+
+  /**
+   * Runs a read; on a cluster it is retried (slot map refreshed, bounded backoff) while the error is a
+   * redirect, a passing cluster state or a lost connection, as bulk writes are. A single server is asked
+   * once (its errors are not transient in that sense).
+   */
+  read<T>(fn: (r: RedisCommands) => Promise<T>): Promise<T> {
+    if (!this.isCluster) return fn(this.client);
+    return retryClusterRead(this.client as Cluster, () => fn(this.client));
   }
 
   /** A second connection for SUBSCRIBE. */

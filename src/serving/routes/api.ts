@@ -81,15 +81,24 @@ function etagOf(note: { epoch_id: string; ts: string | null } | null, length: nu
   return `W/"${Buffer.from(`${note.epoch_id}|${note.ts ?? ''}|${length}`).toString('base64url')}"`;
 }
 
+/**
+ * How long a request waits for Redis on a cluster: reads are retried through a reshard or a failover
+ * (a replica is promoted ~2 × cluster-node-timeout after its master dies), so allow for that before a 503.
+ */
+export const CLUSTER_READ_TIMEOUT_MS = 8_000;
+
 export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): void {
   const { bus, keys } = ctx.deps;
   const gzCache = new GzipCache();
+  /** A Redis read, retried on a cluster like writes are; a failure or a timeout is a 503. */
+  const read = <T>(fn: Parameters<typeof bus.read<T>>[0], timeoutMs?: number): Promise<T> =>
+    fromRedis(bus.read(fn), timeoutMs ?? (bus.isCluster ? CLUSTER_READ_TIMEOUT_MS : undefined));
 
   app.get('/api/symbols', async (_req, reply) => {
     const symbols = await Promise.all(
       ctx.symbols.map(async (symbol) => {
         const exists = await Promise.all(
-          MODEL_NAMES.map((m) => fromRedis(bus.cmd.exists(keys.model(m, symbol)))),
+          MODEL_NAMES.map((m) => read((r) => r.exists(keys.model(m, symbol)))),
         );
         const models = Object.fromEntries(MODEL_NAMES.map((m, i) => [m, exists[i] === 1])) as Record<
           ModelName,
@@ -109,7 +118,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
       const model = parseModel(req.params.model);
       const symbol = resolveSymbol(ctx, req.params.symbol);
       const key = keys.model(model, symbol);
-      const doc = await fromRedis(bus.cmd.get(key));
+      const doc = await read((r) => r.get(key));
       if (doc === null) {
         throw new HttpError(404, 'model_not_found', `no ${model} model published for ${symbol} yet`);
       }
@@ -132,7 +141,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
   );
 
   app.get('/api/epochs', async (_req, reply) => {
-    const view = await fromRedis(inspect(bus, keys, [...ctx.symbols]), 10_000);
+    const view = await read(() => inspect(bus, keys, [...ctx.symbols]), 10_000);
     void reply.header('cache-control', 'no-store');
     return view;
   });
@@ -156,7 +165,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
     }
     const symbol =
       symbolRaw === undefined || symbolRaw === '' ? undefined : resolveSymbol(ctx, symbolRaw, 400);
-    const points = await fromRedis(readSeries(bus, keys, series, since, symbol));
+    const points = await read(() => readSeries(bus, keys, series, since, symbol));
     void reply.header('cache-control', 'no-store');
     return { series, symbol: symbol ?? null, since, points };
   });
