@@ -17,9 +17,10 @@ function intArg(value: string): number {
   return n;
 }
 
-async function exitWith(p: Promise<number> | number): Promise<void> {
+/** Runs a command; a thrown error (sync or async) becomes one line on stderr and the documented exit code. */
+async function exitWith(command: () => Promise<number> | number): Promise<void> {
   try {
-    process.exitCode = await p;
+    process.exitCode = await command();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`chain-worker: ${err.message}\n`);
@@ -45,14 +46,14 @@ program
   .option('--http <host:port>', 'serve health, metrics, the API and the dashboard')
   .option('--no-build', 'do not run model builders in this process')
   .action(async (opts: { once?: boolean; http?: string; build?: boolean }) => {
-    await exitWith(runCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => runCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
   .command('build')
   .description('run the model builders alone')
   .action(async () => {
-    await exitWith(buildCommand(program.opts<{ config?: string }>()));
+    await exitWith(() => buildCommand(program.opts<{ config?: string }>()));
   });
 
 program
@@ -60,7 +61,7 @@ program
   .description('serve the API, SSE stream and dashboard from Redis alone')
   .option('--http <host:port>', 'address to listen on', '127.0.0.1:8080')
   .action(async (opts: { http: string }) => {
-    await exitWith(serveCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => serveCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
@@ -69,7 +70,7 @@ program
   .requiredOption('--symbol <symbol>', 'underlying, e.g. I:SPX')
   .option('--json', 'print one JSON object')
   .action(async (opts: { symbol: string; json?: boolean }) => {
-    await exitWith(fetchCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => fetchCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
@@ -77,7 +78,7 @@ program
   .description('show epochs, health and analytics from Redis')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
-    await exitWith(inspectCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => inspectCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
@@ -85,7 +86,7 @@ program
   .description('fetch every configured symbol and write a replay recording')
   .requiredOption('--out <file>', 'recording file to write')
   .action(async (opts: { out: string }) => {
-    await exitWith(recordCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => recordCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
@@ -106,7 +107,7 @@ program
       latencyMs?: number;
       replay?: string;
     }) => {
-      await exitWith(simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+      await exitWith(() => simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
     },
   );
 
@@ -114,8 +115,8 @@ program
   .command('config')
   .description('print the effective configuration (secrets hidden)')
   .option('--markdown', 'print the settings table for the README')
-  .action((opts: { markdown?: boolean }) => {
-    void exitWith(configCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  .action(async (opts: { markdown?: boolean }) => {
+    await exitWith(() => configCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 await program.parseAsync(process.argv);

@@ -68,9 +68,14 @@ function readConfigFile(path: string): Record<string, unknown> {
   return out;
 }
 
+/** A value that counts as set: `undefined` for absent, empty or only blanks (then the next source or the default applies). */
+function present(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() === '' ? undefined : value;
+}
+
 function describe(value: unknown, secret: boolean, secrets: readonly string[] = []): string {
   if (secret) return '[redacted]';
-  let s = typeof value === 'string' ? value : JSON.stringify(value);
+  let s = redactUrl(typeof value === 'string' ? value : JSON.stringify(value));
   // A secret pasted into the wrong setting must not be echoed either.
   for (const x of secrets) if (x.length >= 4) s = s.split(x).join('[redacted]');
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
@@ -98,8 +103,7 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     .filter((v): v is string => typeof v === 'string');
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
-    const envValue = env[spec.name];
-    const raw: unknown = envValue !== undefined && envValue !== '' ? envValue : file[spec.name];
+    const raw = present(env[spec.name]) ?? present(file[spec.name]);
     if (raw === undefined) {
       values[key] = spec.default;
       continue;
@@ -143,7 +147,7 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     else if (u === 'NDX') widths[u] = settings.widthsNdx;
     else {
       const name = `MASSIVE_WIDTHS_${u.replace(/[^A-Z0-9]/g, '')}`;
-      const raw = env[name] ?? file[name];
+      const raw = present(env[name]) ?? present(file[name]);
       if (raw === undefined) widths[u] = DEFAULT_WIDTHS;
       else {
         const parsed = SETTINGS.widthsSpx.schema.safeParse(raw);

@@ -3,6 +3,7 @@
  * is printed from it (`chain-worker config --markdown`), so the two never drift.
  */
 import { z } from 'zod';
+import { parseRedisUrls } from '../redis/redis-url.js';
 
 export interface SettingSpec<T> {
   /** Environment variable name; also the key in the config file's `settings` object. */
@@ -14,16 +15,47 @@ export interface SettingSpec<T> {
   secret?: boolean;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max);
-const bool = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no'])]).transform((v) => {
-  return v === true || v === '1' || v === 'true' || v === 'yes';
-});
+/** A plain decimal number: optional minus, digits, optional fraction. No hex, no exponent, no blanks. */
+export const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * A number setting: a JSON number from the config file, or a string of plain decimal digits (trimmed).
+ * `0x10`, `1e3`, `Infinity` and the empty string are rejected (blank values never get here: loadConfig
+ * treats them as unset).
+ */
+function decimal(min: number, max: number, integer: boolean): z.ZodType<number, number | string> {
+  const kind = integer ? 'an integer' : 'a decimal number';
+  const range =
+    max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max.toLocaleString('en-US')}`;
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : DECIMAL.test(v.trim()) ? Number(v.trim()) : NaN;
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected ${kind}${range}, plain decimal digits` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => decimal(min, max, true);
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) => decimal(min, max, false);
+const bool = z
+  .union([
+    z.boolean(),
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+      z.enum(['1', '0', 'true', 'false', 'yes', 'no']),
+    ),
+  ])
+  .transform((v) => {
+    return v === true || v === '1' || v === 'true' || v === 'yes';
+  });
 const csvList = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
 const widths = z.union([z.string(), z.array(z.number())]).transform((v, ctx) => {
-  const parts = Array.isArray(v) ? v : v.split(',').map((s) => Number(s.trim()));
+  const parts = Array.isArray(v)
+    ? v
+    : v.split(',').map((s) => (DECIMAL.test(s.trim()) ? Number(s.trim()) : NaN));
   if (parts.length === 0 || parts.some((n) => !Number.isFinite(n) || n <= 0)) {
     ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of positive numbers' });
     return z.NEVER;
@@ -32,6 +64,22 @@ const widths = z.union([z.string(), z.array(z.number())]).transform((v, ctx) => 
 });
 const symbol = z.string().regex(/^(I:)?[A-Z][A-Z0-9.]{0,9}$/, 'expected tickers like I:SPX or AAPL');
 
+/** Redis URL(s), each checked the way the bus will parse it (port 1–65535, a decimal database number). */
+function redisUrls(accepts: string): z.ZodType<string, string> {
+  return z
+    .string()
+    .regex(/^\s*rediss?:\/\/.+/, accepts)
+    .transform((v, ctx) => {
+      try {
+        if (parseRedisUrls(v).length === 0) throw new Error('no URL');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${accepts}: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+      return v.trim();
+    });
+}
+
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
   return s;
 }
@@ -39,9 +87,7 @@ function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
 export const SETTINGS = {
   marketRedisUrl: spec({
     name: 'MARKET_REDIS_URL',
-    schema: z
-      .string()
-      .regex(/^rediss?:\/\/.+/, 'expected redis:// or rediss:// URL(s), comma-separated for a cluster'),
+    schema: redisUrls('expected redis:// or rediss:// URL(s), comma-separated for a cluster'),
     default: 'redis://127.0.0.1:6379',
     help: 'Market bus (`buses.market-redis.url`). redis:// or rediss:// (TLS); user:password@ and /db allowed. Comma-separated seed nodes with MARKET_REDIS_CLUSTER=1.',
   }),
@@ -53,7 +99,7 @@ export const SETTINGS = {
   }),
   systemRedisUrl: spec({
     name: 'SYSTEM_REDIS_URL',
-    schema: z.string().regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// URL'),
+    schema: redisUrls('expected a redis:// or rediss:// URL'),
     default: undefined,
     help: 'System bus for the heartbeat (`buses.system-redis.url`); defaults to the market bus.',
   }),

@@ -13,10 +13,21 @@ export interface RedisEndpoint {
 
 /** Parses `redis[s]://[user[:password]@]host[:port][/db]`. */
 export function parseRedisUrl(url: string): RedisEndpoint {
-  const u = new URL(url.trim());
+  const text = url.trim();
+  const port = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))
+    throw new Error(`port ${port} is out of range (1-65535)`);
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new Error('not a valid URL (expected redis[s]://[user[:password]@]host[:port][/db])');
+  }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`not a redis URL: ${u.protocol}`);
-  const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new Error('bad database number in redis URL');
+  const dbText = u.pathname && u.pathname !== '/' ? u.pathname.slice(1) : '0';
+  if (!/^\d{1,9}$/.test(dbText))
+    throw new Error(`database ${JSON.stringify(dbText.slice(0, 20))} is not a decimal number`);
+  const db = Number(dbText);
   const out: RedisEndpoint = {
     host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: u.port ? Number(u.port) : 6379,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig, redactedConfig, redactUrl } from '../../src/config/load.js';
+import { SETTINGS } from '../../src/config/settings.js';
 
 describe('config', () => {
   it('has the seed defaults and falls back to sim without a key', () => {
@@ -76,5 +77,126 @@ describe('config', () => {
   it('redacts passwords in Redis URLs', () => {
     expect(redactUrl('redis://user:secret@host:6379/2')).toBe('redis://user:***@host:6379/2');
     expect(redactUrl('rediss://:pw@a:1,rediss://:pw@b:2')).toBe('rediss://:***@a:1,rediss://:***@b:2');
+  });
+});
+
+/** Every setting whose value is a number, with its default (from the settings table itself). */
+const NUMERIC = Object.entries(SETTINGS)
+  .filter(([, s]) => typeof s.default === 'number')
+  .map(([key, s]) => ({ key, name: s.name, def: s.default as number }));
+
+describe('numeric settings (issue 10, defect 6)', () => {
+  it('covers every numeric setting of the table', () => {
+    expect(NUMERIC.length).toBeGreaterThanOrEqual(30);
+    expect(NUMERIC.map((n) => n.name)).toContain('MASSIVE_RATE_LIMIT_RPS');
+    expect(NUMERIC.map((n) => n.name)).toContain('MASSIVE_HEATMAP_WINDOW_PCT');
+  });
+
+  describe.each(NUMERIC)('$name', ({ key, name, def }) => {
+    const read = (value: string): unknown =>
+      (loadConfig({ env: { [name]: value } }) as unknown as Record<string, unknown>)[key];
+
+    it.each(['', ' ', '   ', '\t', ' \n '])('a blank value %j is unset: the default %s applies', (v) => {
+      expect(read(v)).toBe(def);
+    });
+
+    it('a blank value in the environment falls back to the config file', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
+      const file = join(dir, 'c.json');
+      writeFileSync(file, JSON.stringify({ settings: { [name]: def } }));
+      const c = loadConfig({ env: { [name]: '  ' }, configFile: file }) as unknown as Record<string, unknown>;
+      expect(c[key]).toBe(def);
+    });
+
+    it('reads plain decimal digits, trimmed', () => {
+      expect(read(String(def))).toBe(def);
+      expect(read(` ${def} `)).toBe(def);
+    });
+
+    it.each([
+      '0x10',
+      '0b1',
+      '0o7',
+      '1e3',
+      '1E1',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '+1',
+      '.5',
+      '5.',
+      '1_000',
+      '1,5',
+      'abc',
+    ])('rejects %j naming the setting', (v) => {
+      expect(() => read(v)).toThrow(ConfigError);
+      expect(() => read(v)).toThrow(
+        new RegExp(`^Invalid configuration: ${name}: expected .*plain decimal digits`),
+      );
+    });
+  });
+
+  it('MASSIVE_RATE_LIMIT_RPS=" " keeps the rate limit; "0" still turns it off', () => {
+    expect(loadConfig({ env: { MASSIVE_RATE_LIMIT_RPS: ' ' } }).rateLimit).toBe(100);
+    expect(loadConfig({ env: { MASSIVE_RATE_LIMIT_RPS: '0' } }).rateLimit).toBe(0);
+    expect(loadConfig({ env: { MASSIVE_HEATMAP_WINDOW_PCT: ' ' } }).heatmapWindowPct).toBe(5);
+    expect(loadConfig({ env: { MASSIVE_HEATMAP_WINDOW_PCT: '2.5' } }).heatmapWindowPct).toBe(2.5);
+  });
+
+  it('widths accept decimal lists only', () => {
+    expect(loadConfig({ env: { MASSIVE_WIDTHS_SPX: ' 10, 20 ,5' } }).widthsSpx).toEqual([5, 10, 20]);
+    expect(() => loadConfig({ env: { MASSIVE_WIDTHS_SPX: '0x10,20' } })).toThrow(/MASSIVE_WIDTHS_SPX/);
+    expect(() => loadConfig({ env: { MASSIVE_WIDTHS_SPX: '1e2' } })).toThrow(/MASSIVE_WIDTHS_SPX/);
+  });
+
+  it('other blank settings are unset too', () => {
+    const c = loadConfig({
+      env: { MASSIVE_API_KEY: '   ', MASSIVE_CHAIN_SYMBOLS: ' ', MASSIVE_SIM_BURST: ' ' },
+    });
+    expect(c.apiKey).toBeUndefined();
+    expect(c.provider).toBe('sim');
+    expect(c.symbols).toEqual(['I:SPX', 'I:NDX']);
+    expect(c.simBurst).toBe(false);
+    expect(loadConfig({ env: { MASSIVE_SIM_BURST: ' TRUE ' } }).simBurst).toBe(true);
+  });
+});
+
+describe('Redis URLs (issue 10, defect 3)', () => {
+  it.each([
+    ['redis://127.0.0.1:99999', /MARKET_REDIS_URL: .*port 99999 is out of range/],
+    ['redis://127.0.0.1:0', /MARKET_REDIS_URL: .*port 0 is out of range/],
+    ['redis://127.0.0.1:6379/abc', /MARKET_REDIS_URL: .*database "abc" is not a decimal number/],
+    ['redis://127.0.0.1:6379/0x1', /MARKET_REDIS_URL: .*database "0x1"/],
+    ['redis://127.0.0.1:6379/-1', /MARKET_REDIS_URL: .*database "-1"/],
+    ['redis://[::1:6379', /MARKET_REDIS_URL: .*not a valid URL/],
+  ])('%s stops start-up naming MARKET_REDIS_URL', (url, re) => {
+    expect(() => loadConfig({ env: { MARKET_REDIS_URL: url } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { MARKET_REDIS_URL: url } })).toThrow(re);
+  });
+
+  it('a bad SYSTEM_REDIS_URL is named too, and no password is echoed', () => {
+    expect(() => loadConfig({ env: { SYSTEM_REDIS_URL: 'redis://u:hunter22@h:70000' } })).toThrow(
+      /^Invalid configuration: SYSTEM_REDIS_URL: .*port 70000/,
+    );
+    try {
+      loadConfig({ env: { MARKET_REDIS_URL: 'redis://u:hunter22@h:6379/db' } });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/MARKET_REDIS_URL/);
+      expect((err as Error).message).not.toContain('hunter22');
+    }
+  });
+
+  it('good URLs still parse: db, IPv6, TLS, a cluster seed list', () => {
+    expect(loadConfig({ env: { MARKET_REDIS_URL: ' redis://:pw@10.0.0.1:6380/3 ' } }).marketRedisUrl).toBe(
+      'redis://:pw@10.0.0.1:6380/3',
+    );
+    expect(loadConfig({ env: { MARKET_REDIS_URL: 'rediss://[::1]:6379' } }).marketRedisUrl).toBe(
+      'rediss://[::1]:6379',
+    );
+    expect(
+      loadConfig({ env: { MARKET_REDIS_URL: 'redis://a:7000,redis://b:7001', MARKET_REDIS_CLUSTER: '1' } })
+        .marketRedisCluster,
+    ).toBe(true);
   });
 });
