@@ -8,10 +8,10 @@ import type { Logger } from '../lib/logger.js';
 import { normalizeSnapshot, type Normalizer, DEFAULT_NORMALIZERS } from '../normalizers/registry.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
-import { errorKind } from '../provider/massive/errors.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
 import type { RedisBus } from '../redis/bus.js';
+import { classifyError } from '../redis/errors.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { AnalyticsWriter, type CycleSample } from '../wiring/analytics.js';
@@ -369,11 +369,7 @@ async function failCycle(
       ...(abandoned ? { abandoned: true } : {}),
     };
   }
-  const kind =
-    errorKind(error) === 'internal' &&
-    /redis|ECONN|READONLY|OOM|Connection|MaxRetriesPerRequest/i.test(`${error.name}: ${error.message}`)
-      ? 'redis'
-      : errorKind(error);
+  const kind = classifyError(error);
   metrics.errors.inc({ kind });
   metrics.health.inc({ symbol: underlying, category: 'failed' });
   logger.warn({ symbol: underlying, kind, err: error.message }, 'cycle failed');

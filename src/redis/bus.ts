@@ -10,6 +10,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { ConnectionOptions } from 'node:tls';
 import { PACKAGE_ROOT } from '../lib/repo-paths.js';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
+import { RedisConnectionError, RedisLayerError } from './errors.js';
 import { RawPipeline } from './raw-pipeline.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 
@@ -59,7 +60,8 @@ export interface BulkCommands extends Iterable<BulkCommand> {
   readonly length: number;
 }
 
-export class BulkWriteError extends Error {
+/** Some bulk writes were refused (the first refusal, e.g. `OOM command not allowed…`, is in the message). */
+export class BulkWriteError extends RedisLayerError {
   override readonly name = 'BulkWriteError';
   constructor(
     readonly failed: number,
@@ -67,6 +69,13 @@ export class BulkWriteError extends Error {
   ) {
     super(`${failed} bulk Redis writes failed: ${firstError}`);
   }
+}
+
+/** A bulk connection failed (closed, refused, timed out): same message, typed, the socket error as `cause`. */
+function bulkConnectionError(err: unknown): Error {
+  if (err instanceof RedisLayerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RedisConnectionError(message, { cause: err });
 }
 
 export interface BusOptions {
@@ -198,7 +207,11 @@ export class RedisBus {
     if (commands.length === 0) return;
     if (!this.isCluster) {
       // A single server never redirects: stream the source as it is produced.
-      const outcome = await this.rawFor('single').run(commands);
+      const outcome = await this.rawFor('single')
+        .run(commands)
+        .catch((err: unknown) => {
+          throw bulkConnectionError(err);
+        });
       const first = outcome.errors.values().next();
       if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
       return;
@@ -207,7 +220,11 @@ export class RedisBus {
     const failures: { cmd: BulkCommand; error: string }[] = [];
     await Promise.all(
       [...groups].map(async ([node, cmds]) => {
-        const outcome = await this.rawFor(node).run(cmds);
+        const outcome = await this.rawFor(node)
+          .run(cmds)
+          .catch((err: unknown) => {
+            throw bulkConnectionError(err);
+          });
         for (const [i, error] of outcome.errors) failures.push({ cmd: cmds[i] as BulkCommand, error });
       }),
     );

@@ -10,7 +10,10 @@ import { errorKind } from '../provider/massive/errors.js';
 export const REDIRECT_CODES = ['MOVED', 'ASK'] as const;
 /** Error-reply codes of a passing state: retry after a short wait. */
 export const TRANSIENT_CODES = ['TRYAGAIN', 'CLUSTERDOWN', 'LOADING', 'MASTERDOWN', 'BUSY'] as const;
-/** Every error-reply code that is Redis refusing or redirecting, not a bug of ours. */
+/**
+ * Every error-reply code that is Redis refusing, redirecting or unavailable. Other codes (`ERR`,
+ * `WRONGTYPE`, …) answer a malformed command: a bug of ours, counted `internal`.
+ */
 export const REDIS_REPLY_CODES = new Set<string>([
   ...REDIRECT_CODES,
   ...TRANSIENT_CODES,
@@ -87,7 +90,7 @@ export function isRedisError(err: unknown, depth = 0): boolean {
   if (!(err instanceof Error) || depth > 5) return false;
   if (err instanceof RedisLayerError) return true;
   const code = replyCode(err);
-  if (code !== null) return true;
+  if (code !== null) return REDIS_REPLY_CODES.has(code);
   if (isConnectionError(err)) return true;
   return isRedisError(err.cause, depth + 1);
 }

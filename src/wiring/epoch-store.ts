@@ -10,6 +10,7 @@
  * generation instead and abandons the cycle if Redis reconnected while it wrote.
  */
 import type { RedisBus } from '../redis/bus.js';
+import { RedisLayerError } from '../redis/errors.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { ActiveEpochView } from '../chain-worker/epoch-decision.js';
 
@@ -44,7 +45,8 @@ export class FencedError extends Error {
   override readonly name = 'FencedError';
 }
 
-export class EpochLostError extends Error {
+/** Redis lost the epoch's keys mid-cycle (a restart, a failover without the last writes): counted `redis`. */
+export class EpochLostError extends RedisLayerError {
   override readonly name = 'EpochLostError';
 }
 
