@@ -88,6 +88,7 @@ export class ChainWorker {
       periodSec: config.heartbeatSec,
       ttlSec: config.heartbeatTtlSec,
       logger,
+      provider: config.provider,
     });
     this.leases = new LeaseManager(bus, keys, {
       owner: this.id,

@@ -138,6 +138,16 @@ export class KeySchema {
     return this.k('massive:heartbeat');
   }
 
+  /** Channel carrying every fleet heartbeat (same JSON as the key; the aggregator SUBSCRIBEs here). */
+  get heartbeatChannel(): string {
+    return this.k('massive:heartbeat');
+  }
+
+  /** HASH worker id → that worker's heartbeat entry (JSON); the fleet view is composed from it. */
+  get heartbeatWorkers(): string {
+    return this.k('massive:heartbeat:workers');
+  }
+
   // ── scale-out (added to the seed) ───────────────────────────────────────────
   /**
    * Per-symbol worker lease: STRING `{owner}|{fence}` with expiry.

@@ -1,22 +1,34 @@
 /**
- * @module `massive:heartbeat` on the system bus: STRING JSON, SET every CHAIN_HEARTBEAT_SEC with a TTL.
+ * @module `massive:heartbeat` on the system bus: the fleet's heartbeat. Every CHAIN_HEARTBEAT_SEC each
+ * worker writes its own entry in the HASH `massive:heartbeat:workers`, composes the fleet view from every
+ * entry (heartbeat-fleet.ts), SETs it as `massive:heartbeat` with the TTL and PUBLISHes the same JSON on
+ * the channel `massive:heartbeat` (the aggregator listens there).
  */
 import { unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { Logger } from '../lib/logger.js';
+import {
+  composeFleet,
+  parseEntry,
+  type FleetHeartbeat,
+  type HeartbeatStatus,
+  type LastCycle,
+  type WorkerEntry,
+} from './heartbeat-fleet.js';
 
-export type HeartbeatStatus = 'ok' | 'degraded' | 'faulty' | 'stopped';
+export type { HeartbeatStatus } from './heartbeat-fleet.js';
 
 export interface HeartbeatState {
   status: HeartbeatStatus;
   reason: string | null;
-  /** The last finished cycle per symbol. */
-  lastCycle: Record<string, { ts: number; health: string; epoch_id: string | null; latency_ms: number }>;
+  /** The last finished cycle per symbol (ts in Unix seconds). */
+  lastCycle: Record<string, LastCycle>;
 }
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private final = false;
   readonly state: HeartbeatState = { status: 'ok', reason: null, lastCycle: {} };
 
   constructor(
@@ -28,6 +40,8 @@ export class Heartbeat {
       ttlSec: number;
       logger: Logger;
       instance: string;
+      /** `massive`, `sim` or `replay`: so a simulated feed is never mistaken for the real one. */
+      provider?: string;
     },
   ) {}
 
@@ -48,24 +62,48 @@ export class Heartbeat {
     this.state.reason = reason;
   }
 
-  /** Writes the heartbeat now. */
-  async beat(): Promise<void> {
-    const body = {
-      service: this.opts.service,
+  /** This worker's entry as it stands. */
+  entry(nowSec = unixSeconds()): WorkerEntry {
+    return {
       instance: this.opts.instance,
       status: this.state.status,
-      ts: unixSeconds(),
-      last_cycle: this.state.lastCycle,
+      ts: nowSec,
       reason: this.state.reason,
+      provider: this.opts.provider ?? '',
+      final: this.final,
+      last_cycle: this.state.lastCycle,
     };
-    await this.bus.cmd.set(this.keys.heartbeat, JSON.stringify(body), 'EX', this.opts.ttlSec);
   }
 
-  /** Stops the timer and writes a final heartbeat with `status`. */
-  async stop(status: HeartbeatStatus, reason: string | null): Promise<void> {
+  /** Writes this worker's entry, then the fleet view (SET with expiry, and PUBLISH). Returns the view. */
+  async beat(): Promise<FleetHeartbeat> {
+    const r = this.bus.cmd;
+    const k = this.keys;
+    const now = unixSeconds();
+    await r.hset(k.heartbeatWorkers, this.opts.instance, JSON.stringify(this.entry(now)));
+    const stored = await r.hgetall(k.heartbeatWorkers);
+    const entries = Object.fromEntries(Object.entries(stored).map(([f, v]) => [f, parseEntry(v)]));
+    const { view, prune, expireSec } = composeFleet(entries, now, {
+      ttlSec: this.opts.ttlSec,
+      service: this.opts.service,
+      instance: this.opts.instance,
+    });
+    const json = JSON.stringify(view);
+    if (prune.length > 0) await r.hdel(k.heartbeatWorkers, ...prune);
+    await r.set(k.heartbeat, json, 'EX', expireSec);
+    await r.publish(k.heartbeatChannel, json);
+    return view;
+  }
+
+  /**
+   * Stops the timer and writes this worker's final entry with `status` (`stopped`, or `faulty` with the
+   * reason of a controlled shutdown), then the fleet view: `stopped` only when no other worker is alive.
+   */
+  async stop(status: HeartbeatStatus, reason: string | null): Promise<FleetHeartbeat> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.set(status, reason);
-    await this.beat();
+    this.final = true;
+    return this.beat();
   }
 }
