@@ -8,7 +8,7 @@
  * - Fleet `status` = the worst live status (ok < degraded < faulty); with no live worker, `faulty` when a
  *   worker's final heartbeat said so (kept {@link FINAL_KEEP_SEC}, so an aggregator polling later reads the
  *   reason), else `stopped` (with the reason of the last worker to stop).
- * - `last_cycle` merges every shown entry's cycles per symbol, newest first.
+ * - `last_cycle` merges every entry's cycles per symbol, newest first.
  * - `workers` lists the live entries and the final `faulty` ones; a stopped or vanished worker drops out.
  */
 
@@ -136,8 +136,10 @@ export function composeFleet(
     reason = newest?.reason ?? 'no worker alive';
   }
 
+  // Over every entry read, so a fleet that just stopped still says what it last did.
   const lastCycle: Record<string, LastCycle> = {};
-  for (const e of shown) {
+  for (const e of Object.values(entries)) {
+    if (!e) continue;
     for (const [symbol, c] of Object.entries(e.last_cycle)) {
       const prev = lastCycle[symbol];
       if (!prev || c.ts > prev.ts) lastCycle[symbol] = c;
