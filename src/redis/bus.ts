@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../lib/repo-paths.js';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
 import { RawPipeline } from './raw-pipeline.js';
+import type { BulkCommand } from './resp.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 
 /** The commands the project uses; both `Redis` and `Cluster` provide them. */
@@ -52,8 +53,8 @@ export type RedisCommands = Pick<
   | 'eval'
 >;
 
-/** A write for the bulk path: only commands whose reply is a status, error or integer line. */
-export type BulkCommand = readonly (string | Buffer)[];
+/** A write for the bulk path: only commands whose reply is a status, error or integer line (resp.ts). */
+export type { BulkCommand };
 
 /** Bulk writes: an array, or a lazy iterable that knows its length (see `CommandSource`). */
 export interface BulkCommands extends Iterable<BulkCommand> {

@@ -4,7 +4,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { encodeCommand, encodeCommands, type RespArg } from './resp.js';
+import { encodeCommand, encodeCommands, LineReplies, type BulkCommand } from './resp.js';
 import type { RedisEndpoint } from './redis-url.js';
 
 export interface BatchOutcome {
@@ -25,7 +25,7 @@ interface Pending {
 const CHUNK_COMMANDS = 1_000;
 
 /** Commands to stream: an array, or any iterable that knows its length up front (replies are counted). */
-export interface CommandSource extends Iterable<readonly RespArg[]> {
+export interface CommandSource extends Iterable<BulkCommand> {
   readonly length: number;
 }
 
@@ -46,7 +46,7 @@ export class RawPipeline {
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
   private pending: Pending[] = [];
-  private tail = '';
+  private readonly replies = new LineReplies();
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -77,7 +77,7 @@ export class RawPipeline {
     done.catch(() => undefined);
     // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
     // the event loop gets a turn between chunks.
-    const batch: (readonly RespArg[])[] = [];
+    const batch: BulkCommand[] = [];
     let sent = 0;
     for (const cmd of commands) {
       batch.push(cmd);
@@ -97,7 +97,7 @@ export class RawPipeline {
   }
 
   /** Encodes and writes one chunk; false when the socket is gone. */
-  private async send(socket: Socket, batch: readonly (readonly RespArg[])[]): Promise<boolean> {
+  private async send(socket: Socket, batch: readonly BulkCommand[]): Promise<boolean> {
     const chunk = encodeCommands(batch);
     // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
     if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
@@ -119,7 +119,6 @@ export class RawPipeline {
       ? tlsConnect({ host, port, ...this.tlsOptions })
       : netConnect({ host, port });
     socket.setNoDelay(true);
-    socket.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -134,10 +133,10 @@ export class RawPipeline {
         reject(err instanceof Error ? err : new Error(String(err)));
       });
     });
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => this.failAll(new Error('redis bulk connection closed')));
-    this.tail = '';
+    this.replies.reset();
     this.socket = socket;
     const hello: string[][] = [];
     if (this.endpoint.password !== undefined) {
@@ -162,26 +161,24 @@ export class RawPipeline {
     return socket;
   }
 
-  private onData(chunk: string): void {
-    const text = this.tail.length > 0 ? this.tail + chunk : chunk;
-    let start = 0;
-    for (;;) {
-      const end = text.indexOf('\r\n', start);
-      if (end < 0) break;
-      const head = this.pending[0];
-      if (!head) {
-        start = end + 2;
-        continue;
-      }
-      if (text.charCodeAt(start) === 45 /* '-' */) head.errors.set(head.received, text.slice(start + 1, end));
-      head.received++;
-      if (head.received === head.expected) {
-        this.pending.shift();
-        head.resolve({ replies: head.received, errors: head.errors });
-      }
-      start = end + 2;
+  private onData(socket: Socket, chunk: Buffer): void {
+    try {
+      this.replies.feed(chunk, (error) => {
+        const head = this.pending[0];
+        if (!head) return;
+        if (error !== null) head.errors.set(head.received, error);
+        head.received++;
+        if (head.received === head.expected) {
+          this.pending.shift();
+          head.resolve({ replies: head.received, errors: head.errors });
+        }
+      });
+    } catch (err) {
+      // Not a reply this writer can count: the count is lost, so is the connection (every batch fails).
+      const failure = err as Error;
+      this.failAll(new Error(`redis bulk connection: ${failure.message}`, { cause: failure }));
+      socket.destroy();
     }
-    this.tail = start < text.length ? text.slice(start) : '';
   }
 
   private failAll(err: Error): void {

@@ -4,10 +4,38 @@
  * Why by hand: the benchmark showed a general client's per-command objects and promises cost 2–3× the
  * time Redis needs to execute 40,000 SETs; encoding straight into one Buffer per chunk removes that, and
  * lets raw contract bytes (Buffer slices of the fetched page) go out without a copy into a string.
- * Only commands whose replies are single lines (`+…`, `-…`, `:…`) may be sent this way.
+ * Only commands whose replies are single lines (`+…`, `-…`, `:…`) may be sent this way: the bulk writer
+ * counts replies by line ({@link LineReplies}), so {@link BulkCommand} admits only those.
  */
 
 export type RespArg = string | Buffer;
+
+/**
+ * The commands the bulk writer may send: each is answered by exactly one line (`+OK`, `:n`, or an error
+ * such as `-OOM …` or `-MOVED …`), which is how replies are counted. A command with a multi-line reply
+ * (GET, a SET with GET, MGET, …) would desynchronise the count, so it does not type-check here.
+ */
+export type BulkCommand =
+  | readonly ['SET', string, RespArg]
+  | readonly ['SET', string, RespArg, 'EX', string]
+  | readonly ['DEL', string]
+  | readonly ['EXPIRE', string, string]
+  | readonly ['PING'];
+
+/** `SET key value EX ttl`. */
+export function setEx(key: string, value: RespArg, ttlSec: number | string): BulkCommand {
+  return ['SET', key, value, 'EX', String(ttlSec)];
+}
+
+/** `DEL key`. */
+export function del(key: string): BulkCommand {
+  return ['DEL', key];
+}
+
+/** `EXPIRE key ttl`. */
+export function expire(key: string, ttlSec: number | string): BulkCommand {
+  return ['EXPIRE', key, String(ttlSec)];
+}
 
 /** Encodes one command as a string (strings only; tests and baselines). */
 export function encodeCommand(args: readonly RespArg[]): string {
@@ -67,4 +95,62 @@ export function encodeCommands(cmds: readonly (readonly RespArg[])[], start = 0,
     }
   }
   return buf;
+}
+
+/** A reply line that is not a status, an error or an integer: the stream is not what the writer sent for. */
+export class ReplyProtocolError extends Error {
+  override readonly name = 'ReplyProtocolError';
+}
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const COLON = 0x3a;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Counts one-line replies in a byte stream however it is split into chunks: each complete line is one
+ * reply; an error line (`-…`) is reported with its text. Only error lines are decoded (UTF-8, whole, even
+ * when a chunk boundary falls inside a character). Pure.
+ */
+export class LineReplies {
+  /** Bytes of a line begun in an earlier chunk (empty between lines). */
+  private carry: Buffer[] = [];
+
+  /**
+   * Feeds a chunk; calls `onReply` once per complete line, with the error text or null. Throws
+   * {@link ReplyProtocolError} on a line that is not `+`, `-` or `:` (a multi-line reply).
+   */
+  feed(chunk: Buffer, onReply: (error: string | null) => void): void {
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(LF, start);
+      if (end < 0) break;
+      let line: Buffer;
+      if (this.carry.length > 0) {
+        line = Buffer.concat([...this.carry, chunk.subarray(start, end)]);
+        this.carry = [];
+      } else {
+        line = chunk.subarray(start, end);
+      }
+      start = end + 1;
+      const kind = line[0];
+      if (kind === PLUS || kind === COLON) {
+        onReply(null);
+      } else if (kind === MINUS) {
+        const stop = line.length > 1 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+        onReply(line.toString('utf8', 1, stop));
+      } else {
+        throw new ReplyProtocolError(
+          `unexpected reply line starting ${kind === undefined ? 'empty' : JSON.stringify(String.fromCharCode(kind))}`,
+        );
+      }
+    }
+    if (start < chunk.length) this.carry.push(Buffer.from(chunk.subarray(start)));
+  }
+
+  /** Forgets a partial line (a new connection). */
+  reset(): void {
+    this.carry = [];
+  }
 }

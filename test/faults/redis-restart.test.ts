@@ -334,7 +334,7 @@ describe('bulk-write connection dropped while the socket buffer is full', () => 
     const port = (server.address() as { port: number }).port;
     const pipe = new RawPipeline({ host: '127.0.0.1', port, db: 0, tls: false });
     const value = 'x'.repeat(2_000);
-    const cmds = Array.from({ length: 20_000 }, (_, i) => ['SET', `k${i}`, value]);
+    const cmds = Array.from({ length: 20_000 }, (_, i) => ['SET', `k${i}`, value] as const);
     const t0 = Date.now();
     await expect(pipe.run(cmds)).rejects.toThrow(/redis bulk connection closed/);
     expect(Date.now() - t0).toBeLessThan(5_000);

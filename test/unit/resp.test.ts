@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, encodeCommands } from '../../src/redis/resp.js';
+import {
+  del,
+  encodeCommand,
+  encodeCommands,
+  expire,
+  LineReplies,
+  ReplyProtocolError,
+  setEx,
+  type BulkCommand,
+} from '../../src/redis/resp.js';
 
 describe('RESP encoding', () => {
   it.each([
@@ -22,5 +31,87 @@ describe('RESP encoding', () => {
   it('encodes a slice of the command list', () => {
     const cmds = [['A'], ['B'], ['C']];
     expect(encodeCommands(cmds, 1, 2).toString()).toBe('*1\r\n$1\r\nB\r\n');
+  });
+});
+
+/** Every way the bulk writer's reply parser can see a stream: whole, and split at every byte. */
+function splits(wire: Buffer): Buffer[][] {
+  const out: Buffer[][] = [[wire], Array.from(wire, (b) => Buffer.from([b]))];
+  for (let i = 1; i < wire.length; i++) out.push([wire.subarray(0, i), wire.subarray(i)]);
+  for (let i = 1; i < wire.length; i++)
+    for (let j = i + 1; j < wire.length; j++)
+      out.push([wire.subarray(0, i), wire.subarray(i, j), wire.subarray(j)]);
+  return out;
+}
+
+function readAll(chunks: Buffer[]): (string | null)[] {
+  const parser = new LineReplies();
+  const seen: (string | null)[] = [];
+  for (const c of chunks) parser.feed(c, (e) => seen.push(e));
+  return seen;
+}
+
+describe('LineReplies: one-line replies counted however the stream is split', () => {
+  const REPLIES: [string, (string | null)[]][] = [
+    ['+OK\r\n', [null]],
+    [':1\r\n:0\r\n', [null, null]],
+    ['-ERR wrong number of arguments\r\n', ['ERR wrong number of arguments']],
+    ['+OK\r\n-MOVED 3999 127.0.0.1:7002\r\n:12\r\n+OK\r\n', [null, 'MOVED 3999 127.0.0.1:7002', null, null]],
+    [
+      "-OOM command not allowed when used memory > 'maxmemory'.\r\n+OK\r\n",
+      ["OOM command not allowed when used memory > 'maxmemory'.", null],
+    ],
+    ['-ERR clé «é» inconnue\r\n:3\r\n', ['ERR clé «é» inconnue', null]],
+    ['-\r\n+\r\n', ['', null]],
+  ];
+
+  it.each(REPLIES)('%j at every split', (wire, expected) => {
+    for (const chunks of splits(Buffer.from(wire))) expect(readAll(chunks)).toEqual(expected);
+  });
+
+  it('waits for the end of a line before counting it', () => {
+    const parser = new LineReplies();
+    const seen: (string | null)[] = [];
+    parser.feed(Buffer.from('+OK\r'), (e) => seen.push(e));
+    expect(seen).toEqual([]);
+    parser.feed(Buffer.from('\n-ER'), (e) => seen.push(e));
+    expect(seen).toEqual([null]);
+    parser.feed(Buffer.from('R x\r\n'), (e) => seen.push(e));
+    expect(seen).toEqual([null, 'ERR x']);
+  });
+
+  it.each([['$5\r\nhello\r\n'], ['*2\r\n:1\r\n:2\r\n'], ['_\r\n'], ['\r\n']])(
+    'refuses a reply that is not one line: %j',
+    (wire) => {
+      expect(() => readAll([Buffer.from(wire)])).toThrow(ReplyProtocolError);
+    },
+  );
+
+  it('forgets a partial line on reset (a new connection)', () => {
+    const parser = new LineReplies();
+    const seen: (string | null)[] = [];
+    parser.feed(Buffer.from('-ERR half'), (e) => seen.push(e));
+    parser.reset();
+    parser.feed(Buffer.from('+OK\r\n'), (e) => seen.push(e));
+    expect(seen).toEqual([null]);
+  });
+});
+
+describe('BulkCommand builders', () => {
+  it('build the one-line-reply commands the bulk writer admits', () => {
+    expect(setEx('k', 'v', 300)).toEqual(['SET', 'k', 'v', 'EX', '300']);
+    expect(setEx('k', Buffer.from('{}'), '60')).toEqual(['SET', 'k', Buffer.from('{}'), 'EX', '60']);
+    expect(del('k')).toEqual(['DEL', 'k']);
+    expect(expire('k', 30)).toEqual(['EXPIRE', 'k', '30']);
+    const ok: BulkCommand[] = [['PING'], ['SET', 'k', 'v']];
+    expect(ok).toHaveLength(2);
+    // Commands with multi-line replies do not type-check (npm run typecheck covers this file):
+    // @ts-expect-error GET answers with a bulk string
+    const get: BulkCommand = ['GET', 'k'];
+    // @ts-expect-error SET … GET answers with a bulk string
+    const setGet: BulkCommand = ['SET', 'k', 'v', 'GET'];
+    // @ts-expect-error MGET answers with an array
+    const mget: BulkCommand = ['MGET', 'a', 'b'];
+    expect([get, setGet, mget]).toHaveLength(3);
   });
 });

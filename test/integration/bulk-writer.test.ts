@@ -1,0 +1,109 @@
+/**
+ * The bulk writer (raw-pipeline.ts) on real sockets: replies counted across chunks against the real
+ * Redis, errors reported at their command's index, replies that arrive a byte at a time, and a reply it
+ * cannot count (a bulk string) failing the batch instead of desynchronising it.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RedisBus } from '../../src/redis/bus.js';
+import { RawPipeline } from '../../src/redis/raw-pipeline.js';
+import { parseRedisUrl } from '../../src/redis/redis-url.js';
+import { del, expire, setEx, type BulkCommand } from '../../src/redis/resp.js';
+import { cleanupPrefix, SINGLE_URL, testPrefix } from '../support/redis.js';
+
+let server: Server | undefined;
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+/** A fake Redis answering every command (counted by its `*` header line) with `reply()`, sent by `write`. */
+async function fakeRedis(
+  reply: () => string,
+  write: (s: Socket, bytes: Buffer) => void = (s, b) => s.write(b),
+): Promise<number> {
+  server = createServer((s) => {
+    sockets.push(s);
+    let carry = '';
+    s.on('data', (d: Buffer) => {
+      const text = carry + d.toString('latin1');
+      const lines = text.split('\r\n');
+      carry = lines.pop() ?? '';
+      const commands = lines.filter((l) => l.startsWith('*')).length;
+      if (commands > 0) write(s, Buffer.from(reply().repeat(commands)));
+    });
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+  return (server.address() as { port: number }).port;
+}
+
+describe('bulk writer', () => {
+  it('counts 2,500 replies across chunks on the real Redis, errors at their index', async () => {
+    const bus = new RedisBus({ url: SINGLE_URL });
+    await bus.ready();
+    const prefix = testPrefix();
+    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
+    try {
+      const cmds: BulkCommand[] = [];
+      for (let i = 0; i < 1_000; i++) cmds.push(setEx(`${prefix}k${i}`, `v${i}`, 300));
+      for (let i = 0; i < 1_000; i++) cmds.push(expire(`${prefix}k${i}`, 120));
+      cmds.push(['EXPIRE', `${prefix}k0`, 'not-a-number']); // index 2000: an error line
+      for (let i = 0; i < 498; i++) cmds.push(del(`${prefix}k${i}`));
+      cmds.push(['SET', `${prefix}k999`, 'x', 'EX', '-5']); // index 2499: an error line
+      const outcome = await pipe.run(cmds);
+      expect(outcome.replies).toBe(2_500);
+      expect([...outcome.errors.keys()]).toEqual([2_000, 2_499]);
+      expect(outcome.errors.get(2_000)).toMatch(/^ERR value is not an integer/);
+      expect(outcome.errors.get(2_499)).toMatch(/^ERR invalid expire time/);
+      expect(await bus.client.exists(`${prefix}k0`, `${prefix}k497`)).toBe(0);
+      expect(await bus.client.get(`${prefix}k998`)).toBe('v998');
+      const ttl = await bus.client.ttl(`${prefix}k998`);
+      expect(ttl).toBeGreaterThan(100);
+      expect(ttl).toBeLessThanOrEqual(120);
+    } finally {
+      pipe.close();
+      await cleanupPrefix(bus, prefix);
+      await bus.close();
+    }
+  });
+
+  it('counts replies that arrive one byte at a time', async () => {
+    const port = await fakeRedis(
+      () => '+OK\r\n',
+      (s, bytes) => {
+        let i = 0;
+        const next = (): void => {
+          if (i >= bytes.length || s.destroyed) return;
+          s.write(bytes.subarray(i, i + 1));
+          i++;
+          setImmediate(next);
+        };
+        next();
+      },
+    );
+    const pipe = new RawPipeline({ host: '127.0.0.1', port, db: 0, tls: false });
+    try {
+      const outcome = await pipe.run([setEx('a', 'b', 1), del('a'), expire('a', 1)]);
+      expect(outcome.replies).toBe(3);
+      expect(outcome.errors.size).toBe(0);
+    } finally {
+      pipe.close();
+    }
+  });
+
+  it('fails the batch on a reply it cannot count, then works on a new connection', async () => {
+    let bulkReplies = true;
+    const port = await fakeRedis(() => (bulkReplies ? '$1\r\nx\r\n' : '+OK\r\n'));
+    const pipe = new RawPipeline({ host: '127.0.0.1', port, db: 0, tls: false });
+    try {
+      await expect(pipe.run([setEx('a', 'b', 1)])).rejects.toThrow(/unexpected reply line starting "\$"/);
+      bulkReplies = false;
+      const outcome = await pipe.run([setEx('a', 'b', 1)]);
+      expect(outcome.replies).toBe(1);
+    } finally {
+      pipe.close();
+    }
+  });
+});
