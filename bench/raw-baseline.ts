@@ -40,7 +40,7 @@ export async function rawSocketWrite(
 export async function clientPipelineWrite(client: Redis, commands: readonly BulkCommand[]): Promise<number> {
   const t0 = performance.now();
   const p = client.pipeline();
-  for (const c of commands) p.call(c[0] as string, ...c.slice(1));
+  for (const c of commands) p.call(c[0], ...c.slice(1));
   await p.exec();
   return performance.now() - t0;
 }
