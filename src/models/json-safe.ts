@@ -1,4 +1,5 @@
 /** @module Rounding and guards so that no NaN, Infinity or -0 ever reaches a published model's JSON. */
+import { medianStrike, plausibleSpot } from '../normalizers/bounds.js';
 import { MODEL_VERSION, type ModelHeader, type ModelInput } from './types.js';
 
 /** Latest instant a JS Date can hold (±100,000,000 days). */
@@ -54,6 +55,19 @@ export function usableSpot(spot: number | null | undefined): number | null {
 }
 
 /**
+ * The spot a model can use: {@link usableSpot}, and plausible as an index level against the epoch's
+ * strikes (bounds.ts: at most 10,000,000 and within a factor 10 of the median strike); else null.
+ *
+ * @example
+ * modelSpot({ ...input, spot: 1e200 }); // null
+ */
+export function modelSpot(input: Pick<ModelInput, 'spot' | 'contracts'>): number | null {
+  const spot = usableSpot(input.spot);
+  if (spot === null) return null;
+  return plausibleSpot(spot, medianStrike(input.contracts.map((c) => c.strike))) ? spot : null;
+}
+
+/**
  * Epoch ms → ISO-8601 UTC; null when it is not a valid instant (a Date would throw).
  *
  * @example
@@ -65,7 +79,7 @@ export function isoTime(ms: number): string | null {
 
 /** The common fields of every published model, guarded. */
 export function modelHeader(input: ModelInput): ModelHeader {
-  const spot = usableSpot(input.spot);
+  const spot = modelSpot(input);
   return {
     version: MODEL_VERSION,
     symbol: input.symbol,

@@ -3,7 +3,7 @@ import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ContractType } from '../provider/massive/types.js';
 
 /** Version of the published JSON. Bump it on any change a reader could notice. */
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 /** What a model builder reads: one epoch of one underlying. */
 export interface ModelInput {
@@ -46,11 +46,20 @@ export interface ModelHeader {
 
 // ── GEX ───────────────────────────────────────────────────────────────────────
 
-/** Dealer GEX in US dollars per 1% move; puts carry the dealer sign (≤ 0). */
+/**
+ * Dealer exposures: GEX in US dollars per 1% move (puts carry the dealer sign, ≤ 0); vanna in US dollars
+ * of delta per vol point; charm in US dollars of delta per calendar day; delta in US dollars.
+ */
 export interface GexTotals {
   net: number;
   calls: number;
   puts: number;
+  /** Net vanna exposure (`units_vanna`). */
+  vanna: number;
+  /** Net charm exposure (`units_charm`). */
+  charm: number;
+  /** Net delta exposure from the vendor's delta (`units_delta`). */
+  delta: number;
 }
 
 export interface GexStrikeRow {
@@ -60,6 +69,10 @@ export interface GexStrikeRow {
   put: number;
   /** `call + put` of the published (rounded) values. */
   net: number;
+  /** Net vanna exposure at the strike (calls and puts). */
+  vanna: number;
+  /** Net charm exposure at the strike (calls and puts). */
+  charm: number;
 }
 
 export interface GexLevels {
@@ -70,11 +83,6 @@ export interface GexLevels {
   abs_gamma_strike: number | null;
 }
 
-export interface GexExpiration {
-  totals: GexTotals;
-  by_strike: GexStrikeRow[];
-}
-
 export interface GexProfilePoint {
   /** Hypothetical underlying level, index points (0.01). */
   level: number;
@@ -82,29 +90,76 @@ export interface GexProfilePoint {
   net: number;
 }
 
+/** One expiration date's GEX: the same rules as the all-expiration model, on that date's contracts. */
+export interface GexExpiration {
+  totals: GexTotals;
+  levels: GexLevels;
+  zero_gamma_roots: number[];
+  by_strike: GexStrikeRow[];
+  /** Net GEX of this date's contracts over [0.8 S, 1.2 S]. */
+  profile: GexProfilePoint[];
+}
+
 /** Contracts left out, by reason. See docs/models.md for how each contract is counted. */
 export interface GexExcluded {
-  /** Not expired, gamma missing: left out of the aggregates. */
+  /** Not expired, gamma missing: left out of the GEX aggregates. */
   no_gamma: number;
-  /** Not expired, open interest missing: left out of the aggregates and the profile. */
+  /** Not expired, open interest missing: left out of everything on the OI basis. */
   no_oi: number;
-  /** Not expired, implied volatility missing: left out of the profile. */
+  /** Not expired, implied volatility missing: left out of the profile, vanna and charm. */
   no_iv: number;
+  /** Not expired, the vendor's delta missing: left out of the delta exposure. */
+  no_delta: number;
   /** Settled at or before as-of: left out of everything. */
   expired: number;
-  /** Unreadable identity (strike not positive, type not call/put, malformed expiration): left out of everything. */
+  /**
+   * Unreadable identity (strike not positive, type not call/put, malformed expiration) or a value outside
+   * its physical bound (docs/models.md, "Physical bounds"): left out of everything.
+   */
   invalid: number;
 }
 
 /** Contracts that entered each computation. */
 export interface GexIncluded {
+  /** Gamma and weight: the GEX aggregates and walls. */
   aggregates: number;
+  /** IV and weight: the profile, zero gamma, vanna and charm. */
   profile: number;
+  /** Vendor delta and weight: the delta exposure. */
+  delta: number;
+}
+
+/** GEX computed with another weight in place of open interest (same rules otherwise). */
+export interface GexBasisView {
+  totals: GexTotals;
+  levels: GexLevels;
+  zero_gamma_roots: number[];
+  by_strike: GexStrikeRow[];
+  included: GexIncluded;
+  /** Usable contracts (not invalid, not expired) without that weight: left out. */
+  no_weight: number;
+}
+
+/** Which expirations a horizon holds. */
+export type GexHorizonName = '0dte' | 'next' | 'all';
+
+export interface GexHorizon {
+  /** The expiration dates it holds, ascending (none: a day without a 0DTE). */
+  expirations: string[];
+  totals: GexTotals;
+  levels: GexLevels;
+  /** Its share of the gross |GEX| (calls + |puts|) of all expirations, 0..1 (4 decimals). */
+  share: number;
 }
 
 export interface GexModel extends ModelHeader {
   model: 'gex';
+  /** The weight of this document: open interest. `by_basis` holds the others. */
+  basis: 'oi';
   units: 'usd_per_1pct';
+  units_vanna: 'usd_delta_per_vol_point';
+  units_charm: 'usd_delta_per_day';
+  units_delta: 'usd_delta';
   totals: GexTotals;
   levels: GexLevels;
   /** Every root found in [0.8 S, 1.2 S], ascending. */
@@ -115,6 +170,10 @@ export interface GexModel extends ModelHeader {
   by_expiration: Record<string, GexExpiration>;
   /** Net GEX over [0.8 S, 1.2 S], ascending level; empty without spot. */
   profile: GexProfilePoint[];
+  /** Today's expiration (New York), the next one, and all. */
+  horizons: Record<GexHorizonName, GexHorizon>;
+  /** GEX with the day's volume in place of open interest. */
+  by_basis: { volume: GexBasisView };
   excluded: GexExcluded;
   included: GexIncluded;
 }

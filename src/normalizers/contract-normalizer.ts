@@ -2,13 +2,34 @@
  * @module The contract normalizer: vendor contract → {@link ContractSubstrate}, rejecting absurd values. Pure.
  */
 import type { ParsedContract } from '../provider/massive/types.js';
+import {
+  MAX_ABS_DELTA,
+  MAX_GAMMA_TIMES_STRIKE,
+  MAX_IV,
+  MAX_OPEN_INTEREST,
+  MAX_PRICE,
+  MAX_THETA_PER_STRIKE,
+  MAX_VEGA_PER_STRIKE,
+  MAX_VOLUME,
+} from './bounds.js';
 import { optionType, type ContractSubstrate } from './substrate.js';
 import { unixSeconds } from '../lib/time.js';
 
-/** Open interest above this is treated as corrupt (the largest real SPX strikes hold a few hundred thousand). */
-export const MAX_OPEN_INTEREST = 50_000_000;
+export { MAX_OPEN_INTEREST } from './bounds.js';
 
-export type RejectReason = 'bad_number' | 'negative_price' | 'absurd_oi' | 'absurd_greek' | 'crossed_quote';
+export type RejectReason =
+  | 'bad_number'
+  | 'negative_price'
+  | 'absurd_price'
+  | 'absurd_oi'
+  | 'absurd_volume'
+  | 'absurd_greek'
+  | 'crossed_quote';
+
+/** A count (open interest, volume): a non-negative integer up to `max`. */
+function countOk(v: number | null | undefined, max: number): boolean {
+  return v === null || v === undefined || (v >= 0 && v <= max && Number.isInteger(v));
+}
 
 export type NormalizeResult = { ok: true; record: ContractSubstrate } | { ok: false; reason: RejectReason };
 
@@ -20,7 +41,8 @@ function num(v: unknown): number | null | undefined {
 
 /**
  * Normalizes one parsed contract. Missing fields become null (never 0); present but non-finite numbers,
- * negative prices, OI over {@link MAX_OPEN_INTEREST} and impossible greeks reject the contract.
+ * negative or absurd prices, OI or volume that is not a count up to its bound, and greeks outside the
+ * physical bounds of bounds.ts reject the contract (docs/models.md, "Physical bounds").
  *
  * @example
  * normalizeContract(parsed, { underlying: 'SPX', asOf: Date.now() })
@@ -40,19 +62,21 @@ export function normalizeContract(
   const vega = num(f.vega);
   const iv = num(f.iv);
   const oi = num(f.oi);
-  const values = [bid, ask, midpoint, last, delta, gamma, theta, vega, iv, oi];
+  const volume = num(f.volume);
+  const values = [bid, ask, midpoint, last, delta, gamma, theta, vega, iv, oi, volume];
   if (values.some((v) => v === undefined)) return { ok: false, reason: 'bad_number' };
-  if ([bid, ask, midpoint, last].some((v) => v !== null && v !== undefined && v < 0)) {
-    return { ok: false, reason: 'negative_price' };
-  }
-  if (oi !== null && oi !== undefined && (oi < 0 || oi > MAX_OPEN_INTEREST || !Number.isInteger(oi))) {
-    return { ok: false, reason: 'absurd_oi' };
-  }
+  const prices = [bid, ask, midpoint, last];
+  if (prices.some((v) => v != null && v < 0)) return { ok: false, reason: 'negative_price' };
+  if (prices.some((v) => v != null && v > MAX_PRICE)) return { ok: false, reason: 'absurd_price' };
+  if (!countOk(oi, MAX_OPEN_INTEREST)) return { ok: false, reason: 'absurd_oi' };
+  if (!countOk(volume, MAX_VOLUME)) return { ok: false, reason: 'absurd_volume' };
+  const k = c.strike;
   if (
-    (delta != null && Math.abs(delta) > 1.000001) ||
-    (gamma != null && gamma < 0) ||
-    (iv != null && (iv < 0 || iv > 20)) ||
-    (vega != null && vega < 0)
+    (delta != null && Math.abs(delta) > MAX_ABS_DELTA) ||
+    (gamma != null && (gamma < 0 || gamma * k > MAX_GAMMA_TIMES_STRIKE)) ||
+    (iv != null && (iv < 0 || iv > MAX_IV)) ||
+    (vega != null && (vega < 0 || vega > MAX_VEGA_PER_STRIKE * k)) ||
+    (theta != null && Math.abs(theta) > MAX_THETA_PER_STRIKE * k)
   ) {
     return { ok: false, reason: 'absurd_greek' };
   }
@@ -80,6 +104,7 @@ export function normalizeContract(
       vega: vega ?? null,
       iv: iv ?? null,
       oi: oi ?? null,
+      volume: volume ?? null,
       ts: unixSeconds(ctx.asOf),
     },
   };

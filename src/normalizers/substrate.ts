@@ -41,6 +41,8 @@ export interface ContractSubstrate {
   vega: number | null;
   iv: number | null;
   oi: number | null;
+  /** The day's traded contracts (`day.volume`); null when the vendor sent none (no trade today, or no bar). */
+  volume: number | null;
   /** Snapshot as-of time, Unix seconds (fractional to the ms), as every time in Redis. */
   ts: number;
 }

@@ -52,7 +52,7 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
       const gex = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', u))) as string) as GexModel;
       const heat = JSON.parse((await h.bus.cmd.get(h.keys.model('heatmap', u))) as string) as HeatmapModel;
       expect(gex).toMatchObject({
-        version: 1,
+        version: 2,
         model: 'gex',
         symbol: u,
         epoch_id: res.epochId,
@@ -61,7 +61,7 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
         stale: false,
       });
       expect(heat).toMatchObject({
-        version: 1,
+        version: 2,
         model: 'heatmap',
         symbol: u,
         epoch_id: res.epochId,

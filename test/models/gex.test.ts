@@ -174,7 +174,7 @@ describe('buildGexModel on a mixed chain', () => {
 
   it('writes the header', () => {
     expect(model).toMatchObject({
-      version: 1,
+      version: 2,
       model: 'gex',
       symbol: 'SPX',
       epoch_id: 'SPX:1767798000:t',
@@ -189,12 +189,21 @@ describe('buildGexModel on a mixed chain', () => {
   });
 
   it('counts exclusions by the documented rule', () => {
-    expect(model.excluded).toEqual({ no_gamma: 2, no_oi: 2, no_iv: 1, expired: 1, invalid: 0 });
+    // The fixture sends no delta: every live contract counts in no_delta.
+    expect(model.excluded).toEqual({
+      no_gamma: 2,
+      no_oi: 2,
+      no_iv: 1,
+      no_delta: CHAIN.filter(live).length,
+      expired: 1,
+      invalid: 0,
+    });
     expect(model.included).toEqual({
       aggregates: CHAIN.filter(inAggregates).length,
       profile: CHAIN.filter(inProfile).length,
+      delta: 0,
     });
-    expect(model.included).toEqual({ aggregates: 12, profile: 12 });
+    expect(model.included).toEqual({ aggregates: 12, profile: 12, delta: 0 });
   });
 
   it('matches the independent totals', () => {
@@ -209,10 +218,12 @@ describe('buildGexModel on a mixed chain', () => {
 
   it('matches the independent per-strike rows, ascending, fractional strike kept', () => {
     const ref = refByStrike(CHAIN, SPOT);
-    expect(model.by_strike.map((r) => r.strike)).toEqual([...ref.keys()].sort((a, b) => a - b));
+    // A strike has a row when a contract there entered the aggregates (gamma) or vanna/charm (IV).
+    const strikes = new Set([...ref.keys(), ...CHAIN.filter(inProfile).map((c) => c.strike)]);
+    expect(model.by_strike.map((r) => r.strike)).toEqual([...strikes].sort((a, b) => a - b));
     expect(model.by_strike.map((r) => r.strike)).toContain(6852.5);
     for (const row of model.by_strike) {
-      const r = ref.get(row.strike)!;
+      const r = ref.get(row.strike) ?? { call: 0, put: 0 };
       expectMoney(row.call, r.call);
       expectMoney(row.put, r.put);
       expect(row.net).toBe(Math.round((row.call + row.put) * 100) / 100);
@@ -221,7 +232,7 @@ describe('buildGexModel on a mixed chain', () => {
 
   it.each([
     ['2026-01-07', [6850, 6852.5, 6900, 6950]],
-    ['2026-01-08', [6800, 7000]],
+    ['2026-01-08', [6800, 6900, 7000]], // 6900: a call with IV and OI but no gamma (vanna, charm only)
     ['2026-01-16', [6700, 6800, 7000]],
   ])('matches the independent rows of %s (both roots merged)', (expiration, strikes) => {
     const exp = model.by_expiration[expiration]!;
@@ -229,8 +240,8 @@ describe('buildGexModel on a mixed chain', () => {
     const ref = refByStrike(chain, SPOT);
     expect(exp.by_strike.map((r) => r.strike)).toEqual(strikes);
     for (const row of exp.by_strike) {
-      expectMoney(row.call, ref.get(row.strike)!.call);
-      expectMoney(row.put, ref.get(row.strike)!.put);
+      expectMoney(row.call, ref.get(row.strike)?.call ?? 0);
+      expectMoney(row.put, ref.get(row.strike)?.put ?? 0);
     }
     const calls = [...ref.values()].reduce((s, r) => s + r.call, 0);
     const puts = [...ref.values()].reduce((s, r) => s + r.put, 0);
@@ -302,7 +313,7 @@ describe('buildGexModel edge cases', () => {
     ['spot Infinity', CHAIN, Number.POSITIVE_INFINITY],
   ])('publishes a valid zero model for %s', (_name, contracts, spot) => {
     const model = buildGexModel(input(contracts, spot));
-    expect(model.totals).toEqual({ net: 0, calls: 0, puts: 0 });
+    expect(model.totals).toEqual({ net: 0, calls: 0, puts: 0, vanna: 0, charm: 0, delta: 0 });
     expect(model.levels).toEqual({
       zero_gamma: null,
       call_wall: null,
@@ -323,8 +334,15 @@ describe('buildGexModel edge cases', () => {
 
   it('counts a contract that is missing several inputs once per missing input', () => {
     const model = buildGexModel(input([contract('SPXW', '2026-01-08', 'P', 6800, g(null, null, null))]));
-    expect(model.excluded).toEqual({ no_gamma: 1, no_oi: 1, no_iv: 1, expired: 0, invalid: 0 });
-    expect(model.included).toEqual({ aggregates: 0, profile: 0 });
+    expect(model.excluded).toEqual({
+      no_gamma: 1,
+      no_oi: 1,
+      no_iv: 1,
+      no_delta: 1,
+      expired: 0,
+      invalid: 0,
+    });
+    expect(model.included).toEqual({ aggregates: 0, profile: 0, delta: 0 });
   });
 
   it('keeps zero OI and zero gamma as values, treats negative or NaN inputs as missing', () => {
@@ -334,9 +352,16 @@ describe('buildGexModel edge cases', () => {
         contract('SPXW', '2026-01-08', 'C', 6950, g(-0.001, Number.NaN, -0.2)),
       ]),
     );
-    expect(model.excluded).toEqual({ no_gamma: 1, no_oi: 1, no_iv: 1, expired: 0, invalid: 0 });
-    expect(model.included).toEqual({ aggregates: 1, profile: 1 });
-    expect(model.by_strike).toEqual([{ strike: 6900, call: 0, put: 0, net: 0 }]);
+    expect(model.excluded).toEqual({
+      no_gamma: 1,
+      no_oi: 1,
+      no_iv: 1,
+      no_delta: 2,
+      expired: 0,
+      invalid: 0,
+    });
+    expect(model.included).toEqual({ aggregates: 1, profile: 1, delta: 0 });
+    expect(model.by_strike).toEqual([{ strike: 6900, call: 0, put: 0, net: 0, vanna: 0, charm: 0 }]);
     expect(model.levels.call_wall).toBeNull();
   });
 
@@ -348,7 +373,14 @@ describe('buildGexModel edge cases', () => {
       contract('SPXW', '2026-01-06', 'P', 6900, g(null, null, null)),
     ];
     const model = buildGexModel(input(bad));
-    expect(model.excluded).toEqual({ no_gamma: 0, no_oi: 0, no_iv: 0, expired: 1, invalid: 3 });
+    expect(model.excluded).toEqual({
+      no_gamma: 0,
+      no_oi: 0,
+      no_iv: 0,
+      no_delta: 0,
+      expired: 1,
+      invalid: 3,
+    });
     expectJsonSafe(model);
   });
 

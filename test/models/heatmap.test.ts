@@ -257,7 +257,7 @@ describe('buildHeatmapModel tiles', () => {
 
   it('writes the header and the window', () => {
     expect(model).toMatchObject({
-      version: 1,
+      version: 2,
       model: 'heatmap',
       symbol: 'SPX',
       epoch_id: 'SPX:1767798000:t',

@@ -62,6 +62,8 @@ describe('GEX pieces', () => {
     call,
     put,
     net: call + put,
+    vanna: 0,
+    charm: 0,
   });
 
   it.each<[string, GexStrikeRow[], number, ReturnType<typeof gexWalls>]>([

@@ -30,6 +30,7 @@ export function substrate(
     vega: null,
     iv: null,
     oi: null,
+    volume: null,
     ts,
     ...values,
   };

@@ -132,6 +132,7 @@ describe('normalizeContract', () => {
         vega: 3.2,
         iv: 0.15,
         oi: 1234,
+        volume: null,
         ts: 1_700_000_000, // Unix seconds
       },
     });
@@ -147,6 +148,21 @@ describe('normalizeContract', () => {
     expect(r.ok && r.record.type).toBe(type);
     // The parsed contract (and so the raw snapshot key) keeps the ticker's letter.
     expect(res.contract.type).toBe(ticker.includes('C0') ? 'C' : 'P');
+  });
+  it.each([
+    [{ day: { volume: 1234 } }, 1234],
+    [{ day: { volume: 0 } }, 0],
+    [{ day: {} }, null],
+    [{}, null],
+  ])('lifts day.volume from %j as %s', (raw, volume) => {
+    const r = normalizeContract(parsed(raw), ctx);
+    expect(r.ok && r.record.volume).toBe(volume);
+  });
+  it.each([
+    [{ greeks: { gamma: 14, vega: 6000, theta: -60_000, delta: 1 } }],
+    [{ last_quote: { bid: 999_999, ask: 1_000_000 } }],
+  ])('accepts values at the edge of the bounds: %j', (raw) => {
+    expect(normalizeContract(parsed(raw), ctx).ok).toBe(true);
   });
   it('falls back to (bid + ask) / 2, and leaves mid null without a two-sided quote', () => {
     const a = normalizeContract(parsed({ last_quote: { bid: 1, ask: 2 } }), ctx);
@@ -170,6 +186,18 @@ describe('normalizeContract', () => {
     [{ greeks: { delta: 3 } }, 'absurd_greek'],
     [{ greeks: { gamma: -0.1 } }, 'absurd_greek'],
     [{ last_quote: { bid: 3, ask: 2 } }, 'crossed_quote'],
+    // Physical bounds (src/normalizers/bounds.ts): strike 6850.
+    [{ greeks: { gamma: 1e10 } }, 'absurd_greek'],
+    [{ greeks: { gamma: 15 } }, 'absurd_greek'], // gamma × strike ≈ 1.03e5 > 1e5
+    [{ greeks: { vega: 7000 } }, 'absurd_greek'],
+    [{ greeks: { theta: -70_000 } }, 'absurd_greek'],
+    [{ implied_volatility: 21 }, 'absurd_greek'],
+    [{ last_quote: { bid: 2, ask: 2e6 } }, 'absurd_price'],
+    [{ last_trade: { price: 1e300 } }, 'absurd_price'],
+    [{ day: { volume: 1e9 } }, 'absurd_volume'],
+    [{ day: { volume: 2.5 } }, 'absurd_volume'],
+    [{ day: { volume: -1 } }, 'absurd_volume'],
+    [{ day: { volume: 'x' } }, 'bad_number'],
   ])('rejects %j as %s', (raw, reason) =>
     expect(normalizeContract(parsed(raw), ctx)).toEqual({ ok: false, reason }),
   );

@@ -1,81 +1,107 @@
-/** @module GEX per contract and its sums: per strike and expiration, per strike, per expiration, totals. */
+/** @module Sums of the contracts' exposures for one weight (OI or volume): per strike and overall. */
 import { cents } from '../json-safe.js';
-import type { GexExpiration, GexStrikeRow, GexTotals } from '../types.js';
-import type { AggregateContract, DealerSign } from './eligibility.js';
+import type { GexIncluded, GexStrikeRow, GexTotals } from '../types.js';
+import type { GexContract } from './eligibility.js';
 
-/** Contract multiplier: 100 shares of index exposure per contract. */
-export const CONTRACT_MULTIPLIER = 100;
-/** A 1% move of the underlying. */
-export const ONE_PERCENT = 0.01;
+export { contractGex, CONTRACT_MULTIPLIER, ONE_PERCENT } from './exposures.js';
 
-/**
- * Dealer GEX of one contract in US dollars per 1% move: `s × gamma × OI × 100 × S² × 0.01`.
- *
- * @example
- * contractGex(1, 0.002, 1000, 6900); // 0.002 × 1000 × 100 × 6900² × 0.01 = 95,220,000
- */
-export function contractGex(sign: DealerSign, gamma: number, oi: number, spot: number): number {
-  return sign * gamma * oi * CONTRACT_MULTIPLIER * spot * spot * ONE_PERCENT;
-}
+/** A contract's weight: its open interest or its day's volume; null = left out. */
+export type Weight = (c: GexContract) => number | null;
 
-/** Unrounded call and put GEX at one strike (put ≤ 0). */
+export const byOpenInterest: Weight = (c) => c.oi;
+export const byVolume: Weight = (c) => c.volume;
+
+/** Unrounded sums at one strike (put ≤ 0). */
 export interface StrikeSums {
   call: number;
   put: number;
+  vanna: number;
+  charm: number;
 }
 
 /** Unrounded sums over one set of contracts. */
 export interface GexSums {
   calls: number;
   puts: number;
+  vanna: number;
+  charm: number;
+  delta: number;
   byStrike: Map<number, StrikeSums>;
+  included: GexIncluded;
 }
 
-export interface GexAggregates {
-  /** Over all expirations. */
-  all: GexSums;
-  byExpiration: Map<string, GexSums>;
-}
-
-function emptySums(): GexSums {
-  return { calls: 0, puts: 0, byStrike: new Map() };
-}
-
-function addTo(sums: GexSums, strike: number, sign: DealerSign, gex: number): void {
+function rowOf(sums: GexSums, strike: number): StrikeSums {
   let row = sums.byStrike.get(strike);
   if (row === undefined) {
-    row = { call: 0, put: 0 };
+    row = { call: 0, put: 0, vanna: 0, charm: 0 };
     sums.byStrike.set(strike, row);
   }
-  if (sign === 1) {
-    row.call += gex;
-    sums.calls += gex;
-  } else {
-    row.put += gex;
-    sums.puts += gex;
-  }
+  return row;
 }
 
-/** Sums every contract's GEX at `spot` per strike, per expiration and overall. */
-export function aggregateGex(contracts: readonly AggregateContract[], spot: number): GexAggregates {
-  const all = emptySums();
-  const byExpiration = new Map<string, GexSums>();
+/**
+ * Sums each contract's exposures times its weight. Contracts without the weight add nothing; each
+ * exposure counts the contracts that entered it in `included`. Every term is finite (the eligibility
+ * guard makes sure of it), so no sum can become NaN or ±Infinity.
+ */
+export function sumExposures(contracts: readonly GexContract[], weight: Weight): GexSums {
+  const sums: GexSums = {
+    calls: 0,
+    puts: 0,
+    vanna: 0,
+    charm: 0,
+    delta: 0,
+    byStrike: new Map(),
+    included: { aggregates: 0, profile: 0, delta: 0 },
+  };
   for (const c of contracts) {
-    const gex = contractGex(c.sign, c.gamma, c.oi, spot);
-    addTo(all, c.strike, c.sign, gex);
-    let exp = byExpiration.get(c.expiration);
-    if (exp === undefined) {
-      exp = emptySums();
-      byExpiration.set(c.expiration, exp);
+    const w = weight(c);
+    if (w === null) continue;
+    if (c.gex !== null) {
+      const gex = c.gex * w;
+      const row = rowOf(sums, c.strike);
+      if (c.sign === 1) {
+        row.call += gex;
+        sums.calls += gex;
+      } else {
+        row.put += gex;
+        sums.puts += gex;
+      }
+      sums.included.aggregates++;
     }
-    addTo(exp, c.strike, c.sign, gex);
+    if (c.vanna !== null && c.charm !== null) {
+      const vanna = c.vanna * w;
+      const charm = c.charm * w;
+      const row = rowOf(sums, c.strike);
+      row.vanna += vanna;
+      row.charm += charm;
+      sums.vanna += vanna;
+      sums.charm += charm;
+      sums.included.profile++;
+    }
+    if (c.delta !== null) {
+      sums.delta += c.delta * w;
+      sums.included.delta++;
+    }
   }
-  return { all, byExpiration };
+  return sums;
 }
 
 /** Totals to the cent; `net` is rounded from the unrounded sum. */
-export function publishTotals(sums: Pick<GexSums, 'calls' | 'puts'>): GexTotals {
-  return { net: cents(sums.calls + sums.puts), calls: cents(sums.calls), puts: cents(sums.puts) };
+export function publishTotals(sums: Omit<GexSums, 'byStrike' | 'included'>): GexTotals {
+  return {
+    net: cents(sums.calls + sums.puts),
+    calls: cents(sums.calls),
+    puts: cents(sums.puts),
+    vanna: cents(sums.vanna),
+    charm: cents(sums.charm),
+    delta: cents(sums.delta),
+  };
+}
+
+/** Zero totals (off-hours, no spot, a horizon without contracts). */
+export function zeroTotals(): GexTotals {
+  return { net: 0, calls: 0, puts: 0, vanna: 0, charm: 0, delta: 0 };
 }
 
 /** Strike rows to the cent, ascending strike; each row's `net` is `call + put` of the rounded values. */
@@ -85,18 +111,6 @@ export function publishStrikeRows(byStrike: ReadonlyMap<number, StrikeSums>): Ge
     const sums = byStrike.get(strike) as StrikeSums;
     const call = cents(sums.call);
     const put = cents(sums.put);
-    return { strike, call, put, net: cents(call + put) };
+    return { strike, call, put, net: cents(call + put), vanna: cents(sums.vanna), charm: cents(sums.charm) };
   });
-}
-
-/** `by_expiration`, keyed YYYY-MM-DD in ascending order. */
-export function publishByExpiration(
-  byExpiration: ReadonlyMap<string, GexSums>,
-): Record<string, GexExpiration> {
-  const out: Record<string, GexExpiration> = {};
-  for (const expiration of [...byExpiration.keys()].sort()) {
-    const sums = byExpiration.get(expiration) as GexSums;
-    out[expiration] = { totals: publishTotals(sums), by_strike: publishStrikeRows(sums.byStrike) };
-  }
-  return out;
 }

@@ -1,59 +1,115 @@
 /** @module buildGexModel: an epoch's contracts → the published GEX model. */
-import { cents, level, modelHeader, usableSpot } from '../json-safe.js';
-import type { GexModel, GexProfilePoint, ModelInput } from '../types.js';
-import { aggregateGex, publishByExpiration, publishStrikeRows, publishTotals } from './aggregates.js';
-import { classifyForGex } from './eligibility.js';
-import { gammaProfileKernel, netGexAt, profileLevels } from './profile.js';
-import { gexWalls } from './walls.js';
-import { findRoots, nearestRoot } from './zero-gamma.js';
+import { modelHeader, modelSpot } from '../json-safe.js';
+import type { GexBasisView, GexExpiration, GexModel, ModelInput } from '../types.js';
+import { byOpenInterest, byVolume, zeroTotals } from './aggregates.js';
+import { classifyForGex, type GexContract } from './eligibility.js';
+import { emptyHorizons, gexHorizons } from './horizons.js';
+import { gexView, nullLevels, type GexView } from './view.js';
+
+/** Contracts by expiration date, ascending. */
+function byDate(contracts: readonly GexContract[]): Map<string, GexContract[]> {
+  const out = new Map<string, GexContract[]>();
+  for (const c of contracts) {
+    let list = out.get(c.expiration);
+    if (list === undefined) {
+      list = [];
+      out.set(c.expiration, list);
+    }
+    list.push(c);
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** True when any contract entered any computation of the view. */
+function used(view: GexView): boolean {
+  const i = view.included;
+  return i.aggregates + i.profile + i.delta > 0;
+}
+
+function expirationOf(view: GexView): GexExpiration {
+  return {
+    totals: view.totals,
+    levels: view.levels,
+    zero_gamma_roots: view.zero_gamma_roots,
+    by_strike: view.by_strike,
+    profile: view.profile,
+  };
+}
+
+function emptyBasis(): GexBasisView {
+  return {
+    totals: zeroTotals(),
+    levels: nullLevels(),
+    zero_gamma_roots: [],
+    by_strike: [],
+    included: { aggregates: 0, profile: 0, delta: 0 },
+    no_weight: 0,
+  };
+}
 
 /**
  * Builds the GEX model of one epoch. Pure: the same input always gives the same model.
  *
- * Without a usable spot (null, not finite or ≤ 0) the model is still valid: zero totals, empty
- * aggregates and profile, null levels. No number in the result is NaN or ±Infinity.
+ * Without a usable spot (null, not finite, ≤ 0, or implausible against the strikes) the model is still
+ * valid: zero totals, empty aggregates and profile, null levels. No number in the result is NaN or
+ * ±Infinity.
  *
  * @example
  * const model = buildGexModel({ symbol: 'SPX', epochId, asOf, spot: 6900, contracts, ts: Date.now(), stale: false });
  * model.levels.zero_gamma; // e.g. 6874.31
+ * model.by_expiration['2026-01-07']?.levels.put_wall; // that date's own put wall
  */
 export function buildGexModel(input: ModelInput): GexModel {
   const { version, ...header } = modelHeader(input);
-  const spot = usableSpot(input.spot);
-  const { aggregate, profile, excluded, included } = classifyForGex(input.contracts, input.asOf);
+  const spot = modelSpot(input);
+  const { contracts, excluded } = classifyForGex(input.contracts, input.asOf, spot);
   const model: GexModel = {
     version,
     model: 'gex',
     ...header,
+    basis: 'oi',
     units: 'usd_per_1pct',
-    totals: { net: 0, calls: 0, puts: 0 },
-    levels: { zero_gamma: null, call_wall: null, put_wall: null, abs_gamma_strike: null },
+    units_vanna: 'usd_delta_per_vol_point',
+    units_charm: 'usd_delta_per_day',
+    units_delta: 'usd_delta',
+    totals: zeroTotals(),
+    levels: nullLevels(),
     zero_gamma_roots: [],
     by_strike: [],
     by_expiration: {},
     profile: [],
+    horizons: emptyHorizons(),
+    by_basis: { volume: emptyBasis() },
     excluded,
-    included,
+    included: { aggregates: 0, profile: 0, delta: 0 },
   };
   if (spot === null) return model;
 
-  const sums = aggregateGex(aggregate, spot);
-  model.totals = publishTotals(sums.all);
-  model.by_strike = publishStrikeRows(sums.all.byStrike);
-  model.by_expiration = publishByExpiration(sums.byExpiration);
+  const all = gexView(contracts, byOpenInterest, spot);
+  model.totals = all.totals;
+  model.levels = all.levels;
+  model.zero_gamma_roots = all.zero_gamma_roots;
+  model.by_strike = all.by_strike;
+  model.profile = all.profile;
+  model.included = all.included;
 
-  const kernel = gammaProfileKernel(profile);
-  const netAt = (l: number): number => netGexAt(kernel, l);
-  const levels = profileLevels(spot);
-  const values = levels.map(netAt);
-  model.profile = levels.map((l, i): GexProfilePoint => ({
-    level: level(l) ?? 0,
-    net: cents(values[i] ?? 0),
-  }));
+  const views = new Map<string, GexView>();
+  for (const [date, list] of byDate(contracts)) {
+    const view = gexView(list, byOpenInterest, spot);
+    if (!used(view)) continue;
+    views.set(date, view);
+    model.by_expiration[date] = expirationOf(view);
+  }
+  model.horizons = gexHorizons(views, all, input.asOf);
 
-  const roots = findRoots(netAt, levels, values);
-  // Distinct after rounding: two roots within 0.01 point publish once.
-  model.zero_gamma_roots = [...new Set(roots.map((r) => level(r)).filter((r): r is number => r !== null))];
-  model.levels = { zero_gamma: level(nearestRoot(roots, spot)), ...gexWalls(model.by_strike, spot) };
+  const volume = gexView(contracts, byVolume, spot);
+  model.by_basis.volume = {
+    totals: volume.totals,
+    levels: volume.levels,
+    zero_gamma_roots: volume.zero_gamma_roots,
+    by_strike: volume.by_strike,
+    included: volume.included,
+    no_weight: contracts.filter((c) => c.volume === null).length,
+  };
   return model;
 }

@@ -1,36 +1,55 @@
 /** @module Which contracts enter the GEX aggregates and the gamma profile, and why the others are left out. */
 import { yearsToSettlement } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import {
+  gammaCeiling,
+  MAX_ABS_DELTA,
+  MAX_IV,
+  MAX_OPEN_INTEREST,
+  MAX_VOLUME,
+  MIN_IV,
+} from '../../normalizers/bounds.js';
 import { isFiniteNumber } from '../json-safe.js';
-import type { GexExcluded, GexIncluded } from '../types.js';
+import {
+  contractCharm,
+  contractDelta,
+  contractGex,
+  contractVanna,
+  vannaCharm,
+  type DealerSign,
+} from './exposures.js';
+import type { GexExcluded } from '../types.js';
 
-/** +1 for calls (dealers long), −1 for puts (dealers short). */
-export type DealerSign = 1 | -1;
+export type { DealerSign } from './exposures.js';
 
-/** A contract the aggregates use: it has gamma and open interest and has not expired. */
-export interface AggregateContract {
+/**
+ * A contract GEX can look at: readable, not expired, every value inside its physical bounds. Each
+ * exposure is per contract of weight 1 (one contract of open interest or of volume), dealer-signed, in
+ * the published units; null when an input it needs is missing (or when there is no spot).
+ */
+export interface GexContract {
   expiration: string;
-  strike: number;
-  sign: DealerSign;
-  gamma: number;
-  oi: number;
-}
-
-/** A contract the profile uses: it has implied volatility and open interest and has not expired. */
-export interface ProfileContract {
   strike: number;
   sign: DealerSign;
   /** Years (of 365 days) from as-of to settlement, > 0. */
   t: number;
-  iv: number;
-  oi: number;
+  /** In [{@link MIN_IV}, {@link MAX_IV}], else null (a smaller IV is a failed solve). */
+  iv: number | null;
+  oi: number | null;
+  volume: number | null;
+  /** `s·gamma·100·S²·0.01`: US dollars per 1 % move. */
+  gex: number | null;
+  /** `s·vanna·100·S·0.01`: US dollars of delta per vol point (needs IV). */
+  vanna: number | null;
+  /** `s·charm·100·S/365`: US dollars of delta per calendar day (needs IV). */
+  charm: number | null;
+  /** `s·Δ·100·S` from the vendor's delta: US dollars of delta. */
+  delta: number | null;
 }
 
 export interface GexEligibility {
-  aggregate: AggregateContract[];
-  profile: ProfileContract[];
+  contracts: GexContract[];
   excluded: GexExcluded;
-  included: GexIncluded;
 }
 
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -72,21 +91,74 @@ export function settlementClock(asOf: number): (root: string, expiration: string
   };
 }
 
+type Exposures = Pick<GexContract, 'gex' | 'vanna' | 'charm' | 'delta'>;
+
+/** Each present exposure is finite, and stays finite multiplied by `weight`. */
+function allFinite(e: Exposures, weight: number): boolean {
+  for (const v of [e.gex, e.vanna, e.charm, e.delta]) {
+    if (v !== null && !(Number.isFinite(v) && Number.isFinite(v * weight))) return false;
+  }
+  return true;
+}
+
+/** A contract's exposures per unit of weight at `spot`. */
+function unitExposures(
+  sign: DealerSign,
+  strike: number,
+  t: number,
+  gamma: number | null,
+  iv: number | null,
+  delta: number | null,
+  spot: number,
+): Exposures {
+  const greeks = iv === null ? null : vannaCharm(spot, strike, t, iv);
+  return {
+    gex: gamma === null ? null : contractGex(sign, gamma, 1, spot),
+    vanna: greeks === null ? null : contractVanna(sign, greeks.vanna, 1, spot),
+    charm: greeks === null ? null : contractCharm(sign, greeks.charm, 1, spot),
+    delta: delta === null ? null : contractDelta(sign, delta, 1, spot),
+  };
+}
+
+/** A finite number ≥ 0, else null. */
+function nonNegative(x: number | null | undefined): number | null {
+  return isFiniteNumber(x) && x >= 0 ? x : null;
+}
+
 /**
- * Sorts an epoch's contracts into what the aggregates and the profile can use, counting the rest.
+ * True when a present value is outside its physical bound (bounds.ts): gamma over the ceiling for this
+ * spot, IV and time; IV over {@link MAX_IV}; |delta| over 1; OI or volume over their caps.
+ */
+function outOfBounds(c: ContractSubstrate, t: number, spot: number): boolean {
+  const iv = isFiniteNumber(c.iv) && c.iv > 0 ? c.iv : null;
+  return (
+    (iv !== null && iv > MAX_IV) ||
+    (isFiniteNumber(c.gamma) && c.gamma > gammaCeiling(spot, iv, t)) ||
+    (isFiniteNumber(c.delta) && Math.abs(c.delta) > MAX_ABS_DELTA) ||
+    (isFiniteNumber(c.oi) && c.oi > MAX_OPEN_INTEREST) ||
+    (isFiniteNumber(c.volume) && c.volume > MAX_VOLUME)
+  );
+}
+
+/**
+ * Sorts an epoch's contracts into those GEX can use, counting the rest.
  *
  * Counting rule (each contract once per line that applies, top to bottom):
- * 1. unreadable identity → `invalid`, nothing else is looked at;
+ * 1. unreadable identity, or a value outside its physical bound (bounds.ts; the gamma ceiling uses
+ *    `spot`, or the strike without one) → `invalid`, nothing else is looked at;
  * 2. settled at or before `asOf` → `expired`, nothing else is looked at;
  * 3. otherwise each missing input is counted on its own: no gamma → `no_gamma`, no OI → `no_oi`,
- *    no IV → `no_iv` (a contract lacking gamma and OI counts in both).
- * Missing means null or not finite; also a negative gamma or OI, and an IV that is not positive.
+ *    no IV → `no_iv`, no delta → `no_delta` (a contract lacking gamma and OI counts in both).
+ * Missing means null or not finite; also a negative gamma or OI, and an IV under {@link MIN_IV}.
  * Zero gamma or zero OI is a value, not a gap: such a contract is included and adds 0.
  */
-export function classifyForGex(contracts: readonly ContractSubstrate[], asOf: number): GexEligibility {
-  const excluded: GexExcluded = { no_gamma: 0, no_oi: 0, no_iv: 0, expired: 0, invalid: 0 };
-  const aggregate: AggregateContract[] = [];
-  const profile: ProfileContract[] = [];
+export function classifyForGex(
+  contracts: readonly ContractSubstrate[],
+  asOf: number,
+  spot: number | null,
+): GexEligibility {
+  const excluded: GexExcluded = { no_gamma: 0, no_oi: 0, no_iv: 0, no_delta: 0, expired: 0, invalid: 0 };
+  const out: GexContract[] = [];
   const yearsTo = settlementClock(asOf);
   for (const c of contracts) {
     if (!hasReadableIdentity(c)) {
@@ -98,24 +170,31 @@ export function classifyForGex(contracts: readonly ContractSubstrate[], asOf: nu
       excluded.expired++;
       continue;
     }
-    const hasGamma = isFiniteNumber(c.gamma) && c.gamma >= 0;
-    const hasOi = isFiniteNumber(c.oi) && c.oi >= 0;
-    const hasIv = isFiniteNumber(c.iv) && c.iv > 0;
-    if (!hasGamma) excluded.no_gamma++;
-    if (!hasOi) excluded.no_oi++;
-    if (!hasIv) excluded.no_iv++;
-    if (!hasOi) continue;
-    const sign: DealerSign = c.type === 'call' ? 1 : -1;
-    const oi = c.oi as number;
-    if (hasGamma) {
-      aggregate.push({ expiration: c.expiration, strike: c.strike, sign, gamma: c.gamma as number, oi });
+    if (outOfBounds(c, t, spot ?? c.strike)) {
+      excluded.invalid++;
+      continue;
     }
-    if (hasIv) profile.push({ strike: c.strike, sign, t, iv: c.iv as number, oi });
+    const gamma = nonNegative(c.gamma);
+    const oi = nonNegative(c.oi);
+    const volume = nonNegative(c.volume);
+    const iv = isFiniteNumber(c.iv) && c.iv >= MIN_IV ? c.iv : null;
+    const delta = isFiniteNumber(c.delta) ? c.delta : null;
+    const sign: DealerSign = c.type === 'call' ? 1 : -1;
+    let exposures: Exposures = { gex: null, vanna: null, charm: null, delta: null };
+    if (spot !== null) {
+      exposures = unitExposures(sign, c.strike, t, gamma, iv, delta, spot);
+      // Bounded inputs keep every product finite; this guard makes sure no non-finite value (or one
+      // that overflows once multiplied by its weight) can ever reach a sum.
+      if (!allFinite(exposures, Math.max(oi ?? 0, volume ?? 0))) {
+        excluded.invalid++;
+        continue;
+      }
+    }
+    if (gamma === null) excluded.no_gamma++;
+    if (oi === null) excluded.no_oi++;
+    if (iv === null) excluded.no_iv++;
+    if (delta === null) excluded.no_delta++;
+    out.push({ expiration: c.expiration, strike: c.strike, sign, t, iv, oi, volume, ...exposures });
   }
-  return {
-    aggregate,
-    profile,
-    excluded,
-    included: { aggregates: aggregate.length, profile: profile.length },
-  };
+  return { contracts: out, excluded };
 }

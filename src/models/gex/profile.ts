@@ -1,5 +1,16 @@
 /** @module The net-GEX profile: net GEX recomputed with Black-Scholes gamma at hypothetical spot levels. */
-import type { ProfileContract } from './eligibility.js';
+import type { DealerSign } from './exposures.js';
+
+/** What the profile needs of a contract: its IV and a weight (OI or volume). */
+export interface ProfileContract {
+  strike: number;
+  sign: DealerSign;
+  /** Years (of 365 days) from as-of to settlement, > 0. */
+  t: number;
+  iv: number;
+  /** Open interest, or the day's volume on the volume basis. */
+  oi: number;
+}
 
 /** Points of the published profile (and of the grid scanned for zero gamma). */
 export const PROFILE_POINTS = 241;

@@ -2,6 +2,9 @@
 import { cents } from '../json-safe.js';
 import type { GexStrikeRow } from '../types.js';
 
+/** What a wall looks at in a strike row. */
+export type WallRow = Pick<GexStrikeRow, 'strike' | 'call' | 'put'>;
+
 export interface GexWalls {
   call_wall: number | null;
   put_wall: number | null;
@@ -14,9 +17,9 @@ export interface GexWalls {
  * A strike needs a score above zero: no positive score → null.
  */
 export function strikeWithLargest(
-  rows: readonly GexStrikeRow[],
+  rows: readonly WallRow[],
   spot: number,
-  score: (row: GexStrikeRow) => number,
+  score: (row: WallRow) => number,
 ): number | null {
   let best: number | null = null;
   let bestScore = 0;
@@ -43,7 +46,7 @@ export function strikeWithLargest(
  * gexWalls([{ strike: 6800, call: 5, put: -9, net: -4 }, { strike: 6900, call: 7, put: -1, net: 6 }], 6850);
  * // { call_wall: 6900, put_wall: 6800, abs_gamma_strike: 6800 }
  */
-export function gexWalls(rows: readonly GexStrikeRow[], spot: number): GexWalls {
+export function gexWalls(rows: readonly WallRow[], spot: number): GexWalls {
   return {
     call_wall: strikeWithLargest(rows, spot, (r) => r.call),
     put_wall: strikeWithLargest(rows, spot, (r) => -r.put),

@@ -2,7 +2,7 @@
 import { settlementStyle } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { hasReadableIdentity, settlementClock } from '../gex/eligibility.js';
-import { level, modelHeader, usableSpot } from '../json-safe.js';
+import { level, modelHeader, modelSpot } from '../json-safe.js';
 import type {
   HeatmapExpiration,
   HeatmapInput,
@@ -148,7 +148,7 @@ function expirationTiles(
  * // 'BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT'
  */
 export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
-  const spot = usableSpot(input.spot);
+  const spot = modelSpot(input);
   const widths = normalizeWidths(input.widths);
   const windowPct = windowPctOf(input.windowPct);
   const window = spot === null ? null : strikeWindow(spot, windowPct);

@@ -58,6 +58,7 @@ export function vendorFields(c: RawContract): VendorFields {
   const t = obj(c.last_trade);
   const g = obj(c.greeks);
   const u = obj(c.underlying_asset);
+  const day = obj(c.day);
   let ts: number | null = null;
   for (const v of [q?.last_updated, t?.sip_timestamp, u?.last_updated]) {
     if (typeof v === 'number' && Number.isFinite(v) && (ts === null || v > ts)) ts = v;
@@ -73,6 +74,7 @@ export function vendorFields(c: RawContract): VendorFields {
     vega: g?.vega,
     iv: c.implied_volatility,
     oi: c.open_interest,
+    volume: day?.volume,
     ts,
   };
 }

@@ -75,6 +75,8 @@ export interface VendorFields {
   vega: unknown;
   iv: unknown;
   oi: unknown;
+  /** `day.volume`: contracts traded today. */
+  volume: unknown;
   /** Newest of the quote, trade and underlying timestamps as sent (ns, ms or s), or null. */
   ts: number | null;
 }

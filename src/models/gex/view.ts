@@ -1,0 +1,70 @@
+/**
+ * @module One view of GEX over a set of contracts and a weight: totals, strike rows, walls, zero gamma
+ * and the profile. The all-expiration model, each expiration date and the volume basis are views.
+ */
+import { cents, level } from '../json-safe.js';
+import type { GexIncluded, GexLevels, GexProfilePoint, GexStrikeRow, GexTotals } from '../types.js';
+import { publishStrikeRows, publishTotals, sumExposures, type Weight } from './aggregates.js';
+import type { GexContract } from './eligibility.js';
+import { gammaProfileKernel, netGexAt, profileLevels, type ProfileContract } from './profile.js';
+import { gexWalls } from './walls.js';
+import { findRoots, nearestRoot } from './zero-gamma.js';
+
+export interface GexView {
+  totals: GexTotals;
+  levels: GexLevels;
+  zero_gamma_roots: number[];
+  by_strike: GexStrikeRow[];
+  profile: GexProfilePoint[];
+  included: GexIncluded;
+  /** Unrounded gross GEX, calls + |puts|: what a horizon's share is measured in. */
+  gross: number;
+}
+
+/** Null levels (no spot, no contracts). */
+export function nullLevels(): GexLevels {
+  return { zero_gamma: null, call_wall: null, put_wall: null, abs_gamma_strike: null };
+}
+
+/** The profile's inputs: contracts with IV and the weight. */
+function profileContracts(contracts: readonly GexContract[], weight: Weight): ProfileContract[] {
+  const out: ProfileContract[] = [];
+  for (const c of contracts) {
+    const w = weight(c);
+    if (w === null || c.iv === null) continue;
+    out.push({ strike: c.strike, sign: c.sign, t: c.t, iv: c.iv, oi: w });
+  }
+  return out;
+}
+
+/**
+ * GEX of `contracts` weighted by `weight` at `spot`: the same rules whatever the set (all expirations,
+ * one date, one horizon) and whatever the weight (open interest, volume).
+ *
+ * @example
+ * gexView(contracts.filter((c) => c.expiration === '2026-01-07'), byOpenInterest, 6900).levels.put_wall;
+ */
+export function gexView(contracts: readonly GexContract[], weight: Weight, spot: number): GexView {
+  const sums = sumExposures(contracts, weight);
+  const byStrike = publishStrikeRows(sums.byStrike);
+
+  const kernel = gammaProfileKernel(profileContracts(contracts, weight));
+  const netAt = (l: number): number => netGexAt(kernel, l);
+  const levels = profileLevels(spot);
+  const values = levels.map(netAt);
+  const profile = levels.map((l, i): GexProfilePoint => ({
+    level: level(l) ?? 0,
+    net: cents(values[i] ?? 0),
+  }));
+  const roots = findRoots(netAt, levels, values);
+  return {
+    totals: publishTotals(sums),
+    // Distinct after rounding: two roots within 0.01 point publish once.
+    zero_gamma_roots: [...new Set(roots.map((r) => level(r)).filter((r): r is number => r !== null))],
+    levels: { zero_gamma: level(nearestRoot(roots, spot)), ...gexWalls(byStrike, spot) },
+    by_strike: byStrike,
+    profile,
+    included: sums.included,
+    gross: sums.calls - sums.puts,
+  };
+}
