@@ -24,6 +24,7 @@ export const FIELD_NAMES = [
   'vega',
   'iv',
   'oi',
+  'volume',
   'ts',
 ] as const satisfies readonly (keyof VendorFields)[];
 const NF = FIELD_NAMES.length;
@@ -186,7 +187,8 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
       vega: num(n[b + 7]),
       iv: num(n[b + 8]),
       oi: num(n[b + 9]),
-      ts: tsOf(n[b + 10]),
+      volume: num(n[b + 10]),
+      ts: tsOf(n[b + TS]),
     };
     while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
       const [, f, v] = page.odd[odd++] as [number, number, unknown];
