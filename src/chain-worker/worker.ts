@@ -28,6 +28,8 @@ export const EXIT = {
   config: 2,
   tooManyFailures: 3,
   auth: 4,
+  /** Redis did not answer at start-up (within REDIS_CONNECT_TIMEOUT_MS). */
+  redisUnavailable: 5,
   /** `run --once`: a symbol's cycle failed; `fetch`: the API does not know the symbol. */
   cycleFailed: 6,
 } as const;

@@ -3,6 +3,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { RecordingError } from '../provider/replay/recording.js';
+import { RedisUnavailableError } from './runtime.js';
 import { EXIT } from '../chain-worker/worker.js';
 import { buildCommand, runCommand } from './commands/run.js';
 import { fetchCommand, recordCommand } from './commands/fetch.js';
@@ -22,7 +24,12 @@ async function exitWith(command: () => Promise<number> | number): Promise<void> 
   try {
     process.exitCode = await command();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof RedisUnavailableError) {
+      process.stderr.write(`chain-worker: ${err.message}\n`);
+      process.exitCode = EXIT.redisUnavailable;
+      return;
+    }
+    if (err instanceof ConfigError || err instanceof RecordingError) {
       process.stderr.write(`chain-worker: ${err.message}\n`);
       process.exitCode = EXIT.config;
       return;

@@ -3,9 +3,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig, redactUrl, type Config } from '../config/load.js';
 import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { isLoopbackHost } from '../lib/net-hosts.js';
 import { RedisBus } from '../redis/bus.js';
 import { KeySchema } from '../redis/keys.js';
 import { Metrics } from '../serving/metrics.js';
@@ -44,7 +45,49 @@ function tlsFrom(config: Config): { ca: string } | undefined {
   }
 }
 
-/** Creates logger, buses and metrics. */
+/** Redis did not answer at start-up (exit 5, `EXIT.redisUnavailable`). The message names the URL without its password. */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+/**
+ * Waits for PING on `bus` for at most `timeoutMs` (a server that accepts and never answers cannot hold
+ * start-up longer). The failure names the setting, the URL (password hidden) and the last connection error.
+ */
+async function readyOrFail(bus: RedisBus, setting: string, url: string, timeoutMs: number): Promise<void> {
+  let lastError: string | undefined;
+  const onError = (err: Error): void => {
+    lastError = err.message;
+  };
+  bus.client.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      bus.ready(timeoutMs),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const reason = lastError ?? (err as Error).message;
+    throw new RedisUnavailableError(
+      `Redis unreachable at ${redactUrl(url)} (${setting}) after ${timeoutMs} ms: ${reason}`,
+    );
+  } finally {
+    clearTimeout(timer);
+    bus.client.off('error', onError);
+  }
+}
+
+/**
+ * Drops a bus that never became ready: no QUIT (a server that does not answer would hold it forever, and
+ * a command on a disconnected client never settles), no reconnection.
+ */
+function abandon(bus: RedisBus): void {
+  bus.client.disconnect(false);
+}
+
+/** Creates logger, buses and metrics. Throws {@link RedisUnavailableError}, with every bus closed, when Redis does not answer. */
 export async function createRuntime(config: Config, name = 'chain-worker'): Promise<Runtime> {
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger({
@@ -65,8 +108,21 @@ export async function createRuntime(config: Config, name = 'chain-worker'): Prom
     : bus;
   const keys = new KeySchema(config.keyPrefix);
   const metrics = new Metrics();
-  await bus.ready(10_000);
-  if (systemBus !== bus) await systemBus.ready(10_000);
+  try {
+    await readyOrFail(bus, 'MARKET_REDIS_URL', config.marketRedisUrl, config.redisConnectTimeoutMs);
+    if (systemBus !== bus)
+      await readyOrFail(
+        systemBus,
+        'SYSTEM_REDIS_URL',
+        config.systemRedisUrl ?? '',
+        config.redisConnectTimeoutMs,
+      );
+  } catch (err) {
+    abandon(bus);
+    if (systemBus !== bus) abandon(systemBus);
+    logger.flush();
+    throw err;
+  }
   return {
     config,
     logger,
@@ -109,11 +165,39 @@ export function untilShutdownSignal(): Promise<string> {
   });
 }
 
-/** Parses `HOST:PORT` (or `PORT`). */
+/** For `.catch()` on a start-up step: closes what is already open (in the order given), then rethrows. */
+export function closing(...opened: { close(): Promise<void> }[]): (err: unknown) => Promise<never> {
+  return async (err: unknown) => {
+    for (const r of opened) await r.close().catch(() => undefined);
+    throw err;
+  };
+}
+
+/** Parses `HOST:PORT` (or `PORT`); a bad value is a {@link ConfigError} naming `--http`. */
 export function parseHostPort(value: string): { host: string; port: number } {
-  const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(value);
-  if (!m) throw new Error(`--http: expected HOST:PORT, got ${JSON.stringify(value)}`);
-  const port = Number(m[2]);
-  if (port > 65_535) throw new Error(`--http: port out of range: ${port}`);
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(value.trim());
+  const port = Number(m?.[2]);
+  if (!m || port > 65_535) {
+    throw new ConfigError(
+      '--http',
+      'expected HOST:PORT or PORT (port 0-65535, IPv6 in brackets)',
+      JSON.stringify(value.slice(0, 80)),
+    );
+  }
   return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
+}
+
+/**
+ * The `--http` address, checked before anything is opened: a bad value, or a non-loopback address without
+ * `CHAIN_WORKER_HTTP_TOKEN` (unless `CHAIN_HTTP_ALLOW_NO_TOKEN=1`), is a {@link ConfigError} (exit 2).
+ */
+export function httpAddress(value: string, config: Config): { host: string; port: number } {
+  const at = parseHostPort(value);
+  if (!isLoopbackHost(at.host) && !config.httpToken && !config.httpAllowNoToken) {
+    throw new ConfigError(
+      'CHAIN_WORKER_HTTP_TOKEN',
+      `required when --http binds beyond loopback (${at.host}); set it, or CHAIN_HTTP_ALLOW_NO_TOKEN=1 to serve without a token`,
+    );
+  }
+  return at;
 }

@@ -109,6 +109,12 @@ export const SETTINGS = {
     default: undefined,
     help: 'PEM file of the CA that signed the Redis servers’ certificates (rediss:// with a private CA).',
   }),
+  redisConnectTimeoutMs: spec({
+    name: 'REDIS_CONNECT_TIMEOUT_MS',
+    schema: int(100, 600_000),
+    default: 10_000,
+    help: 'How long start-up waits for each Redis bus to answer PING; then exit 5 (Redis unreachable) naming the URL.',
+  }),
   keyPrefix: spec({
     name: 'CHAIN_KEY_PREFIX',
     schema: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'expected letters, digits, ":", "_" or "-"'),
@@ -350,6 +356,30 @@ export const SETTINGS = {
     default: undefined,
     secret: true,
     help: 'Bearer token the HTTP server requires on everything but /healthz.',
+  }),
+  httpAllowNoToken: spec({
+    name: 'CHAIN_HTTP_ALLOW_NO_TOKEN',
+    schema: bool,
+    default: false,
+    help: 'Allow `--http` on a non-loopback address without CHAIN_WORKER_HTTP_TOKEN (otherwise start-up fails, exit 2).',
+  }),
+  httpAllowedHosts: spec({
+    name: 'CHAIN_HTTP_ALLOWED_HOSTS',
+    schema: csvList.transform((v) => v.map((h) => h.toLowerCase())),
+    default: [] as string[],
+    help: 'Host names the HTTP server answers besides loopback names, IP literals and the bound address (DNS-rebinding guard); `*` allows any.',
+  }),
+  httpMaxSseClients: spec({
+    name: 'CHAIN_HTTP_MAX_SSE_CLIENTS',
+    schema: int(1, 1_000_000),
+    default: 1_000,
+    help: 'Concurrent `/events` streams; one more gets 503 `too_many_clients`.',
+  }),
+  httpMaxConnections: spec({
+    name: 'CHAIN_HTTP_MAX_CONNECTIONS',
+    schema: int(1, 1_000_000),
+    default: 2_000,
+    help: 'Open HTTP connections (SSE included); one more gets 503 `too_many_connections` and is closed.',
   }),
   readyMaxAgeSec: spec({
     name: 'CHAIN_READY_MAX_AGE_SEC',

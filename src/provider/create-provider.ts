@@ -10,7 +10,8 @@ import { startLocalApi, type LocalApiServer } from './local-api/server.js';
 import { MassiveChainClient } from './massive/chain-client.js';
 import { MassiveHttp } from './massive/http.js';
 import { ReplayDataset } from './replay/replay-dataset.js';
-import { loadRecording } from './replay/recording.js';
+import { loadRecording, RecordingError } from './replay/recording.js';
+import { ConfigError } from '../config/errors.js';
 import { SimMarket } from './sim/sim-market.js';
 
 export interface Provider {
@@ -40,7 +41,11 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
         offHours: config.simOffHours,
       });
     } else {
-      const recording = await loadRecording(config.replayFile as string);
+      const recording = await loadRecording(config.replayFile as string).catch((err: unknown) => {
+        throw err instanceof RecordingError
+          ? new ConfigError('MASSIVE_REPLAY_FILE', 'expected a readable recording', err.message)
+          : err;
+      });
       dataset = new ReplayDataset(recording);
       const ds = dataset;
       clock = () => ds.now();

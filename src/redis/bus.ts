@@ -133,6 +133,9 @@ export class RedisBus {
       maxRetriesPerRequest: opts.maxRetriesPerRequest ?? 2,
       enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+      // After disconnect(), ioredis waits this long (a non-unref'd timer) for the socket to close: a refused
+      // or unanswered connection kept a failed start-up alive 2 s (the default).
+      disconnectTimeout: 200,
       lazyConnect: false,
       ...(first.username ? { username: first.username } : {}),
       ...(first.password !== undefined ? { password: first.password } : {}),

@@ -4,7 +4,9 @@
  * Redis. See docs/serving.md for the endpoints.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
+import { isLoopbackHost } from '../lib/net-hosts.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
@@ -39,6 +41,8 @@ export interface HttpAppOptions {
   sse?: SseOptions;
   /** Folder of index.html, app.js and style.css. */
   dashboardDir?: string;
+  /** The address the server listens on (always an allowed `Host`). */
+  boundHost?: string;
 }
 
 /**
@@ -98,9 +102,15 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
   return app;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+/** Listen failures that come from the address asked for (`--http`), not from a bug. */
+const ADDRESS_ERRORS = new Set([
+  'EADDRINUSE',
+  'EACCES',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+]);
 
 /** Builds the app and listens on `at` (127.0.0.1 unless told otherwise; port 0 picks one). */
 export async function startHttpServer(
@@ -109,19 +119,44 @@ export async function startHttpServer(
   opts: HttpAppOptions = {},
 ): Promise<HttpServer> {
   const host = at.host || '127.0.0.1';
-  if (!isLoopback(host) && !deps.config.httpToken) {
-    deps.logger.warn({ host }, 'HTTP server listens beyond loopback without CHAIN_WORKER_HTTP_TOKEN');
+  if (!isLoopbackHost(host) && !deps.config.httpToken && !deps.config.httpAllowNoToken) {
+    throw new ConfigError(
+      'CHAIN_WORKER_HTTP_TOKEN',
+      `required when the HTTP server binds beyond loopback (${host}); or set CHAIN_HTTP_ALLOW_NO_TOKEN=1`,
+    );
   }
-  const app = buildHttpApp(deps, opts);
+  const app = buildHttpApp(deps, { ...opts, boundHost: host });
   let url: string;
   try {
     url = await app.listen({ host, port: at.port });
   } catch (err) {
     await app.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined && ADDRESS_ERRORS.has(code))
+      throw new ConfigError(
+        '--http',
+        `expected an address this process can listen on`,
+        `${host}:${at.port}: ${code}`,
+      );
     throw err;
   }
+  const addr = app.server.address();
+  const bound = addr && typeof addr === 'object' ? addr : undefined;
+  if (!isLoopbackHost(host)) {
+    deps.logger.warn(
+      { address: bound?.address, port: bound?.port, auth: deps.config.httpToken ? 'token' : 'none' },
+      'HTTP server listens beyond loopback',
+    );
+  }
   deps.logger.info(
-    { url, mode: deps.mode, auth: deps.config.httpToken ? 'token' : 'none' },
+    {
+      url,
+      address: bound
+        ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`
+        : url,
+      mode: deps.mode,
+      auth: deps.config.httpToken ? 'token' : 'none',
+    },
     'HTTP server listening',
   );
   let closing: Promise<void> | undefined;

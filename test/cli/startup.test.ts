@@ -4,9 +4,16 @@
  * the process alive.
  */
 import { execFile } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { redisTargets } from '../support/redis.js';
 import { EXIT } from '../../src/chain-worker/worker.js';
 import { BIN, binaryEnv } from '../support/binary.js';
+
+const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
 interface Outcome {
   code: number | null;
@@ -16,7 +23,7 @@ interface Outcome {
 }
 
 /** Runs the binary to its end (killed after `limitMs`: a hang shows as code null). */
-export function runBinary(args: string[], env: Record<string, string>, limitMs = 20_000): Promise<Outcome> {
+function runBinary(args: string[], env: Record<string, string>, limitMs = 20_000): Promise<Outcome> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     execFile(
@@ -59,4 +66,131 @@ describe('chain-worker config (defect 5)', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ MASSIVE_RATE_LIMIT_RPS: 100 });
   });
+});
+
+/** A free loopback port (listened on, then released). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('start-up failures of run and serve (defect 3)', () => {
+  const redis = { MARKET_REDIS_URL: single.url, LOG_LEVEL: 'warn', MASSIVE_CHAIN_SYMBOLS: 'I:SPX' };
+  let holder: Server | undefined;
+  const sockets = new Set<Socket>();
+  afterEach(async () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    if (holder) await new Promise((r) => holder?.close(r));
+    holder = undefined;
+  });
+
+  /** A TCP server on a free port: `hold` accepts and never answers; otherwise it just occupies the port. */
+  async function occupy(): Promise<number> {
+    holder = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => holder?.listen(0, '127.0.0.1', r));
+    return (holder.address() as AddressInfo).port;
+  }
+
+  it.each([['run'], ['serve']])(
+    '%s --http on a port in use: exit 2 naming --http and the address',
+    async (cmd) => {
+      const port = await occupy();
+      const r = await runBinary([cmd, '--http', `127.0.0.1:${port}`], redis);
+      expect(r.code).toBe(EXIT.config);
+      expectOneLine(r.stderr, new RegExp(`--http.*127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+      expect(r.ms).toBeLessThan(10_000);
+    },
+  );
+
+  it.each([
+    ['run', 'abc'],
+    ['run', '127.0.0.1:70000'],
+    ['serve', 'host name:80'],
+    ['serve', ':8080'],
+  ])('%s --http %j: exit 2 naming --http', async (cmd, value) => {
+    // An unreachable Redis proves the flag is checked before anything is opened.
+    const r = await runBinary([cmd, '--http', value], { ...redis, MARKET_REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(r.code).toBe(EXIT.config);
+    expectOneLine(r.stderr, /Invalid configuration: --http: expected HOST:PORT/);
+    expect(r.ms).toBeLessThan(5_000);
+  });
+
+  it('run --http on a non-loopback address without a token: exit 2 naming CHAIN_WORKER_HTTP_TOKEN', async () => {
+    const r = await runBinary(['run', '--http', '0.0.0.0:0'], {
+      ...redis,
+      MARKET_REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(r.code).toBe(EXIT.config);
+    expectOneLine(
+      r.stderr,
+      /CHAIN_WORKER_HTTP_TOKEN: required when --http binds beyond loopback.*CHAIN_HTTP_ALLOW_NO_TOKEN/,
+    );
+  });
+
+  it('a missing or invalid replay file: exit 2 naming MASSIVE_REPLAY_FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-startup-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"recorded_at": 5');
+    for (const file of [join(dir, 'missing.json'), bad]) {
+      const r = await runBinary(['run', '--once'], {
+        ...redis,
+        MASSIVE_PROVIDER: 'replay',
+        MASSIVE_REPLAY_FILE: file,
+      });
+      expect(r.code).toBe(EXIT.config);
+      expectOneLine(r.stderr, /Invalid configuration: MASSIVE_REPLAY_FILE: expected a readable recording/);
+      expect(r.stderr).toContain(file);
+      expect(r.ms).toBeLessThan(10_000);
+    }
+  });
+
+  it.each([['run'], ['serve']])(
+    '%s with nothing listening on the Redis port: exit 5 within the connect timeout, URL named without password',
+    async (cmd) => {
+      const port = await freePort();
+      const r = await runBinary([cmd, ...(cmd === 'serve' ? ['--http', '127.0.0.1:0'] : [])], {
+        ...redis,
+        MARKET_REDIS_URL: `redis://:hunter2secret@127.0.0.1:${port}/0`,
+        REDIS_CONNECT_TIMEOUT_MS: '1500',
+      });
+      expect(r.code).toBe(EXIT.redisUnavailable);
+      expectOneLine(
+        r.stderr,
+        new RegExp(
+          `Redis unreachable at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 \\(MARKET_REDIS_URL\\) after 1500 ms: .*ECONNREFUSED`,
+        ),
+      );
+      expect(`${r.stdout}${r.stderr}`).not.toContain('hunter2secret');
+      expect(r.ms).toBeGreaterThanOrEqual(1_400);
+      expect(r.ms).toBeLessThan(6_000);
+    },
+  );
+
+  it.each([['run'], ['serve']])(
+    '%s against a server that accepts and never answers: exit 5 within the connect timeout',
+    async (cmd) => {
+      const port = await occupy();
+      const r = await runBinary([cmd, ...(cmd === 'serve' ? ['--http', '127.0.0.1:0'] : [])], {
+        ...redis,
+        MARKET_REDIS_URL: `redis://127.0.0.1:${port}`,
+        REDIS_CONNECT_TIMEOUT_MS: '1500',
+      });
+      expect(r.code).toBe(EXIT.redisUnavailable);
+      expectOneLine(
+        r.stderr,
+        new RegExp(
+          `Redis unreachable at redis://127\\.0\\.0\\.1:${port} \\(MARKET_REDIS_URL\\) after 1500 ms`,
+        ),
+      );
+      expect(r.ms).toBeLessThan(6_000);
+      expect(sockets.size).toBeGreaterThanOrEqual(1);
+    },
+  );
 });

@@ -9,7 +9,8 @@ import {
   configFrom,
   createRuntime,
   onShutdownSignals,
-  parseHostPort,
+  closing,
+  httpAddress,
   untilShutdownSignal,
 } from '../runtime.js';
 
@@ -23,8 +24,10 @@ export interface RunFlags {
 /** Runs the worker; resolves with the exit code. */
 export async function runCommand(flags: RunFlags): Promise<number> {
   const config = configFrom(flags);
+  const at = flags.http ? httpAddress(flags.http, config) : undefined;
   const rt = await createRuntime(config);
-  const provider = await createProvider(config, rt.logger);
+  // A start-up step that fails closes what the earlier ones opened, so the process exits by itself.
+  const provider = await createProvider(config, rt.logger).catch(closing(rt));
   const owner = `${process.pid}`;
   const builder = flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}` });
   const worker = new ChainWorker(
@@ -36,10 +39,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     { once: flags.once === true },
   );
   let http: HttpServer | undefined;
-  if (flags.http) {
-    http = await startHttpServer(
-      { ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs },
-      parseHostPort(flags.http),
+  if (at) {
+    http = await startHttpServer({ ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs }, at).catch(
+      closing(provider, rt),
     );
   }
   const offSignals = onShutdownSignals((signal) => {
