@@ -19,6 +19,7 @@ import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 export type RedisCommands = Pick<
   Redis,
   | 'get'
+  | 'getrange'
   | 'set'
   | 'del'
   | 'exists'

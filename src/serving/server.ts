@@ -65,7 +65,14 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
   });
   const symbols = configuredSymbols(deps);
   const hub = new SseHub(
-    { bus: deps.bus, keys: deps.keys, logger: deps.logger, metrics: deps.metrics, symbols },
+    {
+      bus: deps.bus,
+      keys: deps.keys,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      symbols,
+      staleAfterSec: deps.config.staleAfterSec,
+    },
     opts.sse,
   );
   const ctx: ServingContext = { deps, hub, symbols, startedMs: Date.now() };

@@ -57,10 +57,11 @@ describe('serving API (app.inject, single Redis)', () => {
     });
 
     const symbols = await app.inject('/api/symbols');
+    const none = { gex: null, heatmap: null };
     expect(json(symbols)).toEqual({
       symbols: [
-        { symbol: 'SPX', ticker: 'I:SPX', models: { gex: false, heatmap: false } },
-        { symbol: 'NDX', ticker: 'I:NDX', models: { gex: false, heatmap: false } },
+        { symbol: 'SPX', ticker: 'I:SPX', models: { gex: false, heatmap: false }, age: none },
+        { symbol: 'NDX', ticker: 'I:NDX', models: { gex: false, heatmap: false }, age: none },
       ],
     });
 
@@ -112,10 +113,25 @@ describe('serving API (app.inject, single Redis)', () => {
     }
 
     const symbols = await app.inject('/api/symbols');
+    const fresh = {
+      as_of: expect.any(String) as unknown,
+      age_sec: expect.any(Number) as unknown,
+      stale: false,
+    };
     expect(json(symbols)).toEqual({
       symbols: [
-        { symbol: 'SPX', ticker: 'I:SPX', models: { gex: true, heatmap: true } },
-        { symbol: 'NDX', ticker: 'I:NDX', models: { gex: true, heatmap: true } },
+        {
+          symbol: 'SPX',
+          ticker: 'I:SPX',
+          models: { gex: true, heatmap: true },
+          age: { gex: fresh, heatmap: fresh },
+        },
+        {
+          symbol: 'NDX',
+          ticker: 'I:NDX',
+          models: { gex: true, heatmap: true },
+          age: { gex: fresh, heatmap: fresh },
+        },
       ],
     });
 

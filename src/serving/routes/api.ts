@@ -9,7 +9,8 @@ import { ANALYTICS_SERIES, MODEL_NAMES, type AnalyticsSeries, type ModelName } f
 import { unixSeconds } from '../../lib/time.js';
 import { readSeries } from '../../wiring/analytics.js';
 import { inspect } from '../inspect.js';
-import { noteOfDocument } from '../sse.js';
+import { modelAge, type ModelAge } from '../model-age.js';
+import { noteOfDocument, readModelNote } from '../sse.js';
 import { resolveSymbol, type ServingContext } from './context.js';
 import { HttpError, fromRedis } from './errors.js';
 
@@ -94,18 +95,31 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
   const read = <T>(fn: Parameters<typeof bus.read<T>>[0], timeoutMs?: number): Promise<T> =>
     fromRedis(bus.read(fn), timeoutMs ?? (bus.isCluster ? CLUSTER_READ_TIMEOUT_MS : undefined));
 
+  const staleAfterSec = ctx.deps.config.staleAfterSec;
+
   app.get('/api/symbols', async (_req, reply) => {
+    const now = Date.now();
     const symbols = await Promise.all(
       ctx.symbols.map(async (symbol) => {
-        const exists = await Promise.all(
-          MODEL_NAMES.map((m) => read((r) => r.exists(keys.model(m, symbol)))),
+        const notes = await Promise.all(
+          MODEL_NAMES.map((m) => read(() => readModelNote(bus, keys, m, symbol))),
         );
-        const models = Object.fromEntries(MODEL_NAMES.map((m, i) => [m, exists[i] === 1])) as Record<
+        const models = Object.fromEntries(MODEL_NAMES.map((m, i) => [m, notes[i] !== null])) as Record<
           ModelName,
           boolean
         >;
+        // How old each model is now (null when absent), judged at read time from its as_of.
+        const age = Object.fromEntries(
+          MODEL_NAMES.map((m, i) => {
+            const note = notes[i];
+            return [
+              m,
+              note ? modelAge({ as_of: note.as_of, stale: note.built_stale }, now, staleAfterSec) : null,
+            ];
+          }),
+        ) as Record<ModelName, ModelAge | null>;
         const ticker = ctx.deps.config.symbols.find((s) => s === symbol || s === `I:${symbol}`) ?? symbol;
-        return { symbol, ticker, models };
+        return { symbol, ticker, models, age };
       }),
     );
     void reply.header('cache-control', 'no-store');
@@ -122,11 +136,18 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
       if (doc === null) {
         throw new HttpError(404, 'model_not_found', `no ${model} model published for ${symbol} yet`);
       }
-      const etag = etagOf(noteOfDocument(model, symbol, doc), doc.length);
+      const note = noteOfDocument(model, symbol, doc);
+      const etag = etagOf(note, doc.length);
+      // The body is the stored document, byte for byte; how old it is now (and so whether it is stale,
+      // whatever it said when it was built) is in the headers.
+      const age = modelAge({ as_of: note?.as_of, stale: note?.built_stale }, Date.now(), staleAfterSec);
       void reply
         .header('cache-control', 'no-cache')
         .header('vary', 'accept-encoding')
+        .header('x-model-stale', String(age.stale))
         .type('application/json; charset=utf-8');
+      if (age.as_of !== null) void reply.header('x-model-as-of', age.as_of);
+      if (age.age_sec !== null) void reply.header('x-model-age-seconds', String(age.age_sec));
       if (etag) {
         void reply.header('etag', etag);
         if (req.headers['if-none-match'] === etag) return reply.code(304).send();

@@ -10,7 +10,7 @@ import type { RedisBus } from '../../redis/bus.js';
 import { MODEL_NAMES, type KeySchema, type ModelName } from '../../redis/keys.js';
 import type { Metrics } from '../metrics.js';
 import { formatComment, formatSse } from './framing.js';
-import { modelUrl, readModelNote, type ModelNote } from './notes.js';
+import { modelUrl, noteAt, readModelNote, type ModelNote } from './notes.js';
 
 export interface SseOptions {
   /** Period of the `: ping` comment. @defaultValue 15000 */
@@ -19,13 +19,19 @@ export interface SseOptions {
   maxBufferedBytes?: number;
   /** `retry:` sent to clients (EventSource reconnection delay). @defaultValue 3000 */
   retryMs?: number;
+  /** How often cached notes are checked for turning stale (then sent again). @defaultValue 5000 */
+  staleCheckMs?: number;
 }
 
 export const SSE_DEFAULTS = {
   heartbeatMs: 15_000,
   maxBufferedBytes: 8 * 1024 * 1024,
   retryMs: 3_000,
+  staleCheckMs: 5_000,
 } as const;
+
+/** `CHAIN_STALE_AFTER_SEC`'s default, for a hub built without it. */
+const DEFAULT_STALE_AFTER_SEC = 120;
 
 export interface SseHubDeps {
   bus: RedisBus;
@@ -34,6 +40,8 @@ export interface SseHubDeps {
   metrics: Metrics;
   /** Configured `{U}` symbols (resync after a subscriber reconnect looks at these). */
   symbols: readonly string[];
+  /** A note's `stale` is judged at send time: `as_of` older than this (CHAIN_STALE_AFTER_SEC). */
+  staleAfterSec?: number;
 }
 
 export interface Subscription {
@@ -59,6 +67,9 @@ export class SseHub {
   private clientSeq = 0;
   private readonly clients = new Set<Client>();
   private readonly notes = new Map<string, ModelNote>();
+  /** The `stale` last sent for each model: a note is sent again when its model turns stale. */
+  private readonly sentStale = new Map<string, boolean | null>();
+  private staleTimer: NodeJS.Timeout | undefined;
   private readonly loads = new Map<string, Promise<ModelNote | null>>();
   /** Bumped when the cache is cleared, so a load started before cannot write an old note back. */
   private generation = 0;
@@ -99,6 +110,8 @@ export class SseHub {
     });
     this.timer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
     this.timer.unref();
+    this.staleTimer = setInterval(() => this.resendTurnedStale(), this.opts.staleCheckMs);
+    this.staleTimer.unref();
     // Never block the server's start on Redis: /healthz must answer while Redis is away.
     void this.subscribe().then(() => {
       if (!this.subscribed && !this.stopped)
@@ -153,7 +166,10 @@ export class SseHub {
       // The channel carries Unix seconds.
       ts:
         typeof msg.ts === 'number' && Number.isFinite(msg.ts) ? new Date(msg.ts * 1000).toISOString() : null,
+      as_of: null,
       stale: null,
+      age_sec: null,
+      built_stale: null,
       spot: null,
       contract_count: null,
       url: modelUrl(model, symbol),
@@ -174,13 +190,27 @@ export class SseHub {
     }
   }
 
+  /** The note as sent now: age and `stale` judged at send time. */
+  private sendable(note: ModelNote): ModelNote {
+    return noteAt(note, Date.now(), this.deps.staleAfterSec ?? DEFAULT_STALE_AFTER_SEC);
+  }
+
+  /** Sends again every known model whose staleness changed since it was last sent (a wedged builder). */
+  private resendTurnedStale(): void {
+    for (const [key, note] of this.notes)
+      if (this.sendable(note).stale !== this.sentStale.get(key)) this.publish(note);
+  }
+
   /** Records a note and sends it to every live client subscribed to it. */
   publish(note: ModelNote): void {
-    this.notes.set(this.deps.keys.model(note.model, note.symbol), note);
+    const key = this.deps.keys.model(note.model, note.symbol);
+    this.notes.set(key, note);
+    const sent = this.sendable(note);
+    this.sentStale.set(key, sent.stale);
     let frame: string | undefined;
     for (const c of this.clients) {
       if (!c.live || !c.sub.models.has(note.model) || !c.sub.symbols.has(note.symbol)) continue;
-      frame ??= formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(note) });
+      frame ??= formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(sent) });
       this.write(c, frame);
     }
   }
@@ -253,7 +283,10 @@ export class SseHub {
     pairs.forEach(([model, symbol], i) => {
       const note = this.notes.get(this.deps.keys.model(model, symbol)) ?? loaded[i];
       if (note && !client.closed)
-        this.write(client, formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(note) }));
+        this.write(
+          client,
+          formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(this.sendable(note)) }),
+        );
     });
   }
 
@@ -292,6 +325,8 @@ export class SseHub {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.staleTimer = undefined;
     for (const c of [...this.clients]) {
       this.detach(c);
       c.res.end();

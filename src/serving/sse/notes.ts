@@ -2,9 +2,9 @@
  * @module Model notes: what a `model` SSE event says about one published model (never the document
  * itself), read from the first bytes of the model in Redis without parsing the rest.
  */
-import type { Redis } from 'ioredis';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema, ModelName } from '../../redis/keys.js';
+import { modelAge } from '../model-age.js';
 
 /** What a `model` event says about one published model. */
 export interface ModelNote {
@@ -13,7 +13,17 @@ export interface ModelNote {
   epoch_id: string;
   /** The model's publish time (ISO-8601), as in the document. */
   ts: string | null;
+  /** The snapshot time it was built from (ISO-8601), as in the document. */
+  as_of: string | null;
+  /**
+   * Stale when the note is sent: the document's own `stale` (a dormant epoch) or `as_of` older than
+   * `CHAIN_STALE_AFTER_SEC` at send time (see {@link noteAt}); null when unknown.
+   */
   stale: boolean | null;
+  /** Seconds from `as_of` to the moment the note was sent; null when unknown. */
+  age_sec: number | null;
+  /** The document's `stale` as stored at build time. */
+  built_stale: boolean | null;
   spot: number | null;
   contract_count: number | null;
   /** Where to GET the document. */
@@ -60,11 +70,21 @@ function noteFrom(model: ModelName, symbol: string, h: Record<string, unknown>):
     symbol,
     epoch_id: h.epoch_id,
     ts: typeof h.ts === 'string' ? h.ts : null,
+    as_of: typeof h.as_of === 'string' ? h.as_of : null,
     stale: typeof h.stale === 'boolean' ? h.stale : null,
+    age_sec: null,
+    built_stale: typeof h.stale === 'boolean' ? h.stale : null,
     spot: typeof h.spot === 'number' ? h.spot : null,
     contract_count: typeof h.contract_count === 'number' ? h.contract_count : null,
     url: modelUrl(model, symbol),
   };
+}
+
+/** The note as it is sent at `nowMs`: age and staleness judged now, from `as_of`. */
+export function noteAt(note: ModelNote, nowMs: number, staleAfterSec: number): ModelNote {
+  if (note.as_of === null) return note;
+  const age = modelAge({ as_of: note.as_of, stale: note.built_stale }, nowMs, staleAfterSec);
+  return { ...note, stale: age.stale, age_sec: age.age_sec };
 }
 
 /** The note of a published model string (`null` when it has no readable header). */
@@ -86,11 +106,10 @@ export async function readModelNote(
   symbol: string,
 ): Promise<ModelNote | null> {
   const key = keys.model(model, symbol);
-  const client = bus.client as Pick<Redis, 'getrange'>;
-  const prefix = await client.getrange(key, 0, HEAD_BYTES - 1);
+  const prefix = await bus.read((r) => r.getrange(key, 0, HEAD_BYTES - 1));
   if (prefix === '') return null;
   const quick = noteFrom(model, symbol, scanHeader(prefix));
   if (quick) return quick;
-  const doc = await bus.cmd.get(key);
+  const doc = await bus.read((r) => r.get(key));
   return doc === null ? null : noteOfDocument(model, symbol, doc);
 }
