@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   buildHeatmapModel,
   chooseRoot,
+  butterflyTile,
+  centsOfMilli,
   contractMid,
+  priceKey,
+  quote,
+  sideContext,
+  singleTile,
+  verticalTile,
   orderDescription,
 } from '../../src/models/heatmap/index.js';
 import type { HeatmapInput, HeatmapModel, Tile } from '../../src/models/types.js';
@@ -336,6 +343,59 @@ describe('buildHeatmapModel options and edge cases', () => {
   });
 });
 
+describe('tile rounding: half away from zero in integer cents from thousandths (issue 14 §5)', () => {
+  /** Independent: the exact value in thousandths (integers), then half-away-from-zero to the cent. */
+  const refCents = (milli: number): number =>
+    (Math.sign(milli) * Math.floor((Math.abs(milli) + 5) / 10)) / 100;
+
+  it.each<[number, number, number, number]>([
+    // low, centre, high mids → butterfly value
+    [1.85, 2, 2.125, -0.03], // −0.025: a float nudge published −0.02
+    [1.855, 2, 2.17, 0.03], // +0.025
+    [0.005, 0.01, 0.03, 0.02], // +0.015
+    [4.115, 4.1, 4.1, 0.02], // +0.015
+    [2.345, 2.0, 1.66, 0.01], // +0.005
+    [1.005, 1.0, 0.99, -0.01], // −0.005
+    [3.2, 2.5, 1.8, 0],
+  ])('butterfly %s / %s / %s', (low, centre, high, expected) => {
+    const milli = Math.round(low * 1000) + Math.round(high * 1000) - 2 * Math.round(centre * 1000);
+    expect(refCents(milli)).toBe(expected);
+    const quotes = new Map([
+      [priceKey(6825), quote(6825, low)],
+      [priceKey(6850), quote(6850, centre)],
+      [priceKey(6875), quote(6875, high)],
+    ]);
+    const tile = butterflyTile(quotes, sideContext('SPXW', JAN16, 'C'), 6850, 25);
+    expect(tile?.value).toBe(expected);
+  });
+
+  it.each([
+    [-25, -0.03],
+    [25, 0.03],
+    [-24, -0.02],
+    [-15, -0.02],
+    [5, 0.01],
+    [-5, -0.01],
+    [4, 0],
+    [-4, 0],
+    [0, 0],
+    [123_455, 123.46],
+  ])('centsOfMilli(%s) = %s', (milli, expected) => {
+    expect(Object.is(centsOfMilli(milli), expected)).toBe(true);
+  });
+
+  it('a vertical and a single round the same way: 2.125 − 2.1 → 0.03, a mid of 2.125 → 2.13', () => {
+    const quotes = new Map([
+      [priceKey(6850), quote(6850, 2.125)],
+      [priceKey(6875), quote(6875, 2.1)],
+    ]);
+    const ctx = sideContext('SPXW', JAN16, 'C');
+    expect(verticalTile(quotes, ctx, 6850, 25)?.value).toBe(0.03);
+    expect(singleTile(quotes, ctx, 6850)?.value).toBe(2.13);
+    expect(singleTile(quotes, ctx, 6850)?.description).toMatch(/@ 2\.13 DEBIT$/);
+  });
+});
+
 describe('heatmap parts', () => {
   it.each([
     ['the mid', { mid: 2.35, bid: 2, ask: 3 }, 2.35],
@@ -345,6 +405,8 @@ describe('heatmap parts', () => {
     ['null when ask is missing', { mid: null, bid: 1, ask: null }, null],
     ['null when nothing is quoted', { mid: null, bid: null, ask: null }, null],
     ['null when mid is NaN and no bid/ask', { mid: Number.NaN, bid: null, ask: null }, null],
+    ['null when the mid is absurd (1e300)', { mid: 1e300, bid: null, ask: null }, null],
+    ['bid/ask when the mid is absurd', { mid: 2e6, bid: 2.3, ask: 2.4 }, 2.35],
   ])('contractMid: %s', (_name, q, expected) => {
     const mid = contractMid(q);
     if (expected === null) expect(mid).toBeNull();

@@ -3,6 +3,14 @@ export { buildHeatmapModel } from './build.js';
 export { orderDescription, orderExpiry, orderPrefix, orderPrice, orderWhat } from './description.js';
 export { contractMid } from './mid.js';
 export { chooseRoot } from './root-choice.js';
-export { butterflyTile, priceKey, quote, sideContext, singleTile, verticalTile } from './tiles.js';
+export {
+  butterflyTile,
+  centsOfMilli,
+  priceKey,
+  quote,
+  sideContext,
+  singleTile,
+  verticalTile,
+} from './tiles.js';
 export { DEFAULT_HEATMAP_WIDTHS, normalizeWidths } from './widths.js';
 export { inWindow, strikeWindow, windowPctOf } from './window.js';

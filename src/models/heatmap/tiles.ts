@@ -1,6 +1,5 @@
 /** @module Heatmap tiles: butterflies, verticals and single options priced from mids on one root and type. */
 import type { ContractType } from '../../provider/massive/types.js';
-import { cents } from '../json-safe.js';
 import type { Tile } from '../types.js';
 import { orderPrefix, orderPrice, orderWhat } from './description.js';
 
@@ -14,11 +13,25 @@ export interface Quote {
   /** `String(strike)`: 6852.5 → "6852.5". */
   label: string;
   mid: number;
+  /** The mid in integer thousandths of a dollar (a mid of two cent quotes is exact in thousandths). */
+  milli: number;
 }
 
 /** A quote for `strike` at `mid`. */
 export function quote(strike: number, mid: number): Quote {
-  return { strike, label: String(strike), mid };
+  return { strike, label: String(strike), mid, milli: Math.round(mid * 1000) };
+}
+
+/**
+ * Integer thousandths → dollars to the cent, half away from zero, in integers (no float nudging):
+ * −25 (−0.025) → −0.03, 25 → 0.03, 24 → 0.02.
+ *
+ * @example
+ * centsOfMilli(1850 + 2125 - 2 * 2000); // −0.03
+ */
+export function centsOfMilli(milli: number): number {
+  const c = Math.floor((Math.abs(milli) + 5) / 10);
+  return (milli < 0 ? -c : c) / 100 + 0;
 }
 
 /** The mids of one (expiration, root, type), keyed by {@link priceKey} of the strike. */
@@ -73,7 +86,7 @@ export function butterflyTile(
   const low = quotes.get(k - w);
   const high = quotes.get(k + w);
   if (mid === undefined || low === undefined || high === undefined) return null;
-  const value = cents(low.mid + high.mid - 2 * mid.mid);
+  const value = centsOfMilli(low.milli + high.milli - 2 * mid.milli);
   return {
     value,
     legs: [
@@ -99,7 +112,7 @@ export function verticalTile(quotes: SideQuotes, ctx: SideContext, long: number,
   const bought = quotes.get(k);
   const sold = quotes.get(ctx.type === 'C' ? k + w : k - w);
   if (bought === undefined || sold === undefined) return null;
-  const value = cents(bought.mid - sold.mid);
+  const value = centsOfMilli(bought.milli - sold.milli);
   return {
     value,
     legs: [
@@ -120,7 +133,7 @@ export function verticalTile(quotes: SideQuotes, ctx: SideContext, long: number,
 export function singleTile(quotes: SideQuotes, ctx: SideContext, strike: number): Tile | null {
   const q = quotes.get(priceKey(strike));
   if (q === undefined) return null;
-  const value = cents(q.mid);
+  const value = centsOfMilli(q.milli);
   return {
     value,
     legs: [{ strike: q.strike, type: ctx.type, qty: 1 }],
