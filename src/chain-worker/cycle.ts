@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
-import { normalizeSnapshot, type Normalizer, DEFAULT_NORMALIZERS } from '../normalizers/registry.js';
+import { normalizeSnapshot } from '../normalizers/registry.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
@@ -35,7 +35,6 @@ export interface CycleDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  normalizers?: readonly Normalizer[];
   /**
    * Called right before the first write of a cycle; false means this worker no longer holds the symbol's
    * lease, and the cycle writes nothing. (The promotion itself is fenced atomically in Redis.)
@@ -138,11 +137,7 @@ export async function applySnapshot(
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
   const thresholds = { slowFetchMs: config.slowFetchMs, staleAfterSec: config.staleAfterSec };
   const tNorm = performance.now();
-  const norm = normalizeSnapshot(
-    snapshot.contracts,
-    { underlying, asOf: snapshot.asOf },
-    deps.normalizers ?? DEFAULT_NORMALIZERS,
-  );
+  const norm = normalizeSnapshot(snapshot.contracts, { underlying, asOf: snapshot.asOf });
   const byId = new Map<string, ContractSubstrate>();
   for (const r of norm.records) byId.set(r.id, r);
   const written: { contract: ParsedContract; record: ContractSubstrate }[] = [];

@@ -4,6 +4,7 @@ import { decideEpoch } from '../../src/chain-worker/epoch-decision.js';
 import { geometryOf, newEpochId } from '../../src/chain-worker/geometry.js';
 import { classifyHealth } from '../../src/chain-worker/health.js';
 import { normalizeContract } from '../../src/normalizers/contract-normalizer.js';
+import { normalizeSnapshot } from '../../src/normalizers/registry.js';
 import type { ParsedContract } from '../../src/provider/massive/types.js';
 import { parseContract } from '../../src/provider/massive/parse-contract.js';
 
@@ -92,6 +93,30 @@ describe('geometry', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newEpochId('SPX', 1_700_000_000_123)));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^SPX:1700000000:[0-9a-z]{6}$/);
+  });
+});
+
+describe('normalizeSnapshot', () => {
+  it('writes what the normalizer accepts and counts each rejection by reason, nothing else', () => {
+    const contract = (ticker: string, raw: object): ParsedContract => {
+      const res = parseContract({ details: { ticker }, ...raw });
+      if (!res.ok) throw new Error(res.reason);
+      return res.contract;
+    };
+    const out = normalizeSnapshot(
+      [
+        contract('O:SPXW260107C06850000', { greeks: { gamma: 0.002 }, open_interest: 10 }),
+        contract('O:SPXW260107P06850000', {}), // no greeks, no OI: written (the models count what they lack)
+        contract('O:SPXW260107C06900000', { greeks: { gamma: 1e10 } }),
+        contract('O:SPXW260107C06950000', { greeks: { delta: 3 } }),
+        contract('O:SPXW260107C07000000', { day: { volume: 1e12 } }),
+      ],
+      { underlying: 'SPX', asOf: 1_700_000_000_000 },
+    );
+    expect(out.records.map((r) => r.id)).toEqual(['O:SPXW260107C06850000', 'O:SPXW260107P06850000']);
+    expect(out.rejected).toEqual({ absurd_greek: 2, absurd_volume: 1 });
+    expect(out.rejectedCount).toBe(3);
+    expect(Object.keys(out).sort()).toEqual(['records', 'rejected', 'rejectedCount']);
   });
 });
 
