@@ -242,6 +242,48 @@ export const SETTINGS = {
     default: 0,
     help: 'Simulated per-page latency, ms.',
   }),
+  stream: spec({
+    name: 'MASSIVE_STREAM',
+    schema: z.enum(['on', 'off']),
+    default: 'on' as const,
+    help: 'Live chain: quotes and index values from the Massive WebSocket hydrate the active epoch between REST snapshots and models are rebuilt every second (`off`: REST snapshots only).',
+  }),
+  wsUrl: spec({
+    name: 'MASSIVE_WS_URL',
+    schema: z.string().regex(/^wss?:\/\/[^/?#]+\/?$/, 'expected ws:// or wss:// host, without a path'),
+    default: undefined,
+    help: 'WebSocket base URL (feeds at /options and /indices): `wss://socket.massive.com` (real time, the default with the real API) or `wss://delayed.massive.com` (15-minute delayed). sim and replay use their in-process stream server unless this is set.',
+  }),
+  streamMaxContracts: spec({
+    name: 'MASSIVE_STREAM_MAX_CONTRACTS',
+    schema: int(1, 1000),
+    default: 1000,
+    help: 'Quoted contracts on the one options connection (the vendor allows 1,000), shared evenly by the symbols.',
+  }),
+  streamSilenceMs: spec({
+    name: 'MASSIVE_STREAM_SILENCE_MS',
+    schema: int(100, 600_000),
+    default: 15_000,
+    help: 'A stream connection that receives nothing for this long is closed and reconnected, ms.',
+  }),
+  streamResubscribePct: spec({
+    name: 'MASSIVE_STREAM_RESUBSCRIBE_PCT',
+    schema: num(0.01, 50),
+    default: 0.5,
+    help: 'Choose the quoted contracts again when spot moved more than this percent from the last choice (also on every REST snapshot).',
+  }),
+  liveModelHz: spec({
+    name: 'CHAIN_LIVE_MODEL_HZ',
+    schema: num(0.05, 10),
+    default: 1,
+    help: 'Live model rebuilds per second per symbol at most (only when a quote or the spot changed).',
+  }),
+  simStreamRate: spec({
+    name: 'MASSIVE_SIM_STREAM_RATE',
+    schema: int(0, 1_000_000),
+    default: 1000,
+    help: 'Simulated stream firehose: quote messages per second on the options connection (sim).',
+  }),
   snapshotTtlSec: spec({
     name: 'CHAIN_SNAPSHOT_TTL_SEC',
     schema: int(1, 86_400),

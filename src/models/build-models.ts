@@ -6,6 +6,7 @@
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
 import { buildHeatmapModel } from './heatmap/index.js';
+import type { LiveInfo } from './types.js';
 
 export interface BuildRequest {
   symbol: string;
@@ -18,6 +19,8 @@ export interface BuildRequest {
   windowPct: number;
   /** The substrates as one JSON array, UTF-8 (see {@link joinJsonArray}). */
   substrates: Uint8Array;
+  /** The `live` header of both models (absent: no `live` field). */
+  live?: LiveInfo;
 }
 
 export interface BuildResponse {
@@ -45,10 +48,11 @@ export function buildModels(req: BuildRequest): BuildResponse {
     stale: req.stale,
   };
   const encoder = new TextEncoder();
-  const gex = encoder.encode(JSON.stringify(buildGexModel(input)));
+  const withLive = <T extends object>(m: T): T => (req.live ? { ...m, live: req.live } : m);
+  const gex = encoder.encode(JSON.stringify(withLive(buildGexModel(input))));
   const t2 = performance.now();
   const heatmap = encoder.encode(
-    JSON.stringify(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct })),
+    JSON.stringify(withLive(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct }))),
   );
   const t3 = performance.now();
   return {

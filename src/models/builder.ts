@@ -16,9 +16,18 @@ import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
+import type { LiveInfo } from './types.js';
 
 export const BUILD_LEASE_MS = 30_000;
 export const POLL_MS = 1_000;
+/** The `live` header of a model built from the REST snapshot as written. */
+export const SNAPSHOT_LIVE_INFO: LiveInfo = {
+  source: 'snapshot',
+  spot_source: 'snapshot',
+  last_tick_ts: null,
+  streamed_contracts: 0,
+  quote_age_ms: null,
+};
 
 export interface BuilderDeps {
   bus: RedisBus;
@@ -151,6 +160,7 @@ export class ModelBuilder {
           widths: config.widths[symbol] ?? [5, 10, 15, 20],
           windowPct: config.heatmapWindowPct,
           substrates,
+          live: SNAPSHOT_LIVE_INFO,
         });
         const t3 = performance.now();
         const models: [ModelName, Buffer][] = [
@@ -163,7 +173,14 @@ export class ModelBuilder {
           await r.set(key, json);
           await r.publish(
             keys.modelsChannel,
-            JSON.stringify({ model, symbol, epoch_id: epochId, ts: unixSeconds(ts), key }),
+            JSON.stringify({
+              model,
+              symbol,
+              epoch_id: epochId,
+              ts: unixSeconds(ts),
+              key,
+              trigger: 'snapshot',
+            }),
           );
         }
         const t4 = performance.now();

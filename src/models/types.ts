@@ -42,6 +42,22 @@ export interface ModelHeader {
   stale: boolean;
   /** Contracts in the epoch, used or not. */
   contract_count: number;
+  /** What the model was built from: the REST snapshot, or the snapshot hydrated by the stream. */
+  live?: LiveInfo;
+}
+
+/** The `live` header: where a model's quotes and spot came from (see README, "Live chain"). */
+export interface LiveInfo {
+  /** `snapshot`: the REST snapshot as written; `stream`: hydrated with streamed quotes and spot. */
+  source: 'snapshot' | 'stream';
+  /** Where `spot` came from: the snapshot's underlying value or the stream's index value `V`. */
+  spot_source: 'snapshot' | 'stream';
+  /** Time of the newest streamed event applied, ISO-8601 UTC; null for a snapshot build. */
+  last_tick_ts: string | null;
+  /** Contracts whose bid/ask/mid/IV come from a streamed quote. */
+  streamed_contracts: number;
+  /** Age of the applied quotes at build time (vendor time to publish time), ms; null without quotes. */
+  quote_age_ms: { p50: number; p95: number } | null;
 }
 
 // ── GEX ───────────────────────────────────────────────────────────────────────

@@ -13,6 +13,11 @@ import { ReplayDataset } from './replay/replay-dataset.js';
 import { loadRecording, RecordingError } from './replay/recording.js';
 import { ConfigError } from '../config/errors.js';
 import { SimMarket } from './sim/sim-market.js';
+import { SimStreamSource } from './local-api/ws-feed.js';
+import { startStreamServer, type StreamServer } from './local-api/ws-server.js';
+
+/** The vendor's real-time WebSocket (`wss://delayed.massive.com` is the 15-minute delayed feed). */
+export const MASSIVE_WS_URL = 'wss://socket.massive.com';
 
 export interface Provider {
   kind: Config['provider'];
@@ -23,6 +28,10 @@ export interface Provider {
   /** The in-process local API (sim and replay). */
   localApi?: LocalApiServer;
   dataset?: MarketDataset;
+  /** The WebSocket base URL to stream from, when the provider streams (`MASSIVE_STREAM=on`). */
+  wsUrl?: string;
+  /** The in-process stream server (sim). */
+  streamServer?: StreamServer;
   close(): Promise<void>;
 }
 
@@ -66,6 +75,24 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
       logger.info({ provider: config.provider, url: localApi.url }, 'local Massive-compatible API started');
     }
   }
+  let streamServer: StreamServer | undefined;
+  let wsUrl: string | undefined;
+  if (config.stream === 'on') {
+    if (config.wsUrl) wsUrl = config.wsUrl;
+    else if (config.provider === 'massive') wsUrl = MASSIVE_WS_URL;
+    else if (dataset instanceof SimMarket) {
+      streamServer = await startStreamServer({
+        source: new SimStreamSource(dataset),
+        indices: dataset.underlyings(),
+        ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+        faults: { ratePerSec: config.simStreamRate },
+        seed: config.simSeed,
+        logger,
+      });
+      wsUrl = streamServer.url;
+      logger.info({ url: streamServer.url }, 'local Massive-compatible stream server started');
+    }
+  }
   const { http, client } = createMassiveClient(config, {
     baseUrl,
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
@@ -79,7 +106,10 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
     clock,
     ...(localApi ? { localApi } : {}),
     ...(dataset ? { dataset } : {}),
+    ...(wsUrl ? { wsUrl } : {}),
+    ...(streamServer ? { streamServer } : {}),
     async close() {
+      await streamServer?.close();
       await http.close();
       await localApi?.close();
     },

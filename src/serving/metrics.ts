@@ -93,6 +93,44 @@ export class Metrics {
     help: 'Symbols this worker holds a lease for',
     registers: [this.registry],
   });
+  // ── live chain (the Massive WebSocket stream) ──────────────────────────────
+  readonly streamMessages = new Counter({
+    name: 'chain_worker_stream_messages_total',
+    help: 'Stream events received, by feed and event type',
+    labelNames: ['feed', 'ev'],
+    registers: [this.registry],
+  });
+  readonly streamReconnects = new Counter({
+    name: 'chain_worker_stream_reconnects_total',
+    help: 'Stream connections re-opened (drop, error, silence)',
+    labelNames: ['feed'],
+    registers: [this.registry],
+  });
+  readonly streamDropped = new Counter({
+    name: 'chain_worker_stream_dropped_total',
+    help: 'Stream quotes dropped: duplicate or out_of_order sequence, unknown contract, buffer overflow',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly streamIvUnsolved = new Counter({
+    name: 'chain_worker_stream_iv_unsolved_total',
+    help: 'Streamed mids that gave no implied volatility (the snapshot IV was kept)',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
+  readonly liveTickToModelSeconds = new Histogram({
+    name: 'chain_worker_live_tick_to_model_seconds',
+    help: 'From receiving the oldest streamed event in a build to both models published',
+    labelNames: ['symbol'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  readonly liveBuilds = new Counter({
+    name: 'chain_worker_live_builds_total',
+    help: 'Live model builds, by what triggered them (quotes, spot, quotes+spot)',
+    labelNames: ['symbol', 'trigger'],
+    registers: [this.registry],
+  });
 
   constructor(opts: { defaults?: boolean } = {}) {
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'chain_worker_' });

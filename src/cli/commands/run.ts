@@ -3,6 +3,7 @@
  */
 import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
+import { startLive, type LiveService } from '../../live/start-live.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { startHttpServer, type HttpServer } from '../../serving/server.js';
 import {
@@ -38,6 +39,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     },
     { once: flags.once === true },
   );
+  // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
+  let live: LiveService | undefined;
+  if (provider.wsUrl && !flags.once && flags.build !== false) {
+    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local' });
+  }
   let http: HttpServer | undefined;
   if (at) {
     http = await startHttpServer({ ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs }, at).catch(
@@ -58,6 +64,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     if (builder && flags.once) await builder.drain();
   } finally {
     offSignals();
+    await live?.stop();
     await builder?.stop();
     await http?.close();
     await provider.close();

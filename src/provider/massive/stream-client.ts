@@ -273,6 +273,7 @@ export interface MassiveStreamOptions {
   logger: Logger;
   onEvents: (feed: Feed, events: StreamEvent[], receivedAt: number) => void;
   onFatal?: (feed: Feed, reason: string) => void;
+  onState?: (feed: Feed, state: ConnectionState) => void;
   silenceMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -294,6 +295,7 @@ export class MassiveStreamClient {
         logger: opts.logger,
         onEvents: (events, at) => opts.onEvents(feed, events, at),
         ...(opts.onFatal ? { onFatal: (r: string) => opts.onFatal?.(feed, r) } : {}),
+        ...(opts.onState ? { onState: (s: ConnectionState) => opts.onState?.(feed, s) } : {}),
         ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
         ...(opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {}),
         ...(opts.backoffMaxMs !== undefined ? { backoffMaxMs: opts.backoffMaxMs } : {}),

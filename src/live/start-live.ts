@@ -1,0 +1,70 @@
+/**
+ * @module Wires the live chain into a running worker: the Massive stream client (both feeds) feeding a
+ * {@link LiveChain}. `auth_failed` stops streaming only (logged once by the client); REST snapshots go on
+ * and models keep coming from them.
+ */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/logger.js';
+import { MassiveStreamClient } from '../provider/massive/stream-client.js';
+import type { RedisBus } from '../redis/bus.js';
+import type { KeySchema } from '../redis/keys.js';
+import type { Metrics } from '../serving/metrics.js';
+import { LiveChain } from './live-chain.js';
+
+export interface LiveService {
+  readonly chain: LiveChain;
+  readonly client: MassiveStreamClient;
+  stop(): Promise<void>;
+}
+
+export interface StartLiveOptions {
+  bus: RedisBus;
+  keys: KeySchema;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  wsUrl: string;
+  /** The API key (the local stream server accepts any key when it has none). */
+  apiKey: string;
+}
+
+/** Starts streaming and the live build loop. */
+export function startLive(o: StartLiveOptions): LiveService {
+  const client = new MassiveStreamClient({
+    baseUrl: o.wsUrl,
+    apiKey: o.apiKey,
+    logger: o.logger,
+    silenceMs: o.config.streamSilenceMs,
+    onEvents: (feed, events, at) => chain.onEvents(feed, events, at),
+    onState: (feed, state) => {
+      if (
+        state === 'connecting' &&
+        (feed === 'options' ? client.options : client.indices).stats.reconnects > 0
+      ) {
+        o.metrics.streamReconnects.inc({ feed });
+      }
+    },
+  });
+  const chain = new LiveChain({
+    bus: o.bus,
+    keys: o.keys,
+    config: o.config,
+    logger: o.logger,
+    metrics: o.metrics,
+    subscriber: {
+      setOptions: (p) => client.options.setSubscriptions(p),
+      setIndices: (p) => client.indices.setSubscriptions(p),
+    },
+  });
+  client.start();
+  chain.start();
+  o.logger.info({ url: o.wsUrl, symbols: o.config.symbols }, 'live chain started');
+  return {
+    chain,
+    client,
+    async stop() {
+      client.close();
+      await chain.stop();
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import { LiveChain } from '../../src/live/live-chain.js';
+import { ModelBuilder } from '../../src/models/builder.js';
+import type { GexModel, HeatmapModel } from '../../src/models/types.js';
+import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import type { StreamEvent } from '../../src/provider/massive/stream-protocol.js';
+import { SINGLE_URL } from '../support/redis.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+// ── independent Black-Scholes (r = q = 0) for the expected levels ──────────────────────────────────────
+function phi(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is too coarse for 1e-6; use the erfc continued fraction / series pair.
+  const z = Math.abs(x) / Math.SQRT2;
+  let erfc: number;
+  if (z < 2) {
+    let term = z;
+    let sum = z;
+    for (let n = 1; n < 200; n++) {
+      term *= (-z * z) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    erfc = 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    let f = 0;
+    for (let n = 60; n >= 1; n--) f = n / 2 / (z + f);
+    erfc = Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
+  }
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+const pdf = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+function price(call: boolean, s: number, k: number, t: number, v: number): number {
+  const vt = v * Math.sqrt(t);
+  const d1 = Math.log(s / k) / vt + vt / 2;
+  return call ? s * phi(d1) - k * phi(d1 - vt) : k * phi(vt - d1) - s * phi(-d1);
+}
+function gamma(s: number, k: number, t: number, v: number): number {
+  const vt = v * Math.sqrt(t);
+  return pdf(Math.log(s / k) / vt + vt / 2) / (s * vt);
+}
+/** Settlement in January (EST, UTC−5): PM roots 16:00 = 21:00 UTC, AM roots 09:30 = 14:30 UTC. */
+function years(nowMs: number, c: ContractSubstrate): number {
+  const am = ['SPX', 'NDX'].includes(c.root);
+  return (Date.parse(`${c.expiration}T${am ? '14:30' : '21:00'}:00Z`) - nowMs) / (365 * 86_400_000);
+}
+
+interface Expected {
+  net: number;
+  callWall: number;
+  putWall: number;
+  absGamma: number;
+  zeroGamma: number | null;
+}
+
+/** The GEX conventions of the README, computed from scratch. */
+function expectedGex(
+  contracts: ContractSubstrate[],
+  spot: number,
+  nowMs: number,
+  ivOf: (c: ContractSubstrate) => number | null,
+): Expected {
+  const rows = new Map<number, { call: number; put: number }>();
+  const live: { k: number; sign: number; t: number; iv: number; oi: number }[] = [];
+  let net = 0;
+  for (const c of contracts) {
+    const t = years(nowMs, c);
+    const iv = ivOf(c);
+    if (!(t > 0) || iv === null || c.oi === null || c.gamma === null) continue;
+    const sign = c.type === 'call' ? 1 : -1;
+    const g = sign * gamma(spot, c.strike, t, iv) * c.oi * 100 * spot * spot * 0.01;
+    net += g;
+    const row = rows.get(c.strike) ?? { call: 0, put: 0 };
+    if (sign > 0) row.call += g;
+    else row.put += g;
+    rows.set(c.strike, row);
+    live.push({ k: c.strike, sign, t, iv, oi: c.oi });
+  }
+  const best = (score: (r: { call: number; put: number }) => number): number => {
+    let out = 0;
+    let top = -Infinity;
+    for (const [k, r] of [...rows].sort(
+      (a, b) => Math.abs(a[0] - spot) - Math.abs(b[0] - spot) || a[0] - b[0],
+    )) {
+      const v = Math.round(score(r) * 100);
+      if (v > top) {
+        top = v;
+        out = k;
+      }
+    }
+    return out;
+  };
+  const netAt = (l: number): number =>
+    live.reduce((a, x) => a + x.sign * gamma(l, x.k, x.t, x.iv) * x.oi * 100 * l * l * 0.01, 0);
+  // Roots of the profile on a 0.5-point grid over [0.8 S, 1.2 S], refined by bisection; the one nearest spot.
+  let zero: number | null = null;
+  let prevL = spot * 0.8;
+  let prevV = netAt(prevL);
+  for (let l = prevL + 0.5; l <= spot * 1.2; l += 0.5) {
+    const v = netAt(l);
+    if (Math.sign(v) !== Math.sign(prevV) && v !== 0) {
+      let a = prevL;
+      let b = l;
+      for (let i = 0; i < 60; i++) {
+        const m = (a + b) / 2;
+        if (Math.sign(netAt(m)) === Math.sign(netAt(a))) a = m;
+        else b = m;
+      }
+      const root = (a + b) / 2;
+      if (zero === null || Math.abs(root - spot) < Math.abs(zero - spot)) zero = root;
+    }
+    prevL = l;
+    prevV = v;
+  }
+  return {
+    net,
+    callWall: best((r) => r.call),
+    putWall: best((r) => -r.put),
+    absGamma: best((r) => r.call - r.put),
+    zeroGamma: zero,
+  };
+}
+
+// Wednesday 2026-01-07 10:00 New York.
+const T0 = Date.parse('2026-01-07T15:00:00Z');
+
+describe('live chain: stream hydration on the single server', () => {
+  let h: Harness | undefined;
+  let live: LiveChain | undefined;
+  let builder: ModelBuilder | undefined;
+  afterEach(async () => {
+    await live?.stop();
+    await builder?.stop();
+    await h?.close();
+    live = builder = h = undefined;
+  });
+
+  it('quotes and a live spot move the levels as computed independently; a REST snapshot replaces the live state', async () => {
+    let marketNow = T0;
+    let liveNow = T0 + 1000;
+    h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { sim: { clock: () => marketNow }, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = first.epochId as string;
+    builder = new ModelBuilder({ ...h, owner: 'b1' });
+    await builder.drain();
+    const snapshotModel = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as GexModel;
+    expect(snapshotModel.live).toEqual({
+      source: 'snapshot',
+      spot_source: 'snapshot',
+      last_tick_ts: null,
+      streamed_contracts: 0,
+      quote_age_ms: null,
+    });
+
+    const options: string[][] = [];
+    const indices: string[][] = [];
+    live = new LiveChain({
+      ...h,
+      subscriber: { setOptions: (p) => options.push(p), setIndices: (p) => indices.push(p) },
+      clock: () => liveNow,
+    });
+    expect(indices).toEqual([['V.I:SPX']]);
+    expect(await live.step()).toEqual([]); // loads the snapshot; nothing streamed yet
+    const st = live.stateOf('SPX');
+    expect(st?.epochId).toBe(epochId);
+    expect(options.at(-1)).toHaveLength(Math.min(1000, st?.contracts ?? 0));
+
+    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const base = (await h.bus.getMany(ids.map((id) => h!.keys.epochContract(epochId, id)))).map(
+      (s) => JSON.parse(s as string) as ContractSubstrate,
+    );
+    const s0 = Number(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'spot'));
+    const s1 = Math.round(s0 * 1.004 * 100) / 100;
+    // Three subscribed contracts quoted at a vol 2 points above their snapshot IV.
+    const subscribed = new Set(st?.subscribed);
+    const quoted = base
+      .filter((c) => subscribed.has(c.id) && c.iv !== null && years(liveNow, c) > 0)
+      .slice(0, 3);
+    expect(quoted).toHaveLength(3);
+    const quotedIv = new Map(quoted.map((c) => [c.id, (c.iv as number) + 0.02]));
+    const tick = T0 + 900;
+    const events: StreamEvent[] = quoted.map((c, i) => {
+      const p = price(c.type === 'call', s1, c.strike, years(liveNow, c), quotedIv.get(c.id) as number);
+      return {
+        ev: 'Q',
+        sym: c.id,
+        bx: 1,
+        ax: 1,
+        bp: p - 0.05,
+        ap: p + 0.05,
+        bs: 1,
+        as: 1,
+        t: tick,
+        q: 10 + i,
+      };
+    });
+    live.onEvents('options', [...events, { ...(events[0] as StreamEvent) }], Date.now()); // one duplicate
+    live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: s1, t: tick }], Date.now());
+    expect(live.counters).toEqual({ duplicates: 1, outOfOrder: 0, accepted: 3 });
+
+    const [built] = await live.step();
+    expect(built).toMatchObject({
+      symbol: 'SPX',
+      trigger: 'quotes+spot',
+      spot: s1,
+      streamed: 3,
+      published: true,
+    });
+    const gex = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as GexModel;
+    const heat = JSON.parse((await h.bus.cmd.get(h.keys.model('heatmap', 'SPX'))) as string) as HeatmapModel;
+    expect(gex.live).toEqual({
+      source: 'stream',
+      spot_source: 'stream',
+      last_tick_ts: new Date(tick).toISOString(),
+      streamed_contracts: 3,
+      quote_age_ms: { p50: 100, p95: 100 },
+    });
+    expect(heat.live?.source).toBe('stream');
+    expect(gex.spot).toBe(s1);
+    expect(gex.epoch_id).toBe(epochId);
+
+    const want = expectedGex(base, s1, liveNow, (c) => quotedIv.get(c.id) ?? c.iv);
+    expect(Math.abs(gex.totals.net - want.net)).toBeLessThan(Math.abs(want.net) * 1e-6 + 1);
+    expect(gex.levels.call_wall).toBe(want.callWall);
+    expect(gex.levels.put_wall).toBe(want.putWall);
+    expect(gex.levels.abs_gamma_strike).toBe(want.absGamma);
+    expect(want.zeroGamma).not.toBeNull();
+    expect(Math.abs((gex.levels.zero_gamma as number) - (want.zeroGamma as number))).toBeLessThan(0.02);
+    // …and they moved: the snapshot model is what the same maths gives at the snapshot spot and time.
+    expect(gex.totals.net).not.toBe(snapshotModel.totals.net);
+    expect(gex.levels.zero_gamma).not.toBe(snapshotModel.levels.zero_gamma);
+
+    // Substrates: only the quoted contracts were rewritten, TTL kept; the meta counts the updates.
+    const q0 = quoted[0] as ContractSubstrate;
+    const written = JSON.parse(
+      (await h.bus.cmd.get(h.keys.epochContract(epochId, q0.id))) as string,
+    ) as ContractSubstrate;
+    expect(Math.abs((written.iv as number) - (quotedIv.get(q0.id) as number))).toBeLessThan(1e-6);
+    expect(written.ts).toBe(tick / 1000);
+    expect(await h.bus.cmd.ttl(h.keys.epochContract(epochId, q0.id))).toBeGreaterThan(0);
+    const untouched = base.find((c) => !quotedIv.has(c.id)) as ContractSubstrate;
+    expect(JSON.parse((await h.bus.cmd.get(h.keys.epochContract(epochId, untouched.id))) as string)).toEqual(
+      untouched,
+    );
+    const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(epochId));
+    expect(meta.stream_updates).toBe('3');
+    expect(Number(meta.last_stream_ts)).toBe(tick / 1000);
+
+    // Nothing new: no build.
+    expect(await live.step()).toEqual([]);
+
+    // A REST snapshot lands (the next sim tick, same geometry: a refresh): it replaces the live state.
+    marketNow = T0 + 5000;
+    liveNow = T0 + 6000;
+    const second = await runCycle(h.deps, 'I:SPX', '');
+    expect(second.epochId).toBe(epochId);
+    expect(await live.step()).toEqual([]);
+    const after = live.stateOf('SPX');
+    expect(after).toMatchObject({ epochId, quotes: 0, pending: 0, liveSpot: null });
+    expect(after?.refreshTs).not.toBe(st?.refreshTs);
+    await builder.drain();
+    const rest = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as GexModel;
+    expect(rest.live?.source).toBe('snapshot');
+    // A spot older than the snapshot is ignored; a newer one moves the model again.
+    live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: s1 + 50, t: T0 + 4000 }], Date.now());
+    expect(await live.step()).toEqual([]);
+    live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: s1 + 5, t: T0 + 5500 }], Date.now());
+    const [moved] = await live.step();
+    expect(moved).toMatchObject({ trigger: 'spot', spot: s1 + 5, streamed: 0, published: true });
+  });
+});
