@@ -273,3 +273,47 @@ describe('live chain: stream hydration on the single server', () => {
     expect(moved).toMatchObject({ trigger: 'spot', spot: s1 + 5, streamed: 0, published: true });
   });
 });
+
+describe('live chain: auth_failed stops streaming, not REST', () => {
+  it('the stream fails for good while cycles and snapshot models go on', async () => {
+    const { startStreamServer } = await import('../../src/provider/local-api/ws-server.js');
+    const { SimStreamSource } = await import('../../src/provider/local-api/ws-feed.js');
+    const { startLive } = await import('../../src/live/start-live.js');
+    const { SimMarket } = await import('../../src/provider/sim/sim-market.js');
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    const server = await startStreamServer({
+      source: new SimStreamSource(new SimMarket({ seed: 7 })),
+      indices: ['I:SPX'],
+      apiKey: 'the-right-key',
+    });
+    const live = startLive({ ...h, wsUrl: server.url, apiKey: 'a-wrong-key' });
+    const builder = new ModelBuilder({ ...h, owner: 'b1' });
+    try {
+      await waitFor(() => live.client.options.state === 'failed' && live.client.indices.state === 'failed');
+      const res = await runCycle(h.deps, 'I:SPX', '');
+      expect(res.health).toBe('ok');
+      await builder.drain();
+      const gex = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as GexModel;
+      expect(gex.epoch_id).toBe(res.epochId);
+      expect(gex.live?.source).toBe('snapshot');
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(server.stats()).toMatchObject({ connections: 2, authFailed: 2, authSuccess: 0 });
+    } finally {
+      await live.stop();
+      await builder.stop();
+      await server.close();
+      await h.close();
+    }
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
