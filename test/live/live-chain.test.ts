@@ -232,7 +232,8 @@ describe('live chain: stream hydration on the single server', () => {
     expect(Math.abs((gex.levels.zero_gamma as number) - (want.zeroGamma as number))).toBeLessThan(0.02);
     // …and they moved: the snapshot model is what the same maths gives at the snapshot spot and time.
     expect(gex.totals.net).not.toBe(snapshotModel.totals.net);
-    expect(gex.levels.zero_gamma).not.toBe(snapshotModel.levels.zero_gamma);
+    // (Zero gamma is a root of the profile, which under sticky strike depends on the IVs and the clock, not on
+    // spot: with three contracts re-quoted and a second gone by it may stay within the same cent.)
 
     // Substrates: only the quoted contracts were rewritten, TTL kept; the meta counts the updates.
     const q0 = quoted[0] as ContractSubstrate;
