@@ -373,13 +373,14 @@ export class LiveChain {
     // Substrates: only the contracts whose quote changed, once per build; TTLs are left as the snapshot set them.
     if (st.changed.size > 0) {
       const byId = new Map(hydrated.contracts.map((c) => [c.id, c]));
-      const cmds: string[][] = [];
+      const writes: Promise<unknown>[] = [];
       for (const id of st.changed) {
         const c = byId.get(id);
-        if (c) cmds.push(['SET', keys.epochContract(epochId, id), JSON.stringify(c), 'KEEPTTL']);
+        if (c) writes.push(bus.cmd.set(keys.epochContract(epochId, id), JSON.stringify(c), 'KEEPTTL'));
       }
       st.changed.clear();
-      await bus.writeBulk(cmds);
+      // Sent together: one connection's writes are pipelined by the client.
+      await Promise.all(writes);
     }
     await bus.cmd.hset(keys.epochMeta(epochId), 'last_stream_ts', unixSeconds(st.lastTickMs ?? now));
     if (drained.length > 0) await bus.cmd.hincrby(keys.epochMeta(epochId), 'stream_updates', drained.length);
