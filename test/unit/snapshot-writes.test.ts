@@ -38,6 +38,7 @@ function contract(ticker: string, over: Partial<ParsedContract> = {}): ParsedCon
       vega: undefined,
       iv: undefined,
       oi: 10,
+      volume: undefined,
       ts: null,
     },
     ...over,
@@ -62,6 +63,7 @@ function record(c: ParsedContract): ContractSubstrate {
     vega: null,
     iv: null,
     oi: 10,
+    volume: null,
     ts: 1767798000.123,
   };
 }

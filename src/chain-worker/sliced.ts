@@ -1,0 +1,89 @@
+/**
+ * @module The normalize phase's per-chain work in bounded slices (see lib/slices.ts): normalizing and the
+ * geometry of a 20,000-contract symbol took 20–90 ms in one turn of the event loop; in slices of 1,000
+ * contracts the longest stretch is about a millisecond, whatever the size of the chain. Same results as
+ * normalizeSnapshot and geometryOf (tested side by side).
+ */
+import { createHash } from 'node:crypto';
+import { inSlices, nextTurn, SLICE } from '../lib/slices.js';
+import {
+  DEFAULT_NORMALIZERS,
+  normalizeSnapshot,
+  type NormalizeOutcome,
+  type Normalizer,
+} from '../normalizers/registry.js';
+import type { ParsedContract } from '../provider/massive/types.js';
+import type { Geometry } from './geometry.js';
+
+/** {@link normalizeSnapshot}, a slice at a time, the slices' outcomes merged in order. */
+export async function normalizeSliced(
+  contracts: readonly ParsedContract[],
+  ctx: { underlying: string; asOf: number },
+  normalizers: readonly Normalizer[] = DEFAULT_NORMALIZERS,
+  size = SLICE,
+): Promise<NormalizeOutcome> {
+  const out: NormalizeOutcome = { records: [], rejected: {}, rejectedCount: 0, unusable: {} };
+  for (const n of normalizers) out.unusable[n.name] = {};
+  await inSlices(
+    contracts.length,
+    (start, end) => {
+      const part = normalizeSnapshot(contracts.slice(start, end), ctx, normalizers);
+      for (const r of part.records) out.records.push(r);
+      out.rejectedCount += part.rejectedCount;
+      addCounts(out.rejected, part.rejected);
+      for (const [name, counts] of Object.entries(part.unusable))
+        addCounts((out.unusable[name] ??= {}), counts);
+    },
+    size,
+  );
+  return out;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+/**
+ * {@link geometryOf} with its loops in slices. The sort stays one call (the fetch order is runs of sorted
+ * pages, which the sort merges in about a millisecond per 20,000 ids), and the hash is one update of the
+ * joined ids: the same bytes, so the same hash, as one update per id.
+ */
+export async function geometrySliced(
+  contracts: readonly { ticker: string; strike: number; expiration: string }[],
+  size = SLICE,
+): Promise<Geometry> {
+  const ids = new Array<string>(contracts.length);
+  const strikes = new Set<number>();
+  const expirations = new Set<string>();
+  let minStrike: number | null = null;
+  let maxStrike: number | null = null;
+  await inSlices(
+    contracts.length,
+    (start, end) => {
+      for (let i = start; i < end; i++) {
+        const c = contracts[i] as { ticker: string; strike: number; expiration: string };
+        ids[i] = c.ticker;
+        strikes.add(c.strike);
+        expirations.add(c.expiration);
+        if (minStrike === null || c.strike < minStrike) minStrike = c.strike;
+        if (maxStrike === null || c.strike > maxStrike) maxStrike = c.strike;
+      }
+    },
+    size,
+  );
+  await nextTurn();
+  ids.sort();
+  await nextTurn();
+  const hash = createHash('sha1')
+    .update(ids.length > 0 ? `${ids.join('\n')}\n` : '')
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    ids,
+    hash,
+    strikeCount: strikes.size,
+    expirationCount: expirations.size,
+    minStrike,
+    maxStrike,
+  };
+}
