@@ -6,12 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inSlices, nextTurn, SLICE } from '../lib/slices.js';
-import {
-  DEFAULT_NORMALIZERS,
-  normalizeSnapshot,
-  type NormalizeOutcome,
-  type Normalizer,
-} from '../normalizers/registry.js';
+import { normalizeSnapshot, type NormalizeOutcome } from '../normalizers/registry.js';
 import type { ParsedContract } from '../provider/massive/types.js';
 import type { Geometry } from './geometry.js';
 
@@ -19,28 +14,27 @@ import type { Geometry } from './geometry.js';
 export async function normalizeSliced(
   contracts: readonly ParsedContract[],
   ctx: { underlying: string; asOf: number },
-  normalizers: readonly Normalizer[] = DEFAULT_NORMALIZERS,
   size = SLICE,
 ): Promise<NormalizeOutcome> {
-  const out: NormalizeOutcome = { records: [], rejected: {}, rejectedCount: 0, unusable: {} };
-  for (const n of normalizers) out.unusable[n.name] = {};
+  const out: NormalizeOutcome = { records: [], rejected: {}, rejectedCount: 0 };
   await inSlices(
     contracts.length,
     (start, end) => {
-      const part = normalizeSnapshot(contracts.slice(start, end), ctx, normalizers);
+      const part = normalizeSnapshot(contracts.slice(start, end), ctx);
       for (const r of part.records) out.records.push(r);
       out.rejectedCount += part.rejectedCount;
       addCounts(out.rejected, part.rejected);
-      for (const [name, counts] of Object.entries(part.unusable))
-        addCounts((out.unusable[name] ??= {}), counts);
     },
     size,
   );
   return out;
 }
 
-function addCounts(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+function addCounts<K extends string>(
+  into: Partial<Record<K, number>>,
+  from: Partial<Record<K, number>>,
+): void {
+  for (const [k, n] of Object.entries(from) as [K, number][]) into[k] = (into[k] ?? 0) + n;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The normalize phase in slices gives exactly what the one-piece functions give: the same records,
- * rejections and unusable counts as normalizeSnapshot, the same geometry (hash included) as geometryOf,
+ * and rejections as normalizeSnapshot, the same geometry (hash included) as geometryOf,
  * for chains of every size around the slice boundaries; and it yields to the event loop between slices.
  */
 import { describe, expect, it } from 'vitest';
@@ -48,10 +48,8 @@ describe('normalize phase in slices', () => {
     '%i contracts: normalizeSnapshot, slice by slice',
     async (n) => {
       const contracts = chain(n);
-      expect(await normalizeSliced(contracts, ctx, undefined, 1_000)).toEqual(
-        normalizeSnapshot(contracts, ctx),
-      );
-      expect(await normalizeSliced(contracts, ctx, undefined, 7)).toEqual(normalizeSnapshot(contracts, ctx));
+      expect(await normalizeSliced(contracts, ctx, 1_000)).toEqual(normalizeSnapshot(contracts, ctx));
+      expect(await normalizeSliced(contracts, ctx, 7)).toEqual(normalizeSnapshot(contracts, ctx));
     },
   );
 
@@ -86,7 +84,7 @@ describe('normalize phase in slices', () => {
     };
     let done = false;
     setImmediate(tick);
-    await normalizeSliced(contracts, ctx, undefined, 500);
+    await normalizeSliced(contracts, ctx, 500);
     await geometrySliced(contracts, 500);
     done = true;
     // 10 slices of each, plus the sort and the hash: the other callback ran between them.
