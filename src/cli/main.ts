@@ -12,6 +12,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { configCommand } from './commands/config.js';
 import { simServerCommand } from './commands/sim-server.js';
 import { serveCommand } from './commands/serve.js';
+import { doctorCommand } from './commands/doctor.js';
 
 function intArg(value: string): number {
   const n = Number(value);
@@ -117,6 +118,14 @@ program
       await exitWith(() => simServerCommand({ ...program.opts<{ config?: string }>(), ...opts }));
     },
   );
+
+program
+  .command('doctor')
+  .description('check Redis, the Massive API, the market session and the configuration')
+  .option('--json', 'print one JSON object')
+  .action(async (opts: { json?: boolean }) => {
+    await exitWith(doctorCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
 
 program
   .command('config')

@@ -1,0 +1,85 @@
+/**
+ * @module `chain-worker doctor [--json]`: checks Redis (both buses), the Massive API, the market session and
+ * the configuration, each ok / warn / fail with one line of advice; exits 1 when any check fails.
+ */
+import { readFileSync } from 'node:fs';
+import { redactedConfig } from '../../config/load.js';
+import {
+  configChecks,
+  doctorExitCode,
+  marketChecks,
+  massiveChecks,
+  redisChecks,
+  type Check,
+} from '../../doctor/checks.js';
+import { probeMassive, probeRedis } from '../../doctor/probe.js';
+import { configFrom } from '../runtime.js';
+
+const MARK: Record<Check['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
+
+/** The human report: one block per section, one line per check and its advice under it. */
+export function formatChecks(checks: readonly Check[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const lines: string[] = [];
+  let section = '';
+  for (const c of checks) {
+    if (c.section !== section) {
+      section = c.section;
+      if (lines.length) lines.push('');
+      lines.push(section.toUpperCase());
+    }
+    lines.push(`  ${MARK[c.status]}  ${c.name.padEnd(width)}  ${c.detail}`);
+    lines.push(`        ${' '.repeat(width)}  → ${c.advice}`);
+  }
+  const n = (s: Check['status']): number => checks.filter((c) => c.status === s).length;
+  lines.push('', `${n('ok')} ok, ${n('warn')} warnings, ${n('fail')} failed, ${n('skip')} skipped`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function doctorCommand(flags: { config?: string; json?: boolean }): Promise<number> {
+  const config = configFrom(flags);
+  const tls = config.redisTlsCaFile ? { ca: readFileSync(config.redisTlsCaFile, 'utf8') } : undefined;
+  const [market, system, massive] = await Promise.all([
+    probeRedis({
+      label: 'market bus',
+      url: config.marketRedisUrl,
+      cluster: config.marketRedisCluster,
+      ...(tls ? { tls } : {}),
+    }),
+    config.systemRedisUrl
+      ? probeRedis({
+          label: 'system bus',
+          url: config.systemRedisUrl,
+          cluster: false,
+          ...(tls ? { tls } : {}),
+        })
+      : undefined,
+    probeMassive(config, { streamClient: false }),
+  ]);
+  const checks: Check[] = [
+    ...redisChecks(market),
+    ...(system
+      ? redisChecks(system)
+      : [
+          {
+            section: 'redis (system bus)',
+            name: 'reachable',
+            status: 'ok' as const,
+            detail: 'same as the market bus',
+            advice: 'set SYSTEM_REDIS_URL to put the heartbeat on another Redis',
+          },
+        ]),
+    ...massiveChecks(massive.facts),
+    ...marketChecks(Date.now(), massive.expirations),
+    ...configChecks(config),
+  ];
+  const code = doctorExitCode(checks);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ok: code === 0, checks, config: redactedConfig(config) }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(formatChecks(checks));
+  }
+  return code;
+}
