@@ -124,7 +124,7 @@ program
   .description('check Redis, the Massive API, the market session and the configuration')
   .option('--json', 'print one JSON object')
   .action(async (opts: { json?: boolean }) => {
-    await exitWith(doctorCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    await exitWith(() => doctorCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program
