@@ -9,6 +9,7 @@ import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/red
 import { KeySchema } from '../../src/redis/keys.js';
 import { waitUntil } from '../support/wait.js';
 import { BIN, binaryEnv } from '../support/binary.js';
+import { expectSchema } from '../support/schema.js';
 
 const run = promisify(execFile);
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
@@ -70,7 +71,15 @@ describe('chain-worker CLI', () => {
           ),
         ).toBe(5);
         expect(await bus.cmd.sismember(k.epochClean, id)).toBe(1);
+        // Every value matches the JSON Schema the package ships.
+        expectSchema(await bus.cmd.hgetall(k.epochMeta(id)), 'epoch-meta');
+        expectSchema(await bus.cmd.get(k.model('gex', u)), 'gex-model');
+        expectSchema(await bus.cmd.get(k.model('heatmap', u)), 'heatmap-model');
+        const [contract] = JSON.parse((await bus.cmd.get(k.epochContracts(id))) as string) as string[];
+        expectSchema(await bus.cmd.get(k.epochContract(id, contract as string)), 'substrate');
       }
+      expectSchema(await bus.cmd.get(k.latest), 'chain-latest');
+      expectSchema(await bus.cmd.get(k.heartbeat), 'heartbeat');
       expect(await bus.cmd.exists(k.latest, k.analytics, k.symbolCoverage, k.fetchHealth, k.heartbeat)).toBe(
         5,
       );

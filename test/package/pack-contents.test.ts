@@ -42,6 +42,10 @@ describe('npm pack', () => {
     expect(compiled.filter((f) => !files.has(f))).toEqual([]);
     expect(files.has('bin/chain-worker')).toBe(true);
     expect(files.has('dist/src/models/model-thread-entry.js')).toBe(true);
+    // The JSON Schemas the build emits (not committed) ship under schemas/.
+    const schemas = [...files].filter((f) => /^schemas\/[a-z-]+\.json$/.test(f));
+    expect(schemas).toContain('schemas/gex-model.json');
+    expect(schemas.length).toBe(walk(join(PACKAGE_ROOT, 'schemas')).length);
     expect([...files].filter((f) => f.startsWith('src/redis/scripts/') && f.endsWith('.lua')).length).toBe(
       walk(join(PACKAGE_ROOT, 'src/redis/scripts')).filter((f) => f.endsWith('.lua')).length,
     );

@@ -14,6 +14,7 @@ import { readSeries } from '../../src/wiring/analytics.js';
 import { redisTargets, type RedisTarget } from '../support/redis.js';
 import type { Harness } from '../support/worker-harness.js';
 import { depsOf, stack } from './support.js';
+import { expectSchema } from '../support/schema.js';
 
 const target = redisTargets()[0] as RedisTarget;
 const TOKEN = 'test-token-0123456789';
@@ -143,6 +144,7 @@ describe('serving API (app.inject, single Redis)', () => {
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
         expect(res.body).toBe(stored);
+        expectSchema(res.body, `${model}-model`);
         // gzip on request: the same bytes once inflated
         const gz = await app.inject({
           url: `/api/models/${model}/${symbol}`,

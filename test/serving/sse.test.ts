@@ -10,6 +10,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { redisTargets, type RedisTarget } from '../support/redis.js';
 import type { Harness } from '../support/worker-harness.js';
 import { SseClient, cycleAndBuild, depsOf, eventually, splitBlocks, stack, toEvent } from './support.js';
+import { expectSchema } from '../support/schema.js';
 
 const target = redisTargets()[0] as RedisTarget;
 
@@ -122,7 +123,9 @@ describe('SSE over a socket (single Redis)', () => {
       models: ['gex', 'heatmap'],
       resumed_from: null,
     });
+    expectSchema((c.events[0] as { data: string }).data, 'sse-hello');
     const initial = c.models();
+    for (const m of initial) expectSchema(m, 'sse-model');
     expect(initial.map((m) => `${m.model}:${m.symbol}`).sort()).toEqual(['gex:SPX', 'heatmap:SPX']);
     for (const m of initial) {
       expect(m.epoch_id).toBe(epoch);
