@@ -18,6 +18,7 @@ import { registerDashboardRoutes } from './routes/dashboard.js';
 import { sendError } from './routes/errors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerOpenApi } from './openapi.js';
 import { SseHub, type SseOptions } from './sse.js';
 
 export interface HttpServerDeps {
@@ -102,10 +103,15 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
   );
 
   registerAuth(app, deps.config.httpToken);
-  registerHealthRoutes(app, ctx);
-  registerApiRoutes(app, ctx);
-  registerEventRoutes(app, ctx);
-  registerDashboardRoutes(app, opts.dashboardDir ? { dir: opts.dashboardDir } : {});
+  registerOpenApi(app);
+  // Routes load after the swagger plugin (plugins load in order), so GET /openapi.json lists every one.
+  void app.register((scope, _opts, done) => {
+    registerHealthRoutes(scope, ctx);
+    registerApiRoutes(scope, ctx);
+    registerEventRoutes(scope, ctx);
+    registerDashboardRoutes(scope, opts.dashboardDir ? { dir: opts.dashboardDir } : {});
+    done();
+  });
   return app;
 }
 

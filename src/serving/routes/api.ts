@@ -13,6 +13,7 @@ import { modelAge, type ModelAge } from '../model-age.js';
 import { noteOfDocument, readModelNote } from '../sse.js';
 import { resolveSymbol, type ServingContext } from './context.js';
 import { HttpError, fromRedis } from './errors.js';
+import { ROUTE_SCHEMAS } from '../openapi.js';
 
 const gzip = promisify(gzipCb);
 
@@ -97,7 +98,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
 
   const staleAfterSec = ctx.deps.config.staleAfterSec;
 
-  app.get('/api/symbols', async (_req, reply) => {
+  app.get('/api/symbols', { schema: ROUTE_SCHEMAS.symbols }, async (_req, reply) => {
     const now = Date.now();
     const symbols = await Promise.all(
       ctx.symbols.map(async (symbol) => {
@@ -128,6 +129,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
 
   app.get<{ Params: { model: string; symbol: string } }>(
     '/api/models/:model/:symbol',
+    { schema: ROUTE_SCHEMAS.model },
     async (req, reply: FastifyReply) => {
       const model = parseModel(req.params.model);
       const symbol = resolveSymbol(ctx, req.params.symbol);
@@ -161,33 +163,37 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
     },
   );
 
-  app.get('/api/epochs', async (_req, reply) => {
+  app.get('/api/epochs', { schema: ROUTE_SCHEMAS.epochs }, async (_req, reply) => {
     const view = await read(() => inspect(bus, keys, [...ctx.symbols]), 10_000);
     void reply.header('cache-control', 'no-store');
     return view;
   });
 
-  app.get<{ Params: { series: string } }>('/api/analytics/:series', async (req, reply) => {
-    const series = parseSeries(req.params.series);
-    const sinceRaw = queryOne(req, 'since');
-    const symbolRaw = queryOne(req, 'symbol');
-    // `since` is Unix seconds (fractional allowed), the unit the series are stored in; a value that can
-    // only be milliseconds is refused rather than silently matching nothing.
-    let since = unixSeconds(Date.now() - DEFAULT_SERIES_WINDOW_MS);
-    if (sinceRaw !== undefined) {
-      if (!/^\d{1,11}(\.\d{1,6})?$/.test(sinceRaw) || Number(sinceRaw) > MAX_SINCE_SEC) {
-        throw new HttpError(
-          400,
-          'bad_query',
-          `since: expected Unix seconds (a non-negative number below 1e10), got ${JSON.stringify(sinceRaw.slice(0, 40))}`,
-        );
+  app.get<{ Params: { series: string } }>(
+    '/api/analytics/:series',
+    { schema: ROUTE_SCHEMAS.analytics },
+    async (req, reply) => {
+      const series = parseSeries(req.params.series);
+      const sinceRaw = queryOne(req, 'since');
+      const symbolRaw = queryOne(req, 'symbol');
+      // `since` is Unix seconds (fractional allowed), the unit the series are stored in; a value that can
+      // only be milliseconds is refused rather than silently matching nothing.
+      let since = unixSeconds(Date.now() - DEFAULT_SERIES_WINDOW_MS);
+      if (sinceRaw !== undefined) {
+        if (!/^\d{1,11}(\.\d{1,6})?$/.test(sinceRaw) || Number(sinceRaw) > MAX_SINCE_SEC) {
+          throw new HttpError(
+            400,
+            'bad_query',
+            `since: expected Unix seconds (a non-negative number below 1e10), got ${JSON.stringify(sinceRaw.slice(0, 40))}`,
+          );
+        }
+        since = Number(sinceRaw);
       }
-      since = Number(sinceRaw);
-    }
-    const symbol =
-      symbolRaw === undefined || symbolRaw === '' ? undefined : resolveSymbol(ctx, symbolRaw, 400);
-    const points = await read(() => readSeries(bus, keys, series, since, symbol));
-    void reply.header('cache-control', 'no-store');
-    return { series, symbol: symbol ?? null, since, points };
-  });
+      const symbol =
+        symbolRaw === undefined || symbolRaw === '' ? undefined : resolveSymbol(ctx, symbolRaw, 400);
+      const points = await read(() => readSeries(bus, keys, series, since, symbol));
+      void reply.header('cache-control', 'no-store');
+      return { series, symbol: symbol ?? null, since, points };
+    },
+  );
 }

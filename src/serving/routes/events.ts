@@ -6,6 +6,7 @@ import { MODEL_NAMES, type ModelName } from '../../redis/keys.js';
 import { parseModel, queryOne } from './api.js';
 import { resolveSymbol, type ServingContext } from './context.js';
 import { HttpError } from './errors.js';
+import { ROUTE_SCHEMAS } from '../openapi.js';
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
@@ -18,7 +19,7 @@ function list(value: string | undefined): string[] | undefined {
 
 export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): void {
   // No automatic HEAD route: a HEAD request must not become a stream.
-  app.get('/events', { exposeHeadRoute: false }, (req, reply) => {
+  app.get('/events', { exposeHeadRoute: false, schema: ROUTE_SCHEMAS.events }, (req, reply) => {
     const symbolsRaw = list(queryOne(req, 'symbols'));
     const modelsRaw = list(queryOne(req, 'models'));
     const symbols = symbolsRaw ? symbolsRaw.map((s) => resolveSymbol(ctx, s, 400)) : [...ctx.symbols];

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { MODEL_NAMES } from '../../redis/keys.js';
 import type { ServingContext } from './context.js';
 import { fromRedis } from './errors.js';
+import { ROUTE_SCHEMAS } from '../openapi.js';
 
 /** How long `/readyz` waits for PING. */
 export const READY_PING_TIMEOUT_MS = 1_000;
@@ -26,12 +27,12 @@ export interface ReadyBody {
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServingContext): void {
   const { deps } = ctx;
 
-  app.get('/healthz', (_req, reply) => {
+  app.get('/healthz', { schema: ROUTE_SCHEMAS.healthz }, (_req, reply) => {
     void reply.header('cache-control', 'no-store');
     return { status: 'ok', mode: deps.mode, uptime_sec: Math.round((Date.now() - ctx.startedMs) / 1000) };
   });
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { schema: ROUTE_SCHEMAS.readyz }, async (_req, reply) => {
     const maxAgeSec = deps.config.readyMaxAgeSec;
     const body: ReadyBody = {
       status: 'ready',
@@ -77,7 +78,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServingContext):
     return body;
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_req, reply) => {
     deps.metrics.sseClients.set(ctx.hub.clientCount);
     const text = await deps.metrics.registry.metrics();
     return reply.header('cache-control', 'no-store').type(deps.metrics.registry.contentType).send(text);
