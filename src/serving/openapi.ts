@@ -190,7 +190,10 @@ export function registerOpenApi(app: FastifyInstance): void {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       },
     },
-    refResolver: { buildLocalReference: (json) => String(json.$id) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
   void app.register((scope, _opts, done) => {
     scope.get('/openapi.json', { schema: { summary: 'This document', tags: ['api'] } }, (_req, reply) => {

@@ -60,10 +60,8 @@ describe('GET /openapi.json', () => {
     const doc = res.json<OpenApiDoc>();
 
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.info).toMatchObject({
-      title: 'chain-worker',
-      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
-    });
+    expect(doc.info.title).toBe('chain-worker');
+    expect(doc.info.version).toMatch(/^\d+\.\d+\.\d+/);
     // Every registered route (the dashboard's included) is documented, and nothing else is.
     expect(routes.length).toBeGreaterThanOrEqual(14);
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
