@@ -1,0 +1,211 @@
+/**
+ * @module `chain-worker/client`: the published models in a TypeScript app without re-implementing SSE.
+ * `watchModels` yields every model as it is published — over the HTTP server's SSE stream (reconnects and
+ * resumes with `Last-Event-ID`, via the `eventsource` package) or straight from Redis (pub/sub on
+ * `massive:models` + GET) — and `getModel` reads one. Types come from the published JSON Schemas' source.
+ *
+ * @example
+ * import { watchModels } from 'chain-worker/client';
+ * for await (const u of watchModels({ url: 'http://127.0.0.1:8080', symbols: ['SPX'], models: ['gex'] })) {
+ *   if (u.model === 'gex') console.log(u.symbol, u.document.levels.zero_gamma);
+ * }
+ */
+import { EventSource } from 'eventsource';
+import { Redis } from 'ioredis';
+import { KeySchema, type ModelName } from '../redis/keys.js';
+import type { GexModelDoc, HeatmapModelDoc, SseModelNote } from '../schemas/published.js';
+import { AsyncQueue } from './async-queue.js';
+
+export type { GexModelDoc, HeatmapModelDoc, SseModelNote } from '../schemas/published.js';
+export type { ModelName } from '../redis/keys.js';
+
+/** Where to read models from: the HTTP server, or Redis itself. */
+export type ModelSource =
+  | {
+      /** Base URL of `chain-worker serve` / `run --http`, e.g. `http://127.0.0.1:8080`. */
+      url: string;
+      /** `CHAIN_WORKER_HTTP_TOKEN`, when the server requires one. */
+      token?: string;
+    }
+  | {
+      /** `redis://…` of the market bus. */
+      redis: string;
+      /** `CHAIN_KEY_PREFIX` of the workers (default empty). */
+      prefix?: string;
+    };
+
+export interface ModelDocuments {
+  gex: GexModelDoc;
+  heatmap: HeatmapModelDoc;
+}
+
+/** One published model. */
+export type ModelUpdate = {
+  [M in ModelName]: {
+    model: M;
+    /** `{U}`, e.g. `SPX`. */
+    symbol: string;
+    epoch_id: string;
+    document: ModelDocuments[M];
+    /** SSE event id (resume point); undefined from Redis. */
+    eventId?: string;
+  };
+}[ModelName];
+
+export type WatchOptions = ModelSource & {
+  /** `SPX` or `I:SPX`; default every configured symbol (SSE) — required with Redis. */
+  symbols?: string[];
+  /** Default both. */
+  models?: ModelName[];
+  /** Resume after this SSE event id. */
+  lastEventId?: string;
+  /** Stops the iteration (it ends without an error). */
+  signal?: AbortSignal;
+};
+
+const underlying = (s: string): string => (s.startsWith('I:') ? s.slice(2) : s);
+
+function authHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** Reads one published model; null when none is published yet. */
+export async function getModel<M extends ModelName>(
+  source: ModelSource,
+  model: M,
+  symbol: string,
+): Promise<ModelDocuments[M] | null> {
+  if ('url' in source) {
+    const res = await fetch(new URL(`/api/models/${model}/${encodeURIComponent(symbol)}`, source.url), {
+      headers: authHeaders(source.token),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`GET /api/models/${model}/${symbol}: HTTP ${res.status}`);
+    return (await res.json()) as ModelDocuments[M];
+  }
+  const redis = new Redis(source.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    const doc = await redis.get(new KeySchema(source.prefix ?? '').model(model, underlying(symbol)));
+    return doc === null ? null : (JSON.parse(doc) as ModelDocuments[M]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Every model as it is published, starting with the current ones. Models already seen (same epoch and
+ * publish time, e.g. replayed after a reconnect) are not yielded twice. Ends when `signal` aborts or the
+ * loop breaks; throws when the server refuses the stream (401, 400 …).
+ */
+export async function* watchModels(opts: WatchOptions): AsyncGenerator<ModelUpdate> {
+  const queue = new AsyncQueue<ModelUpdate>();
+  const stop = 'url' in opts ? watchSse(opts, queue) : watchRedis(opts, queue);
+  const onAbort = (): void => queue.end();
+  if (opts.signal?.aborted) return;
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const seen = new Map<string, string>();
+  try {
+    for await (const u of queue) {
+      const key = `${u.model}:${u.symbol}`;
+      const version = `${u.epoch_id}|${String(u.document.ts)}`;
+      if (seen.get(key) === version) continue;
+      seen.set(key, version);
+      yield u;
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    stop();
+  }
+}
+
+function watchSse(
+  opts: WatchOptions & { url: string; token?: string },
+  queue: AsyncQueue<ModelUpdate>,
+): () => void {
+  const url = new URL('/events', opts.url);
+  if (opts.symbols) url.searchParams.set('symbols', opts.symbols.join(','));
+  if (opts.models) url.searchParams.set('models', opts.models.join(','));
+  if (opts.lastEventId) url.searchParams.set('lastEventId', opts.lastEventId);
+  const source = { url: opts.url, ...(opts.token ? { token: opts.token } : {}) };
+  const es = new EventSource(url, {
+    fetch: (input, init) =>
+      fetch(input, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), ...authHeaders(opts.token) },
+      }),
+  });
+  // Documents are fetched in arrival order, so updates keep the stream's order.
+  let chain = Promise.resolve();
+  es.addEventListener('model', (ev: MessageEvent<string>) => {
+    const eventId = ev.lastEventId;
+    chain = chain.then(async () => {
+      try {
+        const note = JSON.parse(ev.data) as SseModelNote;
+        const document = await getModel(source, note.model, note.symbol);
+        if (document) {
+          queue.push({
+            model: note.model,
+            symbol: note.symbol,
+            epoch_id: note.epoch_id,
+            document,
+            eventId,
+          } as ModelUpdate);
+        }
+      } catch {
+        // A document that vanished or failed to load: the next publish brings a fresh one.
+      }
+    });
+  });
+  es.addEventListener('error', (ev) => {
+    // The library reconnects by itself on network errors; CLOSED means it gave up (e.g. HTTP 401).
+    if (es.readyState === EventSource.CLOSED) {
+      const code = (ev as { code?: number }).code;
+      queue.fail(new Error(`SSE stream refused${code !== undefined ? `: HTTP ${code}` : ''}`));
+    }
+  });
+  return () => es.close();
+}
+
+function watchRedis(
+  opts: WatchOptions & { redis: string; prefix?: string },
+  queue: AsyncQueue<ModelUpdate>,
+): () => void {
+  if (!opts.symbols?.length) throw new Error('watchModels with redis: pass the symbols');
+  const keys = new KeySchema(opts.prefix ?? '');
+  const symbols = new Set(opts.symbols.map(underlying));
+  const models = new Set<ModelName>(opts.models ?? ['gex', 'heatmap']);
+  const reader = new Redis(opts.redis, { maxRetriesPerRequest: 2 });
+  const sub = new Redis(opts.redis);
+  reader.on('error', () => undefined);
+  sub.on('error', () => undefined);
+  const load = async (model: ModelName, symbol: string): Promise<void> => {
+    const doc = await reader.get(keys.model(model, symbol)).catch(() => null);
+    if (doc === null) return;
+    try {
+      const document = JSON.parse(doc) as ModelDocuments[ModelName];
+      queue.push({ model, symbol, epoch_id: document.epoch_id, document } as ModelUpdate);
+    } catch {
+      // a torn or foreign value: skip it
+    }
+  };
+  const loadAll = (): void => {
+    for (const s of symbols) for (const m of models) void load(m, s);
+  };
+  sub.on('message', (_channel: string, message: string) => {
+    try {
+      const msg = JSON.parse(message) as { model?: ModelName; symbol?: string };
+      if (msg.model && msg.symbol && models.has(msg.model) && symbols.has(msg.symbol))
+        void load(msg.model, msg.symbol);
+    } catch {
+      // not a model note
+    }
+  });
+  // (Re)subscribed: read the current models, which also covers anything missed while disconnected.
+  sub.on('ready', loadAll);
+  sub.subscribe(keys.modelsChannel).catch((err: unknown) => queue.fail(err as Error));
+  return () => {
+    sub.disconnect();
+    reader.disconnect();
+  };
+}
