@@ -1,0 +1,246 @@
+/**
+ * @module JSON Schemas of everything chain-worker publishes, from one source: these zod schemas. The build
+ * emits them as JSON Schema 2020-12 into `schemas/*.json` (shipped in the package), the OpenAPI document
+ * references them, the typed client is typed from them, and the tests validate real outputs against them.
+ *
+ * Objects are open (`looseObject`: unknown extra properties are allowed) because the shapes are still
+ * growing additively (model v2 fields, heartbeat fleet fields, header provenance): a reader must ignore
+ * fields it does not know, and a validator built from these schemas does too.
+ */
+import { z } from 'zod';
+
+const isoOrNull = z
+  .string()
+  .nullable()
+  .describe('ISO-8601 UTC instant (null only if the input time was invalid)');
+const unixSeconds = z.number().nonnegative().describe('Unix seconds, fractional to the ms');
+const date = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .describe('YYYY-MM-DD');
+const provider = z.enum(['massive', 'sim', 'replay']);
+
+/** Fields every published model starts with. */
+const modelHeader = {
+  version: z.number().int().min(1).describe('MODEL_VERSION of the document'),
+  symbol: z.string().describe('{U}, e.g. SPX'),
+  epoch_id: z.string(),
+  ts: isoOrNull.describe('publish time, ISO-8601 UTC'),
+  as_of: isoOrNull.describe('snapshot as-of, ISO-8601 UTC'),
+  spot: z.number().nullable(),
+  stale: z.boolean(),
+  contract_count: z.number().int().nonnegative(),
+  provider: provider.optional().describe('where the snapshot came from (added with model v2)'),
+  partial: z.boolean().optional().describe('the snapshot missed pages or expirations'),
+  missing_expirations: z.array(date).optional(),
+};
+
+const gexTotals = z.looseObject({ net: z.number(), calls: z.number(), puts: z.number() });
+const gexStrikeRow = z.looseObject({
+  strike: z.number(),
+  call: z.number(),
+  put: z.number(),
+  net: z.number(),
+});
+const gexLevels = z.looseObject({
+  zero_gamma: z.number().nullable(),
+  call_wall: z.number().nullable(),
+  put_wall: z.number().nullable(),
+  abs_gamma_strike: z.number().nullable(),
+});
+const gexProfilePoint = z.looseObject({ level: z.number(), net: z.number() });
+const count = z.number().int().nonnegative();
+
+export const gexModel = z
+  .looseObject({
+    ...modelHeader,
+    model: z.literal('gex'),
+    units: z.literal('usd_per_1pct'),
+    totals: gexTotals,
+    levels: gexLevels,
+    zero_gamma_roots: z.array(z.number()),
+    by_strike: z.array(gexStrikeRow),
+    by_expiration: z.record(
+      date,
+      z.looseObject({ totals: gexTotals, by_strike: z.array(gexStrikeRow), levels: gexLevels.optional() }),
+    ),
+    profile: z.array(gexProfilePoint),
+    excluded: z.looseObject({ no_gamma: count, no_oi: count, no_iv: count, expired: count, invalid: count }),
+    included: z.looseObject({ aggregates: count, profile: count }),
+  })
+  .describe('massive:gex:model:{U} and GET /api/models/gex/{symbol}: dealer GEX, US dollars per 1% move');
+
+const tile = z.looseObject({
+  value: z.number().describe('net price from mids, USD per share; negative = credit'),
+  legs: z.array(z.looseObject({ strike: z.number(), type: z.enum(['C', 'P']), qty: z.number().int() })),
+  description: z.string(),
+});
+const tilesByStrikeWidth = z.record(z.string(), z.record(z.string(), tile));
+
+export const heatmapModel = z
+  .looseObject({
+    ...modelHeader,
+    model: z.literal('heatmap'),
+    widths: z.array(z.number().positive()),
+    window_pct: z.number().nonnegative(),
+    window: z.looseObject({ low: z.number(), high: z.number() }).nullable(),
+    expirations: z.record(
+      date,
+      z.looseObject({
+        root: z.string(),
+        settlement: z.enum(['AM', 'PM']),
+        butterfly: z.looseObject({ call: tilesByStrikeWidth, put: tilesByStrikeWidth }),
+        vertical: z.looseObject({ call: tilesByStrikeWidth, put: tilesByStrikeWidth }),
+        single: z.record(z.string(), z.looseObject({ call: tile.optional(), put: tile.optional() })),
+      }),
+    ),
+  })
+  .describe(
+    'massive:heatmap:model:{U} and GET /api/models/heatmap/{symbol}: butterfly/vertical/single tiles',
+  );
+
+const vendorNumber = z.number().nullable().describe('null when the vendor did not send it, never 0');
+
+export const substrate = z
+  .looseObject({
+    id: z.string().describe('option ticker, e.g. O:SPXW260107C06850000'),
+    underlying: z.string(),
+    root: z.string(),
+    expiration: date,
+    strike: z.number().positive(),
+    type: z.enum(['call', 'put']),
+    bid: vendorNumber,
+    ask: vendorNumber,
+    mid: vendorNumber,
+    last: vendorNumber,
+    delta: vendorNumber,
+    gamma: vendorNumber,
+    theta: vendorNumber,
+    vega: vendorNumber,
+    iv: vendorNumber,
+    oi: vendorNumber,
+    ts: unixSeconds.describe('snapshot as-of'),
+  })
+  .describe('epoch:{epoch_id}:contract:{contract_id}: the normalized contract the model builders read');
+
+const numeric = z.string().regex(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/);
+const secondsString = numeric.describe('Unix seconds as a string (HASH field)');
+
+export const epochMeta = z
+  .looseObject({
+    symbol: z.string(),
+    status: z.string().describe('active, retired, …'),
+    geometry_hash: z.string(),
+    created_ts: secondsString,
+    as_of: secondsString.optional(),
+    last_refresh_ts: secondsString.optional(),
+    spot: z.string().optional(),
+    prev_epoch: z.string().optional(),
+    last_health: z.string().optional(),
+    writer: z.string().optional(),
+    contract_count: numeric.optional(),
+    expiration_count: numeric.optional(),
+    strike_count: numeric.optional(),
+    dormant_count: numeric.optional(),
+    forced_dirty: z.enum(['0', '1']).optional(),
+    expirations: z.string().optional().describe('JSON array of YYYY-MM-DD'),
+  })
+  .describe('epoch:meta:{epoch_id}: a HASH; every field is a string, as HGETALL returns it');
+
+export const heartbeat = z
+  .looseObject({
+    service: z.string(),
+    instance: z.string().optional(),
+    status: z.string().describe('ok, degraded, faulty or stopped'),
+    ts: unixSeconds,
+    reason: z.string().nullable().optional(),
+    last_cycle: z
+      .record(
+        z.string(),
+        z.looseObject({
+          ts: unixSeconds,
+          health: z.string(),
+          epoch_id: z.string().nullable(),
+          latency_ms: z.number(),
+        }),
+      )
+      .optional(),
+    workers: z.unknown().optional().describe('the fleet: one entry per live worker (fleet heartbeat)'),
+  })
+  .describe('massive:heartbeat (system bus): STRING JSON with a TTL');
+
+export const chainLatestEntry = z.looseObject({
+  symbol: z.string(),
+  underlying: z.string(),
+  as_of: unixSeconds,
+  spot: z.number().nullable(),
+  epoch_id: z.string().nullable(),
+  health: z.string(),
+  contract_count: count,
+  pages: count.optional(),
+  retries: count.optional(),
+  skipped: count.optional(),
+  partial: z.boolean().optional(),
+  expirations: z.record(date, count).optional(),
+  underlying_asset: z.unknown().optional().describe("the vendor's underlying_asset, untouched"),
+});
+
+export const chainLatest = z
+  .record(z.string(), chainLatestEntry)
+  .describe('massive:chain:latest: STRING JSON keyed by {U}, the last snapshot summary per underlying');
+
+export const sseHello = z
+  .looseObject({
+    server: z.number().describe('server start, epoch ms (a change means a new server)'),
+    symbols: z.array(z.string()),
+    models: z.array(z.enum(['gex', 'heatmap'])),
+    resumed_from: z.string().nullable(),
+  })
+  .describe('SSE `hello` event: the first event of every connection');
+
+export const sseModel = z
+  .looseObject({
+    model: z.enum(['gex', 'heatmap']),
+    symbol: z.string(),
+    epoch_id: z.string(),
+    ts: z.string().nullable(),
+    stale: z.boolean().nullable(),
+    spot: z.number().nullable(),
+    contract_count: z.number().int().nullable(),
+    url: z.string().describe('where to GET the document'),
+  })
+  .describe('SSE `model` event (and massive:models channel note): a model was published; GET `url` for it');
+
+export const chainEvent = z
+  .looseObject({
+    type: z.string(),
+    ts: unixSeconds.optional(),
+    symbol: z.string().optional(),
+  })
+  .describe('an operational event (epoch promoted, health changed, …); the events stream is still growing');
+
+/** Every published schema by file name (`schemas/<name>.json`). */
+export const PUBLISHED_SCHEMAS = {
+  'gex-model': gexModel,
+  'heatmap-model': heatmapModel,
+  substrate,
+  'epoch-meta': epochMeta,
+  heartbeat,
+  'chain-latest': chainLatest,
+  'sse-hello': sseHello,
+  'sse-model': sseModel,
+  event: chainEvent,
+} as const;
+
+export type SchemaName = keyof typeof PUBLISHED_SCHEMAS;
+
+export type GexModelDoc = z.infer<typeof gexModel>;
+export type HeatmapModelDoc = z.infer<typeof heatmapModel>;
+export type SseModelNote = z.infer<typeof sseModel>;
+export type SseHello = z.infer<typeof sseHello>;
+
+/** The JSON Schema (2020-12) of a published value, with `$id` `chain-worker/schemas/<name>.json`. */
+export function jsonSchemaOf(name: SchemaName): Record<string, unknown> {
+  const schema = z.toJSONSchema(PUBLISHED_SCHEMAS[name], { target: 'draft-2020-12', io: 'output' });
+  return { $id: `chain-worker/schemas/${name}.json`, title: name, ...schema };
+}
