@@ -214,6 +214,8 @@ export interface MassiveFacts {
   receivedMs?: number;
   /** A WebSocket stream client exists in this build. */
   streamClient: boolean;
+  /** The WebSocket auth probe (massive provider with a key). */
+  stream?: { url: string; outcome: 'authenticated' | 'rejected' | 'timeout'; ms: number };
 }
 
 const SKEW_WARN_MS = 2_000;
@@ -347,17 +349,48 @@ export function massiveChecks(f: MassiveFacts): Check[] {
   } else if (f.status !== undefined) {
     out.push(c('clock', 'warn', 'no Date header in the answer', 'cannot compare clocks against the API'));
   }
-  out.push(
-    f.streamClient
-      ? c('websocket', 'skip', 'not probed', 'the stream client is not wired into doctor yet')
+  out.push(websocketCheck(f, c));
+  return out;
+}
+
+function websocketCheck(
+  f: MassiveFacts,
+  c: (name: string, status: CheckStatus, detail: string, advice: string) => Check,
+): Check {
+  if (!f.streamClient) return c('websocket', 'skip', 'no WebSocket stream client in this build', 'REST only');
+  if (!f.stream) {
+    return f.provider === 'massive'
+      ? c('websocket', 'skip', 'not probed (no key, or the REST request failed)', 'fix the REST check first')
       : c(
           'websocket',
           'skip',
-          'no WebSocket stream client in this build',
-          'REST snapshots only: nothing to check',
-        ),
+          `provider ${f.provider}: the in-process stream is not probed`,
+          'nothing to check',
+        );
+  }
+  const s = f.stream;
+  if (s.outcome === 'authenticated') {
+    return c(
+      'websocket',
+      'ok',
+      `${s.url}: authenticated in ${s.ms} ms`,
+      'the key is entitled to the options stream',
+    );
+  }
+  if (s.outcome === 'rejected') {
+    return c(
+      'websocket',
+      'warn',
+      `${s.url}: auth_failed`,
+      'the key is not entitled to the WebSocket feed: REST snapshots still work, the live chain will not',
+    );
+  }
+  return c(
+    'websocket',
+    'warn',
+    `${s.url}: no answer in ${s.ms} ms`,
+    'the stream is unreachable (proxy or firewall on wss://?): REST snapshots still work',
   );
-  return out;
 }
 
 /** The New York session now, and the next expirations when the API listed them. */

@@ -152,7 +152,38 @@ describe('massiveChecks', () => {
       /behind by 119\.8 s/,
     ],
     ['no Date header', { dateHeader: undefined }, 'clock', 'warn', /no Date header/],
-    ['websocket', {}, 'websocket', 'skip', /no WebSocket stream client/],
+    ['no stream client', {}, 'websocket', 'skip', /no WebSocket stream client/],
+    ['websocket not probed', { streamClient: true }, 'websocket', 'skip', /not probed/],
+    [
+      'websocket authenticated',
+      {
+        streamClient: true,
+        stream: { url: 'wss://socket.massive.com/options', outcome: 'authenticated', ms: 120 },
+      },
+      'websocket',
+      'ok',
+      /options: authenticated in 120 ms/,
+    ],
+    [
+      'websocket auth_failed',
+      {
+        streamClient: true,
+        stream: { url: 'wss://socket.massive.com/options', outcome: 'rejected', ms: 90 },
+      },
+      'websocket',
+      'warn',
+      /auth_failed/,
+    ],
+    [
+      'websocket silent',
+      {
+        streamClient: true,
+        stream: { url: 'wss://socket.massive.com/options', outcome: 'timeout', ms: 8000 },
+      },
+      'websocket',
+      'warn',
+      /no answer in 8000 ms/,
+    ],
   ])('%s', (_, over, name, status, detail) => {
     const facts = massiveFacts(over);
     for (const [k, v] of Object.entries(over))

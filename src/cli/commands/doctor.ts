@@ -13,7 +13,11 @@ import {
   type Check,
 } from '../../doctor/checks.js';
 import { probeMassive, probeRedis } from '../../doctor/probe.js';
+import { probeStream } from '../../doctor/probe-stream.js';
 import { configFrom } from '../runtime.js';
+
+/** The real-time feed's host (the live chain's default). */
+const DEFAULT_WS_URL = 'wss://socket.massive.com';
 
 const MARK: Record<Check['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
@@ -54,8 +58,15 @@ export async function doctorCommand(flags: { config?: string; json?: boolean }):
           ...(tls ? { tls } : {}),
         })
       : undefined,
-    probeMassive(config, { streamClient: false }),
+    probeMassive(config, { streamClient: true }),
   ]);
+  // The WebSocket is probed for the real API only (MASSIVE_WS_URL when the live chain defines it).
+  // Only once the REST request with the same key succeeded (a refused key is already a fail).
+  const restOk = massive.facts.status !== undefined && massive.facts.status >= 200 && massive.facts.status < 300;
+  if (config.provider === 'massive' && config.apiKey && restOk) {
+    const wsUrl = (config as { wsUrl?: string }).wsUrl ?? DEFAULT_WS_URL;
+    massive.facts.stream = await probeStream(wsUrl, config.apiKey);
+  }
   const checks: Check[] = [
     ...redisChecks(market),
     ...(system
