@@ -3,9 +3,11 @@
  * emits them as JSON Schema 2020-12 into `schemas/*.json` (shipped in the package), the OpenAPI document
  * references them, the typed client is typed from them, and the tests validate real outputs against them.
  *
- * Objects are open (`looseObject`: unknown extra properties are allowed) because the shapes are still
- * growing additively (model v2 fields, heartbeat fleet fields, header provenance): a reader must ignore
- * fields it does not know, and a validator built from these schemas does too.
+ * Objects are open (`looseObject`: unknown extra properties are allowed) because the shapes still grow
+ * additively: a reader must ignore fields it does not know, and a validator built from these schemas does
+ * too. What has landed is required (GEX v2: vanna/charm/delta, per-expiration levels, horizons, by_basis;
+ * the fleet heartbeat; substrate volume); fields still being added are optional (the model header's
+ * `provider`, `partial`, `missing_expirations`).
  */
 import { z } from 'zod';
 
@@ -35,12 +37,23 @@ const modelHeader = {
   missing_expirations: z.array(date).optional(),
 };
 
-const gexTotals = z.looseObject({ net: z.number(), calls: z.number(), puts: z.number() });
+const count = z.number().int().nonnegative();
+
+const gexTotals = z.looseObject({
+  net: z.number(),
+  calls: z.number(),
+  puts: z.number(),
+  vanna: z.number(),
+  charm: z.number(),
+  delta: z.number(),
+});
 const gexStrikeRow = z.looseObject({
   strike: z.number(),
   call: z.number(),
   put: z.number(),
   net: z.number(),
+  vanna: z.number(),
+  charm: z.number(),
 });
 const gexLevels = z.looseObject({
   zero_gamma: z.number().nullable(),
@@ -49,24 +62,59 @@ const gexLevels = z.looseObject({
   abs_gamma_strike: z.number().nullable(),
 });
 const gexProfilePoint = z.looseObject({ level: z.number(), net: z.number() });
-const count = z.number().int().nonnegative();
+
+const gexIncluded = z.looseObject({ aggregates: count, profile: count, delta: count });
+const gexHorizon = z.looseObject({
+  expirations: z.array(date),
+  totals: gexTotals,
+  levels: gexLevels,
+  share: z.number().min(0).max(1),
+});
 
 export const gexModel = z
   .looseObject({
     ...modelHeader,
     model: z.literal('gex'),
+    basis: z.literal('oi'),
     units: z.literal('usd_per_1pct'),
+    units_vanna: z.literal('usd_delta_per_vol_point'),
+    units_charm: z.literal('usd_delta_per_day'),
+    units_delta: z.literal('usd_delta'),
     totals: gexTotals,
     levels: gexLevels,
     zero_gamma_roots: z.array(z.number()),
     by_strike: z.array(gexStrikeRow),
     by_expiration: z.record(
       date,
-      z.looseObject({ totals: gexTotals, by_strike: z.array(gexStrikeRow), levels: gexLevels.optional() }),
+      z.looseObject({
+        totals: gexTotals,
+        levels: gexLevels,
+        zero_gamma_roots: z.array(z.number()),
+        by_strike: z.array(gexStrikeRow),
+        profile: z.array(gexProfilePoint),
+      }),
     ),
     profile: z.array(gexProfilePoint),
-    excluded: z.looseObject({ no_gamma: count, no_oi: count, no_iv: count, expired: count, invalid: count }),
-    included: z.looseObject({ aggregates: count, profile: count }),
+    horizons: z.looseObject({ '0dte': gexHorizon, next: gexHorizon, all: gexHorizon }),
+    by_basis: z.looseObject({
+      volume: z.looseObject({
+        totals: gexTotals,
+        levels: gexLevels,
+        zero_gamma_roots: z.array(z.number()),
+        by_strike: z.array(gexStrikeRow),
+        included: gexIncluded,
+        no_weight: count,
+      }),
+    }),
+    excluded: z.looseObject({
+      no_gamma: count,
+      no_oi: count,
+      no_iv: count,
+      no_delta: count,
+      expired: count,
+      invalid: count,
+    }),
+    included: gexIncluded,
   })
   .describe('massive:gex:model:{U} and GET /api/models/gex/{symbol}: dealer GEX, US dollars per 1% move');
 
@@ -119,6 +167,7 @@ export const substrate = z
     vega: vendorNumber,
     iv: vendorNumber,
     oi: vendorNumber,
+    volume: vendorNumber.describe("the day's traded contracts"),
     ts: unixSeconds.describe('snapshot as-of'),
   })
   .describe('epoch:{epoch_id}:contract:{contract_id}: the normalized contract the model builders read');
@@ -147,25 +196,39 @@ export const epochMeta = z
   })
   .describe('epoch:meta:{epoch_id}: a HASH; every field is a string, as HGETALL returns it');
 
+const lastCycle = z.record(
+  z.string(),
+  z.looseObject({
+    ts: unixSeconds,
+    health: z.string(),
+    epoch_id: z.string().nullable(),
+    latency_ms: z.number(),
+  }),
+);
+const heartbeatStatus = z.enum(['ok', 'degraded', 'faulty', 'stopped']);
+
 export const heartbeat = z
   .looseObject({
     service: z.string(),
-    instance: z.string().optional(),
-    status: z.string().describe('ok, degraded, faulty or stopped'),
+    status: heartbeatStatus,
     ts: unixSeconds,
-    reason: z.string().nullable().optional(),
-    last_cycle: z
-      .record(
-        z.string(),
-        z.looseObject({
-          ts: unixSeconds,
-          health: z.string(),
-          epoch_id: z.string().nullable(),
-          latency_ms: z.number(),
-        }),
-      )
-      .optional(),
-    workers: z.unknown().optional().describe('the fleet: one entry per live worker (fleet heartbeat)'),
+    reason: z.string().nullable(),
+    provider: z.string().nullable(),
+    instance: z.string(),
+    live_workers: count,
+    last_cycle: lastCycle,
+    workers: z.record(
+      z.string(),
+      z.looseObject({
+        instance: z.string(),
+        status: heartbeatStatus,
+        ts: unixSeconds,
+        reason: z.string().nullable(),
+        provider: z.string(),
+        final: z.boolean(),
+        last_cycle: lastCycle,
+      }),
+    ),
   })
   .describe('massive:heartbeat (system bus): STRING JSON with a TTL');
 

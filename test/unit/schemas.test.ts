@@ -30,6 +30,7 @@ const substrate = {
   vega: 0.1,
   iv: 0.07,
   oi: 1666,
+  volume: 12,
   ts: 1796115244.117,
 };
 
@@ -52,7 +53,7 @@ describe('published JSON Schemas', () => {
 
   it.each<[string, unknown, boolean]>([
     ['a real substrate', substrate, true],
-    ['with an unknown extra field (volume)', { ...substrate, volume: 12 }, true],
+    ['with an unknown extra field', { ...substrate, open_interest_change: 3 }, true],
     ['type spelled C', { ...substrate, type: 'C' }, false],
     ['missing gamma', Object.fromEntries(Object.entries(substrate).filter(([k]) => k !== 'gamma')), false],
     ['expiration not a date', { ...substrate, expiration: '20261204' }, false],
