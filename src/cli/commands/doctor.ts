@@ -62,7 +62,8 @@ export async function doctorCommand(flags: { config?: string; json?: boolean }):
   ]);
   // The WebSocket is probed for the real API only (MASSIVE_WS_URL when the live chain defines it).
   // Only once the REST request with the same key succeeded (a refused key is already a fail).
-  const restOk = massive.facts.status !== undefined && massive.facts.status >= 200 && massive.facts.status < 300;
+  const restOk =
+    massive.facts.status !== undefined && massive.facts.status >= 200 && massive.facts.status < 300;
   if (config.provider === 'massive' && config.apiKey && restOk) {
     const wsUrl = (config as { wsUrl?: string }).wsUrl ?? DEFAULT_WS_URL;
     massive.facts.stream = await probeStream(wsUrl, config.apiKey);
