@@ -366,9 +366,9 @@ export class LiveChain {
       );
     }
     outcome.published = true;
-    if (Number.isFinite(firstReceived)) {
-      metrics.liveTickToModelSeconds.observe({ symbol: st.symbol }, (Date.now() - firstReceived) / 1000);
-    }
+    const tickToModelMs = Number.isFinite(firstReceived) ? Date.now() - firstReceived : null;
+    if (tickToModelMs !== null)
+      metrics.liveTickToModelSeconds.observe({ symbol: st.symbol }, tickToModelMs / 1000);
     metrics.liveBuilds.inc({ symbol: st.symbol, trigger });
     // Substrates: only the contracts whose quote changed, once per build; TTLs are left as the snapshot set them.
     if (st.changed.size > 0) {
@@ -384,7 +384,17 @@ export class LiveChain {
     }
     await bus.cmd.hset(keys.epochMeta(epochId), 'last_stream_ts', unixSeconds(st.lastTickMs ?? now));
     if (drained.length > 0) await bus.cmd.hincrby(keys.epochMeta(epochId), 'stream_updates', drained.length);
-    logger.debug({ symbol: st.symbol, trigger, spot, streamed: hydrated.streamed }, 'live models published');
+    logger.debug(
+      {
+        symbol: st.symbol,
+        trigger,
+        spot,
+        streamed: hydrated.streamed,
+        applied: drained.length,
+        tickToModelMs,
+      },
+      'live models published',
+    );
     return outcome;
   }
 }
