@@ -1,6 +1,7 @@
 /**
  * @module Errors of the Massive client. Messages carry the status, vendor request id and vendor message,
- * never the API key or a URL with credentials.
+ * never the API key or a URL with credentials: a vendor message (or a proxy) may echo the `Authorization`
+ * header, so the HTTP layer scrubs every error it throws with {@link secretScrubber} / {@link scrubError}.
  */
 
 /** 401/403: not retried; the worker shuts down in a controlled way. */
@@ -75,4 +76,57 @@ export function errorKind(err: unknown): string {
   if (err instanceof MassiveNetworkError) return err.kind;
   if (err instanceof FetchFailedError) return 'fetch_failed';
   return 'internal';
+}
+
+/** Removes a secret from a piece of text. */
+export type Scrubber = (text: string) => string;
+
+const MARK = '[redacted]';
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/**
+ * A scrubber for `secret` as an echoing server may write it back: raw, as `Bearer <secret>`, and with any
+ * of its characters percent-encoded (either case), JSON/JS-escaped (`\u00XX`, `\xXX`) or, for a space, `+`.
+ * Matching ignores case (scrubbing a little too much is harmless). Secrets under 4 characters are left
+ * alone (they would match ordinary text).
+ */
+export function secretScrubber(secret: string | undefined): Scrubber {
+  if (secret === undefined || secret.length < 4) return (text) => text;
+  const chars = [...secret].map((c) => {
+    const code = c.codePointAt(0) ?? 0;
+    if (code >= 0x80) return escapeRegExp(c);
+    const hex = code.toString(16).padStart(2, '0');
+    const alts = [escapeRegExp(c), `%${hex}`, `\\\\u00${hex}`, `\\\\x${hex}`];
+    if (c === ' ') alts.push('\\+');
+    return `(?:${alts.join('|')})`;
+  });
+  const re = new RegExp(`(?:Bearer(?:\\s|%20|\\+)+)?${chars.join('')}`, 'gi');
+  return (text) => text.replace(re, MARK);
+}
+
+/**
+ * Scrubs an error in place and returns it: its message, stack and every own string property, then its
+ * `cause` chain and an AggregateError's `errors` (an undici error may quote a URL or a header).
+ */
+export function scrubError<T>(err: T, scrub: Scrubber, depth = 0): T {
+  if (!(err instanceof Error) || depth > 8) return err;
+  const record = err as unknown as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(err)) {
+    const value = record[key];
+    if (typeof value !== 'string') continue;
+    const clean = scrub(value);
+    if (clean === value) continue;
+    try {
+      record[key] = clean;
+    } catch {
+      // a read-only property: leave it (message and stack are always writable)
+    }
+  }
+  if (err.cause instanceof Error) scrubError(err.cause, scrub, depth + 1);
+  else if (typeof err.cause === 'string') err.cause = scrub(err.cause);
+  if (err instanceof AggregateError) for (const e of err.errors) scrubError(e, scrub, depth + 1);
+  return err;
 }

@@ -5,7 +5,15 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/async.js';
-import { MalformedPageError, MassiveAuthError, MassiveHttpError, MassiveNetworkError } from './errors.js';
+import {
+  MalformedPageError,
+  MassiveAuthError,
+  MassiveHttpError,
+  MassiveNetworkError,
+  scrubError,
+  secretScrubber,
+  type Scrubber,
+} from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { VendorErrorBody } from './types.js';
 
@@ -64,8 +72,11 @@ export class MassiveHttp {
   private readonly limiter: RateLimiter;
   private readonly origin: string;
   private readonly basePath: string;
+  /** Removes the API key (raw, bearer, encoded) from anything an error carries. */
+  private readonly scrub: Scrubber;
 
   constructor(private readonly opts: MassiveHttpOptions) {
+    this.scrub = secretScrubber(opts.apiKey);
     const base = new URL(opts.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/$/, '');
@@ -124,7 +135,9 @@ export class MassiveHttp {
         stats.pages++;
         return doc;
       } catch (err) {
-        if (!(err instanceof RetryableError)) throw err;
+        // The boundary: nothing this layer throws (or logs) may carry the key, whatever the server echoed.
+        if (!(err instanceof RetryableError)) throw scrubError(err, this.scrub);
+        scrubError(err.final, this.scrub);
         if (signal.aborted || attempt >= this.opts.maxRetries) throw err.final;
         const backoff = Math.min(max, base * 2 ** attempt) * (0.5 + Math.random() * 0.5);
         const wait = Math.max(err.retryAfterMs ?? 0, backoff);
@@ -183,8 +196,10 @@ export class MassiveHttp {
     const text = bytes.toString('utf8');
     const body = vendorBody(text);
     const message = body.error ?? body.message;
-    if (status === 401 || status === 403) throw new MassiveAuthError(status, body.request_id, message);
-    const httpErr = new MassiveHttpError(status, body.request_id, message, redactQuery(path));
+    const vendorMessage = message === undefined ? undefined : this.scrub(String(message));
+    const requestId = body.request_id === undefined ? undefined : this.scrub(String(body.request_id));
+    if (status === 401 || status === 403) throw new MassiveAuthError(status, requestId, vendorMessage);
+    const httpErr = new MassiveHttpError(status, requestId, vendorMessage, redactQuery(path));
     if (RETRY_STATUS.has(status)) throw new RetryableError(httpErr, parseRetryAfter(retryAfter));
     throw httpErr;
   }
