@@ -1,5 +1,6 @@
 /**
- * @module Whether a snapshot refreshes the active epoch in place or promotes a new one. Pure.
+ * @module Whether a snapshot refreshes the active epoch in place, refreshes part of it (a partial
+ * snapshot), or promotes a new one. Pure.
  */
 
 export interface ActiveEpochView {
@@ -8,18 +9,27 @@ export interface ActiveEpochView {
   status: string;
 }
 
+export type PromoteReason = 'first' | 'geometry' | 'recovery' | 'meta_missing' | 'index_missing';
+
 export type EpochDecision =
   | { action: 'refresh'; epochId: string }
-  | {
-      action: 'promote';
-      prevEpochId: string | null;
-      forced: boolean;
-      reason: 'first' | 'geometry' | 'recovery' | 'meta_missing';
-    };
+  /** A partial snapshot inside the active epoch: its geometry and every other contract are kept. */
+  | { action: 'merge'; epochId: string }
+  | { action: 'promote'; prevEpochId: string | null; forced: boolean; reason: PromoteReason };
+
+export interface DecisionFacts {
+  /** Some expiration stream did not complete (failed, capped, looped, cut by the deadline). */
+  partial?: boolean;
+  /** The active epoch's contract index still exists (only read for a partial snapshot). */
+  activeIndex?: boolean;
+}
 
 /**
- * - no active epoch → promote (`first`);
+ * - no active epoch → promote (`first`), even from a partial snapshot;
  * - the active epoch's meta is gone (Redis lost it) → promote (`meta_missing`);
+ * - a partial snapshot → merge into the active epoch (its geometry stands; a partial fetch is not a new
+ *   geometry), unless the epoch's contract index expired: then there is nothing to keep → promote
+ *   (`index_missing`);
  * - the active epoch went dormant (fetches failed past the threshold) → promote a fresh epoch even with
  *   the same geometry (`recovery`, forced_dirty);
  * - different geometry → promote (`geometry`);
@@ -29,10 +39,16 @@ export function decideEpoch(
   active: ActiveEpochView | null,
   activeId: string | null,
   geometryHash: string,
+  facts: DecisionFacts = {},
 ): EpochDecision {
   if (activeId === null) return { action: 'promote', prevEpochId: null, forced: false, reason: 'first' };
   if (active === null)
     return { action: 'promote', prevEpochId: activeId, forced: false, reason: 'meta_missing' };
+  if (facts.partial === true) {
+    if (facts.activeIndex === false)
+      return { action: 'promote', prevEpochId: active.id, forced: false, reason: 'index_missing' };
+    return { action: 'merge', epochId: active.id };
+  }
   if (active.status === 'dormant')
     return { action: 'promote', prevEpochId: active.id, forced: true, reason: 'recovery' };
   if (active.geometryHash !== geometryHash) {

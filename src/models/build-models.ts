@@ -6,7 +6,7 @@
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
 import { buildHeatmapModel } from './heatmap/index.js';
-import type { LiveInfo } from './types.js';
+import type { LiveInfo, ModelProvider } from './types.js';
 
 export interface BuildRequest {
   symbol: string;
@@ -15,6 +15,10 @@ export interface BuildRequest {
   spot: number | null;
   ts: number;
   stale: boolean;
+  /** Header fields from the epoch meta (see ModelInput). */
+  partial?: boolean;
+  missingExpirations?: string[];
+  provider?: ModelProvider | null;
   widths: number[];
   windowPct: number;
   /** The substrates as one JSON array, UTF-8 (see {@link joinJsonArray}). */
@@ -46,6 +50,9 @@ export function buildModels(req: BuildRequest): BuildResponse {
     contracts,
     ts: req.ts,
     stale: req.stale,
+    partial: req.partial === true,
+    missingExpirations: req.missingExpirations ?? [],
+    provider: req.provider ?? null,
   };
   const encoder = new TextEncoder();
   const withLive = <T extends object>(m: T): T => (req.live ? { ...m, live: req.live } : m);

@@ -16,9 +16,29 @@ import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
-import type { LiveInfo } from './types.js';
+import type { LiveInfo, ModelProvider } from './types.js';
 
 export const BUILD_LEASE_MS = 30_000;
+
+/** The model header fields the epoch meta carries: partial, missing expirations, provider. */
+export function epochHeaderFields(meta: Record<string, string>): {
+  partial: boolean;
+  missingExpirations: string[];
+  provider: ModelProvider | null;
+} {
+  let missing: unknown = [];
+  try {
+    missing = JSON.parse(meta.missing_expirations ?? '[]');
+  } catch {
+    // A meta written by hand or by an older worker: no missing expirations known.
+  }
+  const provider = meta.provider;
+  return {
+    partial: meta.partial === '1',
+    missingExpirations: Array.isArray(missing) ? missing.filter((e) => typeof e === 'string') : [],
+    provider: provider === 'massive' || provider === 'sim' || provider === 'replay' ? provider : null,
+  };
+}
 export const POLL_MS = 1_000;
 /** The `live` header of a model built from the REST snapshot as written. */
 export const SNAPSHOT_LIVE_INFO: LiveInfo = {
@@ -157,6 +177,7 @@ export class ModelBuilder {
           spot,
           ts,
           stale,
+          ...epochHeaderFields(fresh),
           widths: config.widths[symbol] ?? [5, 10, 15, 20],
           windowPct: config.heatmapWindowPct,
           substrates,

@@ -89,5 +89,8 @@ export function modelHeader(input: ModelInput): ModelHeader {
     spot: spot === null ? null : level(spot),
     stale: input.stale === true,
     contract_count: input.contracts.length,
+    provider: input.provider ?? null,
+    partial: input.partial === true,
+    missing_expirations: [...(input.missingExpirations ?? [])],
   };
 }

@@ -18,7 +18,16 @@ export interface ModelInput {
   /** Publish time, epoch ms. */
   ts: number;
   stale: boolean;
+  /** The epoch's latest write was a partial snapshot (default false). */
+  partial?: boolean;
+  /** Expirations (YYYY-MM-DD) whose stream did not complete in that write (default none). */
+  missingExpirations?: readonly string[];
+  /** Which provider produced the snapshot (`massive`, `sim`, `replay`); null when unknown. */
+  provider?: ModelProvider | null;
 }
+
+/** Which provider produced a model's snapshot. */
+export type ModelProvider = 'massive' | 'sim' | 'replay';
 
 /** The heatmap's extra inputs. */
 export interface HeatmapInput extends ModelInput {
@@ -42,6 +51,15 @@ export interface ModelHeader {
   stale: boolean;
   /** Contracts in the epoch, used or not. */
   contract_count: number;
+  /** The provider that produced the snapshot (null when the epoch does not say). */
+  provider: ModelProvider | null;
+  /**
+   * True when the epoch's latest write was a partial snapshot: the contracts of `missing_expirations`
+   * are as of the last complete snapshot.
+   */
+  partial: boolean;
+  /** Expirations whose stream did not complete (empty unless `partial`). Last header field. */
+  missing_expirations: string[];
   /** What the model was built from: the REST snapshot, or the snapshot hydrated by the stream. */
   live?: LiveInfo;
 }

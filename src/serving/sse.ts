@@ -4,7 +4,8 @@
  * `massive:models` channel out to every connected browser over ONE shared Redis subscriber.
  *
  * What an event carries: only the notification, never the model document. A `model` event's data is a
- * {@link ModelNote} (`{model, symbol, epoch_id, ts, as_of, stale, age_sec, built_stale, spot, contract_count, url}`, a
+ * {@link ModelNote} (`{model, symbol, epoch_id, ts, as_of, stale, age_sec, built_stale, spot, contract_count,
+ * partial, missing_expirations, url}`, a
  * few hundred bytes; `stale` and `age_sec` are judged when the note is sent)
  * and the page GETs `url` (`/api/models/{model}/{symbol}`) when it wants the document. Why:
  * - a heatmap of a 20,000-contract chain is about 5 MB of JSON; pushing it to every client on every cycle

@@ -39,6 +39,14 @@ export interface EpochMeta {
   last_health: string;
   /** Added: the lease (`{worker}|{fence}`) of the worker that last wrote the epoch. */
   writer: string;
+  /** Added: 1 when the latest write was a partial snapshot (some expiration streams did not complete). */
+  partial: 0 | 1;
+  /** Added: JSON array of the expirations (YYYY-MM-DD) whose stream did not complete in the latest write. */
+  missing_expirations: string;
+  /** Added: Unix seconds of the latest complete snapshot written into the epoch (absent: none yet). */
+  last_complete_ts: number;
+  /** Added: the provider that produced the snapshot (`massive`, `sim`, `replay`). */
+  provider: string;
 }
 
 export class FencedError extends Error {

@@ -9,6 +9,12 @@ import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js
 import { parseOptionTicker } from '../provider/massive/ticker.js';
 import { unixSeconds } from '../lib/time.js';
 
+/** A contract that passed normalization: its parsed form (raw bytes) and its substrate. */
+export interface WrittenContract {
+  contract: ParsedContract;
+  record: ContractSubstrate;
+}
+
 export interface WriteTtls {
   snapshotSec: number;
   substrateSec: number;
@@ -58,6 +64,44 @@ export function buildSnapshotWrites(
         'EX',
         subTtl,
       ];
+    },
+  };
+}
+
+/**
+ * The writes of a partial snapshot merged into the active epoch: raw key and substrate of each fetched
+ * contract the epoch holds, the raw key alone of each fetched contract it does not hold, then TTL renewals
+ * of the epoch's other contracts (substrate and raw key) and of its contract index, which stays whole.
+ * Nothing is deleted. Lazy, like {@link buildSnapshotWrites}.
+ */
+export function buildMergeWrites(
+  keys: KeySchema,
+  underlying: string,
+  split: { inside: readonly WrittenContract[]; outside: readonly WrittenContract[]; kept: readonly string[] },
+  epochId: string,
+  ttl: WriteTtls,
+): BulkCommands {
+  const snapTtl = String(ttl.snapshotSec);
+  const subTtl = String(ttl.substrateSec);
+  const rawOf = (c: ParsedContract): string | Buffer => c.rawJson ?? JSON.stringify(c.raw ?? {});
+  return {
+    length: split.inside.length * 2 + split.outside.length + split.kept.length * 2 + 1,
+    *[Symbol.iterator]() {
+      for (const { contract, record } of split.inside) {
+        yield ['SET', snapshotKeyOf(keys, underlying, contract), rawOf(contract), 'EX', snapTtl];
+        yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
+      }
+      for (const { contract } of split.outside)
+        yield ['SET', snapshotKeyOf(keys, underlying, contract), rawOf(contract), 'EX', snapTtl];
+      for (const id of split.kept) {
+        yield ['EXPIRE', keys.epochContract(epochId, id), subTtl];
+        const p = parseOptionTicker(id);
+        // An unparsable id has no raw key; renewing the substrate twice keeps the declared length exact.
+        yield p
+          ? ['EXPIRE', keys.snapshot({ underlying, ...p }), snapTtl]
+          : ['EXPIRE', keys.epochContract(epochId, id), subTtl];
+      }
+      yield ['EXPIRE', keys.epochContracts(epochId), subTtl];
     },
   };
 }

@@ -159,7 +159,12 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
       prev_epoch: epochId,
       geometry_hash: meta.geometry_hash,
     });
-    expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('superseded');
+    // The flip is visible before the worker retires the superseded epoch (the next commands of its cycle).
+    await waitUntil(
+      async () => (await h?.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')) === 'superseded',
+      5_000,
+      'the dormant epoch retired',
+    );
     await waitUntil(() => worker?.heartbeat.state.status === 'ok', 5_000, 'heartbeat ok');
     worker.stop();
     expect(await run).toBe(EXIT.ok);

@@ -91,6 +91,8 @@ describe('modelAge (pure)', () => {
       built_stale: false,
       spot: 1,
       contract_count: 1,
+      partial: false,
+      missing_expirations: [],
       url: '/api/models/gex/SPX',
     };
     expect(noteAt(note, T0 + 10_000, 120)).toMatchObject({ stale: false, age_sec: 10 });

@@ -45,6 +45,9 @@ describe('SSE framing (pure)', () => {
       spot: 6900.5,
       stale: true,
       contract_count: 7,
+      provider: 'sim',
+      partial: true,
+      missing_expirations: ['2026-01-09', 'x"y'],
       widths: [5, 10],
       expirations: {},
     });
@@ -58,6 +61,9 @@ describe('SSE framing (pure)', () => {
       spot: 6900.5,
       stale: true,
       contract_count: 7,
+      provider: 'sim',
+      partial: true,
+      missing_expirations: ['2026-01-09', 'x"y'],
     });
     expect(noteOfDocument('heatmap', 'SPX', doc)).toEqual({
       model: 'heatmap',
@@ -70,7 +76,14 @@ describe('SSE framing (pure)', () => {
       built_stale: true,
       spot: 6900.5,
       contract_count: 7,
+      partial: true,
+      missing_expirations: ['2026-01-09', 'x"y'],
       url: '/api/models/heatmap/SPX',
+    });
+    // A model from before `partial` existed: the note says it does not know.
+    expect(noteOfDocument('gex', 'SPX', JSON.stringify({ epoch_id: 'E', stale: false }))).toMatchObject({
+      partial: null,
+      missing_expirations: null,
     });
     // header not first: falls back to a full parse
     expect(

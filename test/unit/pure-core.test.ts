@@ -43,6 +43,29 @@ describe('decideEpoch', () => {
   ] as const)('%s', (_name, v, id, hash, expected) => {
     expect(decideEpoch(v, id, hash)).toEqual(expected);
   });
+
+  // A partial snapshot never promotes over an active epoch it can merge into.
+  it.each([
+    ['partial, no active epoch', null, null, {}, { action: 'promote', reason: 'first' }],
+    ['partial, meta missing', null, 'SPX:1:a', {}, { action: 'promote', reason: 'meta_missing' }],
+    ['partial, other geometry', view, 'SPX:1:a', {}, { action: 'merge', epochId: 'SPX:1:a' }],
+    [
+      'partial, dormant',
+      { ...view, status: 'dormant' },
+      'SPX:1:a',
+      {},
+      { action: 'merge', epochId: 'SPX:1:a' },
+    ],
+    [
+      'partial, index expired',
+      view,
+      'SPX:1:a',
+      { activeIndex: false },
+      { action: 'promote', prevEpochId: 'SPX:1:a', reason: 'index_missing' },
+    ],
+  ] as const)('%s', (_name, v, id, facts, expected) => {
+    expect(decideEpoch(v, id, 'h2', { partial: true, activeIndex: true, ...facts })).toMatchObject(expected);
+  });
 });
 
 describe('classifyHealth (precedence failed > empty > partial > stale > slow > ok)', () => {

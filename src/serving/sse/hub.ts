@@ -172,6 +172,8 @@ export class SseHub {
       built_stale: null,
       spot: null,
       contract_count: null,
+      partial: null,
+      missing_expirations: null,
       url: modelUrl(model, symbol),
     };
     this.publish(note);

@@ -26,6 +26,10 @@ export interface ModelNote {
   built_stale: boolean | null;
   spot: number | null;
   contract_count: number | null;
+  /** The epoch's latest write was a partial snapshot (null: the model does not say). */
+  partial: boolean | null;
+  /** Expirations whose stream did not complete (null: the model does not say). */
+  missing_expirations: string[] | null;
   /** Where to GET the document. */
   url: string;
 }
@@ -37,15 +41,15 @@ export function modelUrl(model: ModelName, symbol: string): string {
 /** Bytes read from the start of a model to find its header fields. */
 const HEAD_BYTES = 2048;
 const HEAD_FIELD =
-  /"((?:[^"\\]|\\.)*)":(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(true|false|null))[,}]/y;
+  /"((?:[^"\\]|\\.)*)":(?:"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(true|false|null)|(\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\]))[,}]/y;
 
 /**
- * Reads the leading primitive fields of a JSON object (`{"version":1,"model":"gex",...`) up to the first
+ * Reads the leading primitive fields (and flat string arrays) of a JSON object (`{"version":1,...`) up to the first
  * nested value, without parsing the rest. Published models put their header first, so this finds
  * `epoch_id`, `ts`, `stale`... in the first few hundred bytes of a 5 MB document.
  */
-export function scanHeader(prefix: string): Record<string, string | number | boolean | null> {
-  const out: Record<string, string | number | boolean | null> = {};
+export function scanHeader(prefix: string): Record<string, string | number | boolean | null | string[]> {
+  const out: Record<string, string | number | boolean | null | string[]> = {};
   if (!prefix.startsWith('{')) return out;
   HEAD_FIELD.lastIndex = 1;
   for (;;) {
@@ -55,6 +59,7 @@ export function scanHeader(prefix: string): Record<string, string | number | boo
       const name = JSON.parse(`"${m[1] ?? ''}"`) as string;
       if (m[2] !== undefined) out[name] = JSON.parse(`"${m[2]}"`) as string;
       else if (m[3] !== undefined) out[name] = Number(m[3]);
+      else if (m[5] !== undefined) out[name] = JSON.parse(m[5]) as string[];
       else out[name] = m[4] === 'true' ? true : m[4] === 'false' ? false : null;
     } catch {
       break;
@@ -76,6 +81,10 @@ function noteFrom(model: ModelName, symbol: string, h: Record<string, unknown>):
     built_stale: typeof h.stale === 'boolean' ? h.stale : null,
     spot: typeof h.spot === 'number' ? h.spot : null,
     contract_count: typeof h.contract_count === 'number' ? h.contract_count : null,
+    partial: typeof h.partial === 'boolean' ? h.partial : null,
+    missing_expirations: Array.isArray(h.missing_expirations)
+      ? h.missing_expirations.filter((e): e is string => typeof e === 'string')
+      : null,
     url: modelUrl(model, symbol),
   };
 }

@@ -1,0 +1,55 @@
+/**
+ * @module Phase "promote or refresh": makes what was written the active epoch. A promotion flips
+ * `epoch:active` (fenced), records the timeline and retires the superseded epoch (pruning the raw keys of
+ * contracts that left the chain — never after a partial snapshot); a refresh or merge checks that the
+ * epoch is still active. Either way the epoch is flagged dirty for the model builders.
+ */
+import { EpochLostError } from '../../wiring/epoch-store.js';
+import { buildPruneWrites } from '../../wiring/snapshot-writes.js';
+import type { CycleDeps, CycleState } from './context.js';
+
+export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<void> {
+  const { keys, bus, epochs, logger, metrics } = deps;
+  const { snapshot, norm, plan } = s;
+  const { decision, epochId } = plan;
+  const underlying = snapshot.underlying;
+  if (decision.action === 'promote') {
+    if (bus.isCluster && bus.generation !== plan.generation)
+      throw new EpochLostError('Redis reconnected while writing the epoch');
+    let prev: string | null;
+    try {
+      prev = await epochs.flip(underlying, epochId, s.leaseValue);
+    } catch (err) {
+      // Not promoted (fenced, or Redis lost the epoch's keys): let the meta we wrote expire.
+      await epochs.retire(epochId).catch(() => undefined);
+      throw err;
+    }
+    await epochs.appendTimeline(underlying, epochId);
+    const retired = prev ?? decision.prevEpochId;
+    if (retired && retired !== epochId) {
+      const prevIds = snapshot.partial ? null : await epochs.contractIds(retired);
+      await epochs.retire(retired);
+      if (prevIds) {
+        const current = new Set(norm.geometry.ids);
+        await bus.writeBulk(
+          buildPruneWrites(
+            keys,
+            underlying,
+            prevIds.filter((id) => !current.has(id)),
+          ),
+        );
+      }
+    }
+    metrics.promotions.inc({ symbol: underlying, reason: decision.reason });
+    logger.info(
+      { symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: norm.written.length },
+      'epoch promoted',
+    );
+  } else if ((await bus.cmd.hget(keys.epochActive, underlying)) !== epochId) {
+    // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
+    // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
+    await epochs.retire(epochId);
+    throw new EpochLostError(`epoch ${epochId} is no longer active; its refresh is not announced`);
+  }
+  await epochs.markDirty(epochId);
+}

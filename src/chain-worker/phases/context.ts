@@ -1,0 +1,79 @@
+/**
+ * @module What the phases of one cycle share: the dependencies, the phase timings and the result shape.
+ */
+import type { Config } from '../../config/load.js';
+import type { Logger } from '../../lib/logger.js';
+import type { MassiveChainClient } from '../../provider/massive/chain-client.js';
+import type { ChainSnapshot } from '../../provider/massive/types.js';
+import type { RedisBus } from '../../redis/bus.js';
+import type { KeySchema } from '../../redis/keys.js';
+import type { Metrics } from '../../serving/metrics.js';
+import type { AnalyticsWriter } from '../../wiring/analytics.js';
+import type { EpochStore } from '../../wiring/epoch-store.js';
+import type { HealthCategory } from '../health.js';
+import type { NormalizedSnapshot } from './normalize.js';
+import type { CyclePlan } from './plan.js';
+
+export interface CycleDeps {
+  bus: RedisBus;
+  keys: KeySchema;
+  client: MassiveChainClient;
+  epochs: EpochStore;
+  analytics: AnalyticsWriter;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /**
+   * Called right before the first write of a cycle; false means this worker no longer holds the symbol's
+   * lease, and the cycle writes nothing. (The promotion itself is fenced atomically in Redis.)
+   */
+  checkLease?: (symbol: string) => Promise<boolean>;
+}
+
+export interface CyclePhases {
+  fetch: number;
+  normalize: number;
+  write: number;
+  promote: number;
+  publish: number;
+  analytics: number;
+}
+
+export function zeroPhases(): CyclePhases {
+  return { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 };
+}
+
+export interface CycleResult {
+  symbol: string;
+  underlying: string;
+  ok: boolean;
+  health: HealthCategory;
+  epochId: string | null;
+  promoted: boolean;
+  /** Contracts written by this cycle (fetched and accepted). */
+  contracts: number;
+  latencyMs: number;
+  cycleMs: number;
+  burst: boolean;
+  phases: CyclePhases;
+  dormantCount: number;
+  error?: Error;
+  /** Shutdown abandoned the cycle: not a failure. */
+  abandoned?: boolean;
+  /** The snapshot was partial (some expiration streams did not complete). */
+  partial?: boolean;
+  /** Expirations whose stream did not complete. */
+  missingExpirations?: string[];
+  /** A partial snapshot merged into the active epoch (its geometry and other contracts kept). */
+  merged?: boolean;
+  /** Fetched contracts outside the active epoch's geometry (merge only): written as raw keys alone. */
+  outsideGeometry?: number;
+}
+
+/** One cycle's data after the fetch, as the Redis phases see it. */
+export interface CycleState {
+  snapshot: ChainSnapshot;
+  norm: NormalizedSnapshot;
+  plan: CyclePlan;
+  leaseValue: string;
+}
