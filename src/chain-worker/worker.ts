@@ -69,6 +69,8 @@ export class ChainWorker {
   readonly epochs: EpochStore;
   private readonly analytics: AnalyticsWriter;
   private readonly abort = new AbortController();
+  /** Aborted to end the loop's current sleep early (the symbols held changed). */
+  private nap: AbortController | undefined;
   /** Per-symbol schedule (read by tests and /readyz). */
   readonly state = new Map<string, SymbolState>();
   private exitCode: number = EXIT.ok;
@@ -114,6 +116,9 @@ export class ChainWorker {
     const { config, logger } = this.deps;
     this.heartbeat.start();
     const leaseEveryMs = (config.leaseTtlSec * 1000) / 3;
+    // Leases are renewed and taken over on their own timer (a long cycle must not delay a takeover);
+    // a change wakes the loop so a symbol just taken over cycles at once.
+    this.leases.start(leaseEveryMs, () => this.nap?.abort());
     let nextLeaseCheck = 0;
     try {
       for (;;) {
@@ -149,7 +154,11 @@ export class ChainWorker {
           break;
         }
         const nextDue = Math.min(nextLeaseCheck, ...held.map((s) => this.state.get(s)?.nextDue ?? 0));
-        await sleep(Math.max(10, nextDue - Date.now()), this.abort.signal).catch(() => undefined);
+        this.nap = new AbortController();
+        await sleep(
+          Math.max(10, nextDue - Date.now()),
+          AbortSignal.any([this.abort.signal, this.nap.signal]),
+        ).catch(() => undefined);
       }
     } finally {
       await this.shutdown();

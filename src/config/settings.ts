@@ -372,7 +372,7 @@ export const SETTINGS = {
     name: 'CHAIN_LEASE_TTL_SEC',
     schema: num(1, 3_600),
     default: 15,
-    help: 'Per-symbol worker lease TTL; renewed every third of it. A dead worker’s symbols move within this time.',
+    help: 'Per-symbol worker lease TTL; renewed every third of it on a timer of its own. A dead worker’s symbols move within TTL + TTL/3 (20 s at 15).',
   }),
   heatmapWindowPct: spec({
     name: 'MASSIVE_HEATMAP_WINDOW_PCT',

@@ -6,6 +6,10 @@
  * Sharing: live workers register in `massive:chain:workers`; each holds at most ceil(symbols / workers)
  * symbols, preferring symbols by rendezvous hash so the assignment is stable. A worker over its share
  * releases the surplus; a dead worker's leases expire and the others take them.
+ *
+ * Takeover bound: a dead worker's last renewal (of its lease and its registry entry) is at most its death;
+ * both expire at most TTL later; every other worker checks every TTL/3 on a timer of its own (never delayed
+ * by a long cycle), so a dead worker's symbols move within **TTL + TTL/3** of its death.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
@@ -27,6 +31,9 @@ function rendezvous(owner: string, symbol: string): string {
 export class LeaseManager {
   /** symbol → lease value held. */
   readonly held = new Map<string, string>();
+  private running: Promise<string[]> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly bus: RedisBus,
@@ -40,10 +47,43 @@ export class LeaseManager {
   }
 
   /**
-   * Renews held leases, registers this worker, and takes or releases symbols towards a fair share.
-   * Returns the symbols held afterwards.
+   * Renews and rebalances every `everyMs` (TTL/3) on a timer of its own, so a long cycle never delays
+   * renewing or taking over a symbol. `onChange` is called when the symbols held changed.
    */
-  async rebalance(): Promise<string[]> {
+  start(everyMs: number, onChange: () => void = () => undefined): void {
+    if (this.timer || this.stopped) return;
+    const tick = async (): Promise<void> => {
+      const before = [...this.held.keys()].join(',');
+      try {
+        await this.rebalance();
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, 'lease rebalance failed (Redis?)');
+      }
+      if ([...this.held.keys()].join(',') !== before) onChange();
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), everyMs);
+    };
+    this.timer = setTimeout(() => void tick(), everyMs);
+  }
+
+  /** Stops the timer (a rebalance in flight finishes). Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Renews held leases, registers this worker, and takes or releases symbols towards a fair share.
+   * Returns the symbols held afterwards. Concurrent calls share one run.
+   */
+  rebalance(): Promise<string[]> {
+    this.running ??= this.rebalanceOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async rebalanceOnce(): Promise<string[]> {
     const r = this.bus.cmd;
     const now = Date.now();
     // Scores are Unix seconds (the one time unit in Redis).
@@ -102,8 +142,10 @@ export class LeaseManager {
       await this.bus.script('lease-release-1', [this.keys.workerLease(underlyingOf(symbol))], [value]);
   }
 
-  /** Releases every lease and leaves the worker registry. */
+  /** Stops the timer, then releases every lease and leaves the worker registry. */
   async releaseAll(): Promise<void> {
+    this.stop();
+    await this.running?.catch(() => undefined);
     for (const symbol of [...this.held.keys()]) await this.release(symbol);
     await this.bus.cmd.zrem(this.keys.workers, this.opts.owner);
   }
