@@ -56,10 +56,20 @@ export function buildModels(req: BuildRequest): BuildResponse {
   };
   const encoder = new TextEncoder();
   const withLive = <T extends object>(m: T): T => (req.live ? { ...m, live: req.live } : m);
-  const gex = encoder.encode(JSON.stringify(withLive(buildGexModel(input))));
+  const gexModel = buildGexModel(input);
+  const gex = encoder.encode(JSON.stringify(withLive(gexModel)));
   const t2 = performance.now();
+  // The heatmap's density gives the probability between each date's GEX levels: both are known here.
+  const levels = new Map(
+    Object.entries(gexModel.by_expiration).map(([date, e]) => [
+      date,
+      { zero_gamma: e.levels.zero_gamma, call_wall: e.levels.call_wall, put_wall: e.levels.put_wall },
+    ]),
+  );
   const heatmap = encoder.encode(
-    JSON.stringify(withLive(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct }))),
+    JSON.stringify(
+      withLive(buildHeatmapModel({ ...input, widths: req.widths, windowPct: req.windowPct, levels })),
+    ),
   );
   const t3 = performance.now();
   return {

@@ -35,6 +35,8 @@ export interface HeatmapInput extends ModelInput {
   widths: readonly number[];
   /** Centres and long strikes lie within this percent of spot on each side; 0 = every strike. */
   windowPct: number;
+  /** Each date's GEX levels, when the GEX model was built first: the density's probabilities use them. */
+  levels?: ReadonlyMap<string, HeatmapLevels>;
 }
 
 /** Fields every published model starts with. */
@@ -247,6 +249,59 @@ export interface HeatmapExpiration {
   vertical: { call: TilesByStrikeWidth; put: TilesByStrikeWidth };
   /** `{strike: {call, put}}`. */
   single: Record<string, SingleTiles>;
+  /** The risk-neutral density the call butterflies imply; null without enough quotes. */
+  density: HeatmapDensity | null;
+  /** Quotes that allow an arbitrage (stale or crossed): listed. */
+  flags: HeatmapFlags;
+}
+
+/** One point of an implied density. */
+export interface DensityPoint {
+  strike: number;
+  /** Probability per index point (normalised: integrates to 1 over the quoted strikes). */
+  density: number;
+  /** Probability of finishing at or below the strike (0..1). */
+  cumulative: number;
+}
+
+/** The GEX levels of the same date, as the density's probabilities use them. */
+export interface HeatmapLevels {
+  zero_gamma: number | null;
+  call_wall: number | null;
+  put_wall: number | null;
+}
+
+export interface HeatmapDensity {
+  source: 'call_butterflies';
+  /** Unnormalised mass over the quoted strikes (≈ 1 when they cover the distribution; r = 0). */
+  coverage: number;
+  /** Narrowest-width call butterflies with a negative value (floored at 0 in the density). */
+  negative_butterflies: number;
+  /** Ascending strike, inside the heatmap window. */
+  points: DensityPoint[];
+  /** The date's GEX levels (null when the GEX model was not built with the heatmap). */
+  levels: HeatmapLevels | null;
+  probabilities: {
+    /** Probability of finishing between the put wall and the call wall. */
+    between_walls: number | null;
+    /** Probability of finishing within 0.5 % of spot around zero gamma. */
+    near_zero_gamma: number | null;
+  };
+}
+
+/** A tile whose value no consistent set of prices allows. */
+export interface ArbitrageFlag {
+  type: 'call' | 'put';
+  strike: number;
+  width: number;
+  value: number;
+}
+
+export interface HeatmapFlags {
+  /** Butterflies with a negative value (a credit for a position that cannot lose). */
+  negative_butterfly: ArbitrageFlag[];
+  /** Verticals worth more than their width (more than they can ever pay). */
+  vertical_over_width: ArbitrageFlag[];
 }
 
 export interface HeatmapWindow {
@@ -263,4 +318,6 @@ export interface HeatmapModel extends ModelHeader {
   window: HeatmapWindow | null;
   /** Keyed `YYYY-MM-DD`, ascending; only dates with at least one tile. */
   expirations: Record<string, HeatmapExpiration>;
+  /** Arbitrage flags over every expiration, counted. */
+  flags: { negative_butterfly: number; vertical_over_width: number };
 }

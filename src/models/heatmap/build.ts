@@ -4,14 +4,18 @@ import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { hasReadableIdentity, settlementClock } from '../gex/eligibility.js';
 import { level, modelHeader, modelSpot } from '../json-safe.js';
 import type {
+  ArbitrageFlag,
   HeatmapExpiration,
+  HeatmapFlags,
   HeatmapInput,
+  HeatmapLevels,
   HeatmapModel,
   HeatmapWindow,
   SingleTiles,
   Tile,
   TilesByStrikeWidth,
 } from '../types.js';
+import { callDensity } from './density.js';
 import { contractMid } from './mid.js';
 import { chooseRoot } from './root-choice.js';
 import {
@@ -95,6 +99,36 @@ function gridOf(
   return { grid, tiles };
 }
 
+/** Tiles of a grid that satisfy `bad`, as flags. */
+function flagged(
+  grid: TilesByStrikeWidth,
+  type: 'call' | 'put',
+  bad: (value: number, width: number) => boolean,
+): ArbitrageFlag[] {
+  const out: ArbitrageFlag[] = [];
+  for (const [strike, row] of Object.entries(grid)) {
+    for (const [width, tile] of Object.entries(row)) {
+      if (bad(tile.value, Number(width))) {
+        out.push({ type, strike: Number(strike), width: Number(width), value: tile.value });
+      }
+    }
+  }
+  return out.sort((a, b) => a.strike - b.strike || a.width - b.width || (a.type < b.type ? -1 : 1));
+}
+
+/** Negative butterflies and verticals worth more than their width. */
+function arbitrageFlags(
+  fly: HeatmapExpiration['butterfly'],
+  vertical: HeatmapExpiration['vertical'],
+): HeatmapFlags {
+  const negative = (v: number): boolean => v < 0;
+  const over = (v: number, w: number): boolean => v > w;
+  return {
+    negative_butterfly: [...flagged(fly.call, 'call', negative), ...flagged(fly.put, 'put', negative)],
+    vertical_over_width: [...flagged(vertical.call, 'call', over), ...flagged(vertical.put, 'put', over)],
+  };
+}
+
 /** One date's tiles from one root; null when it has none. */
 function expirationTiles(
   expiration: string,
@@ -102,6 +136,8 @@ function expirationTiles(
   chain: RootChain,
   widths: readonly number[],
   window: HeatmapWindow | null,
+  spot: number | null,
+  levels: HeatmapLevels | null,
 ): HeatmapExpiration | null {
   const calls = sideContext(root, expiration, 'C');
   const puts = sideContext(root, expiration, 'P');
@@ -126,12 +162,16 @@ function expirationTiles(
 
   const count = flyCall.tiles + flyPut.tiles + vertCall.tiles + vertPut.tiles + Object.keys(single).length;
   if (count === 0) return null;
+  const butterfly = { call: flyCall.grid, put: flyPut.grid };
+  const vertical = { call: vertCall.grid, put: vertPut.grid };
   return {
     root,
     settlement: settlementStyle(root),
-    butterfly: { call: flyCall.grid, put: flyPut.grid },
-    vertical: { call: vertCall.grid, put: vertPut.grid },
+    butterfly,
+    vertical,
     single,
+    density: callDensity(chain.calls, window, spot, levels),
+    flags: arbitrageFlags(butterfly, vertical),
   };
 }
 
@@ -161,6 +201,7 @@ export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
     window_pct: windowPct,
     window: window === null ? null : { low: level(window.low) ?? 0, high: level(window.high) ?? 0 },
     expirations: {},
+    flags: { negative_butterfly: 0, vertical_over_width: 0 },
   };
   if (spot === null && windowPct > 0) return model;
 
@@ -170,8 +211,12 @@ export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
     const root = chooseRoot(new Map([...roots].map(([r, chain]) => [r, chain.count])));
     const chain = root === null ? undefined : roots.get(root);
     if (root === null || chain === undefined) continue;
-    const tiles = expirationTiles(expiration, root, chain, widths, window);
-    if (tiles !== null) model.expirations[expiration] = tiles;
+    const levels = input.levels?.get(expiration) ?? null;
+    const tiles = expirationTiles(expiration, root, chain, widths, window, spot, levels);
+    if (tiles === null) continue;
+    model.expirations[expiration] = tiles;
+    model.flags.negative_butterfly += tiles.flags.negative_butterfly.length;
+    model.flags.vertical_over_width += tiles.flags.vertical_over_width.length;
   }
   return model;
 }

@@ -1,6 +1,7 @@
 /** @module The butterfly / vertical / single heatmap: per expiration, one root, tiles priced from mids. */
 export { buildHeatmapModel } from './build.js';
 export { orderDescription, orderExpiry, orderPrefix, orderPrice, orderWhat } from './description.js';
+export { callDensity, NEAR_ZERO_GAMMA } from './density.js';
 export { contractMid } from './mid.js';
 export { chooseRoot } from './root-choice.js';
 export {
