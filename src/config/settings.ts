@@ -302,6 +302,12 @@ export const SETTINGS = {
     default: 'summary' as const,
     help: '`massive:chain:latest`: `summary` (envelope, counts, underlying, health), `full` (adds every raw contract; ~0.6 KB per contract more in Redis) or `off`.',
   }),
+  compat: spec({
+    name: 'CHAIN_COMPAT',
+    schema: z.enum(['marketswarm', 'none']),
+    default: 'marketswarm' as const,
+    help: "`marketswarm`: also write the keys and channels MarketSwarm's consumers read (`massive:gex:model:{symbol}:calls|puts`, `massive:heatmap:model:{symbol}:latest` + diff channel + replay stream, `massive:model:spot:{symbol}`); `none` turns them off.",
+  }),
   analyticsRetentionSec: spec({
     name: 'CHAIN_ANALYTICS_RETENTION_SEC',
     schema: int(60, 90 * 86_400),

@@ -7,6 +7,11 @@ import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
 import { buildHeatmapModel } from './heatmap/index.js';
 import type { LiveInfo, ModelProvider } from './types.js';
+import {
+  buildMarketSwarmOutputs,
+  type CompatRequest,
+  type CompatResponse,
+} from '../outputs/marketswarm/build.js';
 
 export interface BuildRequest {
   symbol: string;
@@ -25,6 +30,8 @@ export interface BuildRequest {
   substrates: Uint8Array;
   /** The `live` header of both models (absent: no `live` field). */
   live?: LiveInfo;
+  /** Also build MarketSwarm's compatible outputs (src/outputs/marketswarm/) from the same parse. */
+  compat?: CompatRequest;
 }
 
 export interface BuildResponse {
@@ -33,6 +40,7 @@ export interface BuildResponse {
   heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
+  compat?: CompatResponse;
 }
 
 export function buildModels(req: BuildRequest): BuildResponse {
@@ -72,12 +80,26 @@ export function buildModels(req: BuildRequest): BuildResponse {
     ),
   );
   const t3 = performance.now();
-  return {
+  const out: BuildResponse = {
     gex,
     heatmap,
     contracts: contracts.length,
     ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 },
   };
+  if (req.compat) {
+    out.compat = buildMarketSwarmOutputs(
+      contracts,
+      {
+        asOfMs: req.asOf,
+        spot: req.spot,
+        widths: req.widths,
+        windowPct: req.windowPct,
+        tsSec: Math.round(req.ts) / 1000,
+      },
+      req.compat,
+    );
+  }
+  return out;
 }
 
 /**

@@ -14,6 +14,8 @@ import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
+import { modelObservers, type ModelObserver } from '../outputs/index.js';
+import { underlyingOf } from '../redis/keys.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
 import type { LiveInfo, ModelProvider } from './types.js';
@@ -56,6 +58,8 @@ export interface BuilderDeps {
   logger: Logger;
   metrics: Metrics;
   owner: string;
+  /** Outputs told about every published build (default: those CHAIN_COMPAT asks for). */
+  observers?: ModelObserver[];
 }
 
 export interface BuildOutcome {
@@ -75,7 +79,11 @@ export class ModelBuilder {
   private stopped = false;
   private readonly thread = new ModelThread();
 
-  constructor(private readonly deps: BuilderDeps) {}
+  private readonly observers: ModelObserver[];
+
+  constructor(private readonly deps: BuilderDeps) {
+    this.observers = deps.observers ?? modelObservers(deps);
+  }
 
   /** Builds every dirty, active epoch once. Concurrent calls coalesce. */
   drain(): Promise<BuildOutcome[]> {
@@ -170,6 +178,9 @@ export class ModelBuilder {
         const ts = Date.now();
         const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
         const t1 = performance.now();
+        const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
+        const compatOutput = this.observers.find((o) => o.compatRequest !== undefined);
+        const compat = compatOutput?.compatRequest?.(vendorSymbol);
         const built = await this.thread.build({
           symbol,
           epochId,
@@ -182,11 +193,18 @@ export class ModelBuilder {
           windowPct: config.heatmapWindowPct,
           substrates,
           live: SNAPSHOT_LIVE_INFO,
+          ...(compat ? { compat } : {}),
         });
         const t3 = performance.now();
+        const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
+        const heatmapJson = Buffer.from(
+          built.heatmap.buffer,
+          built.heatmap.byteOffset,
+          built.heatmap.byteLength,
+        );
         const models: [ModelName, Buffer][] = [
-          ['gex', Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength)],
-          ['heatmap', Buffer.from(built.heatmap.buffer, built.heatmap.byteOffset, built.heatmap.byteLength)],
+          ['gex', gexJson],
+          ['heatmap', heatmapJson],
         ];
         // Each model is one SET of its whole JSON: readers never see a torn model.
         for (const [model, json] of models) {
@@ -203,6 +221,21 @@ export class ModelBuilder {
               trigger: 'snapshot',
             }),
           );
+        }
+        for (const o of this.observers) {
+          await o
+            .modelsPublished({
+              underlying: symbol,
+              symbol: vendorSymbol,
+              epochId,
+              ts,
+              spot,
+              models: { gex: gexJson, heatmap: heatmapJson },
+              ...(built.compat ? { compat: built.compat } : {}),
+            })
+            .catch((err: unknown) =>
+              logger.warn({ output: o.name, symbol, err: (err as Error).message }, 'output failed'),
+            );
         }
         const t4 = performance.now();
         // Only mark clean if no refresh landed while we built; otherwise the next drain rebuilds it.

@@ -133,6 +133,32 @@ export class KeySchema {
     return this.k('massive:models');
   }
 
+  // ── MarketSwarm-compatible outputs (CHAIN_COMPAT=marketswarm; `symbol` in vendor form, e.g. `I:SPX`) ──
+  /** STRING `{ts, symbol, expirations: {date: {strike: gamma·OI·100}}}`, puts positive. */
+  compatGex(symbol: string, side: 'calls' | 'puts'): string {
+    return this.k(`massive:gex:model:${symbol}:${side}`);
+  }
+
+  /** STRING: MarketSwarm's heatmap document (tiles keyed `strategy:dte:width:strike`). */
+  compatHeatmapLatest(symbol: string): string {
+    return this.k(`massive:heatmap:model:${symbol}:latest`);
+  }
+
+  /** Channel carrying each heatmap change as a diff (changed and removed tiles only, ≤ 512 KB each). */
+  compatHeatmapDiff(symbol: string): string {
+    return this.k(`massive:heatmap:diff:${symbol}`);
+  }
+
+  /** STREAM of heatmap diffs (`payload` field), capped. */
+  compatHeatmapReplay(symbol: string): string {
+    return this.k(`massive:heatmap:replay:${symbol}`);
+  }
+
+  /** STRING `{symbol, value, ts, source: "chain-worker"}`. */
+  compatSpot(symbol: string): string {
+    return this.k(`massive:model:spot:${symbol}`);
+  }
+
   // ── system bus ──────────────────────────────────────────────────────────────
   get heartbeat(): string {
     return this.k('massive:heartbeat');

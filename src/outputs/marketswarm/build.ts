@@ -1,0 +1,175 @@
+/**
+ * @module Builds MarketSwarm's GEX sides, heatmap document and heatmap diffs from an epoch's substrates, in
+ * the model thread beside our own models (so the main thread only SETs and PUBLISHes bytes). The previous
+ * tiles of each symbol are kept here, in the thread, to diff against; after a thread restart the first diff
+ * sends every tile as changed.
+ */
+import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import { marketSwarmGex } from './gex.js';
+import { marketSwarmSurface, type MarketSwarmSurface } from './heatmap.js';
+
+/** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
+export const MAX_DIFF_BYTES = 512 * 1024;
+
+export interface CompatRequest {
+  /** Vendor form, e.g. `I:SPX`. */
+  symbol: string;
+  /** The first heatmap version this build may use (ms; strictly above the last one published). */
+  versionBase: number;
+  maxDiffBytes?: number;
+}
+
+export interface CompatResponse {
+  gexCalls: Uint8Array;
+  gexPuts: Uint8Array;
+  /** The full heatmap document, or null when no tile changed (nothing to publish). */
+  heatmap: Uint8Array | null;
+  /** Diff messages, each ≤ maxDiffBytes, versions strictly increasing; also the replay payloads. */
+  diffs: Uint8Array[];
+  /** The heatmap version published last (the document's), or null when nothing was published. */
+  version: number | null;
+  changed: number;
+  removed: number;
+  tiles: number;
+}
+
+const previous = new Map<string, Map<string, string>>();
+
+/** Forgets the previous tiles (tests). */
+export function resetCompatState(): void {
+  previous.clear();
+}
+
+export interface TileDiff {
+  changed: [string, string][];
+  removed: string[];
+}
+
+/** Tiles whose JSON changed or appeared, and keys that disappeared. Pure. */
+export function diffTiles(prev: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): TileDiff {
+  const changed: [string, string][] = [];
+  const removed: string[] = [];
+  for (const [k, v] of next) if (prev.get(k) !== v) changed.push([k, v]);
+  for (const k of prev.keys()) if (!next.has(k)) removed.push(k);
+  return { changed, removed };
+}
+
+/**
+ * Splits a diff into messages of at most `maxBytes` UTF-8 bytes, each `{ts, version, symbol, changed,
+ * removed, dtes_available, atm_iv}` with versions `versionBase`, `versionBase + 1`, …. Pure.
+ */
+export function splitDiff(
+  diff: TileDiff,
+  head: {
+    ts: number;
+    symbol: string;
+    versionBase: number;
+    dtes_available: number[];
+    atm_iv: Record<string, number>;
+  },
+  maxBytes: number,
+): string[] {
+  const tail = `,"dtes_available":${JSON.stringify(head.dtes_available)},"atm_iv":${JSON.stringify(head.atm_iv)}}`;
+  const open = (v: number): string =>
+    `{"ts":${head.ts},"version":${v},"symbol":${JSON.stringify(head.symbol)},"changed":{`;
+  const out: string[] = [];
+  let changed: string[] = [];
+  let removed: string[] = [];
+  let size = 0;
+  const fixed = (): number =>
+    Buffer.byteLength(open(head.versionBase + out.length)) + Buffer.byteLength(tail) + 16;
+  const flush = (): void => {
+    const v = head.versionBase + out.length;
+    out.push(`${open(v)}${changed.join(',')}},"removed":[${removed.join(',')}]${tail}`);
+    changed = [];
+    removed = [];
+    size = 0;
+  };
+  size = fixed();
+  for (const [k, tile] of diff.changed) {
+    const part = `${JSON.stringify(k)}:${tile}`;
+    const n = Buffer.byteLength(part) + 1;
+    if (size + n > maxBytes && (changed.length > 0 || removed.length > 0)) {
+      flush();
+      size = fixed();
+    }
+    changed.push(part);
+    size += n;
+  }
+  for (const k of diff.removed) {
+    const part = JSON.stringify(k);
+    const n = Buffer.byteLength(part) + 1;
+    if (size + n > maxBytes && (changed.length > 0 || removed.length > 0)) {
+      flush();
+      size = fixed();
+    }
+    removed.push(part);
+    size += n;
+  }
+  if (changed.length > 0 || removed.length > 0) flush();
+  return out;
+}
+
+function heatmapDocument(
+  s: MarketSwarmSurface,
+  tileJson: ReadonlyMap<string, string>,
+  head: { ts: number; symbol: string; version: number },
+): string {
+  const tiles: string[] = [];
+  for (const [k, v] of tileJson) tiles.push(`${JSON.stringify(k)}:${v}`);
+  return (
+    `{"ts":${head.ts},"symbol":${JSON.stringify(head.symbol)},"epoch":"current","version":${head.version},` +
+    `"dtes_available":${JSON.stringify(s.dtes_available)},"dte_tile_counts":${JSON.stringify(s.dte_tile_counts)},` +
+    `"atm_iv":${JSON.stringify(s.atm_iv)},"tiles":{${tiles.join(',')}}}`
+  );
+}
+
+export function buildMarketSwarmOutputs(
+  contracts: readonly ContractSubstrate[],
+  input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
+  req: CompatRequest,
+): CompatResponse {
+  const enc = new TextEncoder();
+  const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
+  const surface = marketSwarmSurface({
+    contracts,
+    symbol: req.symbol,
+    asOfMs: input.asOfMs,
+    spot: input.spot,
+    widths: input.widths,
+    windowPct: input.windowPct,
+  });
+  const next = new Map<string, string>();
+  for (const [k, t] of Object.entries(surface.tiles)) next.set(k, JSON.stringify(t));
+  const prev = previous.get(req.symbol) ?? new Map<string, string>();
+  const diff = diffTiles(prev, next);
+  const chunks =
+    diff.changed.length + diff.removed.length === 0
+      ? []
+      : splitDiff(
+          diff,
+          {
+            ts: input.tsSec,
+            symbol: req.symbol,
+            versionBase: req.versionBase,
+            dtes_available: surface.dtes_available,
+            atm_iv: surface.atm_iv,
+          },
+          req.maxDiffBytes ?? MAX_DIFF_BYTES,
+        );
+  previous.set(req.symbol, next);
+  const version = chunks.length > 0 ? req.versionBase + chunks.length - 1 : null;
+  return {
+    gexCalls: enc.encode(JSON.stringify(gex.calls)),
+    gexPuts: enc.encode(JSON.stringify(gex.puts)),
+    heatmap:
+      version === null
+        ? null
+        : enc.encode(heatmapDocument(surface, next, { ts: input.tsSec, symbol: req.symbol, version })),
+    diffs: chunks.map((c) => enc.encode(c)),
+    version,
+    changed: diff.changed.length,
+    removed: diff.removed.length,
+    tiles: next.size,
+  };
+}

@@ -1,0 +1,115 @@
+/** MarketSwarm-compatible outputs, pure parts: GEX sums, diff splitting under the size cap, DTE. */
+import { describe, expect, it } from 'vitest';
+import { diffTiles, splitDiff } from '../../src/outputs/marketswarm/build.js';
+import { marketSwarmGex, strikeKey } from '../../src/outputs/marketswarm/gex.js';
+import { calendarDays } from '../../src/outputs/marketswarm/heatmap.js';
+
+describe('marketSwarmGex', () => {
+  it('gamma·OI·100 per expiration and int(strike); puts positive; shared keys summed; no gamma / OI left out', () => {
+    const c = (
+      type: 'call' | 'put',
+      strike: number,
+      gamma: number | null,
+      oi: number | null,
+      expiration = '2026-01-16',
+    ) => ({
+      type,
+      strike,
+      gamma,
+      oi,
+      expiration,
+    });
+    const { calls, puts } = marketSwarmGex(
+      [
+        c('call', 6850, 0.002, 1000), // SPXW
+        c('call', 6850, 0.001, 500), // SPX on the same third Friday: summed, not overwritten
+        c('call', 6852.5, 0.003, 10), // keyed "6852"
+        c('put', 6800, -0.004, 100), // a negative vendor gamma still counts positive
+        c('put', 6800, 0.004, 0), // OI 0: out
+        c('call', 6900, null, 100), // no gamma: out
+        c('call', 6900, 0.001, 100, '2026-01-09'),
+      ],
+      'I:SPX',
+      1_764_577_498.123,
+    );
+    expect(calls).toEqual({
+      ts: 1_764_577_498.123,
+      symbol: 'I:SPX',
+      expirations: {
+        '2026-01-09': { '6900': 0.001 * 100 * 100 },
+        '2026-01-16': { '6850': 0.002 * 1000 * 100 + 0.001 * 500 * 100, '6852': 0.003 * 10 * 100 },
+      },
+    });
+    expect(Object.keys(calls.expirations)).toEqual(['2026-01-09', '2026-01-16']);
+    expect(puts.expirations).toEqual({ '2026-01-16': { '6800': 0.004 * 100 * 100 } });
+    expect(strikeKey(6852.5)).toBe('6852');
+  });
+});
+
+describe('heatmap diffs', () => {
+  it('diffTiles: changed (and new) and removed only', () => {
+    const prev = new Map([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ]);
+    const next = new Map([
+      ['a', '1'],
+      ['b', '20'],
+      ['d', '4'],
+    ]);
+    expect(diffTiles(prev, next)).toEqual({
+      changed: [
+        ['b', '20'],
+        ['d', '4'],
+      ],
+      removed: ['c'],
+    });
+  });
+
+  it('splitDiff: every message within the cap, versions strictly rising, nothing lost', () => {
+    const changed: [string, string][] = [];
+    for (let i = 0; i < 500; i++)
+      changed.push([`butterfly:0:20:${6000 + i}`, JSON.stringify({ x: 'y'.repeat(100), i })]);
+    const removed = Array.from({ length: 300 }, (_, i) => `single:1:0:${i}`);
+    const max = 8 * 1024;
+    const msgs = splitDiff(
+      { changed, removed },
+      {
+        ts: 1_764_577_498.1,
+        symbol: 'I:SPX',
+        versionBase: 1_000,
+        dtes_available: [0, 1],
+        atm_iv: { '0': 0.2 },
+      },
+      max,
+    );
+    expect(msgs.length).toBeGreaterThan(5);
+    const seen = new Map<string, unknown>();
+    const gone: string[] = [];
+    msgs.forEach((m, i) => {
+      expect(Buffer.byteLength(m)).toBeLessThanOrEqual(max);
+      const d = JSON.parse(m) as {
+        version: number;
+        symbol: string;
+        changed: Record<string, unknown>;
+        removed: string[];
+        dtes_available: number[];
+        atm_iv: Record<string, number>;
+      };
+      expect(d.version).toBe(1_000 + i);
+      expect(d).toMatchObject({ symbol: 'I:SPX', dtes_available: [0, 1], atm_iv: { '0': 0.2 } });
+      for (const [k, v] of Object.entries(d.changed)) seen.set(k, v);
+      gone.push(...d.removed);
+    });
+    expect(seen.size).toBe(500);
+    expect(seen.get('butterfly:0:20:6042')).toEqual({ x: 'y'.repeat(100), i: 42 });
+    expect(gone).toEqual(removed);
+  });
+
+  it('calendarDays', () => {
+    expect(calendarDays('2026-01-07', '2026-01-07')).toBe(0);
+    expect(calendarDays('2026-01-07', '2026-01-16')).toBe(9);
+    expect(calendarDays('2026-03-07', '2026-03-09')).toBe(2); // across the DST change
+  });
+});
