@@ -62,7 +62,9 @@ function walkJson(
     }
     return;
   }
-  if (checkAllNumbers && typeof v === 'number' && v >= 1e11 && v <= 1e14) out.push({ where, value: v });
+  // MarketSwarm's heatmap `version` is milliseconds by its contract (the only such field).
+  if (checkAllNumbers && typeof v === 'number' && v >= 1e11 && v <= 1e14 && !where.endsWith('.version'))
+    out.push({ where, value: v });
 }
 
 function tryJson(s: string): unknown {
