@@ -246,6 +246,8 @@ export class ModelBuilder {
         }
         metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
         metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
+        for (const model of ['gex', 'heatmap'] as const)
+          metrics.modelPublished.set({ model, symbol }, unixSeconds());
         const ms = {
           read: readMs,
           parse: built.ms.parse,

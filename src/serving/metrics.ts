@@ -132,6 +132,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** For "no successful cycle for N intervals" alerts: `time() - this`. */
+  readonly lastSuccess = new Gauge({
+    name: 'chain_worker_last_success_timestamp_seconds',
+    help: 'Unix time of the last cycle that did not fail, per symbol',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
+  /** For "model older than M" alerts: `time() - this`. */
+  readonly modelPublished = new Gauge({
+    name: 'chain_worker_model_published_timestamp_seconds',
+    help: 'Unix time this process last published a model',
+    labelNames: ['model', 'symbol'],
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaults?: boolean } = {}) {
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'chain_worker_' });
   }

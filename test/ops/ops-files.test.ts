@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import { Metrics } from '../../src/serving/metrics.js';
 import { buildHttpApp } from '../../src/serving/server.js';
 import { redisTargets } from '../support/redis.js';
-import { depsOf, stack } from '../serving/support.js';
+import { cycleAndBuild, depsOf, stack } from '../serving/support.js';
 
 const run = promisify(execFile);
 const DASHBOARD = resolve(PACKAGE_ROOT, 'ops/grafana/chain-worker.json');
@@ -55,6 +55,30 @@ async function hasPromtool(): Promise<boolean> {
 }
 
 describe('ops/ files', () => {
+  it('the age gauges the alerts use are set by a cycle and a build', async () => {
+    const h = await stack(single, { build: false, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } });
+    try {
+      const before = Date.now() / 1000;
+      await cycleAndBuild(h);
+      const text = await h.metrics.registry.metrics();
+      const value = (re: RegExp): number => Number(re.exec(text)?.[1]);
+      const success = value(/^chain_worker_last_success_timestamp_seconds\{symbol="SPX"\} (\S+)$/m);
+      expect(success).toBeGreaterThanOrEqual(before);
+      expect(success).toBeLessThanOrEqual(Date.now() / 1000);
+      for (const model of ['gex', 'heatmap']) {
+        const published = value(
+          new RegExp(
+            `^chain_worker_model_published_timestamp_seconds\\{model="${model}",symbol="SPX"\\} (\\S+)$`,
+            'm',
+          ),
+        );
+        expect(published).toBeGreaterThanOrEqual(success);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   it('every metric the dashboard and the alerts use is exposed by /metrics', async () => {
     const exposed = await exposedNames();
     const dashboard = readFileSync(DASHBOARD, 'utf8');

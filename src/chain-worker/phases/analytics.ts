@@ -2,6 +2,7 @@
  * @module Phase "analytics": the cycle's sample in the analytics keys, and its metrics.
  */
 import type { CycleDeps, CycleState } from './context.js';
+import { unixSeconds } from '../../lib/time.js';
 
 /** Analytics hash counter of fetched contracts a partial snapshot found outside the active epoch. */
 export const OUTSIDE_GEOMETRY_FIELD = 'outside_geometry_contracts';
@@ -40,6 +41,7 @@ export async function analyticsPhase(deps: CycleDeps, s: CycleState, cycleMs: nu
     metrics.skipped.inc({ symbol: underlying, reason }, n);
   }
   metrics.health.inc({ symbol: underlying, category: norm.health });
+  metrics.lastSuccess.set({ symbol: underlying }, unixSeconds());
   if (norm.skipped > 0)
     logger.warn(
       { symbol: underlying, skipped: norm.skipped, reasons: norm.skippedReasons },
