@@ -2,8 +2,10 @@
  * @module `chain-worker fetch --symbol I:SPX [--json]`: one snapshot, summarized. Touches no Redis.
  */
 import { writeFile } from 'node:fs/promises';
+import { EXIT } from '../../chain-worker/worker.js';
 import { createLogger } from '../../lib/logger.js';
 import { createProvider } from '../../provider/create-provider.js';
+import { UnknownSymbolError } from '../../provider/massive/errors.js';
 import type { ChainSnapshot, RawContract } from '../../provider/massive/types.js';
 import type { Recording } from '../../provider/replay/recording.js';
 import { configFrom } from '../runtime.js';
@@ -43,7 +45,14 @@ export async function fetchCommand(flags: {
   });
   const provider = await createProvider(config, logger);
   try {
-    const snapshot = await provider.client.fetchSnapshot(flags.symbol);
+    let snapshot: ChainSnapshot;
+    try {
+      snapshot = await provider.client.fetchSnapshot(flags.symbol);
+    } catch (err) {
+      if (!(err instanceof UnknownSymbolError)) throw err;
+      process.stderr.write(`chain-worker: ${err.message}\n`);
+      return EXIT.cycleFailed;
+    }
     const summary = fetchSummary(snapshot);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);

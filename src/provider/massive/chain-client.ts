@@ -6,7 +6,7 @@ import { nyDate } from '../../domain/market-time.js';
 import { mapSettledLimit } from '../../lib/async.js';
 import type { Logger } from '../../lib/logger.js';
 import { underlyingOf } from '../../redis/keys.js';
-import { FetchFailedError, MassiveAuthError } from './errors.js';
+import { FetchFailedError, MassiveAuthError, UnknownSymbolError } from './errors.js';
 import { ExpirationCache } from './expiration-cache.js';
 import type { MassiveHttp, RequestStats } from './http.js';
 import { liftContracts, peekNextUrl, type DecodeOptions, type LiftedResult } from './page-decode.js';
@@ -91,6 +91,12 @@ export class MassiveChainClient {
       );
       expirations = found.expirations;
       spot = found.spot;
+      if (expirations.length === 0 && spot === null) {
+        // Nothing listed and no underlying value: ask the indices endpoint before calling it off-hours.
+        const index = await this.indexValue(symbol, signal, stats);
+        if (index.value === null) throw new UnknownSymbolError(symbol, index.error);
+        spot = index.value;
+      }
       // An empty answer (off-hours, holiday) is not remembered: the next cycle asks again.
       if (expirations.length > 0) this.expirations.set(symbol, this.opts.numExpirations, asOf, expirations);
     }
@@ -169,7 +175,8 @@ export class MassiveChainClient {
     }
     if (signal.aborted && options.signal?.aborted) throw options.signal.reason as Error;
 
-    if (spot === null) spot = await this.indexSpot(symbol, signal, stats).catch(() => null);
+    if (spot === null)
+      spot = (await this.indexValue(symbol, signal, stats).catch(() => ({ value: null }))).value;
     if (spot !== null) this.lastSpot.set(symbol, spot);
 
     const contracts = [...byTicker.values()];
@@ -302,15 +309,23 @@ export class MassiveChainClient {
     }
   }
 
-  /** Spot from `/v3/snapshot/indices` when no contract carried one (index symbols only). */
-  private async indexSpot(symbol: string, signal: AbortSignal, stats: RequestStats): Promise<number | null> {
-    if (!symbol.startsWith('I:')) return null;
+  /**
+   * The underlying's value from `/v3/snapshot/indices` (index symbols only), or null with the vendor's
+   * per-ticker error (`NOT_FOUND` for a ticker it does not know).
+   */
+  private async indexValue(
+    symbol: string,
+    signal: AbortSignal,
+    stats: RequestStats,
+  ): Promise<{ value: number | null; error?: string }> {
+    if (!symbol.startsWith('I:')) return { value: null };
     const doc = await this.opts.http.getJson<IndicesResponse>(
       `/v3/snapshot/indices?ticker.any_of=${symbol}`,
       signal,
       stats,
     );
-    const hit = doc.results?.find((r) => r.ticker === symbol && typeof r.value === 'number');
-    return hit?.value ?? null;
+    const item = doc.results?.find((r) => r.ticker === symbol);
+    if (typeof item?.value === 'number') return { value: item.value };
+    return typeof item?.error === 'string' ? { value: null, error: item.error } : { value: null };
   }
 }

@@ -67,6 +67,24 @@ export class FetchFailedError extends Error {
   }
 }
 
+/**
+ * The API does not know the underlying: discovery found no expiration at all and no source (a contract,
+ * the indices endpoint) gave an underlying value. A typo, not off-hours: an empty chain on a known
+ * underlying still has its index value.
+ */
+export class UnknownSymbolError extends Error {
+  override readonly name = 'UnknownSymbolError';
+  constructor(
+    readonly symbol: string,
+    /** The indices endpoint's per-ticker error (`NOT_FOUND`, `NOT_ENTITLED`), when it gave one. */
+    readonly vendorError?: string,
+  ) {
+    super(
+      `Unknown symbol ${symbol}: the API lists no option expirations and no underlying value for it${vendorError ? ` (indices: ${vendorError})` : ''}`,
+    );
+  }
+}
+
 /** Short kind label for metrics and analytics. */
 export function errorKind(err: unknown): string {
   if (err instanceof MassiveAuthError) return 'auth';
@@ -75,6 +93,7 @@ export function errorKind(err: unknown): string {
   if (err instanceof MalformedPageError) return 'malformed';
   if (err instanceof MassiveNetworkError) return err.kind;
   if (err instanceof FetchFailedError) return 'fetch_failed';
+  if (err instanceof UnknownSymbolError) return 'unknown_symbol';
   return 'internal';
 }
 
