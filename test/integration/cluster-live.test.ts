@@ -176,4 +176,69 @@ describe.skipIf(NO_CLUSTER)('Redis Cluster under live change', () => {
     expect(statuses.length).toBeGreaterThan(10);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   }, 120_000);
+
+  /** Cycles every 200 ms in the background until stopped; returns the stopper. */
+  function keepCycling(): () => Promise<void> {
+    let on = true;
+    const loop = (async () => {
+      while (on) {
+        await cycle().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    return async () => {
+      on = false;
+      await loop;
+    };
+  }
+
+  it('a manual CLUSTER FAILOVER: the builder keeps publishing', async () => {
+    const activeSlot = calculateSlot(h.keys.epochActive);
+    const master = await cluster.ownerOf(activeSlot);
+    const replica = (await cluster.topology()).find((n) => n.masterId === master.id);
+    expect(replica).toBeDefined();
+    const stop = keepCycling();
+    try {
+      const t0 = Date.now();
+      await cluster.manualFailover(replica as ClusterNodeInfo);
+      await waitUntil(
+        async () => (await cluster.ownerOf(activeSlot)).id === replica?.id,
+        15_000,
+        'promotion',
+      );
+      const ms = await freshModelWithin(t0, t0, 15_000);
+      console.log(`manual CLUSTER FAILOVER: fresh model ${ms} ms after the command`);
+    } finally {
+      await stop();
+    }
+  }, 60_000);
+
+  it('kill -9 of the master holding epoch:active: a replica is promoted and models resume', async () => {
+    const activeSlot = calculateSlot(h.keys.epochActive);
+    const master = await cluster.ownerOf(activeSlot);
+    const stop = keepCycling();
+    try {
+      const t0 = Date.now();
+      await cluster.processOf(master).stop();
+      await waitUntil(
+        async () => (await cluster.ownerOf(activeSlot)).id !== master.id,
+        20_000,
+        'a replica promoted',
+        100,
+      );
+      const promotedMs = Date.now() - t0;
+      const ms = await freshModelWithin(t0, t0, 20_000);
+      console.log(
+        `master kill -9: replica promoted after ${promotedMs} ms; fresh model ${ms} ms after the kill`,
+      );
+      expect(ms).toBeLessThan(15_000);
+      // serve answers through it.
+      const res = await fetch(`${server.url}/api/models/gex/SPX`);
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-model-stale')).toBe('false');
+    } finally {
+      await stop();
+    }
+  }, 60_000);
 });
