@@ -148,8 +148,17 @@ export function marketSwarmSurface(i: SurfaceInput): MarketSwarmSurface {
     if (dte < 0 || !(t > 0)) continue;
     const iv = spot === null ? null : atmIv(chain, spot);
     if (iv !== null) atm[String(dte)] = Math.round(iv * 1e6) / 1e6;
-    const theo = (side: 'C' | 'P', k: number): number | null =>
-      spot === null || iv === null ? null : blackScholes({ side, spot, strike: k, t, iv }).price;
+    // One Black-Scholes price per (side, strike) and date: every structure reuses it.
+    const theoCache = new Map<string, number | null>();
+    const theo = (side: 'C' | 'P', k: number): number | null => {
+      const key = `${side}${k}`;
+      let v = theoCache.get(key);
+      if (v === undefined) {
+        v = spot === null || iv === null ? null : blackScholes({ side, spot, strike: k, t, iv }).price;
+        theoCache.set(key, v);
+      }
+      return v;
+    };
     const mid = (m: Map<number, Leg>, k: number): number | null => m.get(k)?.mid ?? null;
     let count = 0;
     const put = (key: string, tile: MarketSwarmTile): void => {
