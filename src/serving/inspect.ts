@@ -12,6 +12,16 @@ export interface SymbolView {
   epoch_id: string | null;
   epoch_age_sec: number | null;
   status: string | null;
+  /**
+   * The active epoch's contract index is gone (its substrates expired: no worker kept it alive). Readers
+   * treat it as expired: the builder publishes nothing from it and the last model stays, with its age.
+   */
+  expired: boolean;
+  /** The epoch's latest write was a partial snapshot, and the expirations it missed. */
+  partial: boolean;
+  missing_expirations: string[];
+  /** The provider that wrote the epoch (`massive`, `sim`, `replay`), when the meta says. */
+  provider: string | null;
   dirty: boolean;
   dormant_count: number;
   forced_dirty: boolean;
@@ -44,6 +54,17 @@ export interface InspectView {
   heartbeat: unknown;
 }
 
+/** A JSON array of strings from a meta field; [] when absent or not one. */
+function jsonStrings(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -67,12 +88,17 @@ export async function inspect(
     const id = active[symbol] ?? null;
     const meta = id ? await r.hgetall(keys.epochMeta(id)) : {};
     const dirty = id ? (await r.sismember(keys.epochDirty, id)) === 1 : false;
+    const expired = id ? (await r.exists(keys.epochContracts(id))) === 0 : false;
     const created = meta.created_ts ? msOfSeconds(meta.created_ts) : null;
     views.push({
       symbol,
       epoch_id: id,
       epoch_age_sec: created === null ? null : Math.round((now - created) / 1000),
       status: meta.status ?? null,
+      expired,
+      partial: meta.partial === '1',
+      missing_expirations: jsonStrings(meta.missing_expirations),
+      provider: meta.provider || null,
       dirty,
       dormant_count: Number(meta.dormant_count ?? 0),
       forced_dirty: meta.forced_dirty === '1',
@@ -129,7 +155,7 @@ export function renderInspect(v: InspectView): string {
         s.symbol.padEnd(7),
         (s.epoch_id ?? '-').padEnd(25),
         (s.epoch_age_sec === null ? '-' : `${s.epoch_age_sec}s`).padEnd(6),
-        (s.status ?? '-').padEnd(11),
+        (s.expired ? `${s.status ?? '-'}/expired` : (s.status ?? '-')).padEnd(11),
         (s.dirty ? 'yes' : 'no').padEnd(6),
         String(s.dormant_count).padEnd(8),
         (s.forced_dirty ? 'yes' : 'no').padEnd(7),

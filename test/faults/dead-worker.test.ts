@@ -1,0 +1,41 @@
+/**
+ * After a worker dies nothing keeps an epoch's index and substrates alive: readers detect an active epoch
+ * whose contract index is gone and treat it as expired (inspect and /api/epochs say `expired: true`, the
+ * meta status stays; the builder publishes nothing from it and the last model stays).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import { ModelBuilder } from '../../src/models/builder.js';
+import { inspect } from '../../src/serving/inspect.js';
+import { redisTargets } from '../support/redis.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+describe.each(redisTargets())('an expired active epoch on $name', (target) => {
+  let h: Harness | undefined;
+  let builder: ModelBuilder | undefined;
+  afterEach(async () => {
+    await builder?.stop();
+    await h?.close();
+    h = undefined;
+  });
+
+  it('inspect says expired, the builder does not publish from it, the last model stays', async () => {
+    h = await startHarness(target, { env: { CHAIN_SUBSTRATE_TTL_SEC: '1' } });
+    builder = new ModelBuilder({ ...h, owner: 'b-dead' });
+    const res = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = res.epochId as string;
+    await builder.drain();
+    const model = await h.bus.cmd.get(h.keys.model('gex', 'SPX'));
+    expect(model).not.toBeNull();
+    expect((await inspect(h.bus, h.keys, ['SPX'])).symbols[0]).toMatchObject({ expired: false });
+    // No worker renews anything: the index and substrates expire with their TTL.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await h.bus.cmd.exists(h.keys.epochContracts(epochId))).toBe(0);
+    const view = (await inspect(h.bus, h.keys, ['SPX'])).symbols[0];
+    expect(view).toMatchObject({ epoch_id: epochId, status: 'active', expired: true, provider: 'sim' });
+    await h.deps.epochs.markDirty(epochId);
+    const [outcome] = await builder.drain();
+    expect(outcome).toMatchObject({ epochId, status: 'missing' });
+    expect(await h.bus.cmd.get(h.keys.model('gex', 'SPX'))).toBe(model);
+  });
+});
