@@ -56,9 +56,11 @@ export function isAuthorized(req: FastifyRequest, token: string): boolean {
   return c !== undefined && sameSecret(cookieValue(token), c);
 }
 
-function pathOf(url: string): string {
+/** The path of a request URL without its query and without trailing slashes (`/healthz/` is `/healthz`). */
+export function pathOf(url: string): string {
   const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
 
 /** Adds the token check to every route (no-op without a token). */
@@ -68,7 +70,7 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
     const path = pathOf(req.url);
     if (OPEN_PATHS.has(path)) return;
     if (path === '/' && req.method === 'GET') {
-      const q = new URLSearchParams(req.url.slice(path.length + 1));
+      const q = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
       const presented = q.get('token');
       if (presented !== null && sameSecret(token, presented)) {
         const secure = req.protocol === 'https' ? '; Secure' : '';

@@ -88,6 +88,17 @@ export class Metrics {
     help: 'SSE clients disconnected for being too slow',
     registers: [this.registry],
   });
+  readonly httpConnections = new Gauge({
+    name: 'chain_worker_http_connections',
+    help: 'Open HTTP connections (SSE included)',
+    registers: [this.registry],
+  });
+  readonly httpRejected = new Counter({
+    name: 'chain_worker_http_rejected_total',
+    help: 'HTTP requests refused by a guard: host (DNS rebinding), connections or sse_clients (caps)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly leasesHeld = new Gauge({
     name: 'chain_worker_leases_held',
     help: 'Symbols this worker holds a lease for',

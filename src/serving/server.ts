@@ -6,7 +6,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
-import { isLoopbackHost } from '../lib/net-hosts.js';
+import type { Socket } from 'node:net';
+import { isAllowedHost, isLoopbackHost } from '../lib/net-hosts.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
@@ -74,9 +75,10 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
       symbols,
       staleAfterSec: deps.config.staleAfterSec,
     },
-    opts.sse,
+    { maxClients: deps.config.httpMaxSseClients, ...opts.sse },
   );
   const ctx: ServingContext = { deps, hub, symbols, startedMs: Date.now() };
+  registerGuards(app, deps, opts.boundHost ?? '127.0.0.1');
 
   app.addHook('onReady', () => hub.start());
   // SSE streams never end by themselves: end them before the server waits for its connections.
@@ -98,9 +100,30 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
     const message = status === 500 ? 'internal error (see the server log)' : err.message;
     return sendError(reply, status, code, message);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'not_found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allow = methodsOf(path);
+    if (allow.length > 0) {
+      return sendError(
+        reply.header('allow', allow.join(', ')),
+        405,
+        'method_not_allowed',
+        `${req.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allow.join(', ')}`,
+      );
+    }
+    return sendError(reply, 404, 'not_found', `no route for ${req.method} ${path.slice(0, 200)}`);
+  });
+
+  // Every route's pattern and methods, so a wrong method on a known path is a 405 with `Allow`, not a 404.
+  const routes: { re: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (r) => {
+    routes.push({ re: routePattern(r.url), methods: Array.isArray(r.method) ? r.method : [r.method] });
+  });
+  const methodsOf = (path: string): string[] => {
+    const out = new Set<string>();
+    for (const r of routes) if (r.re.test(path)) for (const m of r.methods) out.add(m);
+    return [...out].sort();
+  };
 
   registerAuth(app, deps.config.httpToken);
   registerOpenApi(app);
@@ -113,6 +136,58 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
     done();
   });
   return app;
+}
+
+/** A route URL (`/api/models/:model/:symbol`, `/*`) as a regular expression over request paths. */
+export function routePattern(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((part) =>
+      part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return new RegExp(`^${body.replace(/\/+$/, '')}/*$`);
+}
+
+/**
+ * Guards in front of every route: the `Host` check (DNS rebinding: a page on an attacker's name that
+ * resolves to this address must not read it) and the connection cap (sockets over
+ * `CHAIN_HTTP_MAX_CONNECTIONS` get a 503 and are closed).
+ */
+function registerGuards(app: FastifyInstance, deps: HttpServerDeps, boundHost: string): void {
+  const { config, metrics } = deps;
+  let open = 0;
+  const overCap = new WeakSet<object>();
+  app.server.on('connection', (socket: Socket) => {
+    open++;
+    metrics.httpConnections.set(open);
+    if (open > config.httpMaxConnections) overCap.add(socket);
+    socket.once('close', () => {
+      open--;
+      metrics.httpConnections.set(open);
+    });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (overCap.has(req.raw.socket)) {
+      metrics.httpRejected.inc({ reason: 'connections' });
+      return sendError(
+        reply.header('connection', 'close').header('retry-after', '5'),
+        503,
+        'too_many_connections',
+        `this server keeps at most ${config.httpMaxConnections} connections open (CHAIN_HTTP_MAX_CONNECTIONS)`,
+      );
+    }
+    const host = req.headers.host;
+    if (!isAllowedHost(host, boundHost, config.httpAllowedHosts)) {
+      metrics.httpRejected.inc({ reason: 'host' });
+      return sendError(
+        reply,
+        403,
+        'host_not_allowed',
+        `Host ${JSON.stringify((host ?? '').slice(0, 100))} is not served here (DNS-rebinding guard); list it in CHAIN_HTTP_ALLOWED_HOSTS`,
+      );
+    }
+  });
 }
 
 /** Listen failures that come from the address asked for (`--http`), not from a bug. */

@@ -25,4 +25,11 @@
  */
 export { formatComment, formatSse, type SseFrame } from './sse/framing.js';
 export { modelUrl, noteAt, noteOfDocument, readModelNote, scanHeader, type ModelNote } from './sse/notes.js';
-export { SSE_DEFAULTS, SseHub, type SseHubDeps, type SseOptions, type Subscription } from './sse/hub.js';
+export {
+  MAX_ECHOED_EVENT_ID,
+  SSE_DEFAULTS,
+  SseHub,
+  type SseHubDeps,
+  type SseOptions,
+  type Subscription,
+} from './sse/hub.js';

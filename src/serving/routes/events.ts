@@ -6,6 +6,7 @@ import { MODEL_NAMES, type ModelName } from '../../redis/keys.js';
 import { parseModel, queryOne } from './api.js';
 import { resolveSymbol, type ServingContext } from './context.js';
 import { HttpError } from './errors.js';
+import { MAX_ECHOED_EVENT_ID } from '../sse.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
 
 function list(value: string | undefined): string[] | undefined {
@@ -34,7 +35,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): 
       });
     }
     const header = req.headers['last-event-id'];
-    const lastEventId = (typeof header === 'string' ? header : undefined) ?? queryOne(req, 'lastEventId');
+    // Only ever echoed (in `hello`), never interpreted: keep what is echoed short.
+    const lastEventId = (
+      (typeof header === 'string' ? header : undefined) ?? queryOne(req, 'lastEventId')
+    )?.slice(0, MAX_ECHOED_EVENT_ID);
     reply.hijack();
     ctx.hub
       .attach(req.raw, reply.raw, { symbols: new Set(symbols), models: new Set(models), lastEventId })

@@ -12,7 +12,12 @@ import type { Metrics } from '../metrics.js';
 import { formatComment, formatSse } from './framing.js';
 import { modelUrl, noteAt, readModelNote, type ModelNote } from './notes.js';
 
+/** How much of a client's `Last-Event-ID` the hello event echoes (our ids are under 40 characters). */
+export const MAX_ECHOED_EVENT_ID = 64;
+
 export interface SseOptions {
+  /** Concurrent streams; one more is answered 503 `too_many_clients`. @defaultValue 1000 */
+  maxClients?: number;
   /** Period of the `: ping` comment. @defaultValue 15000 */
   heartbeatMs?: number;
   /** A client with more unsent bytes than this is disconnected. @defaultValue 8 MiB */
@@ -25,6 +30,7 @@ export interface SseOptions {
 
 export const SSE_DEFAULTS = {
   heartbeatMs: 15_000,
+  maxClients: 1_000,
   maxBufferedBytes: 8 * 1024 * 1024,
   retryMs: 3_000,
   staleCheckMs: 5_000,
@@ -251,6 +257,21 @@ export class SseHub {
       res.end(JSON.stringify({ error: 'shutting_down', message: 'the server is shutting down' }));
       return;
     }
+    if (this.clients.size >= this.opts.maxClients) {
+      this.deps.metrics.httpRejected.inc({ reason: 'sse_clients' });
+      res.writeHead(503, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'retry-after': '5',
+      });
+      res.end(
+        JSON.stringify({
+          error: 'too_many_clients',
+          message: `this server streams to at most ${this.opts.maxClients} clients (CHAIN_HTTP_MAX_SSE_CLIENTS)`,
+        }),
+      );
+      return;
+    }
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
     res.writeHead(200, {
@@ -269,7 +290,7 @@ export class SseHub {
       server: this.startMs,
       symbols: [...sub.symbols],
       models: [...sub.models],
-      resumed_from: sub.lastEventId ?? null,
+      resumed_from: sub.lastEventId?.slice(0, MAX_ECHOED_EVENT_ID) ?? null,
     };
     this.write(
       client,
