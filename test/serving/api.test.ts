@@ -257,8 +257,10 @@ describe('serving API (app.inject, single Redis)', () => {
       expect(Object.keys(body).sort(), url).toEqual(['error', 'message']);
     }
     const post = await app.inject({ method: 'POST', url: '/api/symbols', payload: 'x' });
-    expect(post.statusCode).toBe(404);
-    expect(json(post).error).toBe('not_found');
+    // A wrong method on a known route (issue 10 hardening): 405 with Allow, no longer 404.
+    expect(post.statusCode).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(json(post).error).toBe('method_not_allowed');
   });
 
   it('with a token: 401 without it, 200 with Bearer or the dashboard cookie; /healthz stays open', async () => {
@@ -307,7 +309,7 @@ describe('serving API (app.inject, single Redis)', () => {
     ).toBe(401);
     expect((await app.inject('/?token=wrong-token-value')).statusCode).toBe(401);
     // HEAD never opens a stream
-    expect((await app.inject({ method: 'HEAD', url: '/events', headers: { cookie } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'HEAD', url: '/events', headers: { cookie } })).statusCode).toBe(405);
   });
 
   it('serves the dashboard files and ECharts from node_modules', async () => {

@@ -39,16 +39,17 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     },
     { once: flags.once === true },
   );
-  // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
-  let live: LiveService | undefined;
-  if (provider.wsUrl && !flags.once && flags.build !== false) {
-    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local' });
-  }
+  // Before the live chain starts: a failed listen then has only the provider and Redis to close.
   let http: HttpServer | undefined;
   if (at) {
     http = await startHttpServer({ ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs }, at).catch(
       closing(provider, rt),
     );
+  }
+  // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
+  let live: LiveService | undefined;
+  if (provider.wsUrl && !flags.once && flags.build !== false) {
+    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local' });
   }
   const offSignals = onShutdownSignals((signal) => {
     rt.logger.info({ signal }, 'shutting down');
