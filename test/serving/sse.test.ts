@@ -231,7 +231,9 @@ describe('SSE over a socket (single Redis)', () => {
       slowClosed = true;
     });
     slow.on('error', () => undefined);
-    slow.write('GET /events?symbols=SPX&models=gex HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+    slow.write(
+      'GET /events?symbols=SPX&models=gex HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n',
+    );
 
     const fast = await open('/events?symbols=SPX&models=gex');
     await fast.waitFor(() => fast.models().length >= 1, 10_000, 'initial model');
