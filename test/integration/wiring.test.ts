@@ -78,6 +78,7 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
         'type',
         'underlying',
         'vega',
+        'volume',
       ].sort(),
     );
     const values = await bus.getMany(ids.map((id) => keys.epochContract(epochId, id)));
