@@ -101,10 +101,16 @@ export async function createRuntime(config: Config, name = 'chain-worker'): Prom
     url: config.marketRedisUrl,
     cluster: config.marketRedisCluster,
     name,
+    logger,
     ...(tls ? { tls } : {}),
   });
   const systemBus = config.systemRedisUrl
-    ? new RedisBus({ url: config.systemRedisUrl, name: `${name}-system`, ...(tls ? { tls } : {}) })
+    ? new RedisBus({
+        url: config.systemRedisUrl,
+        name: `${name}-system`,
+        logger,
+        ...(tls ? { tls } : {}),
+      })
     : bus;
   const keys = new KeySchema(config.keyPrefix);
   const metrics = new Metrics();

@@ -10,6 +10,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { ConnectionOptions } from 'node:tls';
 import { PACKAGE_ROOT } from '../lib/repo-paths.js';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
+import { rateLimitedErrorLog, type WarnSink } from './error-log.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
 import { RawPipeline } from './raw-pipeline.js';
 import type { BulkCommand } from './resp.js';
@@ -90,6 +91,8 @@ export interface BusOptions {
   name?: string;
   /** Fail commands quickly when Redis is down (the worker counts the cycle failed and moves on). */
   maxRetriesPerRequest?: number;
+  /** Connection errors are logged here, at most one line per 10 s per connection (none when absent). */
+  logger?: WarnSink;
 }
 
 const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
@@ -164,7 +167,7 @@ export class RedisBus {
     this.client.on('ready', () => {
       this.generation++;
     });
-    this.client.on('error', () => undefined);
+    this.client.on('error', rateLimitedErrorLog(opts.logger, opts.name ?? 'redis'));
     scriptCache ??= loadScripts();
     for (const name of SCRIPTS) {
       const m = /-(\d+)$/.exec(name);
@@ -275,7 +278,7 @@ export class RedisBus {
   /** A second connection for SUBSCRIBE. */
   duplicate(): Redis | Cluster {
     const dup = this.client.duplicate();
-    dup.on('error', () => undefined);
+    dup.on('error', rateLimitedErrorLog(this.opts.logger, `${this.opts.name ?? 'redis'} subscriber`));
     return dup;
   }
 
