@@ -115,6 +115,22 @@ export function composeFleet(
     // A stopped worker leaves at once; one that vanished without a word (killed) once a TTL has passed.
     else if (e.final || nowSec - e.ts > opts.ttlSec) prune.push(field);
   }
+  // With no worker alive, the newest final word decides: a clean stop after a controlled `faulty` shutdown
+  // (a restart that recovered, then stopped) supersedes it, and the superseded entries go.
+  const finals = Object.entries(entries).filter((kv): kv is [string, WorkerEntry] => kv[1]?.final === true);
+  const newestFinal = finals.reduce<WorkerEntry | null>(
+    (n, [, e]) => (n === null || e.ts > n.ts ? e : n),
+    null,
+  );
+  if (
+    live.length === 0 &&
+    newestFinal !== null &&
+    newestFinal.status !== 'faulty' &&
+    finalFaulty.length > 0
+  ) {
+    for (const [field, e] of finals) if (e.status === 'faulty') prune.push(field);
+    finalFaulty.length = 0;
+  }
   const shown = [...live, ...finalFaulty].sort((a, b) => a.instance.localeCompare(b.instance));
 
   let status: HeartbeatStatus;
@@ -131,9 +147,7 @@ export function composeFleet(
   } else {
     status = 'stopped';
     // The reason the last worker gave when it stopped (`shutdown`, `SIGTERM`…), if it said one.
-    const stopped = Object.values(entries).filter((e): e is WorkerEntry => e?.final === true);
-    const newest = stopped.reduce<WorkerEntry | null>((n, e) => (n === null || e.ts > n.ts ? e : n), null);
-    reason = newest?.reason ?? 'no worker alive';
+    reason = newestFinal?.reason ?? 'no worker alive';
   }
 
   // Over every entry read, so a fleet that just stopped still says what it last did.

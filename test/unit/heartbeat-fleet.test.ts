@@ -106,6 +106,18 @@ describe('composeFleet', () => {
       expire: FINAL_KEEP_SEC,
     },
     {
+      name: 'a clean stop after a final faulty (the restart recovered, then stopped) supersedes it',
+      entries: {
+        a: e('a', { status: 'faulty', final: true, reason: 'auth', ts: NOW - 60 }),
+        b: e('b', { status: 'stopped', final: true, reason: 'shutdown' }),
+      },
+      status: 'stopped',
+      reason: 'shutdown',
+      workers: [],
+      prune: ['a', 'b'],
+      expire: TTL,
+    },
+    {
       name: 'a final faulty beside a live worker: the live status, the faulty entry still shown',
       entries: { a: e('a', { status: 'faulty', final: true, reason: 'auth' }), b: e('b') },
       status: 'ok',
