@@ -11,6 +11,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import { ModelThread } from '../models/model-thread.js';
+import { epochHeaderFields } from '../models/builder.js';
 import type { LiveInfo } from '../models/types.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { Feed, StreamEvent } from '../provider/massive/stream-protocol.js';
@@ -324,7 +325,10 @@ export class LiveChain {
     // halves the longest block on a large chain.
     await new Promise<void>((r) => setImmediate(r));
     const substrates = new TextEncoder().encode(JSON.stringify(hydrated.contracts));
+    // The epoch's own header fields (provider, partial, missing expirations), as the snapshot build has them.
+    const header = epochHeaderFields(await bus.cmd.hgetall(keys.epochMeta(epochId)));
     const built = await this.thread.build({
+      ...header,
       symbol: st.symbol,
       epochId,
       asOf: now,

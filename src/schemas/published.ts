@@ -32,7 +32,10 @@ const modelHeader = {
   spot: z.number().nullable(),
   stale: z.boolean(),
   contract_count: z.number().int().nonnegative(),
-  provider: provider.optional().describe('where the snapshot came from (added with model v2)'),
+  provider: provider
+    .nullable()
+    .optional()
+    .describe('where the snapshot came from (added with model v2; null when the epoch meta does not say)'),
   partial: z.boolean().optional().describe('the snapshot missed pages or expirations'),
   missing_expirations: z.array(date).optional(),
 };

@@ -220,6 +220,11 @@ describe('live chain: stream hydration on the single server', () => {
       quote_age_ms: { p50: 100, p95: 100 },
     });
     expect(heat.live?.source).toBe('stream');
+    // A live build carries the epoch's header fields like the snapshot build does.
+    expect(snapshotModel.provider).toBe(h.deps.config.provider);
+    expect(gex.provider).toBe(snapshotModel.provider);
+    expect(heat.provider).toBe(snapshotModel.provider);
+    expect(gex.partial).toBe(false);
     expect(gex.spot).toBe(s1);
     expect(gex.epoch_id).toBe(epochId);
 
