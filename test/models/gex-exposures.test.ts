@@ -8,25 +8,11 @@ import { buildGexModel } from '../../src/models/gex/index.js';
 import type { GexModel, ModelInput } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import { substrate } from './substrate-fixture.js';
+import { cdf } from './normal-reference.js';
 
 // ── independent reference ────────────────────────────────────────────────────────────────────────────────
 
 const YEAR_MS = 365 * 86_400_000;
-
-/** erf by `2/√π · e^{−z²} · Σ 2ⁿ z^{2n+1} / (2n+1)!!` (every term positive: no cancellation). */
-function erf(z: number): number {
-  if (z < 0) return -erf(-z);
-  if (z > 6) return 1;
-  let term = z;
-  let sum = z;
-  for (let n = 1; n < 400; n++) {
-    term *= (2 * z * z) / (2 * n + 1);
-    sum += term;
-    if (term < 1e-17 * sum) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * Math.exp(-z * z) * sum;
-}
-const cdf = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2));
 
 /** Black-Scholes delta, r = q = 0. */
 function bsDelta(call: boolean, s: number, k: number, t: number, iv: number): number {

@@ -8,20 +8,7 @@ import { buildHeatmapModel } from '../../src/models/heatmap/index.js';
 import type { GexModel, HeatmapInput, HeatmapModel } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import { substrate } from './substrate-fixture.js';
-
-function erf(z: number): number {
-  if (z < 0) return -erf(-z);
-  if (z > 6) return 1;
-  let term = z;
-  let sum = z;
-  for (let n = 1; n < 400; n++) {
-    term *= (2 * z * z) / (2 * n + 1);
-    sum += term;
-    if (term < 1e-17 * sum) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * Math.exp(-z * z) * sum;
-}
-const cdf = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2));
+import { cdf } from './normal-reference.js';
 
 /** 2026-01-07 10:00 New York; the 2026-02-20 PM expiry is 44.25 days later. */
 const AS_OF = Date.UTC(2026, 0, 7, 15, 0);

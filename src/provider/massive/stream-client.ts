@@ -111,13 +111,7 @@ export class StreamConnection {
   close(): void {
     this.stopped = true;
     this.clearTimers();
-    const ws = this.ws;
-    this.ws = undefined;
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      ws.terminate();
-    }
+    this.dropSocket();
     if (this.stateValue !== 'failed') this.setState('closed');
   }
 
@@ -223,15 +217,19 @@ export class StreamConnection {
     for (const p of add) this.sent.add(p);
   }
 
-  private fail(status: string): void {
-    this.clearTimers();
+  /** Forgets the current socket and terminates it, so none of its late events reach us. */
+  private dropSocket(): void {
     const ws = this.ws;
     this.ws = undefined;
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      ws.terminate();
-    }
+    if (!ws) return;
+    ws.removeAllListeners();
+    ws.on('error', () => undefined);
+    ws.terminate();
+  }
+
+  private fail(status: string): void {
+    this.clearTimers();
+    this.dropSocket();
     if (this.stateValue === 'failed') return;
     this.setState('failed');
     // Once: the connection never retries after this, so this line cannot repeat.
