@@ -67,14 +67,12 @@ export async function runCycle(
   return applySnapshot(deps, snapshot, leaseValue, started, phases);
 }
 
-/** Runs `fn` and adds its wall time to `phases[name]`. */
+/** Runs one phase and adds its time; a phase that throws adds nothing, so a failed result's zero names where it stopped. */
 async function timed<T>(phases: CyclePhases, name: keyof CyclePhases, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
-  try {
-    return await fn();
-  } finally {
-    phases[name] += performance.now() - t0;
-  }
+  const out = await fn();
+  phases[name] += performance.now() - t0;
+  return out;
 }
 
 /**

@@ -108,7 +108,7 @@ describe('API key redaction (in process)', () => {
     const dump = await expectKeyAbsentFromRedis(hh, hh.prefix);
     const types = new Set<string>();
     for (const k of dump.keys()) types.add(await hh.bus.cmd.type(k));
-    expect([...types].sort()).toEqual(['hash', 'list', 'set', 'string', 'zset']);
+    expect([...types].sort()).toEqual(['hash', 'list', 'set', 'stream', 'string', 'zset']);
     expect(dump.size).toBeGreaterThan(1_000);
     expect(dump.get(hh.keys.heartbeat)).toMatch(/"status":"stopped"/);
     // The key was really required: a request without it is refused.

@@ -156,6 +156,7 @@ export async function dumpPrefix(bus: RedisBus, prefix: string): Promise<Map<str
       else if (type === 'list') text = JSON.stringify(await client.lrange(key, 0, -1));
       else if (type === 'set') text = JSON.stringify(await client.smembers(key));
       else if (type === 'zset') text = JSON.stringify(await client.zrange(key, 0, -1, 'WITHSCORES'));
+      else if (type === 'stream') text = JSON.stringify(await client.xrange(key, '-', '+'));
       else text = `<${type}>`;
       out.set(key, text);
     }
