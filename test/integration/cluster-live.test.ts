@@ -213,6 +213,46 @@ describe.skipIf(NO_CLUSTER)('Redis Cluster under live change', () => {
     }
   }, 60_000);
 
+  it('a master added and given substrate slots: the builder and serve follow it', async () => {
+    const epochId = await cycle();
+    const stop = keepCycling();
+    let statuses: number[] = [];
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const res = await fetch(`${server.url}/api/models/gex/SPX`);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      const t0 = Date.now();
+      const added = await cluster.addMaster();
+      const joinMs = Date.now() - t0;
+      const { slots } = await substrateSlots(epochId);
+      const moving = slots.slice(0, 300);
+      const t1 = Date.now();
+      await cluster.migrateSlots(moving, added);
+      const moveMs = Date.now() - t1;
+      expect((await cluster.ownerOf(moving[0] as number)).id).toBe(added.id);
+      await stop();
+      const tCycle = Date.now();
+      expect(await cycle()).toBe(epochId);
+      const ms = await freshModelWithin(tCycle, tCycle, 5_000);
+      console.log(
+        `add a master: joined in ${joinMs} ms; ${moving.length} slots moved to it in ${moveMs} ms; fresh model ${ms} ms after the next refresh`,
+      );
+    } finally {
+      await stop();
+      reading = false;
+      await reader;
+    }
+    expect(statuses.length).toBeGreaterThan(5);
+    statuses = statuses.filter((s) => s !== 200);
+    expect(statuses).toEqual([]);
+  }, 120_000);
+
   it('kill -9 of the master holding epoch:active: a replica is promoted and models resume', async () => {
     const activeSlot = calculateSlot(h.keys.epochActive);
     const master = await cluster.ownerOf(activeSlot);
