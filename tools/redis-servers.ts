@@ -302,6 +302,8 @@ export class RedisClusterProcess {
       10_000,
       'the new master to be known to every node',
     );
+    // A node that has just met the others answers CLUSTERDOWN (e.g. to MIGRATE) until it has the slot map.
+    await this.waitHealthy(20_000);
     return info as ClusterNodeInfo;
   }
 
