@@ -1,12 +1,13 @@
 /**
  * @module One cycle for one symbol, as its phases: fetch → normalize → plan → write → promote or refresh
- * (flag dirty) → publish → analytics. Each phase is a function of its own in `phases/`. A failed fetch
+ * (flag dirty) → publish (and tell the cycle observers) → analytics. Each phase is a function of its own in `phases/`. A failed fetch
  * publishes nothing and leaves the prior epoch as the fallback; a partial snapshot never shrinks the
  * active epoch (it is merged into it).
  */
 import { AnalyticsWriter } from '../wiring/analytics.js';
 import { EpochStore, FencedError } from '../wiring/epoch-store.js';
 import type { ChainSnapshot } from '../provider/massive/types.js';
+import { cycleObservers } from '../outputs/index.js';
 import { analyticsPhase } from './phases/analytics.js';
 import { commitPhase } from './phases/commit.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './phases/context.js';
 import { failCycle } from './phases/fail.js';
 import { normalizePhase } from './phases/normalize.js';
+import { observePhase } from './phases/observe.js';
 import { planPhase } from './phases/plan.js';
 import { publishPhase } from './phases/publish.js';
 import { writePhase } from './phases/write.js';
@@ -26,12 +28,14 @@ export type { CycleDeps, CyclePhases, CycleResult } from './phases/context.js';
 
 /** The dependencies of a cycle, built from the parts every caller already has. */
 export function cycleDeps(
-  parts: Pick<CycleDeps, 'bus' | 'keys' | 'client' | 'config' | 'logger' | 'metrics'>,
+  parts: Pick<CycleDeps, 'bus' | 'keys' | 'client' | 'config' | 'logger' | 'metrics'> &
+    Pick<Partial<CycleDeps>, 'observers'>,
 ): CycleDeps {
   return {
     ...parts,
     epochs: new EpochStore(parts.bus, parts.keys),
     analytics: new AnalyticsWriter(parts.bus, parts.keys, parts.config.analyticsRetentionSec),
+    observers: parts.observers ?? cycleObservers(parts),
   };
 }
 
@@ -102,8 +106,11 @@ export async function applySnapshot(
     const state: CycleState = { snapshot, norm, plan, leaseValue };
     await timed(phases, 'write', () => writePhase(deps, state));
     metrics.redisWriteSeconds.observe({ symbol: underlying }, phases.write / 1000);
-    await timed(phases, 'promote', () => commitPhase(deps, state));
-    await timed(phases, 'publish', () => publishPhase(deps, state));
+    const commit = await timed(phases, 'promote', () => commitPhase(deps, state));
+    await timed(phases, 'publish', async () => {
+      await publishPhase(deps, state);
+      await observePhase(deps, state, commit);
+    });
     const cycleMs = performance.now() - started;
     await timed(phases, 'analytics', () => analyticsPhase(deps, state, cycleMs));
     return {
@@ -113,6 +120,9 @@ export async function applySnapshot(
       health: norm.health,
       epochId: plan.epochId,
       promoted: plan.decision.action === 'promote',
+      ...(plan.decision.action === 'promote'
+        ? { promoteReason: plan.decision.reason, prevEpochId: commit.prevEpochId }
+        : {}),
       contracts: norm.written.length,
       latencyMs: snapshot.latencyMs,
       cycleMs,

@@ -1,8 +1,9 @@
 /**
  * @module Chain geometry: the set of contract ids. Its hash decides whether a snapshot refreshes the
- * active epoch or promotes a new one. Pure.
+ * active epoch or promotes a new one; what entered and left when it changes. Pure.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { parseOptionTicker } from '../provider/massive/ticker.js';
 
 export interface Geometry {
   /** Sorted contract ids. */
@@ -48,4 +49,54 @@ export function geometryOf(
 export function newEpochId(underlying: string, nowMs: number): string {
   const suffix = randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6);
   return `${underlying}:${Math.floor(nowMs / 1000)}:${suffix}`;
+}
+
+/** What entered and left between two contract sets (see {@link geometryChange}). */
+export interface GeometryDelta {
+  expirations: { entered: string[]; left: string[] };
+  strikes: { entered: number[]; left: number[] };
+  contracts: { entered: number; left: number };
+}
+
+function expirationsAndStrikes(ids: readonly string[]): { exp: Set<string>; strikes: Set<number> } {
+  const exp = new Set<string>();
+  const strikes = new Set<number>();
+  for (const id of ids) {
+    const p = parseOptionTicker(id);
+    if (!p) continue;
+    exp.add(p.expiration);
+    strikes.add(p.strike);
+  }
+  return { exp, strikes };
+}
+
+function minus<T>(a: Set<T>, b: Set<T>): T[] {
+  const out: T[] = [];
+  for (const v of a) if (!b.has(v)) out.push(v);
+  return out;
+}
+
+/**
+ * The geometry change from the contract ids `prev` to `next`: the expirations and strikes present in one
+ * and absent from the other (a strike counts as present while any expiration lists it), ascending, and how
+ * many contracts entered and left. Ids that are not option tickers count as contracts only.
+ */
+export function geometryChange(prev: readonly string[], next: readonly string[]): GeometryDelta {
+  const a = expirationsAndStrikes(prev);
+  const b = expirationsAndStrikes(next);
+  const prevIds = new Set(prev);
+  const nextIds = new Set(next);
+  let entered = 0;
+  let left = 0;
+  for (const id of nextIds) if (!prevIds.has(id)) entered++;
+  for (const id of prevIds) if (!nextIds.has(id)) left++;
+  const byNum = (x: number, y: number): number => x - y;
+  return {
+    expirations: { entered: minus(b.exp, a.exp).sort(), left: minus(a.exp, b.exp).sort() },
+    strikes: {
+      entered: minus(b.strikes, a.strikes).sort(byNum),
+      left: minus(a.strikes, b.strikes).sort(byNum),
+    },
+    contracts: { entered, left },
+  };
 }

@@ -10,8 +10,10 @@ import { sleep } from '../lib/async.js';
 import { unixSeconds } from '../lib/time.js';
 import { MassiveAuthError } from '../provider/massive/errors.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
+import { cycleObservers } from '../outputs/index.js';
+import { notifyCycleObservers, type CycleObserver } from '../outputs/observers.js';
 import type { RedisBus } from '../redis/bus.js';
-import type { KeySchema } from '../redis/keys.js';
+import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { AnalyticsWriter } from '../wiring/analytics.js';
 import { EpochStore } from '../wiring/epoch-store.js';
@@ -45,6 +47,8 @@ export interface WorkerDeps {
   metrics: Metrics;
   /** Called after cycles that flagged epochs dirty (the in-process model builder). */
   onDirty?: () => Promise<void>;
+  /** Outputs told about applied snapshots, health changes, dormancy and shutdown (default: the configured ones). */
+  observers?: readonly CycleObserver[];
 }
 
 export interface WorkerOptions {
@@ -68,6 +72,7 @@ export class ChainWorker {
   readonly leases: LeaseManager;
   readonly epochs: EpochStore;
   private readonly analytics: AnalyticsWriter;
+  private readonly observers: readonly CycleObserver[];
   private readonly abort = new AbortController();
   /** Aborted to end the loop's current sleep early (the symbols held changed). */
   private nap: AbortController | undefined;
@@ -86,6 +91,7 @@ export class ChainWorker {
     this.id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.epochs = new EpochStore(bus, keys);
     this.analytics = new AnalyticsWriter(bus, keys, config.analyticsRetentionSec);
+    this.observers = deps.observers ?? cycleObservers(deps);
     this.heartbeat = new Heartbeat(deps.systemBus, keys, {
       service: 'chain-worker',
       instance: this.id,
@@ -188,12 +194,14 @@ export class ChainWorker {
       epochs: this.epochs,
       analytics: this.analytics,
       checkLease: (s: string) => this.leases.stillHeld(s),
+      observers: this.observers,
     };
     const result = await runCycle(deps, symbol, lease, {
       signal: this.abort.signal,
       ...(capped ? { maxExpirations: config.burstMaxExpirations } : {}),
     });
     if (result.ok) st.burst = result.burst;
+    await this.observeResult(this.lastResults.get(symbol), result);
     this.lastResults.set(symbol, result);
     this.heartbeat.state.lastCycle[result.underlying] = {
       ts: unixSeconds(),
@@ -237,6 +245,47 @@ export class ChainWorker {
     return result;
   }
 
+  /**
+   * Tells the observers what a cycle changed for its symbol: its health category (against this worker's
+   * previous cycle of it), dormancy (the failure that reached the threshold: once, as the counter is
+   * atomic in Redis) and recovery (the promotion that replaced a dormant epoch). A cycle abandoned by
+   * shutdown or a lost lease changes nothing.
+   */
+  private async observeResult(prev: CycleResult | undefined, r: CycleResult): Promise<void> {
+    if (r.abandoned || r.error instanceof FencedError || this.observers.length === 0) return;
+    const { logger, config } = this.deps;
+    const ts = unixSeconds();
+    const base = { symbol: r.symbol, underlying: r.underlying };
+    const counted = prev && !prev.abandoned && !(prev.error instanceof FencedError);
+    if (counted && prev.health !== r.health)
+      await notifyCycleObservers(
+        this.observers,
+        'healthChanged',
+        { ...base, epochId: r.epochId, from: prev.health, to: r.health, ts },
+        logger,
+      );
+    if (!r.ok && r.dormantCount === config.dormantThreshold)
+      await notifyCycleObservers(
+        this.observers,
+        'dormant',
+        {
+          ...base,
+          epochId: r.epochId,
+          dormantCount: r.dormantCount,
+          error: r.error?.message ?? 'failed',
+          ts,
+        },
+        logger,
+      );
+    if (r.ok && r.promoteReason === 'recovery' && r.epochId)
+      await notifyCycleObservers(
+        this.observers,
+        'recovered',
+        { ...base, epochId: r.epochId, prevEpochId: r.prevEpochId ?? null, ts },
+        logger,
+      );
+  }
+
   private updateHeartbeatStatus(result: CycleResult): void {
     if (this.heartbeat.state.status === 'faulty') return;
     const dormant = !result.ok && result.dormantCount >= this.deps.config.dormantThreshold;
@@ -262,10 +311,33 @@ export class ChainWorker {
 
   private shutdownDone: Promise<void> | undefined;
 
-  /** Idempotent: releases leases, writes the final heartbeat. Every step runs even if one throws. */
+  /**
+   * Idempotent: tells the observers (the `shutdown` event), releases leases, writes the final heartbeat.
+   * Every step runs even if one throws.
+   */
   shutdown(): Promise<void> {
     this.shutdownDone ??= (async () => {
       const { logger } = this.deps;
+      const faultyNow = this.heartbeat.state.status === 'faulty';
+      const aborted = this.abort.signal.reason as Error | undefined;
+      await notifyCycleObservers(
+        this.observers,
+        'shutdown',
+        {
+          worker: this.id,
+          status: faultyNow ? 'faulty' : 'stopped',
+          reason:
+            this.heartbeat.state.reason ??
+            aborted?.message ??
+            (this.opts.once ? 'run --once finished' : 'shutdown'),
+          symbols: [...this.leases.held.keys()].map((s) => ({
+            underlying: underlyingOf(s),
+            epochId: this.lastResults.get(s)?.epochId ?? null,
+          })),
+          ts: unixSeconds(),
+        },
+        logger,
+      );
       try {
         await this.leases.releaseAll();
       } catch (err) {

@@ -6,9 +6,18 @@ import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { MarketSwarmOutput } from './marketswarm/writer.js';
-import type { ModelObserver } from './observers.js';
+import type { CycleObserver, ModelObserver } from './observers.js';
 
-export type { ModelObserver, ModelsPublished } from './observers.js';
+export type {
+  CycleObserver,
+  ModelObserver,
+  ModelsPublished,
+  SnapshotApplied,
+  HealthChanged,
+  SymbolDormant,
+  SymbolRecovered,
+  WorkerShutdown,
+} from './observers.js';
 
 /** Model observers for `config` (`CHAIN_COMPAT=marketswarm` adds MarketSwarm's outputs). */
 export function modelObservers(deps: {
@@ -20,4 +29,14 @@ export function modelObservers(deps: {
   return deps.config.compat === 'marketswarm'
     ? [new MarketSwarmOutput(deps.bus, deps.keys, deps.logger)]
     : [];
+}
+
+/** Cycle observers for `config`: told about every applied snapshot and the worker's health, dormancy and shutdown. */
+export function cycleObservers(_deps: {
+  bus: RedisBus;
+  keys: KeySchema;
+  config: Config;
+  logger: Logger;
+}): CycleObserver[] {
+  return [];
 }

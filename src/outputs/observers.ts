@@ -2,6 +2,8 @@
  * @module Extension points for outputs: an output plugs in here instead of adding conditionals to the
  * cycle or the builder. Observers must not throw into the core: the caller logs and goes on.
  */
+import type { GeometryDelta } from '../chain-worker/geometry.js';
+import type { ParsedContract } from '../provider/massive/types.js';
 import type { CompatRequest, CompatResponse } from './marketswarm/build.js';
 
 /** What a model build published (both models of one epoch). */
@@ -25,4 +27,142 @@ export interface ModelObserver {
   /** When given, the builder also builds MarketSwarm's outputs in the model thread with this request. */
   compatRequest?(symbol: string): CompatRequest;
   modelsPublished(e: ModelsPublished): Promise<void>;
+}
+
+/** What a symbol's cycle did to its epoch: `promote` a new one, `refresh` it, or `merge` a partial snapshot. */
+export type EpochAction = 'promote' | 'refresh' | 'merge';
+
+/** The geometry change of a promotion against the epoch it replaced (empty lists when nothing moved). */
+export type GeometryChange = GeometryDelta;
+
+/**
+ * One written contract as an output sees it: the parsed contract itself (no copy). Its vendor JSON exactly
+ * as fetched is {@link vendorJsonOf}.
+ */
+export type AppliedContract = Pick<
+  ParsedContract,
+  'ticker' | 'root' | 'expiration' | 'type' | 'strike' | 'rawJson' | 'raw'
+>;
+
+/** The contract's vendor JSON byte for byte as fetched (re-serialized only when the page could not be split). */
+export function vendorJsonOf(c: Pick<ParsedContract, 'rawJson' | 'raw'>): Buffer {
+  return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
+}
+
+/**
+ * A symbol's snapshot was written and its epoch promoted or refreshed (called once per successful cycle,
+ * after the snapshot announcement). Times are Unix seconds.
+ */
+export interface SnapshotApplied {
+  /** Vendor form, e.g. `I:SPX`. */
+  symbol: string;
+  /** `{U}`, e.g. `SPX`. */
+  underlying: string;
+  epochId: string;
+  action: EpochAction;
+  promoted: boolean;
+  /** The epoch this promotion replaced (null: the first, or not a promotion). */
+  prevEpochId: string | null;
+  /** Why the epoch was promoted (`first`, `geometry`, `recovery`, `meta_missing`, `index_missing`); null otherwise. */
+  reason: string | null;
+  /** Contracts the epoch holds after this cycle. */
+  contractCount: number;
+  /**
+   * Contracts this cycle fetched and wrote, in fetch order (a merge: the fetched part of the epoch, plus
+   * any fetched contract outside its geometry, which was written as a raw key only).
+   */
+  contracts: readonly AppliedContract[];
+  /** The epoch's expirations after this cycle (YYYY-MM-DD, ascending). */
+  expirations: readonly string[];
+  /** A promotion: what entered and left against the previous epoch (null otherwise, or no previous index). */
+  geometry: GeometryChange | null;
+  health: string;
+  partial: boolean;
+  missingExpirations: readonly string[];
+  spot: number | null;
+  /** Snapshot as-of, Unix seconds. */
+  asOf: number;
+  /** When the cycle finished writing, Unix seconds. */
+  ts: number;
+}
+
+/** A symbol's health category changed between two cycles of this worker (`failed` included). */
+export interface HealthChanged {
+  symbol: string;
+  underlying: string;
+  epochId: string | null;
+  from: string;
+  to: string;
+  ts: number;
+}
+
+/** A failed cycle turned the symbol's active epoch dormant (once per dormancy: at the threshold). */
+export interface SymbolDormant {
+  symbol: string;
+  underlying: string;
+  epochId: string | null;
+  dormantCount: number;
+  /** The failure that crossed the threshold (redacted message). */
+  error: string;
+  ts: number;
+}
+
+/** A dormant symbol's fetch succeeded again and a fresh epoch was promoted (reason `recovery`). */
+export interface SymbolRecovered {
+  symbol: string;
+  underlying: string;
+  epochId: string;
+  prevEpochId: string | null;
+  ts: number;
+}
+
+/** The worker is shutting down (the seed's "Aggregator notifies"). */
+export interface WorkerShutdown {
+  worker: string;
+  /** `stopped` (signal, --once) or `faulty` (a controlled shutdown after a fault). */
+  status: 'stopped' | 'faulty';
+  reason: string;
+  /** Symbols (`{U}`) the worker held, with their active epoch as this worker last wrote it. */
+  symbols: { underlying: string; epochId: string | null }[];
+  ts: number;
+}
+
+/**
+ * Fed by the chain worker: the cycle calls `snapshotApplied`, the worker loop the rest. Every method is
+ * optional; a rejection is logged by the caller and never fails the cycle.
+ */
+export interface CycleObserver {
+  readonly name: string;
+  snapshotApplied?(e: SnapshotApplied): Promise<void>;
+  healthChanged?(e: HealthChanged): Promise<void>;
+  dormant?(e: SymbolDormant): Promise<void>;
+  recovered?(e: SymbolRecovered): Promise<void>;
+  /** Called before the leases are released and the final heartbeat is written. */
+  shutdown?(e: WorkerShutdown): Promise<void>;
+}
+
+type CycleHook = Exclude<keyof CycleObserver, 'name'>;
+type HookEvent<H extends CycleHook> = Parameters<NonNullable<CycleObserver[H]>>[0];
+
+/**
+ * Calls `hook` on every observer that has it, concurrently; a rejection (or a throw) is logged with the
+ * observer's name and swallowed, so an output never fails or stops the core.
+ */
+export async function notifyCycleObservers<H extends CycleHook>(
+  observers: readonly CycleObserver[],
+  hook: H,
+  event: HookEvent<H>,
+  logger: { warn(obj: object, msg: string): void },
+): Promise<void> {
+  await Promise.all(
+    observers.map(async (o) => {
+      const fn = o[hook] as ((e: HookEvent<H>) => Promise<void>) | undefined;
+      if (!fn) return;
+      try {
+        await fn.call(o, event);
+      } catch (err) {
+        logger.warn({ observer: o.name, hook, err: (err as Error).message }, 'cycle observer failed');
+      }
+    }),
+  );
 }

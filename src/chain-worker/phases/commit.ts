@@ -8,7 +8,13 @@ import { EpochLostError } from '../../wiring/epoch-store.js';
 import { buildPruneWrites } from '../../wiring/snapshot-writes.js';
 import type { CycleDeps, CycleState } from './context.js';
 
-export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<void> {
+/** What a commit replaced: the previous epoch of a promotion and its contract ids (when its index was still there). */
+export interface CommitOutcome {
+  prevEpochId: string | null;
+  prevIds: string[] | null;
+}
+
+export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<CommitOutcome> {
   const { keys, bus, epochs, logger, metrics } = deps;
   const { snapshot, norm, plan } = s;
   const { decision, epochId } = plan;
@@ -26,10 +32,12 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<void>
     }
     await epochs.appendTimeline(underlying, epochId);
     const retired = prev ?? decision.prevEpochId;
+    let prevIds: string[] | null = null;
     if (retired && retired !== epochId) {
-      const prevIds = snapshot.partial ? null : await epochs.contractIds(retired);
+      // Read even after a partial snapshot (the geometry change needs it); only the prune skips it then.
+      prevIds = await epochs.contractIds(retired);
       await epochs.retire(retired);
-      if (prevIds) {
+      if (prevIds && !snapshot.partial) {
         const current = new Set(norm.geometry.ids);
         await bus.writeBulk(
           buildPruneWrites(
@@ -45,6 +53,8 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<void>
       { symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: norm.written.length },
       'epoch promoted',
     );
+    await epochs.markDirty(epochId);
+    return { prevEpochId: retired && retired !== epochId ? retired : null, prevIds };
   } else if ((await bus.cmd.hget(keys.epochActive, underlying)) !== epochId) {
     // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
     // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
@@ -52,4 +62,5 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<void>
     throw new EpochLostError(`epoch ${epochId} is no longer active; its refresh is not announced`);
   }
   await epochs.markDirty(epochId);
+  return { prevEpochId: null, prevIds: null };
 }

@@ -7,6 +7,7 @@ import type { MassiveChainClient } from '../../provider/massive/chain-client.js'
 import type { ChainSnapshot } from '../../provider/massive/types.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
+import type { CycleObserver } from '../../outputs/observers.js';
 import type { Metrics } from '../../serving/metrics.js';
 import type { AnalyticsWriter } from '../../wiring/analytics.js';
 import type { EpochStore } from '../../wiring/epoch-store.js';
@@ -28,6 +29,8 @@ export interface CycleDeps {
    * lease, and the cycle writes nothing. (The promotion itself is fenced atomically in Redis.)
    */
   checkLease?: (symbol: string) => Promise<boolean>;
+  /** Outputs told about every applied snapshot (cycleDeps: those the configuration asks for). */
+  observers?: readonly CycleObserver[];
 }
 
 export interface CyclePhases {
@@ -50,6 +53,10 @@ export interface CycleResult {
   health: HealthCategory;
   epochId: string | null;
   promoted: boolean;
+  /** A promotion: why (`first`, `geometry`, `recovery`, ...). */
+  promoteReason?: string;
+  /** A promotion: the epoch it replaced (null: none). */
+  prevEpochId?: string | null;
   /** Contracts written by this cycle (fetched and accepted). */
   contracts: number;
   latencyMs: number;

@@ -19,6 +19,18 @@ export interface CyclePlan {
   epochContractCount: number;
   /** The bus connection generation when the plan was made (a cluster reconnect invalidates it). */
   generation: number;
+  /** The active epoch's expirations before this cycle (from its meta; null when there is none). */
+  activeExpirations: string[] | null;
+}
+
+function expirationsOf(meta: Record<string, string>): string[] | null {
+  if (!meta.expirations) return null;
+  try {
+    const v: unknown = JSON.parse(meta.expirations);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function planPhase(
@@ -30,6 +42,7 @@ export async function planPhase(
   const generation = deps.bus.generation;
   const active = await deps.epochs.readActive(underlying);
   const index = partial && active.id && active.view ? await deps.epochs.contractIds(active.id) : null;
+  const activeExpirations = expirationsOf(active.meta);
   const decision = decideEpoch(active.view, active.id, norm.geometry.hash, {
     partial,
     activeIndex: index !== null,
@@ -42,6 +55,7 @@ export async function planPhase(
       split,
       epochContractCount: index?.length ?? 0,
       generation,
+      activeExpirations,
     };
   }
   return {
@@ -50,5 +64,6 @@ export async function planPhase(
     split: null,
     epochContractCount: norm.written.length,
     generation,
+    activeExpirations,
   };
 }

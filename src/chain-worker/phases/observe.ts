@@ -1,0 +1,47 @@
+/**
+ * @module Phase "observe": tells the cycle observers (src/outputs) what the cycle applied. The event is
+ * built from the cycle's own data (pure); a failing observer is logged and the cycle goes on.
+ */
+import { unixSeconds } from '../../lib/time.js';
+import { notifyCycleObservers, type SnapshotApplied } from '../../outputs/observers.js';
+import { geometryChange } from '../geometry.js';
+import type { CommitOutcome } from './commit.js';
+import type { CycleDeps, CycleState } from './context.js';
+
+/** The `snapshotApplied` event of a committed cycle. Pure (the geometry change is computed on promotion only). */
+export function snapshotAppliedEvent(s: CycleState, commit: CommitOutcome, nowMs: number): SnapshotApplied {
+  const { snapshot, norm, plan } = s;
+  const d = plan.decision;
+  const promoted = d.action === 'promote';
+  return {
+    symbol: snapshot.symbol,
+    underlying: snapshot.underlying,
+    epochId: plan.epochId,
+    action: d.action,
+    promoted,
+    prevEpochId: commit.prevEpochId,
+    reason: promoted ? d.reason : null,
+    contractCount: plan.epochContractCount,
+    contracts: norm.written.map((w) => w.contract),
+    expirations:
+      d.action === 'merge' ? (plan.activeExpirations ?? snapshot.expirations) : snapshot.expirations,
+    geometry: promoted && commit.prevIds ? geometryChange(commit.prevIds, norm.geometry.ids) : null,
+    health: norm.health,
+    partial: snapshot.partial,
+    missingExpirations: norm.missingExpirations,
+    spot: snapshot.spot,
+    asOf: unixSeconds(snapshot.asOf),
+    ts: unixSeconds(nowMs),
+  };
+}
+
+export async function observePhase(deps: CycleDeps, s: CycleState, commit: CommitOutcome): Promise<void> {
+  const observers = deps.observers ?? [];
+  if (!observers.some((o) => o.snapshotApplied !== undefined)) return;
+  await notifyCycleObservers(
+    observers,
+    'snapshotApplied',
+    snapshotAppliedEvent(s, commit, Date.now()),
+    deps.logger,
+  );
+}
