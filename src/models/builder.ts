@@ -1,7 +1,7 @@
 /**
  * @module The model builder runner: claims dirty active epochs, reads their substrates through the
  * contract index (no KEYS, no SCAN), builds GEX and the heatmap with the pure maths, SETs
- * `massive:{model}:model:{U}`, publishes on `massive:models`, then marks the epoch clean.
+ * `massive:models:{model}:{U}`, publishes on `massive:models`, then marks the epoch clean.
  *
  * Driven by `epoch:dirty`: a pub/sub nudge for low latency plus a poll, so a missed message only delays a
  * build. A per-epoch build lease (SET NX PX) makes each epoch build once across builder processes. A
@@ -15,7 +15,7 @@ import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { modelObservers, type ModelObserver } from '../outputs/index.js';
-import { underlyingOf } from '../redis/keys.js';
+import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
 import type { LiveInfo, ModelProvider } from './types.js';
@@ -108,6 +108,7 @@ export class ModelBuilder {
 
   /** Subscribes to the dirty nudge and polls `epoch:dirty` (standalone `chain-worker build`). */
   async start(): Promise<void> {
+    await this.retireLegacyModelKeys();
     this.sub = this.deps.bus.duplicate();
     this.sub.on('message', () => {
       this.kick();
@@ -115,6 +116,25 @@ export class ModelBuilder {
     await this.sub.subscribe(this.deps.keys.dirtyChannel);
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.kick();
+  }
+
+  /**
+   * Migration: deletes the models releases before the rename published at `massive:{model}:model:{U}`, which
+   * MarketSwarm's gateway read as a bogus GEX side. One DEL per key (cluster-safe). Failures are logged only.
+   */
+  async retireLegacyModelKeys(): Promise<number> {
+    const { bus, keys, config, logger } = this.deps;
+    let removed = 0;
+    for (const symbol of config.symbols)
+      for (const model of MODEL_NAMES) {
+        try {
+          removed += await bus.cmd.del(keys.legacyModel(model, underlyingOf(symbol)));
+        } catch (err) {
+          logger.warn({ symbol, model, err: (err as Error).message }, 'could not delete a legacy model key');
+        }
+      }
+    if (removed > 0) logger.info({ removed }, 'legacy model keys (massive:{model}:model:{U}) deleted');
+    return removed;
   }
 
   private kick(): void {

@@ -124,8 +124,17 @@ export class KeySchema {
   }
 
   // ── models ──────────────────────────────────────────────────────────────────
-  /** `massive:{model}:model:{U}`: the published model JSON. */
+  /**
+   * `massive:models:{model}:{U}`: the published model JSON. Not the seed's `massive:{model}:model:{U}`:
+   * MarketSwarm's SSE gateway reads every key matching `massive:gex:model:*` four times a second as one of
+   * its own GEX sides (see README, MarketSwarm-compatible outputs).
+   */
   model(model: ModelName, underlying: string): string {
+    return this.k(`massive:models:${model}:${underlying}`);
+  }
+
+  /** Where releases before the rename published models (`massive:{model}:model:{U}`); deleted at builder start. */
+  legacyModel(model: ModelName, underlying: string): string {
     return this.k(`massive:${model}:model:${underlying}`);
   }
 

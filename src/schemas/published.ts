@@ -119,7 +119,7 @@ export const gexModel = z
     }),
     included: gexIncluded,
   })
-  .describe('massive:gex:model:{U} and GET /api/models/gex/{symbol}: dealer GEX, US dollars per 1% move');
+  .describe('massive:models:gex:{U} and GET /api/models/gex/{symbol}: dealer GEX, US dollars per 1% move');
 
 const tile = z.looseObject({
   value: z.number().describe('net price from mids, USD per share; negative = credit'),
@@ -147,7 +147,7 @@ export const heatmapModel = z
     ),
   })
   .describe(
-    'massive:heatmap:model:{U} and GET /api/models/heatmap/{symbol}: butterfly/vertical/single tiles',
+    'massive:models:heatmap:{U} and GET /api/models/heatmap/{symbol}: butterfly/vertical/single tiles',
   );
 
 const vendorNumber = z.number().nullable().describe('null when the vendor did not send it, never 0');

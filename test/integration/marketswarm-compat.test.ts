@@ -59,6 +59,16 @@ function gatewayParse(key: string): { symbol: string; type: string } {
   return { symbol: rest.slice(0, -1).join(':'), type: rest.at(-1) as string };
 }
 
+/** Every key matching `pattern` (after the test prefix) on every master: the gateway's `KEYS`. */
+async function keysMatching(h: Harness, pattern: string): Promise<string[]> {
+  const nodes = h.bus.isCluster
+    ? (h.bus.client as import('ioredis').Cluster).nodes('master')
+    : [h.bus.client as Redis];
+  const out: string[] = [];
+  for (const n of nodes) out.push(...(await n.keys(`${h.prefix}${pattern}`)));
+  return out.map((k) => k.slice(h.prefix.length)).sort();
+}
+
 async function substratesOf(h: Harness, epochId: string): Promise<ContractSubstrate[]> {
   const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
   const raw = await h.bus.getMany(ids.map((id) => h.keys.epochContract(epochId, id)));
@@ -87,6 +97,17 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
     const ndx = await runCycle(hh.deps, 'I:NDX', '');
     expect(spx.ok && ndx.ok).toBe(true);
     await builder.drain();
+
+    // The gateway's GEX scan (`KEYS massive:gex:model:*`, symbol and type from the key) finds our two
+    // symbols' calls and puts and nothing else: our own models live outside the pattern.
+    const scanned = await keysMatching(hh, 'massive:gex:model:*');
+    expect(scanned.map(gatewayParse)).toEqual([
+      { symbol: 'I:NDX', type: 'calls' },
+      { symbol: 'I:NDX', type: 'puts' },
+      { symbol: 'I:SPX', type: 'calls' },
+      { symbol: 'I:SPX', type: 'puts' },
+    ]);
+    expect(await r.exists(hh.keys.model('gex', 'SPX'))).toBe(1);
 
     for (const [symbol, epochId] of [
       ['I:SPX', spx.epochId],
@@ -232,6 +253,20 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
     expect(payloads.slice(-diffs.length).map((p) => p.version)).toEqual(diffs.map((d) => d.version));
     expect(replay[0]?.[1][0]).toBe('payload');
   }, 90_000);
+
+  it('the builder deletes the models published under the old names at start (migration)', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 10 } });
+    const r = h.bus.cmd;
+    for (const u of ['SPX', 'NDX']) {
+      await r.set(h.keys.legacyModel('gex', u), '{"old":true}');
+      await r.set(h.keys.legacyModel('heatmap', u), '{"old":true}');
+    }
+    builder = new ModelBuilder({ ...h, owner: 'b-migrate' });
+    await builder.start();
+    for (const u of ['SPX', 'NDX'])
+      for (const m of ['gex', 'heatmap'] as const) expect(await r.exists(h.keys.legacyModel(m, u))).toBe(0);
+    expect(await builder.retireLegacyModelKeys()).toBe(0); // nothing left the second time
+  }, 30_000);
 
   it('CHAIN_COMPAT=none writes none of it', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 20 }, env: { CHAIN_COMPAT: 'none' } });

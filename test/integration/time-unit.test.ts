@@ -123,7 +123,7 @@ describe.each(redisTargets())('time unit on $name', (target) => {
       const type = await r.type(key);
       seen.add(`${type}:${name.split(':').slice(0, 3).join(':')}`);
       if (name.startsWith('massive:chain:snapshot:')) continue; // vendor JSON, byte for byte
-      const isModel = /^massive:(gex|heatmap):model:/.test(name);
+      const isModel = /^massive:models:|^massive:(gex|heatmap):model:/.test(name);
       if (type === 'string') {
         const v = tryJson((await r.get(key)) ?? '');
         if (v !== undefined) walkJson(v, name, bad, named, !isModel);
@@ -174,7 +174,7 @@ describe.each(redisTargets())('time unit on $name', (target) => {
       /^massive:chain:analytics#last_success_ts:NDX$/,
       /^massive:chain:analytics:fetch_latency score$/,
       /^massive:chain:analytics:fetch_latency member\.t$/,
-      /^massive:gex:model:SPX\.ts$/,
+      /^massive:models:gex:SPX\.ts$/,
     ]) {
       expect(
         where.some((w) => expected.test(w)),

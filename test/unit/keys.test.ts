@@ -53,8 +53,9 @@ describe('key schema (the seed contract)', () => {
     expect(keys.symbolCoverage).toBe('massive:chain:analytics:symbol_coverage');
     expect(keys.fetchHealth).toBe('massive:chain:analytics:fetch_health');
     expect(keys.heartbeat).toBe('massive:heartbeat');
-    expect(keys.model('gex', 'SPX')).toBe('massive:gex:model:SPX');
-    expect(keys.model('heatmap', 'NDX')).toBe('massive:heatmap:model:NDX');
+    expect(keys.model('gex', 'SPX')).toBe('massive:models:gex:SPX');
+    expect(keys.legacyModel('gex', 'SPX')).toBe('massive:gex:model:SPX');
+    expect(keys.model('heatmap', 'NDX')).toBe('massive:models:heatmap:NDX');
     expect(keys.modelsChannel).toBe('massive:models');
     expect(keys.snapshotChannel).toBe('massive:chain:snapshot');
   });
