@@ -17,6 +17,8 @@ import { cycleAndBuild, depsOf, stack } from '../serving/support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
+/** With DASHBOARD_SCREENSHOTS=1 the run also refreshes the screenshots in docs/ (the issue's evidence). */
+const DOCS = resolve(import.meta.dirname, '../../docs');
 const target = redisTargets()[0] as RedisTarget;
 
 type Strategy = 'butterfly' | 'vertical' | 'single';
@@ -68,6 +70,111 @@ function chartState(page: Page): Promise<ChartState> {
       echartsTiles: mSeries[0]?.data.length ?? -1,
     };
   });
+}
+
+type EC = {
+  getInstanceByDom(el: HTMLElement): {
+    getOption(): Record<string, unknown>;
+    convertToPixel(finder: object, value: number | number[]): number | number[];
+  };
+};
+
+interface ViewState {
+  view: string;
+  barCount: number;
+  /** The level lines drawn on the GEX chart: name → x. */
+  lines: Record<string, number>;
+  /** The chips' values and boxes. */
+  chips: {
+    level: string;
+    value: number;
+    box: { left: number; right: number; top: number; bottom: number };
+  }[];
+  /** Pixel height of zero on the bars' axis and on the profile's axis. */
+  zeroBars: number;
+  zeroProfile: number;
+  ladder: Record<string, number | null>;
+}
+
+/** What the GEX panel shows for the current view: lines, chips, ladder, both zero lines. */
+function viewState(page: Page): Promise<ViewState> {
+  return page.evaluate(() => {
+    const g = document.querySelector<HTMLElement>('[data-testid=gex-chart]') as HTMLElement;
+    const ec = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(g);
+    const option = ec.getOption() as unknown as {
+      series: { name: string; markLine?: { data?: { name: string; xAxis: number }[] } }[];
+    };
+    const net = option.series.find((x) => x.name === 'Net');
+    const lines: Record<string, number> = {};
+    for (const d of net?.markLine?.data ?? []) lines[d.name] = d.xAxis;
+    const chips = Array.from(document.querySelectorAll<HTMLElement>('[data-testid=level-chip]')).map((el) => {
+      const r = el.getBoundingClientRect();
+      return {
+        level: el.dataset.level as string,
+        value: Number(el.dataset.value),
+        box: { left: r.left, right: r.right, top: r.top, bottom: r.bottom },
+      };
+    });
+    const ladder: Record<string, number | null> = {};
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-testid=ladder-row]')))
+      ladder[el.dataset.level as string] = el.dataset.value === '' ? null : Number(el.dataset.value);
+    return {
+      view: g.dataset.view ?? '',
+      barCount: Number(g.dataset.barCount),
+      lines,
+      chips,
+      zeroBars: ec.convertToPixel({ yAxisIndex: 0 }, 0) as number,
+      zeroProfile: ec.convertToPixel({ yAxisIndex: 1 }, 0) as number,
+      ladder,
+    };
+  });
+}
+
+const LINE_NAMES = {
+  spot: 'spot',
+  zero_gamma: 'zero γ',
+  call_wall: 'call wall',
+  put_wall: 'put wall',
+  abs_gamma_strike: 'abs γ',
+} as const;
+
+/** The levels a view should draw, from the model: a date's own, a horizon's, or all expirations'. */
+function expectedLevels(gex: GexModel, view: string): Record<string, number | null> {
+  const lv = view.startsWith('h:')
+    ? view === 'h:all'
+      ? gex.levels
+      : gex.horizons[view.slice(2) as '0dte' | 'next'].levels
+    : (gex.by_expiration[view]?.levels as GexModel['levels']);
+  return {
+    spot: gex.spot,
+    zero_gamma: lv.zero_gamma,
+    call_wall: lv.call_wall,
+    put_wall: lv.put_wall,
+    abs_gamma_strike: lv.abs_gamma_strike,
+  };
+}
+
+function boxesIntersect(a: ViewState['chips'][number]['box'], b: ViewState['chips'][number]['box']): boolean {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
+
+/** Clicks a GEX tab (horizon or date) and waits for the chart to show it. */
+async function showView(page: Page, view: string): Promise<void> {
+  await page.locator(`#exp-tabs button[data-tab="${view}"]`).click();
+  await page.waitForFunction(
+    (v) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.view === v,
+    view,
+  );
+}
+
+/** The zoom window of a chart's first dataZoom, in axis values. */
+function zoomOf(page: Page, testid: string): Promise<{ startValue: number; endValue: number }> {
+  return page.evaluate((id) => {
+    const el = document.querySelector<HTMLElement>(`[data-testid=${id}]`) as HTMLElement;
+    const ec = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
+    const z = (ec.getOption() as { dataZoom: { startValue: number; endValue: number }[] }).dataZoom[0];
+    return { startValue: Number(z?.startValue), endValue: Number(z?.endValue) };
+  }, testid);
 }
 
 async function models(url: string, symbol: string): Promise<{ gex: GexModel; heatmap: HeatmapModel }> {
@@ -159,14 +266,14 @@ describe('dashboard in Chromium', () => {
     return page;
   }
 
-  it('draws the models, follows live updates without a reload, and shows a lost stream', async () => {
+  it('draws each view with its own levels, never overlapping labels and one zero; state survives updates; honest status', async () => {
     const page = await openPage('normal_first_load');
     await page.waitForFunction(
       () => document.querySelector<HTMLElement>('[data-testid=stream-status]')?.dataset.state === 'live',
     );
     const { gex, heatmap } = await models(url, 'SPX');
 
-    // GEX, "All" tab: one bar group per strike of the model.
+    // GEX, "All" horizon: one bar group per strike of the model.
     let s = await chartState(page);
     expect(s.gexExpiration).toBe('All');
     expect(s.barCount).toBe(gex.by_strike.length);
@@ -174,23 +281,61 @@ describe('dashboard in Chromium', () => {
     expect(gex.by_strike.length).toBeGreaterThan(10);
     expect(s.gexEpoch).toBe(gex.epoch_id);
 
-    // An expiration tab: that expiration's strikes.
+    // Tabs: the three horizons, then one per expiration (with its DTE).
     const exps = Object.keys(gex.by_expiration).sort();
-    const tabs = await page.locator('[data-testid=exp-tab]').allTextContents();
-    expect(tabs).toEqual(['All', ...exps]);
-    const exp = exps[1] as string;
-    await page.locator(`[data-testid=exp-tab][data-expiration="${exp}"]`).click();
-    await page.waitForFunction(
-      (e) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.expiration === e,
-      exp,
-    );
-    s = await chartState(page);
-    expect(s.barCount).toBe(gex.by_expiration[exp]?.by_strike.length);
-    expect(s.echartsBars).toBe(s.barCount);
-    // the tab drives the heatmap too (when that date has tiles)
-    if (heatmap.expirations[exp]) expect(s.hmExpiration).toBe(exp);
+    const tabs = await page
+      .locator('#exp-tabs button[data-tab]')
+      .evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.tab));
+    expect(tabs).toEqual(['h:0dte', 'h:next', 'h:all', ...exps]);
 
-    // Heatmap: the model's tile count for each selection.
+    // Every view draws its own levels (lines, chips and ladder equal the model's), the chips never
+    // overlap, and the bars' and the profile's zero lines coincide.
+    const views = ['h:all', ...exps];
+    for (const h of ['0dte', 'next'] as const)
+      if (gex.horizons[h].expirations.length > 0) views.push(`h:${h}`);
+    let checked = 0;
+    for (const view of views) {
+      await showView(page, view);
+      const v = await viewState(page);
+      const want = expectedLevels(gex, view);
+      for (const [key, name] of Object.entries(LINE_NAMES)) {
+        const value = want[key];
+        if (value === null || value === undefined) {
+          expect(v.lines[name], `${view} ${name}`).toBeUndefined();
+          continue;
+        }
+        expect(v.lines[name], `${view} ${name}`).toBe(value);
+        expect(v.chips.find((c) => c.level === key)?.value, `${view} chip ${key}`).toBe(value);
+        expect(v.ladder[key], `${view} ladder ${key}`).toBe(value);
+        checked++;
+      }
+      for (let i = 0; i < v.chips.length; i++)
+        for (let j = i + 1; j < v.chips.length; j++)
+          expect(
+            boxesIntersect(
+              (v.chips[i] as ViewState['chips'][number]).box,
+              (v.chips[j] as ViewState['chips'][number]).box,
+            ),
+            `${view}: chips ${v.chips[i]?.level} and ${v.chips[j]?.level} overlap`,
+          ).toBe(false);
+      expect(Math.abs(v.zeroBars - v.zeroProfile), `${view}: zero lines`).toBeLessThan(1);
+      if (!view.startsWith('h:')) expect(v.barCount).toBe(gex.by_expiration[view]?.by_strike.length);
+    }
+    expect(checked).toBeGreaterThan(views.length * 3);
+    // A date whose put wall differs from the all-expiration one draws its own (the defect in issue 15).
+    const own = exps.find((d) => gex.by_expiration[d]?.levels.put_wall !== gex.levels.put_wall);
+    if (own) {
+      await showView(page, own);
+      expect((await viewState(page)).lines['put wall']).toBe(gex.by_expiration[own]?.levels.put_wall);
+    }
+
+    // An expiration tab drives the heatmap's expiration (when that date has tiles).
+    const exp = exps.find((d) => heatmap.expirations[d]) as string;
+    await showView(page, exp);
+    s = await chartState(page);
+    expect(s.hmExpiration).toBe(exp);
+
+    // Heatmap: the model's tile count for each selection; a legend with a unit; the date's levels drawn.
     expect(s.tileCount).toBe(tileCount(heatmap, s.hmExpiration, s.strategy, s.side));
     expect(s.echartsTiles).toBe(s.tileCount);
     expect(s.tileCount).toBeGreaterThan(0);
@@ -207,33 +352,36 @@ describe('dashboard in Chromium', () => {
       expect(s.side).toBe(side);
       expect(s.tileCount, `${strategy} ${side}`).toBe(tileCount(heatmap, s.hmExpiration, strategy, side));
       expect(s.echartsTiles).toBe(s.tileCount);
+      expect(await page.locator('[data-testid=legend-unit]').textContent()).toContain(
+        strategy === 'single' ? '$ per share' : '% of width',
+      );
     }
+    const hmLines = await page.evaluate(() => {
+      const el = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
+      const ec = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
+      const o = ec.getOption() as unknown as {
+        series: { markLine?: { data?: { name: string; yAxis: number }[] } }[];
+      };
+      return Object.fromEntries((o.series[0]?.markLine?.data ?? []).map((d) => [d.name, d.yAxis]));
+    });
+    const dateLevels = gex.by_expiration[exp]?.levels;
+    expect(hmLines.spot).toBe(heatmap.spot);
+    if (dateLevels?.call_wall !== null) expect(hmLines['call wall']).toBe(dateLevels?.call_wall);
+    if (dateLevels?.put_wall !== null) expect(hmLines['put wall']).toBe(dateLevels?.put_wall);
 
-    // Clicking a tile shows its order.
+    // Clicking a tile shows its order, priced at mid, with its time.
     const e = heatmap.expirations[s.hmExpiration];
-    const strikes = Object.keys(e?.butterfly.call ?? {}).sort((a, b) => Number(a) - Number(b));
     const pixel = await page.evaluate(() => {
       const el = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
-      const ec = (
-        window as unknown as {
-          echarts: {
-            getInstanceByDom(el: HTMLElement): {
-              getOption(): { series: { data: number[][] }[] };
-              convertToPixel(f: object, v: number[]): number[];
-            };
-          };
-        }
-      ).echarts;
-      const chart = ec.getInstanceByDom(el);
+      const chart = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
       const option = chart.getOption() as unknown as {
         series: { data: number[][] }[];
         dataZoom?: { startValue?: number; endValue?: number }[];
       };
       const cells = option.series[0]?.data ?? [];
-      // a cell inside the visible (zoomed) strike window
       const z = option.dataZoom?.[0];
-      const lo = z?.startValue ?? 0;
-      const hi = z?.endValue ?? Number.MAX_SAFE_INTEGER;
+      const lo = z?.startValue ?? -Infinity;
+      const hi = z?.endValue ?? Infinity;
       const visible = cells.filter((c) => (c[1] as number) >= lo && (c[1] as number) <= hi);
       const cell = visible[Math.floor(visible.length / 2)] as number[];
       const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [cell[0] as number, cell[1] as number]) as [
@@ -244,13 +392,16 @@ describe('dashboard in Chromium', () => {
       return { x: r.left + x, y: r.top + y, cell };
     });
     await page.mouse.click(pixel.x, pixel.y);
-    const strike = strikes[pixel.cell[1] as number] as string;
+    const strike = String(pixel.cell[1]);
     const width = String(heatmap.widths[pixel.cell[0] as number]);
     const tile = e?.butterfly.call[strike]?.[width];
     expect(tile).toBeDefined();
     await page.waitForFunction(
       (d) => document.querySelector('[data-testid=tile-detail]')?.textContent?.includes(d),
       tile?.description as string,
+    );
+    expect(await page.locator('[data-testid=tile-detail]').textContent()).toMatch(
+      /mid .*at \d\d:\d\d:\d\d ET/,
     );
 
     // Health panel: a row per symbol with its epoch; fetch latency points.
@@ -271,11 +422,46 @@ describe('dashboard in Chromium', () => {
       () =>
         Number(document.querySelector<HTMLElement>('[data-testid=latency-chart]')?.dataset.pointCount) >= 2,
     );
-    // The "stale" badge follows the models' flag (the simulated market may be closed when this runs).
     expect(await page.locator('[data-testid=stale-badge]').isVisible()).toBe(gex.stale || heatmap.stale);
+    expect(await page.locator('[data-testid=live-badge]').count()).toBe(2);
 
-    // Live: a new market shape, a new cycle and build → the page follows without a reload.
-    await page.locator('[data-testid=exp-tab][data-expiration=All]').click();
+    // State survives a live update: the GEX view and zoom, the heatmap expiration / strategy / side /
+    // zoom, and the clicked order (which refreshes with the new data).
+    await page.locator('[data-testid=heatmap-side] button[data-value=call]').click();
+    await page.locator('[data-testid=heatmap-strategy] button[data-value=butterfly]').click();
+    const otherExp =
+      Object.keys(heatmap.expirations)
+        .sort()
+        .find((d) => d !== exp) ?? exp;
+    await page.locator('[data-testid=heatmap-expiration]').selectOption(otherExp);
+    const spot = gex.spot as number;
+    await page.evaluate(
+      ([lo, hi]) => {
+        const ec = (
+          window as unknown as {
+            echarts: { getInstanceByDom(el: HTMLElement): { dispatchAction(a: object): void } };
+          }
+        ).echarts;
+        const g = document.querySelector<HTMLElement>('[data-testid=gex-chart]') as HTMLElement;
+        ec.getInstanceByDom(g).dispatchAction({
+          type: 'dataZoom',
+          dataZoomIndex: 0,
+          startValue: lo,
+          endValue: hi,
+        });
+        const m = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
+        ec.getInstanceByDom(m).dispatchAction({
+          type: 'dataZoom',
+          dataZoomIndex: 0,
+          startValue: lo + 10,
+          endValue: hi - 10,
+        });
+      },
+      [Math.round(spot * 0.98), Math.round(spot * 1.01)] as [number, number],
+    );
+    const gexZoom = await zoomOf(page, 'gex-chart');
+    const hmZoom = await zoomOf(page, 'heatmap-chart');
+    expect(gexZoom.startValue).toBeCloseTo(Math.round(spot * 0.98), 6);
     await page.evaluate(() => {
       (window as unknown as { __noReload: boolean }).__noReload = true;
     });
@@ -292,16 +478,72 @@ describe('dashboard in Chromium', () => {
     };
     s = await chartState(page);
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
-    expect(s.barCount).toBe(next.gex.by_strike.length);
+    expect(s.gexExpiration).toBe(exp);
+    expect(s.barCount).toBe(next.gex.by_expiration[exp]?.by_strike.length);
+    expect(s.hmExpiration).toBe(otherExp);
+    expect([s.strategy, s.side]).toEqual(['butterfly', 'call']);
     expect(s.tileCount).toBe(tileCount(next.heatmap, s.hmExpiration, s.strategy, s.side));
+    expect(await zoomOf(page, 'gex-chart')).toEqual(gexZoom);
+    expect(await zoomOf(page, 'heatmap-chart')).toEqual(hmZoom);
     expect(await page.locator('[data-testid=epoch]').getAttribute('data-epoch-id')).toBe(next.gex.epoch_id);
+    expect((await viewState(page)).lines['put wall']).toBe(
+      next.gex.by_expiration[exp]?.levels.put_wall ?? undefined,
+    );
 
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    if (process.env.DASHBOARD_SCREENSHOTS)
+      await page.screenshot({ path: resolve(DOCS, 'dashboard.png'), fullPage: true });
 
-    // The stream goes away: a visible "disconnected" state; it comes back by itself.
+    // Phone: no horizontal scroll at 390 px, the live badges in view.
+    const phone = await (browser as Browser).newPage({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+    });
+    await phone.goto(`${url}/#SPX`);
+    await waitForEpoch(phone, next.gex.epoch_id);
+    const layout = await phone.evaluate(() => {
+      const badges = Array.from(
+        document.querySelectorAll<HTMLElement>('[data-testid=live-badge], [data-testid=stream-status]'),
+      ).map((el) => el.getBoundingClientRect());
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        bodyWidth: document.body.scrollWidth,
+        wide: Array.from(document.querySelectorAll<HTMLElement>('body *'))
+          .filter((el) => el.getBoundingClientRect().right > 391)
+          .slice(0, 8)
+          .map(
+            (el) => `${el.tagName}#${el.id}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`,
+          ),
+        badges: badges.map((r) => ({ left: r.left, right: r.right, top: r.top, width: r.width })),
+      };
+    });
+    expect(layout.scrollWidth, layout.wide.join(' | ')).toBeLessThanOrEqual(390);
+    expect(layout.bodyWidth).toBeLessThanOrEqual(390);
+    expect(layout.badges.length).toBe(3);
+    for (const b of layout.badges) {
+      expect(b.width).toBeGreaterThan(0);
+      expect(b.left).toBeGreaterThanOrEqual(0);
+      expect(b.right).toBeLessThanOrEqual(390);
+      expect(b.top).toBeLessThan(120);
+    }
+    await phone.screenshot({ path: resolve(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    if (process.env.DASHBOARD_SCREENSHOTS)
+      await phone.screenshot({ path: resolve(DOCS, 'dashboard-phone.png'), fullPage: true });
+    await phone.close();
+
+    // The server goes away: the health panel turns non-green within 5 s, a visible "disconnected"
+    // state; it comes back by itself.
+    expect(await page.locator('[data-testid=health-panel]').getAttribute('data-state')).not.toBe('down');
     const port = Number(new URL(url).port);
+    const outageAt = Date.now();
     await (server as HttpServer).close();
     server = undefined;
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('[data-testid=health-panel]')?.dataset.state !== 'ok',
+      null,
+      { timeout: 5_000, polling: 100 },
+    );
+    report.outage_to_health_non_green_ms = Date.now() - outageAt;
     await page.waitForFunction(
       () =>
         document.querySelector<HTMLElement>('[data-testid=stream-status]')?.dataset.state === 'disconnected',
@@ -317,6 +559,10 @@ describe('dashboard in Chromium', () => {
       },
     );
     expect(await page.locator('[data-testid=stream-banner]').isVisible()).toBe(false);
+    // and the selections are still there after the reconnect
+    s = await chartState(page);
+    expect([s.gexExpiration, s.hmExpiration]).toEqual([exp, otherExp]);
+    expect(await zoomOf(page, 'gex-chart')).toEqual(gexZoom);
     await page.close();
   }, 180_000);
 
@@ -326,6 +572,9 @@ describe('dashboard in Chromium', () => {
     knobs: { contractsPerExpiration: number; burst: boolean },
   ): Promise<void> {
     const page = await openPage(`${label}_before`);
+    await page.evaluate(() => {
+      (window as unknown as { __cw: { longtasks: unknown[] } }).__cw.longtasks.length = 0;
+    });
     (h.market as SimMarket).adjust(knobs);
     const t0 = Date.now();
     await cycleAndBuild(h);
@@ -339,10 +588,44 @@ describe('dashboard in Chromium', () => {
       () => (window as unknown as { __cw: { timings: Timing[] } }).__cw.timings,
     );
     // What the page spent on the update (fetch + parse + draw of both models), from its own clock.
+    // Long tasks (PerformanceObserver 'longtask', > 50 ms on the main thread) while the update was applied.
+    const longtasks = await page.evaluate(
+      () => (window as unknown as { __cw: { longtasks: { ms: number }[] } }).__cw.longtasks,
+    );
     report[`${label}_live_update`] = {
       cycleToPageMs,
       timings: timings.filter((t) => t.ms !== undefined).slice(-4),
+      longtasks,
+      longestTaskMs: longtasks.reduce((m, t) => Math.max(m, t.ms), 0),
     };
+    // A second update of the same size: what a trader watching sees every cycle.
+    await page.evaluate(() => {
+      (window as unknown as { __cw: { longtasks: unknown[] } }).__cw.longtasks.length = 0;
+    });
+    (h.market as SimMarket).adjust({ burst: knobs.burst });
+    await cycleAndBuild(h);
+    const again = await models(url, 'SPX');
+    if (again.gex.ts !== big.gex.ts) {
+      await page.waitForFunction(
+        (ts) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.ts === ts,
+        again.gex.ts,
+        { timeout: 60_000 },
+      );
+      await page.waitForFunction(
+        (ts) => document.querySelector<HTMLElement>('[data-testid=heatmap-chart]')?.dataset.ts === ts,
+        again.heatmap.ts,
+        { timeout: 60_000 },
+      );
+      await page.waitForTimeout(300);
+      const lt2 = await page.evaluate(
+        () => (window as unknown as { __cw: { longtasks: { ms: number }[]; diffs: unknown } }).__cw,
+      );
+      report[`${label}_steady_update`] = {
+        longtasks: lt2.longtasks,
+        longestTaskMs: lt2.longtasks.reduce((m, t) => Math.max(m, t.ms), 0),
+        diffs: lt2.diffs,
+      };
+    }
     await page.close();
 
     const fresh = await openPage(`${label}_first_load`);

@@ -2,21 +2,31 @@
 // Charts are Apache ECharts (the global `echarts` from /vendor/echarts.min.js, loaded before this module).
 //
 // Data flow: /api/symbols once; the selected symbol's two models from /api/models/{gex|heatmap}/{U};
-// /events (SSE) says when any model changed, and the page refetches only the selected symbol's changed
-// model; /api/epochs and /api/analytics/fetch_latency feed the health panel (on change and every 15 s).
+// /events (SSE) says when any model changed (`model`), and sends heatmap changes as diffs of changed
+// tiles (`heatmap_diff`): the page applies a diff when its base is the document it holds, else refetches.
+// /api/epochs and /api/analytics/fetch_latency feed the health panel (on change and every 15 s);
+// /api/history/{U} feeds the levels-through-the-day chart and the time slider (`?at=` replays a version).
 //
 // Kept fast for 20,000-contract chains: a model is fetched once per published version (gzip on the
 // wire), parsed once, and only the selected expiration / strategy / side is turned into chart data;
-// charts use canvas, `large` bars and progressive heatmap rendering, and no animation on big series.
+// charts use canvas, `large` bars, and no animation.
 
 /* global echarts */
 
 const HEALTH_REFRESH_MS = 15_000;
+const HISTORY_REFRESH_MS = 60_000;
 const LATENCY_WINDOW_MS = 3_600_000;
 const RECONNECT_MS = 3_000;
 const MODELS = ['gex', 'heatmap'];
 /** The GEX chart opens on strikes within this percent of spot. */
 const GEX_VIEW_PCT = 6;
+/** A symbol's data is "live" while its newest tick (or snapshot) is younger than this. */
+const LIVE_MAX_AGE_SEC = 15;
+/** A worker whose last cycle is older than this is taken as unreachable (amber, then red at twice). */
+const WORKER_QUIET_SEC = 120;
+/** Index levels are shown with this many decimals (fixed, so numbers do not jitter). */
+const PRICE_DECIMALS = { SPX: 2, NDX: 2, RUT: 2, XSP: 2 };
+const NY = 'America/New_York';
 
 const COLORS = {
   call: '#1f9d55',
@@ -25,20 +35,15 @@ const COLORS = {
   profile: '#8a4fd8',
   spot: '#1d2330',
   zero: '#c77c02',
+  abs: '#6b7385',
+  em: 'rgba(47, 111, 219, 0.08)',
 };
-const HEAT_COLORS = [
-  '#313695',
-  '#4575b4',
-  '#74add1',
-  '#abd9e9',
-  '#e0f3f8',
-  '#ffffbf',
-  '#fee090',
-  '#fdae61',
-  '#f46d43',
-  '#d73027',
-  '#a50026',
-];
+
+/** Debits: one-directional (light → dark), so a darker tile costs more of its width. */
+const DEBIT_STOPS = ['#fff7bc', '#fec44f', '#ec7014', '#cc4c02', '#8c2d04', '#4a1486'];
+/** Credits: a different hue altogether (a credit is not a cheap debit). */
+const CREDIT_STOPS = ['#c7e9c0', '#41ab5d', '#00441b'];
+const ZERO_COLOR = '#e0e0e0';
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -46,8 +51,8 @@ const state = {
   /** @type {{symbol: string, ticker: string, models: Record<string, boolean>}[]} */
   symbols: [],
   symbol: '',
-  /** GEX expiration tab: 'All' or YYYY-MM-DD. */
-  tab: 'All',
+  /** GEX view: a horizon ('h:all', 'h:0dte', 'h:next') or an expiration date YYYY-MM-DD. */
+  tab: 'h:all',
   hm: { expiration: '', strategy: 'butterfly', side: 'call' },
   /** Documents of the selected symbol. */
   docs: { gex: null, heatmap: null },
@@ -55,13 +60,38 @@ const state = {
   notes: new Map(),
   noteSeq: 0,
   stream: 'connecting',
+  /** When the server was last heard from (stream event or successful fetch), ms. */
+  serverSeenMs: 0,
+  serverDownSinceMs: 0,
+  /** Replay: null = live; else the ISO time whose versions are shown. */
+  at: null,
+  /** The clicked order: its identity, so it is looked up again in every new version. */
+  sel: null,
 };
 
-/** Measurements exposed for tests and curious operators: window.__cw.timings. */
-const stats = { timings: [], renders: { gex: 0, heatmap: 0 }, errors: [] };
+/** Measurements exposed for tests and curious operators: window.__cw. */
+const stats = {
+  timings: [],
+  renders: { gex: 0, heatmap: 0 },
+  errors: [],
+  diffs: { applied: 0, refetched: 0 },
+  longtasks: [],
+};
 window.__cw = stats;
 
-// ── small helpers ─────────────────────────────────────────────────────────────
+if (typeof PerformanceObserver !== 'undefined') {
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        stats.longtasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration) });
+      if (stats.longtasks.length > 500) stats.longtasks.splice(0, stats.longtasks.length - 500);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // longtask not supported
+  }
+}
+
+// ── formatting: numbers as traders read them, times in New York ──────────────
 
 function escapeHtml(s) {
   return String(s).replace(
@@ -70,34 +100,114 @@ function escapeHtml(s) {
   );
 }
 
-function fmtMoney(v) {
+const numFmt = new Map();
+function nf(decimals) {
+  if (!numFmt.has(decimals))
+    numFmt.set(
+      decimals,
+      new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
+    );
+  return numFmt.get(decimals);
+}
+
+function priceDecimals() {
+  return PRICE_DECIMALS[state.symbol] ?? 2;
+}
+
+/** An index level or strike: fixed decimals per instrument, thousands separators. */
+function fmtPx(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return nf(priceDecimals()).format(v);
+}
+
+/** A signed distance in points. */
+function fmtPts(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${nf(priceDecimals()).format(Math.abs(v))}`;
+}
+
+function fmtPct(v, decimals = 2) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${nf(decimals).format(Math.abs(v))}%`;
+}
+
+/** Dollars with a unit: always two decimals after the unit (B, M, K), so precision never changes. */
+function fmtMoney(v, signed = false) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   const a = Math.abs(v);
-  const sign = v < 0 ? '-' : '';
-  if (a >= 1e12) return `${sign}$${(a / 1e12).toFixed(2)}T`;
-  if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(1)}M`;
-  if (a >= 1e3) return `${sign}$${(a / 1e3).toFixed(1)}K`;
-  return `${sign}$${a.toFixed(0)}`;
+  const sign = v < 0 ? '−' : signed && v > 0 ? '+' : '';
+  if (a >= 1e12) return `${sign}$${nf(2).format(a / 1e12)}T`;
+  if (a >= 1e9) return `${sign}$${nf(2).format(a / 1e9)}B`;
+  if (a >= 1e6) return `${sign}$${nf(2).format(a / 1e6)}M`;
+  if (a >= 1e3) return `${sign}$${nf(2).format(a / 1e3)}K`;
+  return `${sign}$${nf(0).format(a)}`;
 }
 
-function fmtLevel(v) {
-  return v === null || v === undefined ? '–' : String(v);
+/** An option price in dollars per share. */
+function fmtOpt(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return nf(2).format(v);
 }
 
-function fmtAgo(ms) {
-  if (!Number.isFinite(ms)) return '–';
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
-  return `${Math.round(s / 3600)}h ago`;
+const timeFmt = new Intl.DateTimeFormat('en-US', {
+  timeZone: NY,
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const dateTimeFmt = new Intl.DateTimeFormat('en-US', {
+  timeZone: NY,
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const nyDateFmt = new Intl.DateTimeFormat('en-CA', {
+  timeZone: NY,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** `10:31:02 ET` (New York time) from an ISO string, Unix ms or a Date. */
+function fmtTime(t) {
+  if (t === null || t === undefined || t === '') return '–';
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '–';
+  return `${timeFmt.format(d)} ET`;
 }
 
-function fmtSec(s) {
-  if (s === null || s === undefined) return '–';
+function fmtDateTime(t) {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '–';
+  return `${dateTimeFmt.format(d)} ET`;
+}
+
+/** Today's date in New York, YYYY-MM-DD. */
+function nyToday() {
+  return nyDateFmt.format(new Date());
+}
+
+/** Calendar days from today (New York) to an expiration date. */
+function dte(date) {
+  const a = Date.UTC(
+    ...nyToday()
+      .split('-')
+      .map((x, i) => Number(x) - (i === 1 ? 1 : 0)),
+  );
+  const b = Date.UTC(...date.split('-').map((x, i) => Number(x) - (i === 1 ? 1 : 0)));
+  return Math.round((b - a) / 86_400_000);
+}
+
+function fmtAge(sec) {
+  if (sec === null || sec === undefined || !Number.isFinite(sec)) return '–';
+  const s = Math.max(0, Math.round(sec));
   if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${(s / 3600).toFixed(1)}h`;
+  if (s < 7200) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${nf(1).format(s / 3600)}h`;
 }
 
 const byNumber = (a, b) => Number(a) - Number(b);
@@ -116,6 +226,7 @@ async function getJson(url, init) {
     err.status = res.status;
     throw err;
   }
+  serverSeen();
   return res.json();
 }
 
@@ -150,7 +261,10 @@ function chart(id) {
 
 window.addEventListener(
   'resize',
-  debounce(() => Object.values(charts).forEach((c) => c.resize()), 100),
+  debounce(() => {
+    Object.values(charts).forEach((c) => c.resize());
+    placeLevelChips();
+  }, 100),
 );
 
 /** Resolves when ECharts has finished drawing (progressive chunks included). */
@@ -168,116 +282,344 @@ function whenFinished(c) {
   });
 }
 
-// ── GEX ──────────────────────────────────────────────────────────────────────
+/** Zoom windows (in axis values) remembered per view, so live updates and reconnects keep them. */
+const zoomMemory = new Map();
 
-let gexZoomKey = '';
-
-function gexRows(doc) {
-  if (state.tab === 'All') return doc.by_strike;
-  const e = doc.by_expiration[state.tab];
-  return e ? e.by_strike : [];
+function rememberZoom(c, key, axis) {
+  const z = (c.getOption().dataZoom || [])[0];
+  if (!z) return;
+  const ext = c.getModel().getComponent(axis, 0).axis.scale.getExtent();
+  const span = ext[1] - ext[0];
+  const sv = z.startValue ?? ext[0] + (span * (z.start ?? 0)) / 100;
+  const ev = z.endValue ?? ext[0] + (span * (z.end ?? 100)) / 100;
+  zoomMemory.set(key, { startValue: sv, endValue: ev });
 }
 
-function renderGexLevels(doc) {
-  const rows = gexRows(doc);
-  const totals = state.tab === 'All' ? doc.totals : (doc.by_expiration[state.tab] || {}).totals;
-  const lv = doc.levels;
-  const parts = [
-    ['spot', fmtLevel(doc.spot)],
-    ['zero γ', fmtLevel(lv.zero_gamma)],
-    ['call wall', fmtLevel(lv.call_wall)],
-    ['put wall', fmtLevel(lv.put_wall)],
-    ['abs γ', fmtLevel(lv.abs_gamma_strike)],
-  ];
-  if (totals)
-    parts.push(
-      ['net', fmtMoney(totals.net)],
-      ['calls', fmtMoney(totals.calls)],
-      ['puts', fmtMoney(totals.puts)],
-    );
-  parts.push(['strikes', String(rows.length)]);
-  $('gex-levels').innerHTML = parts
-    .map(([k, v]) => `<span>${escapeHtml(k)} <b>${escapeHtml(v)}</b></span>`)
-    .join('');
+// ── GEX: the view (horizon or date), its rows, profile and levels ────────────
+
+/** Rows, profile, levels and totals of the selected view; `scope` says which the levels are. */
+function gexView(doc) {
+  if (!state.tab.startsWith('h:')) {
+    const e = doc.by_expiration[state.tab];
+    if (e)
+      return {
+        rows: e.by_strike,
+        profile: e.profile,
+        levels: e.levels,
+        totals: e.totals,
+        scope: `${state.tab} only`,
+        expirations: [state.tab],
+      };
+    state.tab = 'h:all';
+  }
+  const h = state.tab.slice(2);
+  const hz = doc.horizons?.[h];
+  if (h === 'all' || !hz) {
+    return {
+      rows: doc.by_strike,
+      profile: doc.profile,
+      levels: doc.levels,
+      totals: doc.totals,
+      scope: 'all expirations',
+      expirations: Object.keys(doc.by_expiration).sort(),
+    };
+  }
+  // A horizon's bars and profile: the sum of its dates' (the levels are the model's, for that horizon).
+  const byStrike = new Map();
+  let profile = null;
+  for (const d of hz.expirations) {
+    const e = doc.by_expiration[d];
+    if (!e) continue;
+    for (const r of e.by_strike) {
+      const acc = byStrike.get(r.strike) || { strike: r.strike, call: 0, put: 0, net: 0, vanna: 0, charm: 0 };
+      acc.call += r.call;
+      acc.put += r.put;
+      acc.net += r.net;
+      acc.vanna += r.vanna;
+      acc.charm += r.charm;
+      byStrike.set(r.strike, acc);
+    }
+    if (!profile) profile = e.profile.map((p) => ({ level: p.level, net: p.net }));
+    else if (profile.length === e.profile.length)
+      e.profile.forEach((p, i) => {
+        profile[i].net += p.net;
+      });
+  }
+  return {
+    rows: [...byStrike.values()].sort((a, b) => a.strike - b.strike),
+    profile: profile || [],
+    levels: hz.levels,
+    totals: hz.totals,
+    scope: `${h === '0dte' ? '0DTE' : 'next expiration'} (${hz.expirations.join(', ') || 'none today'})`,
+    expirations: hz.expirations,
+    share: hz.share,
+  };
 }
+
+/**
+ * The expected move of a date: the ATM straddle (call mid + put mid at the strike nearest spot), from the
+ * heatmap's single options. Null without both quotes.
+ */
+function expectedMove(date) {
+  const hm = state.docs.heatmap;
+  const spot = hm?.spot ?? state.docs.gex?.spot;
+  const e = hm?.expirations?.[date];
+  if (!e || !spot) return null;
+  let best = null;
+  for (const k of Object.keys(e.single)) {
+    const s = e.single[k];
+    if (!s.call || !s.put) continue;
+    if (best === null || Math.abs(Number(k) - spot) < Math.abs(Number(best) - spot)) best = k;
+  }
+  if (best === null) return null;
+  const move = e.single[best].call.value + e.single[best].put.value;
+  return { date, strike: Number(best), move, low: spot - move, high: spot + move };
+}
+
+/** The date whose expected move a view shows: the date itself, or the horizon's nearest date. */
+function emDate(view) {
+  const hm = state.docs.heatmap;
+  const dates = view.expirations.filter((d) => hm?.expirations?.[d]);
+  return dates[0] ?? null;
+}
+
+const LEVEL_DEFS = [
+  { key: 'spot', name: 'spot', color: COLORS.spot, type: 'solid' },
+  { key: 'zero_gamma', name: 'zero γ', color: COLORS.zero, type: 'dashed' },
+  { key: 'call_wall', name: 'call wall', color: COLORS.call, type: 'dashed' },
+  { key: 'put_wall', name: 'put wall', color: COLORS.put, type: 'dashed' },
+  { key: 'abs_gamma_strike', name: 'abs γ', color: COLORS.abs, type: 'dotted' },
+];
+
+/** Previous snapshot's levels per `${symbol}|${view}`, for "what moved". */
+const prevLevels = new Map();
+/** Previous snapshot's net GEX per strike per view, for the per-strike change in the tooltip. */
+const prevNet = new Map();
+
+/**
+ * Remembers a value per key and snapshot: returns the previous snapshot's `{ts, value}` (null for the first
+ * one seen). Re-rendering the same snapshot keeps the same previous one.
+ */
+function advance(memory, key, ts, value) {
+  const m = memory.get(key);
+  if (!m) {
+    memory.set(key, { current: { ts, value }, previous: null });
+    return null;
+  }
+  if (m.current.ts !== ts) {
+    m.previous = m.current;
+    m.current = { ts, value };
+  } else m.current.value = value;
+  return m.previous;
+}
+
+function levelValues(doc, view) {
+  return {
+    spot: doc.spot,
+    zero_gamma: view.levels.zero_gamma,
+    call_wall: view.levels.call_wall,
+    put_wall: view.levels.put_wall,
+    abs_gamma_strike: view.levels.abs_gamma_strike,
+  };
+}
+
+function renderLadder(doc, view, values, em) {
+  const prev = advance(prevLevels, `${state.symbol}|${state.tab}`, doc.ts, values);
+  const spot = doc.spot;
+  let regime = '–';
+  let regimeClass = '';
+  if (spot && values.zero_gamma !== null && values.zero_gamma !== undefined) {
+    const above = spot >= values.zero_gamma;
+    regime = above ? 'positive γ: spot above zero γ' : 'negative γ: spot below zero γ';
+    regimeClass = above ? 'pos' : 'neg';
+  }
+  const rows = LEVEL_DEFS.map((d) => {
+    const v = values[d.key];
+    const dist = d.key !== 'spot' && spot && Number.isFinite(v) ? v - spot : null;
+    const pv = prev ? prev.value[d.key] : null;
+    const moved = Number.isFinite(v) && Number.isFinite(pv) ? v - pv : null;
+    return `<tr data-testid="ladder-row" data-level="${d.key}" data-value="${v ?? ''}">
+      <th><i class="swatch" style="background:${d.color}"></i>${escapeHtml(d.name)}</th>
+      <td class="num">${fmtPx(v)}</td>
+      <td class="num">${dist === null ? '' : fmtPts(dist)}</td>
+      <td class="num">${dist === null ? '' : fmtPct((dist / spot) * 100)}</td>
+      <td class="num moved ${moved > 0 ? 'up' : moved < 0 ? 'down' : ''}" data-testid="ladder-moved">${moved === null ? '' : moved === 0 ? '·' : fmtPts(moved)}</td>
+    </tr>`;
+  }).join('');
+  const t = view.totals || {};
+  const emRow = em
+    ? `<tr data-testid="ladder-em" title="${escapeHtml(em.date)} ATM straddle at ${escapeHtml(fmtPx(em.strike))}"><th><i class="swatch em"></i>exp. move</th><td class="num">±${fmtPx(em.move)}</td><td class="num" colspan="3">${fmtPx(em.low)} – ${fmtPx(em.high)}</td></tr>`
+    : '';
+  $('ladder').innerHTML = `
+    <div class="ladder-head"><b>Levels</b> <span class="muted">${escapeHtml(view.scope)}</span></div>
+    <div class="regime ${regimeClass}" data-testid="regime">${escapeHtml(regime)}</div>
+    <table class="ladder-table">
+      <thead><tr><th></th><th class="num">level</th><th class="num">pts</th><th class="num">%</th><th class="num" title="change since the previous snapshot">Δ prev</th></tr></thead>
+      <tbody>${rows}${emRow}</tbody>
+    </table>
+    <table class="ladder-table totals">
+      <tr><th>net GEX</th><td class="num">${fmtMoney(t.net)}</td></tr>
+      <tr><th>calls · puts</th><td class="num">${fmtMoney(t.calls)} · ${fmtMoney(t.puts)}</td></tr>
+      <tr><th>vanna</th><td class="num" title="$ of delta per vol point">${fmtMoney(t.vanna)}</td></tr>
+      <tr><th>charm</th><td class="num" title="$ of delta per day">${fmtMoney(t.charm)}</td></tr>
+      ${view.share !== undefined ? `<tr><th>share of |GEX|</th><td class="num">${nf(1).format(view.share * 100)}%</td></tr>` : ''}
+      <tr><th>strikes</th><td class="num">${nf(0).format(view.rows.length)}</td></tr>
+    </table>
+    <div class="muted small">GEX $ per 1% move · as of ${escapeHtml(fmtTime(doc.as_of))}</div>`;
+}
+
+/**
+ * Axis bounds that put zero at the same height on both y axes (bars and profile): each axis keeps its own
+ * scale, but the fraction of the plot below zero is the same.
+ */
+function sharedZeroBounds(extents) {
+  let frac = 0;
+  for (const [lo, hi] of extents) {
+    const up = Math.max(hi, 0);
+    const dn = Math.max(-lo, 0);
+    if (up + dn > 0) frac = Math.max(frac, dn / (up + dn));
+  }
+  frac = Math.min(Math.max(frac, 0.08), 0.92);
+  return extents.map(([lo, hi]) => {
+    let up = Math.max(hi, 0) * 1.06;
+    let dn = Math.max(-lo, 0) * 1.06;
+    if (up === 0 && dn === 0) up = 1;
+    // below / above = frac / (1 − frac)
+    if (dn / frac > up / (1 - frac)) up = (dn * (1 - frac)) / frac;
+    else dn = (up * frac) / (1 - frac);
+    return { min: -dn, max: up };
+  });
+}
+
+let gexChipsWired = false;
+let gexMarks = [];
 
 function renderGex() {
   const doc = state.docs.gex;
   const el = $('gex-chart');
   const c = chart('gex-chart');
+  if (!gexChipsWired) {
+    gexChipsWired = true;
+    c.on('datazoom', () => {
+      rememberZoom(c, `gex|${state.symbol}|${state.tab}`, 'xAxis');
+      placeLevelChips();
+    });
+  }
   if (!doc) {
     c.clear();
     el.dataset.barCount = '0';
     el.dataset.epochId = '';
-    $('gex-levels').textContent = 'no GEX model published yet';
+    $('ladder').textContent = 'no GEX model published yet';
+    $('gex-chips').innerHTML = '';
     return;
   }
   const t0 = performance.now();
-  if (state.tab !== 'All' && !doc.by_expiration[state.tab]) state.tab = 'All';
+  const view = gexView(doc);
   renderTabs();
-  renderGexLevels(doc);
-  const rows = gexRows(doc);
+  const rows = view.rows;
   const big = rows.length > 400; // ECharts `large` bars: one path per series instead of one per bar
-  const lv = doc.levels;
-  const marks = [];
-  const mark = (value, name, color, type) => {
-    if (value === null || value === undefined || !Number.isFinite(value)) return;
-    marks.push({
-      name,
-      xAxis: value,
-      lineStyle: { color, type, width: 1.5 },
-      label: { formatter: `${name} ${value}`, color, position: 'insideEndTop', fontSize: 10 },
-    });
-  };
-  mark(doc.spot, 'spot', COLORS.spot, 'solid');
-  mark(lv.zero_gamma, 'zero γ', COLORS.zero, 'dashed');
-  mark(lv.call_wall, 'call wall', COLORS.call, 'dashed');
-  mark(lv.put_wall, 'put wall', COLORS.put, 'dashed');
+  const values = levelValues(doc, view);
+  const date = emDate(view);
+  const em = date ? expectedMove(date) : null;
+  renderLadder(doc, view, values, em);
+
+  gexMarks = LEVEL_DEFS.filter((d) => Number.isFinite(values[d.key])).map((d) => ({
+    ...d,
+    value: values[d.key],
+  }));
+  const marks = gexMarks.map((m) => ({
+    name: m.name,
+    xAxis: m.value,
+    lineStyle: { color: m.color, type: m.type, width: 1.5 },
+    label: { show: false },
+  }));
 
   // x range: every strike and level, padded; the profile is clipped to it.
   let lo = Infinity;
   let hi = -Infinity;
+  let bLo = 0;
+  let bHi = 0;
   for (const r of rows) {
     if (r.strike < lo) lo = r.strike;
     if (r.strike > hi) hi = r.strike;
+    bLo = Math.min(bLo, r.put, r.net);
+    bHi = Math.max(bHi, r.call, r.net);
   }
-  for (const m of marks) {
-    lo = Math.min(lo, m.xAxis);
-    hi = Math.max(hi, m.xAxis);
+  for (const m of gexMarks) {
+    lo = Math.min(lo, m.value);
+    hi = Math.max(hi, m.value);
   }
   if (!Number.isFinite(lo)) {
     lo = doc.spot ? doc.spot * 0.9 : 0;
     hi = doc.spot ? doc.spot * 1.1 : 1;
   }
   const pad = Math.max((hi - lo) * 0.02, 1);
+  const xMin = Math.floor(lo - pad);
+  const xMax = Math.ceil(hi + pad);
+  // The profile inside the x range only (it spans ±20 % of spot).
+  const profile = view.profile.filter((p) => p.level >= xMin && p.level <= xMax);
+  let pLo = 0;
+  let pHi = 0;
+  for (const p of profile) {
+    pLo = Math.min(pLo, p.net);
+    pHi = Math.max(pHi, p.net);
+  }
+  const [yBars, yProfile] = sharedZeroBounds([
+    [bLo, bHi],
+    [pLo, pHi],
+  ]);
+  const nowNet = new Map(rows.map((r) => [r.strike, r.net]));
+  const prevSnap = advance(prevNet, `${state.symbol}|${state.tab}`, doc.ts, nowNet);
+  const prev = prevSnap ? { ts: prevSnap.ts, net: prevSnap.value } : null;
   const barStyle = { large: big, largeThreshold: 400, barMaxWidth: 14 };
   const option = {
     // Live data: no animation (it would also delay 'finished' by a second on every update).
     animation: false,
-    grid: { left: 70, right: 70, top: 40, bottom: 60 },
-    legend: { top: 0, data: ['Calls', 'Puts', 'Net', 'Profile (all exps)'] },
+    grid: { left: 64, right: 64, top: 78, bottom: 56 },
+    legend: { top: 0, data: ['Calls', 'Puts', 'Net', 'Profile'] },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'line' },
-      valueFormatter: (v) => fmtMoney(v),
+      formatter: (ps) => {
+        const list = Array.isArray(ps) ? ps : [ps];
+        const strike = list[0]?.value?.[0];
+        const lines = list.map(
+          (p) => `${p.marker}${escapeHtml(p.seriesName)} <b>${fmtMoney(p.value[1])}</b>`,
+        );
+        const was = prev?.net.get(strike);
+        const now = nowNet.get(strike);
+        if (was !== undefined && now !== undefined)
+          lines.push(`Δ net since ${escapeHtml(fmtTime(prev.ts))}: <b>${fmtMoney(now - was, true)}</b>`);
+        return `<b>${fmtPx(strike)}</b><br/>${lines.join('<br/>')}`;
+      },
     },
     xAxis: {
       type: 'value',
       name: 'strike',
       nameLocation: 'middle',
-      nameGap: 28,
-      min: Math.floor(lo - pad),
-      max: Math.ceil(hi + pad),
-      axisLabel: { formatter: (v) => String(Math.round(v * 100) / 100), hideOverlap: true },
+      nameGap: 26,
+      min: xMin,
+      max: xMax,
+      axisLabel: { formatter: (v) => nf(0).format(v), hideOverlap: true },
       splitLine: { show: false },
     },
     yAxis: [
-      { type: 'value', name: 'GEX $/1%', axisLabel: { formatter: (v) => fmtMoney(v) } },
+      {
+        type: 'value',
+        name: 'GEX $/1%',
+        min: yBars.min,
+        max: yBars.max,
+        axisLabel: { formatter: (v) => fmtMoney(v) },
+        axisLine: { show: true, onZero: false },
+      },
       {
         type: 'value',
         name: 'profile',
+        min: yProfile.min,
+        max: yProfile.max,
         axisLabel: { formatter: (v) => fmtMoney(v) },
         splitLine: { show: false },
+        axisLine: { show: true, onZero: false },
       },
     ],
     dataZoom: [
@@ -307,47 +649,51 @@ function renderGex() {
         data: rows.map((r) => [r.strike, r.net]),
         itemStyle: { color: COLORS.net },
         ...barStyle,
-        markLine: {
-          symbol: 'none',
-          silent: true,
-          animation: false,
-          data: marks,
-        },
+        markLine: { symbol: 'none', silent: true, animation: false, data: marks },
+        markArea: em
+          ? {
+              silent: true,
+              itemStyle: { color: COLORS.em },
+              data: [[{ xAxis: em.low, name: '' }, { xAxis: em.high }]],
+            }
+          : { data: [] },
       },
       {
-        name: 'Profile (all exps)',
+        name: 'Profile',
         type: 'line',
         yAxisIndex: 1,
         showSymbol: false,
         clip: true,
-        data: doc.profile.map((p) => [p.level, p.net]),
+        data: profile.map((p) => [p.level, p.net]),
         lineStyle: { color: COLORS.profile, width: 1.5 },
         itemStyle: { color: COLORS.profile },
         animation: false,
       },
     ],
   };
-  // Keep the user's zoom across live updates of the same view; reset it when the view changes, starting
-  // on the strikes within GEX_VIEW_PCT of spot (the profile spans ±20 %; zoom out with the wheel/slider).
-  const zoomKey = `${state.symbol}|${state.tab}`;
-  if (zoomKey === gexZoomKey) delete option.dataZoom;
-  else if (doc.spot) {
-    const from = Math.max(lo - pad, doc.spot * (1 - GEX_VIEW_PCT / 100));
-    const to = Math.min(hi + pad, doc.spot * (1 + GEX_VIEW_PCT / 100));
-    if (to > from) {
-      for (const z of option.dataZoom)
-        Object.assign(z, { startValue: Math.floor(from), endValue: Math.ceil(to) });
-    }
+  // Keep the user's zoom across live updates of the same view (as axis values, since the axis range moves
+  // with spot); a new view opens on the strikes within GEX_VIEW_PCT of spot.
+  const zoomKey = `gex|${state.symbol}|${state.tab}`;
+  const saved = zoomMemory.get(zoomKey);
+  let zoom = saved;
+  if (!zoom && doc.spot) {
+    const from = Math.max(xMin, doc.spot * (1 - GEX_VIEW_PCT / 100));
+    const to = Math.min(xMax, doc.spot * (1 + GEX_VIEW_PCT / 100));
+    if (to > from) zoom = { startValue: Math.floor(from), endValue: Math.ceil(to) };
   }
-  gexZoomKey = zoomKey;
+  if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
   const finished = whenFinished(c);
   c.setOption(option, { replaceMerge: ['series'] });
+  if (!saved && zoom) zoomMemory.set(zoomKey, zoom);
   const setMs = performance.now() - t0;
+  placeLevelChips();
   el.dataset.barCount = String(rows.length);
   el.dataset.epochId = doc.epoch_id;
-  el.dataset.expiration = state.tab;
+  el.dataset.expiration = state.tab.startsWith('h:') ? 'All' : state.tab;
+  el.dataset.view = state.tab;
   el.dataset.symbol = doc.symbol;
-  $('gex-sub').textContent = `${state.tab === 'All' ? 'all expirations' : state.tab} · ${doc.ts ?? ''}`;
+  el.dataset.ts = doc.ts ?? '';
+  $('gex-sub').textContent = `levels: ${view.scope} · ${fmtTime(doc.ts)}`;
   stats.renders.gex++;
   void finished.then(() => {
     el.dataset.renderMs = String(Math.round(performance.now() - t0));
@@ -361,17 +707,79 @@ function renderGex() {
   });
 }
 
+/**
+ * Level labels as chips above the plot, never overlapping: sorted by x, each goes into the first row where
+ * it clears the chips already there; a level outside the zoom window is pinned to the edge with an arrow.
+ */
+function placeLevelChips() {
+  const box = $('gex-chips');
+  const c = charts['gex-chart'];
+  if (!c || !state.docs.gex) {
+    box.innerHTML = '';
+    return;
+  }
+  const grid = c.getModel().getComponent('grid', 0)?.coordinateSystem?.getRect?.();
+  if (!grid) return;
+  const xAxis = c.getModel().getComponent('xAxis', 0).axis;
+  const [vMin, vMax] = xAxis.scale.getExtent();
+  box.innerHTML = gexMarks
+    .map(
+      (m) =>
+        `<span class="chip" data-testid="level-chip" data-level="${m.key}" data-value="${m.value}" style="border-color:${m.color};color:${m.color}">${escapeHtml(m.name)} ${fmtPx(m.value)}</span>`,
+    )
+    .join('');
+  const chips = [...box.children];
+  const placed = [];
+  const ROW_H = 17;
+  const items = gexMarks.map((m, i) => {
+    const inside = m.value >= vMin && m.value <= vMax;
+    const x = inside
+      ? c.convertToPixel({ xAxisIndex: 0 }, m.value)
+      : m.value < vMin
+        ? grid.x
+        : grid.x + grid.width;
+    return { m, el: chips[i], x, inside, side: m.value < vMin ? -1 : m.value > vMax ? 1 : 0 };
+  });
+  items.sort((a, b) => a.x - b.x);
+  for (const it of items) {
+    if (it.side < 0) it.el.textContent = `◀ ${it.el.textContent}`;
+    if (it.side > 0) it.el.textContent = `${it.el.textContent} ▶`;
+    const w = it.el.offsetWidth;
+    let left = Math.round(it.x - w / 2);
+    left = Math.max(0, Math.min(left, box.clientWidth - w));
+    let row = 0;
+    while (placed.some((p) => p.row === row && left < p.right + 4 && left + w + 4 > p.left)) row++;
+    placed.push({ row, left, right: left + w });
+    it.el.style.left = `${left}px`;
+    it.el.style.top = `${row * ROW_H}px`;
+    it.el.dataset.row = String(row);
+    it.el.classList.toggle('off', !it.inside);
+  }
+  const rowsUsed = placed.reduce((n, p) => Math.max(n, p.row + 1), 0);
+  box.style.height = `${rowsUsed * ROW_H}px`;
+}
+
 function renderTabs() {
   const doc = state.docs.gex;
   const exps = doc ? Object.keys(doc.by_expiration).sort() : [];
-  const tabs = ['All', ...exps];
+  const hz = doc?.horizons || {};
+  const horizon = (key, label) => {
+    const h = hz[key];
+    const empty = key !== 'all' && (!h || h.expirations.length === 0);
+    const title = h
+      ? `${h.expirations.join(', ') || 'none today'} · ${nf(1).format((h.share ?? 0) * 100)}% of |GEX|`
+      : '';
+    return `<button type="button" role="tab" class="horizon" data-testid="horizon-tab" data-horizon="${key}" data-tab="h:${key}" aria-selected="${state.tab === `h:${key}`}" ${empty ? 'disabled' : ''} title="${escapeHtml(title)}">${label}</button>`;
+  };
+  const html =
+    `<span class="tab-group" role="group" aria-label="Horizon">${horizon('0dte', '0DTE')}${horizon('next', 'Next')}${horizon('all', 'All')}</span>` +
+    exps
+      .map((t) => {
+        const d = dte(t);
+        return `<button type="button" role="tab" data-testid="exp-tab" data-expiration="${escapeHtml(t)}" data-tab="${escapeHtml(t)}" data-dte="${d}" class="${d <= 0 ? 'zero-dte' : ''}" aria-selected="${t === state.tab}">${escapeHtml(t.slice(5))} <small>${d <= 0 ? '0DTE' : `${d}d`}</small></button>`;
+      })
+      .join('');
   const nav = $('exp-tabs');
-  const html = tabs
-    .map(
-      (t) =>
-        `<button type="button" role="tab" data-testid="exp-tab" data-expiration="${escapeHtml(t)}" aria-selected="${t === state.tab}">${escapeHtml(t)}</button>`,
-    )
-    .join('');
   if (nav.dataset.html !== html) {
     nav.innerHTML = html;
     nav.dataset.html = html;
@@ -379,19 +787,28 @@ function renderTabs() {
 }
 
 $('exp-tabs').addEventListener('click', (ev) => {
-  const b = ev.target instanceof HTMLElement ? ev.target.closest('button[data-expiration]') : null;
-  if (!b) return;
-  state.tab = b.dataset.expiration || 'All';
+  const b = ev.target instanceof HTMLElement ? ev.target.closest('button[data-tab]') : null;
+  if (!b || b.disabled) return;
+  state.tab = b.dataset.tab || 'h:all';
+  // A date tab selects that date in the heatmap (once, on the click: the heatmap keeps its own choice).
+  if (!state.tab.startsWith('h:') && state.docs.heatmap?.expirations?.[state.tab]) {
+    state.hm.expiration = state.tab;
+    state.sel = null;
+    showTile();
+  }
   renderGex();
   renderHeatmap();
 });
 
 // ── heatmap ──────────────────────────────────────────────────────────────────
 
-let hmTiles = [];
-let hmZoomKey = '';
+/** Colour metric of a tile: cost as a % of width (butterfly, vertical), or the price (single). */
+function metricOf(strategy, tile, width) {
+  if (strategy === 'single' || !width) return tile.value;
+  return (tile.value / Number(width)) * 100;
+}
 
-/** The tiles of the selected expiration / strategy / side as heatmap cells. */
+/** The tiles of the selected expiration / strategy / side as cells `[column, strike, metric, value]`. */
 function heatmapCells(doc, expiration, strategy, side) {
   const e = doc.expirations[expiration];
   const cells = { cols: [], strikes: [], data: [], tiles: [] };
@@ -401,18 +818,18 @@ function heatmapCells(doc, expiration, strategy, side) {
     cells.strikes = Object.keys(e.single)
       .filter((k) => e.single[k] && e.single[k][side])
       .sort(byNumber);
-    cells.strikes.forEach((k, y) => {
+    for (const k of cells.strikes) {
       const tile = e.single[k][side];
-      cells.data.push([0, y, tile.value]);
+      cells.data.push([0, Number(k), metricOf(strategy, tile, null), tile.value]);
       cells.tiles.push({ tile, strike: k, width: null });
-    });
+    }
     return cells;
   }
   const table = (e[strategy] && e[strategy][side]) || {};
   cells.cols = doc.widths.map(String);
   const colIndex = new Map(cells.cols.map((w, i) => [w, i]));
   cells.strikes = Object.keys(table).sort(byNumber);
-  cells.strikes.forEach((k, y) => {
+  for (const k of cells.strikes) {
     for (const [w, tile] of Object.entries(table[k])) {
       let x = colIndex.get(w);
       if (x === undefined) {
@@ -420,10 +837,10 @@ function heatmapCells(doc, expiration, strategy, side) {
         cells.cols.push(w);
         colIndex.set(w, x);
       }
-      cells.data.push([x, y, tile.value]);
+      cells.data.push([x, Number(k), metricOf(strategy, tile, w), tile.value]);
       cells.tiles.push({ tile, strike: k, width: w });
     }
-  });
+  }
   return cells;
 }
 
@@ -432,19 +849,94 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * (sorted.length - 1))))];
 }
 
-let hmClickWired = false;
-let hmRows = 0;
-let hmLabelStep = 1;
+/** A "nice" upper bound (1, 2, 2.5, 5 × 10^k) at or above v. */
+function niceCeil(v) {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
 
-/** Shows every n-th strike label so they never overlap, for the rows visible at the current zoom. */
-function fitStrikeLabels(c) {
-  const z = (c.getOption().dataZoom || [])[0];
-  const shown = z ? (hmRows * ((z.end ?? 100) - (z.start ?? 0))) / 100 : hmRows;
-  const plotHeight = Math.max(100, $('heatmap-chart').clientHeight - 94);
-  const step = Math.max(1, Math.ceil((shown * 14) / plotHeight));
-  if (step === hmLabelStep) return;
-  hmLabelStep = step;
-  c.setOption({ yAxis: { axisLabel: { interval: (i) => i % hmLabelStep === 0 } } });
+/**
+ * Colour scales, fixed for the session per symbol × expiration × strategy × side: set from the first
+ * snapshot seen (98th percentile, rounded up to a nice number; verticals are 0–100 % of width by
+ * construction) and never recomputed, so a colour that changes while you watch is a price that changed.
+ */
+const scales = new Map();
+
+function scaleFor(key, strategy, cells) {
+  let s = scales.get(key);
+  if (s) return s;
+  const debits = [];
+  const credits = [];
+  for (const d of cells.data) {
+    if (d[3] > 0) debits.push(d[2]);
+    else if (d[3] < 0) credits.push(-d[2]);
+  }
+  debits.sort((a, b) => a - b);
+  credits.sort((a, b) => a - b);
+  const debitMax = strategy === 'vertical' ? 100 : niceCeil(quantile(debits, 0.98));
+  const creditMax = niceCeil(quantile(credits, 0.98) || debitMax / 10);
+  s = {
+    debitMax,
+    creditMax,
+    unit: strategy === 'single' ? '$ per share (mid)' : 'cost, % of width (mid)',
+  };
+  scales.set(key, s);
+  return s;
+}
+
+function hexToRgb(h) {
+  const n = parseInt(h.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function ramp(stops, t) {
+  const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const a = hexToRgb(stops[i]);
+  const b = hexToRgb(stops[i + 1]);
+  const f = x - i;
+  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(',')})`;
+}
+
+function tileColor(scale, metric, value) {
+  if (value === 0) return ZERO_COLOR;
+  if (value > 0) return ramp(DEBIT_STOPS, metric / scale.debitMax);
+  return ramp(CREDIT_STOPS, -metric / scale.creditMax);
+}
+
+function renderLegend(scale, strategy) {
+  const fmt = (v) => (strategy === 'single' ? fmtOpt(v) : `${nf(v < 10 ? 1 : 0).format(v)}%`);
+  $('hm-legend').innerHTML = `
+    <span class="legend-part" data-testid="legend-debit">debit <span class="legend-bar" style="background:linear-gradient(90deg,${DEBIT_STOPS.join(',')})"></span> 0 – ${fmt(scale.debitMax)}${strategy === 'vertical' ? '' : '+'}</span>
+    <span class="legend-part" data-testid="legend-credit">credit <span class="legend-bar short" style="background:linear-gradient(90deg,${CREDIT_STOPS.join(',')})"></span> 0 – ${fmt(scale.creditMax)}+</span>
+    <span class="legend-part"><span class="legend-swatch" style="background:${ZERO_COLOR}"></span> 0.00</span>
+    <span class="legend-unit" data-testid="legend-unit">${escapeHtml(scale.unit)} · scale fixed this session</span>`;
+}
+
+let hmTiles = [];
+let hmColors = [];
+let hmClickWired = false;
+
+/** The smallest gap between consecutive strikes (rows are that tall on the numeric strike axis). */
+function strikeStep(strikes) {
+  let step = Infinity;
+  for (let i = 1; i < strikes.length; i++) step = Math.min(step, Number(strikes[i]) - Number(strikes[i - 1]));
+  return Number.isFinite(step) && step > 0 ? step : 5;
+}
+
+/** Levels drawn on the heatmap: the date's GEX levels (from the GEX model, else the density's copy). */
+function heatmapLevels(expiration) {
+  const g = state.docs.gex;
+  const hm = state.docs.heatmap;
+  const lv = g?.by_expiration?.[expiration]?.levels ?? hm?.expirations?.[expiration]?.density?.levels ?? {};
+  return {
+    spot: hm?.spot ?? g?.spot ?? null,
+    zero_gamma: lv.zero_gamma ?? null,
+    call_wall: lv.call_wall ?? null,
+    put_wall: lv.put_wall ?? null,
+  };
 }
 
 function renderHeatmap() {
@@ -453,8 +945,28 @@ function renderHeatmap() {
   const c = chart('heatmap-chart');
   if (!hmClickWired) {
     hmClickWired = true;
-    c.on('click', (p) => showTile(hmTiles[p.dataIndex]));
-    c.on('datazoom', () => fitStrikeLabels(c));
+    c.on('click', (p) => {
+      if (p.seriesIndex !== 0) return;
+      const t = hmTiles[p.dataIndex];
+      if (!t) return;
+      state.sel = {
+        expiration: state.hm.expiration,
+        strategy: state.hm.strategy,
+        side: state.hm.side,
+        strike: t.strike,
+        width: t.width,
+        first: { value: t.tile.value, ts: doc?.ts },
+        last: { value: t.tile.value, ts: state.docs.heatmap?.ts },
+      };
+      showTile();
+    });
+    c.on('datazoom', () =>
+      rememberZoom(
+        c,
+        `hm|${state.symbol}|${state.hm.expiration}|${state.hm.strategy}|${state.hm.side}`,
+        'yAxis',
+      ),
+    );
   }
   const select = /** @type {HTMLSelectElement} */ ($('hm-expiration'));
   if (!doc) {
@@ -468,115 +980,195 @@ function renderHeatmap() {
   }
   const t0 = performance.now();
   const exps = Object.keys(doc.expirations).sort();
-  // The GEX tab drives the heatmap when it names a date with tiles; otherwise the heatmap keeps its own.
-  if (state.tab !== 'All' && doc.expirations[state.tab]) state.hm.expiration = state.tab;
-  if (!doc.expirations[state.hm.expiration]) state.hm.expiration = exps[0] || '';
+  if (!doc.expirations[state.hm.expiration]) {
+    state.hm.expiration =
+      !state.tab.startsWith('h:') && doc.expirations[state.tab] ? state.tab : exps[0] || '';
+  }
   const optionsHtml = exps
-    .map(
-      (d) =>
-        `<option value="${escapeHtml(d)}">${escapeHtml(d)} · ${escapeHtml(doc.expirations[d].root)}</option>`,
-    )
+    .map((d) => {
+      const n = dte(d);
+      return `<option value="${escapeHtml(d)}">${escapeHtml(d)} · ${n <= 0 ? '0DTE' : `${n}d`} · ${escapeHtml(doc.expirations[d].root)}</option>`;
+    })
     .join('');
   if (select.dataset.html !== optionsHtml) {
     select.innerHTML = optionsHtml;
     select.dataset.html = optionsHtml;
   }
-  select.value = state.hm.expiration;
+  if (select.value !== state.hm.expiration) select.value = state.hm.expiration;
   const { expiration, strategy, side } = state.hm;
   const cells = heatmapCells(doc, expiration, strategy, side);
+  const viewKey = `${state.symbol}|${expiration}|${strategy}|${side}`;
+  const scale = scaleFor(viewKey, strategy, cells);
+  renderLegend(scale, strategy);
   hmTiles = cells.tiles;
-  const values = cells.data.map((d) => d[2]).sort((a, b) => a - b);
-  let vmin = quantile(values, 0.02);
-  let vmax = quantile(values, 0.98);
-  if (vmin === vmax) {
-    vmin -= 1;
-    vmax += 1;
+  hmColors = cells.data.map((d) => tileColor(scale, d[2], d[3]));
+  const step = strikeStep(cells.strikes);
+  const lv = heatmapLevels(expiration);
+  const em = expectedMove(expiration);
+  const e = doc.expirations[expiration];
+  const density = e?.density?.points ?? [];
+  const few = cells.data.length <= 160;
+  const marks = [
+    ['spot', lv.spot, COLORS.spot, 'solid'],
+    ['zero γ', lv.zero_gamma, COLORS.zero, 'dashed'],
+    ['call wall', lv.call_wall, COLORS.call, 'dashed'],
+    ['put wall', lv.put_wall, COLORS.put, 'dashed'],
+  ]
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, v, color, type]) => ({
+      name,
+      yAxis: v,
+      lineStyle: { color, type, width: 1.5 },
+      label: { show: false },
+    }));
+  const strikesNum = cells.strikes.map(Number);
+  let yMin = strikesNum.length ? strikesNum[0] - step / 2 : (lv.spot ?? 0) - 1;
+  let yMax = strikesNum.length ? strikesNum[strikesNum.length - 1] + step / 2 : (lv.spot ?? 0) + 1;
+  for (const m of marks) {
+    yMin = Math.min(yMin, m.yAxis - step);
+    yMax = Math.max(yMax, m.yAxis + step);
   }
-  const many = cells.data.length > 2000;
-  const tall = cells.strikes.length > 60;
   const option = {
     animation: false,
-    grid: { left: 72, right: tall ? 46 : 20, top: 16, bottom: 78 },
+    grid: [
+      { left: 64, right: '24%', top: 16, bottom: 40 },
+      { left: '79%', right: 34, top: 16, bottom: 40 },
+    ],
     tooltip: {
-      position: 'top',
       confine: true,
       formatter: (p) => {
+        if (p.seriesIndex !== 0) return '';
         const t = hmTiles[p.dataIndex];
         if (!t) return '';
         const head =
           t.width === null
-            ? `${escapeHtml(t.strike)} ${escapeHtml(side)}`
-            : `${escapeHtml(t.strike)} · width ${escapeHtml(t.width)}`;
-        return `<b>${head}</b><br/>value <b>${t.tile.value.toFixed(2)}</b><br/><span style="font-family:monospace">${escapeHtml(t.tile.description)}</span>`;
+            ? `${escapeHtml(fmtPx(Number(t.strike)))} ${escapeHtml(side)}`
+            : `${escapeHtml(fmtPx(Number(t.strike)))} · width ${escapeHtml(t.width)}`;
+        const pct =
+          t.width === null ? '' : ` (${nf(1).format(metricOf(strategy, t.tile, t.width))}% of width)`;
+        return `<b>${head}</b><br/>mid <b>${fmtOpt(t.tile.value)}</b>${pct}<br/><span style="font-family:monospace">${escapeHtml(t.tile.description)}</span>`;
       },
     },
-    xAxis: {
-      type: 'category',
-      data: cells.cols.map((w) => (strategy === 'single' ? w : `w ${w}`)),
-      splitArea: { show: true },
-    },
-    yAxis: {
-      type: 'category',
-      data: cells.strikes,
-      splitArea: { show: true },
-    },
-    visualMap: {
-      type: 'continuous',
-      dimension: 2,
-      min: vmin,
-      max: vmax,
-      calculable: true,
-      precision: 2,
-      orient: 'horizontal',
-      left: 'center',
-      bottom: 4,
-      itemHeight: 220,
-      inRange: { color: HEAT_COLORS },
-    },
-    dataZoom: tall
-      ? [
-          { type: 'inside', yAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', yAxisIndex: 0, filterMode: 'none', right: 8, width: 14 },
-        ]
-      : [],
+    xAxis: [
+      {
+        type: 'category',
+        gridIndex: 0,
+        data: cells.cols.map((w) => (strategy === 'single' ? w : `w ${w}`)),
+        splitArea: { show: false },
+      },
+      {
+        type: 'value',
+        gridIndex: 1,
+        name: 'density',
+        nameLocation: 'middle',
+        nameGap: 22,
+        axisLabel: { show: false },
+        splitLine: { show: false },
+      },
+    ],
+    yAxis: [
+      {
+        type: 'value',
+        gridIndex: 0,
+        min: yMin,
+        max: yMax,
+        axisLabel: { formatter: (v) => nf(0).format(v), hideOverlap: true },
+        splitLine: { show: false },
+      },
+      {
+        type: 'value',
+        gridIndex: 1,
+        min: yMin,
+        max: yMax,
+        axisLabel: { show: false },
+        splitLine: { show: false },
+      },
+    ],
+    dataZoom: [
+      { type: 'inside', yAxisIndex: [0, 1], filterMode: 'none' },
+      { type: 'slider', yAxisIndex: [0, 1], filterMode: 'none', right: 6, width: 14 },
+    ],
     series: [
       {
-        type: 'heatmap',
+        type: 'custom',
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        clip: true,
         data: cells.data,
-        progressive: 5000,
-        progressiveThreshold: 10000,
-        label: {
-          show: cells.data.length <= 160,
-          formatter: (p) => Number(p.value[2]).toFixed(2),
-          fontSize: 10,
+        encode: { x: 0, y: 1, tooltip: [3] },
+        renderItem: (params, api) => {
+          const p = api.coord([api.value(0), api.value(1)]);
+          const size = api.size([1, step]);
+          const w = size[0] - 1;
+          const h = Math.max(1, size[1] - (size[1] > 6 ? 1 : 0));
+          const rect = {
+            type: 'rect',
+            shape: { x: p[0] - w / 2, y: p[1] - h / 2, width: w, height: h },
+            style: { fill: hmColors[params.dataIndex] },
+          };
+          if (!few || h < 12) return rect;
+          return {
+            type: 'group',
+            children: [
+              rect,
+              {
+                type: 'text',
+                style: {
+                  x: p[0],
+                  y: p[1],
+                  text: fmtOpt(api.value(3)),
+                  align: 'center',
+                  verticalAlign: 'middle',
+                  fontSize: 10,
+                  fill: '#111',
+                },
+              },
+            ],
+          };
         },
-        emphasis: { itemStyle: { borderColor: '#111', borderWidth: 1 } },
-        itemStyle: { borderColor: many ? 'transparent' : '#fff', borderWidth: many ? 0 : 0.5 },
+        markLine: { symbol: 'none', silent: true, animation: false, data: marks },
+        markArea: em
+          ? {
+              silent: true,
+              itemStyle: {
+                color: 'rgba(47, 111, 219, 0.10)',
+                borderColor: 'rgba(47,111,219,0.5)',
+                borderWidth: 1,
+              },
+              data: [[{ yAxis: em.low }, { yAxis: em.high }]],
+            }
+          : { data: [] },
+      },
+      {
+        type: 'line',
+        name: 'density',
+        xAxisIndex: 1,
+        yAxisIndex: 1,
+        showSymbol: false,
+        clip: true,
+        areaStyle: { color: 'rgba(138, 79, 216, 0.15)' },
+        lineStyle: { color: COLORS.profile, width: 1.2 },
+        data: density.map((d) => [d.density, d.strike]),
+        markLine: {
+          symbol: 'none',
+          silent: true,
+          animation: false,
+          data: marks.map((m) => ({ ...m, lineStyle: { ...m.lineStyle, width: 1 } })),
+        },
       },
     ],
   };
-  const zoomKey = `${state.symbol}|${expiration}|${strategy}|${side}|${cells.strikes.length}`;
-  if (tall && zoomKey !== hmZoomKey) {
-    // Start on about 60 strikes around spot; the slider shows the rest.
-    let mid = cells.strikes.findIndex((k) => doc.spot !== null && Number(k) >= doc.spot);
-    if (mid < 0) mid = Math.floor(cells.strikes.length / 2);
-    const start = Math.max(0, mid - 30);
-    const end = Math.min(cells.strikes.length - 1, start + 60);
-    option.dataZoom.forEach((z) => {
-      z.startValue = start;
-      z.endValue = end;
-    });
-  } else if (tall) {
-    option.dataZoom.forEach((z) => {
-      delete z.startValue;
-      delete z.endValue;
-    });
+  // Keep the zoom of this view (in strike values) across updates; a new view opens on ±30 rows of spot.
+  const zoomKey = `hm|${viewKey}`;
+  let zoom = zoomMemory.get(zoomKey);
+  if (!zoom && strikesNum.length > 60 && lv.spot) {
+    zoom = { startValue: lv.spot - 30 * step, endValue: lv.spot + 30 * step };
+    zoomMemory.set(zoomKey, zoom);
   }
-  hmZoomKey = zoomKey;
+  if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
+  else for (const z of option.dataZoom) Object.assign(z, { start: 0, end: 100 });
   const finished = whenFinished(c);
-  c.setOption(option, { replaceMerge: ['series', 'dataZoom'] });
-  hmRows = cells.strikes.length;
-  fitStrikeLabels(c);
+  c.setOption(option, { replaceMerge: ['series', 'dataZoom', 'xAxis', 'yAxis', 'grid'] });
   const setMs = performance.now() - t0;
   el.dataset.tileCount = String(cells.data.length);
   el.dataset.strikeCount = String(cells.strikes.length);
@@ -585,10 +1177,18 @@ function renderHeatmap() {
   el.dataset.strategy = strategy;
   el.dataset.side = side;
   el.dataset.symbol = doc.symbol;
-  const e = doc.expirations[expiration];
+  el.dataset.ts = doc.ts ?? '';
+  const probs = e?.density?.probabilities;
+  const flags = e?.flags;
+  const nFlags = (flags?.negative_butterfly?.length ?? 0) + (flags?.vertical_over_width?.length ?? 0);
   $('hm-sub').textContent = e
-    ? `${e.root} (${e.settlement}) · ${cells.data.length} tiles · window ${doc.window_pct}%`
+    ? `${e.root} (${e.settlement}) · ${nf(0).format(cells.data.length)} tiles · ${fmtTime(doc.ts)}` +
+      (probs?.between_walls !== null && probs?.between_walls !== undefined
+        ? ` · P(between walls) ${nf(0).format(probs.between_walls * 100)}%`
+        : '') +
+      (nFlags ? ` · ${nFlags} arbitrage flags` : '')
     : 'no tiles';
+  showTile();
   stats.renders.heatmap++;
   void finished.then(() => {
     el.dataset.renderMs = String(Math.round(performance.now() - t0));
@@ -602,15 +1202,69 @@ function renderHeatmap() {
   });
 }
 
-function showTile(t) {
+/** Looks the selected order up in the current document (it refreshes with every version). */
+function selectedTile() {
+  const s = state.sel;
+  const e = state.docs.heatmap?.expirations?.[s.expiration];
+  if (!e) return null;
+  if (s.strategy === 'single') return e.single?.[s.strike]?.[s.side] ?? null;
+  return e[s.strategy]?.[s.side]?.[s.strike]?.[s.width] ?? null;
+}
+
+/** Natural price: buy at the ask, sell at the bid (from the chain ladder's quotes, when loaded). */
+function naturalPrice(tile, expiration) {
+  const q = chainQuotes.get(expiration);
+  if (!q) return null;
+  let nat = 0;
+  for (const l of tile.legs) {
+    const c = q.get(`${l.strike}|${l.type}`);
+    if (!c || c.bid === null || c.ask === null) return null;
+    nat += l.qty * (l.qty > 0 ? c.ask : c.bid);
+  }
+  return nat;
+}
+
+function showTile() {
   const el = $('tile-detail');
-  if (!t) {
-    el.textContent = 'Click a tile for its order.';
+  if (!state.sel) {
+    el.textContent = 'Click a tile for its order (priced at mid).';
+    el.dataset.value = '';
     return;
   }
-  const legs = t.tile.legs.map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${l.strike}${l.type}`).join('  ');
-  el.textContent = `${t.tile.description}\nlegs: ${legs}   value ${t.tile.value.toFixed(2)}`;
+  const tile = selectedTile();
+  if (!tile) {
+    el.textContent = 'The selected order is no longer quoted.';
+    el.dataset.value = '';
+    return;
+  }
+  const s = state.sel;
+  const ts = state.docs.heatmap?.ts;
+  if (s.last.ts !== ts) {
+    s.prev = s.last;
+    s.last = { value: tile.value, ts };
+  }
+  const legs = tile.legs
+    .map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${l.strike}${l.type === 'call' ? 'C' : 'P'}`)
+    .join('  ');
+  const change = s.prev ? tile.value - s.prev.value : null;
+  const nat = naturalPrice(tile, s.expiration);
+  el.dataset.value = String(tile.value);
+  el.dataset.ts = ts ?? '';
+  el.innerHTML =
+    `<div>${escapeHtml(tile.description)}</div>` +
+    `<div>legs: ${escapeHtml(legs)}</div>` +
+    `<div>mid <b data-testid="tile-mid">${fmtOpt(tile.value)}</b> · natural ${nat === null ? '<span class="muted">(open the chain for bid/ask)</span>' : `<b data-testid="tile-natural">${fmtOpt(nat)}</b>`}` +
+    ` · at ${escapeHtml(fmtTime(ts))}` +
+    (change === null
+      ? ''
+      : ` · <span class="${change > 0 ? 'up' : change < 0 ? 'down' : ''}">${change === 0 ? 'unchanged' : fmtPts(change)}</span> since ${escapeHtml(fmtTime(s.prev.ts))}`) +
+    ` <button type="button" class="linkish" data-testid="open-chain">chain ${escapeHtml(s.expiration)}</button></div>`;
 }
+
+$('tile-detail').addEventListener('click', (ev) => {
+  if (ev.target instanceof HTMLElement && ev.target.dataset.testid === 'open-chain' && state.sel)
+    void openChain(state.sel.expiration, Number(state.sel.strike));
+});
 
 function wireSegmented(id, key) {
   $(id).addEventListener('click', (ev) => {
@@ -618,7 +1272,7 @@ function wireSegmented(id, key) {
     if (!b) return;
     state.hm[key] = b.dataset.value;
     for (const x of $(id).querySelectorAll('button')) x.setAttribute('aria-pressed', String(x === b));
-    showTile(null);
+    state.sel = null;
     renderHeatmap();
   });
 }
@@ -627,8 +1281,49 @@ wireSegmented('hm-side', 'side');
 
 $('hm-expiration').addEventListener('change', (ev) => {
   state.hm.expiration = /** @type {HTMLSelectElement} */ (ev.target).value;
-  showTile(null);
+  state.sel = null;
   renderHeatmap();
+});
+
+// ── chain ladder (bid, ask, mid, IV, delta, gamma, OI, volume) ───────────────
+
+/** Quotes per expiration, `${strike}|${type}` → row, for natural prices. */
+const chainQuotes = new Map();
+
+async function openChain(expiration, strike) {
+  const box = $('chain');
+  box.hidden = false;
+  box.innerHTML = `<div class="muted">loading the ${escapeHtml(expiration)} chain…</div>`;
+  try {
+    const body = await getJson(
+      `/api/chain/${encodeURIComponent(state.symbol)}?expiration=${encodeURIComponent(expiration)}`,
+    );
+    const q = new Map();
+    for (const c of body.contracts) q.set(`${c.strike}|${c.type}`, c);
+    chainQuotes.set(expiration, q);
+    const strikes = [...new Set(body.contracts.map((c) => c.strike))].sort((a, b) => a - b);
+    const cell = (c, f, d) => (c && c[f] !== null && c[f] !== undefined ? nf(d).format(c[f]) : '–');
+    const side = (c) =>
+      `<td>${cell(c, 'bid', 2)}</td><td>${cell(c, 'ask', 2)}</td><td>${cell(c, 'mid', 2)}</td><td>${c && c.iv !== null ? nf(1).format(c.iv * 100) + '%' : '–'}</td><td>${cell(c, 'delta', 3)}</td><td>${cell(c, 'gamma', 4)}</td><td>${cell(c, 'oi', 0)}</td><td>${cell(c, 'volume', 0)}</td>`;
+    box.innerHTML = `<div class="panel-head"><b>Chain ${escapeHtml(expiration)}</b> <span class="muted">as of ${escapeHtml(fmtTime(body.as_of))}</span><button type="button" class="linkish" data-testid="close-chain">close</button></div>
+      <div class="table-wrap chain-wrap"><table class="chain-table" data-testid="chain-table"><thead><tr><th colspan="8">calls</th><th>strike</th><th colspan="8">puts</th></tr>
+      <tr>${'<th>bid</th><th>ask</th><th>mid</th><th>IV</th><th>Δ</th><th>γ</th><th>OI</th><th>vol</th>'}<th></th>${'<th>bid</th><th>ask</th><th>mid</th><th>IV</th><th>Δ</th><th>γ</th><th>OI</th><th>vol</th>'}</tr></thead><tbody>
+      ${strikes
+        .map(
+          (k) =>
+            `<tr data-strike="${k}" class="${k === strike ? 'hit' : ''}">${side(q.get(`${k}|call`))}<th>${fmtPx(k)}</th>${side(q.get(`${k}|put`))}</tr>`,
+        )
+        .join('')}</tbody></table></div>`;
+    box.querySelector('tr.hit')?.scrollIntoView({ block: 'center' });
+    showTile();
+  } catch (err) {
+    box.innerHTML = `<div class="muted">chain unavailable: ${escapeHtml(err.message)}</div>`;
+  }
+}
+
+$('chain').addEventListener('click', (ev) => {
+  if (ev.target instanceof HTMLElement && ev.target.dataset.testid === 'close-chain')
+    $('chain').hidden = true;
 });
 
 // ── models: fetch only what changed ──────────────────────────────────────────
@@ -648,19 +1343,30 @@ function differs(note, doc) {
   return !doc || note.epoch_id !== doc.epoch_id || note.ts !== doc.ts;
 }
 
+function modelUrl(model, symbol) {
+  const u = `/api/models/${model}/${encodeURIComponent(symbol)}`;
+  return state.at ? `${u}?at=${encodeURIComponent(state.at)}` : u;
+}
+
 /** Fetches a model of the selected symbol; loops while a newer note (or another symbol) arrived meanwhile. */
 async function loadModel(model) {
   const slot = loads[model];
-  if (slot.running) return; // the running loop checks for newer notes when it ends
+  if (slot.running) {
+    slot.again = true;
+    return; // the running loop checks for newer notes when it ends
+  }
   slot.running = true;
   try {
     for (;;) {
+      slot.again = false;
       const symbol = state.symbol;
+      const at = state.at;
       const seqAtStart = noteFor(model, symbol)?.seq ?? 0;
       const t0 = performance.now();
       let doc = null;
-      const res = await fetch(`/api/models/${model}/${encodeURIComponent(symbol)}`, { cache: 'no-cache' });
+      const res = await fetch(modelUrl(model, symbol), { cache: 'no-cache' });
       if (res.ok) {
+        serverSeen();
         const text = await res.text();
         const t1 = performance.now();
         doc = JSON.parse(text);
@@ -668,13 +1374,19 @@ async function loadModel(model) {
       } else if (res.status !== 404) {
         throw new Error(`${model} ${symbol}: HTTP ${res.status}`);
       }
-      if (symbol !== state.symbol) continue;
+      if (symbol !== state.symbol || at !== state.at) continue;
       state.docs[model] = doc;
-      if (model === 'gex') renderGex();
-      else renderHeatmap();
+      if (model === 'gex') {
+        renderGex();
+        if (state.docs.heatmap) renderHeatmap(); // the heatmap draws the GEX levels of its date
+      } else {
+        renderHeatmap();
+        if (state.docs.gex) renderGex(); // the expected-move band comes from the heatmap
+      }
       renderHeader();
+      if (state.at) break;
       const note = noteFor(model, symbol);
-      if (note && note.seq > seqAtStart && doc && differs(note, doc)) continue;
+      if (slot.again || (note && note.seq > seqAtStart && doc && differs(note, doc))) continue;
       if (symbol === state.symbol) break;
     }
     showError('');
@@ -686,6 +1398,75 @@ async function loadModel(model) {
   }
 }
 
+/** Applies a `heatmap_diff` when its base is the document shown; returns false when it does not fit. */
+function applyHeatmapDiff(d) {
+  const doc = state.docs.heatmap;
+  if (!doc || state.at || d.symbol !== state.symbol) return false;
+  if (d.base.epoch_id !== doc.epoch_id || d.base.ts !== doc.ts) return false;
+  for (const [k, v] of Object.entries(d.header)) doc[k] = v;
+  for (const date of d.removed_expirations) delete doc.expirations[date];
+  for (const [date, ch] of Object.entries(d.changed)) {
+    const e = doc.expirations[date] || (doc.expirations[date] = emptyExpiration());
+    for (const [k, v] of Object.entries(ch)) {
+      if (k === 'butterfly' || k === 'vertical') {
+        for (const side of ['call', 'put'])
+          for (const [strike, byWidth] of Object.entries(v[side] || {})) {
+            const row = e[k][side][strike] || (e[k][side][strike] = {});
+            Object.assign(row, byWidth);
+          }
+      } else if (k === 'single') {
+        for (const [strike, sides] of Object.entries(v)) {
+          const row = e.single[strike] || (e.single[strike] = {});
+          Object.assign(row, sides);
+        }
+      } else e[k] = v;
+    }
+  }
+  for (const path of d.removed) {
+    const [date, strategy, a, b, c] = path;
+    const e = doc.expirations[date];
+    if (!e) continue;
+    if (strategy === 'single') {
+      if (e.single[a]) {
+        delete e.single[a][b];
+        if (Object.keys(e.single[a]).length === 0) delete e.single[a];
+      }
+    } else if (e[strategy]?.[a]?.[b]) {
+      delete e[strategy][a][b][c];
+      if (Object.keys(e[strategy][a][b]).length === 0) delete e[strategy][a][b];
+    }
+  }
+  // Keys stay in ascending date order, as in the published document.
+  doc.expirations = Object.fromEntries(Object.entries(doc.expirations).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return true;
+}
+
+function emptyExpiration() {
+  return {
+    root: '',
+    settlement: 'PM',
+    butterfly: { call: {}, put: {} },
+    vertical: { call: {}, put: {} },
+    single: {},
+    density: null,
+    flags: { negative_butterfly: [], vertical_over_width: [] },
+  };
+}
+
+function onHeatmapDiff(d) {
+  const t0 = performance.now();
+  if (applyHeatmapDiff(d)) {
+    stats.diffs.applied++;
+    record({ model: 'heatmap', phase: 'diff', ms: performance.now() - t0, bytes: d.bytes ?? 0 });
+    renderHeatmap();
+    if (state.docs.gex) renderGex();
+    renderHeader();
+  } else if (d.symbol === state.symbol && !state.at) {
+    stats.diffs.refetched++;
+    void loadModel('heatmap');
+  }
+}
+
 function renderHeader() {
   const gex = state.docs.gex;
   const hm = state.docs.heatmap;
@@ -693,49 +1474,118 @@ function renderHeader() {
   const el = $('epoch');
   el.textContent = epochId ? `epoch ${epochId}` : 'no model yet';
   el.dataset.epochId = epochId;
+  el.title = `active epoch of the selected symbol: ${epochId}`;
   const stale = Boolean((gex && gex.stale) || (hm && hm.stale));
   $('stale-badge').hidden = !stale;
   document.title = `chain-worker · ${state.symbol}${stale ? ' (stale)' : ''}`;
+  tick();
 }
 
 function selectSymbol(symbol) {
   state.symbol = symbol;
   state.docs = { gex: null, heatmap: null };
-  state.tab = 'All';
+  state.tab = 'h:all';
+  state.sel = null;
+  $('chain').hidden = true;
   $('symbol').value = symbol;
   history.replaceState(null, '', `#${encodeURIComponent(symbol)}`);
-  showTile(null);
+  showTile();
   for (const m of MODELS) void loadModel(m);
+  void loadHistory();
 }
 
 $('symbol').addEventListener('change', (ev) =>
   selectSymbol(/** @type {HTMLSelectElement} */ (ev.target).value),
 );
 
+// ── status: data age, live badges, server reachability (ticks every second) ──
+
+function serverSeen() {
+  state.serverSeenMs = Date.now();
+  state.serverDownSinceMs = 0;
+}
+
+/** Time of a symbol's newest data: its last streamed tick, else the snapshot's as-of. */
+function dataTime(symbol) {
+  const doc = symbol === state.symbol && !state.at ? state.docs.gex : null;
+  const note = noteFor('gex', symbol) ?? noteFor('heatmap', symbol);
+  const t = doc?.live?.last_tick_ts ?? note?.last_tick_ts ?? doc?.as_of ?? note?.as_of ?? null;
+  return t ? Date.parse(t) : NaN;
+}
+
+function symbolState(symbol) {
+  if (state.stream !== 'live') return 'down';
+  const note = noteFor('gex', symbol) ?? noteFor('heatmap', symbol);
+  if (!note) return 'none';
+  const age = (Date.now() - dataTime(symbol)) / 1000;
+  if (note.stale) return 'stale';
+  return age <= LIVE_MAX_AGE_SEC ? 'live' : 'delayed';
+}
+
+function tick() {
+  const now = Date.now();
+  // Header: the age of the selected symbol's data, ticking.
+  const t = dataTime(state.symbol);
+  const age = (now - t) / 1000;
+  const ageEl = $('data-age');
+  ageEl.textContent = Number.isFinite(age)
+    ? state.at
+      ? `replay ${fmtDateTime(state.at)}`
+      : `data ${fmtAge(age)} old`
+    : 'no data';
+  ageEl.dataset.ageSec = Number.isFinite(age) ? String(Math.round(age)) : '';
+  // Per-symbol live badges.
+  const badges = state.symbols
+    .map((s) => {
+      const st = symbolState(s.symbol);
+      const a = (now - dataTime(s.symbol)) / 1000;
+      const note = noteFor('gex', s.symbol);
+      const src = note?.live_source ?? (note ? 'snapshot' : '');
+      return `<span class="badge live-badge" data-testid="live-badge" data-symbol="${escapeHtml(s.symbol)}" data-state="${st}" title="${escapeHtml(src)} · newest data ${Number.isFinite(a) ? fmtTime(dataTime(s.symbol)) : '–'}">${escapeHtml(s.symbol)} ${st === 'live' ? '●' : st === 'down' ? '✕' : '◐'} ${Number.isFinite(a) ? fmtAge(a) : '–'}</span>`;
+    })
+    .join('');
+  const box = $('live-badges');
+  if (box.dataset.html !== badges) {
+    box.innerHTML = badges;
+    box.dataset.html = badges;
+  }
+  renderHealthState();
+}
+setInterval(tick, 1000);
+
 // ── live stream ──────────────────────────────────────────────────────────────
 
 function setStream(s) {
+  const was = state.stream;
   state.stream = s;
   const el = $('stream-status');
   el.dataset.state = s;
   el.textContent = s === 'live' ? 'live' : s === 'disconnected' ? 'disconnected' : 'connecting…';
   document.body.dataset.stream = s;
+  if (s === 'live') serverSeen();
+  else if (was === 'live' || !state.serverDownSinceMs) state.serverDownSinceMs = Date.now();
+  tick();
 }
 
 function onNote(note) {
+  serverSeen();
   note.seq = ++state.noteSeq;
   state.notes.set(`${note.model}:${note.symbol}`, note);
   scheduleHealth();
   renderHealthBadges();
+  if (state.at) return;
   if (note.symbol === state.symbol && differs(note, state.docs[note.model])) void loadModel(note.model);
+  if (note.model === 'gex' && note.symbol === state.symbol) scheduleHistory();
 }
 
+let es = null;
 function connectStream() {
   const params = new URLSearchParams({
     symbols: state.symbols.map((s) => s.symbol).join(','),
     models: MODELS.join(','),
   });
-  const es = new EventSource(`/events?${params}`);
+  es = new EventSource(`/events?${params}`);
+  const mine = es;
   setStream('connecting');
   es.addEventListener('open', () => setStream('live'));
   es.addEventListener('hello', () => setStream('live'));
@@ -746,11 +1596,20 @@ function connectStream() {
       stats.errors.push(String(err));
     }
   });
+  es.addEventListener('heatmap_diff', (ev) => {
+    try {
+      const d = JSON.parse(ev.data);
+      d.bytes = ev.data.length;
+      onHeatmapDiff(d);
+    } catch (err) {
+      stats.errors.push(String(err));
+    }
+  });
   es.addEventListener('error', () => {
     setStream('disconnected');
     // EventSource retries by itself unless the server refused the stream (then readyState is CLOSED).
-    if (es.readyState === EventSource.CLOSED) {
-      es.close();
+    if (mine.readyState === EventSource.CLOSED) {
+      mine.close();
       setTimeout(connectStream, RECONNECT_MS);
     }
   });
@@ -759,6 +1618,7 @@ function connectStream() {
 // ── health panel ─────────────────────────────────────────────────────────────
 
 let lastEpochs = null;
+let healthFailedAt = 0;
 
 function renderHealthBadges() {
   if (!lastEpochs) return;
@@ -773,21 +1633,60 @@ function modelBadges(symbol) {
     const n = noteFor(m, symbol);
     if (!n) return `<span class="badge" title="not published">${m} –</span>`;
     const cls = n.stale ? 'badge stale' : 'badge health-ok';
-    return `<span class="${cls}" data-testid="model-badge" data-model="${m}" data-stale="${Boolean(n.stale)}" title="${escapeHtml(n.epoch_id)} · ${escapeHtml(n.ts || '')}">${m}${n.stale ? ' stale' : ''}</span>`;
+    return `<span class="${cls}" data-testid="model-badge" data-model="${m}" data-stale="${Boolean(n.stale)}" title="${escapeHtml(n.epoch_id)} · ${escapeHtml(fmtTime(n.ts))}">${m}${n.stale ? ' stale' : ''}</span>`;
   }).join(' ');
+}
+
+/**
+ * The panel's overall state: `down` (red) when the server cannot be reached (stream lost or /api/epochs
+ * failing), `warn` (amber) when a worker has not cycled for WORKER_QUIET_SEC or a symbol is not healthy,
+ * else `ok`. Re-judged every second, so an outage shows within a few seconds, not at the next refresh.
+ */
+function renderHealthState() {
+  const panel = $('health-panel');
+  const now = Date.now();
+  let st = 'ok';
+  let why = 'server and workers reachable';
+  if (state.stream !== 'live' || healthFailedAt > state.serverSeenMs) {
+    st = 'down';
+    const since = state.serverDownSinceMs || healthFailedAt || now;
+    why = `server unreachable for ${fmtAge((now - since) / 1000)} (since ${fmtTime(since)})`;
+  } else if (lastEpochs) {
+    for (const s of lastEpochs.symbols) {
+      const age = s.last_cycle_ts ? now / 1000 - s.last_cycle_ts : Infinity;
+      if (age > 2 * WORKER_QUIET_SEC) {
+        st = 'down';
+        why = `${s.symbol}: no worker cycle for ${fmtAge(age)}`;
+        break;
+      }
+      if (age > WORKER_QUIET_SEC || (s.last_health && s.last_health !== 'ok')) {
+        st = 'warn';
+        why = `${s.symbol}: ${age > WORKER_QUIET_SEC ? `no worker cycle for ${fmtAge(age)}` : s.last_health}`;
+      }
+    }
+  }
+  panel.dataset.state = st;
+  const el = $('health-state');
+  el.dataset.state = st;
+  el.textContent = `${st === 'ok' ? 'ok' : st === 'warn' ? 'degraded' : 'unreachable'} · ${why}`;
+  // Row ages tick too.
+  if (lastEpochs)
+    for (const s of lastEpochs.symbols) {
+      const cell = document.querySelector(`tr[data-symbol="${CSS.escape(s.symbol)}"] td.cycle-age`);
+      if (cell) cell.textContent = s.last_cycle_ts ? `${fmtAge(now / 1000 - s.last_cycle_ts)} ago` : '–';
+    }
 }
 
 function renderHealth(view) {
   lastEpochs = view;
-  const now = Date.now();
   $('health-rows').innerHTML = view.symbols
     .map((s) => {
       const health = s.last_health || '–';
       return `<tr data-testid="health-row" data-symbol="${escapeHtml(s.symbol)}" data-health="${escapeHtml(health)}" data-epoch-id="${escapeHtml(s.epoch_id || '')}">
         <td><b>${escapeHtml(s.symbol)}</b></td>
-        <td title="${s.last_cycle_ts ? new Date(s.last_cycle_ts * 1000).toISOString() : ''}">${s.last_cycle_ts ? fmtAgo(now - s.last_cycle_ts * 1000) : '–'}</td>
+        <td class="cycle-age" title="${s.last_cycle_ts ? fmtDateTime(s.last_cycle_ts * 1000) : ''}">–</td>
         <td><span class="badge health-${escapeHtml(health)}">${escapeHtml(health)}</span></td>
-        <td class="epoch-id" title="${escapeHtml(s.epoch_id || '')} · ${escapeHtml(s.status || '')}"><span class="mono">${escapeHtml(s.epoch_id || '–')}</span><br/><span class="muted">${fmtSec(s.epoch_age_sec)} · ${escapeHtml(s.status || '–')}</span></td>
+        <td class="epoch-id" title="${escapeHtml(s.epoch_id || '')} · ${escapeHtml(s.status || '')}"><span class="mono">${escapeHtml(s.epoch_id || '–')}</span><br/><span class="muted">${fmtAge(s.epoch_age_sec)} · ${escapeHtml(s.status || '–')}</span></td>
         <td data-testid="dormant-count">${s.dormant_count}</td>
         <td class="models">${modelBadges(s.symbol)}</td>
       </tr>`;
@@ -797,7 +1696,8 @@ function renderHealth(view) {
   $('analytics-summary').textContent =
     `snapshots ${a.snapshots} · failed ${a.failed_cycles} · SLA violations ${a.sla_violations} · ` +
     `fetch latency avg ${a.latency_ms.avg ?? '–'} ms, p95 ${a.latency_ms.p95 ?? '–'} ms (n=${a.latency_ms.count})`;
-  $('health-updated').textContent = `updated ${new Date(view.ts * 1000).toLocaleTimeString()}`;
+  $('health-updated').textContent = `updated ${fmtTime(view.ts * 1000)}`;
+  renderHealthState();
 }
 
 function renderLatency(points) {
@@ -812,15 +1712,15 @@ function renderLatency(points) {
       animation: false,
       grid: { left: 50, right: 12, top: 24, bottom: 24 },
       legend: { top: 0 },
-      tooltip: { trigger: 'axis', valueFormatter: (v) => `${Math.round(v)} ms` },
+      tooltip: {
+        trigger: 'axis',
+        valueFormatter: (v) => `${nf(0).format(v)} ms`,
+      },
       xAxis: {
         type: 'time',
         min: Date.now() - LATENCY_WINDOW_MS,
         max: Date.now(),
-        axisLabel: {
-          hideOverlap: true,
-          formatter: { hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' },
-        },
+        axisLabel: { hideOverlap: true, formatter: (v) => timeFmt.format(new Date(v)).slice(0, 5) },
       },
       yAxis: { type: 'value', name: 'ms', nameGap: 8 },
       series: [...bySymbol].map(([symbol, data]) => ({
@@ -848,12 +1748,116 @@ async function refreshHealth() {
     renderHealth(view);
     renderLatency(series.points);
   } catch (err) {
+    healthFailedAt = Date.now();
     stats.errors.push(String(err));
+    renderHealthState();
   } finally {
     healthRunning = false;
   }
 }
 const scheduleHealth = debounce(() => void refreshHealth(), 500);
+
+// ── the day's history: levels through the day, and the time slider ──────────
+
+const HISTORY_FIELDS = 'spot,zero_gamma,call_wall,put_wall,net';
+let historyRows = [];
+
+async function loadHistory() {
+  const symbol = state.symbol;
+  const to = new Date();
+  const from = new Date(to.getTime() - 24 * 3_600_000);
+  const box = $('history-chart');
+  try {
+    const body = await getJson(
+      `/api/history/${encodeURIComponent(symbol)}?from=${from.toISOString()}&to=${to.toISOString()}&fields=${HISTORY_FIELDS}`,
+    );
+    if (symbol !== state.symbol) return;
+    historyRows = body.rows || [];
+    $('history-note').textContent =
+      `${nf(0).format(historyRows.length)} versions · ${fmtTime(from)} – ${fmtTime(to)}`;
+  } catch (err) {
+    historyRows = [];
+    $('history-note').textContent =
+      err.status === 404 ? 'no history yet for this symbol' : `history unavailable: ${err.message}`;
+  }
+  box.dataset.rowCount = String(historyRows.length);
+  renderHistory();
+}
+const scheduleHistory = debounce(() => void loadHistory(), 5_000);
+
+function renderHistory() {
+  const c = chart('history-chart');
+  const series = [
+    ['spot', COLORS.spot, 'solid'],
+    ['zero_gamma', COLORS.zero, 'dashed'],
+    ['call_wall', COLORS.call, 'solid'],
+    ['put_wall', COLORS.put, 'solid'],
+  ].map(([f, color, type]) => ({
+    name: f === 'zero_gamma' ? 'zero γ' : f.replace('_', ' '),
+    type: 'line',
+    step: f.endsWith('wall') ? 'end' : undefined,
+    showSymbol: false,
+    connectNulls: false,
+    lineStyle: { color, type, width: 1.5 },
+    itemStyle: { color },
+    data: historyRows.map((r) => [Date.parse(r.ts), r[f] ?? null]),
+  }));
+  c.setOption(
+    {
+      animation: false,
+      grid: { left: 64, right: 16, top: 28, bottom: 28 },
+      legend: { top: 0 },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => fmtPx(v) },
+      xAxis: {
+        type: 'time',
+        axisLabel: { hideOverlap: true, formatter: (v) => timeFmt.format(new Date(v)).slice(0, 5) },
+      },
+      yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v) => nf(0).format(v) } },
+      series: [
+        ...series,
+        {
+          type: 'line',
+          data: [],
+          markLine: state.at
+            ? {
+                symbol: 'none',
+                silent: true,
+                data: [{ xAxis: Date.parse(state.at), lineStyle: { color: COLORS.net } }],
+                label: { show: false },
+              }
+            : { data: [] },
+        },
+      ],
+    },
+    { replaceMerge: ['series'] },
+  );
+  const slider = /** @type {HTMLInputElement} */ ($('time-slider'));
+  slider.max = String(Math.max(0, historyRows.length - 1));
+  slider.disabled = historyRows.length === 0;
+  if (!state.at) slider.value = slider.max;
+}
+
+/** The time slider: the version in force at the chosen row's time (the last position = live). */
+$('time-slider').addEventListener(
+  'input',
+  debounce(() => {
+    const slider = /** @type {HTMLInputElement} */ ($('time-slider'));
+    const i = Number(slider.value);
+    const live = i >= historyRows.length - 1;
+    setReplay(live ? null : (historyRows[i]?.ts ?? null));
+  }, 150),
+);
+
+$('replay-live').addEventListener('click', () => setReplay(null));
+
+function setReplay(at) {
+  state.at = at;
+  $('replay-live').hidden = !at;
+  document.body.dataset.replay = at ? 'on' : 'off';
+  $('replay-label').textContent = at ? `replaying ${fmtDateTime(at)}` : 'live';
+  renderHistory();
+  for (const m of MODELS) void loadModel(m);
+}
 
 // ── start ────────────────────────────────────────────────────────────────────
 
@@ -879,6 +1883,7 @@ async function main() {
   connectStream();
   void refreshHealth();
   setInterval(() => void refreshHealth(), HEALTH_REFRESH_MS);
+  setInterval(() => void loadHistory(), HISTORY_REFRESH_MS);
 }
 
 void main();
