@@ -16,6 +16,7 @@ import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { modelObservers, type ModelObserver } from '../outputs/index.js';
 import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
+import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
 import type { LiveInfo, ModelProvider } from './types.js';
@@ -80,9 +81,11 @@ export class ModelBuilder {
   private readonly thread = new ModelThread();
 
   private readonly observers: ModelObserver[];
+  private readonly epochs: EpochStore;
 
   constructor(private readonly deps: BuilderDeps) {
     this.observers = deps.observers ?? modelObservers(deps);
+    this.epochs = new EpochStore(deps.bus, deps.keys);
   }
 
   /** Builds every dirty, active epoch once. Concurrent calls coalesce. */
@@ -95,7 +98,7 @@ export class ModelBuilder {
       const all: BuildOutcome[] = [];
       do {
         this.again = false;
-        const dirty = await this.deps.bus.cmd.smembers(this.deps.keys.epochDirty);
+        const dirty = await this.epochs.dirtyIds();
         // One epoch at a time: a 20,000-contract build holds ~100 MB while it runs; two at once double the peak.
         for (const id of dirty) all.push(await this.buildEpoch(id));
       } while (this.again && !this.stopped);
@@ -159,37 +162,35 @@ export class ModelBuilder {
   /** Builds one epoch if it is dirty, active and unclaimed. */
   async buildEpoch(epochId: string): Promise<BuildOutcome> {
     const { bus, keys, logger, metrics, config } = this.deps;
+    const { epochs } = this;
     const r = bus.cmd;
-    const meta = await r.hgetall(keys.epochMeta(epochId));
+    const meta = await epochs.meta(epochId);
     const symbol = meta.symbol ?? epochId.split(':')[0] ?? '';
     if (!meta.symbol) {
-      await r.srem(keys.epochDirty, epochId);
+      await epochs.dropDirty(epochId);
       return { epochId, symbol, status: 'missing' };
     }
-    const active = await r.hget(keys.epochActive, symbol);
-    if (active !== epochId) {
-      await r.srem(keys.epochDirty, epochId);
+    if ((await epochs.activeId(symbol)) !== epochId) {
+      await epochs.dropDirty(epochId);
       return { epochId, symbol, status: 'superseded' };
     }
-    const leaseKey = keys.buildLease(epochId);
-    const claimed = await r.set(leaseKey, this.deps.owner, 'PX', BUILD_LEASE_MS, 'NX');
-    if (claimed !== 'OK') return { epochId, symbol, status: 'claimed_elsewhere' };
+    if (!(await epochs.claimBuild(epochId, this.deps.owner, BUILD_LEASE_MS)))
+      return { epochId, symbol, status: 'claimed_elsewhere' };
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const refreshTs = await r.hget(keys.epochMeta(epochId), 'last_refresh_ts');
+        const refreshTs = await epochs.refreshTs(epochId);
         const t0 = performance.now();
-        const idsRaw = await r.get(keys.epochContracts(epochId));
-        if (idsRaw === null) {
+        const ids = await epochs.contractIds(epochId);
+        if (ids === null) {
           logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
           return { epochId, symbol, status: 'missing' };
         }
-        const ids = JSON.parse(idsRaw) as string[];
         const substrates = joinJsonArray(
           await bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id))),
         );
         const readMs = performance.now() - t0;
-        const fresh = await r.hgetall(keys.epochMeta(epochId));
-        if (fresh.last_refresh_ts !== refreshTs) continue;
+        const fresh = await epochs.meta(epochId);
+        if ((fresh.last_refresh_ts ?? '') !== refreshTs) continue;
 
         // Redis holds Unix seconds; the model thread works in epoch ms.
         const asOfMs = msOfSeconds(fresh.as_of ?? fresh.last_refresh_ts);
@@ -258,12 +259,8 @@ export class ModelBuilder {
             );
         }
         const t4 = performance.now();
-        // Only mark clean if no refresh landed while we built; otherwise the next drain rebuilds it.
-        const after = await r.hget(keys.epochMeta(epochId), 'last_refresh_ts');
-        if (after === refreshTs) {
-          await r.srem(keys.epochDirty, epochId);
-          await r.sadd(keys.epochClean, epochId);
-        }
+        // Clean only if no refresh landed while we built (atomic); otherwise the next drain rebuilds it.
+        await epochs.markClean(epochId, refreshTs);
         metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
         metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
         for (const model of ['gex', 'heatmap'] as const)
@@ -284,7 +281,7 @@ export class ModelBuilder {
       logger.warn({ epochId, err: (err as Error).message }, 'model build failed; epoch stays dirty');
       return { epochId, symbol, status: 'failed', error: (err as Error).message };
     } finally {
-      await bus.script('lease-release-1', [leaseKey], [this.deps.owner]).catch(() => undefined);
+      await epochs.releaseBuild(epochId, this.deps.owner).catch(() => undefined);
     }
   }
 }

@@ -2,17 +2,15 @@
  * @module The Redis bus: one narrow interface over a single server or a cluster. Everything else in the
  * project talks to Redis through it; standalone versus cluster is a constructor choice.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { ConnectionOptions } from 'node:tls';
-import { PACKAGE_ROOT } from '../lib/repo-paths.js';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
 import { rateLimitedErrorLog, type WarnSink } from './error-log.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
 import { RawPipeline } from './raw-pipeline.js';
+import { defineScripts, RedisScripts } from './scripts.js';
 import type { BulkCommand } from './resp.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 
@@ -95,24 +93,6 @@ export interface BusOptions {
   logger?: WarnSink;
 }
 
-const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
-const SCRIPTS = [
-  'promote-epoch',
-  'merge-latest-1',
-  'lease-acquire-2',
-  'lease-renew-1',
-  'lease-release-1',
-] as const;
-export type ScriptName = (typeof SCRIPTS)[number];
-
-function loadScripts(): Record<ScriptName, string> {
-  const out = {} as Record<ScriptName, string>;
-  for (const name of SCRIPTS) out[name] = readFileSync(resolve(SCRIPT_DIR, `${name}.lua`), 'utf8');
-  return out;
-}
-
-let scriptCache: Record<ScriptName, string> | undefined;
-
 /** TLS SNI for a host name; none for an IP address (SNI takes names only). */
 export function sniFor(host: string): { servername?: string } {
   return isIP(host) === 0 ? { servername: host } : {};
@@ -121,6 +101,8 @@ export function sniFor(host: string): { servername?: string } {
 export class RedisBus {
   readonly client: Redis | Cluster;
   readonly isCluster: boolean;
+  /** The Lua scripts, one typed function each. */
+  readonly scripts: RedisScripts;
   /** Incremented every time the connection (re)becomes ready: a change mid-cycle means Redis may have lost data. */
   generation = 0;
   private readonly endpoints: RedisEndpoint[];
@@ -168,14 +150,13 @@ export class RedisBus {
       this.generation++;
     });
     this.client.on('error', rateLimitedErrorLog(opts.logger, opts.name ?? 'redis'));
-    scriptCache ??= loadScripts();
-    for (const name of SCRIPTS) {
-      const m = /-(\d+)$/.exec(name);
-      this.client.defineCommand(name.replace(/-/g, '_'), {
-        lua: scriptCache[name],
-        ...(m ? { numberOfKeys: Number(m[1]) } : {}),
-      });
-    }
+    defineScripts(this.client);
+    this.scripts = new RedisScripts(this.client);
+  }
+
+  /** True while the connection is ready (false while it reconnects). */
+  get connected(): boolean {
+    return this.client.status === 'ready';
   }
 
   /** Typed command surface. */
@@ -195,16 +176,6 @@ export class RedisBus {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-  }
-
-  /** Runs a Lua script from src/redis/scripts by name. */
-  async script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const fn = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
-      name.replace(/-/g, '_')
-    ];
-    if (!fn) throw new Error(`script ${name} not defined`);
-    if (/-\d+$/.test(name)) return fn.call(this.client, ...keys, ...args);
-    return fn.call(this.client, keys.length, ...keys, ...args);
   }
 
   /**

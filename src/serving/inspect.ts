@@ -5,6 +5,7 @@
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { readSeries } from '../wiring/analytics.js';
+import { EpochStore } from '../wiring/epoch-store.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
 
 export interface SymbolView {
@@ -80,15 +81,16 @@ export async function inspect(
 ): Promise<InspectView> {
   const r = bus.cmd;
   const now = Date.now();
-  const active = await r.hgetall(keys.epochActive);
+  const epochs = new EpochStore(bus, keys);
+  const active = await epochs.activeAll();
   const names = [...new Set([...(symbols ?? []), ...Object.keys(active)])].sort();
   const analytics = await r.hgetall(keys.analytics);
   const views: SymbolView[] = [];
   for (const symbol of names) {
     const id = active[symbol] ?? null;
-    const meta = id ? await r.hgetall(keys.epochMeta(id)) : {};
-    const dirty = id ? (await r.sismember(keys.epochDirty, id)) === 1 : false;
-    const expired = id ? (await r.exists(keys.epochContracts(id))) === 0 : false;
+    const meta = id ? await epochs.meta(id) : {};
+    const dirty = id ? await epochs.isDirty(id) : false;
+    const expired = id ? await epochs.indexExpired(id) : false;
     const created = meta.created_ts ? msOfSeconds(meta.created_ts) : null;
     views.push({
       symbol,

@@ -1,6 +1,8 @@
 /**
  * @module Epochs in Redis: `epoch:active`, `epoch:meta:{id}`, `epoch:timeline:{U}`, `epoch:dirty`,
- * `epoch:clean` and the contract index `epoch:{id}:contracts`.
+ * `epoch:clean`, the contract index `epoch:{id}:contracts` and the build claim `epoch:{id}:build_lease`.
+ * It is their one owner: every transition (promote, refresh check, dirty, clean, retire, dormant) is a
+ * method here, each atomic where processes can race (a script).
  *
  * Ordering guarantee (single server and cluster alike): a new epoch's substrates, index and meta are
  * written and acknowledged before `epoch:active` is flipped by one script that also checks the worker's
@@ -11,6 +13,7 @@
  */
 import type { RedisBus } from '../redis/bus.js';
 import { RedisLayerError } from '../redis/errors.js';
+import { ScriptError } from '../redis/scripts.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { ActiveEpochView } from '../chain-worker/epoch-decision.js';
 
@@ -68,9 +71,9 @@ export class EpochStore {
   async readActive(
     underlying: string,
   ): Promise<{ id: string | null; view: ActiveEpochView | null; meta: Record<string, string> }> {
-    const id = await this.bus.cmd.hget(this.keys.epochActive, underlying);
+    const id = await this.activeId(underlying);
     if (!id) return { id: null, view: null, meta: {} };
-    const meta = await this.bus.cmd.hgetall(this.keys.epochMeta(id));
+    const meta = await this.meta(id);
     if (!meta.geometry_hash) return { id, view: null, meta };
     return { id, view: { id, geometryHash: meta.geometry_hash, status: meta.status ?? 'active' }, meta };
   }
@@ -85,23 +88,101 @@ export class EpochStore {
    */
   async flip(underlying: string, epochId: string, leaseValue: string): Promise<string | null> {
     const k = this.keys;
-    const keys = [k.epochActive, k.workerLease(underlying)];
-    if (!this.bus.isCluster) keys.push(k.epochMeta(epochId), k.epochContracts(epochId));
     try {
-      const prev = (await this.bus.script('promote-epoch', keys, [
+      return await this.bus.scripts.promoteEpoch(
+        {
+          active: k.epochActive,
+          lease: k.workerLease(underlying),
+          // The meta and index live in other slots on a cluster: checked there by the connection generation.
+          ...(this.bus.isCluster ? {} : { meta: k.epochMeta(epochId), contracts: k.epochContracts(epochId) }),
+        },
         underlying,
         epochId,
         leaseValue,
-      ])) as string;
-      return prev === '' ? null : prev;
+      );
     } catch (err) {
-      const msg = (err as Error).message;
-      if (msg.includes('FENCED'))
-        throw new FencedError(`lease for ${underlying} lost; not promoting ${epochId}`);
-      if (msg.includes('MISSING'))
-        throw new EpochLostError(`epoch ${epochId} lost its keys before promotion`);
+      if (err instanceof ScriptError && err.code === 'FENCED')
+        throw new FencedError(`lease for ${underlying} lost; not promoting ${epochId}`, { cause: err });
+      if (err instanceof ScriptError && err.code === 'MISSING')
+        throw new EpochLostError(`epoch ${epochId} lost its keys before promotion`, { cause: err });
       throw err;
     }
+  }
+
+  /** The active epoch id of `{U}` (null when none). */
+  async activeId(underlying: string): Promise<string | null> {
+    return await this.bus.cmd.hget(this.keys.epochActive, underlying);
+  }
+
+  /** Every symbol's active epoch id (`{U}` → id). */
+  async activeAll(): Promise<Record<string, string>> {
+    return await this.bus.cmd.hgetall(this.keys.epochActive);
+  }
+
+  /** An epoch's meta as HGETALL returns it (every field a string; `{}` when gone). */
+  async meta(epochId: string): Promise<Record<string, string>> {
+    return await this.bus.cmd.hgetall(this.keys.epochMeta(epochId));
+  }
+
+  /** The meta's `last_refresh_ts` as stored ("" when absent): the version a model build is taken from. */
+  async refreshTs(epochId: string): Promise<string> {
+    return (await this.bus.cmd.hget(this.keys.epochMeta(epochId), 'last_refresh_ts')) ?? '';
+  }
+
+  /** The epochs flagged for a model build. */
+  async dirtyIds(): Promise<string[]> {
+    return await this.bus.cmd.smembers(this.keys.epochDirty);
+  }
+
+  async isDirty(epochId: string): Promise<boolean> {
+    return (await this.bus.cmd.sismember(this.keys.epochDirty, epochId)) === 1;
+  }
+
+  /** True when the epoch's contract index is gone (its worker died and the TTL ran out). */
+  async indexExpired(epochId: string): Promise<boolean> {
+    return (await this.bus.cmd.exists(this.keys.epochContracts(epochId))) === 0;
+  }
+
+  /** Takes an epoch off the dirty set without building it (its meta is gone, or it is no longer active). */
+  async dropDirty(epochId: string): Promise<void> {
+    await this.bus.cmd.srem(this.keys.epochDirty, epochId);
+  }
+
+  /** Claims the epoch's model build for `owner` (SET NX PX): false when another builder holds it. */
+  async claimBuild(epochId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.bus.cmd.set(this.keys.buildLease(epochId), owner, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Releases the build claim if `owner` still holds it. */
+  async releaseBuild(epochId: string, owner: string): Promise<void> {
+    await this.bus.scripts.leaseRelease(this.keys.buildLease(epochId), owner);
+  }
+
+  /**
+   * Marks the epoch's models built, only if no refresh landed since the build read `refreshTs` (its meta's
+   * `last_refresh_ts`, "" when absent). Returns false (the epoch stays dirty) when one did.
+   *
+   * A refresh writes `last_refresh_ts`, then adds the epoch to `epoch:dirty` ({@link markDirty}). On a
+   * single server one script compares and moves the epoch from dirty to clean. On a cluster the three
+   * keys live in different slots, so the epoch is taken off `epoch:dirty` first and the timestamp read
+   * after: a refresh before that read is seen (the epoch goes back to dirty), one after it re-adds the
+   * epoch itself. Either way a refresh is never lost.
+   */
+  async markClean(epochId: string, refreshTs: string): Promise<boolean> {
+    const k = this.keys;
+    if (!this.bus.isCluster)
+      return this.bus.scripts.markClean(
+        { meta: k.epochMeta(epochId), dirty: k.epochDirty, clean: k.epochClean },
+        epochId,
+        refreshTs,
+      );
+    await this.bus.cmd.srem(k.epochDirty, epochId);
+    if ((await this.refreshTs(epochId)) !== refreshTs) {
+      await this.bus.cmd.sadd(k.epochDirty, epochId);
+      return false;
+    }
+    await this.bus.cmd.sadd(k.epochClean, epochId);
+    return true;
   }
 
   /** Retires a superseded epoch: status, meta expiry, out of the dirty and clean sets. Substrates expire by TTL. */

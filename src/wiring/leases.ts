@@ -107,12 +107,13 @@ export class LeaseManager {
       if (this.held.size >= share) break;
       if (this.held.has(symbol)) continue;
       const u = underlyingOf(symbol);
-      const value = await this.bus.script(
-        'lease-acquire-2',
-        [this.keys.workerLease(u), this.keys.workerFence(u)],
-        [this.opts.owner, this.opts.ttlMs],
+      const value = await this.bus.scripts.leaseAcquire(
+        this.keys.workerLease(u),
+        this.keys.workerFence(u),
+        this.opts.owner,
+        this.opts.ttlMs,
       );
-      if (typeof value === 'string') {
+      if (value !== null) {
         this.held.set(symbol, value);
         this.opts.logger.info({ symbol, lease: value }, 'lease acquired');
       }
@@ -124,12 +125,12 @@ export class LeaseManager {
   async stillHeld(symbol: string): Promise<boolean> {
     const value = this.held.get(symbol);
     if (!value) return false;
-    const ok = await this.bus.script(
-      'lease-renew-1',
-      [this.keys.workerLease(underlyingOf(symbol))],
-      [value, this.opts.ttlMs],
+    const ok = await this.bus.scripts.leaseRenew(
+      this.keys.workerLease(underlyingOf(symbol)),
+      value,
+      this.opts.ttlMs,
     );
-    if (ok === 1) return true;
+    if (ok) return true;
     this.held.delete(symbol);
     this.opts.logger.warn({ symbol }, 'lease lost');
     return false;
@@ -138,8 +139,7 @@ export class LeaseManager {
   async release(symbol: string): Promise<void> {
     const value = this.held.get(symbol);
     this.held.delete(symbol);
-    if (value)
-      await this.bus.script('lease-release-1', [this.keys.workerLease(underlyingOf(symbol))], [value]);
+    if (value) await this.bus.scripts.leaseRelease(this.keys.workerLease(underlyingOf(symbol)), value);
   }
 
   /** Stops the timer, then releases every lease and leaves the worker registry. */

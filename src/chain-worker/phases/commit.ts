@@ -55,7 +55,7 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
     );
     await epochs.markDirty(epochId);
     return { prevEpochId: retired && retired !== epochId ? retired : null, prevIds };
-  } else if ((await bus.cmd.hget(keys.epochActive, underlying)) !== epochId) {
+  } else if ((await epochs.activeId(underlying)) !== epochId) {
     // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
     // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
     await epochs.retire(epochId);

@@ -68,7 +68,7 @@ export async function failCycle(
     slaViolation: true,
     errorKind: kind,
   };
-  if (bus.client.status !== 'ready') {
+  if (!bus.connected) {
     // Redis is unreachable: every command below would wait out its reconnect retries. Keep the sample for
     // the first write after Redis is back.
     deps.analytics.defer(sample);

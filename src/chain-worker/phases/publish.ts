@@ -34,6 +34,6 @@ export async function publishPhase(deps: CycleDeps, s: CycleState): Promise<void
       full: config.latestMode === 'full',
       written: s.norm.written,
     });
-    await bus.script('merge-latest-1', [keys.latest], [s.snapshot.underlying, entry]);
+    await bus.scripts.mergeLatest(keys.latest, s.snapshot.underlying, entry);
   }
 }

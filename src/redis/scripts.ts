@@ -1,0 +1,139 @@
+/**
+ * @module The Lua scripts of `src/redis/scripts/`, behind one typed function each: the key count is
+ * declared here (not read from a file name), arguments and results are typed, and an error reply is
+ * matched by its code (its first word, e.g. `FENCED`), never by searching its message.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { PACKAGE_ROOT } from '../lib/repo-paths.js';
+import { replyCode } from './errors.js';
+
+/** Each script's file (without `.lua`) and its key count; `null`: the caller passes a count per call. */
+export const SCRIPT_KEYS = {
+  'promote-epoch': null,
+  'mark-clean': 3,
+  'merge-latest': 1,
+  'lease-acquire': 2,
+  'lease-renew': 1,
+  'lease-release': 1,
+} as const satisfies Record<string, number | null>;
+export type ScriptName = keyof typeof SCRIPT_KEYS;
+export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
+
+const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
+let sources: Record<ScriptName, string> | undefined;
+
+/** The command name ioredis gives a script (`promote-epoch` → `script_promote_epoch`). */
+const commandName = (name: ScriptName): string => `script_${name.replace(/-/g, '_')}`;
+
+/** Defines every script as a command of `client` (EVALSHA with an EVAL fallback, done by ioredis). */
+export function defineScripts(client: Redis | Cluster): void {
+  if (!sources) {
+    const loaded = {} as Record<ScriptName, string>;
+    for (const name of SCRIPT_NAMES) loaded[name] = readFileSync(resolve(SCRIPT_DIR, `${name}.lua`), 'utf8');
+    sources = loaded;
+  }
+  for (const name of SCRIPT_NAMES) {
+    const n = SCRIPT_KEYS[name];
+    client.defineCommand(commandName(name), {
+      lua: sources[name],
+      ...(n === null ? {} : { numberOfKeys: n }),
+    });
+  }
+}
+
+/**
+ * A script answered with an error reply: `code` is the reply's first word (`FENCED`, `MISSING`, `OOM`…),
+ * the reply itself the `cause` (so a refusal such as `OOM` is still counted `redis`, a bug `internal`).
+ */
+export class ScriptError extends Error {
+  override readonly name = 'ScriptError';
+  constructor(
+    readonly script: ScriptName,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${script}: ${message}`, options);
+  }
+}
+
+/** `promote-epoch`'s keys: the meta and index are checked on a single server only (other slots on a cluster). */
+export interface PromoteKeys {
+  active: string;
+  lease: string;
+  meta?: string;
+  contracts?: string;
+}
+
+type Invoke = (...args: (string | number)[]) => Promise<unknown>;
+
+/** One typed function per script. */
+export class RedisScripts {
+  constructor(private readonly client: Redis | Cluster) {}
+
+  private async run(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const declared = SCRIPT_KEYS[name];
+    if (declared !== null && keys.length !== declared)
+      throw new Error(`script ${name} takes ${declared} keys, got ${keys.length}`);
+    const fn = (this.client as unknown as Record<string, Invoke>)[commandName(name)];
+    if (!fn) throw new Error(`script ${name} is not defined`);
+    try {
+      return await (declared === null
+        ? fn.call(this.client, keys.length, ...keys, ...args)
+        : fn.call(this.client, ...keys, ...args));
+    } catch (err) {
+      const code = replyCode(err);
+      if (code !== null) throw new ScriptError(name, code, (err as Error).message, { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * Flips `epoch:active[symbol]` to `epochId` if `leaseValue` ("" skips the check) still holds the lease
+   * and (single server) the epoch's meta and index exist. The previous epoch id, or null. Error codes:
+   * `FENCED` (lease lost), `MISSING` (the epoch's keys are gone).
+   */
+  async promoteEpoch(
+    keys: PromoteKeys,
+    symbol: string,
+    epochId: string,
+    leaseValue: string,
+  ): Promise<string | null> {
+    const list = [keys.active, keys.lease];
+    if (keys.meta !== undefined && keys.contracts !== undefined) list.push(keys.meta, keys.contracts);
+    const prev = await this.run('promote-epoch', list, [symbol, epochId, leaseValue]);
+    return typeof prev === 'string' && prev !== '' ? prev : null;
+  }
+
+  /** Moves an epoch from dirty to clean if its meta's `last_refresh_ts` is still `refreshTs` ("" = absent). */
+  async markClean(
+    keys: { meta: string; dirty: string; clean: string },
+    epochId: string,
+    refreshTs: string,
+  ): Promise<boolean> {
+    return (await this.run('mark-clean', [keys.meta, keys.dirty, keys.clean], [epochId, refreshTs])) === 1;
+  }
+
+  /** Sets one symbol's entry of `massive:chain:latest`; the number of symbols in it. */
+  async mergeLatest(latestKey: string, symbol: string, entry: string): Promise<number> {
+    return Number(await this.run('merge-latest', [latestKey], [symbol, entry]));
+  }
+
+  /** Takes a free lease or extends the caller's own: the value held (`{owner}|{fence}`), or null. */
+  async leaseAcquire(lease: string, fence: string, owner: string, ttlMs: number): Promise<string | null> {
+    const v = await this.run('lease-acquire', [lease, fence], [owner, ttlMs]);
+    return typeof v === 'string' ? v : null;
+  }
+
+  /** Extends a lease that still holds `value`; false when it was lost. */
+  async leaseRenew(lease: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.run('lease-renew', [lease], [value, ttlMs])) === 1;
+  }
+
+  /** Deletes a lease that still holds `value`; false when it did not. */
+  async leaseRelease(lease: string, value: string): Promise<boolean> {
+    return (await this.run('lease-release', [lease], [value])) === 1;
+  }
+}

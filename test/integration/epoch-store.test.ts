@@ -1,0 +1,142 @@
+/**
+ * EpochStore owns every epoch transition: the typed scripts' error codes surface as typed errors, and
+ * marking an epoch clean never loses a refresh that lands while a builder finishes (separate processes:
+ * separate connections here).
+ */
+import { createConnection, createServer } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RedisBus } from '../../src/redis/bus.js';
+import type { KeySchema } from '../../src/redis/keys.js';
+import { ScriptError } from '../../src/redis/scripts.js';
+import { EpochLostError, EpochStore, FencedError } from '../../src/wiring/epoch-store.js';
+import { cleanupPrefix, openBus, redisTargets, testPrefix, testKeys } from '../support/redis.js';
+
+for (const target of redisTargets()) {
+  describe(`EpochStore (${target.name})`, () => {
+    let worker: RedisBus;
+    let builder: RedisBus;
+    let prefix: string;
+    let keys: KeySchema;
+
+    beforeEach(async () => {
+      worker = await openBus(target);
+      builder = await openBus(target);
+      prefix = testPrefix();
+      keys = testKeys(prefix);
+    });
+    afterEach(async () => {
+      await cleanupPrefix(worker, prefix);
+      await worker.close();
+      await builder.close();
+    });
+
+    /** What a worker's refresh does: a new last_refresh_ts in the meta, then the dirty flag. */
+    async function refresh(store: EpochStore, id: string, ts: string): Promise<void> {
+      await store.writeMeta(id, { symbol: 'SPX', last_refresh_ts: Number(ts) });
+      await store.markDirty(id);
+    }
+
+    it('promotion errors arrive typed by their reply code, with the reply as cause', async () => {
+      const store = new EpochStore(worker, keys);
+      await worker.cmd.set(keys.workerLease('SPX'), 'w1|7');
+      const fenced = await store.flip('SPX', 'SPX:e1', 'w2|8').catch((e: unknown) => e);
+      expect(fenced).toBeInstanceOf(FencedError);
+      expect((fenced as Error).cause).toBeInstanceOf(ScriptError);
+      expect(((fenced as Error).cause as ScriptError).code).toBe('FENCED');
+      expect(await store.activeId('SPX')).toBeNull();
+      if (!target.cluster) {
+        // Single server: the meta and index are checked in the script.
+        const lost = await store.flip('SPX', 'SPX:e1', 'w1|7').catch((e: unknown) => e);
+        expect(lost).toBeInstanceOf(EpochLostError);
+        expect(((lost as Error).cause as ScriptError).code).toBe('MISSING');
+      }
+      for (const id of ['SPX:e1', 'SPX:e2']) {
+        await store.writeMeta(id, { symbol: 'SPX' });
+        await worker.cmd.set(keys.epochContracts(id), '[]');
+      }
+      expect(await store.flip('SPX', 'SPX:e1', 'w1|7')).toBeNull();
+      expect(await store.flip('SPX', 'SPX:e2', 'w1|7')).toBe('SPX:e1');
+      expect(await store.activeId('SPX')).toBe('SPX:e2');
+    });
+
+    it('marks clean only the version the build read', async () => {
+      const store = new EpochStore(worker, keys);
+      const b = new EpochStore(builder, keys);
+      await refresh(store, 'SPX:e1', '100.5');
+      const read = await b.refreshTs('SPX:e1');
+      expect(read).toBe('100.5');
+      await refresh(store, 'SPX:e1', '101.5');
+      expect(await b.markClean('SPX:e1', read)).toBe(false);
+      expect(await b.dirtyIds()).toEqual(['SPX:e1']);
+      expect(await worker.cmd.sismember(keys.epochClean, 'SPX:e1')).toBe(0);
+      expect(await b.markClean('SPX:e1', '101.5')).toBe(true);
+      expect(await b.dirtyIds()).toEqual([]);
+      expect(await worker.cmd.sismember(keys.epochClean, 'SPX:e1')).toBe(1);
+      // An absent timestamp is "" on both sides.
+      await store.markDirty('SPX:e2');
+      expect(await b.markClean('SPX:e2', await b.refreshTs('SPX:e2'))).toBe(true);
+    });
+
+    it.runIf(!target.cluster)(
+      "a refresh landing between the build's compare and its mark-clean stays dirty",
+      async () => {
+        // The builder talks through a proxy that holds each of its commands 60 ms: its compare and its
+        // write reach Redis at least 60 ms apart, and the worker's refresh is timed to land in between.
+        // A read-compare-then-write mark-clean loses that refresh every round; the script cannot.
+        const url = new URL(target.url);
+        const proxy = await delayingProxy(url.hostname, Number(url.port || 6379), 60);
+        const slow = await openBus({ ...target, url: `redis://127.0.0.1:${proxy.port}` });
+        try {
+          const store = new EpochStore(worker, keys);
+          const b = new EpochStore(slow, keys);
+          const id = 'SPX:race';
+          let lost = 0;
+          for (let i = 1; i <= 4; i++) {
+            await refresh(store, id, String(i));
+            const read = await b.refreshTs(id);
+            await Promise.all([
+              b.markClean(id, read),
+              new Promise((r) => setTimeout(r, 90)).then(() => refresh(store, id, String(i + 0.5))),
+            ]);
+            if (!(await b.isDirty(id))) lost++;
+            await b.markClean(id, await b.refreshTs(id));
+          }
+          expect(lost).toBe(0);
+        } finally {
+          await slow.close();
+          proxy.close();
+        }
+      },
+    );
+  });
+}
+
+/** A TCP proxy that forwards client → server bytes `delayMs` late (in order) and replies at once. */
+async function delayingProxy(
+  host: string,
+  port: number,
+  delayMs: number,
+): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection({ host, port });
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as import('node:net').AddressInfo;
+  return {
+    port: addr.port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
