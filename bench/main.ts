@@ -3,7 +3,8 @@
  * another process (fixed per-page latency), then runs six scenarios; every target is a ratio to a floor
  * measured in the same run (fetch: a bare undici loop; write: pre-encoded commands on a raw socket;
  * build: JSON.parse of the substrates). Prints a table, or one JSON object with --json; `--only` runs a
- * subset of the scenarios.
+ * subset of the scenarios. The seventh, `live` (bench/live.ts), streams quotes at `--live-rates` into a worker
+ * of its own over a 20,000-contract-per-symbol chain.
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -25,8 +26,9 @@ import {
   type WriteRun,
 } from './scenarios.js';
 import { round, summarize, type Summary } from './stats.js';
+import { liveRun, type LiveRun } from './live.js';
 
-const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth'] as const;
+const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth', 'live'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -37,6 +39,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     rate: { type: 'string', default: '250' },
     growth: { type: 'string', default: '2000,5000,10000,20000,40000' },
+    /** Quote messages per second of the live scenario, one worker run each. */
+    'live-rates': { type: 'string', default: '5000,20000' },
+    'live-seconds': { type: 'string', default: '20' },
     /** Comma-separated subset of the scenarios (development); default all. */
     only: { type: 'string', default: SCENARIOS.join(',') },
   },
@@ -117,20 +122,20 @@ async function main(): Promise<void> {
 
     let burst: BurstRun[] = [];
     if (want('burst')) {
-      log(`1/6 burst cycle end to end (${runs} runs, in a worker process of its own)`);
+      log(`1/7 burst cycle end to end (${runs} runs, in a worker process of its own)`);
       burst = await workerProcess(sim.url, redisUrl, runs);
     }
 
     let mem: Awaited<ReturnType<typeof redisMemory>> | undefined;
     if (want('memory')) {
-      log('5/6 Redis memory per contract');
+      log('5/7 Redis memory per contract');
       mem = await redisMemory(stack);
     }
 
     const snapshots = await fetchBoth(stack);
     const writes: WriteRun[] = [];
     if (want('write')) {
-      log(`2/6 write phase vs raw socket (${runs} runs)`);
+      log(`2/7 write phase vs raw socket (${runs} runs)`);
       for (let i = 0; i < runs; i++)
         writes.push(await writePhase(stack, snapshots, { host: '127.0.0.1', port: redis.port }));
     }
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
     let maxConcRps = NaN;
     if (want('fetch')) {
       log(
-        `3/6 fetch phase vs its floor (bare undici, same requests) and one stream at a time (${runs} runs)`,
+        `3/7 fetch phase vs its floor (bare undici, same requests) and one stream at a time (${runs} runs)`,
       );
       await fetchPhase(seq, true); // warm the sequential client's discovery cache
       const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
@@ -160,14 +165,14 @@ async function main(): Promise<void> {
 
     const builds: ReturnType<typeof modelBuilds>[] = [];
     if (want('build')) {
-      log(`4/6 model builds vs JSON.parse of the same substrates (${runs} runs)`);
+      log(`4/7 model builds vs JSON.parse of the same substrates (${runs} runs)`);
       for (let i = 0; i < runs; i++)
         builds.push(modelBuilds(snapshots, stack.config.widths, stack.config.heatmapWindowPct));
     }
 
     const growth = [];
     if (want('growth')) {
-      log(`6/6 growth ${growthSizes.join(', ')}`);
+      log(`6/7 growth ${growthSizes.join(', ')}`);
       for (const n of growthSizes) {
         await sim.market({ burst: false, contractsPerExpiration: Math.round(n / 10) });
         const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs));
@@ -181,6 +186,17 @@ async function main(): Promise<void> {
           us_per_contract: r1((cyc.median * 1000) / (gr[0]?.contracts ?? 1)),
         });
       }
+    }
+
+    const liveRuns: LiveRun[] = [];
+    if (want('live')) {
+      const liveRates = (args['live-rates'] ?? '')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0);
+      log(`7/7 live stream at ${liveRates.join(', ')} quote messages/s (a worker process each)`);
+      for (const r of liveRates)
+        liveRuns.push(await liveRun({ rate: r, seconds: Number(args['live-seconds']), warmup: 5 }));
     }
 
     const burstTotal = burst.map((b) => b.totalMs);
@@ -256,6 +272,7 @@ async function main(): Promise<void> {
       max_event_loop_block_ms: maxOf(burst.map((b) => b.maxBlockMs)),
       max_event_loop_block_cpu_ms: maxOf(burst.map((b) => b.maxBlockCpuMs)),
       growth,
+      live: liveRuns.length > 0 ? liveSummary(liveRuns) : null,
     };
     const out = { ...result, targets: targets(result) };
     if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -318,7 +335,32 @@ type Result = {
     max_event_loop_block_cpu_ms: number | null;
     us_per_contract: number;
   }[];
+  live: LiveSummary | null;
 };
+
+interface LiveSummary {
+  contracts: number;
+  /** By quote rate (messages/s asked of the stream server). */
+  tick_to_model_ms: Record<string, { p50: number; p95: number }>;
+  /** The most over the rates. */
+  cpu_share: number;
+  max_event_loop_block_ms: number;
+  max_event_loop_block_cpu_ms: number | null;
+  redis_commands_per_sec: number;
+  runs: LiveRun[];
+}
+
+function liveSummary(runs: LiveRun[]): LiveSummary {
+  return {
+    contracts: runs[0]?.contracts ?? 0,
+    tick_to_model_ms: Object.fromEntries(runs.map((r) => [String(r.rate), r.tick_to_model_ms])),
+    cpu_share: Math.max(...runs.map((r) => r.cpu_share)),
+    max_event_loop_block_ms: Math.max(...runs.map((r) => r.max_event_loop_block_ms)),
+    max_event_loop_block_cpu_ms: maxOf(runs.map((r) => r.max_event_loop_block_cpu_ms)),
+    redis_commands_per_sec: Math.max(...runs.map((r) => r.redis_commands_per_sec)),
+    runs,
+  };
+}
 
 interface Target {
   value: number | null;
@@ -351,6 +393,12 @@ function targets(r: Result): Record<string, Target> {
     }
     if (g.contracts >= 19_000 && g.contracts <= 21_000) out[`rss_mb_${g.contracts}`] = atMost(g.rss_mb, 200);
   }
+  // Issue 13: about a second from tick to model (one build period plus a build), no block over 20 ms.
+  for (const run of r.live?.runs ?? []) {
+    out[`live_tick_to_model_p50_ms_${run.rate}`] = atMost(run.tick_to_model_ms.p50, 1500);
+    out[`live_max_event_loop_block_ms_${run.rate}`] = atMost(run.max_event_loop_block_ms, 20);
+    out[`live_max_event_loop_block_cpu_ms_${run.rate}`] = atMost(run.max_event_loop_block_cpu_ms, 20);
+  }
   return out;
 }
 
@@ -374,6 +422,12 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     ...r.growth.map(
       (g) =>
         `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}`,
+    ),
+    `7. live stream, ${String(r.live?.contracts ?? 'n/a')} contracts:`,
+    '     msgs/s  sent/s  tick→model p50/p95 ms  builds/s  cpu (cores)  block_ms  block_cpu_ms  redis cmd/s  thread ms (hydrate+models+substrates)',
+    ...(r.live?.runs ?? []).map(
+      (x) =>
+        `     ${String(x.rate).padStart(6)}  ${String(x.quotes_per_sec_sent).padStart(6)}  ${`${x.tick_to_model_ms.p50} / ${x.tick_to_model_ms.p95}`.padStart(21)}  ${String(x.builds_per_sec).padStart(8)}  ${String(x.cpu_share).padStart(11)}  ${String(x.max_event_loop_block_ms).padStart(8)}  ${String(x.max_event_loop_block_cpu_ms).padStart(12)}  ${String(x.redis_commands_per_sec).padStart(11)}  ${x.thread_ms.hydrate} + ${x.thread_ms.models} + ${x.thread_ms.substrates}`,
     ),
     '',
     'targets:',

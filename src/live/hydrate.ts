@@ -4,7 +4,8 @@
  * Per quoted contract: bid, ask and mid from the quote; IV solved from the mid at the live spot (no solution:
  * the snapshot IV stays, counted); greeks recomputed. Every contract not quoted keeps its snapshot IV (sticky
  * strike) and gets its greeks at the live spot, so the whole GEX profile moves with spot. Contracts without
- * an IV (deep in the money, `greeks: {}`) keep the snapshot's values. Time to expiry runs from `now`.
+ * an IV (deep in the money, `greeks: {}`) keep the snapshot's values. Time to expiry runs from `now`. Streamed
+ * trades since the snapshot are added to its day volume (`volume`).
  */
 import { blackScholes } from '../domain/black-scholes.js';
 import { yearsToSettlement } from '../domain/market-time.js';
@@ -22,6 +23,8 @@ export interface AppliedQuote {
 export interface HydrateInput {
   contracts: readonly ContractSubstrate[];
   quotes: ReadonlyMap<string, AppliedQuote>;
+  /** Contracts traded on the stream since the snapshot: added to the snapshot's day volume. */
+  volumes?: ReadonlyMap<string, number>;
   spot: number;
   /** The clock for time to expiry, epoch ms. */
   now: number;
@@ -57,6 +60,8 @@ export function hydrate(input: HydrateInput): HydrateResult {
     const quote = quotes.get(c.id);
     let iv = c.iv;
     const next: ContractSubstrate = { ...c };
+    const traded = input.volumes?.get(c.id);
+    if (traded !== undefined && traded > 0) next.volume = (c.volume ?? 0) + traded;
     if (quote) {
       streamed++;
       const mid = quoteMid(quote.bid, quote.ask);

@@ -1,7 +1,12 @@
 /**
  * @module The live chain: streamed quotes and index values hydrate each symbol's active epoch between REST
  * snapshots, and GEX and the heatmap are rebuilt from it at most `CHAIN_LIVE_MODEL_HZ` times a second per
- * symbol, only when something changed, on the model thread, and published to the same keys.
+ * symbol, only when something changed, and published to the same keys.
+ *
+ * Each symbol has a live thread of its own (live-thread.ts) that keeps the snapshot's substrates, applies
+ * the quotes and trades sent to it, hydrates, builds both models and encodes the changed substrates; this
+ * (main) thread only checks sequences, coalesces, orchestrates and writes to Redis. The symbols build side
+ * by side.
  *
  * The REST snapshot stays the source of truth: a new active epoch, or a refresh of the active one (its
  * `last_refresh_ts` moved), replaces the live state (quotes applied, live spot) and the subscriptions are
@@ -10,18 +15,16 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
-import { ModelThread } from '../models/model-thread.js';
 import { epochHeaderFields } from '../models/builder.js';
-import type { LiveInfo } from '../models/types.js';
-import type { ContractSubstrate } from '../normalizers/substrate.js';
+import { joinJsonArray } from '../models/build-models.js';
 import type { Feed, StreamEvent } from '../provider/massive/stream-protocol.js';
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema, type ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
-import { hydrate, percentiles, type AppliedQuote } from './hydrate.js';
+import { LiveThread } from './live-thread.js';
 import { QuoteBuffer } from './quote-buffer.js';
 import { SequenceTracker } from './sequence.js';
-import { chooseSubscriptions, perSymbolBudget, spotMovedFar } from './subscription.js';
+import { perSymbolBudget, spotMovedFar } from './subscription.js';
 
 /** Where the live chain sends its subscriptions (the stream client's two connections). */
 export interface StreamSubscriber {
@@ -40,7 +43,8 @@ export interface LiveChainDeps {
   clock?: () => number;
 }
 
-export type LiveTrigger = 'quotes' | 'spot' | 'quotes+spot';
+/** What moved since the last build: `quotes`, `trades`, `spot`, joined by `+` (e.g. `quotes+spot`). */
+export type LiveTrigger = string;
 
 export interface LiveBuildOutcome {
   symbol: string;
@@ -59,21 +63,29 @@ interface SymbolState {
   vendor: string;
   epochId: string | null;
   refreshTs: string | null;
-  base: ContractSubstrate[];
+  /** Keeps the snapshot's substrates, the applied quotes and volumes; hydrates and builds. */
+  thread: LiveThread;
+  /** Contracts in the loaded snapshot. */
+  contracts: number;
   snapshotSpot: number | null;
   /** Snapshot as-of, epoch ms. */
   asOfMs: number;
   liveSpot: number | null;
   spotReceivedAt: number | null;
   spotChanged: boolean;
-  quotes: Map<string, AppliedQuote>;
+  /** Contracts with a quote applied since the snapshot. */
+  quoted: Set<string>;
   buffer: QuoteBuffer;
+  /** Contracts traded on the stream since the last build (after the snapshot): ticker → contracts. */
+  volumes: Map<string, number>;
+  /** Receive time of the oldest trade not yet built (for latency). */
+  volumesReceivedAt: number | null;
   chosen: string[];
   chosenSpot: number;
-  /** Contracts whose substrate changed since the last write. */
-  changed: Set<string>;
   /** Newest vendor time applied, epoch ms. */
   lastTickMs: number | null;
+  /** The pass (follow + build) in flight. */
+  running: Promise<LiveBuildOutcome | null> | undefined;
 }
 
 /** Per-symbol live state and its build loop. */
@@ -83,10 +95,10 @@ export class LiveChain {
   private readonly owner = new Map<string, SymbolState>();
   private readonly byVendor = new Map<string, SymbolState>();
   private readonly seq = new SequenceTracker();
-  private readonly thread = new ModelThread();
+  /** Trades have their own sequence check (a trade may share its `q` with a quote). */
+  private readonly tradeSeq = new SequenceTracker();
   private readonly clock: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(private readonly deps: LiveChainDeps) {
@@ -98,18 +110,21 @@ export class LiveChain {
         vendor,
         epochId: null,
         refreshTs: null,
-        base: [],
+        thread: new LiveThread(),
+        contracts: 0,
         snapshotSpot: null,
         asOfMs: 0,
         liveSpot: null,
         spotReceivedAt: null,
         spotChanged: false,
-        quotes: new Map(),
+        quoted: new Set(),
         buffer: new QuoteBuffer(Math.max(1, budget)),
+        volumes: new Map(),
+        volumesReceivedAt: null,
         chosen: [],
         chosenSpot: 0,
-        changed: new Set(),
         lastTickMs: null,
+        running: undefined,
       };
       this.states.set(st.symbol, st);
       this.byVendor.set(vendor, st);
@@ -117,41 +132,56 @@ export class LiveChain {
     deps.subscriber.setIndices(deps.config.symbols.map((s) => `V.${s}`));
   }
 
-  /** Starts the build loop (every 1 / `CHAIN_LIVE_MODEL_HZ` s). */
+  /**
+   * Starts each symbol's build loop: a pass every 1 / `CHAIN_LIVE_MODEL_HZ` s, or as soon as the previous
+   * one ends when it took longer (no whole period lost waiting for the next tick).
+   */
   start(): void {
     const period = Math.max(50, Math.round(1000 / this.deps.config.liveModelHz));
-    this.timer = setInterval(() => this.kick(), period);
-    this.kick();
-  }
-
-  private kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.step()
-      .then(() => undefined)
-      .catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message }, 'live build failed'))
-      .finally(() => {
-        this.running = undefined;
-      });
-  }
-
-  /** One pass: follow each symbol's active epoch, then build what changed. */
-  async step(): Promise<LiveBuildOutcome[]> {
-    const out: LiveBuildOutcome[] = [];
     for (const st of this.states.values()) {
-      await this.follow(st);
-      const r = await this.build(st);
-      if (r) out.push(r);
+      const loop = (): void => {
+        if (this.stopped) return;
+        const started = Date.now();
+        void this.pass(st).finally(() => {
+          if (this.stopped) return;
+          const timer = setTimeout(loop, Math.max(0, started + period - Date.now()));
+          this.timers.set(st.symbol, timer);
+        });
+      };
+      loop();
     }
-    return out;
   }
 
-  /** Stops the loop and the model thread. Idempotent. */
+  private pass(st: SymbolState): Promise<LiveBuildOutcome | null> {
+    st.running ??= this.follow(st)
+      .then(() => this.build(st))
+      .catch((err: unknown) => {
+        // A failed build (a dead thread lost its state) reloads the snapshot on the next pass.
+        st.epochId = null;
+        this.deps.logger.warn({ symbol: st.symbol, err: (err as Error).message }, 'live build failed');
+        return null;
+      })
+      .finally(() => {
+        st.running = undefined;
+      });
+    return st.running;
+  }
+
+  /** One pass for every symbol: follow its active epoch, then build what changed. */
+  async step(): Promise<LiveBuildOutcome[]> {
+    const out = await Promise.all([...this.states.values()].map((st) => this.pass(st)));
+    return out.filter((r): r is LiveBuildOutcome => r !== null);
+  }
+
+  /** Stops the loop and the live threads. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.thread.close();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const st of this.states.values()) {
+      await st.running;
+      await st.thread.close();
+    }
   }
 
   /** Counters for tests and logs. */
@@ -175,9 +205,9 @@ export class LiveChain {
     return {
       epochId: st.epochId,
       refreshTs: st.refreshTs,
-      contracts: st.base.length,
+      contracts: st.contracts,
       subscribed: [...st.chosen],
-      quotes: st.quotes.size,
+      quotes: st.quoted.size,
       pending: st.buffer.size,
       liveSpot: st.liveSpot,
       snapshotSpot: st.snapshotSpot,
@@ -203,6 +233,21 @@ export class LiveChain {
         const before = st.buffer.overflow;
         st.buffer.put({ sym: e.sym, bid: e.bp, ask: e.ap, t: e.t, q: e.q, receivedAt });
         if (st.buffer.overflow > before) metrics.streamDropped.inc({ reason: 'overflow' });
+      } else if (e.ev === 'T') {
+        const st = this.owner.get(e.sym);
+        if (!st) {
+          metrics.streamDropped.inc({ reason: 'unknown_contract' });
+          continue;
+        }
+        // A trade before the snapshot is in its day volume already.
+        if (!(e.s > 0) || e.t < st.asOfMs) continue;
+        const verdict = this.tradeSeq.check(e.sym, e.q);
+        if (verdict !== 'accept') {
+          metrics.streamDropped.inc({ reason: verdict });
+          continue;
+        }
+        st.volumes.set(e.sym, (st.volumes.get(e.sym) ?? 0) + e.s);
+        st.volumesReceivedAt ??= receivedAt;
       } else if (e.ev === 'V') {
         const st = this.byVendor.get(e.T);
         if (!st || !(e.val > 0) || e.t < st.asOfMs) continue;
@@ -225,7 +270,7 @@ export class LiveChain {
     if (epochId === st.epochId && refreshTs === st.refreshTs) {
       const spot = st.liveSpot ?? st.snapshotSpot;
       if (spot !== null && spotMovedFar(st.chosenSpot, spot, this.deps.config.streamResubscribePct)) {
-        this.choose(st, spot);
+        await this.choose(st, spot);
       }
       return;
     }
@@ -234,74 +279,84 @@ export class LiveChain {
     if (idsRaw === null || meta.last_refresh_ts !== refreshTs) return; // mid-write: next pass
     const ids = JSON.parse(idsRaw) as string[];
     const raw = await bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id)));
-    const base: ContractSubstrate[] = [];
-    for (const b of raw) {
-      if (b === null) continue;
-      try {
-        base.push(JSON.parse(b.toString('utf8')) as ContractSubstrate);
-      } catch {
-        // a corrupt substrate is left out, as the builder's parse would fail on it
-      }
-    }
+    // Parsed in the symbol's thread, which keeps them (a corrupt substrate there leaves the whole load empty,
+    // as the builder's parse would fail on it).
+    const contracts = await st.thread.load(joinJsonArray(raw));
     const spot = Number(meta.spot);
     // The REST snapshot replaces the live state.
     st.epochId = epochId;
     st.refreshTs = refreshTs;
-    st.base = base;
+    st.contracts = contracts;
     st.snapshotSpot = spot > 0 ? spot : null;
     st.asOfMs = msOfSeconds(meta.as_of ?? meta.last_refresh_ts);
     st.liveSpot = null;
     st.spotReceivedAt = null;
     st.spotChanged = false;
-    st.quotes.clear();
+    st.quoted.clear();
     st.buffer.clear();
-    st.changed.clear();
+    st.volumes.clear();
+    st.volumesReceivedAt = null;
     st.lastTickMs = null;
-    if (st.snapshotSpot !== null) this.choose(st, st.snapshotSpot);
+    this.forget(st, st.chosen);
+    st.chosen = [];
+    if (st.snapshotSpot !== null) await this.choose(st, st.snapshotSpot);
     logger.debug(
-      { symbol: st.symbol, epochId, contracts: base.length, subscribed: st.chosen.length },
+      { symbol: st.symbol, epochId, contracts, subscribed: st.chosen.length },
       'live: snapshot loaded',
     );
   }
 
-  /** Chooses the symbol's quoted contracts again and sends the union of every symbol's to the stream. */
-  private choose(st: SymbolState, spot: number): void {
-    const max = perSymbolBudget(this.deps.config.streamMaxContracts, this.states.size);
-    const next = chooseSubscriptions(st.base, { spot, now: this.clock(), max, current: new Set(st.chosen) });
-    const nextSet = new Set(next);
-    const gone = st.chosen.filter((id) => !nextSet.has(id));
-    for (const id of gone) {
-      this.owner.delete(id);
-      st.quotes.delete(id);
+  private forget(st: SymbolState, ids: readonly string[]): void {
+    for (const id of ids) {
+      if (this.owner.get(id) === st) this.owner.delete(id);
+      st.quoted.delete(id);
     }
-    this.seq.forget(gone);
-    for (const id of next) this.owner.set(id, st);
-    st.chosen = next;
+    this.seq.forget(ids);
+    this.tradeSeq.forget(ids);
+  }
+
+  /** Chooses the symbol's quoted contracts again and sends the union of every symbol's to the stream. */
+  private async choose(st: SymbolState, spot: number): Promise<void> {
+    const max = perSymbolBudget(this.deps.config.streamMaxContracts, this.states.size);
+    const { chosen, gone } = await st.thread.choose({ spot, now: this.clock(), max });
+    this.forget(st, gone);
+    for (const id of chosen) this.owner.set(id, st);
+    st.chosen = chosen;
     st.chosenSpot = spot;
+    // Quotes for the spot-weighted choice; trades for the day volume since the snapshot.
     const params: string[] = [];
-    for (const s of this.states.values()) for (const id of s.chosen) params.push(`Q.${id}`);
+    for (const s of this.states.values()) for (const id of s.chosen) params.push(`Q.${id}`, `T.${id}`);
     this.deps.subscriber.setOptions(params);
   }
 
-  /** Builds and publishes the symbol's models if a quote or the spot changed. */
+  /** Builds and publishes the symbol's models if a quote, a trade or the spot changed. */
   private async build(st: SymbolState): Promise<LiveBuildOutcome | null> {
     const { bus, keys, config, metrics, logger } = this.deps;
     if (st.epochId === null) return null;
     const oldestQuote = st.buffer.oldestReceivedAt;
     const drained = st.buffer.drain();
+    const volumes = [...st.volumes];
+    const oldestTrade = st.volumesReceivedAt;
+    st.volumes.clear();
+    st.volumesReceivedAt = null;
     for (const q of drained) {
-      st.quotes.set(q.sym, { bid: q.bid, ask: q.ask, t: q.t });
-      st.changed.add(q.sym);
+      st.quoted.add(q.sym);
       st.lastTickMs = Math.max(st.lastTickMs ?? 0, q.t);
     }
     const spotChanged = st.spotChanged;
-    if (drained.length === 0 && !spotChanged) return null;
+    if (drained.length === 0 && volumes.length === 0 && !spotChanged) return null;
     const spot = st.liveSpot ?? st.snapshotSpot;
     if (spot === null) return null;
-    const trigger: LiveTrigger =
-      drained.length > 0 && spotChanged ? 'quotes+spot' : drained.length > 0 ? 'quotes' : 'spot';
+    const trigger: LiveTrigger = [
+      drained.length > 0 ? 'quotes' : null,
+      volumes.length > 0 ? 'trades' : null,
+      spotChanged ? 'spot' : null,
+    ]
+      .filter((x) => x !== null)
+      .join('+');
     const firstReceived = Math.min(
       oldestQuote ?? Infinity,
+      oldestTrade ?? Infinity,
       spotChanged ? (st.spotReceivedAt ?? Infinity) : Infinity,
     );
     st.spotChanged = false;
@@ -310,24 +365,9 @@ export class LiveChain {
     const now = this.clock();
     const epochId = st.epochId;
     const refreshTs = st.refreshTs;
-    const hydrated = hydrate({ contracts: st.base, quotes: st.quotes, spot, now });
-    if (hydrated.ivUnsolved > 0) metrics.streamIvUnsolved.inc({ symbol: st.symbol }, hydrated.ivUnsolved);
-    const ages: number[] = [];
-    for (const q of st.quotes.values()) ages.push(Math.max(0, now - q.t));
-    const live: LiveInfo = {
-      source: 'stream',
-      spot_source: st.liveSpot !== null ? 'stream' : 'snapshot',
-      last_tick_ts: st.lastTickMs !== null ? new Date(st.lastTickMs).toISOString() : null,
-      streamed_contracts: hydrated.streamed,
-      quote_age_ms: percentiles(ages),
-    };
-    // Hydration and the JSON below are the main thread's share of a build: a turn of the loop between them
-    // halves the longest block on a large chain.
-    await new Promise<void>((r) => setImmediate(r));
-    const substrates = new TextEncoder().encode(JSON.stringify(hydrated.contracts));
     // The epoch's own header fields (provider, partial, missing expirations), as the snapshot build has them.
     const header = epochHeaderFields(await bus.cmd.hgetall(keys.epochMeta(epochId)));
-    const built = await this.thread.build({
+    const built = await st.thread.build({
       ...header,
       symbol: st.symbol,
       epochId,
@@ -337,9 +377,14 @@ export class LiveChain {
       stale: false,
       widths: config.widths[st.symbol] ?? [5, 10, 15, 20],
       windowPct: config.heatmapWindowPct,
-      substrates,
-      live,
+      quotes: drained.map((q) => ({ sym: q.sym, bid: q.bid, ask: q.ask, t: q.t })),
+      volumes,
+      live: {
+        spot_source: st.liveSpot !== null ? 'stream' : 'snapshot',
+        last_tick_ts: st.lastTickMs !== null ? new Date(st.lastTickMs).toISOString() : null,
+      },
     });
+    if (built.ivUnsolved > 0) metrics.streamIvUnsolved.inc({ symbol: st.symbol }, built.ivUnsolved);
     // A snapshot that landed during the build wins: its state is loaded on the next pass.
     const active = await bus.cmd.hget(keys.epochActive, st.symbol);
     const refreshNow = await bus.cmd.hget(keys.epochMeta(epochId), 'last_refresh_ts');
@@ -348,7 +393,7 @@ export class LiveChain {
       epochId,
       trigger,
       spot,
-      streamed: hydrated.streamed,
+      streamed: built.streamed,
       applied: drained.length,
       published: false,
     };
@@ -378,18 +423,11 @@ export class LiveChain {
     if (tickToModelMs !== null)
       metrics.liveTickToModelSeconds.observe({ symbol: st.symbol }, tickToModelMs / 1000);
     metrics.liveBuilds.inc({ symbol: st.symbol, trigger });
-    // Substrates: only the contracts whose quote changed, once per build; TTLs are left as the snapshot set them.
-    if (st.changed.size > 0) {
-      const byId = new Map(hydrated.contracts.map((c) => [c.id, c]));
-      const writes: Promise<unknown>[] = [];
-      for (const id of st.changed) {
-        const c = byId.get(id);
-        if (c) writes.push(bus.cmd.set(keys.epochContract(epochId, id), JSON.stringify(c), 'KEEPTTL'));
-      }
-      st.changed.clear();
-      // Sent together: one connection's writes are pipelined by the client.
-      await Promise.all(writes);
-    }
+    // Substrates: only the contracts whose quote or volume changed, once per build; TTLs are left as the
+    // snapshot set them. Sent together: one connection's writes are pipelined by the client.
+    await Promise.all(
+      built.substrates.map(([id, json]) => bus.cmd.set(keys.epochContract(epochId, id), json, 'KEEPTTL')),
+    );
     await bus.cmd.hset(keys.epochMeta(epochId), 'last_stream_ts', unixSeconds(st.lastTickMs ?? now));
     if (drained.length > 0) await bus.cmd.hincrby(keys.epochMeta(epochId), 'stream_updates', drained.length);
     logger.debug(
@@ -397,9 +435,11 @@ export class LiveChain {
         symbol: st.symbol,
         trigger,
         spot,
-        streamed: hydrated.streamed,
+        streamed: built.streamed,
         applied: drained.length,
+        traded: volumes.length,
         tickToModelMs,
+        threadMs: built.ms,
       },
       'live models published',
     );

@@ -49,7 +49,17 @@ export function buildModels(req: BuildRequest): BuildResponse {
   const contracts = JSON.parse(
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
   ) as ContractSubstrate[];
+  return buildModelsFrom(contracts, req, performance.now() - t0);
+}
+
+/** Builds both models from substrates already parsed (the live thread keeps its own); `parseMs` is reported. */
+export function buildModelsFrom(
+  contracts: ContractSubstrate[],
+  req: Omit<BuildRequest, 'substrates'>,
+  parseMs = 0,
+): BuildResponse {
   const t1 = performance.now();
+  const t0 = t1 - parseMs;
   const input = {
     symbol: req.symbol,
     epochId: req.epochId,

@@ -60,6 +60,7 @@ function expectedGex(
   spot: number,
   nowMs: number,
   ivOf: (c: ContractSubstrate) => number | null,
+  weightOf: (c: ContractSubstrate) => number | null = (c) => c.oi,
 ): Expected {
   const rows = new Map<number, { call: number; put: number }>();
   const live: { k: number; sign: number; t: number; iv: number; oi: number }[] = [];
@@ -67,15 +68,16 @@ function expectedGex(
   for (const c of contracts) {
     const t = years(nowMs, c);
     const iv = ivOf(c);
-    if (!(t > 0) || iv === null || c.oi === null || c.gamma === null) continue;
+    const w = weightOf(c);
+    if (!(t > 0) || iv === null || w === null || c.gamma === null) continue;
     const sign = c.type === 'call' ? 1 : -1;
-    const g = sign * gamma(spot, c.strike, t, iv) * c.oi * 100 * spot * spot * 0.01;
+    const g = sign * gamma(spot, c.strike, t, iv) * w * 100 * spot * spot * 0.01;
     net += g;
     const row = rows.get(c.strike) ?? { call: 0, put: 0 };
     if (sign > 0) row.call += g;
     else row.put += g;
     rows.set(c.strike, row);
-    live.push({ k: c.strike, sign, t, iv, oi: c.oi });
+    live.push({ k: c.strike, sign, t, iv, oi: w });
   }
   const best = (score: (r: { call: number; put: number }) => number): number => {
     let out = 0;
@@ -136,7 +138,7 @@ describe('live chain: stream hydration on the single server', () => {
     live = builder = h = undefined;
   });
 
-  it('quotes and a live spot move the levels as computed independently; a REST snapshot replaces the live state', async () => {
+  it('quotes, trades and a live spot move the levels as computed independently; a REST snapshot replaces the live state', async () => {
     let marketNow = T0;
     let liveNow = T0 + 1000;
     h = await startHarness(
@@ -167,7 +169,13 @@ describe('live chain: stream hydration on the single server', () => {
     expect(await live.step()).toEqual([]); // loads the snapshot; nothing streamed yet
     const st = live.stateOf('SPX');
     expect(st?.epochId).toBe(epochId);
-    expect(options.at(-1)).toHaveLength(Math.min(1000, st?.contracts ?? 0));
+    // Quotes and trades of the same contracts, at most 1,000 quoted on the connection.
+    const params = options.at(-1) ?? [];
+    const quotedParams = params.filter((p) => p.startsWith('Q.'));
+    expect(quotedParams).toHaveLength(Math.min(1000, st?.contracts ?? 0));
+    expect(params.filter((p) => p.startsWith('T.')).sort()).toEqual(
+      quotedParams.map((p) => `T.${p.slice(2)}`).sort(),
+    );
 
     const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
     const base = (await h.bus.getMany(ids.map((id) => h!.keys.epochContract(epochId, id)))).map(
@@ -201,11 +209,42 @@ describe('live chain: stream hydration on the single server', () => {
     live.onEvents('options', [...events, { ...(events[0] as StreamEvent) }], Date.now()); // one duplicate
     live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: s1, t: tick }], Date.now());
     expect(live.counters).toEqual({ duplicates: 1, outOfOrder: 0, accepted: 3 });
+    // Trades: one quoted contract and one subscribed but not quoted. A duplicate sequence is dropped, a
+    // trade older than the snapshot is already in its day volume.
+    const q0 = quoted[0] as ContractSubstrate;
+    const tradedOnly = base.find(
+      (c) => subscribed.has(c.id) && !quotedIv.has(c.id) && c.iv !== null && years(liveNow, c) > 0,
+    ) as ContractSubstrate;
+    const trade = (sym: string, s: number, q: number, t = tick): StreamEvent => ({
+      ev: 'T',
+      sym,
+      x: 1,
+      p: 1,
+      s,
+      c: [],
+      t,
+      q,
+    });
+    live.onEvents(
+      'options',
+      [
+        trade(q0.id, 50, 99, T0 - 1000),
+        trade(q0.id, 3, 100),
+        trade(q0.id, 4, 101),
+        trade(q0.id, 4, 101),
+        trade(tradedOnly.id, 7, 200),
+      ],
+      Date.now(),
+    );
+    const streamedVolume = new Map([
+      [q0.id, 7],
+      [tradedOnly.id, 7],
+    ]);
 
     const [built] = await live.step();
     expect(built).toMatchObject({
       symbol: 'SPX',
-      trigger: 'quotes+spot',
+      trigger: 'quotes+trades+spot',
       spot: s1,
       streamed: 3,
       published: true,
@@ -235,20 +274,41 @@ describe('live chain: stream hydration on the single server', () => {
     expect(gex.levels.abs_gamma_strike).toBe(want.absGamma);
     expect(want.zeroGamma).not.toBeNull();
     expect(Math.abs((gex.levels.zero_gamma as number) - (want.zeroGamma as number))).toBeLessThan(0.02);
+    // The volume basis: the snapshot's day volume plus the trades streamed since.
+    const volumeOf = (c: ContractSubstrate): number | null => {
+      const add = streamedVolume.get(c.id);
+      return add === undefined ? c.volume : (c.volume ?? 0) + add;
+    };
+    const wantVol = expectedGex(base, s1, liveNow, (c) => quotedIv.get(c.id) ?? c.iv, volumeOf);
+    const vol = gex.by_basis.volume.totals.net;
+    expect(Math.abs(vol - wantVol.net)).toBeLessThan(Math.abs(wantVol.net) * 1e-6 + 1);
+    const withoutTrades = expectedGex(
+      base,
+      s1,
+      liveNow,
+      (c) => quotedIv.get(c.id) ?? c.iv,
+      (c) => c.volume,
+    );
+    expect(Math.abs(vol - withoutTrades.net)).toBeGreaterThan(1);
     // …and they moved: the snapshot model is what the same maths gives at the snapshot spot and time.
     expect(gex.totals.net).not.toBe(snapshotModel.totals.net);
     // (Zero gamma is a root of the profile, which under sticky strike depends on the IVs and the clock, not on
     // spot: with three contracts re-quoted and a second gone by it may stay within the same cent.)
 
     // Substrates: only the quoted contracts were rewritten, TTL kept; the meta counts the updates.
-    const q0 = quoted[0] as ContractSubstrate;
     const written = JSON.parse(
       (await h.bus.cmd.get(h.keys.epochContract(epochId, q0.id))) as string,
     ) as ContractSubstrate;
     expect(Math.abs((written.iv as number) - (quotedIv.get(q0.id) as number))).toBeLessThan(1e-6);
     expect(written.ts).toBe(tick / 1000);
+    expect(written.volume).toBe((q0.volume ?? 0) + 7);
     expect(await h.bus.cmd.ttl(h.keys.epochContract(epochId, q0.id))).toBeGreaterThan(0);
-    const untouched = base.find((c) => !quotedIv.has(c.id)) as ContractSubstrate;
+    const tradedWritten = JSON.parse(
+      (await h.bus.cmd.get(h.keys.epochContract(epochId, tradedOnly.id))) as string,
+    ) as ContractSubstrate;
+    expect(tradedWritten.volume).toBe((tradedOnly.volume ?? 0) + 7);
+    expect(tradedWritten.iv).toBe(tradedOnly.iv); // not quoted: snapshot IV
+    const untouched = base.find((c) => !quotedIv.has(c.id) && !streamedVolume.has(c.id)) as ContractSubstrate;
     expect(JSON.parse((await h.bus.cmd.get(h.keys.epochContract(epochId, untouched.id))) as string)).toEqual(
       untouched,
     );
