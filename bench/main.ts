@@ -245,6 +245,9 @@ async function main(): Promise<void> {
       write: {
         keys,
         worker_ms: sb(workerWrite),
+        worker_phases: Object.fromEntries(
+          Object.keys(writes[0]?.phases ?? {}).map((k) => [k, sb(writes.map((w) => w.phases[k] ?? 0))]),
+        ),
         raw_socket_ms: sb(rawWrite),
         ioredis_pipeline_ms: sb(pipeWrite),
         worker_keys_per_s: Math.round(keys / (med(workerWrite) / 1000)) || null,
@@ -301,6 +304,7 @@ type Result = {
   write: {
     keys: number;
     worker_ms: Brief | null;
+    worker_phases: Record<string, Brief | null>;
     raw_socket_ms: Brief | null;
     ioredis_pipeline_ms: Brief | null;
     worker_keys_per_s: number | null;

@@ -1,7 +1,7 @@
 /**
  * @module The six benchmark scenarios. Each returns raw samples; main.ts summarizes and prints them.
  */
-import { applySnapshot, runCycle, type CycleResult } from '../src/chain-worker/cycle.js';
+import { applySnapshot, cycleFetchOptions, runCycle, type CycleResult } from '../src/chain-worker/cycle.js';
 import { buildGexModel } from '../src/models/gex/index.js';
 import { buildHeatmapModel } from '../src/models/heatmap/index.js';
 import type { ContractSubstrate } from '../src/normalizers/substrate.js';
@@ -68,13 +68,16 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   };
 }
 
-/** Fetches both symbols once (for scenarios that reuse a snapshot). */
+/** Fetches both symbols once, as a cycle does (for scenarios that reuse a snapshot). */
 export async function fetchBoth(stack: Stack): Promise<ChainSnapshot[]> {
-  return Promise.all(SYMBOLS.map((s) => stack.provider.client.fetchSnapshot(s)));
+  const opts = cycleFetchOptions(stack.deps);
+  return Promise.all(SYMBOLS.map((s) => stack.provider.client.fetchSnapshot(s, opts)));
 }
 
 export interface WriteRun {
   workerMs: number;
+  /** The worker's phases (the slower symbol's), ms. */
+  phases: Record<string, number>;
   bulkCommands: number;
   rawMs: number;
   pipelineMs: number;
@@ -91,6 +94,9 @@ export async function writePhase(
   const res = await Promise.all(snapshots.map((s) => applySnapshot(stack.deps, s, '')));
   const workerMs = performance.now() - t0;
   for (const r of res) if (!r.ok) throw new Error(`write failed: ${r.error?.message ?? ''}`);
+  const phases: Record<string, number> = {};
+  for (const k of ['normalize', 'write', 'promote', 'publish', 'analytics'] as const)
+    phases[k] = Math.max(...res.map((r) => r.phases[k]));
 
   // The same keys and values: rebuild the bulk SETs the worker sent (substrates, raw snapshots, index).
   const commands: BulkCommand[] = [];
@@ -113,7 +119,7 @@ export async function writePhase(
   const rawMs = await rawSocketWrite(redis.host, redis.port, commands);
   await flush(stack);
   const pipelineMs = await clientPipelineWrite(stack.bus.client as import('ioredis').Redis, commands);
-  return { workerMs, bulkCommands: commands.length, rawMs, pipelineMs };
+  return { workerMs, phases, bulkCommands: commands.length, rawMs, pipelineMs };
 }
 
 export interface FetchRun {
@@ -126,7 +132,9 @@ export interface FetchRun {
 export async function fetchPhase(stack: Stack, oneAtATime: boolean): Promise<FetchRun> {
   const t0 = performance.now();
   const snaps: ChainSnapshot[] = [];
-  if (oneAtATime) for (const s of SYMBOLS) snaps.push(await stack.provider.client.fetchSnapshot(s));
+  if (oneAtATime)
+    for (const s of SYMBOLS)
+      snaps.push(await stack.provider.client.fetchSnapshot(s, cycleFetchOptions(stack.deps)));
   else snaps.push(...(await fetchBoth(stack)));
   return {
     ms: performance.now() - t0,

@@ -6,6 +6,7 @@
  */
 import { AnalyticsWriter } from '../wiring/analytics.js';
 import { EpochStore, FencedError } from '../wiring/epoch-store.js';
+import type { FetchOptions } from '../provider/massive/chain-client.js';
 import type { ChainSnapshot } from '../provider/massive/types.js';
 import { cycleObservers } from '../outputs/index.js';
 import { analyticsPhase } from './phases/analytics.js';
@@ -47,6 +48,25 @@ export interface CycleOptions {
 }
 
 /**
+ * How a cycle fetches: without the vendor objects (only the lifted fields and the bytes), and, on a
+ * single server, with each page's bulk writes pre-encoded on the page threads (wiring/page-writes.ts).
+ */
+export function cycleFetchOptions(deps: Pick<CycleDeps, 'bus' | 'keys' | 'config'>): FetchOptions {
+  return {
+    keepRaw: false,
+    ...(deps.bus.isCluster
+      ? {}
+      : {
+          writes: {
+            prefix: deps.keys.prefix,
+            snapshotSec: deps.config.snapshotTtlSec,
+            substrateSec: deps.config.substrateTtlSec,
+          },
+        }),
+  };
+}
+
+/**
  * Runs one cycle. Never throws for fetch or Redis errors: they come back as a failed result (the caller
  * decides about shutdown); an auth error is returned with `error` set to the MassiveAuthError.
  */
@@ -60,7 +80,7 @@ export async function runCycle(
   const phases = zeroPhases();
   let snapshot: ChainSnapshot;
   try {
-    snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, keepRaw: false });
+    snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, ...cycleFetchOptions(deps) });
   } catch (err) {
     phases.fetch = performance.now() - started;
     // Shutdown abandoned the fetch: the cycle did not fail, so nothing is recorded against the epoch.

@@ -9,7 +9,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
 import { rateLimitedErrorLog, type WarnSink } from './error-log.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
-import { RawPipeline } from './raw-pipeline.js';
+import { RawPipeline, type EncodedSource } from './raw-pipeline.js';
 import { defineScripts, RedisScripts } from './scripts.js';
 import type { BulkCommand } from './resp.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
@@ -213,6 +213,21 @@ export class RedisBus {
     if (fatal.length > 0) throw new BulkWriteError(fatal.length, fatal[0]?.error ?? '');
     if (this.isCluster) await new Promise<void>((r) => (this.client as Cluster).refreshSlotsCache(() => r()));
     await Promise.all(redirected.map((f) => this.client.call(String(f.cmd[0]), ...f.cmd.slice(1))));
+  }
+
+  /**
+   * Writes commands already encoded as RESP (each answered by one line) on the bulk connection. Single
+   * server only: on a cluster the commands must be grouped by node, so callers use {@link writeBulk}.
+   */
+  async writeEncoded(source: EncodedSource): Promise<void> {
+    if (this.isCluster) throw new Error('writeEncoded: a cluster takes writeBulk (commands grouped by node)');
+    const outcome = await this.rawFor('single')
+      .runEncoded(source)
+      .catch((err: unknown) => {
+        throw bulkConnectionError(err);
+      });
+    const first = outcome.errors.values().next();
+    if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
   }
 
   /**

@@ -42,6 +42,11 @@ function drainOrClose(socket: Socket): Promise<void> {
   });
 }
 
+/** Commands already encoded as RESP: how many, and their bytes in chunks (see wiring/page-writes.ts). */
+export interface EncodedSource extends Iterable<Buffer> {
+  readonly commands: number;
+}
+
 export class RawPipeline {
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
@@ -65,16 +70,40 @@ export class RawPipeline {
     return turn;
   }
 
-  private async runNow(commands: CommandSource): Promise<BatchOutcome> {
-    if (commands.length === 0) return { replies: 0, errors: new Map() };
+  /**
+   * Sends commands already encoded as RESP (`source.commands` of them, each answered by one line: the
+   * page threads encode only `SET … EX`) and resolves when all replies are in.
+   */
+  runEncoded(source: EncodedSource): Promise<BatchOutcome> {
+    const turn = this.lock.then(() => this.runEncodedNow(source));
+    this.lock = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async runEncodedNow(source: EncodedSource): Promise<BatchOutcome> {
+    if (source.commands === 0) return { replies: 0, errors: new Map() };
     const socket = await this.ensureSocket();
+    const done = this.expect(source.commands);
+    for (const chunk of source) if (!(await this.sendBytes(socket, chunk))) break;
+    return done;
+  }
+
+  /** Registers a batch of `n` replies to count. */
+  private expect(n: number): Promise<BatchOutcome> {
     const done = new Promise<BatchOutcome>((resolve, reject) => {
-      this.pending.push({ expected: commands.length, received: 0, errors: new Map(), resolve, reject });
+      this.pending.push({ expected: n, received: 0, errors: new Map(), resolve, reject });
     });
     // The connection may drop while later chunks are still being written: `done` is then rejected before
     // it is returned. Mark it handled now (the caller still gets the rejection) so it is not reported as
     // an unhandled rejection.
     done.catch(() => undefined);
+    return done;
+  }
+
+  private async runNow(commands: CommandSource): Promise<BatchOutcome> {
+    if (commands.length === 0) return { replies: 0, errors: new Map() };
+    const socket = await this.ensureSocket();
+    const done = this.expect(commands.length);
     // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
     // the event loop gets a turn between chunks.
     const batch: BulkCommand[] = [];
@@ -97,8 +126,12 @@ export class RawPipeline {
   }
 
   /** Encodes and writes one chunk; false when the socket is gone. */
-  private async send(socket: Socket, batch: readonly BulkCommand[]): Promise<boolean> {
-    const chunk = encodeCommands(batch);
+  private send(socket: Socket, batch: readonly BulkCommand[]): Promise<boolean> {
+    return this.sendBytes(socket, encodeCommands(batch));
+  }
+
+  /** Writes one chunk of encoded commands; false when the socket is gone. */
+  private async sendBytes(socket: Socket, chunk: Buffer): Promise<boolean> {
     // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
     if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
     else await new Promise<void>((r) => setImmediate(r));

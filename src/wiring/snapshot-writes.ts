@@ -57,15 +57,25 @@ export function buildSnapshotWrites(
         yield ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
         yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
       }
-      yield [
-        'SET',
-        keys.epochContracts(epochId),
-        JSON.stringify(written.map((w) => w.contract.ticker)),
-        'EX',
-        subTtl,
-      ];
+      yield contractIndexWrite(keys, written, epochId, ttl);
     },
   };
+}
+
+/** The epoch's contract index: `SET epoch:{id}:contracts [ids…] EX {substrate TTL}`. */
+export function contractIndexWrite(
+  keys: KeySchema,
+  written: readonly { contract: Pick<ParsedContract, 'ticker'> }[],
+  epochId: string,
+  ttl: WriteTtls,
+): BulkCommand {
+  return [
+    'SET',
+    keys.epochContracts(epochId),
+    JSON.stringify(written.map((w) => w.contract.ticker)),
+    'EX',
+    String(ttl.substrateSec),
+  ];
 }
 
 /**

@@ -3,7 +3,8 @@
  * epoch meta. A promotion writes a new epoch that nothing points at yet; a refresh rewrites the active
  * one; a merge writes the fetched part of the active epoch and renews the rest.
  */
-import { buildMergeWrites, buildSnapshotWrites } from '../../wiring/snapshot-writes.js';
+import { encodedSnapshotWrites } from '../../wiring/page-writes.js';
+import { buildMergeWrites, buildSnapshotWrites, contractIndexWrite } from '../../wiring/snapshot-writes.js';
 import { metaFieldsFor } from '../epoch-meta.js';
 import type { CycleDeps, CycleState } from './context.js';
 
@@ -11,11 +12,23 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
   const { config, keys, bus, epochs } = deps;
   const { snapshot, norm, plan } = s;
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
-  await bus.writeBulk(
-    plan.split
-      ? buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl)
-      : buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl),
-  );
+  // A full snapshot on a single server: the writes the page threads pre-encoded, the epoch id patched in.
+  const encoded =
+    plan.split || bus.isCluster
+      ? null
+      : encodedSnapshotWrites(
+          norm.written,
+          (c) => c.encoded,
+          plan.epochId,
+          contractIndexWrite(keys, norm.written, plan.epochId, ttl),
+        );
+  if (encoded) await bus.writeEncoded(encoded);
+  else
+    await bus.writeBulk(
+      plan.split
+        ? buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl)
+        : buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl),
+    );
   await epochs.writeMeta(
     plan.epochId,
     metaFieldsFor({

@@ -13,6 +13,7 @@ import { liftContracts, peekNextUrl, type DecodeOptions, type LiftedResult } fro
 import { sharedPagePool, type PageDecoder } from './page-pool.js';
 import { parseContract, spotFromResult } from './parse-contract.js';
 import type { ChainPage, ChainSnapshot, ParsedContract } from './types.js';
+import type { WriteEncoding } from '../../wiring/page-writes.js';
 
 export const PAGE_LIMIT = 250;
 
@@ -41,6 +42,11 @@ export interface FetchOptions {
    * only the lifted fields and the raw bytes, and dropping the objects page by page cuts peak memory.
    */
   keepRaw?: boolean;
+  /**
+   * Pre-encode each page's bulk writes on the page thread (the worker's write phase then only streams
+   * them; wiring/page-writes.ts). The underlying and the as-of time are the fetch's own.
+   */
+  writes?: Omit<WriteEncoding, 'underlying' | 'asOfMs'>;
 }
 
 /** A page's results and the next page's URL. */
@@ -110,6 +116,9 @@ export class MassiveChainClient {
     let underlyingAsset: ChainSnapshot['underlyingAsset'] = null;
     let newestVendorTs: number | null = null;
     const keepRaw = options.keepRaw !== false;
+    const writes: WriteEncoding | undefined = options.writes
+      ? { ...options.writes, underlying: underlyingOf(symbol), asOfMs: asOf }
+      : undefined;
     const windowSpot = spot ?? this.lastSpot.get(symbol) ?? null;
     const streamAbort = new AbortController();
     const streamSignal = AbortSignal.any([signal, streamAbort.signal]);
@@ -122,7 +131,7 @@ export class MassiveChainClient {
           windowSpot,
           streamSignal,
           stats,
-          () => ({ keepRaw, wantUnderlying: underlyingAsset === null }),
+          () => ({ keepRaw, wantUnderlying: underlyingAsset === null, ...(writes ? { writes } : {}) }),
           (results) => {
             for (const parsed of results) {
               if (!parsed.ok) {

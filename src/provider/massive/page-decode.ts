@@ -11,6 +11,12 @@
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
 import { splitResults } from './split-results.js';
 import type { ChainPage, ParsedContract, RawContract, VendorFields } from './types.js';
+import {
+  encodePageWrites,
+  WRITE_STRIDE,
+  type PageWrites,
+  type WriteEncoding,
+} from '../../wiring/page-writes.js';
 
 /** The {@link VendorFields} carried as numbers, in this order (then `strike` and the result's spot). */
 export const FIELD_NAMES = [
@@ -48,6 +54,8 @@ export interface DecodeOptions {
   keepRaw: boolean;
   /** Return each accepted result's `underlying_asset` (the caller has not seen one yet). */
   wantUnderlying: boolean;
+  /** Also pre-encode the page's bulk writes (wiring/page-writes.ts; done by the page pool). */
+  writes?: WriteEncoding;
 }
 
 export interface DecodedPage {
@@ -77,6 +85,8 @@ export interface DecodedPage {
   raw?: (RawContract | undefined)[];
   /** Per result, its `underlying_asset` (when asked for). */
   underlying?: (RawContract['underlying_asset'] | undefined)[];
+  /** The page's pre-encoded bulk writes (when asked for); each contract's raw JSON is then read from them. */
+  writes?: PageWrites;
 }
 
 /** The page's bytes are not a JSON document. */
@@ -168,6 +178,15 @@ export type LiftedResult =
 export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] {
   const out = new Array<LiftedResult>(page.count);
   let odd = 0;
+  const w = page.writes;
+  const writes = w
+    ? {
+        ...w,
+        bytes: Buffer.isBuffer(w.bytes)
+          ? w.bytes
+          : Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength),
+      }
+    : undefined;
   for (let i = 0; i < page.count; i++) {
     const st = page.status[i] as number;
     if (st !== 0) {
@@ -203,14 +222,36 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
       fields,
     };
     const raw = page.raw?.[i];
-    if (raw) contract.raw = raw;
-    if (page.exact) {
+    if (writes) {
+      // The bytes as fetched are in the encoded writes (so the page itself can go).
+      const o = i * WRITE_STRIDE;
+      contract.rawJson = writes.bytes.subarray(writes.offsets[o + 3], writes.offsets[o + 4]);
+      contract.encoded = { writes, index: i };
+    } else if (page.exact) {
       contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
+    if (raw) contract.raw = raw;
     const spot = n[b + SPOT] as number;
     out[i] = { ok: true, contract, spot: Number.isNaN(spot) ? null : spot, underlying: page.underlying?.[i] };
   }
   return out;
+}
+
+/**
+ * Adds the page's encoded writes to a decoded page (on the page thread, or inline without one). The
+ * contracts' raw JSON then lives in `page.writes.bytes`, so the main thread need not keep the page.
+ */
+export function attachPageWrites(page: DecodedPage, bytes: Buffer, enc: WriteEncoding): void {
+  const lifted = liftContracts(page, bytes);
+  const contracts = lifted.map((r) => (r.ok ? r.contract : undefined));
+  page.writes = encodePageWrites(
+    contracts,
+    (i) => {
+      const c = contracts[i] as ParsedContract;
+      return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
+    },
+    enc,
+  );
 }
 
 function num(v: number | undefined): number | undefined {

@@ -16,7 +16,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../../lib/repo-paths.js';
-import { decodePage, PageSyntaxError, type DecodedPage, type DecodeOptions } from './page-decode.js';
+import {
+  attachPageWrites,
+  decodePage,
+  PageSyntaxError,
+  type DecodedPage,
+  type DecodeOptions,
+} from './page-decode.js';
 
 /** A decoded page and its bytes (the same memory that went in, handed back). */
 export interface PageDecodeResult {
@@ -33,7 +39,9 @@ export interface PageDecoder {
 /** Decodes on the calling thread (tests, and runs from sources without a build). */
 export const inlineDecoder: PageDecoder = {
   decode(bytes, opts) {
-    return Promise.resolve({ page: decodePage(bytes, opts), bytes });
+    const page = decodePage(bytes, opts);
+    if (opts.writes) attachPageWrites(page, bytes, opts.writes);
+    return Promise.resolve({ page, bytes });
   },
   close: () => Promise.resolve(),
 };

@@ -1,15 +1,18 @@
 /**
  * @module Entry point of a page thread: decodes the pages the main thread sends (see page-pool.ts) and
- * hands back the decoded page and the page bytes, both transferred.
+ * hands back the decoded page and the page bytes, both transferred; with `opts.writes`, also the page's
+ * pre-encoded bulk writes (wiring/page-writes.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { decodePage, PageSyntaxError, type DecodeOptions } from './page-decode.js';
+import { attachPageWrites, decodePage, PageSyntaxError, type DecodeOptions } from './page-decode.js';
 import type { PageReply } from './page-pool.js';
 
 parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOptions }) => {
   let reply: PageReply;
   try {
-    const page = decodePage(new Uint8Array(msg.bytes), msg.opts);
+    const bytes = Buffer.from(msg.bytes);
+    const page = decodePage(bytes, msg.opts);
+    if (msg.opts.writes) attachPageWrites(page, bytes, msg.opts.writes);
     reply = { id: msg.id, ok: true, page, bytes: msg.bytes };
   } catch (err) {
     const syntax = err instanceof PageSyntaxError;
@@ -24,6 +27,7 @@ parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOp
       p.nums.buffer as ArrayBuffer,
       p.ranges.buffer as ArrayBuffer,
     );
+    if (p.writes) transfer.push(p.writes.bytes.buffer as ArrayBuffer, p.writes.offsets.buffer as ArrayBuffer);
   }
   parentPort?.postMessage(reply, transfer);
 });

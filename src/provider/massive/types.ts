@@ -4,6 +4,7 @@
  * Every vendor field may be missing: `greeks: {}` deep in the money, no `implied_volatility`,
  * no `last_quote` on some plans. Index underlyings carry spot in `underlying_asset.value`.
  */
+import type { EncodedRef } from '../../wiring/page-writes.js';
 
 /** One result of `GET /v3/snapshot/options/{underlying}`, kept loose: it is stored verbatim. */
 export interface RawContract {
@@ -97,6 +98,8 @@ export interface ParsedContract {
   raw?: RawContract;
   /** The contract's bytes exactly as fetched (a slice of the page), when the page could be split. */
   rawJson?: Buffer;
+  /** Its bulk writes, pre-encoded on the page thread (when the fetch asked for them). */
+  encoded?: EncodedRef;
 }
 
 export interface ExpirationCount {

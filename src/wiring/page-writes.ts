@@ -1,0 +1,184 @@
+/**
+ * @module A page's bulk writes, pre-encoded where the page is decoded (a page thread): for each contract
+ * the normalizer accepts, `SET {raw snapshot key} {bytes as fetched} EX …` then `SET
+ * epoch:{id}:contract:{ticker} {substrate} EX …`, as RESP bytes in one buffer per page. Pure.
+ *
+ * Why: building keys, the substrate JSON and the RESP bytes of 40,000 commands cost the main thread more
+ * than Redis takes to execute them. Done per page on a page thread, it overlaps the fetch, and the write
+ * phase only patches the epoch id in and streams the buffers (see {@link encodedSnapshotWrites}).
+ *
+ * The epoch id is decided after the whole chain is fetched (its geometry), so each substrate key carries a
+ * placeholder of the id's exact length ({@link epochIdPlaceholder}: ids are `{U}:{seconds}:{6 chars}`),
+ * overwritten in place before the bytes are sent. The same normalizer and serializer as the main thread's
+ * make the same bytes (tested side by side with {@link buildSnapshotWrites}).
+ */
+import { normalizeContract } from '../normalizers/contract-normalizer.js';
+import type { ParsedContract } from '../provider/massive/types.js';
+import { KeySchema } from '../redis/keys.js';
+import { encodeCommands, type BulkCommand } from '../redis/resp.js';
+import { snapshotKeyOf, type WrittenContract } from './snapshot-writes.js';
+
+/** What a page thread needs to encode a page's writes (all known before the first page is fetched). */
+export interface WriteEncoding {
+  /** The key schema's namespace prefix. */
+  prefix: string;
+  underlying: string;
+  /** The snapshot's as-of time, ms (the substrate's `ts`). */
+  asOfMs: number;
+  snapshotSec: number;
+  substrateSec: number;
+}
+
+/** Numbers per result in {@link PageWrites.offsets}. */
+export const WRITE_STRIDE = 5;
+
+/**
+ * One page's encoded writes. Per result (page order), {@link WRITE_STRIDE} offsets into `bytes`: the two
+ * commands' [start, end) (equal when the normalizer rejected it: nothing to write), where the epoch
+ * placeholder starts, and [start, end) of the contract's bytes as fetched (its raw JSON, also present for
+ * a rejected contract; both 0 for a result that was not a contract).
+ */
+export interface PageWrites {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+  /** The placeholder's length: only an epoch id of this length can be patched in. */
+  epochIdLength: number;
+}
+
+/** A placeholder with the shape of an epoch id of `underlying` (see `newEpochId`). */
+export function epochIdPlaceholder(underlying: string): string {
+  return `${underlying}:${'0'.repeat(10)}:${'0'.repeat(6)}`;
+}
+
+/**
+ * Encodes one page's writes. `contracts[i]` is the page's i-th result (undefined when it was skipped) and
+ * `rawOf(i)` its bytes as fetched.
+ */
+export function encodePageWrites(
+  contracts: readonly (ParsedContract | undefined)[],
+  rawOf: (i: number) => Uint8Array,
+  enc: WriteEncoding,
+): PageWrites {
+  const keys = new KeySchema(enc.prefix);
+  const placeholder = epochIdPlaceholder(enc.underlying);
+  const ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
+  const snapTtl = String(enc.snapshotSec);
+  const subTtl = String(enc.substrateSec);
+  const n = contracts.length;
+  const offsets = new Uint32Array(n * WRITE_STRIDE);
+  const parts: (string | Uint8Array)[] = [];
+  let size = 0;
+  const push = (p: string | Uint8Array): void => {
+    parts.push(p);
+    size += typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
+  };
+  for (let i = 0; i < n; i++) {
+    const c = contracts[i];
+    if (!c) continue;
+    const raw = rawOf(i);
+    const o = i * WRITE_STRIDE;
+    const res = normalizeContract(c, ctx);
+    if (!res.ok) {
+      offsets[o + 3] = size;
+      push(raw);
+      offsets[o + 4] = size;
+      continue;
+    }
+    offsets[o] = size;
+    const rawKey = snapshotKeyOf(keys, enc.underlying, c);
+    push(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(rawKey)}\r\n${rawKey}\r\n$${raw.byteLength}\r\n`);
+    offsets[o + 3] = size;
+    push(raw);
+    offsets[o + 4] = size;
+    push(`\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`);
+    const subKey = keys.epochContract(placeholder, c.ticker);
+    const head = `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(subKey)}\r\n`;
+    offsets[o + 2] =
+      size + Buffer.byteLength(head) + Buffer.byteLength(subKey.slice(0, subKey.indexOf(placeholder)));
+    const json = JSON.stringify(res.record);
+    push(
+      `${head}${subKey}\r\n$${Buffer.byteLength(json)}\r\n${json}\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`,
+    );
+    offsets[o + 1] = size;
+  }
+  // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') at += bytes.write(p, at, 'utf8');
+    else {
+      bytes.set(p, at);
+      at += p.byteLength;
+    }
+  }
+  return { bytes, offsets, epochIdLength: Buffer.byteLength(placeholder) };
+}
+
+/** A contract's pre-encoded writes: its page's {@link PageWrites} and its index there. */
+export interface EncodedRef {
+  writes: PageWrites & { bytes: Buffer };
+  index: number;
+}
+
+/** Pre-encoded bulk writes: the number of commands and their bytes, in chunks. */
+export interface EncodedWrites extends Iterable<Buffer> {
+  readonly commands: number;
+}
+
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The writes {@link buildSnapshotWrites} would send (each contract's raw key and substrate, then the
+ * contract index), from the pre-encoded page bytes, with `epochId` patched in. Null when a contract has
+ * no encoded writes, or the id does not fit the placeholder: the caller then encodes them itself.
+ */
+export function encodedSnapshotWrites(
+  written: readonly WrittenContract[],
+  encodedOf: (c: WrittenContract['contract']) => EncodedRef | undefined,
+  epochId: string,
+  index: BulkCommand,
+): EncodedWrites | null {
+  const idLength = Buffer.byteLength(epochId);
+  for (const w of written) {
+    const e = encodedOf(w.contract);
+    if (!e || e.writes.epochIdLength !== idLength) return null;
+    const o = e.index * WRITE_STRIDE;
+    if ((e.writes.offsets[o + 1] as number) <= (e.writes.offsets[o] as number)) return null;
+  }
+  return {
+    commands: written.length * 2 + 1,
+    *[Symbol.iterator]() {
+      let list: Buffer[] = [];
+      let bytes = 0;
+      // Adjacent contracts of one page are one slice (a page's accepted contracts are contiguous).
+      let run: { buf: Buffer; start: number; end: number } | null = null;
+      const flushRun = (): void => {
+        if (!run) return;
+        list.push(run.buf.subarray(run.start, run.end));
+        bytes += run.end - run.start;
+        run = null;
+      };
+      for (const w of written) {
+        const e = encodedOf(w.contract) as EncodedRef;
+        const o = e.index * WRITE_STRIDE;
+        const start = e.writes.offsets[o] as number;
+        const end = e.writes.offsets[o + 1] as number;
+        e.writes.bytes.write(epochId, e.writes.offsets[o + 2] as number, 'latin1');
+        if (run && run.buf === e.writes.bytes && run.end === start) run.end = end;
+        else {
+          flushRun();
+          run = { buf: e.writes.bytes, start, end };
+        }
+        if (bytes + (run.end - run.start) >= CHUNK_BYTES) {
+          flushRun();
+          yield list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list, bytes);
+          list = [];
+          bytes = 0;
+        }
+      }
+      flushRun();
+      list.push(encodeCommands([index]));
+      yield Buffer.concat(list);
+    },
+  };
+}

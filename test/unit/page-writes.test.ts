@@ -1,0 +1,126 @@
+/**
+ * The page threads' pre-encoded writes are byte for byte what the main thread would send
+ * (`buildSnapshotWrites` encoded by `encodeCommands`) once the epoch id is patched in: same keys, same
+ * substrate JSON, same TTLs, rejected contracts left out, the contract index last. And they are refused
+ * (null: the caller encodes) when a contract has none or the id does not fit the placeholder.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { newEpochId } from '../../src/chain-worker/geometry.js';
+import { normalizeSnapshot } from '../../src/normalizers/registry.js';
+import { decodePage, liftContracts } from '../../src/provider/massive/page-decode.js';
+import { PagePool } from '../../src/provider/massive/page-pool.js';
+import type { ParsedContract } from '../../src/provider/massive/types.js';
+import { KeySchema } from '../../src/redis/keys.js';
+import { encodeCommands } from '../../src/redis/resp.js';
+import { encodedSnapshotWrites, epochIdPlaceholder } from '../../src/wiring/page-writes.js';
+import {
+  buildSnapshotWrites,
+  contractIndexWrite,
+  type WrittenContract,
+} from '../../src/wiring/snapshot-writes.js';
+
+const pools: PagePool[] = [];
+afterEach(async () => {
+  for (const p of pools.splice(0)) await p.close();
+});
+
+const ASOF = 1767798000123;
+const keys = new KeySchema('cwtest:pw:');
+const ttl = { snapshotSec: 300, substrateSec: 240 };
+const encoding = {
+  prefix: keys.prefix,
+  snapshotSec: 300,
+  substrateSec: 240,
+  underlying: 'SPX',
+  asOfMs: ASOF,
+};
+
+/** A page: SPXW and AM-settled SPX roots, a rejected contract (negative bid), a skipped result, non-ASCII. */
+function pageText(strikeBase: number): string {
+  const results: unknown[] = Array.from({ length: 40 }, (_, i) => {
+    const root = i % 3 === 0 ? 'SPX' : 'SPXW';
+    const strike = strikeBase + i * 5 + (i % 4 === 0 ? 0.5 : 0);
+    const code = String(Math.round(strike * 1000)).padStart(8, '0');
+    return {
+      details: { ticker: `O:${root}260116${i % 2 ? 'C' : 'P'}${code}`, strike_price: strike },
+      last_quote: { bid: i === 7 ? -1 : i / 10, ask: i / 10 + 0.2, midpoint: i % 5 ? null : i / 10 + 0.1 },
+      greeks: i % 7 === 0 ? {} : { delta: 0.5, gamma: 0.0001 * i, theta: -0.5, vega: 1.25 },
+      implied_volatility: 0.2 + i / 1000,
+      open_interest: i % 5 === 0 ? null : i * 3,
+      day: { volume: i },
+      note: 'délai',
+      underlying_asset: { ticker: 'I:SPX', value: 6848.25 },
+    };
+  });
+  results.splice(11, 0, { details: { ticker: 'garbage' } });
+  return JSON.stringify({ status: 'OK', results });
+}
+
+async function contractsOf(text: string, threaded: boolean): Promise<ParsedContract[]> {
+  const opts = { keepRaw: false, wantUnderlying: false, writes: encoding };
+  let page;
+  let bytes: Buffer;
+  if (threaded) {
+    const pool = new PagePool(1);
+    pools.push(pool);
+    ({ page, bytes } = await pool.decode(Buffer.from(text), opts));
+  } else {
+    bytes = Buffer.from(text);
+    page = decodePage(bytes, opts);
+    const { attachPageWrites } = await import('../../src/provider/massive/page-decode.js');
+    attachPageWrites(page, bytes, encoding);
+  }
+  return liftContracts(page, bytes).flatMap((r) => (r.ok ? [r.contract] : []));
+}
+
+function writtenOf(contracts: ParsedContract[], rejected: number): WrittenContract[] {
+  const norm = normalizeSnapshot(contracts, { underlying: 'SPX', asOf: ASOF });
+  const byId = new Map(norm.records.map((r) => [r.id, r]));
+  expect(norm.rejectedCount).toBe(rejected);
+  return contracts.flatMap((c) => {
+    const record = byId.get(c.ticker);
+    return record ? [{ contract: c, record }] : [];
+  });
+}
+
+describe('pre-encoded page writes', () => {
+  it.each([
+    ['on a page thread', true],
+    ['inline', false],
+  ])('equal the main thread encoding, %s', async (_name, threaded) => {
+    const contracts = [
+      ...(await contractsOf(pageText(6000), threaded)),
+      ...(await contractsOf(pageText(7000), threaded)),
+    ];
+    const written = writtenOf(contracts, 2);
+    expect(written.length).toBe(78);
+    // The raw JSON is read from the encoded writes: still the bytes as fetched.
+    expect((JSON.parse(contracts[1]?.rawJson?.toString('utf8') ?? '') as { note: string }).note).toBe(
+      'délai',
+    );
+    for (const epochId of [newEpochId('SPX', Date.now()), newEpochId('SPX', Date.now() + 86_400_000)]) {
+      const expected = encodeCommands([
+        ...buildSnapshotWrites(keys, { underlying: 'SPX' }, written, epochId, ttl),
+      ]);
+      const enc = encodedSnapshotWrites(
+        written,
+        (c) => c.encoded,
+        epochId,
+        contractIndexWrite(keys, written, epochId, ttl),
+      );
+      expect(enc?.commands).toBe(written.length * 2 + 1);
+      expect(Buffer.concat([...(enc ?? [])]).toString('utf8')).toBe(expected.toString('utf8'));
+    }
+  });
+
+  it('refuse an epoch id that does not fit, and a contract without encoded writes', async () => {
+    const contracts = await contractsOf(pageText(6000), false);
+    const written = writtenOf(contracts, 1);
+    const index = contractIndexWrite(keys, written, 'x', ttl);
+    expect(epochIdPlaceholder('SPX')).toHaveLength(newEpochId('SPX', Date.now()).length);
+    expect(encodedSnapshotWrites(written, (c) => c.encoded, 'SPX:123:abc', index)).toBeNull();
+    const [first, ...rest] = written;
+    const bare = { ...first, contract: { ...first?.contract, encoded: undefined } } as WrittenContract;
+    expect(encodedSnapshotWrites([bare, ...rest], (c) => c.encoded, newEpochId('SPX', 0), index)).toBeNull();
+  });
+});
