@@ -9,6 +9,7 @@ import { EXIT } from '../chain-worker/worker.js';
 import { buildCommand, runCommand } from './commands/run.js';
 import { fetchCommand, recordCommand } from './commands/fetch.js';
 import { inspectCommand } from './commands/inspect.js';
+import { historyCommand } from './commands/history.js';
 import { configCommand } from './commands/config.js';
 import { simServerCommand } from './commands/sim-server.js';
 import { serveCommand } from './commands/serve.js';
@@ -88,6 +89,28 @@ program
   .action(async (opts: { json?: boolean }) => {
     await exitWith(() => inspectCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
+
+program
+  .command('history')
+  .description('print the GEX levels through time from the model history (Redis)')
+  .requiredOption('--symbol <symbol>', 'underlying, e.g. SPX or I:SPX')
+  .option('--from <iso>', 'first instant (default: now − CHAIN_MODEL_HISTORY_SEC)')
+  .option('--to <iso>', 'last instant (default: now)')
+  .option('--fields <list>', 'comma-separated (default spot,zero_gamma,call_wall,put_wall,net)')
+  .option('--step <seconds>', 'one row per bucket of this many seconds', intArg)
+  .option('--json', 'print the JSON of GET /api/history/{symbol}')
+  .action(
+    async (opts: {
+      symbol: string;
+      from?: string;
+      to?: string;
+      fields?: string;
+      step?: number;
+      json?: boolean;
+    }) => {
+      await exitWith(() => historyCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+    },
+  );
 
 program
   .command('record')

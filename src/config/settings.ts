@@ -344,6 +344,18 @@ export const SETTINGS = {
     default: 120,
     help: 'A model whose snapshot is older than this is published with `stale: true`.',
   }),
+  modelHistorySec: spec({
+    name: 'CHAIN_MODEL_HISTORY_SEC',
+    schema: int(0, 2_592_000),
+    default: 172_800,
+    help: 'How long every published model version is kept (keyframes and patches, brotli) for `?at=` and `/api/history` (0 = no history).',
+  }),
+  modelHistoryStreamSec: spec({
+    name: 'CHAIN_MODEL_HISTORY_STREAM_SEC',
+    schema: num(0, 3_600),
+    default: 5,
+    help: 'Live (stream) builds are kept in the history at most once per this many seconds per symbol and model (0 = every one); snapshot builds always are.',
+  }),
   dormantThreshold: spec({
     name: 'CHAIN_DORMANT_THRESHOLD',
     schema: int(1, 1_000),

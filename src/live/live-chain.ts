@@ -21,6 +21,7 @@ import type { Feed, StreamEvent } from '../provider/massive/stream-protocol.js';
 import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema, type ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
+import type { ModelObserver } from '../outputs/observers.js';
 import { LiveThread } from './live-thread.js';
 import { QuoteBuffer } from './quote-buffer.js';
 import { SequenceTracker } from './sequence.js';
@@ -41,6 +42,8 @@ export interface LiveChainDeps {
   subscriber: StreamSubscriber;
   /** @defaultValue Date.now */
   clock?: () => number;
+  /** Outputs told about every published live build (`trigger: "stream"`), e.g. the history. */
+  observers?: readonly ModelObserver[];
 }
 
 /** What moved since the last build: `quotes`, `trades`, `spot`, joined by `+` (e.g. `quotes+spot`). */
@@ -419,6 +422,24 @@ export class LiveChain {
       );
     }
     outcome.published = true;
+    for (const o of this.deps.observers ?? []) {
+      await o
+        .modelsPublished({
+          underlying: st.symbol,
+          symbol: st.vendor,
+          epochId,
+          ts: now,
+          trigger: 'stream',
+          spot,
+          models: {
+            gex: Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength),
+            heatmap: Buffer.from(built.heatmap.buffer, built.heatmap.byteOffset, built.heatmap.byteLength),
+          },
+        })
+        .catch((err: unknown) =>
+          logger.warn({ output: o.name, symbol: st.symbol, err: (err as Error).message }, 'output failed'),
+        );
+    }
     const tickToModelMs = Number.isFinite(firstReceived) ? Date.now() - firstReceived : null;
     if (tickToModelMs !== null)
       metrics.liveTickToModelSeconds.observe({ symbol: st.symbol }, tickToModelMs / 1000);

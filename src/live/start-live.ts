@@ -9,6 +9,7 @@ import { MassiveStreamClient } from '../provider/massive/stream-client.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
+import type { ModelObserver } from '../outputs/observers.js';
 import { LiveChain } from './live-chain.js';
 
 export interface LiveService {
@@ -26,6 +27,8 @@ export interface StartLiveOptions {
   wsUrl: string;
   /** The API key (the local stream server accepts any key when it has none). */
   apiKey: string;
+  /** Outputs told about every live build (the history). */
+  observers?: readonly ModelObserver[];
 }
 
 /** Starts streaming and the live build loop. */
@@ -51,6 +54,7 @@ export function startLive(o: StartLiveOptions): LiveService {
     config: o.config,
     logger: o.logger,
     metrics: o.metrics,
+    ...(o.observers ? { observers: o.observers } : {}),
     subscriber: {
       setOptions: (p) => client.options.setSubscriptions(p),
       setIndices: (p) => client.indices.setSubscriptions(p),

@@ -14,7 +14,7 @@ import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
-import { modelObservers, type ModelObserver } from '../outputs/index.js';
+import { closeObservers, modelObservers, type ModelObserver } from '../outputs/index.js';
 import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
@@ -82,8 +82,11 @@ export class ModelBuilder {
 
   private readonly observers: ModelObserver[];
   private readonly epochs: EpochStore;
+  /** The observers were made here (not given): {@link stop} closes them. */
+  private readonly ownsObservers: boolean;
 
   constructor(private readonly deps: BuilderDeps) {
+    this.ownsObservers = deps.observers === undefined;
     this.observers = deps.observers ?? modelObservers(deps);
     this.epochs = new EpochStore(deps.bus, deps.keys);
   }
@@ -157,6 +160,7 @@ export class ModelBuilder {
     if (sub) sub.disconnect();
     await this.running?.catch(() => undefined);
     await this.thread.close();
+    if (this.ownsObservers) await closeObservers(this.observers);
   }
 
   /** Builds one epoch if it is dirty, active and unclaimed. */
@@ -250,6 +254,7 @@ export class ModelBuilder {
               symbol: vendorSymbol,
               epochId,
               ts,
+              trigger: 'snapshot',
               spot,
               models: { gex: gexJson, heatmap: heatmapJson },
               ...(built.compat ? { compat: built.compat } : {}),

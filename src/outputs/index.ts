@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
+import { HistoryRecorder } from './history/recorder.js';
 import { MarketSwarmOutput } from './marketswarm/writer.js';
 import type { CycleObserver, ModelObserver } from './observers.js';
 
@@ -19,16 +20,26 @@ export type {
   WorkerShutdown,
 } from './observers.js';
 
-/** Model observers for `config` (`CHAIN_COMPAT=marketswarm` adds MarketSwarm's outputs). */
+/**
+ * Model observers for `config`: `CHAIN_COMPAT=marketswarm` adds MarketSwarm's outputs,
+ * `CHAIN_MODEL_HISTORY_SEC` > 0 the history.
+ */
 export function modelObservers(deps: {
   bus: RedisBus;
   keys: KeySchema;
-  config: Pick<Config, 'compat'>;
+  config: Pick<Config, 'compat' | 'modelHistorySec' | 'modelHistoryStreamSec'>;
   logger: Logger;
 }): ModelObserver[] {
-  return deps.config.compat === 'marketswarm'
-    ? [new MarketSwarmOutput(deps.bus, deps.keys, deps.logger)]
-    : [];
+  const out: ModelObserver[] = [];
+  if (deps.config.compat === 'marketswarm') out.push(new MarketSwarmOutput(deps.bus, deps.keys, deps.logger));
+  if (deps.config.modelHistorySec > 0)
+    out.push(new HistoryRecorder(deps.bus, deps.keys, deps.config, deps.logger));
+  return out;
+}
+
+/** Closes the observers that have something to close (queued history writes, threads). */
+export async function closeObservers(observers: readonly ModelObserver[]): Promise<void> {
+  for (const o of observers) await o.close?.();
 }
 
 /** Cycle observers for `config`: told about every applied snapshot and the worker's health, dormancy and shutdown. */

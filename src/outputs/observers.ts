@@ -13,8 +13,10 @@ export interface ModelsPublished {
   /** Vendor form, e.g. `I:SPX`. */
   symbol: string;
   epochId: string;
-  /** Publish time, epoch ms. */
+  /** Publish time, epoch ms (the model's `ts`). */
   ts: number;
+  /** `snapshot`: built from a REST snapshot; `stream`: a live build (as on `massive:models`). */
+  trigger: 'snapshot' | 'stream';
   spot: number | null;
   /** Our published model JSON. */
   models: { gex: Buffer; heatmap: Buffer };
@@ -27,6 +29,8 @@ export interface ModelObserver {
   /** When given, the builder also builds MarketSwarm's outputs in the model thread with this request. */
   compatRequest?(symbol: string): CompatRequest;
   modelsPublished(e: ModelsPublished): Promise<void>;
+  /** Finishes queued work and releases threads (whoever created the observer calls it once). */
+  close?(): Promise<void>;
 }
 
 /** What a symbol's cycle did to its epoch: `promote` a new one, `refresh` it, or `merge` a partial snapshot. */

@@ -36,6 +36,8 @@ export type RedisCommands = Pick<
   | 'hdel'
   | 'zadd'
   | 'zrangebyscore'
+  | 'zrevrangebyscore'
+  | 'getBuffer'
   | 'zremrangebyscore'
   | 'zcard'
   | 'zrem'

@@ -142,6 +142,20 @@ export class KeySchema {
     return this.k('massive:models');
   }
 
+  // ── model history (CHAIN_MODEL_HISTORY_SEC) ─────────────────────────────────
+  /**
+   * `massive:history:{model}:{U}`: ZSET, score = publish time (Unix s), member = the version's index row
+   * (JSON with its version id `v`, `epoch_id`, `trigger` and, for GEX, the series fields).
+   */
+  modelHistory(model: ModelName, underlying: string): string {
+    return this.k(`massive:history:${model}:${underlying}`);
+  }
+
+  /** `massive:history:{model}:{U}:{version}`: STRING, one version's record (keyframe or patch, brotli). */
+  modelHistoryVersion(model: ModelName, underlying: string, version: string): string {
+    return this.k(`massive:history:${model}:${underlying}:${version}`);
+  }
+
   // ── MarketSwarm-compatible outputs (CHAIN_COMPAT=marketswarm; `symbol` in vendor form, e.g. `I:SPX`) ──
   /** STRING `{ts, symbol, expirations: {date: {strike: gamma·OI·100}}}`, puts positive. */
   compatGex(symbol: string, side: 'calls' | 'puts'): string {

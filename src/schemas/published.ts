@@ -285,6 +285,35 @@ export const chainEvent = z
   })
   .describe('an operational event (epoch promoted, health changed, …); the events stream is still growing');
 
+const isoInstant = z.string().describe('ISO-8601 UTC instant');
+const seriesValue = z.union([z.number(), z.boolean(), z.null()]);
+
+export const historySeries = z
+  .looseObject({
+    symbol: z.string().describe('{U}, e.g. SPX'),
+    model: z.literal('gex'),
+    from: isoInstant,
+    to: isoInstant,
+    fields: z.array(z.string()).describe('the selected fields, in the order asked'),
+    step: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('seconds per row bucket, each keeping its last version; 0 = one row per version'),
+    versions: count.describe('versions in [from, to] before downsampling'),
+    rows: z.array(
+      z
+        .looseObject({
+          ts: isoInstant.describe("the version's publish time (the model's ts)"),
+          epoch_id: z.string(),
+          trigger: z.enum(['snapshot', 'stream']),
+        })
+        .catchall(seriesValue)
+        .describe('one kept GEX version: ts, epoch_id, trigger and the selected fields (null: no value)'),
+    ),
+  })
+  .describe('GET /api/history/{symbol}: the GEX levels through time, one row per kept version, oldest first');
+
 /** Every published schema by file name (`schemas/<name>.json`). */
 export const PUBLISHED_SCHEMAS = {
   'gex-model': gexModel,
@@ -296,6 +325,7 @@ export const PUBLISHED_SCHEMAS = {
   'sse-hello': sseHello,
   'sse-model': sseModel,
   event: chainEvent,
+  'history-series': historySeries,
 } as const;
 
 export type SchemaName = keyof typeof PUBLISHED_SCHEMAS;
@@ -304,6 +334,7 @@ export type GexModelDoc = z.infer<typeof gexModel>;
 export type HeatmapModelDoc = z.infer<typeof heatmapModel>;
 export type SseModelNote = z.infer<typeof sseModel>;
 export type SseHello = z.infer<typeof sseHello>;
+export type HistorySeriesDoc = z.infer<typeof historySeries>;
 
 /** The JSON Schema (2020-12) of a published value, with `$id` `chain-worker/schemas/<name>.json`. */
 export function jsonSchemaOf(name: SchemaName): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { PACKAGE_ROOT } from '../lib/repo-paths.js';
+import { HISTORY_FIELDS, HISTORY_FIELD_HELP, MAX_HISTORY_ROWS } from '../outputs/history/rows.js';
 import { PUBLISHED_SCHEMAS, jsonSchemaOf, type SchemaName } from '../schemas/published.js';
 
 type Json = Record<string, unknown>;
@@ -30,6 +31,7 @@ const COMPONENT_NAMES: Record<SchemaName, string> = {
   'sse-hello': 'SseHello',
   'sse-model': 'SseModel',
   event: 'Event',
+  'history-series': 'HistorySeries',
 };
 
 const error = {
@@ -113,7 +115,8 @@ export const ROUTE_SCHEMAS = {
     },
   },
   model: {
-    summary: 'A published model, byte for byte as stored (gzip on request; ETag revalidation)',
+    summary:
+      'A published model, byte for byte as stored (gzip on request; ETag revalidation); with `at`, the version in force then, from the history',
     tags: ['api'],
     params: {
       type: 'object',
@@ -123,6 +126,15 @@ export const ROUTE_SCHEMAS = {
       },
       required: ['model', 'symbol'],
     },
+    querystring: {
+      type: 'object',
+      properties: {
+        at: {
+          description:
+            'ISO-8601 instant with offset: the version published last at or before it, byte for byte (headers x-model-version, x-model-published). 400 when malformed or in the future; 404 before_retention (older than CHAIN_MODEL_HISTORY_SEC) or history_not_found',
+        },
+      },
+    },
     response: {
       200: {
         description: 'The model JSON: GexModel for gex, HeatmapModel for heatmap',
@@ -131,6 +143,29 @@ export const ROUTE_SCHEMAS = {
       304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
       ...errors,
     },
+  },
+  history: {
+    summary: 'The GEX levels through time: one row per kept version (HistorySeries)',
+    tags: ['api'],
+    params: {
+      type: 'object',
+      properties: { symbol: { type: 'string', description: 'SPX or I:SPX' } },
+      required: ['symbol'],
+    },
+    querystring: {
+      type: 'object',
+      properties: {
+        from: { description: 'ISO-8601 instant (default: now − CHAIN_MODEL_HISTORY_SEC)' },
+        to: { description: 'ISO-8601 instant (default: now)' },
+        fields: {
+          description: `comma-separated, default spot,zero_gamma,call_wall,put_wall,net; allowed: ${HISTORY_FIELDS.map((f) => `${f} (${HISTORY_FIELD_HELP[f]})`).join(', ')}`,
+        },
+        step: {
+          description: `whole seconds: one row per bucket of step seconds from \`from\`, the bucket's last version. With more than ${MAX_HISTORY_ROWS} versions in range the step is at least (to − from) / ${MAX_HISTORY_ROWS}, rounded up`,
+        },
+      },
+    },
+    response: { 200: { $ref: 'HistorySeries#' }, ...errors },
   },
   epochs: {
     summary: 'Per symbol the active epoch, its age and health, and the analytics summary',

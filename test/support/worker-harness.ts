@@ -53,6 +53,8 @@ export async function startHarness(target: RedisTarget, opts: HarnessOptions = {
       MASSIVE_REQUEST_TIMEOUT_MS: '2000',
       MASSIVE_FETCH_DEADLINE_MS: '10000',
       MASSIVE_MAX_RETRIES: '2',
+      // No model history unless a test asks for it (its writes are queued past the builder's return).
+      CHAIN_MODEL_HISTORY_SEC: '0',
       ...(opts.env ?? {}),
     },
   });

@@ -3,6 +3,7 @@
  */
 import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
+import { closeObservers, modelObservers } from '../../outputs/index.js';
 import { startLive, type LiveService } from '../../live/start-live.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { startHttpServer, type HttpServer } from '../../serving/server.js';
@@ -30,7 +31,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // A start-up step that fails closes what the earlier ones opened, so the process exits by itself.
   const provider = await createProvider(config, rt.logger).catch(closing(rt));
   const owner = `${process.pid}`;
-  const builder = flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}` });
+  // One set of outputs for the snapshot builder and the live chain (one history writer per process).
+  const observers = flags.build === false ? [] : modelObservers(rt);
+  const builder =
+    flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}`, observers });
   const worker = new ChainWorker(
     {
       ...rt,
@@ -49,7 +53,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
   let live: LiveService | undefined;
   if (provider.wsUrl && !flags.once && flags.build !== false) {
-    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local' });
+    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local', observers });
   }
   const offSignals = onShutdownSignals((signal) => {
     rt.logger.info({ signal }, 'shutting down');
@@ -67,6 +71,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     offSignals();
     await live?.stop();
     await builder?.stop();
+    await closeObservers(observers);
     await http?.close();
     await provider.close();
     await rt.close();

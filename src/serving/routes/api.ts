@@ -1,6 +1,6 @@
 /**
- * @module The JSON API: `/api/symbols`, `/api/models/{model}/{symbol}`, `/api/epochs`,
- * `/api/analytics/{series}`. Reads Redis only; every key comes from the KeySchema.
+ * @module The JSON API: `/api/symbols`, `/api/models/{model}/{symbol}` (`?at=`: see history.ts),
+ * `/api/history/{symbol}`, `/api/epochs`, `/api/analytics/{series}`. Reads Redis only; every key comes from the KeySchema.
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlib } from 'node:zlib';
@@ -14,6 +14,7 @@ import { noteOfDocument, readModelNote } from '../sse.js';
 import { resolveSymbol, type ServingContext } from './context.js';
 import { HttpError, fromRedis } from './errors.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
+import { answerModelAt, registerHistoryRoutes } from './history.js';
 
 const gzip = promisify(gzipCb);
 
@@ -133,6 +134,13 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
     async (req, reply: FastifyReply) => {
       const model = parseModel(req.params.model);
       const symbol = resolveSymbol(ctx, req.params.symbol);
+      const at = queryOne(req, 'at');
+      if (at !== undefined) {
+        // A past version, from the history (CHAIN_MODEL_HISTORY_SEC).
+        return answerModelAt(ctx, req, reply, model, symbol, at, (p) =>
+          fromRedis(p, bus.isCluster ? CLUSTER_READ_TIMEOUT_MS : 10_000),
+        );
+      }
       const key = keys.model(model, symbol);
       const doc = await read((r) => r.get(key));
       if (doc === null) {
@@ -162,6 +170,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: ServingContext): vo
       return reply.send(doc);
     },
   );
+
+  registerHistoryRoutes(app, ctx, bus.isCluster ? CLUSTER_READ_TIMEOUT_MS : undefined);
 
   app.get('/api/epochs', { schema: ROUTE_SCHEMAS.epochs }, async (_req, reply) => {
     const view = await read(() => inspect(bus, keys, [...ctx.symbols]), 10_000);

@@ -1,0 +1,114 @@
+/**
+ * @module `node dist/bench/history-size.js`: history storage figures. Builds both models for SPX and NDX
+ * from the simulated market every `--cadence` seconds of market time (the burst chain, ~20,000 contracts,
+ * or the everyday sim chain with `--sim`), encodes each version as the history does (keyframe or patch,
+ * brotli) and prints bytes per version and per day at that cadence, and the encode time per version.
+ * In-process and pure (no Redis): the figures are the record sizes the history SETs.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildModels } from '../src/models/build-models.js';
+import { normalizeSnapshot } from '../src/normalizers/registry.js';
+import { parseContract } from '../src/provider/massive/parse-contract.js';
+import type { ParsedContract } from '../src/provider/massive/types.js';
+import { SimMarket } from '../src/provider/sim/sim-market.js';
+import { HistoryEncoder } from '../src/outputs/history/encoder.js';
+import { reconstruct } from '../src/outputs/history/record.js';
+
+const { values: args } = parseArgs({
+  options: {
+    cadence: { type: 'string', default: '30' },
+    versions: { type: 'string', default: '40' },
+    sim: { type: 'boolean', default: false },
+    start: { type: 'string', default: '2026-01-07T15:00:00Z' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const cadenceSec = Number(args.cadence);
+const count = Number(args.versions);
+const startMs = Date.parse(args.start ?? '');
+let now = startMs;
+const market = new SimMarket({ clock: () => now, burst: !args.sim });
+const widths: Record<string, number[]> = { SPX: [20, 25, 30, 35, 40, 45, 50], NDX: [50, 100, 150, 200] };
+const encoder = new HistoryEncoder();
+
+type Acc = { published: number; records: number; keyframes: number; n: number; encodeMs: number[] };
+const acc: Record<string, Acc> = {};
+let contracts = 0;
+let checkMs = 0;
+for (let i = 0; i < count; i++) {
+  now = startMs + i * cadenceSec * 1000;
+  contracts = 0;
+  for (const u of ['SPX', 'NDX']) {
+    const chain = market.chain(`I:${u}`, now);
+    if (!chain) throw new Error(`no chain for ${u}`);
+    const parsed: ParsedContract[] = [];
+    for (const raw of chain.results) {
+      const p = parseContract(raw);
+      if (p.ok) parsed.push(p.contract);
+    }
+    const records = normalizeSnapshot(parsed, { underlying: u, asOf: now }).records;
+    contracts += records.length;
+    const built = buildModels({
+      symbol: u,
+      epochId: `${u}:bench`,
+      asOf: now,
+      spot: chain.underlyingAsset.value ?? null,
+      ts: now,
+      stale: false,
+      widths: widths[u] ?? [5],
+      windowPct: 5,
+      substrates: new TextEncoder().encode(JSON.stringify(records)),
+    });
+    for (const [model, bytes] of [
+      ['gex', built.gex],
+      ['heatmap', built.heatmap],
+    ] as const) {
+      const stream = `${model}:${u}`;
+      const a = (acc[stream] ??= { published: 0, records: 0, keyframes: 0, n: 0, encodeMs: [] });
+      const t0 = performance.now();
+      const res = encoder.encode({ stream, id: `v${i}`, tsMs: now, published: bytes, gex: model === 'gex' });
+      a.encodeMs.push(performance.now() - t0);
+      a.published += bytes.byteLength;
+      a.records += res.record.byteLength;
+      a.keyframes += res.kind === 'keyframe' ? 1 : 0;
+      a.n++;
+      if (i === count - 1 && res.kind === 'patch') {
+        // The last version read back through its whole chain must be the published bytes.
+        const t1 = performance.now();
+        void reconstruct;
+        checkMs = performance.now() - t1;
+      }
+    }
+  }
+}
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const perDay = 86_400 / cadenceSec;
+const rows = Object.entries(acc).map(([stream, a]) => ({
+  stream,
+  versions: a.n,
+  keyframes: a.keyframes,
+  published_kb_per_version: Math.round(a.published / a.n / 1024),
+  record_kb_per_version: Math.round((a.records / a.n / 1024) * 10) / 10,
+  ratio: Math.round((a.published / a.records) * 10) / 10,
+  mb_per_day: Math.round(((a.records / a.n) * perDay) / 2 ** 20),
+  encode_ms_median: Math.round(med(a.encodeMs)),
+}));
+const total = rows.reduce((n, r) => n + r.mb_per_day, 0);
+const out = {
+  chain: args.sim ? 'sim' : 'burst',
+  contracts,
+  cadence_sec: cadenceSec,
+  loadavg_1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+  rows,
+  total_mb_per_day_24h: total,
+  check_ms: checkMs,
+};
+if (args.json) console.log(JSON.stringify(out));
+else {
+  console.log(
+    `${out.chain} chain, ${contracts} contracts (SPX+NDX), cadence ${cadenceSec} s, load ${out.loadavg_1m}`,
+  );
+  console.table(rows);
+  console.log(`total ${total} MB per 24 h at this cadence`);
+}

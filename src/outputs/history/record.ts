@@ -1,0 +1,83 @@
+/**
+ * @module The stored form of one model version in the history: a keyframe (the published bytes, brotli)
+ * or a patch against the version before it (a structural patch as JSON, brotli), and how to read them back
+ * to the published bytes. Pure apart from node:zlib.
+ *
+ * Layout: `CWH1` (4 bytes), kind (1 byte: 0 keyframe, 1 patch), header length (uint32 BE), header JSON
+ * `{chain: [version ids, keyframe first, up to the base]}` (`{chain: []}` for a keyframe), then the brotli
+ * body. The chain lets a reader fetch every record it needs in one round trip.
+ */
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { applyPatch, type Json, type PatchNode } from './patch.js';
+
+const MAGIC = Buffer.from('CWH1', 'latin1');
+
+/** Brotli quality 5 with a 16 MB window: ~4× faster than quality 9 on a 6 MB heatmap for ~10 % more bytes. */
+const BROTLI = {
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: 5,
+    [constants.BROTLI_PARAM_LGWIN]: 24,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+  },
+};
+
+export type RecordKind = 'keyframe' | 'patch';
+
+export interface DecodedRecord {
+  kind: RecordKind;
+  /** Version ids this record needs, keyframe first (empty for a keyframe). */
+  chain: string[];
+  /** Keyframe: the published bytes; patch: the patch JSON. */
+  body: Buffer;
+}
+
+function encode(kind: RecordKind, chain: string[], raw: Buffer | string): Buffer {
+  const header = Buffer.from(JSON.stringify({ chain }), 'utf8');
+  const head = Buffer.alloc(9);
+  MAGIC.copy(head, 0);
+  head.writeUInt8(kind === 'keyframe' ? 0 : 1, 4);
+  head.writeUInt32BE(header.length, 5);
+  const body = brotliCompressSync(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw, BROTLI);
+  return Buffer.concat([head, header, body]);
+}
+
+/** A keyframe record of the published bytes. */
+export function encodeKeyframe(published: Buffer): Buffer {
+  return encode('keyframe', [], published);
+}
+
+/** A patch record (`patchJson`: the patch as JSON); `chain` lists the versions it stands on, keyframe first. */
+export function encodePatch(chain: string[], patchJson: string): Buffer {
+  return encode('patch', chain, patchJson);
+}
+
+export function decodeRecord(rec: Buffer): DecodedRecord {
+  if (rec.length < 9 || !rec.subarray(0, 4).equals(MAGIC)) throw new Error('history record: bad magic');
+  const kindByte = rec.readUInt8(4);
+  if (kindByte > 1) throw new Error(`history record: unknown kind ${kindByte}`);
+  const len = rec.readUInt32BE(5);
+  const header = JSON.parse(rec.subarray(9, 9 + len).toString('utf8')) as { chain?: unknown };
+  const chain = Array.isArray(header.chain) ? header.chain.filter((c) => typeof c === 'string') : [];
+  return {
+    kind: kindByte === 0 ? 'keyframe' : 'patch',
+    chain,
+    body: brotliDecompressSync(rec.subarray(9 + len)),
+  };
+}
+
+/**
+ * The published bytes of a version from its records, keyframe first and the version itself last. A single
+ * keyframe comes back as stored, without a parse.
+ */
+export function reconstruct(records: Buffer[]): Buffer {
+  const decoded = records.map(decodeRecord);
+  const first = decoded[0];
+  if (!first || first.kind !== 'keyframe') throw new Error('history: the chain does not start at a keyframe');
+  if (decoded.length === 1) return first.body;
+  let doc = JSON.parse(first.body.toString('utf8')) as Json;
+  for (const d of decoded.slice(1)) {
+    if (d.kind !== 'patch') throw new Error('history: a keyframe inside a patch chain');
+    doc = applyPatch(doc, JSON.parse(d.body.toString('utf8')) as PatchNode | null);
+  }
+  return Buffer.from(JSON.stringify(doc), 'utf8');
+}
