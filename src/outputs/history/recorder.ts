@@ -28,6 +28,9 @@ import type { HistoryValues } from './rows.js';
  */
 export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
+/** How long {@link HistoryRecorder.close} waits for the version being encoded (queued ones are dropped). */
+export const CLOSE_WAIT_MS = 2_000;
+
 export interface HistorySettings {
   /** CHAIN_MODEL_HISTORY_SEC (0: off). */
   modelHistorySec: number;
@@ -116,7 +119,14 @@ export class HistoryRecorder implements ModelObserver {
     const published = new Uint8Array(e.models[model]);
     const id = `${Math.round(e.ts)}-${randomBytes(3).toString('hex')}`;
     const tail = (this.tails.get(stream) ?? Promise.resolve())
-      .then(() => this.record(model, stream, id, e, published))
+      .then(() => {
+        // Shutting down: versions not started are dropped (the current model stays readable as is).
+        if (this.closed) {
+          this.stats.dropped++;
+          return;
+        }
+        return this.record(model, stream, id, e, published);
+      })
       .catch((err: unknown) => {
         this.stats.failed++;
         this.thread.reset(stream);
@@ -176,9 +186,20 @@ export class HistoryRecorder implements ModelObserver {
     }
   }
 
+  /**
+   * Stops taking versions, drops the queued ones, waits up to {@link CLOSE_WAIT_MS} for the one being
+   * encoded and written, then stops the thread. Bounded, so a shutdown never waits on a backlog.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.idle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.idle(),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.thread.close();
   }
 }
