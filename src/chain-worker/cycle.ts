@@ -5,6 +5,7 @@
  * active epoch (it is merged into it).
  */
 import { AnalyticsWriter } from '../wiring/analytics.js';
+import { ChainLatestStore } from '../wiring/chain-latest.js';
 import { EpochStore, FencedError } from '../wiring/epoch-store.js';
 import type { FetchOptions } from '../provider/massive/chain-client.js';
 import type { ChainSnapshot } from '../provider/massive/types.js';
@@ -36,6 +37,7 @@ export function cycleDeps(
     ...parts,
     epochs: new EpochStore(parts.bus, parts.keys),
     analytics: new AnalyticsWriter(parts.bus, parts.keys, parts.config.analyticsRetentionSec),
+    latest: new ChainLatestStore(parts.bus, parts.keys, parts.logger),
     observers: parts.observers ?? cycleObservers(parts),
   };
 }

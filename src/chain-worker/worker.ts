@@ -16,6 +16,7 @@ import type { RedisBus } from '../redis/bus.js';
 import { underlyingOf, type KeySchema } from '../redis/keys.js';
 import type { Metrics } from '../serving/metrics.js';
 import { AnalyticsWriter } from '../wiring/analytics.js';
+import { ChainLatestStore } from '../wiring/chain-latest.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { Heartbeat } from '../wiring/heartbeat.js';
 import { LeaseManager } from '../wiring/leases.js';
@@ -72,6 +73,7 @@ export class ChainWorker {
   readonly leases: LeaseManager;
   readonly epochs: EpochStore;
   private readonly analytics: AnalyticsWriter;
+  private readonly latest: ChainLatestStore;
   private readonly observers: readonly CycleObserver[];
   private readonly abort = new AbortController();
   /** Aborted to end the loop's current sleep early (the symbols held changed). */
@@ -91,6 +93,7 @@ export class ChainWorker {
     this.id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     this.epochs = new EpochStore(bus, keys);
     this.analytics = new AnalyticsWriter(bus, keys, config.analyticsRetentionSec);
+    this.latest = new ChainLatestStore(bus, keys, logger);
     this.observers = deps.observers ?? cycleObservers(deps);
     this.heartbeat = new Heartbeat(deps.systemBus, keys, {
       service: 'chain-worker',
@@ -193,6 +196,7 @@ export class ChainWorker {
       ...this.deps,
       epochs: this.epochs,
       analytics: this.analytics,
+      latest: this.latest,
       checkLease: (s: string) => this.leases.stillHeld(s),
       observers: this.observers,
     };

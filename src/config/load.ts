@@ -13,6 +13,8 @@ import { SETTINGS, type SettingKey, type Settings } from './settings.js';
 export type ProviderKind = 'massive' | 'sim' | 'replay';
 
 export interface Config extends Settings {
+  /** What `massive:chain:latest` holds: `CHAIN_LATEST_MODE` with `auto` resolved against `CHAIN_COMPAT`. */
+  chainLatest: 'summary' | 'full' | 'off';
   provider: ProviderKind;
   /** True when the provider was chosen because no API key was set. */
   providerDefaulted: boolean;
@@ -161,7 +163,13 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
       }
     }
   }
-  return { ...settings, provider, providerDefaulted, widths };
+  const chainLatest =
+    settings.latestMode === 'auto'
+      ? settings.compat === 'marketswarm'
+        ? 'full'
+        : 'summary'
+      : settings.latestMode;
+  return { ...settings, chainLatest, provider, providerDefaulted, widths };
 }
 
 /** The configuration as safe to print: secrets replaced by `[set]`. */

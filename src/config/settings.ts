@@ -298,9 +298,9 @@ export const SETTINGS = {
   }),
   latestMode: spec({
     name: 'CHAIN_LATEST_MODE',
-    schema: z.enum(['summary', 'full', 'off']),
-    default: 'summary' as const,
-    help: '`massive:chain:latest`: `summary` (envelope, counts, underlying, health), `full` (adds every raw contract; ~0.6 KB per contract more in Redis) or `off`.',
+    schema: z.enum(['auto', 'summary', 'full', 'off']),
+    default: 'auto' as const,
+    help: "`massive:chain:latest` (`{version, ts, contracts, symbols}`): `full` (every contract's vendor JSON under `contracts`, ~0.65 KB per contract, what MarketSwarm reads), `summary` (`contracts` empty: only our per-symbol summaries under `symbols`), `off` (not written); `auto`: `full` with `CHAIN_COMPAT=marketswarm`, else `summary`.",
   }),
   compat: spec({
     name: 'CHAIN_COMPAT',

@@ -65,9 +65,60 @@ export class KeySchema {
     return this.k('massive:chain:snapshot');
   }
 
-  /** STRING JSON keyed by `{U}`: each symbol's latest snapshot. */
+  /**
+   * STRING `{version, ts, contracts: {ticker: vendor JSON}, symbols: {U: summary}}`: the latest snapshot of
+   * every symbol (MarketSwarm's form), assembled client-side from the per-symbol parts below.
+   */
   get latest(): string {
     return this.k('massive:chain:latest');
+  }
+
+  /**
+   * The hash tag of the keys that make up `massive:chain:latest`: `{massive:chain:latest}` hashes exactly
+   * like the untagged consumer-facing name, so parts, counters and the document share one cluster slot.
+   */
+  private get latestTag(): string {
+    return `{${this.latest}}`;
+  }
+
+  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `contracts` fragment, `tickers`, `tickers_hash`). */
+  latestPart(underlying: string): string {
+    return this.k(`massive:chain:latest:part:${this.latestTag}:${underlying}`);
+  }
+
+  /** SET of the `{U}` that have a part. */
+  get latestParts(): string {
+    return this.k(`massive:chain:latest:parts:${this.latestTag}`);
+  }
+
+  /** INCR on every part write: an assembly commits only if it is unchanged. */
+  get latestRev(): string {
+    return this.k(`massive:chain:latest:rev:${this.latestTag}`);
+  }
+
+  /** INCR when a symbol's ticker set changes: the document's `version`. */
+  get latestVersion(): string {
+    return this.k(`massive:chain:latest:version:${this.latestTag}`);
+  }
+
+  /** The version of the document made current last (announced once on `massive:chain:geometry_updated`). */
+  get latestPublishedVersion(): string {
+    return this.k(`massive:chain:latest:published_version:${this.latestTag}`);
+  }
+
+  /** Where an assembly is SET before the commit script RENAMEs it over `massive:chain:latest`. */
+  latestStaging(token: string): string {
+    return this.k(`massive:chain:latest:staging:${this.latestTag}:${token}`);
+  }
+
+  /** STRING `{version, ts, entered: [ticker], exited: [ticker]}`: the last ticker-set change. */
+  get latestDelta(): string {
+    return this.k('massive:chain:delta:latest');
+  }
+
+  /** Channel: `{version}` when `massive:chain:latest` carries a new version. */
+  get geometryUpdatedChannel(): string {
+    return this.k('massive:chain:geometry_updated');
   }
 
   // ── analytics ───────────────────────────────────────────────────────────────

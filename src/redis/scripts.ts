@@ -13,7 +13,7 @@ import { replyCode } from './errors.js';
 export const SCRIPT_KEYS = {
   'promote-epoch': null,
   'mark-clean': 3,
-  'merge-latest': 1,
+  'commit-latest': 4,
   'lease-acquire': 2,
   'lease-renew': 1,
   'lease-release': 1,
@@ -116,9 +116,25 @@ export class RedisScripts {
     return (await this.run('mark-clean', [keys.meta, keys.dirty, keys.clean], [epochId, refreshTs])) === 1;
   }
 
-  /** Sets one symbol's entry of `massive:chain:latest`; the number of symbols in it. */
-  async mergeLatest(latestKey: string, symbol: string, entry: string): Promise<number> {
-    return Number(await this.run('merge-latest', [latestKey], [symbol, entry]));
+  /**
+   * Makes the assembled document under `keys.staging` the current `massive:chain:latest` unless the parts
+   * revision moved past `rev`: 0 stale (staging deleted), 1 current, 2 current with a new `version`
+   * (announced on `channel`).
+   */
+  async commitLatest(
+    keys: { rev: string; staging: string; latest: string; publishedVersion: string },
+    rev: string,
+    version: number,
+    channel: string,
+  ): Promise<0 | 1 | 2> {
+    const out = Number(
+      await this.run(
+        'commit-latest',
+        [keys.rev, keys.staging, keys.latest, keys.publishedVersion],
+        [rev, String(version), channel],
+      ),
+    );
+    return out === 2 ? 2 : out === 1 ? 1 : 0;
   }
 
   /** Takes a free lease or extends the caller's own: the value held (`{owner}|{fence}`), or null. */

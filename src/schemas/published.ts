@@ -252,8 +252,17 @@ export const chainLatestEntry = z.looseObject({
 });
 
 export const chainLatest = z
-  .record(z.string(), chainLatestEntry)
-  .describe('massive:chain:latest: STRING JSON keyed by {U}, the last snapshot summary per underlying');
+  .object({
+    version: count.describe('bumped when the set of tickers of any symbol changes'),
+    ts: z.number().int().describe('assembly time, Unix seconds (integer, as MarketSwarm writes it)'),
+    contracts: z
+      .record(z.string(), z.unknown())
+      .describe('ticker → vendor contract JSON byte for byte (empty with CHAIN_LATEST_MODE=summary)'),
+    symbols: z.record(z.string(), chainLatestEntry).describe('{U} → our summary of its last snapshot'),
+  })
+  .describe(
+    'massive:chain:latest: STRING JSON, the latest snapshot of every symbol (MarketSwarm form plus our summaries)',
+  );
 
 export const sseHello = z
   .looseObject({

@@ -1,6 +1,6 @@
 /**
  * @module Turns one normalized snapshot into the list of bulk writes (raw snapshot keys, substrates, the
- * contract index) and the `massive:chain:latest` entry. Pure.
+ * contract index) and the symbol's summary in `massive:chain:latest`. Pure.
  */
 import type { BulkCommand, BulkCommands } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
@@ -152,13 +152,12 @@ export interface LatestEntryInput {
   epochId: string;
   health: string;
   contractCount: number;
-  full: boolean;
-  written: readonly { contract: ParsedContract }[];
+  written: readonly { contract: Pick<ParsedContract, 'expiration'> }[];
 }
 
 /**
- * One symbol's entry of `massive:chain:latest` as compact JSON; `expirations` maps each date to its
- * contract count. In full mode `results` holds every written contract's bytes as fetched.
+ * One symbol's summary under `symbols` in `massive:chain:latest`, as compact JSON; `expirations` maps each
+ * date to its contract count. (The contracts themselves are the document's `contracts`.)
  */
 export function latestEntry(i: LatestEntryInput): string {
   const s = i.snapshot;
@@ -183,10 +182,10 @@ export function latestEntry(i: LatestEntryInput): string {
   };
   if (s.partialReasons.length > 0) entry.partial_reasons = s.partialReasons;
   if (underlyingAsset) entry.underlying_asset = underlyingAsset;
-  const head = JSON.stringify(entry);
-  if (!i.full || i.written.length === 0) return head;
-  const results = i.written.map((w) =>
-    w.contract.rawJson ? w.contract.rawJson.toString('utf8') : JSON.stringify(w.contract.raw ?? {}),
-  );
-  return `${head.slice(0, -1)},"results":[${results.join(',')}]}`;
+  return JSON.stringify(entry);
+}
+
+/** The vendor bytes of a written contract, as fetched (re-serialized only when the page could not be split). */
+export function vendorBytes(c: Pick<ParsedContract, 'rawJson' | 'raw'>): Buffer {
+  return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
 }

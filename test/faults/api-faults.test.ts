@@ -60,10 +60,11 @@ describe('Massive API faults', () => {
     expect(a.partial_snapshots).toBeUndefined();
     expect(a.failed_cycles).toBeUndefined();
     expect(await counterValue(h.metrics.retries, { symbol: 'SPX' })).toBe(served429);
-    const latest = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as Record<
-      string,
-      { retries: number }
-    >;
+    const latest = (
+      JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as {
+        symbols: Record<string, { retries: number }>;
+      }
+    ).symbols;
     expect(latest.SPX?.retries).toBe(served429);
   });
 
@@ -156,10 +157,11 @@ describe('Massive API faults', () => {
     expect(h.api.stats().faults.loop).toBeGreaterThanOrEqual(5);
     expect(await analytics(h)).toMatchObject({ partial_snapshots: '1', snapshots: '1' });
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'SPX:partial')).toBe('1');
-    const latest = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as Record<
-      string,
-      { partial: boolean; partial_reasons: string[] }
-    >;
+    const latest = (
+      JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as {
+        symbols: Record<string, { partial: boolean; partial_reasons: string[] }>;
+      }
+    ).symbols;
     expect(latest.SPX?.partial).toBe(true);
     expect(latest.SPX?.partial_reasons).toHaveLength(5);
     expect(latest.SPX?.partial_reasons.every((r) => r.endsWith(':next_url_loop'))).toBe(true);

@@ -216,10 +216,11 @@ describe('Redis degraded', () => {
     await expectEpochKeys(h, res.epochId as string, res.contracts);
     expect(await h.bus.cmd.hget(h.keys.epochMeta(first.epochId as string), 'status')).toBe('superseded');
     expect(await h.bus.cmd.sismember(h.keys.epochDirty, res.epochId as string)).toBe(1);
-    const latest = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as Record<
-      string,
-      { epoch_id: string }
-    >;
+    const latest = (
+      JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as {
+        symbols: Record<string, { epoch_id: string }>;
+      }
+    ).symbols;
     expect(latest.SPX?.epoch_id).toBe(res.epochId);
     expect(await h.bus.cmd.hgetall(h.keys.analytics)).toMatchObject({ snapshots: '2', cycles: '2' });
   });

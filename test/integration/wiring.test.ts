@@ -104,10 +104,11 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     // dirty, timeline, latest, analytics
     expect(await r.sismember(keys.epochDirty, epochId)).toBe(1);
     expect(await r.lrange(keys.epochTimeline('SPX'), 0, -1)).toEqual([epochId]);
-    const latest = JSON.parse((await r.get(keys.latest)) as string) as Record<
-      string,
-      { epoch_id: string; contract_count: number }
-    >;
+    const latest = (
+      JSON.parse((await r.get(keys.latest)) as string) as {
+        symbols: Record<string, { epoch_id: string; contract_count: number }>;
+      }
+    ).symbols;
     expect(latest.SPX).toMatchObject({ epoch_id: epochId, contract_count: res.contracts });
     expect(await r.ttl(keys.latest)).toBe(-1);
     expect(await r.hget(keys.analytics, 'snapshots')).toBe('1');
@@ -180,7 +181,9 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     await runCycle(h.deps, 'I:SPX', '');
     await runCycle(h.deps, 'I:NDX', '');
     await runCycle(h.deps, 'I:SPX', '');
-    const latest = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as Record<string, unknown>;
-    expect(Object.keys(latest).sort()).toEqual(['NDX', 'SPX']);
+    const latest = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as {
+      symbols: Record<string, unknown>;
+    };
+    expect(Object.keys(latest.symbols).sort()).toEqual(['NDX', 'SPX']);
   });
 });

@@ -12,6 +12,7 @@ import {
   buildPruneWrites,
   buildSnapshotWrites,
   latestEntry,
+  vendorBytes,
 } from '../../src/wiring/snapshot-writes.js';
 
 const keys = new KeySchema('p:');
@@ -180,7 +181,7 @@ describe('latestEntry', () => {
     latencyMs: 100,
     discovery: { pages: 0, ms: 0, cached: true },
   };
-  const input = { snapshot, epochId: EPOCH, health: 'healthy', contractCount: 2, full: false, written };
+  const input = { snapshot, epochId: EPOCH, health: 'healthy', contractCount: 2, written };
 
   it('the summary: contracts per expiration (zero kept), spot, pages, underlying asset', () => {
     const entry = JSON.parse(latestEntry(input)) as Record<string, unknown>;
@@ -214,13 +215,8 @@ describe('latestEntry', () => {
     expect('underlying_asset' in entry).toBe(false);
   });
 
-  it('full mode appends every contract as fetched, byte for byte', () => {
-    const text = latestEntry({ ...input, full: true });
-    expect(text.endsWith(',"results":[{"a":1.50},{"open_interest":7}]}')).toBe(true);
-    expect((JSON.parse(text) as { results: unknown[] }).results).toEqual([{ a: 1.5 }, { open_interest: 7 }]);
-  });
-
-  it('full mode with nothing written is the summary alone', () => {
-    expect(latestEntry({ ...input, full: true, written: [] })).toBe(latestEntry({ ...input, written: [] }));
+  it('vendorBytes: the contract as fetched, byte for byte; re-serialized only without raw bytes', () => {
+    expect(vendorBytes(A).toString()).toBe('{"a":1.50}');
+    expect(vendorBytes(B).toString()).toBe('{"open_interest":7}');
   });
 });

@@ -10,6 +10,7 @@ import type { KeySchema } from '../../redis/keys.js';
 import type { CycleObserver } from '../../outputs/observers.js';
 import type { Metrics } from '../../serving/metrics.js';
 import type { AnalyticsWriter } from '../../wiring/analytics.js';
+import type { ChainLatestStore } from '../../wiring/chain-latest.js';
 import type { EpochStore } from '../../wiring/epoch-store.js';
 import type { HealthCategory } from '../health.js';
 import type { NormalizedSnapshot } from './normalize.js';
@@ -21,6 +22,8 @@ export interface CycleDeps {
   client: MassiveChainClient;
   epochs: EpochStore;
   analytics: AnalyticsWriter;
+  /** `massive:chain:latest`: this process's part writer and assembler (one per process: assemblies coalesce). */
+  latest: ChainLatestStore;
   config: Config;
   logger: Logger;
   metrics: Metrics;

@@ -1,9 +1,10 @@
 /**
- * @module Phase "publish": the snapshot announcement on `massive:chain:snapshot` and the symbol's entry
+ * @module Phase "publish": the snapshot announcement on `massive:chain:snapshot` and the symbol's part
  * of `massive:chain:latest`.
  */
 import { unixSeconds } from '../../lib/time.js';
-import { latestEntry } from '../../wiring/snapshot-writes.js';
+import { contractsFragment } from '../../wiring/chain-latest-doc.js';
+import { latestEntry, vendorBytes } from '../../wiring/snapshot-writes.js';
 import type { CycleDeps, CycleState } from './context.js';
 
 /** The announcement on `massive:chain:snapshot` (times in Unix seconds); `contract_count` is what the epoch holds. */
@@ -22,18 +23,34 @@ export function snapshotAnnouncement(s: CycleState, ts: number): Record<string, 
   };
 }
 
+/**
+ * The announcement, then the symbol's part of `massive:chain:latest` (summary; contracts with
+ * `CHAIN_LATEST_MODE=full`) and the assembly of the whole document. A merged partial snapshot keeps the
+ * stored contracts and ticker set (it never changes the geometry); only the summary moves.
+ */
 export async function publishPhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, keys, bus } = deps;
   await bus.cmd.publish(keys.snapshotChannel, JSON.stringify(snapshotAnnouncement(s, unixSeconds())));
-  if (config.latestMode !== 'off') {
-    const entry = latestEntry({
-      snapshot: s.snapshot,
-      epochId: s.plan.epochId,
-      health: s.norm.health,
-      contractCount: s.norm.written.length,
-      full: config.latestMode === 'full',
-      written: s.norm.written,
-    });
-    await bus.scripts.mergeLatest(keys.latest, s.snapshot.underlying, entry);
-  }
+  if (config.chainLatest === 'off') return;
+  const written = s.norm.written;
+  const merge = s.plan.decision.action === 'merge';
+  const summary = latestEntry({
+    snapshot: s.snapshot,
+    epochId: s.plan.epochId,
+    health: s.norm.health,
+    contractCount: written.length,
+    written,
+  });
+  const contracts = merge
+    ? null
+    : config.chainLatest === 'full'
+      ? contractsFragment(written.map((w) => ({ ticker: w.contract.ticker, bytes: vendorBytes(w.contract) })))
+      : Buffer.alloc(0);
+  await deps.latest.write({
+    underlying: s.snapshot.underlying,
+    summary,
+    contracts,
+    tickers: merge ? null : written.map((w) => w.contract.ticker),
+    ts: unixSeconds(),
+  });
 }

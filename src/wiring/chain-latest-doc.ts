@@ -1,0 +1,80 @@
+/**
+ * @module The bytes of `massive:chain:latest` (MarketSwarm's form, the seed's "latest raw snapshot"):
+ * `{version, ts, contracts: {ticker: vendor JSON byte for byte}, symbols: {U: our summary}}`, assembled from
+ * one part per symbol by concatenation, never by parsing. Pure.
+ */
+import { createHash } from 'node:crypto';
+
+/** One symbol's part as stored: its summary JSON and its `"ticker":vendor,…` fragment (no braces). */
+export interface LatestPart {
+  /** `{U}`, e.g. `SPX`. */
+  underlying: string;
+  summary: Buffer | string;
+  /** Empty, or a comma-separated run of `"ticker":json` members. */
+  contracts: Buffer | null;
+}
+
+/** A contract's ticker and its vendor bytes. */
+export interface TickerBytes {
+  ticker: string;
+  bytes: Buffer;
+}
+
+/** `"T1":raw1,"T2":raw2` in the given order: the members of `contracts` for one symbol. */
+export function contractsFragment(contracts: readonly TickerBytes[]): Buffer {
+  const chunks: Buffer[] = [];
+  let first = true;
+  for (const c of contracts) {
+    chunks.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(c.ticker)}:`));
+    chunks.push(c.bytes);
+    first = false;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A stable hash of a ticker set (order-free): the part's geometry. */
+export function tickerSetHash(tickers: readonly string[]): string {
+  const h = createHash('sha1');
+  for (const t of [...tickers].sort()) h.update(t).update('\n');
+  return h.digest('hex');
+}
+
+/** Tickers that entered and exited between two sets, each sorted. */
+export function tickerDelta(
+  prev: readonly string[],
+  next: readonly string[],
+): { entered: string[]; exited: string[] } {
+  const a = new Set(prev);
+  const b = new Set(next);
+  return {
+    entered: [...b].filter((t) => !a.has(t)).sort(),
+    exited: [...a].filter((t) => !b.has(t)).sort(),
+  };
+}
+
+/**
+ * The whole document from the parts (sorted by symbol, so equal inputs give equal bytes). A ticker is
+ * listed by one symbol only (tickers carry their root), so the members never repeat.
+ *
+ * @example
+ * assembleLatest({ version: 3, ts: 1764577498, parts: [{ underlying: 'SPX', summary: '{}', contracts: null }] })
+ *   .toString(); // '{"version":3,"ts":1764577498,"contracts":{},"symbols":{"SPX":{}}}'
+ */
+export function assembleLatest(i: { version: number; ts: number; parts: readonly LatestPart[] }): Buffer {
+  const parts = [...i.parts].sort((a, b) => (a.underlying < b.underlying ? -1 : 1));
+  const chunks: Buffer[] = [Buffer.from(`{"version":${i.version},"ts":${i.ts},"contracts":{`)];
+  let first = true;
+  for (const p of parts) {
+    if (!p.contracts || p.contracts.length === 0) continue;
+    if (!first) chunks.push(Buffer.from(','));
+    chunks.push(p.contracts);
+    first = false;
+  }
+  chunks.push(Buffer.from('},"symbols":{'));
+  parts.forEach((p, n) => {
+    chunks.push(Buffer.from(`${n > 0 ? ',' : ''}${JSON.stringify(p.underlying)}:`));
+    chunks.push(typeof p.summary === 'string' ? Buffer.from(p.summary) : p.summary);
+  });
+  chunks.push(Buffer.from('}}'));
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,165 @@
+/**
+ * @module `massive:chain:latest` in Redis: each symbol's writer stores its own part (a HASH), then the
+ * whole document is assembled client-side from every part — bytes concatenated, nothing parsed — SET
+ * under a staging key and made current by a script that only compares a revision counter and RENAMEs.
+ * Several workers holding different symbols produce one coherent document: every part write bumps the
+ * revision in the same transaction, an assembly whose parts changed meanwhile is dropped, and the writer
+ * of that newer part assembles after it ("the last writer assembles"). All keys share the slot of
+ * `massive:chain:latest` (hash tag), so this works on a cluster.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../lib/logger.js';
+import type { RedisBus } from '../redis/bus.js';
+import type { KeySchema } from '../redis/keys.js';
+import { assembleLatest, tickerDelta, tickerSetHash, type LatestPart } from './chain-latest-doc.js';
+
+/** The staging key lives at most this long if its assembler dies before the commit. */
+export const STAGING_TTL_SEC = 60;
+
+export interface PartWrite {
+  /** `{U}`. */
+  underlying: string;
+  /** Our per-symbol summary (compact JSON). */
+  summary: string;
+  /** The `"ticker":vendor,…` fragment, or null to keep the stored one (a partial snapshot merged). */
+  contracts: Buffer | null;
+  /** The symbol's tickers, or null when unchanged by this write (a merge never changes the geometry). */
+  tickers: readonly string[] | null;
+  /** Unix seconds. */
+  ts: number;
+}
+
+export type CommitResult = 'stale' | 'current' | 'new_version';
+
+function check<T>(res: [Error | null, unknown][] | null, i: number): T {
+  const entry = res?.[i];
+  if (!entry) throw new Error('chain:latest transaction aborted');
+  if (entry[0]) throw entry[0];
+  return entry[1] as T;
+}
+
+export class ChainLatestStore {
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** Commit outcomes, for tests and logs. */
+  readonly commits: Record<CommitResult, number> = { stale: 0, current: 0, new_version: 0 };
+
+  constructor(
+    private readonly bus: RedisBus,
+    private readonly keys: KeySchema,
+    private readonly logger?: Pick<Logger, 'debug'>,
+  ) {}
+
+  /** Stores one symbol's part, then assembles the whole document. */
+  async write(p: PartWrite): Promise<void> {
+    await this.writePart(p);
+    await this.assemble();
+  }
+
+  /**
+   * Stores a part: summary, contracts fragment and ticker set in one transaction with the revision bump
+   * (and the version bump when the ticker set changed, with `massive:chain:delta:latest`).
+   */
+  async writePart(p: PartWrite): Promise<{ rev: number; version: number | null }> {
+    const k = this.keys;
+    const client = this.bus.client;
+    const partKey = k.latestPart(p.underlying);
+    let hash: string | null = null;
+    let delta: { entered: string[]; exited: string[] } | null = null;
+    if (p.tickers !== null) {
+      hash = tickerSetHash(p.tickers);
+      const old = await client.hget(partKey, 'tickers_hash');
+      if (old !== hash) {
+        const prevRaw = old === null ? null : await client.hget(partKey, 'tickers');
+        const prev = prevRaw ? (JSON.parse(prevRaw) as string[]) : [];
+        delta = tickerDelta(prev, p.tickers);
+      }
+    }
+    const fields: (string | Buffer)[] = ['summary', p.summary];
+    if (p.contracts !== null) fields.push('contracts', p.contracts);
+    if (hash !== null && delta !== null)
+      fields.push('tickers_hash', hash, 'tickers', JSON.stringify(p.tickers));
+    const tx = client
+      .multi()
+      .hset(partKey, ...fields)
+      .sadd(k.latestParts, p.underlying)
+      .incr(k.latestRev);
+    if (delta) tx.incr(k.latestVersion);
+    const res = await tx.exec();
+    const rev = check<number>(res, 2);
+    const version = delta ? check<number>(res, 3) : null;
+    if (delta && version !== null) {
+      // MarketSwarm's shape; written before the document that carries the version is made current.
+      await this.bus.cmd.set(
+        k.latestDelta,
+        JSON.stringify({ version, ts: Math.floor(p.ts), entered: delta.entered, exited: delta.exited }),
+      );
+    }
+    return { rev, version };
+  }
+
+  /**
+   * Assembles and commits the document. Concurrent calls in one process coalesce: a call made while an
+   * assembly runs is answered by one more assembly that starts after it.
+   */
+  assemble(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.assembleOnce();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** One assembly: read the revision, then every part; SET the bytes under a staging key; commit. */
+  async assembleOnce(): Promise<CommitResult> {
+    const { bytes, rev, version } = await this.read();
+    return this.commit(bytes, rev, version);
+  }
+
+  /** The assembled document and the revision and version it was read at. */
+  async read(nowSec = Date.now() / 1000): Promise<{ bytes: Buffer; rev: string; version: number }> {
+    const k = this.keys;
+    const client = this.bus.client;
+    // One connection, in order: the revision is read before the parts, so a part written after the read
+    // bumps it past what the commit expects.
+    const head = await client.pipeline().get(k.latestRev).get(k.latestVersion).smembers(k.latestParts).exec();
+    const rev = check<string | null>(head, 0) ?? '0';
+    const version = Number(check<string | null>(head, 1) ?? '0');
+    const symbols = check<string[]>(head, 2).sort();
+    const pipe = client.pipeline();
+    for (const u of symbols) pipe.hmgetBuffer(k.latestPart(u), 'summary', 'contracts');
+    const res = symbols.length > 0 ? await pipe.exec() : [];
+    const parts: LatestPart[] = [];
+    symbols.forEach((u, i) => {
+      const [summary, contracts] = check<(Buffer | null)[]>(res, i);
+      if (!summary) return; // the part was removed meanwhile
+      parts.push({ underlying: u, summary, contracts: contracts ?? null });
+    });
+    return { bytes: assembleLatest({ version, ts: Math.floor(nowSec), parts }), rev, version };
+  }
+
+  /** Makes `bytes` current unless a part changed since `rev` was read. */
+  async commit(bytes: Buffer, rev: string, version: number): Promise<CommitResult> {
+    const k = this.keys;
+    const staging = k.latestStaging(randomBytes(6).toString('hex'));
+    await this.bus.cmd.set(staging, bytes, 'EX', STAGING_TTL_SEC);
+    const out = await this.bus.scripts.commitLatest(
+      { rev: k.latestRev, staging, latest: k.latest, publishedVersion: k.latestPublishedVersion },
+      rev,
+      version,
+      k.geometryUpdatedChannel,
+    );
+    const result: CommitResult = out === 0 ? 'stale' : out === 2 ? 'new_version' : 'current';
+    this.commits[result]++;
+    this.logger?.debug({ result, rev, version, bytes: bytes.length }, 'massive:chain:latest assembled');
+    return result;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * `massive:chain:latest` in MarketSwarm's form (`{version, ts, contracts: {ticker: vendor JSON}}`, our
+ * summaries under `symbols`), `massive:chain:delta:latest` and `massive:chain:geometry_updated`, read with
+ * the consumers' rules (shared/compat/marketswarm.md), on a single server and on the cluster; and two
+ * writers holding different symbols racing to assemble one coherent document.
+ */
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import type { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
+import type { RedisBus } from '../../src/redis/bus.js';
+import { ChainLatestStore } from '../../src/wiring/chain-latest.js';
+import { contractsFragment } from '../../src/wiring/chain-latest-doc.js';
+import { openBus, redisTargets } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+interface LatestDoc {
+  version: number;
+  ts: number;
+  contracts: Record<string, Record<string, unknown>>;
+  symbols: Record<string, { epoch_id: string; contract_count: number; symbol: string }>;
+}
+interface Delta {
+  version: number;
+  ts: number;
+  entered: string[];
+  exited: string[];
+}
+
+async function latest(h: Harness): Promise<{ text: string; doc: LatestDoc }> {
+  const text = (await h.bus.cmd.get(h.keys.latest)) as string;
+  return { text, doc: JSON.parse(text) as LatestDoc };
+}
+
+const underlyingOfTicker = (t: string): string => (t.startsWith('O:NDX') ? 'NDX' : 'SPX');
+
+describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
+  let h: Harness | undefined;
+  let sub: Redis | undefined;
+  const extra: RedisBus[] = [];
+  afterEach(async () => {
+    sub?.disconnect();
+    sub = undefined;
+    for (const b of extra.splice(0)) await b.close();
+    await h?.close();
+    h = undefined;
+  });
+
+  it('the consumers read {version, ts, contracts} byte for byte; version, delta and channel follow the ticker set', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 30 } });
+    const hh = h;
+    const r = hh.bus.cmd;
+    const versions: number[] = [];
+    sub = hh.bus.duplicate() as Redis;
+    sub.on('message', (_c: string, m: string) =>
+      versions.push((JSON.parse(m) as { version: number }).version),
+    );
+    await sub.subscribe(hh.keys.geometryUpdatedChannel);
+
+    const spx = await runCycle(hh.deps, 'I:SPX', '');
+    let { doc } = await latest(hh);
+    expect(doc.version).toBe(1);
+    const spxTickers = Object.keys(doc.contracts).sort();
+    expect(spxTickers.length).toBe(spx.contracts);
+    let delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta).toMatchObject({ version: 1, entered: spxTickers, exited: [] });
+
+    const ndx = await runCycle(hh.deps, 'I:NDX', '');
+    const { text, doc: both } = await latest(hh);
+    doc = both;
+    // MarketSwarm's reader: version int, ts int seconds (now), contracts keyed by ticker, no TTL.
+    expect(doc.version).toBe(2);
+    expect(Number.isInteger(doc.ts)).toBe(true);
+    expect(Math.abs(doc.ts - Date.now() / 1000)).toBeLessThan(60);
+    expect(await r.ttl(hh.keys.latest)).toBe(-1);
+    const tickers = Object.keys(doc.contracts);
+    expect(tickers.length).toBe(spx.contracts + ndx.contracts);
+    expect(tickers.filter((t) => underlyingOfTicker(t) === 'SPX').sort()).toEqual(spxTickers);
+    // Byte for byte: each member is the raw snapshot key's bytes as fetched.
+    for (const t of tickers.filter((_, i) => i % 7 === 0)) {
+      const p = parseOptionTicker(t);
+      expect(p).not.toBeNull();
+      const raw = await r.get(hh.keys.snapshot({ underlying: underlyingOfTicker(t), ...p! }));
+      expect(raw).not.toBeNull();
+      expect(text.includes(`${JSON.stringify(t)}:${raw as string}`)).toBe(true);
+      expect(doc.contracts[t]).toEqual(JSON.parse(raw as string));
+    }
+    expect(Object.keys(doc.symbols).sort()).toEqual(['NDX', 'SPX']);
+    expect(doc.symbols.SPX).toMatchObject({
+      symbol: 'I:SPX',
+      epoch_id: spx.epochId,
+      contract_count: spx.contracts,
+    });
+    expect(doc.symbols.NDX).toMatchObject({ epoch_id: ndx.epochId });
+    delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta.version).toBe(2);
+    expect(delta.entered).toEqual(tickers.filter((t) => underlyingOfTicker(t) === 'NDX').sort());
+
+    // A refresh (same tickers): new values, same version, no announcement.
+    const again = await runCycle(hh.deps, 'I:SPX', '');
+    expect(again.promoted).toBe(false);
+    expect((await latest(hh)).doc.version).toBe(2);
+
+    // Fewer strikes: a new geometry, version 3, the delta lists exactly what left.
+    (hh.market as SimMarket).adjust({ contractsPerExpiration: 20 });
+    const shrunk = await runCycle(hh.deps, 'I:SPX', '');
+    expect(shrunk.promoted).toBe(true);
+    const after = (await latest(hh)).doc;
+    expect(after.version).toBe(3);
+    const spxAfter = Object.keys(after.contracts).filter((t) => underlyingOfTicker(t) === 'SPX');
+    delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta.version).toBe(3);
+    expect(delta.exited).toEqual(spxTickers.filter((t) => !spxAfter.includes(t)).sort());
+    expect(delta.entered).toEqual(spxAfter.filter((t) => !spxTickers.includes(t)).sort());
+    expect(delta.exited.length).toBeGreaterThan(0);
+    await waitUntil(() => versions.length >= 3, 5_000, 'three geometry announcements');
+    expect(versions).toEqual([1, 2, 3]);
+  }, 60_000);
+
+  it('CHAIN_COMPAT=none: the same document with contracts empty (CHAIN_LATEST_MODE auto → summary)', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 10 }, env: { CHAIN_COMPAT: 'none' } });
+    const res = await runCycle(h.deps, 'I:SPX', '');
+    const { doc } = await latest(h);
+    expect(doc).toMatchObject({ version: 1, contracts: {} });
+    expect(doc.symbols.SPX?.contract_count).toBe(res.contracts);
+  }, 30_000);
+
+  it('two writers holding different symbols: a stale assembly is dropped, the last writer assembles, one coherent document', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    const busB = await openBus(target);
+    extra.push(busB);
+    const a = new ChainLatestStore(hh.bus, hh.keys);
+    const b = new ChainLatestStore(busB, hh.keys);
+    const part = (u: string, n: number, round: number) => ({
+      underlying: u,
+      summary: JSON.stringify({ round }),
+      contracts: contractsFragment(
+        Array.from({ length: n }, (_, i) => ({
+          ticker: `O:${u}W${String(i).padStart(4, '0')}`,
+          bytes: Buffer.from(`{"round":${round},"i":${i}}`),
+        })),
+      ),
+      tickers: Array.from({ length: n }, (_, i) => `O:${u}W${String(i).padStart(4, '0')}`),
+      ts: Date.now() / 1000,
+    });
+    // The interleaving that loses an update without the fence: A reads, B writes and assembles, A commits.
+    await a.writePart(part('SPX', 3, 1));
+    const staleRead = await a.read();
+    await b.write(part('NDX', 2, 1));
+    expect(await a.commit(staleRead.bytes, staleRead.rev, staleRead.version)).toBe('stale');
+    let doc = (await latest(hh)).doc;
+    expect(doc.symbols).toEqual({ SPX: { round: 1 }, NDX: { round: 1 } });
+    expect(Object.keys(doc.contracts)).toHaveLength(5);
+    // The dropped assembly left no staging key behind.
+    const nodes = hh.bus.isCluster
+      ? (hh.bus.client as import('ioredis').Cluster).nodes('master')
+      : [hh.bus.client as Redis];
+    for (const n of nodes) expect(await n.keys(`${hh.keys.latestStaging('')}*`)).toEqual([]);
+
+    // Many rounds racing from two connections; each round's tickers differ in count (version bumps).
+    const rounds = 25;
+    await Promise.all([
+      (async () => {
+        for (let i = 2; i <= rounds; i++) await a.write(part('SPX', 3 + (i % 4), i));
+      })(),
+      (async () => {
+        for (let i = 2; i <= rounds; i++) await b.write(part('NDX', 2 + (i % 3), i));
+      })(),
+    ]);
+    doc = (await latest(hh)).doc;
+    expect(doc.symbols).toEqual({ SPX: { round: rounds }, NDX: { round: rounds } });
+    const spx = Object.entries(doc.contracts).filter(([t]) => t.startsWith('O:SPX'));
+    const ndx = Object.entries(doc.contracts).filter(([t]) => t.startsWith('O:NDX'));
+    expect(spx).toHaveLength(3 + (rounds % 4));
+    expect(ndx).toHaveLength(2 + (rounds % 3));
+    for (const [, v] of [...spx, ...ndx]) expect(v).toMatchObject({ round: rounds });
+    expect(doc.version).toBe(Number(await hh.bus.cmd.get(hh.keys.latestVersion)));
+    const commits = {
+      stale: a.commits.stale + b.commits.stale,
+      ok: a.commits.current + a.commits.new_version + b.commits.current + b.commits.new_version,
+    };
+    expect(commits.ok).toBeGreaterThan(0);
+  }, 60_000);
+});

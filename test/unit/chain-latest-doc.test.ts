@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assembleLatest,
+  contractsFragment,
+  tickerDelta,
+  tickerSetHash,
+} from '../../src/wiring/chain-latest-doc.js';
+
+const b = (s: string): Buffer => Buffer.from(s);
+
+describe('contractsFragment', () => {
+  it.each([
+    { name: 'none', in: [], out: '' },
+    {
+      name: 'one, bytes untouched',
+      in: [{ ticker: 'O:SPXW1', bytes: b('{"a":1.50}') }],
+      out: '"O:SPXW1":{"a":1.50}',
+    },
+    {
+      name: 'two, in order',
+      in: [
+        { ticker: 'O:B', bytes: b('{"x" : 1}') },
+        { ticker: 'O:A', bytes: b('{}') },
+      ],
+      out: '"O:B":{"x" : 1},"O:A":{}',
+    },
+  ])('$name', (c) => {
+    expect(contractsFragment(c.in).toString()).toBe(c.out);
+  });
+});
+
+describe('assembleLatest', () => {
+  it.each([
+    {
+      name: 'no parts',
+      parts: [],
+      out: '{"version":0,"ts":100,"contracts":{},"symbols":{}}',
+    },
+    {
+      name: 'parts sorted by symbol; an empty or missing fragment adds no comma',
+      parts: [
+        { underlying: 'SPX', summary: '{"s":1}', contracts: b('"O:S1":{"p":1},"O:S2":{"p":2}') },
+        { underlying: 'NDX', summary: b('{"n":1}'), contracts: null },
+        { underlying: 'RUT', summary: '{}', contracts: b('"O:R1":{}') },
+        { underlying: 'AAA', summary: '{}', contracts: b('') },
+      ],
+      out:
+        '{"version":0,"ts":100,"contracts":{"O:R1":{},"O:S1":{"p":1},"O:S2":{"p":2}},' +
+        '"symbols":{"AAA":{},"NDX":{"n":1},"RUT":{},"SPX":{"s":1}}}',
+    },
+  ])('$name', (c) => {
+    const out = assembleLatest({ version: 0, ts: 100, parts: c.parts }).toString();
+    expect(out).toBe(c.out);
+    expect(() => JSON.parse(out) as unknown).not.toThrow();
+  });
+});
+
+describe('tickerDelta and tickerSetHash', () => {
+  it.each([
+    { prev: [], next: ['b', 'a'], entered: ['a', 'b'], exited: [] },
+    { prev: ['a', 'b'], next: ['b', 'a'], entered: [], exited: [] },
+    { prev: ['a', 'b', 'c'], next: ['d', 'b'], entered: ['d'], exited: ['a', 'c'] },
+    { prev: ['a'], next: [], entered: [], exited: ['a'] },
+  ])('$prev → $next', (c) => {
+    expect(tickerDelta(c.prev, c.next)).toEqual({ entered: c.entered, exited: c.exited });
+    const same = c.entered.length === 0 && c.exited.length === 0;
+    expect(tickerSetHash(c.prev) === tickerSetHash(c.next)).toBe(same);
+  });
+});
