@@ -12,7 +12,8 @@
  * overwritten in place before the bytes are sent. The same normalizer and serializer as the main thread's
  * make the same bytes (tested side by side with {@link buildSnapshotWrites}).
  */
-import { normalizeContract } from '../normalizers/contract-normalizer.js';
+import { normalizeContract, type RejectReason } from '../normalizers/contract-normalizer.js';
+import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ParsedContract } from '../provider/massive/types.js';
 import { KeySchema } from '../redis/keys.js';
 import { encodeCommands, type BulkCommand } from '../redis/resp.js';
@@ -29,13 +30,24 @@ export interface WriteEncoding {
   substrateSec: number;
 }
 
+/** The normalizer's rejections, by code (1 + index) in a rejected contract's third offset. */
+export const REJECT_REASONS = [
+  'bad_number',
+  'negative_price',
+  'absurd_price',
+  'absurd_oi',
+  'absurd_volume',
+  'absurd_greek',
+  'crossed_quote',
+] as const satisfies readonly RejectReason[];
+
 /** Numbers per result in {@link PageWrites.offsets}. */
 export const WRITE_STRIDE = 5;
 
 /**
  * One page's encoded writes. Per result (page order), {@link WRITE_STRIDE} offsets into `bytes`: the two
  * commands' [start, end) (equal when the normalizer rejected it: nothing to write), where the epoch
- * placeholder starts, and [start, end) of the contract's bytes as fetched (its raw JSON, also present for
+ * placeholder starts (for a rejected contract: 1 + the index of its reason in {@link REJECT_REASONS}), and [start, end) of the contract's bytes as fetched (its raw JSON, also present for
  * a rejected contract; both 0 for a result that was not a contract).
  */
 export interface PageWrites {
@@ -79,6 +91,7 @@ export function encodePageWrites(
     const o = i * WRITE_STRIDE;
     const res = normalizeContract(c, ctx);
     if (!res.ok) {
+      offsets[o + 2] = 1 + REJECT_REASONS.indexOf(res.reason);
       offsets[o + 3] = size;
       push(raw);
       offsets[o + 4] = size;
@@ -118,6 +131,34 @@ export function encodePageWrites(
 export interface EncodedRef {
   writes: PageWrites & { bytes: Buffer };
   index: number;
+}
+
+/** The normalizer's verdict on the page thread: null when accepted (its writes are encoded), else why not. */
+export function encodedRejection(ref: EncodedRef): RejectReason | null {
+  const o = ref.index * WRITE_STRIDE;
+  if ((ref.writes.offsets[o + 1] as number) > (ref.writes.offsets[o] as number)) return null;
+  return REJECT_REASONS[(ref.writes.offsets[o + 2] as number) - 1] ?? 'bad_number';
+}
+
+/**
+ * A contract the page thread accepted: its substrate is computed again only if something asks for it
+ * (a merge, or writes that cannot use the encoded bytes), by the same normalizer, so the same record.
+ */
+export class AcceptedContract implements WrittenContract {
+  private substrate: ContractSubstrate | undefined;
+  constructor(
+    readonly contract: ParsedContract,
+    private readonly ctx: { underlying: string; asOf: number },
+  ) {}
+
+  get record(): ContractSubstrate {
+    if (!this.substrate) {
+      const res = normalizeContract(this.contract, this.ctx);
+      if (!res.ok) throw new Error(`contract ${this.contract.ticker} was accepted on its page thread only`);
+      this.substrate = res.record;
+    }
+    return this.substrate;
+  }
 }
 
 /** Pre-encoded bulk writes: the number of commands and their bytes, in chunks. */

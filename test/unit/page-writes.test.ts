@@ -9,10 +9,11 @@ import { newEpochId } from '../../src/chain-worker/geometry.js';
 import { normalizeSnapshot } from '../../src/normalizers/registry.js';
 import { decodePage, liftContracts } from '../../src/provider/massive/page-decode.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
-import type { ParsedContract } from '../../src/provider/massive/types.js';
+import type { ChainSnapshot, ParsedContract } from '../../src/provider/massive/types.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { encodeCommands } from '../../src/redis/resp.js';
-import { encodedSnapshotWrites, epochIdPlaceholder } from '../../src/wiring/page-writes.js';
+import { AcceptedContract, encodedSnapshotWrites, epochIdPlaceholder } from '../../src/wiring/page-writes.js';
+import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
 import {
   buildSnapshotWrites,
   contractIndexWrite,
@@ -122,5 +123,34 @@ describe('pre-encoded page writes', () => {
     const [first, ...rest] = written;
     const bare = { ...first, contract: { ...first?.contract, encoded: undefined } } as WrittenContract;
     expect(encodedSnapshotWrites([bare, ...rest], (c) => c.encoded, newEpochId('SPX', 0), index)).toBeNull();
+  });
+
+  it('carry the normalizer verdicts: the normalize phase need not run it again', async () => {
+    const encoded = [
+      ...(await contractsOf(pageText(6000), true)),
+      ...(await contractsOf(pageText(7000), true)),
+    ];
+    const bare = encoded.map((c) => ({ ...c, encoded: undefined }));
+    const snap = (contracts: ParsedContract[]): ChainSnapshot =>
+      ({
+        contracts,
+        underlying: 'SPX',
+        asOf: ASOF,
+        skipped: 0,
+        skippedReasons: {},
+        newestVendorTs: null,
+        partial: false,
+        partialReasons: [],
+        latencyMs: 10,
+      }) as unknown as ChainSnapshot;
+    const input = { burstThreshold: 10, thresholds: { slowFetchMs: 1000, staleAfterSec: 60 } };
+    const fromThreads = await normalizePhase({ ...input, snapshot: snap(encoded) });
+    const here = await normalizePhase({ ...input, snapshot: snap(bare) });
+    expect(fromThreads.written[0]).toBeInstanceOf(AcceptedContract);
+    expect(here.written[0]).not.toBeInstanceOf(AcceptedContract);
+    expect(fromThreads.skippedReasons).toEqual({ negative_price: 2 });
+    expect(fromThreads.skippedReasons).toEqual(here.skippedReasons);
+    expect(fromThreads.geometry).toEqual(here.geometry);
+    expect(fromThreads.written.map((w) => w.record)).toEqual(here.written.map((w) => w.record));
   });
 });

@@ -8,7 +8,10 @@ import { classifyHealth, type HealthCategory, type HealthThresholds } from '../h
 import { missingExpirations } from '../partial.js';
 import { geometrySliced, normalizeSliced } from '../sliced.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
-import type { ChainSnapshot } from '../../provider/massive/types.js';
+import type { ChainSnapshot, ParsedContract } from '../../provider/massive/types.js';
+import type { NormalizeOutcome } from '../../normalizers/registry.js';
+import { inSlices } from '../../lib/slices.js';
+import { AcceptedContract, encodedRejection, type EncodedRef } from '../../wiring/page-writes.js';
 import type { WrittenContract } from '../../wiring/snapshot-writes.js';
 
 export interface NormalizeInput {
@@ -40,16 +43,38 @@ export function stalenessOf(newest: number | null, asOf: number): number | null 
   return Math.max(0, (asOf - ms) / 1000);
 }
 
+type Verdicts = Pick<NormalizeOutcome, 'rejected' | 'rejectedCount'> & { written: WrittenContract[] };
+
 /**
- * Normalizes a snapshot. Normalizing and the geometry run in slices of 1,000 contracts with a turn of the
- * event loop between them (sliced.ts): a 20,000-contract symbol took 20–90 ms in one turn otherwise.
+ * The normalizer already ran on the page threads (each page's writes were encoded there): its verdicts,
+ * in slices. Null when a contract came without them (a fetch that did not ask for encoded writes).
  */
-export async function normalizePhase(input: NormalizeInput): Promise<NormalizedSnapshot> {
-  const { snapshot } = input;
-  const norm = await normalizeSliced(snapshot.contracts, {
-    underlying: snapshot.underlying,
-    asOf: snapshot.asOf,
+async function verdictsOfPageThreads(
+  contracts: readonly ParsedContract[],
+  ctx: { underlying: string; asOf: number },
+): Promise<Verdicts | null> {
+  if (!contracts.every((c) => c.encoded !== undefined)) return null;
+  const out: Verdicts = { written: [], rejected: {}, rejectedCount: 0 };
+  await inSlices(contracts.length, (start, end) => {
+    for (let i = start; i < end; i++) {
+      const c = contracts[i] as ParsedContract;
+      const reason = encodedRejection(c.encoded as EncodedRef);
+      if (reason === null) out.written.push(new AcceptedContract(c, ctx));
+      else {
+        out.rejected[reason] = (out.rejected[reason] ?? 0) + 1;
+        out.rejectedCount++;
+      }
+    }
   });
+  return out;
+}
+
+/** Normalizes here (in slices): the written contracts in fetch order, with their substrates. */
+async function normalizeHere(
+  snapshot: ChainSnapshot,
+  ctx: { underlying: string; asOf: number },
+): Promise<Verdicts> {
+  const norm = await normalizeSliced(snapshot.contracts, ctx);
   const byId = new Map<string, ContractSubstrate>();
   for (const r of norm.records) byId.set(r.id, r);
   const written: WrittenContract[] = [];
@@ -57,6 +82,18 @@ export async function normalizePhase(input: NormalizeInput): Promise<NormalizedS
     const record = byId.get(c.ticker);
     if (record) written.push({ contract: c, record });
   }
+  return { written, rejected: norm.rejected, rejectedCount: norm.rejectedCount };
+}
+
+/**
+ * Normalizes a snapshot. Normalizing and the geometry run in slices of 1,000 contracts with a turn of the
+ * event loop between them (sliced.ts): a 20,000-contract symbol took 20–90 ms in one turn otherwise.
+ */
+export async function normalizePhase(input: NormalizeInput): Promise<NormalizedSnapshot> {
+  const { snapshot } = input;
+  const ctx = { underlying: snapshot.underlying, asOf: snapshot.asOf };
+  const norm = (await verdictsOfPageThreads(snapshot.contracts, ctx)) ?? (await normalizeHere(snapshot, ctx));
+  const written = norm.written;
   const geometry = await geometrySliced(written.map((w) => w.contract));
   const skippedReasons: Record<string, number> = { ...snapshot.skippedReasons };
   for (const [reason, n] of Object.entries(norm.rejected))
