@@ -116,7 +116,11 @@ program
   .command('record')
   .description('fetch every configured symbol and write a replay recording')
   .requiredOption('--out <file>', 'recording file to write')
-  .action(async (opts: { out: string }) => {
+  .option(
+    '--stream-seconds <n>',
+    'then capture N seconds of the stream (quotes and trades of the contracts the worker would quote, index values) into the recording (format version 2)',
+  )
+  .action(async (opts: { out: string; streamSeconds?: string }) => {
     await exitWith(() => recordCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 

@@ -252,7 +252,7 @@ export const SETTINGS = {
     name: 'MASSIVE_WS_URL',
     schema: z.string().regex(/^wss?:\/\/[^/?#]+\/?$/, 'expected ws:// or wss:// host, without a path'),
     default: undefined,
-    help: 'WebSocket base URL (feeds at /options and /indices): `wss://socket.massive.com` (real time, the default with the real API) or `wss://delayed.massive.com` (15-minute delayed). `sim` uses its in-process stream server unless this is set; `replay` streams only when it is set.',
+    help: 'WebSocket base URL (feeds at /options and /indices): `wss://socket.massive.com` (real time, the default with the real API) or `wss://delayed.massive.com` (15-minute delayed). `sim` and `replay` use their in-process stream server (a replay plays the `stream` events of its recording) unless this is set.',
   }),
   streamMaxContracts: spec({
     name: 'MASSIVE_STREAM_MAX_CONTRACTS',

@@ -365,7 +365,8 @@ export class LiveChain {
     st.spotChanged = false;
     st.spotReceivedAt = null;
 
-    const now = this.clock();
+    // The clock for time to expiry; a replay's clock stands at the recording while its events move on.
+    const now = Math.max(this.clock(), st.lastTickMs ?? 0);
     const epochId = st.epochId;
     const refreshTs = st.refreshTs;
     // The epoch's own header fields (provider, partial, missing expirations), as the snapshot build has them.

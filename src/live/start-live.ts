@@ -29,6 +29,8 @@ export interface StartLiveOptions {
   apiKey: string;
   /** Outputs told about every live build (the history). */
   observers?: readonly ModelObserver[];
+  /** The market's clock (a replay's is its recording's). @defaultValue Date.now */
+  clock?: () => number;
 }
 
 /** Starts streaming and the live build loop. */
@@ -55,6 +57,7 @@ export function startLive(o: StartLiveOptions): LiveService {
     logger: o.logger,
     metrics: o.metrics,
     ...(o.observers ? { observers: o.observers } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
     subscriber: {
       setOptions: (p) => client.options.setSubscriptions(p),
       setIndices: (p) => client.indices.setSubscriptions(p),

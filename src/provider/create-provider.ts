@@ -13,7 +13,7 @@ import { ReplayDataset } from './replay/replay-dataset.js';
 import { loadRecording, RecordingError } from './replay/recording.js';
 import { ConfigError } from '../config/errors.js';
 import { SimMarket } from './sim/sim-market.js';
-import { SimStreamSource } from './local-api/ws-feed.js';
+import { NO_STREAM_SOURCE, SimStreamSource } from './local-api/ws-feed.js';
 import { startStreamServer, type StreamServer } from './local-api/ws-server.js';
 
 /** The vendor's real-time WebSocket (`wss://delayed.massive.com` is the 15-minute delayed feed). */
@@ -91,6 +91,23 @@ export async function createProvider(config: Config, logger: Logger): Promise<Pr
       });
       wsUrl = streamServer.url;
       logger.info({ url: streamServer.url }, 'local Massive-compatible stream server started');
+    } else if (dataset instanceof ReplayDataset) {
+      // A replay streams only what the recording holds: its `stream` events, at their times.
+      const timeline = dataset.recording.stream ?? [];
+      streamServer = await startStreamServer({
+        source: NO_STREAM_SOURCE,
+        timeline,
+        indices: dataset.underlyings(),
+        ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+        faults: { ratePerSec: 0 },
+        seed: config.simSeed,
+        logger,
+      });
+      wsUrl = streamServer.url;
+      logger.info(
+        { url: streamServer.url, events: timeline.length },
+        'local Massive-compatible stream server started (replaying the recording)',
+      );
     }
   }
   const { http, client } = createMassiveClient(config, {

@@ -7,7 +7,11 @@ import { createLogger } from '../../lib/logger.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { UnknownSymbolError } from '../../provider/massive/errors.js';
 import type { ChainSnapshot, RawContract } from '../../provider/massive/types.js';
-import type { Recording } from '../../provider/replay/recording.js';
+import { ConfigError } from '../../config/errors.js';
+import { chooseSubscriptions, perSymbolBudget } from '../../live/subscription.js';
+import { normalizeSnapshot } from '../../normalizers/registry.js';
+import { RECORDING_VERSION, type Recording } from '../../provider/replay/recording.js';
+import { captureStream } from '../../provider/replay/stream-capture.js';
 import { configFrom } from '../runtime.js';
 
 /** The `--json` shape of `fetch`. */
@@ -72,8 +76,16 @@ export async function fetchCommand(flags: {
   }
 }
 
-export async function recordCommand(flags: { config?: string; out: string }): Promise<number> {
+export async function recordCommand(flags: {
+  config?: string;
+  out: string;
+  streamSeconds?: string;
+}): Promise<number> {
   const config = configFrom(flags);
+  const streamSeconds = flags.streamSeconds === undefined ? 0 : Number(flags.streamSeconds);
+  if (!(Number.isFinite(streamSeconds) && streamSeconds >= 0 && streamSeconds <= 3600)) {
+    throw new ConfigError('--stream-seconds', 'expected seconds in [0, 3600]', flags.streamSeconds);
+  }
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -82,9 +94,42 @@ export async function recordCommand(flags: { config?: string; out: string }): Pr
   });
   const provider = await createProvider(config, logger);
   try {
+    if (streamSeconds > 0 && !provider.wsUrl) {
+      throw new ConfigError(
+        'MASSIVE_STREAM',
+        '--stream-seconds needs a stream: MASSIVE_STREAM=on and a provider that streams (or MASSIVE_WS_URL)',
+        config.stream,
+      );
+    }
     const snapshots: ChainSnapshot[] = [];
     for (const symbol of config.symbols) snapshots.push(await provider.client.fetchSnapshot(symbol));
     const recording = recordingFromSnapshots(snapshots);
+    if (streamSeconds > 0 && provider.wsUrl) {
+      // The contracts the worker would quote for these snapshots (the same rule), quotes and trades.
+      const max = perSymbolBudget(config.streamMaxContracts, snapshots.length);
+      const options: string[] = [];
+      for (const s of snapshots) {
+        if (s.spot === null) continue;
+        const records = normalizeSnapshot(s.contracts, { underlying: s.underlying, asOf: s.asOf }).records;
+        for (const id of chooseSubscriptions(records, { spot: s.spot, now: s.asOf, max }))
+          options.push(`Q.${id}`, `T.${id}`);
+      }
+      const capture = await captureStream({
+        wsUrl: provider.wsUrl,
+        apiKey: config.apiKey ?? 'local',
+        logger,
+        seconds: streamSeconds,
+        options,
+        indices: config.symbols.map((s) => `V.${s}`),
+        silenceMs: config.streamSilenceMs,
+      });
+      recording.version = RECORDING_VERSION;
+      recording.stream = capture.events;
+      logger.info(
+        { events: capture.events.length, dropped: capture.dropped, failed: capture.failed },
+        'stream captured',
+      );
+    }
     await writeFile(flags.out, `${JSON.stringify(recording)}\n`);
     logger.info(
       { out: flags.out, symbols: snapshots.map((s) => [s.symbol, s.contracts.length]) },

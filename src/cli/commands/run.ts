@@ -53,7 +53,13 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
   let live: LiveService | undefined;
   if (provider.wsUrl && !flags.once && flags.build !== false) {
-    live = startLive({ ...rt, wsUrl: provider.wsUrl, apiKey: config.apiKey ?? 'local', observers });
+    live = startLive({
+      ...rt,
+      wsUrl: provider.wsUrl,
+      apiKey: config.apiKey ?? 'local',
+      observers,
+      ...(provider.kind === 'replay' ? { clock: provider.clock } : {}),
+    });
   }
   const offSignals = onShutdownSignals((signal) => {
     rt.logger.info({ signal }, 'shutting down');

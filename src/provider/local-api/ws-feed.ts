@@ -30,6 +30,9 @@ export interface StreamSource {
   indexValue(ticker: string, now: number): number | null;
 }
 
+/** A source that makes nothing up (a replay: only the recording's timeline is sent). */
+export const NO_STREAM_SOURCE: StreamSource = { quote: () => null, indexValue: () => null };
+
 const EXCHANGES = [300, 301, 302, 303, 307, 308, 309, 312, 313, 316, 322, 323, 325] as const;
 
 function underlyingOfRoot(root: string): SimUnderlying | undefined {

@@ -3,6 +3,9 @@
  * `/indices` (values `V`) on their own port, with the vendor's session (connected → auth → auth_success /
  * auth_failed → subscribe → arrays of events), a firehose knob and fault knobs. Admin: `GET|POST
  * /__admin/stream` (faults, stats; `{"drop": true}` drops every connection).
+ *
+ * A timeline (a recording's `stream` events) is played on every connection from its first subscription:
+ * an event `offset_ms` after it, if the connection is subscribed to its channel, once.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,8 +81,17 @@ export interface StreamServerStats {
   quoteSubscriptions: number;
 }
 
+/** A recorded event and when to send it: `offset_ms` after a connection's first subscription. */
+export interface TimedStreamEvent {
+  offset_ms: number;
+  feed: Feed;
+  event: QuoteEvent | TradeEvent | IndexValueEvent;
+}
+
 export interface StreamServerOptions {
   source: StreamSource;
+  /** Recorded events to play (in `offset_ms` order), as a replay does. */
+  timeline?: readonly TimedStreamEvent[];
   /** Index tickers `V.*` expands to. */
   indices: readonly string[];
   /** When set, auth needs it; otherwise any key authenticates. */
@@ -123,6 +135,10 @@ interface Session {
   nextIndexAt: number;
   seq: Map<string, number>;
   last: Map<string, QuoteEvent>;
+  /** When the connection first subscribed (the timeline's zero), or null. */
+  playFrom: number | null;
+  /** Next timeline event to consider. */
+  playCursor: number;
 }
 
 const status = (s: string, message: string): StatusEvent => ({ ev: 'status', status: s, message });
@@ -184,8 +200,10 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
       .map((p) => p.trim())
       .filter(Boolean);
     const out: StatusEvent[] = [];
-    if (msg.action === 'subscribe') stats.subscribeMessages++;
-    else stats.unsubscribeMessages++;
+    if (msg.action === 'subscribe') {
+      stats.subscribeMessages++;
+      s.playFrom ??= clock();
+    } else stats.unsubscribeMessages++;
     for (const p of params) {
       const dot = p.indexOf('.');
       const ch = p.slice(0, dot);
@@ -232,6 +250,29 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
     return e;
   }
 
+  const timeline = opts.timeline ?? [];
+
+  /** The timeline's events due by `elapsed` ms on this connection, for its subscribed channels. */
+  function playTimeline(s: Session, elapsed: number, events: StreamEvent[]): void {
+    while (s.playCursor < timeline.length) {
+      const te = timeline[s.playCursor] as TimedStreamEvent;
+      if (te.offset_ms > elapsed) break;
+      s.playCursor++;
+      if (te.feed !== s.feed) continue;
+      const e = te.event;
+      if (e.ev === 'Q' && s.quotes.has(e.sym)) {
+        events.push(e);
+        stats.quotesSent++;
+      } else if (e.ev === 'T' && s.trades.has(e.sym)) {
+        events.push(e);
+        stats.tradesSent++;
+      } else if (e.ev === 'V' && (s.indices.has(e.T) || s.indices.has('*'))) {
+        events.push(e);
+        stats.valuesSent++;
+      }
+    }
+  }
+
   function tick(): void {
     const now = clock();
     for (const s of sessions) {
@@ -244,6 +285,7 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
       }
       if (faults.silent) continue;
       const events: StreamEvent[] = [];
+      if (timeline.length > 0 && s.playFrom !== null) playTimeline(s, now - s.playFrom, events);
       if (s.feed === 'indices' && now >= s.nextIndexAt && s.indices.size > 0) {
         s.nextIndexAt = now + INDEX_PERIOD_MS;
         const tickers = s.indices.has('*') ? opts.indices : [...s.indices];
@@ -312,6 +354,8 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
       nextIndexAt: 0,
       seq: new Map(),
       last: new Map(),
+      playFrom: null,
+      playCursor: 0,
     };
     sessions.add(s);
     stats.connections++;

@@ -1,10 +1,13 @@
 /**
- * @module Recording files: one captured chain snapshot per underlying, replayed by the local API.
- * Format: `{ recorded_at, underlyings: { [symbol]: { underlying_asset, results } } }` (see README-format.md).
+ * @module Recording files: one captured chain snapshot per underlying, replayed by the local API, and
+ * (version 2) the stream events received after it, replayed by the local stream server at their times.
+ * Format: `{ version?, recorded_at, underlyings: { [symbol]: { underlying_asset, results } }, stream? }`
+ * (see README-format.md).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { Feed, IndexValueEvent, QuoteEvent, TradeEvent } from '../massive/stream-protocol.js';
 import { parseOptionTicker } from '../massive/ticker.js';
 import type { RawContract } from '../massive/types.js';
 
@@ -14,11 +17,26 @@ export interface RecordedChain {
   results: RawContract[];
 }
 
+/** One stream event as received, `offset_ms` after the capture of the stream began. */
+export interface RecordedStreamEvent {
+  offset_ms: number;
+  feed: Feed;
+  /** The vendor's event (`Q`, `T` on `options`; `V` on `indices`) exactly as parsed. */
+  event: QuoteEvent | TradeEvent | IndexValueEvent;
+}
+
+/** The current version of the format (1: snapshots only; 2: adds `stream`). */
+export const RECORDING_VERSION = 2;
+
 export interface Recording {
+  /** Format version; absent means 1. */
+  version?: 1 | 2;
   /** ISO-8601 instant of the capture: the replayed market's clock. */
   recorded_at: string;
   /** Keyed by vendor symbol, e.g. `I:SPX`, `AAPL`. */
   underlyings: Record<string, RecordedChain>;
+  /** Version 2: stream events in `offset_ms` order. */
+  stream?: RecordedStreamEvent[];
 }
 
 /** A recording that could not be read or does not match the format; the message names the file and field. */
@@ -84,14 +102,64 @@ const contractSchema = z
     path: ['details', 'expiration_date'],
   });
 
+const num = z.number();
+const ms = z.number().int().nonnegative();
+const streamEventSchema = z.discriminatedUnion('ev', [
+  z.object({
+    ev: z.literal('Q'),
+    sym: z.string().min(1),
+    bx: num,
+    ax: num,
+    bp: num,
+    ap: num,
+    bs: num,
+    as: num,
+    t: ms,
+    q: num,
+  }),
+  z.object({
+    ev: z.literal('T'),
+    sym: z.string().min(1),
+    x: num,
+    p: num,
+    s: num,
+    c: z.array(num),
+    t: ms,
+    q: num,
+  }),
+  z.object({ ev: z.literal('V'), T: z.string().min(1), val: num, t: ms }),
+]);
+
+const recordedStreamEventSchema = z
+  .object({
+    offset_ms: z.number().nonnegative(),
+    feed: z.enum(['options', 'indices']),
+    event: streamEventSchema,
+  })
+  .refine((e) => (e.feed === 'indices') === (e.event.ev === 'V'), {
+    message: 'V events belong to the indices feed, Q and T to options',
+    path: ['feed'],
+  });
+
 /** zod schema of a recording file. */
-export const recordingSchema = z.object({
-  recorded_at: z.iso.datetime({ offset: true, message: 'expected an ISO-8601 date-time' }),
-  underlyings: z.record(
-    z.string().min(1),
-    z.object({ underlying_asset: underlyingAssetSchema, results: z.array(contractSchema) }),
-  ),
-});
+export const recordingSchema = z
+  .object({
+    version: z.union([z.literal(1), z.literal(2)]).optional(),
+    recorded_at: z.iso.datetime({ offset: true, message: 'expected an ISO-8601 date-time' }),
+    underlyings: z.record(
+      z.string().min(1),
+      z.object({ underlying_asset: underlyingAssetSchema, results: z.array(contractSchema) }),
+    ),
+    stream: z.array(recordedStreamEventSchema).optional(),
+  })
+  .refine((r) => r.stream === undefined || r.version === 2, {
+    message: 'stream events need "version": 2',
+    path: ['version'],
+  })
+  .refine(
+    (r) => (r.stream ?? []).every((e, i, all) => i === 0 || (all[i - 1]?.offset_ms ?? 0) <= e.offset_ms),
+    { message: 'stream events must be in offset_ms order', path: ['stream'] },
+  );
 
 /** A contract's expiration: `details.expiration_date`, else the one in its ticker. */
 export function contractExpiration(c: RawContract): string | undefined {
