@@ -136,7 +136,7 @@ describe('replay with stream events', () => {
     const t1 = T0 + 2000;
     const t2 = T0 + 3200;
     recording.version = 2;
-    recording.stream = [...batch(300, t1, s1, 0.02), ...batch(1500, t2, s2, 0.03)];
+    recording.stream = [...batch(1000, t1, s1, 0.02), ...batch(2500, t2, s2, 0.03)];
     dir = await mkdtemp(join(tmpdir(), 'replay-stream-'));
     const file = join(dir, 'recording.json');
     await writeFile(file, JSON.stringify(recording));
@@ -166,7 +166,7 @@ describe('replay with stream events', () => {
 
     live = startLive({ ...h, wsUrl: provider.wsUrl as string, apiKey: 'k', clock: provider.clock });
     let gex: GexModel | null = null;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const raw = await h.bus.cmd.get(h.keys.model('gex', 'SPX'));
       gex = raw ? (JSON.parse(raw) as GexModel) : null;
@@ -210,7 +210,7 @@ describe('replay with stream events', () => {
     const stats = provider.streamServer?.stats();
     expect(stats?.valuesSent).toBe(2);
     expect(stats?.quotesSent).toBe(2 * quotedIv.size);
-  });
+  }, 60_000);
 });
 
 describe('chain-worker record --stream-seconds', () => {
