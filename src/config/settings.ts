@@ -308,6 +308,30 @@ export const SETTINGS = {
     default: 'marketswarm' as const,
     help: "`marketswarm`: also write the keys and channels MarketSwarm's consumers read (`massive:gex:model:{symbol}:calls|puts`, `massive:heatmap:model:{symbol}:latest` + diff channel + replay stream, `massive:model:spot:{symbol}`); `none` turns them off.",
   }),
+  eventsMaxLen: spec({
+    name: 'CHAIN_EVENTS_MAXLEN',
+    schema: int(100, 10_000_000),
+    default: 10_000,
+    help: 'Entries `massive:events` keeps (`XADD … MAXLEN ~ N`; about 0.3–2 KB each). A reader resuming from a stream id reaches back this far.',
+  }),
+  eventsZeroGammaBandPct: spec({
+    name: 'CHAIN_EVENTS_ZERO_GAMMA_BAND_PCT',
+    schema: num(0, 10),
+    default: 0.1,
+    help: '`zero_gamma_crossed` hysteresis: spot must end a build more than this percent of spot beyond zero gamma to count as on the other side (0.1 = about 6 points on SPX).',
+  }),
+  eventsRegimeBandPct: spec({
+    name: 'CHAIN_EVENTS_REGIME_BAND_PCT',
+    schema: num(0, 100),
+    default: 5,
+    help: '`regime_changed` hysteresis: net GEX must exceed this percent of gross GEX (calls + |puts|) on the other sign.',
+  }),
+  eventsWallConfirmBuilds: spec({
+    name: 'CHAIN_EVENTS_WALL_CONFIRM_BUILDS',
+    schema: int(1, 100),
+    default: 2,
+    help: '`wall_moved` hysteresis: a new call or put wall strike must hold in this many successive GEX builds.',
+  }),
   analyticsRetentionSec: spec({
     name: 'CHAIN_ANALYTICS_RETENTION_SEC',
     schema: int(60, 90 * 86_400),

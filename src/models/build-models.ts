@@ -34,9 +34,21 @@ export interface BuildRequest {
   compat?: CompatRequest;
 }
 
+/** The GEX levels the level events read (all expirations, open interest). */
+export interface GexLevelSummary {
+  zeroGamma: number | null;
+  /** Net GEX (calls + puts, puts ≤ 0). */
+  net: number;
+  /** calls + |puts|. */
+  gross: number;
+  callWall: number | null;
+  putWall: number | null;
+}
+
 export interface BuildResponse {
   /** GEX model JSON, UTF-8 (its own ArrayBuffer, transferable). */
   gex: Uint8Array;
+  levels: GexLevelSummary;
   heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
@@ -93,6 +105,13 @@ export function buildModelsFrom(
   const out: BuildResponse = {
     gex,
     heatmap,
+    levels: {
+      zeroGamma: gexModel.levels.zero_gamma,
+      net: gexModel.totals.net,
+      gross: gexModel.totals.calls + Math.abs(gexModel.totals.puts),
+      callWall: gexModel.levels.call_wall,
+      putWall: gexModel.levels.put_wall,
+    },
     contracts: contracts.length,
     ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 },
   };

@@ -255,7 +255,9 @@ export class ModelBuilder {
               epochId,
               ts,
               trigger: 'snapshot',
+              asOf,
               spot,
+              levels: built.levels,
               models: { gex: gexJson, heatmap: heatmapJson },
               ...(built.compat ? { compat: built.compat } : {}),
             })

@@ -1,11 +1,13 @@
 /**
- * @module The outputs the configuration asks for, as observers the builder and the worker call.
+ * @module The outputs the configuration asks for, as observers the builder and the worker call: the
+ * events stream (`massive:events`, always) and MarketSwarm's outputs (`CHAIN_COMPAT=marketswarm`).
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { HistoryRecorder } from './history/recorder.js';
+import { EventsOutput } from './events/writer.js';
 import { MarketSwarmOutput } from './marketswarm/writer.js';
 import type { CycleObserver, ModelObserver } from './observers.js';
 
@@ -27,13 +29,23 @@ export type {
 export function modelObservers(deps: {
   bus: RedisBus;
   keys: KeySchema;
-  config: Pick<Config, 'compat' | 'modelHistorySec' | 'modelHistoryStreamSec'>;
+  config: Pick<
+    Config,
+    | 'compat'
+    | 'modelHistorySec'
+    | 'modelHistoryStreamSec'
+    | 'eventsMaxLen'
+    | 'eventsZeroGammaBandPct'
+    | 'eventsRegimeBandPct'
+    | 'eventsWallConfirmBuilds'
+  >;
   logger: Logger;
 }): ModelObserver[] {
   const out: ModelObserver[] = [];
   if (deps.config.compat === 'marketswarm') out.push(new MarketSwarmOutput(deps.bus, deps.keys, deps.logger));
   if (deps.config.modelHistorySec > 0)
     out.push(new HistoryRecorder(deps.bus, deps.keys, deps.config, deps.logger));
+  out.push(new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger));
   return out;
 }
 
@@ -43,11 +55,11 @@ export async function closeObservers(observers: readonly ModelObserver[]): Promi
 }
 
 /** Cycle observers for `config`: told about every applied snapshot and the worker's health, dormancy and shutdown. */
-export function cycleObservers(_deps: {
+export function cycleObservers(deps: {
   bus: RedisBus;
   keys: KeySchema;
   config: Config;
   logger: Logger;
 }): CycleObserver[] {
-  return [];
+  return [new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger)];
 }

@@ -2,6 +2,7 @@
  * @module Extension points for outputs: an output plugs in here instead of adding conditionals to the
  * cycle or the builder. Observers must not throw into the core: the caller logs and goes on.
  */
+import type { GexLevelSummary } from '../models/build-models.js';
 import type { GeometryDelta } from '../chain-worker/geometry.js';
 import type { ParsedContract } from '../provider/massive/types.js';
 import type { CompatRequest, CompatResponse } from './marketswarm/build.js';
@@ -17,7 +18,11 @@ export interface ModelsPublished {
   ts: number;
   /** `snapshot`: built from a REST snapshot; `stream`: a live build (as on `massive:models`). */
   trigger: 'snapshot' | 'stream';
+  /** The snapshot time the build is of, epoch ms. */
+  asOf?: number;
   spot: number | null;
+  /** The GEX levels of the build (all expirations, open interest). */
+  levels?: GexLevelSummary;
   /** Our published model JSON. */
   models: { gex: Buffer; heatmap: Buffer };
   /** MarketSwarm's outputs, built in the model thread when an observer asked for them. */

@@ -233,6 +233,20 @@ export class KeySchema {
     return this.k(`massive:model:spot:${symbol}`);
   }
 
+  // ── events ──────────────────────────────────────────────────────────────────
+  /** STREAM of events for downstream services (field `payload`: JSON `{type, symbol, epoch_id, ts, …}`), capped. */
+  get events(): string {
+    return this.k('massive:events');
+  }
+
+  /**
+   * HASH per symbol: the level-event state (`state` JSON, `as_of` fence, Unix seconds, `v` version). The hash tag puts it
+   * in the slot of `massive:events`, so one script checks it, updates it and XADDs atomically on a cluster.
+   */
+  eventLevels(underlying: string): string {
+    return this.k(`massive:events:levels:{${this.events}}:${underlying}`);
+  }
+
   // ── system bus ──────────────────────────────────────────────────────────────
   get heartbeat(): string {
     return this.k('massive:heartbeat');

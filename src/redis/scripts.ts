@@ -17,6 +17,7 @@ export const SCRIPT_KEYS = {
   'lease-acquire': 2,
   'lease-renew': 1,
   'lease-release': 1,
+  'events-levels': 2,
 } as const satisfies Record<string, number | null>;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
@@ -151,5 +152,23 @@ export class RedisScripts {
   /** Deletes a lease that still holds `value`; false when it did not. */
   async leaseRelease(lease: string, value: string): Promise<boolean> {
     return (await this.run('lease-release', [lease], [value])) === 1;
+  }
+
+  /**
+   * Applies one GEX build's level events (events-levels.lua): stores `state` and XADDs `events` if the
+   * state is still at `version` and `asOf` (Unix seconds) is newer than the last build applied. The
+   * stream ids written; `retry` (another build landed: reread and recompute) or `stale` (already applied).
+   */
+  async eventLevels(
+    keys: { state: string; stream: string },
+    a: { version: string; asOf: number; state: string; maxLen: number; ttlSec: number; events: string[] },
+  ): Promise<{ ok: true; ids: string[] } | { ok: false; why: 'retry' | 'stale' }> {
+    const out = (await this.run(
+      'events-levels',
+      [keys.state, keys.stream],
+      [a.version, a.asOf, a.state, a.maxLen, a.ttlSec, ...a.events],
+    )) as string[];
+    if (out[0] === 'ok') return { ok: true, ids: out.slice(1) };
+    return { ok: false, why: out[0] === 'stale' ? 'stale' : 'retry' };
   }
 }

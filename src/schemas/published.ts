@@ -286,13 +286,94 @@ export const sseModel = z
   })
   .describe('SSE `model` event (and massive:models channel note): a model was published; GET `url` for it');
 
+const eventBase = {
+  symbol: z.string().describe('{U}, e.g. SPX'),
+  epoch_id: z.string().nullable().describe('the epoch the event is about (null: none yet)'),
+  ts: unixSeconds.describe('when the event was emitted, Unix seconds'),
+};
+const changeList = <T extends z.ZodType>(item: T) =>
+  z.looseObject({ entered: z.array(item), left: z.array(item) });
+const regime = z.enum(['positive', 'negative']);
+
 export const chainEvent = z
-  .looseObject({
-    type: z.string(),
-    ts: unixSeconds.optional(),
-    symbol: z.string().optional(),
-  })
-  .describe('an operational event (epoch promoted, health changed, …); the events stream is still growing');
+  .discriminatedUnion('type', [
+    z.looseObject({
+      type: z.literal('epoch_promoted'),
+      ...eventBase,
+      epoch_id: z.string(),
+      prev_epoch_id: z.string().nullable(),
+      reason: z.enum(['first', 'geometry', 'recovery', 'meta_missing', 'index_missing']),
+      contracts: count.describe('contracts the new epoch holds'),
+      expirations: z.array(date).describe("the new epoch's expirations"),
+      geometry: z
+        .looseObject({
+          expirations: changeList(date),
+          strikes: changeList(z.number()),
+          contracts: z.looseObject({ entered: count, left: count }),
+        })
+        .nullable()
+        .describe('what entered and left against the previous epoch (null: no previous epoch index)'),
+      health: z.string(),
+      partial: z.boolean(),
+      spot: z.number().nullable(),
+    }),
+    z.looseObject({
+      type: z.literal('health_changed'),
+      ...eventBase,
+      from: z.string(),
+      to: z.string(),
+    }),
+    z.looseObject({
+      type: z.literal('dormant'),
+      ...eventBase,
+      dormant_count: count,
+      error: z.string(),
+    }),
+    z.looseObject({
+      type: z.literal('recovered'),
+      ...eventBase,
+      epoch_id: z.string(),
+      prev_epoch_id: z.string().nullable(),
+    }),
+    z.looseObject({
+      type: z.literal('shutdown'),
+      symbol: z.null().describe('worker-wide: sent to every symbol filter'),
+      epoch_id: z.null(),
+      ts: unixSeconds,
+      worker: z.string(),
+      status: z.enum(['stopped', 'faulty']),
+      reason: z.string(),
+      symbols: z.array(z.looseObject({ symbol: z.string(), epoch_id: z.string().nullable() })),
+    }),
+    z.looseObject({
+      type: z.literal('zero_gamma_crossed'),
+      ...eventBase,
+      direction: z.enum(['up', 'down']).describe('up: spot is now above zero gamma'),
+      spot: z.number(),
+      zero_gamma: z.number(),
+      as_of: unixSeconds.describe('snapshot time of the GEX build'),
+    }),
+    z.looseObject({
+      type: z.literal('regime_changed'),
+      ...eventBase,
+      from: regime,
+      to: regime,
+      net: z.number().describe('net GEX, US dollars per 1%'),
+      as_of: unixSeconds,
+    }),
+    z.looseObject({
+      type: z.literal('wall_moved'),
+      ...eventBase,
+      wall: z.enum(['call', 'put']),
+      from: z.number(),
+      to: z.number(),
+      as_of: unixSeconds,
+    }),
+  ])
+  .describe('massive:events entry (field `payload`) and SSE event of the same name: see docs/events.md');
+
+export type ChainEvent = z.infer<typeof chainEvent>;
+export type ChainEventType = ChainEvent['type'];
 
 const isoInstant = z.string().describe('ISO-8601 UTC instant');
 const seriesValue = z.union([z.number(), z.boolean(), z.null()]);
