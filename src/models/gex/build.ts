@@ -4,7 +4,7 @@ import type { GexBasisView, GexExpiration, GexModel, ModelInput } from '../types
 import { byOpenInterest, byVolume, zeroTotals } from './aggregates.js';
 import { classifyForGex, type GexContract } from './eligibility.js';
 import { emptyHorizons, gexHorizons } from './horizons.js';
-import { gexView, nullLevels, type GexView } from './view.js';
+import { gexView, nullLevels, sharedProfiles, type GexView } from './view.js';
 
 /** Contracts by expiration date, ascending. */
 function byDate(contracts: readonly GexContract[]): Map<string, GexContract[]> {
@@ -85,7 +85,11 @@ export function buildGexModel(input: ModelInput): GexModel {
   };
   if (spot === null) return model;
 
-  const all = gexView(contracts, byOpenInterest, spot);
+  // The overall profile, every date's and the volume basis's in one pass over the contracts.
+  const dates = [...byDate(contracts)];
+  const dateIndex = new Map(dates.map(([date], i) => [date, i]));
+  const profiles = sharedProfiles(contracts, spot, (c) => dateIndex.get(c.expiration) ?? 0, dates.length);
+  const all = gexView(contracts, byOpenInterest, spot, profiles.all);
   model.totals = all.totals;
   model.levels = all.levels;
   model.zero_gamma_roots = all.zero_gamma_roots;
@@ -94,15 +98,15 @@ export function buildGexModel(input: ModelInput): GexModel {
   model.included = all.included;
 
   const views = new Map<string, GexView>();
-  for (const [date, list] of byDate(contracts)) {
-    const view = gexView(list, byOpenInterest, spot);
+  for (const [i, [date, list]] of dates.entries()) {
+    const view = gexView(list, byOpenInterest, spot, profiles.byGroup[i]);
     if (!used(view)) continue;
     views.set(date, view);
     model.by_expiration[date] = expirationOf(view);
   }
   model.horizons = gexHorizons(views, all, input.asOf);
 
-  const volume = gexView(contracts, byVolume, spot);
+  const volume = gexView(contracts, byVolume, spot, profiles.volume);
   model.by_basis.volume = {
     totals: volume.totals,
     levels: volume.levels,

@@ -68,6 +68,87 @@ export function netGexAt(kernel: GammaProfileKernel, level: number): number {
   return sum * level;
 }
 
+/** A contract of {@link sharedProfileValues}: both weights (0 = not in that basis) and its date's group. */
+export interface SharedProfileContract {
+  strike: number;
+  sign: DealerSign;
+  t: number;
+  iv: number;
+  /** Open interest (0: not in the OI profiles). */
+  oi: number;
+  /** The day's volume (0: not in the volume profile). */
+  volume: number;
+  /** Expiration-date group, 0 .. groups − 1. */
+  group: number;
+}
+
+/**
+ * The OI profile at every level for the whole set and for each of `groups` groups (expiration dates), and
+ * the volume profile of the whole set, in one pass: each contract's Gaussian term is computed once and
+ * added, times its weight, to every sum it belongs to. Each sum adds the same products in the same order as
+ * {@link netGexAt} over a kernel of that set alone (a zero weight adds nothing, as the kernel drops it), so
+ * every value is bit for bit what a separate evaluation gives: the overall profile is the per-date
+ * profiles' sum without a second pass, and the volume basis costs no pass of its own.
+ */
+export function sharedProfileValues(
+  contracts: readonly SharedProfileContract[],
+  groups: number,
+  levels: readonly number[],
+): { all: number[]; byGroup: number[][]; volume: number[] } {
+  const oi = gammaProfileKernel(contracts);
+  const vol = gammaProfileKernel(contracts.map((c) => ({ ...c, oi: c.volume })));
+  // Both kernels over the union, in input order, with a zero weight where a contract is not in one.
+  const size = contracts.length;
+  const a = new Float64Array(size);
+  const b = new Float64Array(size);
+  const wo = new Float64Array(size);
+  const wv = new Float64Array(size);
+  const group = new Int32Array(size);
+  let io = 0;
+  let iv = 0;
+  let n = 0;
+  for (const c of contracts) {
+    const inOi = c.oi > 0;
+    const inVol = c.volume > 0;
+    if (!inOi && !inVol) continue;
+    const src = inOi ? oi : vol;
+    const j = inOi ? io : iv;
+    a[n] = src.a[j] as number;
+    b[n] = src.b[j] as number;
+    wo[n] = inOi ? (oi.w[io++] as number) : 0;
+    wv[n] = inVol ? (vol.w[iv++] as number) : 0;
+    group[n] = c.group;
+    n++;
+  }
+  const all: number[] = [];
+  const volume: number[] = [];
+  const byGroup: number[][] = Array.from({ length: groups }, () => []);
+  const sums = new Float64Array(groups);
+  for (const level of levels) {
+    const lnL = Math.log(level);
+    let sumOi = 0;
+    let sumVol = 0;
+    sums.fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = (a[i] as number) * lnL + (b[i] as number);
+      const e = Math.exp(-0.5 * d * d);
+      const w = wo[i] as number;
+      if (w !== 0) {
+        const term = w * e;
+        sumOi += term;
+        const g = group[i] as number;
+        sums[g] = (sums[g] as number) + term;
+      }
+      const v = wv[i] as number;
+      if (v !== 0) sumVol += v * e;
+    }
+    all.push(sumOi * level);
+    volume.push(sumVol * level);
+    for (let g = 0; g < groups; g++) (byGroup[g] as number[]).push((sums[g] as number) * level);
+  }
+  return { all, byGroup, volume };
+}
+
 /**
  * Evenly spaced levels over [(1 − range)·spot, (1 + range)·spot], both ends included.
  *

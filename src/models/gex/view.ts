@@ -4,9 +4,23 @@
  */
 import { cents, level } from '../json-safe.js';
 import type { GexIncluded, GexLevels, GexProfilePoint, GexStrikeRow, GexTotals } from '../types.js';
-import { publishStrikeRows, publishTotals, sumExposures, type Weight } from './aggregates.js';
+import {
+  byOpenInterest,
+  byVolume,
+  publishStrikeRows,
+  publishTotals,
+  sumExposures,
+  type Weight,
+} from './aggregates.js';
 import type { GexContract } from './eligibility.js';
-import { gammaProfileKernel, netGexAt, profileLevels, type ProfileContract } from './profile.js';
+import {
+  gammaProfileKernel,
+  netGexAt,
+  profileLevels,
+  sharedProfileValues,
+  type ProfileContract,
+  type SharedProfileContract,
+} from './profile.js';
 import { gexWalls } from './walls.js';
 import { findRoots, nearestRoot } from './zero-gamma.js';
 
@@ -38,20 +52,55 @@ function profileContracts(contracts: readonly GexContract[], weight: Weight): Pr
 }
 
 /**
+ * The profile values (at `profileLevels(spot)`) that {@link gexView} computes for `contracts` by open
+ * interest, for each group of them by open interest, and for all of them by volume, in one pass,
+ * identical to the last bit (see {@link sharedProfileValues}).
+ */
+export function sharedProfiles(
+  contracts: readonly GexContract[],
+  spot: number,
+  groupOf: (c: GexContract) => number,
+  groups: number,
+): { all: number[]; byGroup: number[][]; volume: number[] } {
+  const list: SharedProfileContract[] = [];
+  for (const c of contracts) {
+    if (c.iv === null) continue;
+    list.push({
+      strike: c.strike,
+      sign: c.sign,
+      t: c.t,
+      iv: c.iv,
+      oi: byOpenInterest(c) ?? 0,
+      volume: byVolume(c) ?? 0,
+      group: groupOf(c),
+    });
+  }
+  return sharedProfileValues(list, groups, profileLevels(spot));
+}
+
+/**
  * GEX of `contracts` weighted by `weight` at `spot`: the same rules whatever the set (all expirations,
  * one date, one horizon) and whatever the weight (open interest, volume).
+ *
+ * `profileValues`, when given, are the profile at `profileLevels(spot)` computed beforehand (see
+ * {@link sharedProfiles}); the kernel is then only evaluated to refine zero gamma.
  *
  * @example
  * gexView(contracts.filter((c) => c.expiration === '2026-01-07'), byOpenInterest, 6900).levels.put_wall;
  */
-export function gexView(contracts: readonly GexContract[], weight: Weight, spot: number): GexView {
+export function gexView(
+  contracts: readonly GexContract[],
+  weight: Weight,
+  spot: number,
+  profileValues?: readonly number[],
+): GexView {
   const sums = sumExposures(contracts, weight);
   const byStrike = publishStrikeRows(sums.byStrike);
 
   const kernel = gammaProfileKernel(profileContracts(contracts, weight));
   const netAt = (l: number): number => netGexAt(kernel, l);
   const levels = profileLevels(spot);
-  const values = levels.map(netAt);
+  const values = profileValues ?? levels.map(netAt);
   const profile = levels.map((l, i): GexProfilePoint => ({
     level: level(l) ?? 0,
     net: cents(values[i] ?? 0),
