@@ -4,7 +4,8 @@
  * measured in the same run (fetch: a bare undici loop; write: pre-encoded commands on a raw socket;
  * build: JSON.parse of the substrates). Prints a table, or one JSON object with --json; `--only` runs a
  * subset of the scenarios. The seventh, `live` (bench/live.ts), streams quotes at `--live-rates` into a worker
- * of its own over a 20,000-contract-per-symbol chain.
+ * of its own over a 20,000-contract-per-symbol chain. The eighth, `compat` (bench/compat.ts), runs the burst
+ * cycle with `CHAIN_COMPAT=none` and `marketswarm` side by side and reads the server's SLOWLOG meanwhile.
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -27,8 +28,9 @@ import {
 } from './scenarios.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
+import { COMPAT_MODES, compatRuns, type CompatMode, type CompatRuns, type SlowlogSummary } from './compat.js';
 
-const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth', 'live'] as const;
+const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth', 'live', 'compat'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -42,6 +44,10 @@ const { values: args } = parseArgs({
     /** Quote messages per second of the live scenario, one worker run each. */
     'live-rates': { type: 'string', default: '5000,20000' },
     'live-seconds': { type: 'string', default: '20' },
+    /** Compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode. */
+    'compat-rounds': { type: 'string', default: '2' },
+    /** SLOWLOG threshold (µs) during the compat scenario: every command at least this long is logged. */
+    'slowlog-us': { type: 'string', default: '1000' },
     /** Comma-separated subset of the scenarios (development); default all. */
     only: { type: 'string', default: SCENARIOS.join(',') },
   },
@@ -65,7 +71,12 @@ const log = (msg: string): void => {
 const exec = promisify(execFile);
 
 /** Runs burst cycles in a worker process of its own (see worker-child.ts). */
-async function workerProcess(api: string, redis: string, n: number): Promise<BurstRun[]> {
+async function workerProcess(
+  api: string,
+  redis: string,
+  n: number,
+  extra: string[] = [],
+): Promise<BurstRun[]> {
   const child = resolve(import.meta.dirname, 'worker-child.js');
   const { stdout } = await exec(
     process.execPath,
@@ -81,6 +92,7 @@ async function workerProcess(api: string, redis: string, n: number): Promise<Bur
       String(concurrency),
       '--rate',
       String(rate),
+      ...extra,
     ],
     { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
   );
@@ -199,6 +211,22 @@ async function main(): Promise<void> {
         liveRuns.push(await liveRun({ rate: r, seconds: Number(args['live-seconds']), warmup: 5 }));
     }
 
+    let compat: CompatRuns | undefined;
+    if (want('compat')) {
+      const rounds = Number(args['compat-rounds']);
+      log(
+        `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${runs} runs, SLOWLOG ≥ ${args['slowlog-us']} µs`,
+      );
+      await sim.market({ burst: true });
+      compat = await compatRuns({
+        redis: stack.bus.client,
+        rounds,
+        runs,
+        slowlogUs: Number(args['slowlog-us']),
+        worker: (mode, n) => workerProcess(sim.url, redisUrl, n, ['--compat', mode]),
+      });
+    }
+
     const burstTotal = burst.map((b) => b.totalMs);
     const phases = Object.fromEntries(
       Object.keys(burst[0]?.phases ?? {}).map((k) => [k, sb(burst.map((b) => b.phases[k] ?? 0))]),
@@ -276,6 +304,7 @@ async function main(): Promise<void> {
       max_event_loop_block_cpu_ms: maxOf(burst.map((b) => b.maxBlockCpuMs)),
       growth,
       live: liveRuns.length > 0 ? liveSummary(liveRuns) : null,
+      compat: compat ? compatSummary(compat) : null,
     };
     const out = { ...result, targets: targets(result) };
     if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -340,6 +369,7 @@ type Result = {
     us_per_contract: number;
   }[];
   live: LiveSummary | null;
+  compat: CompatSummary | null;
 };
 
 interface LiveSummary {
@@ -352,6 +382,54 @@ interface LiveSummary {
   max_event_loop_block_cpu_ms: number | null;
   redis_commands_per_sec: number;
   runs: LiveRun[];
+}
+
+interface CompatSide {
+  burst_cycle_ms: Brief | null;
+  build_wall_ms: Brief | null;
+  publish_ms: Brief | null;
+  worker_peak_rss_mb: number | null;
+  slowlog: SlowlogSummary;
+}
+interface CompatSummary {
+  contracts: number;
+  none: CompatSide;
+  marketswarm: CompatSide;
+  /** (marketswarm − none) / none of the median burst cycle, in percent. */
+  burst_cycle_cost_pct: number | null;
+  /** The same for the model build (wall time of the builds after the writes). */
+  build_cost_pct: number | null;
+  /** The longest worker command in SLOWLOG over both modes, ms (null: none reached the threshold). */
+  slowlog_longest_ms: number | null;
+}
+
+function compatSummary(c: CompatRuns): CompatSummary {
+  const side = (mode: CompatMode): CompatSide => {
+    const rs = c.runs[mode];
+    return {
+      burst_cycle_ms: sb(rs.map((r) => r.totalMs)),
+      build_wall_ms: sb(rs.map((r) => r.buildMs.wall)),
+      publish_ms: sb(rs.map((r) => r.phases.publish ?? 0)),
+      worker_peak_rss_mb: maxOf(rs.map((r) => r.peakRssMb)),
+      slowlog: c.slowlog[mode],
+    };
+  };
+  const cost = (f: (r: BurstRun) => number): number | null => {
+    const a = c.runs.none.map(f);
+    const b = c.runs.marketswarm.map(f);
+    return a.length > 0 && b.length > 0 ? round(((med(b) - med(a)) / med(a)) * 100, 1) : null;
+  };
+  const longest = [c.slowlog.none.longest, c.slowlog.marketswarm.longest]
+    .filter((x): x is NonNullable<typeof x> => x !== null)
+    .reduce((m, x) => Math.max(m, x.us), 0);
+  return {
+    contracts: c.runs.marketswarm[0]?.contracts ?? 0,
+    none: side('none'),
+    marketswarm: side('marketswarm'),
+    burst_cycle_cost_pct: cost((r) => r.totalMs),
+    build_cost_pct: cost((r) => r.buildMs.wall),
+    slowlog_longest_ms: longest > 0 ? round(longest / 1000, 2) : null,
+  };
 }
 
 function liveSummary(runs: LiveRun[]): LiveSummary {
@@ -403,6 +481,14 @@ function targets(r: Result): Record<string, Target> {
     out[`live_max_event_loop_block_ms_${run.rate}`] = atMost(run.max_event_loop_block_ms, 20);
     out[`live_max_event_loop_block_cpu_ms_${run.rate}`] = atMost(run.max_event_loop_block_cpu_ms, 20);
   }
+  // Issue 11: MarketSwarm's outputs cost under 10% of the burst cycle; no Redis command of 5 ms or more.
+  if (r.compat) {
+    out.compat_burst_cycle_cost_pct = atMost(r.compat.burst_cycle_cost_pct, 10);
+    out.compat_slowlog_over_5ms = atMost(
+      r.compat.none.slowlog.over_5ms + r.compat.marketswarm.slowlog.over_5ms,
+      0,
+    );
+  }
   return out;
 }
 
@@ -433,6 +519,15 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
       (x) =>
         `     ${String(x.rate).padStart(6)}  ${String(x.quotes_per_sec_sent).padStart(6)}  ${`${x.tick_to_model_ms.p50} / ${x.tick_to_model_ms.p95}`.padStart(21)}  ${String(x.builds_per_sec).padStart(8)}  ${String(x.cpu_share).padStart(11)}  ${String(x.max_event_loop_block_ms).padStart(8)}  ${String(x.max_event_loop_block_cpu_ms).padStart(12)}  ${String(x.redis_commands_per_sec).padStart(11)}  ${x.thread_ms.hydrate} + ${x.thread_ms.models} + ${x.thread_ms.substrates}`,
     ),
+    ...(r.compat
+      ? [
+          `8. compat, ${r.compat.contracts} contracts: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}%; builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}`,
+          ...COMPAT_MODES.map((mode) => {
+            const s = r.compat?.[mode].slowlog;
+            return `     SLOWLOG (≥ ${String(s?.threshold_us)} µs) ${mode}: ${String(s?.entries)} entries, longest ${s?.longest ? `${s.longest.us} µs (${s.longest.command})` : 'none'}, ≥ 5 ms: ${String(s?.over_5ms)}`;
+          }),
+        ]
+      : []),
     '',
     'targets:',
     ...Object.entries(r.targets).map(

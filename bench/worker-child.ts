@@ -14,6 +14,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '10' },
     rate: { type: 'string', default: '250' },
+    /** CHAIN_COMPAT of the worker (the compat scenario runs both). */
+    compat: { type: 'string' },
   },
 });
 
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     redisUrl: values.redis ?? '',
     concurrency: Number(values.concurrency),
     rateLimit: Number(values.rate),
+    ...(values.compat ? { env: { CHAIN_COMPAT: values.compat } } : {}),
   });
   // The worker's start-up does the same (createRuntime).
   tuneHeap(stack.config.heapGrowingPercent);

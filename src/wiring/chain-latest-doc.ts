@@ -20,16 +20,25 @@ export interface TickerBytes {
   bytes: Buffer;
 }
 
-/** `"T1":raw1,"T2":raw2` in the given order: the members of `contracts` for one symbol. */
+/**
+ * `"T1":raw1,"T2":raw2` in the given order: the members of `contracts` for one symbol. One allocation
+ * (tickers are ASCII option symbols; a 10,000-contract symbol is ~6.5 MB).
+ */
 export function contractsFragment(contracts: readonly TickerBytes[]): Buffer {
-  const chunks: Buffer[] = [];
-  let first = true;
-  for (const c of contracts) {
-    chunks.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(c.ticker)}:`));
-    chunks.push(c.bytes);
-    first = false;
-  }
-  return Buffer.concat(chunks);
+  let size = 0;
+  const names: string[] = new Array<string>(contracts.length);
+  contracts.forEach((c, i) => {
+    const name = `${i > 0 ? ',' : ''}${JSON.stringify(c.ticker)}:`;
+    names[i] = name;
+    size += Buffer.byteLength(name) + c.bytes.length;
+  });
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  contracts.forEach((c, i) => {
+    o += out.write(names[i] as string, o);
+    o += c.bytes.copy(out, o);
+  });
+  return out;
 }
 
 /** A stable hash of a ticker set (order-free): the part's geometry. */

@@ -6,7 +6,7 @@
  */
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { marketSwarmGex } from './gex.js';
-import { marketSwarmSurface, type MarketSwarmSurface } from './heatmap.js';
+import { marketSwarmSurfaceJson, type MarketSwarmSurfaceJson } from './heatmap.js';
 
 /** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
 export const MAX_DIFF_BYTES = 512 * 1024;
@@ -111,7 +111,7 @@ export function splitDiff(
 }
 
 function heatmapDocument(
-  s: MarketSwarmSurface,
+  s: MarketSwarmSurfaceJson,
   tileJson: ReadonlyMap<string, string>,
   head: { ts: number; symbol: string; version: number },
 ): string {
@@ -131,7 +131,7 @@ export function buildMarketSwarmOutputs(
 ): CompatResponse {
   const enc = new TextEncoder();
   const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
-  const surface = marketSwarmSurface({
+  const surface = marketSwarmSurfaceJson({
     contracts,
     symbol: req.symbol,
     asOfMs: input.asOfMs,
@@ -139,8 +139,7 @@ export function buildMarketSwarmOutputs(
     widths: input.widths,
     windowPct: input.windowPct,
   });
-  const next = new Map<string, string>();
-  for (const [k, t] of Object.entries(surface.tiles)) next.set(k, JSON.stringify(t));
+  const next = surface.tiles;
   const prev = previous.get(req.symbol) ?? new Map<string, string>();
   const diff = diffTiles(prev, next);
   const chunks =

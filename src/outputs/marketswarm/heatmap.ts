@@ -122,21 +122,43 @@ export function atmIv(chain: Pick<DateChain, 'calls' | 'puts'>, spot: number): n
   return null;
 }
 
-function spreadSide(width: number, theo: number | null, market: number | null): SpreadSide | undefined {
+/** A spread side's JSON (`{debit, max_profit, max_loss, market_debit?}`), or null when it has no price. */
+function spreadSideJson(width: number, theo: number | null, market: number | null): string | null {
   const debit = theo ?? market;
-  if (debit === null || !Number.isFinite(debit)) return undefined;
-  const side: SpreadSide = { debit: cents(debit), max_profit: cents(width - debit), max_loss: cents(debit) };
-  if (market !== null && Number.isFinite(market)) side.market_debit = cents(market);
-  return side;
+  if (debit === null || !Number.isFinite(debit)) return null;
+  const d = cents(debit);
+  const head = `{"debit":${d},"max_profit":${cents(width - debit)},"max_loss":${d}`;
+  return market !== null && Number.isFinite(market) ? `${head},"market_debit":${cents(market)}}` : `${head}}`;
 }
 
-/** Builds the surface for every expiration not already settled. */
+/** The surface with each tile as its JSON text (what the document and the diffs carry), in key order. */
+export interface MarketSwarmSurfaceJson {
+  dtes_available: number[];
+  dte_tile_counts: Record<string, number>;
+  atm_iv: Record<string, number>;
+  /** Tile key → tile JSON (`{symbol, dte, strike, strategy, width, call?, put?}`). */
+  tiles: Map<string, string>;
+}
+
+/** Builds the surface for every expiration not already settled (objects; see {@link marketSwarmSurfaceJson}). */
 export function marketSwarmSurface(i: SurfaceInput): MarketSwarmSurface {
-  const today = nyDate(i.asOfMs);
+  const s = marketSwarmSurfaceJson(i);
   const tiles: Record<string, MarketSwarmTile> = {};
+  for (const [k, v] of s.tiles) tiles[k] = JSON.parse(v) as MarketSwarmTile;
+  return { dtes_available: s.dtes_available, dte_tile_counts: s.dte_tile_counts, atm_iv: s.atm_iv, tiles };
+}
+
+/**
+ * The surface with every tile written straight to JSON text: no tile objects, no per-tile
+ * `JSON.stringify` (the model thread builds ~10,000 tiles per symbol and build).
+ */
+export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson {
+  const today = nyDate(i.asOfMs);
+  const tiles = new Map<string, string>();
   const dteCounts: Record<string, number> = {};
   const atm: Record<string, number> = {};
   const dtes: number[] = [];
+  const sym = JSON.stringify(i.symbol);
   const spot = i.spot !== null && Number.isFinite(i.spot) && i.spot > 0 ? i.spot : null;
   const lo = spot === null ? -Infinity : spot * (1 - i.windowPct / 100);
   const hi = spot === null ? Infinity : spot * (1 + i.windowPct / 100);
@@ -149,75 +171,93 @@ export function marketSwarmSurface(i: SurfaceInput): MarketSwarmSurface {
     const iv = spot === null ? null : atmIv(chain, spot);
     if (iv !== null) atm[String(dte)] = Math.round(iv * 1e6) / 1e6;
     // One Black-Scholes price per (side, strike) and date: every structure reuses it.
-    const theoCache = new Map<string, number | null>();
+    const theoCalls = new Map<number, number | null>();
+    const theoPuts = new Map<number, number | null>();
     const theo = (side: 'C' | 'P', k: number): number | null => {
-      const key = `${side}${k}`;
-      let v = theoCache.get(key);
+      const cache = side === 'C' ? theoCalls : theoPuts;
+      let v = cache.get(k);
       if (v === undefined) {
         v = spot === null || iv === null ? null : blackScholes({ side, spot, strike: k, t, iv }).price;
-        theoCache.set(key, v);
+        cache.set(k, v);
       }
       return v;
     };
     const mid = (m: Map<number, Leg>, k: number): number | null => m.get(k)?.mid ?? null;
     let count = 0;
-    const put = (key: string, tile: MarketSwarmTile): void => {
-      if (tile.call === undefined && tile.put === undefined) return;
-      tiles[key] = tile;
+    const put = (key: string, head: string, call: string | null, putSide: string | null): void => {
+      if (call === null && putSide === null) return;
+      let json = head;
+      if (call !== null) json += `,"call":${call}`;
+      if (putSide !== null) json += `,"put":${putSide}`;
+      tiles.set(key, `${json}}`);
       count++;
     };
     const strikes = [...new Set([...chain.calls.keys(), ...chain.puts.keys()])]
       .filter((k) => k >= lo && k <= hi)
       .sort((a, b) => a - b);
+    const sides = [
+      [chain.calls, 'C'],
+      [chain.puts, 'P'],
+    ] as const;
     for (const k of strikes) {
-      const base = { symbol: i.symbol, dte, strike: k };
+      const base = `{"symbol":${sym},"dte":${dte},"strike":${k}`;
+      const sk = strikeKey(k);
       // single
-      const single: MarketSwarmTile = { ...base, strategy: 'single', width: 0 };
-      for (const [name, legs, side] of [
-        ['call', chain.calls, 'C'],
-        ['put', chain.puts, 'P'],
-      ] as const) {
-        if (!legs.has(k)) continue;
+      const single: (string | null)[] = [null, null];
+      sides.forEach(([legs, side], n) => {
+        if (!legs.has(k)) return;
         const m = mid(legs, k);
-        const th = theo(side, k);
-        const value = th ?? m;
-        if (value === null) continue;
-        const s: SingleSide = { mid: cents(value) };
-        if (m !== null) s.market_mid = cents(m);
-        single[name] = s;
-      }
-      put(`single:${dte}:0:${strikeKey(k)}`, single);
+        const value = theo(side, k) ?? m;
+        if (value === null) return;
+        single[n] =
+          m !== null ? `{"mid":${cents(value)},"market_mid":${cents(m)}}` : `{"mid":${cents(value)}}`;
+      });
+      put(
+        `single:${dte}:0:${sk}`,
+        `${base},"strategy":"single","width":0`,
+        single[0] ?? null,
+        single[1] ?? null,
+      );
       for (const w of i.widths) {
         // butterfly: K−w, K, K+w on each side
-        const fly: MarketSwarmTile = { ...base, strategy: 'butterfly', width: w };
-        for (const [name, legs, side] of [
-          ['call', chain.calls, 'C'],
-          ['put', chain.puts, 'P'],
-        ] as const) {
-          if (!legs.has(k - w) || !legs.has(k) || !legs.has(k + w)) continue;
-          const [a, b, c] = [mid(legs, k - w), mid(legs, k), mid(legs, k + w)];
+        const fly: (string | null)[] = [null, null];
+        sides.forEach(([legs, side], n) => {
+          if (!legs.has(k - w) || !legs.has(k) || !legs.has(k + w)) return;
+          const a = mid(legs, k - w);
+          const b = mid(legs, k);
+          const c = mid(legs, k + w);
           const market = a !== null && b !== null && c !== null ? a - 2 * b + c : null;
-          const [ta, tb, tc] = [theo(side, k - w), theo(side, k), theo(side, k + w)];
+          const ta = theo(side, k - w);
+          const tb = theo(side, k);
+          const tc = theo(side, k + w);
           const th = ta !== null && tb !== null && tc !== null ? ta - 2 * tb + tc : null;
-          const s = spreadSide(w, th, market);
-          if (s) fly[name] = s;
-        }
-        put(`butterfly:${dte}:${w}:${strikeKey(k)}`, fly);
+          fly[n] = spreadSideJson(w, th, market);
+        });
+        put(
+          `butterfly:${dte}:${w}:${sk}`,
+          `${base},"strategy":"butterfly","width":${w}`,
+          fly[0] ?? null,
+          fly[1] ?? null,
+        );
         // vertical: call long K short K+w; put long K short K−w
-        const vert: MarketSwarmTile = { ...base, strategy: 'vertical', width: w };
-        for (const [name, legs, side, shortK] of [
-          ['call', chain.calls, 'C', k + w],
-          ['put', chain.puts, 'P', k - w],
-        ] as const) {
-          if (!legs.has(k) || !legs.has(shortK)) continue;
-          const [l, s2] = [mid(legs, k), mid(legs, shortK)];
+        const vert: (string | null)[] = [null, null];
+        sides.forEach(([legs, side], n) => {
+          const shortK = side === 'C' ? k + w : k - w;
+          if (!legs.has(k) || !legs.has(shortK)) return;
+          const l = mid(legs, k);
+          const s2 = mid(legs, shortK);
           const market = l !== null && s2 !== null ? l - s2 : null;
-          const [tl, ts2] = [theo(side, k), theo(side, shortK)];
+          const tl = theo(side, k);
+          const ts2 = theo(side, shortK);
           const th = tl !== null && ts2 !== null ? tl - ts2 : null;
-          const s = spreadSide(w, th, market);
-          if (s) vert[name] = s;
-        }
-        put(`vertical:${dte}:${w}:${strikeKey(k)}`, vert);
+          vert[n] = spreadSideJson(w, th, market);
+        });
+        put(
+          `vertical:${dte}:${w}:${sk}`,
+          `${base},"strategy":"vertical","width":${w}`,
+          vert[0] ?? null,
+          vert[1] ?? null,
+        );
       }
     }
     if (count > 0) {

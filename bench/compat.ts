@@ -1,0 +1,86 @@
+/**
+ * @module The compat scenario: the burst cycle (fetch → both symbols written → every model and output
+ * published) with `CHAIN_COMPAT=none` and `marketswarm` side by side, in alternating worker processes of
+ * their own, and the longest Redis commands meanwhile from the bench server's SLOWLOG (the bench's own
+ * FLUSHALL between cycles excluded: it is not the worker's).
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { BurstRun } from './scenarios.js';
+
+export const COMPAT_MODES = ['none', 'marketswarm'] as const;
+export type CompatMode = (typeof COMPAT_MODES)[number];
+
+/** Commands the bench itself sends to reset or inspect Redis: not the worker's. */
+const BENCH_COMMANDS = new Set(['flushall', 'flushdb', 'slowlog', 'config', 'info', 'memory']);
+
+export interface SlowEntry {
+  us: number;
+  /** The command and its first arguments as SLOWLOG keeps them (long arguments cut by Redis). */
+  command: string;
+}
+
+export interface SlowlogSummary {
+  /** `slowlog-log-slower-than` during the runs (µs): every command at least this long is in the log. */
+  threshold_us: number;
+  entries: number;
+  longest: SlowEntry | null;
+  /** Commands of 5 ms or more (the target is none). */
+  over_5ms: number;
+}
+
+export interface CompatRuns {
+  runs: Record<CompatMode, BurstRun[]>;
+  slowlog: Record<CompatMode, SlowlogSummary>;
+}
+
+async function slowlogSince(redis: Redis | Cluster, threshold: number): Promise<SlowlogSummary> {
+  const raw = (await redis.call('SLOWLOG', 'GET', '100000')) as unknown[][];
+  const entries: SlowEntry[] = [];
+  for (const e of raw) {
+    const us = Number(e[2]);
+    const args = (e[3] as unknown[]).map(String);
+    if (BENCH_COMMANDS.has((args[0] ?? '').toLowerCase())) continue;
+    entries.push({ us, command: args.slice(0, 3).join(' ').slice(0, 120) });
+  }
+  entries.sort((a, b) => b.us - a.us);
+  return {
+    threshold_us: threshold,
+    entries: entries.length,
+    longest: entries[0] ?? null,
+    over_5ms: entries.filter((e) => e.us >= 5000).length,
+  };
+}
+
+/**
+ * `rounds` × (one worker process per mode, `runs` burst cycles each, after its warm-up), modes alternating
+ * so the machine's load drifts over both alike. `redis` is the bench's own server (its SLOWLOG is set here).
+ */
+export async function compatRuns(opts: {
+  redis: Redis | Cluster;
+  rounds: number;
+  runs: number;
+  slowlogUs: number;
+  worker: (mode: CompatMode, runs: number) => Promise<BurstRun[]>;
+}): Promise<CompatRuns> {
+  const { redis } = opts;
+  await redis.call('CONFIG', 'SET', 'slowlog-log-slower-than', String(opts.slowlogUs));
+  await redis.call('CONFIG', 'SET', 'slowlog-max-len', '100000');
+  const runs: Record<CompatMode, BurstRun[]> = { none: [], marketswarm: [] };
+  const sums: Record<CompatMode, SlowlogSummary[]> = { none: [], marketswarm: [] };
+  for (let i = 0; i < opts.rounds; i++) {
+    for (const mode of i % 2 === 0 ? COMPAT_MODES : [...COMPAT_MODES].reverse()) {
+      await redis.call('SLOWLOG', 'RESET');
+      runs[mode].push(...(await opts.worker(mode, opts.runs)));
+      sums[mode].push(await slowlogSince(redis, opts.slowlogUs));
+    }
+  }
+  const merge = (xs: SlowlogSummary[]): SlowlogSummary => ({
+    threshold_us: opts.slowlogUs,
+    entries: xs.reduce((n, x) => n + x.entries, 0),
+    longest: xs
+      .map((x) => x.longest)
+      .reduce<SlowEntry | null>((a, b) => (b && (!a || b.us > a.us) ? b : a), null),
+    over_5ms: xs.reduce((n, x) => n + x.over_5ms, 0),
+  });
+  return { runs, slowlog: { none: merge(sums.none), marketswarm: merge(sums.marketswarm) } };
+}
