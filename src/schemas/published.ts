@@ -282,9 +282,49 @@ export const sseModel = z
     stale: z.boolean().nullable(),
     spot: z.number().nullable(),
     contract_count: z.number().int().nullable(),
+    live_source: z.enum(['snapshot', 'stream']).nullable().optional().describe("the model's live.source"),
+    last_tick_ts: z.string().nullable().optional().describe("the model's live.last_tick_ts (ISO-8601)"),
     url: z.string().describe('where to GET the document'),
   })
   .describe('SSE `model` event (and massive:models channel note): a model was published; GET `url` for it');
+
+const removedTile = z.union([
+  z.tuple([date, z.enum(['butterfly', 'vertical']), z.enum(['call', 'put']), z.string(), z.string()]),
+  z.tuple([date, z.literal('single'), z.string(), z.enum(['call', 'put'])]),
+]);
+
+export const sseHeatmapDiff = z
+  .looseObject({
+    symbol: z.string(),
+    epoch_id: z.string(),
+    base: z
+      .object({ epoch_id: z.string(), ts: z.string().nullable() })
+      .describe('the version this diff applies to; a client holding another refetches the document'),
+    ts: z.string().nullable().describe("the new version's ts"),
+    header: z
+      .record(z.string(), z.unknown())
+      .describe('every top-level field of the new model but expirations'),
+    values: z
+      .record(date, z.record(z.string(), z.unknown()))
+      .describe(
+        'per date, tiles whose legs are unchanged and only the price moved: {butterfly|vertical: {side: {strike: {width: value}}}, single: {strike: {side: value}}}; the description\'s price part ("@ 2.35 DEBIT") follows the value',
+      ),
+    changed: z
+      .record(date, z.record(z.string(), z.unknown()))
+      .describe(
+        'per date, in the heatmap model shape: {butterfly|vertical: {side: {strike: {width: tile}}}, single: {strike: {side: tile}}} with only new or changed tiles, plus root, settlement, density, flags when they changed',
+      ),
+    removed: z
+      .array(removedTile)
+      .describe('[date, strategy, side, strike, width] or [date, "single", strike, side]'),
+    removed_expirations: z.array(date),
+    counts: z.object({
+      repriced: z.number().int().min(0),
+      changed: z.number().int().min(0),
+      removed: z.number().int().min(0),
+    }),
+  })
+  .describe('SSE `heatmap_diff` event: a new heatmap version as the tiles that changed (at most 512 KiB)');
 
 const eventBase = {
   symbol: z.string().describe('{U}, e.g. SPX'),
@@ -414,6 +454,7 @@ export const PUBLISHED_SCHEMAS = {
   'chain-latest': chainLatest,
   'sse-hello': sseHello,
   'sse-model': sseModel,
+  'sse-heatmap-diff': sseHeatmapDiff,
   event: chainEvent,
   'history-series': historySeries,
 } as const;

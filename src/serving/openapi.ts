@@ -30,6 +30,7 @@ const COMPONENT_NAMES: Record<SchemaName, string> = {
   'chain-latest': 'ChainLatest',
   'sse-hello': 'SseHello',
   'sse-model': 'SseModel',
+  'sse-heatmap-diff': 'SseHeatmapDiff',
   event: 'Event',
   'history-series': 'HistorySeries',
 };
@@ -185,15 +186,54 @@ export const ROUTE_SCHEMAS = {
     },
     response: { 200: open({}), ...errors },
   },
+  chain: {
+    summary:
+      "One expiration of the active epoch's chain: bid, ask, mid, IV, delta, gamma, OI, volume per contract",
+    tags: ['api'],
+    params: { type: 'object', properties: { symbol: { type: 'string' } }, required: ['symbol'] },
+    querystring: { type: 'object', properties: { expiration: { description: 'YYYY-MM-DD (required)' } } },
+    response: {
+      200: open(
+        {
+          symbol: { type: 'string' },
+          epoch_id: { type: 'string' },
+          as_of: { type: ['string', 'null'] },
+          expiration: { type: 'string' },
+          contracts: {
+            type: 'array',
+            items: open({
+              id: { type: 'string' },
+              strike: { type: 'number' },
+              type: { type: 'string', enum: ['call', 'put'] },
+              bid: { type: ['number', 'null'] },
+              ask: { type: ['number', 'null'] },
+              mid: { type: ['number', 'null'] },
+              iv: { type: ['number', 'null'] },
+              delta: { type: ['number', 'null'] },
+              gamma: { type: ['number', 'null'] },
+              oi: { type: ['number', 'null'] },
+              volume: { type: ['number', 'null'] },
+            }),
+          },
+        },
+        ['symbol', 'epoch_id', 'as_of', 'expiration', 'contracts'],
+      ),
+      ...errors,
+    },
+  },
   events: {
     summary:
-      'Server-sent events: `hello` (SseHello) first, then `model` (SseModel) per publish; resume with Last-Event-ID',
+      'Server-sent events: `hello` (SseHello) first, then `model` (SseModel) per publish, each heatmap version preceded by `heatmap_diff` (SseHeatmapDiff) when the server has its base; resume with Last-Event-ID',
     tags: ['api'],
     querystring: {
       type: 'object',
       properties: {
         symbols: { description: 'comma-separated, default all' },
         models: { description: 'comma-separated: gex, heatmap' },
+        diffs: {
+          description:
+            'comma-separated symbols whose heatmap versions come as heatmap_diff events too (default none)',
+        },
         lastEventId: { description: 'resume point when the EventSource cannot send Last-Event-ID' },
       },
     },

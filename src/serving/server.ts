@@ -14,6 +14,7 @@ import type { KeySchema } from '../redis/keys.js';
 import { registerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerChainRoutes } from './routes/chain.js';
 import { configuredSymbols, type ServingContext } from './routes/context.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { sendError } from './routes/errors.js';
@@ -131,6 +132,7 @@ export function buildHttpApp(deps: HttpServerDeps, opts: HttpAppOptions = {}): F
   void app.register((scope, _opts, done) => {
     registerHealthRoutes(scope, ctx);
     registerApiRoutes(scope, ctx);
+    registerChainRoutes(scope, ctx);
     registerEventRoutes(scope, ctx);
     registerDashboardRoutes(scope, opts.dashboardDir ? { dir: opts.dashboardDir } : {});
     done();

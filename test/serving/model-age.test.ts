@@ -93,6 +93,8 @@ describe('modelAge (pure)', () => {
       contract_count: 1,
       partial: false,
       missing_expirations: [],
+      live_source: null,
+      last_tick_ts: null,
       url: '/api/models/gex/SPX',
     };
     expect(noteAt(note, T0 + 10_000, 120)).toMatchObject({ stale: false, age_sec: 10 });

@@ -78,8 +78,43 @@ describe('SSE framing (pure)', () => {
       contract_count: 7,
       partial: true,
       missing_expirations: ['2026-01-09', 'x"y'],
+      live_source: null,
+      last_tick_ts: null,
       url: '/api/models/heatmap/SPX',
     });
+    // The `live` header after the flat fields: its source and last tick are read from the first bytes too.
+    const header = {
+      version: 1,
+      model: 'gex',
+      symbol: 'SPX',
+      epoch_id: 'E',
+      ts: 'T',
+      stale: false,
+      partial: false,
+      missing_expirations: [],
+    };
+    const tick = '2026-01-07T15:00:01.250Z';
+    const live = { source: 'stream', spot_source: 'stream', last_tick_ts: tick, streamed_contracts: 9 };
+    for (const [doc, want] of [
+      [
+        { ...header, live, by_strike: [] },
+        { live_source: 'stream', last_tick_ts: tick },
+      ],
+      [
+        { ...header, live: { ...live, source: 'snapshot', last_tick_ts: null }, by_strike: [] },
+        { live_source: 'snapshot', last_tick_ts: null },
+      ],
+      [
+        { ...header, by_strike: [] },
+        { live_source: null, last_tick_ts: null },
+      ],
+      // header not first (full parse)
+      [
+        { by_strike: [], ...header, live },
+        { live_source: 'stream', last_tick_ts: tick },
+      ],
+    ] as const)
+      expect(noteOfDocument('gex', 'SPX', JSON.stringify(doc))).toMatchObject(want);
     // A model from before `partial` existed: the note says it does not know.
     expect(noteOfDocument('gex', 'SPX', JSON.stringify({ epoch_id: 'E', stale: false }))).toMatchObject({
       partial: null,

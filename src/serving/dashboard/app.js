@@ -504,6 +504,13 @@ function renderGex() {
       rememberZoom(c, `gex|${state.symbol}|${state.tab}`, 'xAxis');
       placeLevelChips();
     });
+    // A click on a strike opens the chain ladder of the view's date (a horizon: its nearest date).
+    c.on('click', (p) => {
+      const g = state.docs.gex;
+      if (!g || p.componentType !== 'series' || !Array.isArray(p.value)) return;
+      const date = state.tab.startsWith('h:') ? gexView(g).expirations[0] : state.tab;
+      if (date) void openChain(date, p.value[0]);
+    });
   }
   if (!doc) {
     c.clear();
@@ -623,8 +630,9 @@ function renderGex() {
       },
     ],
     dataZoom: [
-      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 6 },
+      // 'filter': only the bars inside the zoom window are laid out and drawn.
+      { type: 'inside', xAxisIndex: 0, filterMode: 'filter' },
+      { type: 'slider', xAxisIndex: 0, filterMode: 'filter', height: 16, bottom: 6 },
     ],
     series: [
       {
@@ -1217,7 +1225,7 @@ function naturalPrice(tile, expiration) {
   if (!q) return null;
   let nat = 0;
   for (const l of tile.legs) {
-    const c = q.get(`${l.strike}|${l.type}`);
+    const c = q.get(`${l.strike}|${l.type === 'C' || l.type === 'call' ? 'call' : 'put'}`);
     if (!c || c.bid === null || c.ask === null) return null;
     nat += l.qty * (l.qty > 0 ? c.ask : c.bid);
   }
@@ -1243,9 +1251,7 @@ function showTile() {
     s.prev = s.last;
     s.last = { value: tile.value, ts };
   }
-  const legs = tile.legs
-    .map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${l.strike}${l.type === 'call' ? 'C' : 'P'}`)
-    .join('  ');
+  const legs = tile.legs.map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${l.strike}${l.type}`).join('  ');
   const change = s.prev ? tile.value - s.prev.value : null;
   const nat = naturalPrice(tile, s.expiration);
   el.dataset.value = String(tile.value);
@@ -1351,14 +1357,10 @@ function modelUrl(model, symbol) {
 /** Fetches a model of the selected symbol; loops while a newer note (or another symbol) arrived meanwhile. */
 async function loadModel(model) {
   const slot = loads[model];
-  if (slot.running) {
-    slot.again = true;
-    return; // the running loop checks for newer notes when it ends
-  }
+  if (slot.running) return; // the running loop checks for newer notes when it ends
   slot.running = true;
   try {
     for (;;) {
-      slot.again = false;
       const symbol = state.symbol;
       const at = state.at;
       const seqAtStart = noteFor(model, symbol)?.seq ?? 0;
@@ -1376,17 +1378,12 @@ async function loadModel(model) {
       }
       if (symbol !== state.symbol || at !== state.at) continue;
       state.docs[model] = doc;
-      if (model === 'gex') {
-        renderGex();
-        if (state.docs.heatmap) renderHeatmap(); // the heatmap draws the GEX levels of its date
-      } else {
-        renderHeatmap();
-        if (state.docs.gex) renderGex(); // the expected-move band comes from the heatmap
-      }
-      renderHeader();
+      // Each chart draws the other model's levels (the heatmap the date's GEX levels, the GEX chart the
+      // expected move from the heatmap): both are redrawn, once, whichever model changed.
+      scheduleRender();
       if (state.at) break;
       const note = noteFor(model, symbol);
-      if (slot.again || (note && note.seq > seqAtStart && doc && differs(note, doc))) continue;
+      if (note && note.seq > seqAtStart && doc && differs(note, doc)) continue;
       if (symbol === state.symbol) break;
     }
     showError('');
@@ -1405,6 +1402,23 @@ function applyHeatmapDiff(d) {
   if (d.base.epoch_id !== doc.epoch_id || d.base.ts !== doc.ts) return false;
   for (const [k, v] of Object.entries(d.header)) doc[k] = v;
   for (const date of d.removed_expirations) delete doc.expirations[date];
+  // Repriced tiles: a new value, and the description's price part follows it.
+  const reprice = (t, value) => {
+    if (!t) return;
+    const old = orderPrice(t.value);
+    if (t.description.endsWith(old)) t.description = t.description.slice(0, -old.length) + orderPrice(value);
+    t.value = value;
+  };
+  for (const [date, vs] of Object.entries(d.values || {})) {
+    const e = doc.expirations[date];
+    if (!e) continue;
+    for (const k of ['butterfly', 'vertical'])
+      for (const side of ['call', 'put'])
+        for (const [strike, byWidth] of Object.entries(vs[k]?.[side] || {}))
+          for (const [w, value] of Object.entries(byWidth)) reprice(e[k][side][strike]?.[w], value);
+    for (const [strike, sides] of Object.entries(vs.single || {}))
+      for (const [side, value] of Object.entries(sides)) reprice(e.single[strike]?.[side], value);
+  }
   for (const [date, ch] of Object.entries(d.changed)) {
     const e = doc.expirations[date] || (doc.expirations[date] = emptyExpiration());
     for (const [k, v] of Object.entries(ch)) {
@@ -1441,6 +1455,11 @@ function applyHeatmapDiff(d) {
   return true;
 }
 
+/** The price part of an order description, as the heatmap model writes it: ` @ 2.35 DEBIT`. */
+function orderPrice(value) {
+  return ` @ ${Math.abs(value).toFixed(2)} ${value > 0 ? 'DEBIT' : value < 0 ? 'CREDIT' : 'EVEN'}`;
+}
+
 function emptyExpiration() {
   return {
     root: '',
@@ -1455,16 +1474,51 @@ function emptyExpiration() {
 
 function onHeatmapDiff(d) {
   const t0 = performance.now();
+  const doc = state.docs.heatmap;
+  if (doc && doc.epoch_id === d.epoch_id && doc.ts === d.ts) return; // already there
   if (applyHeatmapDiff(d)) {
     stats.diffs.applied++;
     record({ model: 'heatmap', phase: 'diff', ms: performance.now() - t0, bytes: d.bytes ?? 0 });
-    renderHeatmap();
-    if (state.docs.gex) renderGex();
-    renderHeader();
+    scheduleRender();
   } else if (d.symbol === state.symbol && !state.at) {
     stats.diffs.refetched++;
     void loadModel('heatmap');
   }
+}
+
+/**
+ * Redraws both charts after a model changed, coalesced: models arriving together (a GEX and a heatmap
+ * version, a diff and a note) draw once, and the two charts draw in separate tasks so neither blocks the
+ * page for the time of both.
+ */
+let renderQueued = false;
+const drawn = { gex: '', heatmap: '' };
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  setTimeout(() => {
+    renderQueued = false;
+    // What each chart shows depends on: its own document, the view, and what it takes from the other.
+    const g = state.docs.gex;
+    const hm = state.docs.heatmap;
+    const view =
+      g && !state.tab.startsWith('h:') ? [state.tab] : (g?.horizons?.[state.tab.slice(2)]?.expirations ?? []);
+    const emFor = hm
+      ? (view.find((d) => hm.expirations?.[d]) ?? Object.keys(hm.expirations ?? {}).sort()[0])
+      : null;
+    const em = emFor ? expectedMove(emFor) : null;
+    const gexKey = `${g?.epoch_id}|${g?.ts}|${state.tab}|${em?.move}`;
+    const hmKey = `${hm?.epoch_id}|${hm?.ts}|${JSON.stringify(g?.by_expiration?.[state.hm.expiration]?.levels ?? null)}`;
+    if (gexKey !== drawn.gex) {
+      drawn.gex = gexKey;
+      renderGex();
+    }
+    renderHeader();
+    if (hmKey !== drawn.heatmap) {
+      drawn.heatmap = hmKey;
+      setTimeout(() => renderHeatmap(), 0);
+    }
+  }, 0);
 }
 
 function renderHeader() {
@@ -1492,6 +1546,11 @@ function selectSymbol(symbol) {
   showTile();
   for (const m of MODELS) void loadModel(m);
   void loadHistory();
+  // The stream sends heatmap diffs for the drawn symbol only: reconnect it for the new one.
+  if (es && es.symbol !== symbol) {
+    es.close();
+    connectStream();
+  }
 }
 
 $('symbol').addEventListener('change', (ev) =>
@@ -1583,8 +1642,11 @@ function connectStream() {
   const params = new URLSearchParams({
     symbols: state.symbols.map((s) => s.symbol).join(','),
     models: MODELS.join(','),
+    // heatmap versions of the drawn symbol as diffs of changed tiles
+    diffs: state.symbol,
   });
   es = new EventSource(`/events?${params}`);
+  es.symbol = state.symbol;
   const mine = es;
   setStream('connecting');
   es.addEventListener('open', () => setStream('live'));

@@ -34,6 +34,9 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): 
         }
       });
     }
+    // Heatmap diffs are opt-in, per symbol (a page wants them for the symbol it draws only).
+    const diffsRaw = list(queryOne(req, 'diffs'));
+    const diffs = diffsRaw ? diffsRaw.map((s) => resolveSymbol(ctx, s, 400)) : [];
     const header = req.headers['last-event-id'];
     // Only ever echoed (in `hello`), never interpreted: keep what is echoed short.
     const lastEventId = (
@@ -41,7 +44,12 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): 
     )?.slice(0, MAX_ECHOED_EVENT_ID);
     reply.hijack();
     ctx.hub
-      .attach(req.raw, reply.raw, { symbols: new Set(symbols), models: new Set(models), lastEventId })
+      .attach(req.raw, reply.raw, {
+        symbols: new Set(symbols),
+        models: new Set(models),
+        diffs: new Set(diffs),
+        lastEventId,
+      })
       .catch((err: unknown) => {
         ctx.deps.logger.warn({ err: (err as Error).message }, 'SSE attach failed');
         reply.raw.destroy();

@@ -10,6 +10,7 @@ import type { RedisBus } from '../../redis/bus.js';
 import { MODEL_NAMES, type KeySchema, type ModelName } from '../../redis/keys.js';
 import type { Metrics } from '../metrics.js';
 import { formatComment, formatSse } from './framing.js';
+import { HeatmapDiffs } from './heatmap-diffs.js';
 import { modelUrl, noteAt, readModelNote, type ModelNote } from './notes.js';
 
 /** How much of a client's `Last-Event-ID` the hello event echoes (our ids are under 40 characters). */
@@ -53,6 +54,8 @@ export interface SseHubDeps {
 export interface Subscription {
   symbols: ReadonlySet<string>;
   models: ReadonlySet<ModelName>;
+  /** Symbols whose heatmap versions the client wants as `heatmap_diff` events (also subscribed to). */
+  diffs?: ReadonlySet<string> | undefined;
   lastEventId?: string | undefined;
 }
 
@@ -88,12 +91,15 @@ export class SseHub {
   private queue: Promise<void> = Promise.resolve();
   private readonly opts: Required<SseOptions>;
   private stopped = false;
+  /** Heatmap versions as diffs of changed tiles (`heatmap_diff`), sent before the version's note. */
+  private readonly heatmapDiffs: HeatmapDiffs;
 
   constructor(
     private readonly deps: SseHubDeps,
     opts: SseOptions = {},
   ) {
     this.opts = { ...SSE_DEFAULTS, ...opts };
+    this.heatmapDiffs = new HeatmapDiffs(deps.bus, deps.keys);
   }
 
   get clientCount(): number {
@@ -180,13 +186,43 @@ export class SseHub {
       contract_count: null,
       partial: null,
       missing_expirations: null,
+      live_source: null,
+      last_tick_ts: null,
       url: modelUrl(model, symbol),
     };
+    if (model === 'heatmap') await this.sendHeatmapDiff(symbol);
     this.publish(note);
+  }
+
+  /** Live clients that asked for a symbol's heatmap diffs. */
+  private diffListeners(symbol: string): Client[] {
+    return [...this.clients].filter(
+      (c) =>
+        c.live &&
+        c.sub.models.has('heatmap') &&
+        c.sub.symbols.has(symbol) &&
+        c.sub.diffs?.has(symbol) === true,
+    );
+  }
+
+  /**
+   * Sends the new heatmap version as a diff from the previous one (a client holding that previous version
+   * applies it; any other refetches on the note that follows). Nothing is read for a symbol nobody hears.
+   */
+  private async sendHeatmapDiff(symbol: string): Promise<void> {
+    if (this.diffListeners(symbol).length === 0) {
+      this.heatmapDiffs.forget(symbol);
+      return;
+    }
+    const frame = await this.heatmapDiffs.next(symbol).catch(() => null);
+    if (!frame) return;
+    const sse = formatSse({ event: 'heatmap_diff', id: this.nextId(), data: frame.data });
+    for (const c of this.diffListeners(symbol)) this.write(c, sse);
   }
 
   private async resync(): Promise<void> {
     const before = new Map(this.notes);
+    this.heatmapDiffs.forget();
     this.generation++;
     this.notes.clear();
     for (const symbol of this.deps.symbols) {

@@ -30,6 +30,10 @@ export interface ModelNote {
   partial: boolean | null;
   /** Expirations whose stream did not complete (null: the model does not say). */
   missing_expirations: string[] | null;
+  /** The model's `live.source` (`snapshot` or `stream`); null when the model has no `live` header. */
+  live_source: 'snapshot' | 'stream' | null;
+  /** The model's `live.last_tick_ts`: time of the newest streamed event applied (ISO-8601); else null. */
+  last_tick_ts: string | null;
   /** Where to GET the document. */
   url: string;
 }
@@ -68,7 +72,25 @@ export function scanHeader(prefix: string): Record<string, string | number | boo
   return out;
 }
 
-function noteFrom(model: ModelName, symbol: string, h: Record<string, unknown>): ModelNote | null {
+const LIVE_SOURCE = /"live":\{"source":"(snapshot|stream)"/;
+const LAST_TICK = /"last_tick_ts":(?:null|"([^"\\]*)")/;
+
+/** `live.source` and `live.last_tick_ts` from a model's first bytes (the `live` header follows the flat fields). */
+export function scanLive(prefix: string): Pick<ModelNote, 'live_source' | 'last_tick_ts'> {
+  const source = LIVE_SOURCE.exec(prefix)?.[1];
+  const tick = LAST_TICK.exec(prefix)?.[1];
+  return {
+    live_source: source === 'snapshot' || source === 'stream' ? source : null,
+    last_tick_ts: tick ?? null,
+  };
+}
+
+function noteFrom(
+  model: ModelName,
+  symbol: string,
+  h: Record<string, unknown>,
+  live: Pick<ModelNote, 'live_source' | 'last_tick_ts'> = { live_source: null, last_tick_ts: null },
+): ModelNote | null {
   if (typeof h.epoch_id !== 'string') return null;
   return {
     model,
@@ -85,6 +107,7 @@ function noteFrom(model: ModelName, symbol: string, h: Record<string, unknown>):
     missing_expirations: Array.isArray(h.missing_expirations)
       ? h.missing_expirations.filter((e): e is string => typeof e === 'string')
       : null,
+    ...live,
     url: modelUrl(model, symbol),
   };
 }
@@ -98,10 +121,18 @@ export function noteAt(note: ModelNote, nowMs: number, staleAfterSec: number): M
 
 /** The note of a published model string (`null` when it has no readable header). */
 export function noteOfDocument(model: ModelName, symbol: string, doc: string): ModelNote | null {
-  const quick = noteFrom(model, symbol, scanHeader(doc.slice(0, HEAD_BYTES)));
+  const head = doc.slice(0, HEAD_BYTES);
+  const quick = noteFrom(model, symbol, scanHeader(head), scanLive(head));
   if (quick) return quick;
   try {
-    return noteFrom(model, symbol, JSON.parse(doc) as Record<string, unknown>);
+    const parsed = JSON.parse(doc) as Record<string, unknown> & {
+      live?: { source?: unknown; last_tick_ts?: unknown };
+    };
+    return noteFrom(model, symbol, parsed, {
+      live_source:
+        parsed.live?.source === 'snapshot' || parsed.live?.source === 'stream' ? parsed.live.source : null,
+      last_tick_ts: typeof parsed.live?.last_tick_ts === 'string' ? parsed.live.last_tick_ts : null,
+    });
   } catch {
     return null;
   }
@@ -117,7 +148,7 @@ export async function readModelNote(
   const key = keys.model(model, symbol);
   const prefix = await bus.read((r) => r.getrange(key, 0, HEAD_BYTES - 1));
   if (prefix === '') return null;
-  const quick = noteFrom(model, symbol, scanHeader(prefix));
+  const quick = noteFrom(model, symbol, scanHeader(prefix), scanLive(prefix));
   if (quick) return quick;
   const doc = await bus.read((r) => r.get(key));
   return doc === null ? null : noteOfDocument(model, symbol, doc);
