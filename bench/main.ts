@@ -139,9 +139,21 @@ async function main(): Promise<void> {
     }
 
     let mem: Awaited<ReturnType<typeof redisMemory>> | undefined;
+    let compatMem: Awaited<ReturnType<typeof redisMemory>> | undefined;
     if (want('memory')) {
-      log('5/7 Redis memory per contract');
-      mem = await redisMemory(stack);
+      log('5/7 Redis memory per contract (our key schema alone, then with the MarketSwarm outputs)');
+      // Our own schema: CHAIN_COMPAT=none (the MarketSwarm outputs add `massive:chain:latest` with every
+      // contract's vendor JSON, and more; measured separately below).
+      const own = await createStack({
+        apiUrl: sim.url,
+        redisUrl,
+        concurrency,
+        rateLimit: rate,
+        env: { CHAIN_COMPAT: 'none' },
+      });
+      stacks.push(own);
+      mem = await redisMemory(own);
+      compatMem = await redisMemory(stack);
     }
 
     const snapshots = await fetchBoth(stack);
@@ -300,6 +312,9 @@ async function main(): Promise<void> {
       redis_bytes_per_contract: mem ? Math.round(mem.bytesPerContract) : null,
       redis_used_memory_per_contract: mem ? Math.round(mem.usedMemoryPerContract) : null,
       redis_bytes_per_contract_with_models: mem ? Math.round(mem.withModelsBytesPerContract) : null,
+      // What CHAIN_COMPAT=marketswarm (the default) adds per contract, models excluded.
+      redis_compat_extra_bytes_per_contract:
+        mem && compatMem ? Math.round(compatMem.bytesPerContract - mem.bytesPerContract) : null,
       max_event_loop_block_ms: maxOf(burst.map((b) => b.maxBlockMs)),
       max_event_loop_block_cpu_ms: maxOf(burst.map((b) => b.maxBlockCpuMs)),
       growth,
@@ -358,6 +373,7 @@ type Result = {
   redis_bytes_per_contract: number | null;
   redis_used_memory_per_contract: number | null;
   redis_bytes_per_contract_with_models: number | null;
+  redis_compat_extra_bytes_per_contract: number | null;
   max_event_loop_block_ms: number | null;
   max_event_loop_block_cpu_ms: number | null;
   growth: {
@@ -506,7 +522,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     `2. write phase, ${r.write.keys} keys: worker ${m(r.write.worker_ms)} = ${String(r.write.worker_keys_per_s)} keys/s; raw socket (floor) ${m(r.write.raw_socket_ms)} = ${String(r.write.raw_keys_per_s)} keys/s; ratio ${String(r.write_ratio)} (ioredis pipeline: ${m(r.write.ioredis_pipeline_ms)}, ratio ${String(r.write.pipeline_ratio)})`,
     `3. fetch, ${r.fetch.pages} pages: concurrent ${m(r.fetch.concurrent_ms)}; floor (bare undici, ${r.fetch.floor_pages} pages) ${m(r.fetch.floor_ms)}: ratio ${String(r.fetch_ratio)}; one stream at a time ${m(r.fetch.one_stream_at_a_time_ms)}: speedup ${String(r.fetch_speedup)}× (max ${String(r.fetch.max_concurrent_rps)} req/s vs limit ${String(r.settings.rate_limit_rps)}); discovery ${r.fetch.discovery_pages_per_symbol} pages, ${r.fetch.discovery_ms_per_symbol} ms per symbol (cold)`,
     `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms; JSON.parse of the same substrates (floor) ${m(r.builds.parse_floor_ms)}: ratio ${String(r.build_ratio)}`,
-    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models); longest event-loop block ${String(r.max_event_loop_block_ms)} ms wall, ${String(r.max_event_loop_block_cpu_ms)} ms of main-thread CPU`,
+    `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset, CHAIN_COMPAT=none (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models; MarketSwarm outputs add ${String(r.redis_compat_extra_bytes_per_contract)}); longest event-loop block ${String(r.max_event_loop_block_ms)} ms wall, ${String(r.max_event_loop_block_cpu_ms)} ms of main-thread CPU`,
     '6. growth:',
     '     contracts  cycle_ms  µs/contract  rss_mb  block_ms  block_cpu_ms',
     ...r.growth.map(

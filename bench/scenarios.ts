@@ -37,9 +37,18 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   await flush(stack);
   const probe = startProbe();
   const t0 = performance.now();
-  const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
+  // As the worker does: a symbol's models build as soon as its own cycle is written (drain coalesces).
+  const drains: Promise<Awaited<ReturnType<Stack['builder']['drain']>>>[] = [];
+  const results = await Promise.all(
+    SYMBOLS.map(async (s) => {
+      const r = await runCycle(stack.deps, s, '');
+      if (r.ok) drains.push(stack.builder.drain());
+      return r;
+    }),
+  );
   const tb = performance.now();
-  const outcomes = await stack.builder.drain();
+  // Coalesced drains share one outcome list: count each outcome once.
+  const outcomes = [...new Set((await Promise.all(drains)).flat())];
   const t1 = performance.now();
   const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs } = probe.stop();
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);

@@ -145,12 +145,23 @@ export class ChainWorker {
         const held = config.symbols.filter((s) => this.leases.held.has(s));
         const due = held.filter((s) => (this.state.get(s)?.nextDue ?? 0) <= Date.now());
         if (due.length > 0) {
-          const results = await Promise.all(due.map((s) => this.cycle(s)));
-          if (results.some((r) => r.ok) && this.deps.onDirty) {
-            await this.deps
-              .onDirty()
-              .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'model build failed'));
-          }
+          // A symbol's models build as soon as its own cycle is written (the builder coalesces the calls),
+          // while the other symbols still fetch and write: builds overlap the burst instead of following it.
+          const builds: Promise<void>[] = [];
+          const onDirty = this.deps.onDirty;
+          await Promise.all(
+            due.map(async (s) => {
+              const r = await this.cycle(s);
+              if (r.ok && onDirty)
+                builds.push(
+                  onDirty().catch((err: unknown) =>
+                    logger.warn({ err: (err as Error).message }, 'model build failed'),
+                  ),
+                );
+              return r;
+            }),
+          );
+          await Promise.all(builds);
           if (this.abort.signal.aborted) break;
         }
         if (this.opts.once && held.length > 0 && held.every((s) => this.state.has(s))) break;
