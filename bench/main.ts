@@ -530,10 +530,10 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
         `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}`,
     ),
     `7. live stream, ${String(r.live?.contracts ?? 'n/a')} contracts:`,
-    '     msgs/s  sent/s  tick→model p50/p95 ms  builds/s  cpu (cores)  block_ms  block_cpu_ms  redis cmd/s  thread ms (hydrate+models+substrates)',
+    '     msgs/s  sent/s  tick→model p50/p95 ms (floor, ratio)  builds/s  cpu (cores)  block_ms  block_cpu_ms  redis cmd/s  thread ms (hydrate+models+substrates)',
     ...(r.live?.runs ?? []).map(
       (x) =>
-        `     ${String(x.rate).padStart(6)}  ${String(x.quotes_per_sec_sent).padStart(6)}  ${`${x.tick_to_model_ms.p50} / ${x.tick_to_model_ms.p95}`.padStart(21)}  ${String(x.builds_per_sec).padStart(8)}  ${String(x.cpu_share).padStart(11)}  ${String(x.max_event_loop_block_ms).padStart(8)}  ${String(x.max_event_loop_block_cpu_ms).padStart(12)}  ${String(x.redis_commands_per_sec).padStart(11)}  ${x.thread_ms.hydrate} + ${x.thread_ms.models} + ${x.thread_ms.substrates}`,
+        `     ${String(x.rate).padStart(6)}  ${String(x.quotes_per_sec_sent).padStart(6)}  ${`${x.tick_to_model_ms.p50} / ${x.tick_to_model_ms.p95} (${x.tick_to_model_floor_ms}, ${x.tick_to_model_p50_ratio})`.padStart(36)}  ${String(x.builds_per_sec).padStart(8)}  ${String(x.cpu_share).padStart(11)}  ${String(x.max_event_loop_block_ms).padStart(8)}  ${String(x.max_event_loop_block_cpu_ms).padStart(12)}  ${String(x.redis_commands_per_sec).padStart(11)}  ${x.thread_ms.hydrate} + ${x.thread_ms.models} + ${x.thread_ms.substrates}`,
     ),
     ...(r.compat
       ? [

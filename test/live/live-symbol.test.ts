@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { LiveSymbol, type LiveBuildRequest } from '../../src/live/live-symbol.js';
+import { LiveThread } from '../../src/live/live-thread.js';
+import type { GexModel } from '../../src/models/types.js';
+import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+
+// Wednesday 2026-01-07 10:00 New York; the contracts settle on Friday 16:00 (21:00 UTC).
+const NOW = Date.parse('2026-01-07T15:00:00Z');
+
+function contract(id: string, strike: number, type: 'call' | 'put', extra: Partial<ContractSubstrate> = {}) {
+  return {
+    id,
+    underlying: 'SPX',
+    root: 'SPXW',
+    expiration: '2026-01-09',
+    strike,
+    type,
+    bid: 10,
+    ask: 11,
+    mid: 10.5,
+    last: null,
+    delta: 0.5,
+    gamma: 0.002,
+    theta: -1,
+    vega: 2,
+    iv: 0.15,
+    oi: 1000,
+    volume: 40,
+    ts: NOW / 1000,
+    ...extra,
+  } satisfies ContractSubstrate;
+}
+
+const BASE: ContractSubstrate[] = [
+  contract('O:A', 6800, 'put'),
+  contract('O:B', 6850, 'call'),
+  contract('O:C', 6900, 'call', { volume: null }),
+  contract('O:D', 6950, 'call'),
+];
+
+function request(over: Partial<LiveBuildRequest> = {}): LiveBuildRequest {
+  return {
+    symbol: 'SPX',
+    epochId: 'e1',
+    asOf: NOW + 1000,
+    spot: 6860,
+    ts: NOW + 1000,
+    stale: false,
+    widths: [5, 10],
+    windowPct: 0.05,
+    quotes: [],
+    volumes: [],
+    live: { spot_source: 'stream', last_tick_ts: null },
+    ...over,
+  };
+}
+
+const substrates = (r: { substrates: [string, string][] }): Map<string, ContractSubstrate> =>
+  new Map(r.substrates.map(([id, json]) => [id, JSON.parse(json) as ContractSubstrate]));
+
+describe('LiveSymbol (the state a live thread keeps)', () => {
+  it('returns only the substrates changed since the last build; quotes and volumes persist until a load', () => {
+    const s = new LiveSymbol();
+    expect(s.load(structuredClone(BASE))).toBe(4);
+    const first = s.build(
+      request({
+        quotes: [{ sym: 'O:B', bid: 30, ask: 31, t: NOW + 500 }],
+        volumes: [
+          ['O:C', 5],
+          ['O:D', 2],
+        ],
+      }),
+    );
+    const w = substrates(first);
+    expect([...w.keys()].sort()).toEqual(['O:B', 'O:C', 'O:D']);
+    expect(w.get('O:B')).toMatchObject({ bid: 30, ask: 31, mid: 30.5, ts: (NOW + 500) / 1000 });
+    expect(w.get('O:C')?.volume).toBe(5); // null (no trade today) + 5 streamed
+    expect(w.get('O:D')?.volume).toBe(42);
+    expect(first.streamed).toBe(1);
+
+    // Nothing new: nothing to write, but the quote and the volumes are still applied.
+    const second = s.build(request({ volumes: [['O:D', 3]] }));
+    expect([...substrates(second).keys()]).toEqual(['O:D']);
+    expect(substrates(second).get('O:D')?.volume).toBe(45);
+    expect(second.streamed).toBe(1);
+    const gex = JSON.parse(Buffer.from(second.gex).toString('utf8')) as GexModel;
+    expect(gex.live).toMatchObject({
+      source: 'stream',
+      streamed_contracts: 1,
+      quote_age_ms: { p50: 500, p95: 500 },
+    });
+
+    // A REST snapshot: everything streamed is gone.
+    s.load(structuredClone(BASE));
+    const third = s.build(request());
+    expect(third.substrates).toEqual([]);
+    expect(third.streamed).toBe(0);
+  });
+
+  it('a contract no longer chosen loses its quote (back to the snapshot IV) and is rewritten once', () => {
+    const s = new LiveSymbol();
+    s.load(structuredClone(BASE));
+    expect(s.choose({ spot: 6860, now: NOW, max: 4 }).chosen).toHaveLength(4);
+    s.build(request({ quotes: [{ sym: 'O:D', bid: 40, ask: 41, t: NOW + 500 }] }));
+    // Equal gamma × OI and expiration: the strike farthest from spot (6950) goes.
+    const { chosen, gone } = s.choose({ spot: 6860, now: NOW, max: 3 });
+    expect(chosen.sort()).toEqual(['O:A', 'O:B', 'O:C']);
+    expect(gone).toEqual(['O:D']);
+    const next = s.build(request());
+    expect(next.streamed).toBe(0);
+    expect([...substrates(next).keys()]).toEqual(['O:D']);
+    expect(substrates(next).get('O:D')).toMatchObject({ bid: 10, ask: 11, mid: 10.5, iv: 0.15 });
+  });
+});
+
+describe('LiveThread', () => {
+  it('on a worker thread answers as the same state in-process does', async () => {
+    const script = new URL('../../dist/src/live/live-thread-entry.js', import.meta.url).pathname;
+    const threaded = new LiveThread(script);
+    const inline = new LiveThread(null);
+    try {
+      const bytes = (): Uint8Array => new TextEncoder().encode(JSON.stringify(BASE));
+      expect(await threaded.load(bytes())).toBe(4);
+      expect(await inline.load(bytes())).toBe(4);
+      expect(await threaded.choose({ spot: 6860, now: NOW, max: 2 })).toEqual(
+        await inline.choose({ spot: 6860, now: NOW, max: 2 }),
+      );
+      const req = (): LiveBuildRequest =>
+        request({ quotes: [{ sym: 'O:B', bid: 30, ask: 31, t: NOW + 500 }], volumes: [['O:C', 5]] });
+      const a = await threaded.build(req());
+      const b = await inline.build(req());
+      expect(Buffer.from(a.gex).toString()).toBe(Buffer.from(b.gex).toString());
+      expect(Buffer.from(a.heatmap).toString()).toBe(Buffer.from(b.heatmap).toString());
+      expect(a.substrates).toEqual(b.substrates);
+      // A corrupt snapshot loads as empty rather than killing the thread.
+      expect(await threaded.load(new TextEncoder().encode('[{"id":'))).toBe(0);
+    } finally {
+      await threaded.close();
+      await inline.close();
+    }
+  });
+});
