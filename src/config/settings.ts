@@ -306,7 +306,7 @@ export const SETTINGS = {
     name: 'CHAIN_COMPAT',
     schema: z.enum(['marketswarm', 'none']),
     default: 'marketswarm' as const,
-    help: "`marketswarm`: also write the keys and channels MarketSwarm's consumers read (`massive:gex:model:{symbol}:calls|puts`, `massive:heatmap:model:{symbol}:latest` + diff channel + replay stream, `massive:model:spot:{symbol}`); `none` turns them off.",
+    help: "`marketswarm`: also write the keys and channels MarketSwarm's consumers read (`massive:gex:model:{symbol}:calls|puts`, `massive:heatmap:model:{symbol}:latest` + diff channel + replay stream, `massive:model:spot:{symbol}`, the WebSocket list `massive:ws:subscription_list` + `massive:ws:subscription_updated`) and makes `CHAIN_LATEST_MODE=auto` mean `full`; `none` turns them off.",
   }),
   eventsMaxLen: spec({
     name: 'CHAIN_EVENTS_MAXLEN',

@@ -8,6 +8,7 @@ import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { EventsOutput } from './events/writer.js';
+import { MarketSwarmSubscriptions } from './marketswarm/subscriptions.js';
 import { MarketSwarmOutput } from './marketswarm/writer.js';
 import type { CycleObserver, ModelObserver } from './observers.js';
 
@@ -61,5 +62,8 @@ export function cycleObservers(deps: {
   config: Config;
   logger: Logger;
 }): CycleObserver[] {
-  return [new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger)];
+  const out: CycleObserver[] = [new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger)];
+  if (deps.config.compat === 'marketswarm')
+    out.push(new MarketSwarmSubscriptions(deps.bus, deps.keys, deps.config, deps.logger));
+  return out;
 }

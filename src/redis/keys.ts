@@ -247,6 +247,16 @@ export class KeySchema {
     return this.k(`massive:events:levels:{${this.events}}:${underlying}`);
   }
 
+  /** SET of the option tickers worth streaming, every symbol's (MarketSwarm's WebSocket hydration list). */
+  get wsSubscriptionList(): string {
+    return this.k('massive:ws:subscription_list');
+  }
+
+  /** Channel: the subscription list changed (`{symbol, count, added, removed, ts}`). */
+  get wsSubscriptionUpdated(): string {
+    return this.k('massive:ws:subscription_updated');
+  }
+
   // ── system bus ──────────────────────────────────────────────────────────────
   get heartbeat(): string {
     return this.k('massive:heartbeat');

@@ -109,6 +109,28 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
     ]);
     expect(await r.exists(hh.keys.model('gex', 'SPX'))).toBe(1);
 
+    // The WebSocket hydration list: each symbol's even share of MASSIVE_STREAM_MAX_CONTRACTS (1,000 / 2),
+    // nearest expiration first, then strike nearest spot; one symbol's write never removed the other's.
+    const subs = await r.smembers(hh.keys.wsSubscriptionList);
+    for (const [u, res, roots] of [
+      ['SPX', spx, /^O:SPXW?\d/],
+      ['NDX', ndx, /^O:NDXP?\d/],
+    ] as const) {
+      const mine = subs.filter((t) => roots.test(t));
+      const ids = JSON.parse(
+        (await r.get(hh.keys.epochContracts(res.epochId as string))) as string,
+      ) as string[];
+      expect(mine.length, u).toBe(Math.min(500, ids.length));
+      expect(mine.every((t) => ids.includes(t))).toBe(true);
+      // Nearest expiration first: no chosen contract expires after one that was left out.
+      const expOf = (t: string): string => t.replace(/^O:[A-Z]+(\d{6}).*$/, '$1');
+      const left = ids.filter((t) => !mine.includes(t));
+      if (left.length > 0) {
+        const lastChosen = mine.map(expOf).sort().at(-1) as string;
+        expect(left.every((t) => expOf(t) >= lastChosen)).toBe(true);
+      }
+    }
+
     for (const [symbol, epochId] of [
       ['I:SPX', spx.epochId],
       ['I:NDX', ndx.epochId],

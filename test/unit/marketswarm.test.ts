@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { diffTiles, splitDiff } from '../../src/outputs/marketswarm/build.js';
 import { marketSwarmGex, strikeKey } from '../../src/outputs/marketswarm/gex.js';
 import { calendarDays } from '../../src/outputs/marketswarm/heatmap.js';
+import { membersOfRoots, subscriptionChange } from '../../src/outputs/marketswarm/subscriptions.js';
 
 describe('marketSwarmGex', () => {
   it('gamma·OI·100 per expiration and int(strike); puts positive; shared keys summed; no gamma / OI left out', () => {
@@ -111,5 +112,24 @@ describe('heatmap diffs', () => {
     expect(calendarDays('2026-01-07', '2026-01-07')).toBe(0);
     expect(calendarDays('2026-01-07', '2026-01-16')).toBe(9);
     expect(calendarDays('2026-03-07', '2026-03-09')).toBe(2); // across the DST change
+  });
+});
+
+describe('MarketSwarm subscription list (pure parts)', () => {
+  it.each([
+    { current: [], next: ['a', 'b'], add: ['a', 'b'], remove: [] },
+    { current: ['a', 'b'], next: ['b', 'a'], add: [], remove: [] },
+    { current: ['a', 'b', 'c'], next: ['c', 'd'], add: ['d'], remove: ['a', 'b'] },
+  ])('subscriptionChange $current → $next', (c) => {
+    expect(subscriptionChange(c.current, c.next)).toEqual({ add: c.add, remove: c.remove });
+  });
+
+  it('membersOfRoots keeps only the tickers of the given roots', () => {
+    const members = ['O:SPXW261201C05900000', 'O:SPX261218P06000000', 'O:NDXP261201C25000000', 'junk'];
+    expect(membersOfRoots(members, new Set(['SPX', 'SPXW']))).toEqual([
+      'O:SPXW261201C05900000',
+      'O:SPX261218P06000000',
+    ]);
+    expect(membersOfRoots(members, new Set(['NDXP']))).toEqual(['O:NDXP261201C25000000']);
   });
 });

@@ -1,0 +1,89 @@
+/**
+ * @module MarketSwarm's WebSocket hydration list: SET `massive:ws:subscription_list` holds the contracts
+ * worth streaming for every symbol, and `massive:ws:subscription_updated` is PUBLISHed when it changes.
+ * Fed by the chain worker after each snapshot (a cycle observer). The choice is the live chain's rule
+ * (`chooseSubscriptions`, src/live/subscription.ts) on the snapshot's contracts without greeks: nearest
+ * expiration first, then strike nearest spot, each symbol getting an even share of
+ * `MASSIVE_STREAM_MAX_CONTRACTS`. Each symbol replaces only its own members (SREM / SADD per ticker), so
+ * workers holding different symbols never erase each other's.
+ */
+import type { Logger } from '../../lib/logger.js';
+import { chooseSubscriptions, perSymbolBudget } from '../../live/subscription.js';
+import { parseOptionTicker } from '../../provider/massive/ticker.js';
+import type { RedisBus } from '../../redis/bus.js';
+import type { KeySchema } from '../../redis/keys.js';
+import type { CycleObserver, SnapshotApplied } from '../observers.js';
+
+/** Which of `members` belong to a symbol whose contracts have one of `roots` (`O:{root}{yymmdd}…`). */
+export function membersOfRoots(members: readonly string[], roots: ReadonlySet<string>): string[] {
+  return members.filter((m) => {
+    const root = parseOptionTicker(m)?.root;
+    return root !== undefined && roots.has(root);
+  });
+}
+
+/** What to remove and add so the set holds `next` for these roots. Pure. */
+export function subscriptionChange(
+  current: readonly string[],
+  next: readonly string[],
+): { add: string[]; remove: string[] } {
+  const cur = new Set(current);
+  const nxt = new Set(next);
+  return { add: next.filter((t) => !cur.has(t)), remove: current.filter((t) => !nxt.has(t)) };
+}
+
+export class MarketSwarmSubscriptions implements CycleObserver {
+  readonly name = 'marketswarm-subscriptions';
+
+  constructor(
+    private readonly bus: RedisBus,
+    private readonly keys: KeySchema,
+    private readonly config: { streamMaxContracts: number; symbols: readonly string[] },
+    private readonly logger: Pick<Logger, 'debug'>,
+  ) {}
+
+  /** The contracts of one snapshot worth streaming, best first. */
+  choose(e: Pick<SnapshotApplied, 'contracts' | 'spot' | 'asOf'>): string[] {
+    if (e.spot === null || !Number.isFinite(e.spot)) return [];
+    const max = perSymbolBudget(this.config.streamMaxContracts, this.config.symbols.length);
+    return chooseSubscriptions(
+      e.contracts.map((c) => ({
+        id: c.ticker,
+        root: c.root,
+        expiration: c.expiration,
+        strike: c.strike,
+        gamma: null,
+        oi: null,
+      })),
+      { spot: e.spot, now: e.asOf * 1000, max },
+    );
+  }
+
+  async snapshotApplied(e: SnapshotApplied): Promise<void> {
+    // A merged partial snapshot holds part of the chain only: keep the last choice.
+    if (e.action === 'merge' || e.contracts.length === 0) return;
+    const next = this.choose(e);
+    if (next.length === 0) return;
+    const roots = new Set(e.contracts.map((c) => c.root));
+    const key = this.keys.wsSubscriptionList;
+    const current = membersOfRoots(await this.bus.cmd.smembers(key), roots);
+    const { add, remove } = subscriptionChange(current, next);
+    if (add.length === 0 && remove.length === 0) return;
+    if (remove.length > 0) await this.bus.cmd.srem(key, ...remove);
+    if (add.length > 0) await this.bus.cmd.sadd(key, ...add);
+    await this.bus.cmd.publish(
+      this.keys.wsSubscriptionUpdated,
+      JSON.stringify({
+        symbol: e.symbol,
+        count: next.length,
+        added: add.length,
+        removed: remove.length,
+        ts: e.ts,
+      }),
+    );
+    this.logger.debug(
+      { symbol: e.symbol, added: add.length, removed: remove.length },
+      'ws subscription list',
+    );
+  }
+}
