@@ -45,6 +45,11 @@ const { values: args } = parseArgs({
     'live-rates': { type: 'string', default: '5000,20000' },
     'live-seconds': { type: 'string', default: '20' },
     /** Compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode. */
+    /**
+     * CHAIN_COMPAT of the worker measured against the targets (burst, write, fetch, growth): `none` (the
+     * worker's own work); the MarketSwarm outputs' cost is the compat scenario's and the memory extra.
+     */
+    'chain-compat': { type: 'string', default: 'none' },
     'compat-rounds': { type: 'string', default: '2' },
     /** SLOWLOG threshold (µs) during the compat scenario: every command at least this long is logged. */
     'slowlog-us': { type: 'string', default: '1000' },
@@ -53,6 +58,7 @@ const { values: args } = parseArgs({
   },
 });
 const latencyMs = Number(args['latency-ms']);
+const chainCompat = args['chain-compat'] ?? 'none';
 const runs = Number(args.runs);
 const concurrency = Number(args.concurrency);
 const rate = Number(args.rate);
@@ -120,8 +126,9 @@ async function main(): Promise<void> {
   const redisUrl = `redis://127.0.0.1:${redis.port}`;
   const stacks: Stack[] = [];
   try {
-    const stack = await createStack({ apiUrl: sim.url, redisUrl, concurrency, rateLimit: rate });
-    const seq = await createStack({ apiUrl: sim.url, redisUrl, concurrency: 1, rateLimit: rate });
+    const env = { CHAIN_COMPAT: chainCompat };
+    const stack = await createStack({ apiUrl: sim.url, redisUrl, concurrency, rateLimit: rate, env });
+    const seq = await createStack({ apiUrl: sim.url, redisUrl, concurrency: 1, rateLimit: rate, env });
     stacks.push(stack, seq);
 
     // Expiration discovery, cold (a fresh client): pages and time.
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
     let burst: BurstRun[] = [];
     if (want('burst')) {
       log(`1/7 burst cycle end to end (${runs} runs, in a worker process of its own)`);
-      burst = await workerProcess(sim.url, redisUrl, runs);
+      burst = await workerProcess(sim.url, redisUrl, runs, ['--compat', chainCompat]);
     }
 
     let mem: Awaited<ReturnType<typeof redisMemory>> | undefined;
@@ -144,16 +151,19 @@ async function main(): Promise<void> {
       log('5/7 Redis memory per contract (our key schema alone, then with the MarketSwarm outputs)');
       // Our own schema: CHAIN_COMPAT=none (the MarketSwarm outputs add `massive:chain:latest` with every
       // contract's vendor JSON, and more; measured separately below).
-      const own = await createStack({
-        apiUrl: sim.url,
-        redisUrl,
-        concurrency,
-        rateLimit: rate,
-        env: { CHAIN_COMPAT: 'none' },
-      });
-      stacks.push(own);
-      mem = await redisMemory(own);
-      compatMem = await redisMemory(stack);
+      const withOutputs = async (compat: string): Promise<Stack> => {
+        const st = await createStack({
+          apiUrl: sim.url,
+          redisUrl,
+          concurrency,
+          rateLimit: rate,
+          env: { CHAIN_COMPAT: compat },
+        });
+        stacks.push(st);
+        return st;
+      };
+      mem = await redisMemory(chainCompat === 'none' ? stack : await withOutputs('none'));
+      compatMem = await redisMemory(await withOutputs('marketswarm'));
     }
 
     const snapshots = await fetchBoth(stack);
@@ -199,7 +209,7 @@ async function main(): Promise<void> {
       log(`6/7 growth ${growthSizes.join(', ')}`);
       for (const n of growthSizes) {
         await sim.market({ burst: false, contractsPerExpiration: Math.round(n / 10) });
-        const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs));
+        const gr = await workerProcess(sim.url, redisUrl, Math.min(3, runs), ['--compat', chainCompat]);
         const cyc = summarize(gr.map((g) => g.totalMs));
         growth.push({
           contracts: gr[0]?.contracts ?? 0,
@@ -268,6 +278,7 @@ async function main(): Promise<void> {
         rate_limit_rps: rate,
         window_pct: stack.config.heatmapWindowPct,
         scenarios: [...only],
+        chain_compat: chainCompat,
       },
       contracts: burst[0]?.contracts ?? snapshots.reduce((n, x) => n + x.contracts.length, 0),
       // The ratios: ours against a floor measured in this run (see the README's Performance section).
