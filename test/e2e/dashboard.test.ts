@@ -12,7 +12,11 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { inspect } from '../../src/serving/inspect.js';
 import { startHttpServer, type HttpServer } from '../../src/serving/server.js';
 import { redisTargets, type RedisTarget } from '../support/redis.js';
-import type { Harness } from '../support/worker-harness.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { ModelBuilder } from '../../src/models/builder.js';
+import { HistoryRecorder } from '../../src/outputs/history/recorder.js';
 import { cycleAndBuild, depsOf, stack } from '../serving/support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -529,8 +533,6 @@ describe('dashboard in Chromium', () => {
     );
 
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
-    if (process.env.DASHBOARD_SCREENSHOTS)
-      await page.screenshot({ path: resolve(DOCS, 'dashboard.png'), fullPage: true });
 
     // Phone: no horizontal scroll at 390 px, the live badges in view.
     const phone = await (browser as Browser).newPage({
@@ -689,4 +691,116 @@ describe('dashboard in Chromium', () => {
     await bigChain('c20k', { contractsPerExpiration: 4000, burst: false });
     expect((report.c20k_models as { contracts: number }).contracts).toBeGreaterThanOrEqual(20_000);
   }, 180_000);
+});
+
+describe('dashboard replays the day (model history)', () => {
+  it('draws the levels through the day, the time slider loads the versions then in force, and goes back to live', async () => {
+    const hh = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
+    const recorder = new HistoryRecorder(hh.bus, hh.keys, hh.config, silentLogger());
+    const builder = new ModelBuilder({
+      bus: hh.bus,
+      keys: hh.keys,
+      config: hh.config,
+      logger: hh.logger,
+      metrics: hh.metrics,
+      owner: 't',
+      observers: [recorder],
+    });
+    let srv: HttpServer | undefined;
+    let br: Browser | undefined;
+    try {
+      const published: { gex: GexModel; heatmap: HeatmapModel }[] = [];
+      for (let k = 0; k < 3; k++) {
+        (hh.market as SimMarket).adjust({ contractsPerExpiration: 200 + 40 * k });
+        for (const s of hh.config.symbols) expect((await runCycle(hh.deps, s, '')).ok).toBe(true);
+        await builder.drain();
+        published.push({
+          gex: JSON.parse((await hh.bus.cmd.get(hh.keys.model('gex', 'SPX'))) as string) as GexModel,
+          heatmap: JSON.parse(
+            (await hh.bus.cmd.get(hh.keys.model('heatmap', 'SPX'))) as string,
+          ) as HeatmapModel,
+        });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await recorder.idle();
+      srv = await startHttpServer(depsOf(hh), { host: '127.0.0.1', port: 0 });
+      br = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu'],
+      });
+      const page = await br.newPage({ viewport: { width: 1400, height: 1150 } });
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${srv.url}/#SPX`);
+      const last = published[published.length - 1] as { gex: GexModel; heatmap: HeatmapModel };
+      await waitForEpoch(page, last.gex.epoch_id);
+      // The levels-through-the-day chart: one point per version, the model's levels.
+      await page.waitForFunction(
+        () =>
+          Number(document.querySelector<HTMLElement>('[data-testid=history-chart]')?.dataset.rowCount) >= 3,
+      );
+      const series = await page.evaluate(() => {
+        const el = document.querySelector<HTMLElement>('[data-testid=history-chart]') as HTMLElement;
+        const ec = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
+        const o = ec.getOption() as unknown as {
+          series: { name: string; data: [number, number | null][] }[];
+        };
+        return Object.fromEntries(o.series.filter((x) => x.name).map((x) => [x.name, x.data]));
+      });
+      const byTs = (p: { gex: GexModel }) => Date.parse(p.gex.ts as string);
+      for (const p of published) {
+        const at = (name: string) => series[name]?.find((d) => d[0] === byTs(p))?.[1];
+        expect(at('spot')).toBe(p.gex.spot);
+        expect(at('zero γ')).toBe(p.gex.levels.zero_gamma);
+        expect(at('call wall')).toBe(p.gex.levels.call_wall);
+        expect(at('put wall')).toBe(p.gex.levels.put_wall);
+      }
+      // The slider to the first version: both charts show the versions in force then.
+      const first = published[0] as { gex: GexModel; heatmap: HeatmapModel };
+      const index = await page.evaluate((ts) => {
+        const slider = document.querySelector<HTMLInputElement>(
+          '[data-testid=time-slider]',
+        ) as HTMLInputElement;
+        const rows = (window as unknown as { __cw: { historyRows: { ts: string }[] } }).__cw.historyRows;
+        const i = rows.findIndex((r) => Date.parse(r.ts) === ts);
+        slider.value = String(i);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+        return i;
+      }, byTs(first));
+      expect(index).toBeGreaterThanOrEqual(0);
+      await page.waitForFunction(
+        ([g, m]) =>
+          document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.ts === g &&
+          document.querySelector<HTMLElement>('[data-testid=heatmap-chart]')?.dataset.ts === m,
+        [first.gex.ts, first.heatmap.ts],
+      );
+      let s = await chartState(page);
+      expect(s.barCount).toBe(first.gex.by_strike.length);
+      expect(s.tileCount).toBe(tileCount(first.heatmap, s.hmExpiration, s.strategy, s.side));
+      expect(await page.locator('[data-testid=replay-label]').textContent()).toContain('replaying');
+      await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-replay.png'), fullPage: true });
+      if (process.env.DASHBOARD_SCREENSHOTS)
+        await page.screenshot({ path: resolve(DOCS, 'dashboard-replay.png'), fullPage: true });
+      // Back to live.
+      await page.locator('[data-testid=replay-live]').click();
+      await page.waitForFunction(
+        (g) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.ts === g,
+        last.gex.ts,
+      );
+      s = await chartState(page);
+      expect(s.barCount).toBe(last.gex.by_strike.length);
+      // A tile clicked and its chain opened, for the desktop screenshot in docs/.
+      await page
+        .locator(`#exp-tabs button[data-tab="${Object.keys(last.heatmap.expirations).sort()[0]}"]`)
+        .click();
+      if (process.env.DASHBOARD_SCREENSHOTS)
+        await page.screenshot({ path: resolve(DOCS, 'dashboard.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await br?.close();
+      await srv?.close();
+      await builder.stop();
+      await recorder.close();
+      await hh.close();
+    }
+  }, 120_000);
 });

@@ -123,11 +123,13 @@ function fmtPx(v) {
 /** A signed distance in points. */
 function fmtPts(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  v = Number(v.toFixed(priceDecimals()));
   return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${nf(priceDecimals()).format(Math.abs(v))}`;
 }
 
 function fmtPct(v, decimals = 2) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  v = Number(v.toFixed(decimals)); // −0.001 % shows as ±0.00 %, not −0.00 %
   return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${nf(decimals).format(Math.abs(v))}%`;
 }
 
@@ -285,14 +287,22 @@ function whenFinished(c) {
 /** Zoom windows (in axis values) remembered per view, so live updates and reconnects keep them. */
 const zoomMemory = new Map();
 
+/** True while the page itself sets a chart's option: zoom events then are not the user's. */
+let ownSetOption = false;
+function setOptionQuietly(c, option, opts) {
+  ownSetOption = true;
+  try {
+    c.setOption(option, opts);
+  } finally {
+    ownSetOption = false;
+  }
+}
+
 function rememberZoom(c, key, axis) {
-  const z = (c.getOption().dataZoom || [])[0];
-  if (!z) return;
-  const ext = c.getModel().getComponent(axis, 0).axis.scale.getExtent();
-  const span = ext[1] - ext[0];
-  const sv = z.startValue ?? ext[0] + (span * (z.start ?? 0)) / 100;
-  const ev = z.endValue ?? ext[0] + (span * (z.end ?? 100)) / 100;
-  zoomMemory.set(key, { startValue: sv, endValue: ev });
+  if (ownSetOption) return;
+  // The axis's scale extent is the window shown (the dataZoom option may still hold stale percentages).
+  const [startValue, endValue] = c.getModel().getComponent(axis, 0).axis.scale.getExtent();
+  if (Number.isFinite(startValue) && Number.isFinite(endValue)) zoomMemory.set(key, { startValue, endValue });
 }
 
 // ── GEX: the view (horizon or date), its rows, profile and levels ────────────
@@ -630,9 +640,8 @@ function renderGex() {
       },
     ],
     dataZoom: [
-      // 'filter': only the bars inside the zoom window are laid out and drawn.
-      { type: 'inside', xAxisIndex: 0, filterMode: 'filter' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'filter', height: 16, bottom: 6 },
+      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 6 },
     ],
     series: [
       {
@@ -685,14 +694,20 @@ function renderGex() {
   const saved = zoomMemory.get(zoomKey);
   let zoom = saved;
   if (!zoom && doc.spot) {
-    const from = Math.max(xMin, doc.spot * (1 - GEX_VIEW_PCT / 100));
-    const to = Math.min(xMax, doc.spot * (1 + GEX_VIEW_PCT / 100));
+    // Three expected moves either side (at least 1 % of spot, at most GEX_VIEW_PCT).
+    const half = Math.min(
+      (doc.spot * GEX_VIEW_PCT) / 100,
+      Math.max(doc.spot / 100, em ? 3 * em.move : (doc.spot * GEX_VIEW_PCT) / 100),
+    );
+    const from = Math.max(xMin, doc.spot - half);
+    const to = Math.min(xMax, doc.spot + half);
     if (to > from) zoom = { startValue: Math.floor(from), endValue: Math.ceil(to) };
   }
   if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
   const finished = whenFinished(c);
-  c.setOption(option, { replaceMerge: ['series'] });
-  if (!saved && zoom) zoomMemory.set(zoomKey, zoom);
+  setOptionQuietly(c, option, { replaceMerge: ['series', 'dataZoom'] });
+  // The default window is kept once it is known from the expected move (it would otherwise follow spot).
+  if (!saved && zoom && em) zoomMemory.set(zoomKey, zoom);
   const setMs = performance.now() - t0;
   placeLevelChips();
   el.dataset.barCount = String(rows.length);
@@ -1176,7 +1191,7 @@ function renderHeatmap() {
   if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
   else for (const z of option.dataZoom) Object.assign(z, { start: 0, end: 100 });
   const finished = whenFinished(c);
-  c.setOption(option, { replaceMerge: ['series', 'dataZoom', 'xAxis', 'yAxis', 'grid'] });
+  setOptionQuietly(c, option, { replaceMerge: ['series', 'dataZoom', 'xAxis', 'yAxis', 'grid'] });
   const setMs = performance.now() - t0;
   el.dataset.tileCount = String(cells.data.length);
   el.dataset.strikeCount = String(cells.strikes.length);
@@ -1835,6 +1850,7 @@ async function loadHistory() {
     );
     if (symbol !== state.symbol) return;
     historyRows = body.rows || [];
+    stats.historyRows = historyRows;
     $('history-note').textContent =
       `${nf(0).format(historyRows.length)} versions · ${fmtTime(from)} – ${fmtTime(to)}`;
   } catch (err) {
