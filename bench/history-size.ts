@@ -28,7 +28,14 @@ let now = startMs;
 const market = new SimMarket({ clock: () => now, burst: !args.sim });
 const encoder = new HistoryEncoder();
 
-type Acc = { published: number; records: number; keyframes: number; n: number; encodeMs: number[] };
+type Acc = {
+  published: number;
+  records: number;
+  keyframes: number;
+  keyframeBytes: number;
+  n: number;
+  encodeMs: number[];
+};
 const acc: Record<string, Acc> = {};
 let contracts = 0;
 for (let i = 0; i < count; i++) {
@@ -53,13 +60,21 @@ for (let i = 0; i < count; i++) {
       ['heatmap', built.heatmap],
     ] as const) {
       const stream = `${model}:${u}`;
-      const a = (acc[stream] ??= { published: 0, records: 0, keyframes: 0, n: 0, encodeMs: [] });
+      const a = (acc[stream] ??= {
+        published: 0,
+        records: 0,
+        keyframes: 0,
+        keyframeBytes: 0,
+        n: 0,
+        encodeMs: [],
+      });
       const t0 = performance.now();
       const res = encoder.encode({ stream, id: `v${i}`, tsMs: now, published: bytes, gex: model === 'gex' });
       a.encodeMs.push(performance.now() - t0);
       a.published += bytes.byteLength;
       a.records += res.record.byteLength;
       a.keyframes += res.kind === 'keyframe' ? 1 : 0;
+      a.keyframeBytes += res.kind === 'keyframe' ? res.record.byteLength : 0;
       a.n++;
     }
   }
@@ -72,6 +87,8 @@ const rows = Object.entries(acc).map(([stream, a]) => ({
   keyframes: a.keyframes,
   published_kb_per_version: Math.round(a.published / a.n / 1024),
   record_kb_per_version: Math.round((a.records / a.n / 1024) * 10) / 10,
+  keyframe_kb: Math.round(a.keyframeBytes / Math.max(1, a.keyframes) / 1024),
+  patch_kb: Math.round(((a.records - a.keyframeBytes) / Math.max(1, a.n - a.keyframes) / 1024) * 10) / 10,
   ratio: Math.round((a.published / a.records) * 10) / 10,
   mb_per_day: Math.round(((a.records / a.n) * perDay) / 2 ** 20),
   encode_ms_median: Math.round(med(a.encodeMs)),

@@ -377,7 +377,7 @@ export const SETTINGS = {
   modelHistoryStreamSec: spec({
     name: 'CHAIN_MODEL_HISTORY_STREAM_SEC',
     schema: num(0, 3_600),
-    default: 5,
+    default: 30,
     help: 'Live (stream) builds are kept in the history at most once per this many seconds per symbol and model (0 = every one); snapshot builds always are.',
   }),
   dormantThreshold: spec({

@@ -52,8 +52,77 @@ describe('history patches', () => {
     ],
     ['strings with escapes', { d: 'BUY 1 "x"\n' }, { d: 'SELL \u2028 é' }],
     ['negative zero stays JSON zero', { v: 0 }, { v: -0 }],
+    [
+      'table: numeric columns as deltas',
+      [
+        { k: 1, v: 0.1 },
+        { k: 2, v: 123456789.12 },
+      ],
+      [
+        { k: 1, v: 0.3 },
+        { k: 2, v: -5.5 },
+      ],
+    ],
+    [
+      'table: a column of mixed types',
+      [
+        { k: 1, v: 'a' },
+        { k: 2, v: null },
+      ],
+      [
+        { k: 1, v: 2 },
+        { k: 2, v: [1] },
+      ],
+    ],
+    [
+      'table: numbers an integer delta cannot carry',
+      [{ v: 1e-7 }, { v: 1e300 }],
+      [{ v: 2e-7 }, { v: 0.1 + 0.2 }],
+    ],
+    [
+      'table: rows whose keys differ',
+      [
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ],
+      [
+        { a: 1, b: 3 },
+        { b: 2, a: 5 },
+      ],
+    ],
+    ['table: keys change', [{ a: 1 }, { a: 2 }], [{ b: 1 }, { b: 2 }]],
+    [
+      'string edit in the middle',
+      { d: 'BUY 1 SPXW 07JAN26 6495/6515/6535 CALL BUTTERFLY @ 0.05 CREDIT' },
+      { d: 'BUY 1 SPXW 07JAN26 6495/6515/6535 CALL BUTTERFLY @ 0.00 EVEN' },
+    ],
+    [
+      'string edit next to a surrogate pair',
+      { d: 'prefix-long-😀-x-suffix-long' },
+      { d: 'prefix-long-😁-x-suffix-long' },
+    ],
   ])('%s: the patch rebuilds the new JSON exactly', (_, prev, next) => {
     expect(roundTrip(prev, next)).toBe(JSON.stringify(next));
+  });
+
+  it('a table patch carries changed columns only, numbers as integer deltas', () => {
+    const prev = [
+      { strike: 6850, net: 1234.56, vanna: 0 },
+      { strike: 6875, net: 0, vanna: 0 },
+    ];
+    const next = [
+      { strike: 6850, net: 1235.01, vanna: 0 },
+      { strike: 6875, net: 0, vanna: 0 },
+    ];
+    expect(diff(prev, next)).toEqual({ c: { net: { n: [2, [45, 0]] } } });
+  });
+
+  it('a description whose price changed is an edit of its end', () => {
+    const d = diff(
+      'BUY 1 SPXW 07JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.40 DEBIT',
+      'BUY 1 SPXW 07JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.45 DEBIT',
+    );
+    expect(d).toEqual({ s: [54, 6, '5'] });
   });
 
   it('a patch of two versions differing in one tile value carries only that value', () => {
