@@ -26,6 +26,35 @@ export interface SlowlogSummary {
   longest: SlowEntry | null;
   /** Commands of 5 ms or more (the target is none). */
   over_5ms: number;
+  /** The longest entry of each command and key family (`SET massive:chain:latest:…`), longest first. */
+  by_family: { family: string; us: number; count: number }[];
+}
+
+/** `SET massive:chain:snapshot:SPX:20261207:C5115000` → `SET massive:chain:snapshot`. */
+export function commandFamily(args: readonly string[]): string {
+  const name = (args[0] ?? '').toUpperCase();
+  const key = args[1] ?? '';
+  return `${name} ${key.split(':').slice(0, 3).join(':')}`.trim();
+}
+
+function mergeFamilies(lists: readonly SlowlogSummary['by_family'][]): SlowlogSummary['by_family'] {
+  const m = new Map<string, { us: number; count: number }>();
+  for (const f of lists.flat()) {
+    const g = m.get(f.family) ?? { us: 0, count: 0 };
+    m.set(f.family, { us: Math.max(g.us, f.us), count: g.count + f.count });
+  }
+  return [...m].map(([family, f]) => ({ family, ...f })).sort((a, b) => b.us - a.us);
+}
+
+function families(entries: readonly (SlowEntry & { family: string })[]): SlowlogSummary['by_family'] {
+  const m = new Map<string, { us: number; count: number }>();
+  for (const e of entries) {
+    const f = m.get(e.family) ?? { us: 0, count: 0 };
+    f.us = Math.max(f.us, e.us);
+    f.count++;
+    m.set(e.family, f);
+  }
+  return [...m].map(([family, f]) => ({ family, ...f })).sort((a, b) => b.us - a.us);
 }
 
 export interface CompatRuns {
@@ -35,19 +64,20 @@ export interface CompatRuns {
 
 async function slowlogSince(redis: Redis | Cluster, threshold: number): Promise<SlowlogSummary> {
   const raw = (await redis.call('SLOWLOG', 'GET', '100000')) as unknown[][];
-  const entries: SlowEntry[] = [];
+  const entries: (SlowEntry & { family: string })[] = [];
   for (const e of raw) {
     const us = Number(e[2]);
     const args = (e[3] as unknown[]).map(String);
     if (BENCH_COMMANDS.has((args[0] ?? '').toLowerCase())) continue;
-    entries.push({ us, command: args.slice(0, 3).join(' ').slice(0, 120) });
+    entries.push({ us, command: args.slice(0, 2).join(' ').slice(0, 120), family: commandFamily(args) });
   }
   entries.sort((a, b) => b.us - a.us);
   return {
     threshold_us: threshold,
     entries: entries.length,
-    longest: entries[0] ?? null,
+    longest: entries[0] ? { us: entries[0].us, command: entries[0].command } : null,
     over_5ms: entries.filter((e) => e.us >= 5000).length,
+    by_family: families(entries),
   };
 }
 
@@ -81,6 +111,7 @@ export async function compatRuns(opts: {
       .map((x) => x.longest)
       .reduce<SlowEntry | null>((a, b) => (b && (!a || b.us > a.us) ? b : a), null),
     over_5ms: xs.reduce((n, x) => n + x.over_5ms, 0),
+    by_family: mergeFamilies(xs.map((x) => x.by_family)),
   });
   return { runs, slowlog: { none: merge(sums.none), marketswarm: merge(sums.marketswarm) } };
 }

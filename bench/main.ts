@@ -551,7 +551,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
           `8. compat, ${r.compat.contracts} contracts: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}%; builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}`,
           ...COMPAT_MODES.map((mode) => {
             const s = r.compat?.[mode].slowlog;
-            return `     SLOWLOG (≥ ${String(s?.threshold_us)} µs) ${mode}: ${String(s?.entries)} entries, longest ${s?.longest ? `${s.longest.us} µs (${s.longest.command})` : 'none'}, ≥ 5 ms: ${String(s?.over_5ms)}`;
+            return `     SLOWLOG (≥ ${String(s?.threshold_us)} µs) ${mode}: ${String(s?.entries)} entries, longest ${s?.longest ? `${s.longest.us} µs (${s.longest.command})` : 'none'}, ≥ 5 ms: ${String(s?.over_5ms)}; by family: ${(s?.by_family ?? []).map((f) => `${f.family} ${f.us} µs ×${f.count}`).join(', ')}`;
           }),
         ]
       : []),

@@ -81,9 +81,17 @@ export class KeySchema {
     return `{${this.latest}}`;
   }
 
-  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `contracts` fragment, `tickers`, `tickers_hash`). */
+  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `tickers`, `tickers_hash`). */
   latestPart(underlying: string): string {
     return this.k(`massive:chain:latest:part:${this.latestTag}:${underlying}`);
+  }
+
+  /**
+   * STRING: one symbol's `"ticker":vendor,…` fragment. A STRING, not a hash field: SET keeps a large
+   * argument without copying it, HSET copies it (milliseconds for a 6.5 MB fragment, Redis blocked).
+   */
+  latestContracts(underlying: string): string {
+    return this.k(`massive:chain:latest:contracts:${this.latestTag}:${underlying}`);
   }
 
   /** SET of the `{U}` that have a part. */

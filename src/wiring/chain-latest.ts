@@ -75,8 +75,7 @@ export class ChainLatestStore {
         delta = tickerDelta(prev, p.tickers);
       }
     }
-    const fields: (string | Buffer)[] = ['summary', p.summary];
-    if (p.contracts !== null) fields.push('contracts', p.contracts);
+    const fields: string[] = ['summary', p.summary];
     if (hash !== null && delta !== null)
       fields.push('tickers_hash', hash, 'tickers', JSON.stringify(p.tickers));
     const tx = client
@@ -85,6 +84,7 @@ export class ChainLatestStore {
       .sadd(k.latestParts, p.underlying)
       .incr(k.latestRev);
     if (delta) tx.incr(k.latestVersion);
+    if (p.contracts !== null) tx.set(k.latestContracts(p.underlying), p.contracts);
     const res = await tx.exec();
     const rev = check<number>(res, 2);
     const version = delta ? check<number>(res, 3) : null;
@@ -135,13 +135,14 @@ export class ChainLatestStore {
     const version = Number(check<string | null>(head, 1) ?? '0');
     const symbols = check<string[]>(head, 2).sort();
     const pipe = client.pipeline();
-    for (const u of symbols) pipe.hmgetBuffer(k.latestPart(u), 'summary', 'contracts');
+    for (const u of symbols) pipe.hgetBuffer(k.latestPart(u), 'summary').getBuffer(k.latestContracts(u));
     const res = symbols.length > 0 ? await pipe.exec() : [];
     const parts: LatestPart[] = [];
     symbols.forEach((u, i) => {
-      const [summary, contracts] = check<(Buffer | null)[]>(res, i);
+      const summary = check<Buffer | null>(res, 2 * i);
+      const contracts = check<Buffer | null>(res, 2 * i + 1);
       if (!summary) return; // the part was removed meanwhile
-      parts.push({ underlying: u, summary, contracts: contracts ?? null });
+      parts.push({ underlying: u, summary, contracts });
     });
     return { bytes: assembleLatest({ version, ts: Math.floor(nowSec), parts }), rev, version };
   }
