@@ -181,6 +181,30 @@ function zoomOf(page: Page, testid: string): Promise<{ startValue: number; endVa
   }, testid);
 }
 
+/** The page position of a tile in the middle of the heatmap's visible window, and its cell. */
+function middleTile(page: Page): Promise<{ x: number; y: number; cell: number[] }> {
+  return page.evaluate(() => {
+    const el = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
+    const chart = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
+    const option = chart.getOption() as unknown as {
+      series: { data: number[][] }[];
+      dataZoom?: { startValue?: number; endValue?: number }[];
+    };
+    const cells = option.series[0]?.data ?? [];
+    const z = option.dataZoom?.[0];
+    const lo = z?.startValue ?? -Infinity;
+    const hi = z?.endValue ?? Infinity;
+    const visible = cells.filter((c) => (c[1] as number) >= lo && (c[1] as number) <= hi);
+    const cell = visible[Math.floor(visible.length / 2)] as number[];
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [cell[0] as number, cell[1] as number]) as [
+      number,
+      number,
+    ];
+    const r = el.getBoundingClientRect();
+    return { x: r.left + x, y: r.top + y, cell };
+  });
+}
+
 async function models(url: string, symbol: string): Promise<{ gex: GexModel; heatmap: HeatmapModel }> {
   const [gex, heatmap] = await Promise.all(
     ['gex', 'heatmap'].map((m) =>
@@ -392,26 +416,7 @@ describe('dashboard in Chromium', () => {
 
     // Clicking a tile shows its order, priced at mid, with its time.
     const e = heatmap.expirations[s.hmExpiration];
-    const pixel = await page.evaluate(() => {
-      const el = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
-      const chart = (window as unknown as { echarts: EC }).echarts.getInstanceByDom(el);
-      const option = chart.getOption() as unknown as {
-        series: { data: number[][] }[];
-        dataZoom?: { startValue?: number; endValue?: number }[];
-      };
-      const cells = option.series[0]?.data ?? [];
-      const z = option.dataZoom?.[0];
-      const lo = z?.startValue ?? -Infinity;
-      const hi = z?.endValue ?? Infinity;
-      const visible = cells.filter((c) => (c[1] as number) >= lo && (c[1] as number) <= hi);
-      const cell = visible[Math.floor(visible.length / 2)] as number[];
-      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [cell[0] as number, cell[1] as number]) as [
-        number,
-        number,
-      ];
-      const r = el.getBoundingClientRect();
-      return { x: r.left + x, y: r.top + y, cell };
-    });
+    const pixel = await middleTile(page);
     await page.mouse.click(pixel.x, pixel.y);
     const strike = String(pixel.cell[1]);
     const width = String(heatmap.widths[pixel.cell[0] as number]);
@@ -441,6 +446,7 @@ describe('dashboard in Chromium', () => {
       const px = l.qty > 0 ? q?.ask : q?.bid;
       natural = px === null || px === undefined || natural === null ? null : natural + l.qty * px;
     }
+    expect(natural, 'the sim quotes every leg').not.toBeNull();
     if (natural !== null)
       expect(await page.locator('[data-testid=tile-natural]').textContent()).toBe(
         natural.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
@@ -792,6 +798,11 @@ describe('dashboard replays the day (model history)', () => {
       await page
         .locator(`#exp-tabs button[data-tab="${Object.keys(last.heatmap.expirations).sort()[0]}"]`)
         .click();
+      const tilePx = await middleTile(page);
+      await page.mouse.click(tilePx.x, tilePx.y);
+      await page.waitForSelector('[data-testid=tile-natural]');
+      await page.locator('[data-testid=open-chain]').click();
+      await page.waitForSelector('[data-testid=chain-table]');
       if (process.env.DASHBOARD_SCREENSHOTS)
         await page.screenshot({ path: resolve(DOCS, 'dashboard.png'), fullPage: true });
       await page.close();

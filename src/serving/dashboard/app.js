@@ -1236,7 +1236,7 @@ function selectedTile() {
 
 /** Natural price: buy at the ask, sell at the bid (from the chain ladder's quotes, when loaded). */
 function naturalPrice(tile, expiration) {
-  const q = chainQuotes.get(expiration);
+  const q = chainQuotes.get(`${state.symbol}|${expiration}`)?.quotes;
   if (!q) return null;
   let nat = 0;
   for (const l of tile.legs) {
@@ -1269,12 +1269,14 @@ function showTile() {
   const legs = tile.legs.map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${l.strike}${l.type}`).join('  ');
   const change = s.prev ? tile.value - s.prev.value : null;
   const nat = naturalPrice(tile, s.expiration);
+  refreshSelectedQuotes();
+  const quotesAsOf = chainQuotes.get(`${state.symbol}|${s.expiration}`)?.asOf;
   el.dataset.value = String(tile.value);
   el.dataset.ts = ts ?? '';
   el.innerHTML =
     `<div>${escapeHtml(tile.description)}</div>` +
     `<div>legs: ${escapeHtml(legs)}</div>` +
-    `<div>mid <b data-testid="tile-mid">${fmtOpt(tile.value)}</b> · natural ${nat === null ? '<span class="muted">(open the chain for bid/ask)</span>' : `<b data-testid="tile-natural">${fmtOpt(nat)}</b>`}` +
+    `<div>mid <b data-testid="tile-mid">${fmtOpt(tile.value)}</b> · natural ${nat === null ? '<span class="muted">(loading bid/ask…)</span>' : `<b data-testid="tile-natural">${fmtOpt(nat)}</b> <span class="muted">(bid/ask ${escapeHtml(fmtTime(quotesAsOf))})</span>`}` +
     ` · at ${escapeHtml(fmtTime(ts))}` +
     (change === null
       ? ''
@@ -1308,20 +1310,47 @@ $('hm-expiration').addEventListener('change', (ev) => {
 
 // ── chain ladder (bid, ask, mid, IV, delta, gamma, OI, volume) ───────────────
 
-/** Quotes per expiration, `${strike}|${type}` → row, for natural prices. */
+/**
+ * Quotes per `${symbol}|${expiration}`: `{quotes: Map(`${strike}|${type}` → row), asOf, fetchedMs}`, for the
+ * ladder and the selected order's natural price (refreshed with the data, at most every QUOTES_REFRESH_MS).
+ */
 const chainQuotes = new Map();
+const QUOTES_REFRESH_MS = 10_000;
+let quotesLoading = false;
+
+async function loadQuotes(expiration) {
+  const symbol = state.symbol;
+  const body = await getJson(
+    `/api/chain/${encodeURIComponent(symbol)}?expiration=${encodeURIComponent(expiration)}`,
+  );
+  const quotes = new Map();
+  for (const c of body.contracts) quotes.set(`${c.strike}|${c.type}`, c);
+  chainQuotes.set(`${symbol}|${expiration}`, { quotes, asOf: body.as_of, fetchedMs: Date.now() });
+  return body;
+}
+
+/** Keeps the selected order's quotes fresh (in the background; the order is redrawn when they arrive). */
+function refreshSelectedQuotes() {
+  const s = state.sel;
+  if (!s || quotesLoading || state.at) return;
+  const q = chainQuotes.get(`${state.symbol}|${s.expiration}`);
+  if (q && Date.now() - q.fetchedMs < QUOTES_REFRESH_MS) return;
+  quotesLoading = true;
+  loadQuotes(s.expiration)
+    .then(() => showTile())
+    .catch((err) => stats.errors.push(String(err)))
+    .finally(() => {
+      quotesLoading = false;
+    });
+}
 
 async function openChain(expiration, strike) {
   const box = $('chain');
   box.hidden = false;
   box.innerHTML = `<div class="muted">loading the ${escapeHtml(expiration)} chain…</div>`;
   try {
-    const body = await getJson(
-      `/api/chain/${encodeURIComponent(state.symbol)}?expiration=${encodeURIComponent(expiration)}`,
-    );
-    const q = new Map();
-    for (const c of body.contracts) q.set(`${c.strike}|${c.type}`, c);
-    chainQuotes.set(expiration, q);
+    const body = await loadQuotes(expiration);
+    const q = chainQuotes.get(`${state.symbol}|${expiration}`).quotes;
     const strikes = [...new Set(body.contracts.map((c) => c.strike))].sort((a, b) => a - b);
     const cell = (c, f, d) => (c && c[f] !== null && c[f] !== undefined ? nf(d).format(c[f]) : '–');
     const side = (c) =>
