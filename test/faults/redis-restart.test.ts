@@ -215,15 +215,24 @@ describe('Redis restarted mid-cycle', () => {
     let armed = true;
     let killedAt = 0;
     const server = srv;
+    const arm = (commands: number): void => {
+      if (!armed || commands <= 5_000) return;
+      armed = false;
+      setTimeout(() => {
+        killedAt = Date.now();
+        void server.stop();
+      }, 10);
+    };
     h.bus.writeBulk = (cmds) => {
       const p = orig(cmds);
-      if (armed && cmds.length > 5_000) {
-        armed = false;
-        setTimeout(() => {
-          killedAt = Date.now();
-          void server.stop();
-        }, 10);
-      }
+      arm(cmds.length);
+      return p;
+    };
+    // The substrates go out pre-encoded by the page threads (writeEncoded): cut that write too.
+    const origEncoded = h.bus.writeEncoded.bind(h.bus);
+    h.bus.writeEncoded = (source) => {
+      const p = origEncoded(source);
+      arm(source.commands);
       return p;
     };
     const pending = runCycle(h.deps, 'I:SPX', '');

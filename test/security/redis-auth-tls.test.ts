@@ -126,6 +126,7 @@ describe('Redis with a password', () => {
     const wrongBus = new RedisBus({ url: wrong, maxRetriesPerRequest: 0 });
     try {
       hh.bus.writeBulk = wrongBus.writeBulk.bind(wrongBus);
+      hh.bus.writeEncoded = wrongBus.writeEncoded.bind(wrongBus);
       const res = await runCycle(hh.deps, 'I:SPX', '');
       expect(res.ok).toBe(false);
       expect(res.error?.message).toMatch(/WRONGPASS/);
