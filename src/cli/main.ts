@@ -10,6 +10,7 @@ import { buildCommand, runCommand } from './commands/run.js';
 import { fetchCommand, recordCommand } from './commands/fetch.js';
 import { inspectCommand } from './commands/inspect.js';
 import { historyCommand } from './commands/history.js';
+import { eventsCommand } from './commands/events.js';
 import { configCommand } from './commands/config.js';
 import { simServerCommand } from './commands/sim-server.js';
 import { serveCommand } from './commands/serve.js';
@@ -88,6 +89,17 @@ program
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
     await exitWith(() => inspectCommand({ ...program.opts<{ config?: string }>(), ...opts }));
+  });
+
+program
+  .command('events')
+  .description('print massive:events (epoch, health and level events), oldest first')
+  .option('--follow', 'keep printing new events until SIGINT/SIGTERM')
+  .option('--since <id>', 'only events after this stream id (the first column of a line)')
+  .option('--symbol <symbol>', 'only this underlying (and worker-wide events), e.g. SPX or I:SPX')
+  .option('--json', 'one JSON object per line: the event with its `id`')
+  .action(async (opts: { follow?: boolean; since?: string; symbol?: string; json?: boolean }) => {
+    await exitWith(() => eventsCommand({ ...program.opts<{ config?: string }>(), ...opts }));
   });
 
 program

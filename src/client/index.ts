@@ -13,7 +13,12 @@
 import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { KeySchema, type ModelName } from '../redis/keys.js';
-import type { GexModelDoc, HeatmapModelDoc, SseModelNote } from '../schemas/published.js';
+import {
+  CHAIN_EVENT_TYPES,
+  type GexModelDoc,
+  type HeatmapModelDoc,
+  type SseModelNote,
+} from '../schemas/published.js';
 import { AsyncQueue } from './async-queue.js';
 
 export type { GexModelDoc, HeatmapModelDoc, SseModelNote } from '../schemas/published.js';
@@ -47,7 +52,11 @@ export type ModelUpdate = {
     symbol: string;
     epoch_id: string;
     document: ModelDocuments[M];
-    /** SSE event id (resume point); undefined from Redis. */
+    /**
+     * The stream's last SSE event id when this model arrived (a `massive:events` id: model notes carry none,
+     * so this is the id of the `hello` or event before it): pass it as `lastEventId` to resume. Undefined
+     * from Redis.
+     */
     eventId?: string;
   };
 }[ModelName];
@@ -137,8 +146,15 @@ function watchSse(
   });
   // Documents are fetched in arrival order, so updates keep the stream's order.
   let chain = Promise.resolve();
+  // The last id the stream set (hello and the stream events carry one; model notes none, and this library
+  // reports an empty lastEventId for them, unlike a browser).
+  let lastId = opts.lastEventId ?? '';
+  const track = (ev: MessageEvent<string>): void => {
+    if (ev.lastEventId) lastId = ev.lastEventId;
+  };
+  for (const type of ['hello', ...CHAIN_EVENT_TYPES]) es.addEventListener(type, track);
   es.addEventListener('model', (ev: MessageEvent<string>) => {
-    const eventId = ev.lastEventId;
+    const eventId = ev.lastEventId || lastId;
     chain = chain.then(async () => {
       try {
         const note = JSON.parse(ev.data) as SseModelNote;

@@ -312,7 +312,7 @@ export const SETTINGS = {
     name: 'CHAIN_EVENTS_MAXLEN',
     schema: int(100, 10_000_000),
     default: 10_000,
-    help: 'Entries `massive:events` keeps (`XADD … MAXLEN ~ N`; about 0.3–2 KB each). A reader resuming from a stream id reaches back this far.',
+    help: 'Entries `massive:events` keeps (`XADD … MAXLEN ~ N`; about 0.3–2 KB each). Resuming an SSE stream or `events --since` reaches back this far.',
   }),
   eventsZeroGammaBandPct: spec({
     name: 'CHAIN_EVENTS_ZERO_GAMMA_BAND_PCT',

@@ -269,7 +269,12 @@ export const sseHello = z
     server: z.number().describe('server start, epoch ms (a change means a new server)'),
     symbols: z.array(z.string()),
     models: z.array(z.enum(['gex', 'heatmap'])),
-    resumed_from: z.string().nullable(),
+    resumed_from: z.string().nullable().describe('the Last-Event-ID the client sent (echoed, cut to 64)'),
+    events_from: z
+      .string()
+      .nullable()
+      .optional()
+      .describe('stream events after this id follow (also the SSE id of hello); null: Redis unreachable'),
   })
   .describe('SSE `hello` event: the first event of every connection');
 
@@ -414,6 +419,11 @@ export const chainEvent = z
 
 export type ChainEvent = z.infer<typeof chainEvent>;
 export type ChainEventType = ChainEvent['type'];
+
+/** Every event type (`massive:events` entries; SSE event names). */
+export const CHAIN_EVENT_TYPES = chainEvent.options.map(
+  (o) => o.shape.type.value,
+) as readonly ChainEventType[];
 
 const isoInstant = z.string().describe('ISO-8601 UTC instant');
 const seriesValue = z.union([z.number(), z.boolean(), z.null()]);

@@ -223,7 +223,7 @@ export const ROUTE_SCHEMAS = {
   },
   events: {
     summary:
-      'Server-sent events: `hello` (SseHello) first, then `model` (SseModel) per publish, each heatmap version preceded by `heatmap_diff` (SseHeatmapDiff) when the server has its base; resume with Last-Event-ID',
+      'Server-sent events: `hello` (SseHello) first, then `model` (SseModel, no id) per publish, each heatmap version preceded by `heatmap_diff` (SseHeatmapDiff, no id) when the server has its base, and each `massive:events` entry as an event named by its type (Event, id = stream id); Last-Event-ID resumes the events exactly',
     tags: ['api'],
     querystring: {
       type: 'object',
@@ -234,7 +234,10 @@ export const ROUTE_SCHEMAS = {
           description:
             'comma-separated symbols whose heatmap versions come as heatmap_diff events too (default none)',
         },
-        lastEventId: { description: 'resume point when the EventSource cannot send Last-Event-ID' },
+        lastEventId: {
+          description:
+            'a stream id to resume the events after, when the EventSource cannot send Last-Event-ID',
+        },
       },
     },
     produces: ['text/event-stream'],

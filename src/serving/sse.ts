@@ -1,7 +1,8 @@
 /**
  * @module Server-Sent Events for the dashboard: the framing (`sse/framing.ts`), the model notes
  * (`sse/notes.ts`), and the hub (`sse/hub.ts`) that fans the
- * `massive:models` channel out to every connected browser over ONE shared Redis subscriber.
+ * `massive:models` channel and the `massive:events` stream out to every connected browser over ONE shared
+ * Redis subscriber and ONE shared stream reader.
  *
  * What an event carries: only the notification, never the model document. A `model` event's data is a
  * {@link ModelNote} (`{model, symbol, epoch_id, ts, as_of, stale, age_sec, built_stale, spot, contract_count,
@@ -15,9 +16,15 @@
  *   `If-None-Match`, and the page fetches only what it renders; a burst of notifications collapses into
  *   one fetch of the latest document.
  *
- * Each event has an `id` `${startMs}-${seq}`, monotonic per server. Models are state, not deltas, so there
- * is no replay log: a new connection, or a reconnect with `Last-Event-ID`, first receives the current note
- * of every model it subscribed to, then live notes. A `: ping` comment goes out every `heartbeatMs`.
+ * Ids: the stream events (`massive:events`, sent as named events `epoch_promoted`, `health_changed`,
+ * `dormant`, `recovered`, `shutdown`, `zero_gamma_crossed`, `regime_changed`, `wall_moved`) carry their
+ * stream id as the SSE `id`; `hello` carries the client's resume point (its `Last-Event-ID`, or the newest
+ * stream id when it connected); `model` notes and `heatmap_diff` carry no `id`. Per the SSE spec a message without `id:`
+ * leaves the browser's last event id as it was, so on reconnect `Last-Event-ID` is always a stream id and
+ * the server resumes exactly: every event after it still in the stream (XRANGE), then live ones, none lost
+ * and none repeated. Models are state, not deltas: a new connection, or a reconnect, first receives the
+ * current note of every model it subscribed to, then live notes. `symbols=` filters both (a worker-wide
+ * `shutdown` goes to every client). A `: ping` comment goes out every `heartbeatMs`.
  *
  * Slow clients: writes never wait. Each client's unsent bytes (`res.writableLength`) are checked after
  * every write; over `maxBufferedBytes` the client is disconnected (socket destroyed) and counted in

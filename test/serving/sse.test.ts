@@ -186,14 +186,16 @@ describe('SSE over a socket (single Redis)', () => {
       expect(m.stale).toBe(doc.stale);
     }
 
-    // framing: every block ends with a blank line; only known fields; ids `${start}-${seq}`, increasing
+    // framing: every block ends with a blank line; only known fields. Ids are stream ids: `hello` carries
+    // the resume point (the newest `massive:events` entry when it connected); model notes carry none.
     const { blocks } = splitBlocks(c.raw);
     for (const b of blocks)
-      for (const line of b) expect(line).toMatch(/^(event: [a-z]+|id: \d+-\d+|retry: \d+|data: .*|: ping)$/);
-    const ids = c.events.map((e) => e.id as string);
-    const seqs = ids.map((id) => Number(id.split('-')[1]));
-    expect(new Set(ids.map((id) => id.split('-')[0])).size).toBe(1);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      for (const line of b) expect(line).toMatch(/^(event: [a-z_]+|id: \d+-\d+|retry: \d+|data: .*|: ping)$/);
+    const newest = (await h.bus.client.xrevrange(h.keys.events, '+', '-', 'COUNT', 1))[0]?.[0];
+    expect(newest).toBeDefined();
+    expect(c.events[0]?.id).toBe(newest);
+    expect(JSON.parse((c.events[0] as { data: string }).data)).toMatchObject({ events_from: newest });
+    expect(c.events.filter((e) => e.event === 'model').every((e) => e.id === undefined)).toBe(true);
 
     // heartbeat comment with the injected period
     await c.waitFor(() => c.comments.includes(': ping'), 3_000, 'a heartbeat');
@@ -221,15 +223,26 @@ describe('SSE over a socket (single Redis)', () => {
     }
     expect(ndx.models().every((m) => m.symbol === 'NDX' && m.model === 'gex')).toBe(true);
 
-    // resume: Last-Event-ID gets the current models again (models are state, not a log)
-    const lastId = c.events.at(-1)?.id as string;
+    // The new geometry promoted an epoch: its event reaches the SPX client live, with its stream id.
+    await c.waitFor(() => c.events.some((e) => e.event === 'epoch_promoted'), 10_000, 'epoch_promoted');
+    const promoted = c.events.find((e) => e.event === 'epoch_promoted');
+    expect(JSON.parse(promoted?.data ?? '{}')).toMatchObject({ symbol: 'SPX', epoch_id: newEpoch });
+    expect(ndx.events.some((e) => e.event === 'epoch_promoted')).toBe(false);
+
+    // resume: Last-Event-ID (the last id the browser saw: a stream id) gets the current models again
+    // (models are state, not a log) and no event it already had.
+    const lastId = [...c.events].reverse().find((e) => e.id !== undefined)?.id as string;
+    expect(lastId).toBe(promoted?.id);
     c.close();
     const resumed = await open('/events?symbols=SPX', { 'last-event-id': lastId });
     await resumed.waitFor(() => resumed.models().length >= 2, 10_000, 'models on resume');
-    expect(JSON.parse((resumed.events[0] as { data: string }).data)).toMatchObject({ resumed_from: lastId });
+    expect(JSON.parse((resumed.events[0] as { data: string }).data)).toMatchObject({
+      resumed_from: lastId,
+      events_from: lastId,
+    });
+    expect(resumed.events[0]?.id).toBe(lastId);
     expect(resumed.models().map((m) => m.epoch_id)).toEqual([newEpoch, newEpoch]);
-    const resumedSeq = Number((resumed.events[0]?.id as string).split('-')[1]);
-    expect(resumedSeq).toBeGreaterThan(Number(lastId.split('-')[1]));
+    expect(resumed.events.some((e) => e.event === 'epoch_promoted')).toBe(false);
 
     // the gauge follows connects and disconnects
     await eventually(

@@ -1,5 +1,6 @@
 /**
- * @module `GET /events?symbols=SPX,NDX&models=gex,heatmap`: the live stream (see sse.ts for the format).
+ * @module `GET /events?symbols=SPX,NDX&models=gex,heatmap`: the live stream of model notes and
+ * `massive:events` (see sse.ts for the format and how `Last-Event-ID` resumes).
  */
 import type { FastifyInstance } from 'fastify';
 import { MODEL_NAMES, type ModelName } from '../../redis/keys.js';
@@ -38,7 +39,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServingContext): 
     const diffsRaw = list(queryOne(req, 'diffs'));
     const diffs = diffsRaw ? diffsRaw.map((s) => resolveSymbol(ctx, s, 400)) : [];
     const header = req.headers['last-event-id'];
-    // Only ever echoed (in `hello`), never interpreted: keep what is echoed short.
+    // A stream id resumes the events after it; anything else is only echoed (in `hello`), cut short.
     const lastEventId = (
       (typeof header === 'string' ? header : undefined) ?? queryOne(req, 'lastEventId')
     )?.slice(0, MAX_ECHOED_EVENT_ID);

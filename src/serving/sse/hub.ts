@@ -1,13 +1,23 @@
 /**
  * @module The SSE hub: fans the `massive:models` channel out to every connected browser over ONE shared
- * Redis subscriber, keeps the latest note of every model, drops slow clients. See `../sse.ts` for what an
- * event carries and why.
+ * Redis subscriber, and `massive:events` over ONE shared stream reader (XREAD BLOCK on a connection of its
+ * own); keeps the latest note of every model, drops slow clients. See `../sse.ts` for what an event carries
+ * and why.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger.js';
 import type { RedisBus } from '../../redis/bus.js';
 import { MODEL_NAMES, type KeySchema, type ModelName } from '../../redis/keys.js';
+import {
+  compareIds,
+  eventMatches,
+  isStreamId,
+  lastId,
+  readAfter,
+  readBlocking,
+  type StoredEvent,
+} from '../../outputs/events/read.js';
 import type { Metrics } from '../metrics.js';
 import { formatComment, formatSse } from './framing.js';
 import { HeatmapDiffs } from './heatmap-diffs.js';
@@ -27,6 +37,8 @@ export interface SseOptions {
   retryMs?: number;
   /** How often cached notes are checked for turning stale (then sent again). @defaultValue 5000 */
   staleCheckMs?: number;
+  /** How long one XREAD of `massive:events` blocks. @defaultValue 5000 */
+  eventsBlockMs?: number;
 }
 
 export const SSE_DEFAULTS = {
@@ -35,7 +47,11 @@ export const SSE_DEFAULTS = {
   maxBufferedBytes: 8 * 1024 * 1024,
   retryMs: 3_000,
   staleCheckMs: 5_000,
+  eventsBlockMs: 5_000,
 } as const;
+
+/** Events read per XRANGE page while a client catches up. */
+const CATCH_UP_PAGE = 500;
 
 /** `CHAIN_STALE_AFTER_SEC`'s default, for a hub built without it. */
 const DEFAULT_STALE_AFTER_SEC = 120;
@@ -66,13 +82,17 @@ interface Client {
   /** False until the client has been sent the current models. */
   live: boolean;
   closed: boolean;
+  /** Stream events: buffered in `pending` while the client catches up from its resume point, then live. */
+  eventsLive: boolean;
+  pending: StoredEvent[];
+  /** The newest stream id sent (or caught up to): an event at or before it is never sent again. */
+  lastSent: string | null;
 }
 
 /** Fans `massive:models` out to SSE clients; keeps the latest note of every model it has seen. */
 export class SseHub {
   /** Process-unique start time: the first half of every event id. */
   readonly startMs = Date.now();
-  private seq = 0;
   private clientSeq = 0;
   private readonly clients = new Set<Client>();
   private readonly notes = new Map<string, ModelNote>();
@@ -93,6 +113,9 @@ export class SseHub {
   private stopped = false;
   /** Heatmap versions as diffs of changed tiles (`heatmap_diff`), sent before the version's note. */
   private readonly heatmapDiffs: HeatmapDiffs;
+  /** The `massive:events` reader: its own connection (XREAD BLOCK holds it) and its position. */
+  private tail: Redis | Cluster | undefined;
+  private tailId: string | null = null;
 
   constructor(
     private readonly deps: SseHubDeps,
@@ -124,6 +147,7 @@ export class SseHub {
     this.timer.unref();
     this.staleTimer = setInterval(() => this.resendTurnedStale(), this.opts.staleCheckMs);
     this.staleTimer.unref();
+    void this.runTail();
     // Never block the server's start on Redis: /healthz must answer while Redis is away.
     void this.subscribe().then(() => {
       if (!this.subscribed && !this.stopped)
@@ -147,6 +171,84 @@ export class SseHub {
         this.subscribing = undefined;
       });
     return this.subscribing;
+  }
+
+  /**
+   * Reads `massive:events` from its newest entry on, forever (until close), and hands each event to the
+   * clients. After a Redis outage it goes on from the last id it read, so live clients miss nothing the
+   * stream still holds.
+   */
+  private async runTail(): Promise<void> {
+    const { bus, keys, logger } = this.deps;
+    const conn = bus.duplicate();
+    this.tail = conn;
+    let warned = false;
+    while (!this.stopped) {
+      try {
+        if (this.tailId === null) {
+          const start = await lastId(conn, keys);
+          // A client may have set the start meanwhile (attach): keep the earlier point.
+          this.tailId ??= start;
+        }
+        const { events, next } = await readBlocking(conn, keys, this.tailId, this.opts.eventsBlockMs);
+        this.tailId = next;
+        for (const e of events) this.dispatchEvent(e);
+        warned = false;
+      } catch (err) {
+        if (this.stopped) break;
+        if (!warned)
+          logger.warn({ err: (err as Error).message }, 'SSE: reading massive:events failed; retrying');
+        warned = true;
+        await new Promise((r) => setTimeout(r, 1_000).unref());
+      }
+    }
+  }
+
+  /** Sends a stream event to every client that wants it (buffered for a client still catching up). */
+  private dispatchEvent(e: StoredEvent): void {
+    let frame: string | undefined;
+    for (const c of this.clients) {
+      if (!eventMatches(e, c.sub.symbols)) continue;
+      if (!c.eventsLive) {
+        c.pending.push(e);
+        continue;
+      }
+      // The catch-up's XRANGE may have sent it already (the reader's XREAD answered later).
+      if (c.lastSent !== null && compareIds(e.id, c.lastSent) <= 0) continue;
+      frame ??= formatSse({ event: e.type, id: e.id, data: e.json });
+      this.write(c, frame);
+      c.lastSent = e.id;
+    }
+  }
+
+  /**
+   * Sends a client every event after `resume` still in the stream (XRANGE, paged), then what arrived live
+   * meanwhile (newer than the last id sent), then switches it to live delivery: none lost, none repeated.
+   */
+  private async catchUp(c: Client, resume: string | null): Promise<void> {
+    let at = resume;
+    if (at !== null) {
+      try {
+        for (;;) {
+          const page = await readAfter(this.deps.bus.client, this.deps.keys, at, CATCH_UP_PAGE);
+          for (const e of page)
+            if (eventMatches(e, c.sub.symbols))
+              this.write(c, formatSse({ event: e.type, id: e.id, data: e.json }));
+          if (page.length > 0) at = (page.at(-1) as StoredEvent).id;
+          if (page.length < CATCH_UP_PAGE || c.closed) break;
+        }
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'SSE: events catch-up failed');
+      }
+    }
+    for (const e of c.pending) {
+      if (at !== null && compareIds(e.id, at) <= 0) continue;
+      this.write(c, formatSse({ event: e.type, id: e.id, data: e.json }));
+      at = e.id;
+    }
+    c.pending = [];
+    c.lastSent = at;
+    c.eventsLive = true;
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -216,7 +318,8 @@ export class SseHub {
     }
     const frame = await this.heatmapDiffs.next(symbol).catch(() => null);
     if (!frame) return;
-    const sse = formatSse({ event: 'heatmap_diff', id: this.nextId(), data: frame.data });
+    // No `id:`, like model notes: the browser's last event id stays a `massive:events` stream id.
+    const sse = formatSse({ event: 'heatmap_diff', data: frame.data });
     for (const c of this.diffListeners(symbol)) this.write(c, sse);
   }
 
@@ -254,7 +357,8 @@ export class SseHub {
     let frame: string | undefined;
     for (const c of this.clients) {
       if (!c.live || !c.sub.models.has(note.model) || !c.sub.symbols.has(note.symbol)) continue;
-      frame ??= formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(sent) });
+      // No `id:`: the browser's last event id stays the last stream event's (see ../sse.ts).
+      frame ??= formatSse({ event: 'model', data: JSON.stringify(sent) });
       this.write(c, frame);
     }
   }
@@ -276,11 +380,6 @@ export class SseHub {
       this.loads.set(key, load);
     }
     return load;
-  }
-
-  nextId(): string {
-    this.seq++;
-    return `${this.startMs}-${this.seq}`;
   }
 
   /**
@@ -316,21 +415,44 @@ export class SseHub {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const client: Client = { n: ++this.clientSeq, res, sub, live: false, closed: false };
+    const client: Client = {
+      n: ++this.clientSeq,
+      res,
+      sub,
+      live: false,
+      closed: false,
+      eventsLive: false,
+      pending: [],
+      lastSent: null,
+    };
     this.clients.add(client);
     this.deps.metrics.sseClients.set(this.clients.size);
     res.on('close', () => this.detach(client));
     res.on('error', () => this.detach(client));
 
+    // The resume point: the client's Last-Event-ID when it is a stream id, else the stream's newest entry
+    // now (so a client that drops before any event resumes from here). Events arriving meanwhile are
+    // buffered (the client is registered and not yet live).
+    const newest = await lastId(this.deps.bus.client, this.deps.keys).catch(() => null);
+    // The reader must start no later than this client's point (on a server just started it may not have).
+    if (this.tailId === null && newest !== null) this.tailId = newest;
+    const resume = isStreamId(sub.lastEventId) ? sub.lastEventId : newest;
+    if (client.closed) return;
     const hello = {
       server: this.startMs,
       symbols: [...sub.symbols],
       models: [...sub.models],
       resumed_from: sub.lastEventId?.slice(0, MAX_ECHOED_EVENT_ID) ?? null,
+      events_from: resume,
     };
     this.write(
       client,
-      formatSse({ retry: this.opts.retryMs, event: 'hello', id: this.nextId(), data: JSON.stringify(hello) }),
+      formatSse({
+        retry: this.opts.retryMs,
+        event: 'hello',
+        ...(resume !== null ? { id: resume } : {}),
+        data: JSON.stringify(hello),
+      }),
     );
 
     const pairs: [ModelName, string][] = [];
@@ -342,11 +464,9 @@ export class SseHub {
     pairs.forEach(([model, symbol], i) => {
       const note = this.notes.get(this.deps.keys.model(model, symbol)) ?? loaded[i];
       if (note && !client.closed)
-        this.write(
-          client,
-          formatSse({ event: 'model', id: this.nextId(), data: JSON.stringify(this.sendable(note)) }),
-        );
+        this.write(client, formatSse({ event: 'model', data: JSON.stringify(this.sendable(note)) }));
     });
+    await this.catchUp(client, resume);
   }
 
   private write(c: Client, chunk: string): void {
@@ -390,6 +510,11 @@ export class SseHub {
       this.detach(c);
       c.res.end();
     }
+    const tail = this.tail;
+    this.tail = undefined;
+    // Not awaited: its blocked XREAD ends with the connection, and the loop sees `stopped`. Waiting here
+    // would hold the listener open while reconnecting clients get 503 shutting_down.
+    tail?.disconnect();
     const sub = this.sub;
     this.sub = undefined;
     if (sub) {
