@@ -23,6 +23,8 @@ interface Pending {
 }
 
 const CHUNK_COMMANDS = 1_000;
+/** Bytes a batch may have queued on the socket before the writer waits for it to drain. */
+const WRITE_AHEAD_BYTES = 1024 * 1024;
 
 /** Commands to stream: an array, or any iterable that knows its length up front (replies are counted). */
 export interface CommandSource extends Iterable<BulkCommand> {
@@ -132,8 +134,10 @@ export class RawPipeline {
 
   /** Writes one chunk of encoded commands; false when the socket is gone. */
   private async sendBytes(socket: Socket, chunk: Buffer): Promise<boolean> {
-    // Wait for 'drain', or for 'close': a socket destroyed while full never drains.
-    if (!socket.write(chunk) && !socket.destroyed) await drainOrClose(socket);
+    socket.write(chunk);
+    // Keep up to WRITE_AHEAD_BYTES queued so the kernel (and Redis) never wait for this thread's next
+    // turn; beyond that wait for 'drain', or for 'close': a socket destroyed while full never drains.
+    if (socket.writableLength > WRITE_AHEAD_BYTES && !socket.destroyed) await drainOrClose(socket);
     else await new Promise<void>((r) => setImmediate(r));
     return !socket.destroyed;
   }
