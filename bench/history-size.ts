@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { buildModels } from '../src/models/build-models.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { HistoryEncoder } from '../src/outputs/history/encoder.js';
+import { decodeRecord, reconstruct } from '../src/outputs/history/record.js';
 import { BENCH_WIDTHS, simSubstrates } from './sim-chain.js';
 
 const { values: args } = parseArgs({
@@ -38,6 +39,9 @@ type Acc = {
 };
 const acc: Record<string, Acc> = {};
 let contracts = 0;
+/** Every record by stream and id, and the last version's published bytes, to time a read at the end. */
+const recordsByStream = new Map<string, Map<string, Buffer>>();
+const lastPublished = new Map<string, { id: string; bytes: Buffer }>();
 for (let i = 0; i < count; i++) {
   now = startMs + i * cadenceSec * 1000;
   contracts = 0;
@@ -73,11 +77,27 @@ for (let i = 0; i < count; i++) {
       a.encodeMs.push(performance.now() - t0);
       a.published += bytes.byteLength;
       a.records += res.record.byteLength;
+      let kept = recordsByStream.get(stream);
+      if (!kept) recordsByStream.set(stream, (kept = new Map<string, Buffer>()));
+      kept.set(res.id, Buffer.from(res.record));
+      lastPublished.set(stream, { id: res.id, bytes: Buffer.from(bytes) });
       a.keyframes += res.kind === 'keyframe' ? 1 : 0;
       a.keyframeBytes += res.kind === 'keyframe' ? res.record.byteLength : 0;
       a.n++;
     }
   }
+}
+/** A read of each stream's last version through its whole chain, as `?at=` does (less the Redis I/O). */
+const readMs: Record<string, { chain: number; ms: number }> = {};
+for (const [stream, last] of lastPublished) {
+  const kept = recordsByStream.get(stream) as Map<string, Buffer>;
+  const rec = kept.get(last.id) as Buffer;
+  const chain = decodeRecord(rec).chain.map((id) => kept.get(id) as Buffer);
+  const t0 = performance.now();
+  const bytes = reconstruct([...chain, rec]);
+  const ms = performance.now() - t0;
+  if (!bytes.equals(last.bytes)) throw new Error(`${stream}: the read does not give the published bytes`);
+  readMs[stream] = { chain: chain.length + 1, ms: Math.round(ms) };
 }
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const perDay = 86_400 / cadenceSec;
@@ -92,6 +112,8 @@ const rows = Object.entries(acc).map(([stream, a]) => ({
   ratio: Math.round((a.published / a.records) * 10) / 10,
   mb_per_day: Math.round(((a.records / a.n) * perDay) / 2 ** 20),
   encode_ms_median: Math.round(med(a.encodeMs)),
+  read_records: readMs[stream]?.chain ?? 0,
+  read_ms: readMs[stream]?.ms ?? 0,
 }));
 const total = rows.reduce((n, r) => n + r.mb_per_day, 0);
 const out = {

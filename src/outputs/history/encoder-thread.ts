@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../../lib/repo-paths.js';
 import { HistoryEncoder, type EncodeRequest, type EncodeResult } from './encoder.js';
+import { reconstruct } from './record.js';
 
 interface Pending {
-  resolve: (r: EncodeResult) => void;
+  resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -46,8 +47,37 @@ export class EncoderThread {
     const w = this.ensure(this.script);
     const id = ++this.seq;
     return new Promise<EncodeResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve: (r) => resolve(r as EncodeResult), reject });
       w.postMessage({ id, req }, [req.published.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** The published bytes of a version from its records, keyframe first (see record.ts), on the thread. */
+  reconstruct(records: readonly Buffer[]): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('history thread closed'));
+    if (!this.script) {
+      try {
+        return Promise.resolve(reconstruct([...records]));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    const w = this.ensure(this.script);
+    const id = ++this.seq;
+    // Copies: Redis reply buffers may share one allocation, and these move to the thread.
+    const copies = records.map((r) => new Uint8Array(r));
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (r) => {
+          const u = r as Uint8Array;
+          resolve(Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+        },
+        reject,
+      });
+      w.postMessage(
+        { id, records: copies },
+        copies.map((c) => c.buffer),
+      );
     });
   }
 
@@ -61,13 +91,16 @@ export class EncoderThread {
     if (this.worker) return this.worker;
     const w = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     w.unref();
-    w.on('message', (msg: { id: number; ok: boolean; res?: EncodeResult; error?: string }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.ok && msg.res) p.resolve(msg.res);
-      else p.reject(new Error(msg.error ?? 'history encode failed'));
-    });
+    w.on(
+      'message',
+      (msg: { id: number; ok: boolean; res?: EncodeResult; bytes?: Uint8Array; error?: string }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.ok && (msg.res ?? msg.bytes)) p.resolve(msg.res ?? msg.bytes);
+        else p.reject(new Error(msg.error ?? 'history thread failed'));
+      },
+    );
     const fail = (err: Error): void => {
       this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);

@@ -9,7 +9,7 @@ import { encodeKeyframe, encodePatch, type RecordKind } from './record.js';
 import { valuesOfGex, type HistoryValues } from './rows.js';
 
 /** A keyframe at least every this many versions of a stream (bounds the records a read needs). */
-export const KEYFRAME_EVERY = 20;
+export const KEYFRAME_EVERY = 10;
 /** …and at least every this many seconds (bounds how long a keyframe must outlive the retention). */
 export const KEYFRAME_MAX_AGE_SEC = 900;
 /** A patch whose JSON is over this share of the document's is stored as a keyframe instead… */

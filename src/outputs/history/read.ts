@@ -6,6 +6,7 @@
 import { unixSeconds } from '../../lib/time.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema, ModelName } from '../../redis/keys.js';
+import { EncoderThread } from './encoder-thread.js';
 import { decodeRecord, reconstruct } from './record.js';
 import type { IndexRow } from './recorder.js';
 import { autoStepSec, downsample, type HistoryField, type IndexedVersion } from './rows.js';
@@ -66,7 +67,14 @@ async function indexAt(
   return row ? { row, tsMs: msOfScore(score) } : null;
 }
 
-/** The published bytes of a kept version (reads its record, then the chain it stands on, in one MGET). */
+/** Rebuilds versions off the main thread (a heatmap chain is seconds of parsing on a loaded machine). */
+let readThread: EncoderThread | undefined;
+
+/**
+ * The published bytes of a kept version (reads its record, then the chain it stands on, in one MGET). A
+ * keyframe is decompressed here; a chain is rebuilt on the history thread, so the server's event loop
+ * stays free.
+ */
 export async function readVersion(
   bus: RedisBus,
   keys: KeySchema,
@@ -80,7 +88,8 @@ export async function readVersion(
   if (chain.length === 0) return reconstruct([rec]);
   const base = await bus.getManyBuffers(chain.map((v) => keys.modelHistoryVersion(model, symbol, v)));
   if (base.some((b) => b === null)) return null;
-  return reconstruct([...(base as Buffer[]), rec]);
+  readThread ??= new EncoderThread();
+  return readThread.reconstruct([...(base as Buffer[]), rec]);
 }
 
 /**
