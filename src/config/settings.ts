@@ -308,6 +308,12 @@ export const SETTINGS = {
     default: 'marketswarm' as const,
     help: "`marketswarm`: also write the keys and channels MarketSwarm's consumers read (`massive:gex:model:{symbol}:calls|puts`, `massive:heatmap:model:{symbol}:latest` + diff channel + replay stream, `massive:model:spot:{symbol}`, the WebSocket list `massive:ws:subscription_list` + `massive:ws:subscription_updated`) and makes `CHAIN_LATEST_MODE=auto` mean `full`; `none` turns them off.",
   }),
+  compatReplayMaxLen: spec({
+    name: 'CHAIN_COMPAT_REPLAY_MAXLEN',
+    schema: int(10, 1_000_000),
+    default: 1_000,
+    help: "Entries each `massive:heatmap:replay:{symbol}` keeps (`XADD … MAXLEN ~ N`). An entry is one heatmap diff of up to 512 KB, and a build that reprices every tile writes several, so the worst case is about N × 512 KB per symbol (MarketSwarm's own 50,000 would allow ~25 GB).",
+  }),
   eventsMaxLen: spec({
     name: 'CHAIN_EVENTS_MAXLEN',
     schema: int(100, 10_000_000),

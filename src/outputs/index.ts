@@ -33,6 +33,7 @@ export function modelObservers(deps: {
   config: Pick<
     Config,
     | 'compat'
+    | 'compatReplayMaxLen'
     | 'modelHistorySec'
     | 'modelHistoryStreamSec'
     | 'eventsMaxLen'
@@ -43,7 +44,8 @@ export function modelObservers(deps: {
   logger: Logger;
 }): ModelObserver[] {
   const out: ModelObserver[] = [];
-  if (deps.config.compat === 'marketswarm') out.push(new MarketSwarmOutput(deps.bus, deps.keys, deps.logger));
+  if (deps.config.compat === 'marketswarm')
+    out.push(new MarketSwarmOutput(deps.bus, deps.keys, deps.logger, deps.config.compatReplayMaxLen));
   if (deps.config.modelHistorySec > 0)
     out.push(new HistoryRecorder(deps.bus, deps.keys, deps.config, deps.logger));
   out.push(new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger));

@@ -12,7 +12,6 @@ import type { CompatRequest } from './build.js';
 
 export const GEX_TTL_SEC = 86_400;
 export const HEATMAP_TTL_SEC = 259_200;
-export const REPLAY_MAXLEN = 50_000;
 
 function buf(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -27,6 +26,8 @@ export class MarketSwarmOutput implements ModelObserver {
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
     private readonly logger: Logger,
+    /** Entries the replay stream keeps (`CHAIN_COMPAT_REPLAY_MAXLEN`). */
+    private readonly replayMaxLen: number,
   ) {}
 
   /** The first version the next heatmap of `symbol` may use: strictly above the last, and at least now. */
@@ -61,7 +62,7 @@ export class MarketSwarmOutput implements ModelObserver {
           k.compatHeatmapReplay(s),
           'MAXLEN',
           '~',
-          String(REPLAY_MAXLEN),
+          String(this.replayMaxLen),
           '*',
           'payload',
           buf(d),
