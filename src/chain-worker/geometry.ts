@@ -58,16 +58,27 @@ export interface GeometryDelta {
   contracts: { entered: number; left: number };
 }
 
-function expirationsAndStrikes(ids: readonly string[]): { exp: Set<string>; strikes: Set<number> } {
-  const exp = new Set<string>();
-  const strikes = new Set<number>();
-  for (const id of ids) {
+/** Expirations and strikes seen in a contract set, and the ids themselves (see {@link addGeometryOf}). */
+export interface GeometrySets {
+  ids: Set<string>;
+  exp: Set<string>;
+  strikes: Set<number>;
+}
+
+export function emptyGeometrySets(): GeometrySets {
+  return { ids: new Set(), exp: new Set(), strikes: new Set() };
+}
+
+/** Adds `ids[start..end)` to `into` (the range lets a caller run it in slices). */
+export function addGeometryOf(into: GeometrySets, ids: readonly string[], start = 0, end = ids.length): void {
+  for (let i = start; i < end; i++) {
+    const id = ids[i] as string;
+    into.ids.add(id);
     const p = parseOptionTicker(id);
     if (!p) continue;
-    exp.add(p.expiration);
-    strikes.add(p.strike);
+    into.exp.add(p.expiration);
+    into.strikes.add(p.strike);
   }
-  return { exp, strikes };
 }
 
 function minus<T>(a: Set<T>, b: Set<T>): T[] {
@@ -76,20 +87,12 @@ function minus<T>(a: Set<T>, b: Set<T>): T[] {
   return out;
 }
 
-/**
- * The geometry change from the contract ids `prev` to `next`: the expirations and strikes present in one
- * and absent from the other (a strike counts as present while any expiration lists it), ascending, and how
- * many contracts entered and left. Ids that are not option tickers count as contracts only.
- */
-export function geometryChange(prev: readonly string[], next: readonly string[]): GeometryDelta {
-  const a = expirationsAndStrikes(prev);
-  const b = expirationsAndStrikes(next);
-  const prevIds = new Set(prev);
-  const nextIds = new Set(next);
+/** The change from `a` to `b`, both already gathered (see {@link geometryChange}). */
+export function geometryDelta(a: GeometrySets, b: GeometrySets): GeometryDelta {
   let entered = 0;
   let left = 0;
-  for (const id of nextIds) if (!prevIds.has(id)) entered++;
-  for (const id of prevIds) if (!nextIds.has(id)) left++;
+  for (const id of b.ids) if (!a.ids.has(id)) entered++;
+  for (const id of a.ids) if (!b.ids.has(id)) left++;
   const byNum = (x: number, y: number): number => x - y;
   return {
     expirations: { entered: minus(b.exp, a.exp).sort(), left: minus(a.exp, b.exp).sort() },
@@ -99,4 +102,17 @@ export function geometryChange(prev: readonly string[], next: readonly string[])
     },
     contracts: { entered, left },
   };
+}
+
+/**
+ * The geometry change from the contract ids `prev` to `next`: the expirations and strikes present in one
+ * and absent from the other (a strike counts as present while any expiration lists it), ascending, and how
+ * many contracts entered and left. Ids that are not option tickers count as contracts only.
+ */
+export function geometryChange(prev: readonly string[], next: readonly string[]): GeometryDelta {
+  const a = emptyGeometrySets();
+  const b = emptyGeometrySets();
+  addGeometryOf(a, prev);
+  addGeometryOf(b, next);
+  return geometryDelta(a, b);
 }

@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import { inSlices, nextTurn, SLICE } from '../lib/slices.js';
 import { normalizeSnapshot, type NormalizeOutcome } from '../normalizers/registry.js';
 import type { ParsedContract } from '../provider/massive/types.js';
-import type { Geometry } from './geometry.js';
+import {
+  addGeometryOf,
+  emptyGeometrySets,
+  geometryDelta,
+  type Geometry,
+  type GeometryDelta,
+} from './geometry.js';
 
 /** {@link normalizeSnapshot}, a slice at a time, the slices' outcomes merged in order. */
 export async function normalizeSliced(
@@ -80,4 +86,21 @@ export async function geometrySliced(
     minStrike,
     maxStrike,
   };
+}
+
+/**
+ * {@link geometryChange} with the parsing in slices: on a 20,000-contract promotion the whole change took
+ * ~78 ms in one turn of the event loop (every id of both epochs parsed). Same result (tested side by side).
+ */
+export async function geometryChangeSliced(
+  prev: readonly string[],
+  next: readonly string[],
+  size = SLICE,
+): Promise<GeometryDelta> {
+  const a = emptyGeometrySets();
+  const b = emptyGeometrySets();
+  await inSlices(prev.length, (start, end) => addGeometryOf(a, prev, start, end), size);
+  await inSlices(next.length, (start, end) => addGeometryOf(b, next, start, end), size);
+  await nextTurn();
+  return geometryDelta(a, b);
 }

@@ -4,12 +4,21 @@
  */
 import { unixSeconds } from '../../lib/time.js';
 import { notifyCycleObservers, type SnapshotApplied } from '../../outputs/observers.js';
-import { geometryChange } from '../geometry.js';
+import type { GeometryDelta } from '../geometry.js';
+import { geometryChangeSliced } from '../sliced.js';
 import type { CommitOutcome } from './commit.js';
 import type { CycleDeps, CycleState } from './context.js';
 
-/** The `snapshotApplied` event of a committed cycle. Pure (the geometry change is computed on promotion only). */
-export function snapshotAppliedEvent(s: CycleState, commit: CommitOutcome, nowMs: number): SnapshotApplied {
+/**
+ * The `snapshotApplied` event of a committed cycle. Pure: `geometry` is the promotion's change, computed by
+ * the caller (in slices: it parses every id of both epochs), null otherwise.
+ */
+export function snapshotAppliedEvent(
+  s: CycleState,
+  commit: CommitOutcome,
+  nowMs: number,
+  geometry: GeometryDelta | null,
+): SnapshotApplied {
   const { snapshot, norm, plan } = s;
   const d = plan.decision;
   const promoted = d.action === 'promote';
@@ -25,7 +34,7 @@ export function snapshotAppliedEvent(s: CycleState, commit: CommitOutcome, nowMs
     contracts: norm.written.map((w) => w.contract),
     expirations:
       d.action === 'merge' ? (plan.activeExpirations ?? snapshot.expirations) : snapshot.expirations,
-    geometry: promoted && commit.prevIds ? geometryChange(commit.prevIds, norm.geometry.ids) : null,
+    geometry,
     health: norm.health,
     partial: snapshot.partial,
     missingExpirations: norm.missingExpirations,
@@ -38,10 +47,14 @@ export function snapshotAppliedEvent(s: CycleState, commit: CommitOutcome, nowMs
 export async function observePhase(deps: CycleDeps, s: CycleState, commit: CommitOutcome): Promise<void> {
   const observers = deps.observers ?? [];
   if (!observers.some((o) => o.snapshotApplied !== undefined)) return;
+  const geometry =
+    s.plan.decision.action === 'promote' && commit.prevIds
+      ? await geometryChangeSliced(commit.prevIds, s.norm.geometry.ids)
+      : null;
   await notifyCycleObservers(
     observers,
     'snapshotApplied',
-    snapshotAppliedEvent(s, commit, Date.now()),
+    snapshotAppliedEvent(s, commit, Date.now(), geometry),
     deps.logger,
   );
 }
