@@ -676,10 +676,12 @@ describe('dashboard in Chromium', () => {
     }
     await page.close();
 
+    // A fresh page draws the models in force now: after the second update, not `big`.
+    const latest = await models(url, 'SPX');
     const fresh = await openPage(`${label}_first_load`);
     s = await chartState(fresh);
-    expect(s.barCount).toBe(big.gex.by_strike.length);
-    expect(s.tileCount).toBe(tileCount(big.heatmap, s.hmExpiration, s.strategy, s.side));
+    expect(s.barCount).toBe(latest.gex.by_strike.length);
+    expect(s.tileCount).toBe(tileCount(latest.heatmap, s.hmExpiration, s.strategy, s.side));
     report[`${label}_models`] = {
       contracts: big.gex.contract_count,
       gex_strikes: big.gex.by_strike.length,
