@@ -5,7 +5,9 @@
  * Several workers holding different symbols produce one coherent document: every part write bumps the
  * revision in the same transaction, an assembly whose parts changed meanwhile is dropped, and the writer
  * of that newer part assembles after it ("the last writer assembles"). All keys share the slot of
- * `massive:chain:latest` (hash tag), so this works on a cluster.
+ * `massive:chain:latest` (hash tag), so this works on a cluster. Each contracts fragment carries a random
+ * token in its part; a store keeps the fragments it wrote or read by token and GETs a multi-MB fragment
+ * again only when its token changed, so a worker holding every symbol never reads its own bytes back.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
@@ -43,6 +45,10 @@ export class ChainLatestStore {
   private again = false;
   /** Commit outcomes, for tests and logs. */
   readonly commits: Record<CommitResult, number> = { stale: 0, current: 0, new_version: 0 };
+  /** Contracts fragments read from Redis / reused from the cache, for tests and logs. */
+  readonly fragments = { read: 0, cached: 0 };
+  /** Per symbol, the contracts fragment last written or read here and its token. */
+  private readonly cache = new Map<string, { token: string; bytes: Buffer }>();
 
   constructor(
     private readonly bus: RedisBus,
@@ -76,6 +82,8 @@ export class ChainLatestStore {
       }
     }
     const fields: string[] = ['summary', p.summary];
+    const token = p.contracts !== null ? randomBytes(8).toString('hex') : null;
+    if (token !== null) fields.push('ctoken', token);
     if (hash !== null && delta !== null)
       fields.push('tickers_hash', hash, 'tickers', JSON.stringify(p.tickers));
     const tx = client
@@ -88,6 +96,7 @@ export class ChainLatestStore {
     const res = await tx.exec();
     const rev = check<number>(res, 2);
     const version = delta ? check<number>(res, 3) : null;
+    if (token !== null && p.contracts !== null) this.cache.set(p.underlying, { token, bytes: p.contracts });
     if (delta && version !== null) {
       // MarketSwarm's shape; written before the document that carries the version is made current.
       await this.bus.cmd.set(
@@ -135,15 +144,38 @@ export class ChainLatestStore {
     const version = Number(check<string | null>(head, 1) ?? '0');
     const symbols = check<string[]>(head, 2).sort();
     const pipe = client.pipeline();
-    for (const u of symbols) pipe.hgetBuffer(k.latestPart(u), 'summary').getBuffer(k.latestContracts(u));
+    for (const u of symbols) pipe.hmgetBuffer(k.latestPart(u), 'summary', 'ctoken');
     const res = symbols.length > 0 ? await pipe.exec() : [];
-    const parts: LatestPart[] = [];
-    symbols.forEach((u, i) => {
-      const summary = check<Buffer | null>(res, 2 * i);
-      const contracts = check<Buffer | null>(res, 2 * i + 1);
-      if (!summary) return; // the part was removed meanwhile
-      parts.push({ underlying: u, summary, contracts });
+    const heads = symbols.map((u, i) => {
+      const [summary, token] = check<(Buffer | null)[]>(res, i);
+      const t = token ? token.toString() : null;
+      const hit = this.cache.get(u);
+      return {
+        u,
+        summary: summary ?? null,
+        token: t,
+        cached: hit && t !== null && hit.token === t ? hit.bytes : null,
+      };
     });
+    // Only the fragments whose token changed (or that have none) are read; a part rewritten after its token
+    // was read bumped the revision, so such an assembly is dropped at commit.
+    const missing = heads.filter((x) => x.summary && !x.cached);
+    const getPipe = client.pipeline();
+    for (const x of missing) getPipe.getBuffer(k.latestContracts(x.u));
+    const got = missing.length > 0 ? await getPipe.exec() : [];
+    const fetched = new Map<string, Buffer | null>();
+    missing.forEach((x, i) => {
+      const bytes = check<Buffer | null>(got, i);
+      fetched.set(x.u, bytes);
+      if (bytes && x.token !== null) this.cache.set(x.u, { token: x.token, bytes });
+    });
+    this.fragments.read += missing.length;
+    const parts: LatestPart[] = [];
+    for (const x of heads) {
+      if (!x.summary) continue; // the part was removed meanwhile
+      if (x.cached) this.fragments.cached++;
+      parts.push({ underlying: x.u, summary: x.summary, contracts: x.cached ?? fetched.get(x.u) ?? null });
+    }
     return { bytes: assembleLatest({ version, ts: Math.floor(nowSec), parts }), rev, version };
   }
 

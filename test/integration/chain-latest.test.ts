@@ -184,4 +184,40 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     };
     expect(commits.ok).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a store reads a contracts fragment back only when another writer changed it (the same bytes as a fresh read)', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    const busB = await openBus(target);
+    extra.push(busB);
+    const a = new ChainLatestStore(hh.bus, hh.keys);
+    const b = new ChainLatestStore(busB, hh.keys);
+    const part = (u: string, round: number) => ({
+      underlying: u,
+      summary: JSON.stringify({ round }),
+      contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"round":${round}}`) }]),
+      tickers: [`O:${u}W0001`],
+      ts: Date.now() / 1000,
+    });
+    // One worker holding both symbols: it never reads its own fragments back.
+    await a.write(part('SPX', 1));
+    await a.write(part('NDX', 1));
+    expect(a.fragments).toEqual({ read: 0, cached: 3 });
+    // Another writer replaces NDX: the next assembly reads NDX once and reuses SPX.
+    await b.write(part('NDX', 2));
+    await a.write(part('SPX', 2));
+    expect(a.fragments).toEqual({ read: 1, cached: 4 });
+    // A merge (contracts kept) keeps the fragment's token: still nothing to read.
+    await a.write({ ...part('SPX', 3), contracts: null, tickers: null });
+    expect(a.fragments).toEqual({ read: 1, cached: 6 });
+    const doc = (await latest(hh)).doc;
+    expect(doc.symbols).toEqual({ SPX: { round: 3 }, NDX: { round: 2 } });
+    expect(doc.contracts).toEqual({ 'O:SPXW0001': { round: 2 }, 'O:NDXW0001': { round: 2 } });
+    // A store with nothing cached assembles the same bytes from Redis alone.
+    const fresh = new ChainLatestStore(hh.bus, hh.keys);
+    const mine = await a.read(1_800_000_000);
+    const theirs = await fresh.read(1_800_000_000);
+    expect(fresh.fragments).toEqual({ read: 2, cached: 0 });
+    expect(mine.bytes.equals(theirs.bytes)).toBe(true);
+  }, 60_000);
 });
