@@ -5,11 +5,7 @@
  * copied), then per build only the quotes, volumes and spot; it gets back the models' bytes and the changed
  * substrates' JSON. Runs in-process when the compiled thread script is not available.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { PACKAGE_ROOT } from '../lib/repo-paths.js';
+import { threadScript, WorkerRpc } from '../lib/worker-rpc.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import {
   LiveSymbol,
@@ -44,27 +40,20 @@ export function runLiveOp(state: LiveSymbol, op: LiveOp): number | ChooseResult 
   }
 }
 
-function threadScript(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = here.replace(/live-thread\.(ts|js)$/, 'live-thread-entry.js');
-  if (here.endsWith('.js') && existsSync(sibling)) return sibling;
-  const built = resolve(PACKAGE_ROOT, 'dist/src/live/live-thread-entry.js');
-  return existsSync(built) ? built : null;
-}
-
-interface Pending {
-  resolve: (r: unknown) => void;
-  reject: (e: Error) => void;
-}
-
 export class LiveThread {
-  private worker: Worker | undefined;
   private inline: LiveSymbol | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
   private closed = false;
+  private readonly rpc: WorkerRpc | null;
 
-  constructor(private readonly script: string | null = threadScript()) {}
+  constructor(
+    script: string | null = threadScript(
+      import.meta.url,
+      'live-thread-entry.js',
+      'dist/src/live/live-thread-entry.js',
+    ),
+  ) {
+    this.rpc = script ? new WorkerRpc(script, 'live thread', 'live thread request failed', false) : null;
+  }
 
   /** Loads a REST snapshot (a JSON array of substrates; its buffer is transferred). Resolves with the count. */
   load(substrates: Uint8Array): Promise<number> {
@@ -81,7 +70,7 @@ export class LiveThread {
 
   private call(op: LiveOp, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('live thread closed'));
-    if (!this.script) {
+    if (!this.rpc) {
       this.inline ??= new LiveSymbol();
       try {
         return Promise.resolve(runLiveOp(this.inline, op));
@@ -89,41 +78,12 @@ export class LiveThread {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
-    const w = this.ensure(this.script);
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, op }, transfer);
-    });
-  }
-
-  private ensure(script: string): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    w.unref();
-    w.on('message', (msg: { id: number; ok: boolean; res?: unknown; error?: string }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.res);
-      else p.reject(new Error(msg.error ?? 'live thread request failed'));
-    });
-    const fail = (err: Error): void => {
-      this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`live thread exited with code ${code}`)));
-    this.worker = w;
-    return w;
+    return this.rpc.request({ op }, transfer);
   }
 
   /** Stops the thread. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    await this.rpc?.close();
   }
 }

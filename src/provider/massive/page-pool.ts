@@ -10,12 +10,9 @@
  * the process alive). Without the compiled thread script (running from TypeScript sources without a
  * build) pages are decoded inline.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { PACKAGE_ROOT } from '../../lib/repo-paths.js';
+import { threadScript } from '../../lib/worker-rpc.js';
 import {
   attachPageWrites,
   decodePage,
@@ -62,12 +59,12 @@ interface Slot {
   ids: Set<number>;
 }
 
-function threadScript(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = here.replace(/page-pool\.(ts|js)$/, 'page-thread-entry.js');
-  if (here.endsWith('.js') && existsSync(sibling)) return sibling;
-  const built = resolve(PACKAGE_ROOT, 'dist/src/provider/massive/page-thread-entry.js');
-  return existsSync(built) ? built : null;
+function pageThreadScript(): string | null {
+  return threadScript(
+    import.meta.url,
+    'page-thread-entry.js',
+    'dist/src/provider/massive/page-thread-entry.js',
+  );
 }
 
 /** Threads in the default pool: two, or one on a single-core machine. */
@@ -92,7 +89,7 @@ export class PagePool implements PageDecoder {
 
   constructor(
     private readonly threads = defaultPageThreads(),
-    private readonly script: string | null = threadScript(),
+    private readonly script: string | null = pageThreadScript(),
   ) {
     this.slots = new Array<Slot | undefined>(Math.max(1, threads)).fill(undefined);
   }
