@@ -59,7 +59,7 @@ async function readyOrFail(bus: RedisBus, setting: string, url: string, timeoutM
   const onError = (err: Error): void => {
     lastError = err.message;
   };
-  bus.client.on('error', onError);
+  const stopListening = bus.onConnectionError(onError);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -75,7 +75,7 @@ async function readyOrFail(bus: RedisBus, setting: string, url: string, timeoutM
     );
   } finally {
     clearTimeout(timer);
-    bus.client.off('error', onError);
+    stopListening();
   }
 }
 
@@ -84,7 +84,7 @@ async function readyOrFail(bus: RedisBus, setting: string, url: string, timeoutM
  * a command on a disconnected client never settles), no reconnection.
  */
 function abandon(bus: RedisBus): void {
-  bus.client.disconnect(false);
+  bus.abandon();
 }
 
 /** Creates logger, buses and metrics. Throws {@link RedisUnavailableError}, with every bus closed, when Redis does not answer. */

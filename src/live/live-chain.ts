@@ -16,6 +16,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import { epochHeaderFields } from '../models/builder.js';
+import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from '../models/build-models.js';
 import type { Feed, StreamEvent } from '../provider/massive/stream-protocol.js';
 import type { RedisBus } from '../redis/bus.js';
@@ -103,9 +104,12 @@ export class LiveChain {
   private readonly clock: () => number;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** Every epoch read and write goes through the store (one owner per lifecycle). */
+  private readonly epochs: EpochStore;
 
   constructor(private readonly deps: LiveChainDeps) {
     this.clock = deps.clock ?? Date.now;
+    this.epochs = new EpochStore(deps.bus, deps.keys);
     const budget = perSymbolBudget(deps.config.streamMaxContracts, deps.config.symbols.length);
     for (const vendor of deps.config.symbols) {
       const st: SymbolState = {
@@ -266,10 +270,11 @@ export class LiveChain {
 
   /** Reloads the symbol's state when its active epoch changed or was refreshed by a REST snapshot. */
   private async follow(st: SymbolState): Promise<void> {
-    const { bus, keys, logger } = this.deps;
-    const epochId = await bus.cmd.hget(keys.epochActive, st.symbol);
+    const { logger } = this.deps;
+    const { epochs } = this;
+    const epochId = await epochs.activeId(st.symbol);
     if (!epochId) return;
-    const refreshTs = await bus.cmd.hget(keys.epochMeta(epochId), 'last_refresh_ts');
+    const refreshTs = await epochs.refreshTs(epochId);
     if (epochId === st.epochId && refreshTs === st.refreshTs) {
       const spot = st.liveSpot ?? st.snapshotSpot;
       if (spot !== null && spotMovedFar(st.chosenSpot, spot, this.deps.config.streamResubscribePct)) {
@@ -277,11 +282,10 @@ export class LiveChain {
       }
       return;
     }
-    const idsRaw = await bus.cmd.get(keys.epochContracts(epochId));
-    const meta = await bus.cmd.hgetall(keys.epochMeta(epochId));
-    if (idsRaw === null || meta.last_refresh_ts !== refreshTs) return; // mid-write: next pass
-    const ids = JSON.parse(idsRaw) as string[];
-    const raw = await bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id)));
+    const ids = await epochs.contractIds(epochId);
+    const meta = await epochs.meta(epochId);
+    if (ids === null || (meta.last_refresh_ts ?? '') !== refreshTs) return; // mid-write: next pass
+    const raw = await epochs.substrateBytes(epochId, ids);
     // Parsed in the symbol's thread, which keeps them (a corrupt substrate there leaves the whole load empty,
     // as the builder's parse would fail on it).
     const contracts = await st.thread.load(joinJsonArray(raw));
@@ -370,7 +374,7 @@ export class LiveChain {
     const epochId = st.epochId;
     const refreshTs = st.refreshTs;
     // The epoch's own header fields (provider, partial, missing expirations), as the snapshot build has them.
-    const header = epochHeaderFields(await bus.cmd.hgetall(keys.epochMeta(epochId)));
+    const header = epochHeaderFields(await this.epochs.meta(epochId));
     const built = await st.thread.build({
       ...header,
       symbol: st.symbol,
@@ -390,8 +394,8 @@ export class LiveChain {
     });
     if (built.ivUnsolved > 0) metrics.streamIvUnsolved.inc({ symbol: st.symbol }, built.ivUnsolved);
     // A snapshot that landed during the build wins: its state is loaded on the next pass.
-    const active = await bus.cmd.hget(keys.epochActive, st.symbol);
-    const refreshNow = await bus.cmd.hget(keys.epochMeta(epochId), 'last_refresh_ts');
+    const active = await this.epochs.activeId(st.symbol);
+    const refreshNow = await this.epochs.refreshTs(epochId);
     const outcome: LiveBuildOutcome = {
       symbol: st.symbol,
       epochId,
@@ -447,11 +451,8 @@ export class LiveChain {
     metrics.liveBuilds.inc({ symbol: st.symbol, trigger });
     // Substrates: only the contracts whose quote or volume changed, once per build; TTLs are left as the
     // snapshot set them. Sent together: one connection's writes are pipelined by the client.
-    await Promise.all(
-      built.substrates.map(([id, json]) => bus.cmd.set(keys.epochContract(epochId, id), json, 'KEEPTTL')),
-    );
-    await bus.cmd.hset(keys.epochMeta(epochId), 'last_stream_ts', unixSeconds(st.lastTickMs ?? now));
-    if (drained.length > 0) await bus.cmd.hincrby(keys.epochMeta(epochId), 'stream_updates', drained.length);
+    await this.epochs.writeLiveSubstrates(epochId, built.substrates);
+    await this.epochs.noteStream(epochId, unixSeconds(st.lastTickMs ?? now), drained.length);
     logger.debug(
       {
         symbol: st.symbol,

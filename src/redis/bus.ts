@@ -49,6 +49,10 @@ export type RedisCommands = Pick<
   | 'ltrim'
   | 'lrange'
   | 'publish'
+  | 'xadd'
+  | 'xrange'
+  | 'xrevrange'
+  | 'hmget'
   | 'ping'
   | 'info'
   | 'evalsha'
@@ -164,6 +168,25 @@ export class RedisBus {
   /** Typed command surface. */
   get cmd(): RedisCommands {
     return this.client;
+  }
+
+  /** Calls `fn` with each connection error until the returned function is called (start-up diagnostics). */
+  onConnectionError(fn: (err: Error) => void): () => void {
+    this.client.on('error', fn);
+    return () => {
+      this.client.off('error', fn);
+    };
+  }
+
+  /**
+   * Drops the connection without QUIT and without reconnecting: for a server that never answered (a QUIT it
+   * does not answer would hold forever, and a command on a disconnected client never settles).
+   */
+  abandon(): void {
+    this.closed = true;
+    for (const p of this.raw.values()) p.close();
+    this.raw.clear();
+    this.client.disconnect(false);
   }
 
   /** Waits until the connection is ready (or fails after `timeoutMs`). */

@@ -216,6 +216,30 @@ export class EpochStore {
     return JSON.parse(raw) as string[];
   }
 
+  /** The substrates of `ids` as stored (null where a key is gone), in order: one MGET per chunk. */
+  async substrateBytes(epochId: string, ids: readonly string[]): Promise<(Buffer | null)[]> {
+    return await this.bus.getManyBuffers(ids.map((id) => this.keys.epochContract(epochId, id)));
+  }
+
+  /**
+   * Live updates of an active epoch's substrates: SET with KEEPTTL (the snapshot set the TTLs), sent together
+   * so the client pipelines them on one connection.
+   */
+  async writeLiveSubstrates(
+    epochId: string,
+    substrates: readonly [string, string | Buffer][],
+  ): Promise<void> {
+    await Promise.all(
+      substrates.map(([id, json]) => this.bus.cmd.set(this.keys.epochContract(epochId, id), json, 'KEEPTTL')),
+    );
+  }
+
+  /** Records a live build in the meta: `last_stream_ts` (Unix seconds) and `stream_updates` += `updates`. */
+  async noteStream(epochId: string, lastStreamSec: number, updates: number): Promise<void> {
+    await this.bus.cmd.hset(this.keys.epochMeta(epochId), 'last_stream_ts', lastStreamSec);
+    if (updates > 0) await this.bus.cmd.hincrby(this.keys.epochMeta(epochId), 'stream_updates', updates);
+  }
+
   /**
    * A failed cycle: the active epoch stays the fallback. Its dormant_count rises; at the threshold it
    * turns dormant. Returns the new dormant_count (0 when there is no active epoch).

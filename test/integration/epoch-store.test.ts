@@ -36,6 +36,25 @@ for (const target of redisTargets()) {
       await store.markDirty(id);
     }
 
+    it('live substrate writes keep the snapshot TTL, and the stream bookkeeping lands in the meta', async () => {
+      const store = new EpochStore(worker, keys);
+      const id = 'SPX:1764600000:abcdef';
+      await worker.cmd.set(keys.epochContract(id, 'O:SPX261207C05000000'), '{"old":1}', 'EX', 600);
+      await store.writeLiveSubstrates(id, [['O:SPX261207C05000000', '{"new":2}']]);
+      expect(await worker.cmd.get(keys.epochContract(id, 'O:SPX261207C05000000'))).toBe('{"new":2}');
+      const ttl = await worker.cmd.ttl(keys.epochContract(id, 'O:SPX261207C05000000'));
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+      const bytes = await store.substrateBytes(id, ['O:SPX261207C05000000', 'O:SPX261207P05000000']);
+      expect(bytes.map((b) => b?.toString() ?? null)).toEqual(['{"new":2}', null]);
+      await store.noteStream(id, 1764600001.25, 3);
+      await store.noteStream(id, 1764600002.5, 0);
+      await store.noteStream(id, 1764600003.75, 4);
+      const meta = await store.meta(id);
+      expect(meta.last_stream_ts).toBe('1764600003.75');
+      expect(meta.stream_updates).toBe('7');
+    });
+
     it('promotion errors arrive typed by their reply code, with the reply as cause', async () => {
       const store = new EpochStore(worker, keys);
       await worker.cmd.set(keys.workerLease('SPX'), 'w1|7');

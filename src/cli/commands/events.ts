@@ -98,7 +98,7 @@ export async function eventsCommand(flags: EventsFlags): Promise<number> {
   try {
     let at = since ?? '0-0';
     for (;;) {
-      const page = await readAfter(rt.bus.client, rt.keys, at, PAGE);
+      const page = await readAfter(rt.bus.cmd, rt.keys, at, PAGE);
       for (const e of page) print(e);
       if (page.length > 0) at = (page.at(-1) as StoredEvent).id;
       if (page.length < PAGE) break;

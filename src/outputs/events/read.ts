@@ -3,6 +3,7 @@
  * the SSE hub and `chain-worker events`. An entry that is not valid JSON is skipped, never thrown.
  */
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisCommands } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
 
 /** One event as read back: its stream id and its JSON (`type`, `symbol`, `epoch_id`, `ts`, …). */
@@ -60,7 +61,7 @@ export function eventMatches(e: StoredEvent, symbols: ReadonlySet<string> | null
 
 /** Events strictly after `afterId` (`0-0`: from the start), oldest first, up to `count`. */
 export async function readAfter(
-  r: Redis | Cluster,
+  r: Pick<RedisCommands, 'xrange'>,
   keys: KeySchema,
   afterId: string,
   count: number,
@@ -75,7 +76,7 @@ export async function readAfter(
 }
 
 /** The id of the newest entry, or `0-0` for an empty (or absent) stream. */
-export async function lastId(r: Redis | Cluster, keys: KeySchema): Promise<string> {
+export async function lastId(r: Pick<RedisCommands, 'xrevrange'>, keys: KeySchema): Promise<string> {
   const last = await r.xrevrange(keys.events, '+', '-', 'COUNT', 1);
   return last[0]?.[0] ?? '0-0';
 }

@@ -62,7 +62,7 @@ export class EventsOutput implements CycleObserver, ModelObserver {
 
   /** XADDs one event; returns its stream id. */
   async emit(event: ChainEvent): Promise<string> {
-    const id = await this.bus.client.xadd(
+    const id = await this.bus.cmd.xadd(
       this.keys.events,
       'MAXLEN',
       '~',
@@ -108,7 +108,7 @@ export class EventsOutput implements CycleObserver, ModelObserver {
     const stateKey = this.keys.eventLevels(e.underlying);
     const input = { spot: e.spot, ...e.levels };
     for (let attempt = 0; attempt < LEVEL_RETRIES; attempt++) {
-      const [v, raw] = await this.bus.client.hmget(stateKey, 'v', 'state');
+      const [v, raw] = await this.bus.cmd.hmget(stateKey, 'v', 'state');
       const { events, state } = levelEvents(parseLevelState(raw), input, levelParamsOf(this.config));
       const json = events.map((l) =>
         JSON.stringify(

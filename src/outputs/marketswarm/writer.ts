@@ -58,7 +58,7 @@ export class MarketSwarmOutput implements ModelObserver {
       await r.set(k.compatHeatmapLatest(s), buf(c.heatmap), 'EX', HEATMAP_TTL_SEC);
       for (const d of c.diffs) {
         await r.publish(k.compatHeatmapDiff(s), buf(d));
-        await this.bus.client.xadd(
+        await this.bus.cmd.xadd(
           k.compatHeatmapReplay(s),
           'MAXLEN',
           '~',

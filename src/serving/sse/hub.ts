@@ -230,7 +230,7 @@ export class SseHub {
     if (at !== null) {
       try {
         for (;;) {
-          const page = await readAfter(this.deps.bus.client, this.deps.keys, at, CATCH_UP_PAGE);
+          const page = await readAfter(this.deps.bus.cmd, this.deps.keys, at, CATCH_UP_PAGE);
           for (const e of page)
             if (eventMatches(e, c.sub.symbols))
               this.write(c, formatSse({ event: e.type, id: e.id, data: e.json }));
@@ -433,7 +433,7 @@ export class SseHub {
     // The resume point: the client's Last-Event-ID when it is a stream id, else the stream's newest entry
     // now (so a client that drops before any event resumes from here). Events arriving meanwhile are
     // buffered (the client is registered and not yet live).
-    const newest = await lastId(this.deps.bus.client, this.deps.keys).catch(() => null);
+    const newest = await lastId(this.deps.bus.cmd, this.deps.keys).catch(() => null);
     // The reader must start no later than this client's point (on a server just started it may not have).
     if (this.tailId === null && newest !== null) this.tailId = newest;
     const resume = isStreamId(sub.lastEventId) ? sub.lastEventId : newest;
