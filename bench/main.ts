@@ -291,6 +291,10 @@ async function main(): Promise<void> {
         total: sb(burstTotal),
         phases,
         build_wall: sb(burst.map((b) => b.buildMs.wall)),
+        // Summed over both symbols' builds: the substrate read, and the model thread's maths.
+        build_phases: Object.fromEntries(
+          (['read', 'gex', 'heatmap', 'write'] as const).map((k) => [k, sb(burst.map((b) => b.buildMs[k]))]),
+        ),
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
       },
       write: {
@@ -354,6 +358,7 @@ type Result = {
     total: Brief | null;
     phases: Record<string, Brief | null>;
     build_wall: Brief | null;
+    build_phases: Record<string, Brief | null>;
     run_queue_ms: Brief | null;
   };
   write: {

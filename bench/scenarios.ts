@@ -2,8 +2,7 @@
  * @module The six benchmark scenarios. Each returns raw samples; main.ts summarizes and prints them.
  */
 import { applySnapshot, cycleFetchOptions, runCycle, type CycleResult } from '../src/chain-worker/cycle.js';
-import { buildGexModel } from '../src/models/gex/index.js';
-import { buildHeatmapModel } from '../src/models/heatmap/index.js';
+import { buildModelsFrom } from '../src/models/build-models.js';
 import type { ContractSubstrate } from '../src/normalizers/substrate.js';
 import { normalizeSnapshot } from '../src/normalizers/registry.js';
 import type { ChainSnapshot } from '../src/provider/massive/types.js';
@@ -153,8 +152,9 @@ export async function fetchPhase(stack: Stack, oneAtATime: boolean): Promise<Fet
 }
 
 /**
- * Builds both models for each symbol from the substrates, pure maths only; and the build floor: one
- * `JSON.parse` of the same substrates as the model thread receives them (one JSON array per symbol).
+ * Builds both models for each symbol from the substrates as the model thread does (`buildModelsFrom`:
+ * each model's maths and its JSON bytes), and the build floor: one `JSON.parse` of the same substrates as
+ * the model thread receives them (one JSON array per symbol).
  */
 export function modelBuilds(
   snapshots: ChainSnapshot[],
@@ -173,22 +173,18 @@ export function modelBuilds(
     const tp = performance.now();
     JSON.parse(json);
     parseMs += performance.now() - tp;
-    const input = {
+    const built = buildModelsFrom(contracts, {
       symbol: s.underlying,
       epochId: 'bench',
       asOf: s.asOf,
       spot: s.spot,
-      contracts,
       ts: Date.now(),
       stale: false,
-    };
-    const t0 = performance.now();
-    JSON.stringify(buildGexModel(input));
-    const t1 = performance.now();
-    JSON.stringify(buildHeatmapModel({ ...input, widths: widths[s.underlying] ?? [5], windowPct }));
-    const t2 = performance.now();
-    gexMs += t1 - t0;
-    heatmapMs += t2 - t1;
+      widths: widths[s.underlying] ?? [5],
+      windowPct,
+    });
+    gexMs += built.ms.gex;
+    heatmapMs += built.ms.heatmap;
   }
   return { gexMs, heatmapMs, parseMs };
 }

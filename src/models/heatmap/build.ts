@@ -33,7 +33,7 @@ import { normalizeWidths } from './widths.js';
 import { inWindow, strikeWindow, windowPctOf } from './window.js';
 
 /** One root's usable contracts on one date. */
-interface RootChain {
+export interface RootChain {
   /** Readable, unexpired contracts, with a mid or not: decides the root. */
   count: number;
   calls: Map<number, Quote>;
@@ -68,7 +68,7 @@ function chainsByDate(
 }
 
 /** Strikes of a side inside the window, ascending. */
-function centres(quotes: SideQuotes, window: HeatmapWindow | null): number[] {
+export function centres(quotes: SideQuotes, window: HeatmapWindow | null): number[] {
   const out: number[] = [];
   for (const q of quotes.values()) if (inWindow(window, q.strike)) out.push(q.strike);
   return out.sort((a, b) => a - b);
@@ -175,19 +175,25 @@ function expirationTiles(
   };
 }
 
-/**
- * Builds the heatmap model of one epoch. Pure: the same input always gives the same model.
- *
- * Per expiration date one root is used ({@link chooseRoot}: PM-settled first). Expired contracts and
- * contracts without a mid are left out, so a tile needing one is absent, never priced at 0. Without
- * a usable spot the window cannot be placed: with `windowPct > 0` the model has no tiles.
- *
- * @example
- * const model = buildHeatmapModel({ ...input, widths: DEFAULT_HEATMAP_WIDTHS.SPX, windowPct: 5 });
- * model.expirations['2026-01-16']?.butterfly.call['6850']?.['25']?.description;
- * // 'BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT'
- */
-export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
+/** One date to build: the root chosen for it, its chain and the same date's GEX levels. */
+export interface HeatmapDate {
+  expiration: string;
+  root: string;
+  chain: RootChain;
+  levels: HeatmapLevels | null;
+}
+
+/** The model with no expirations yet, what every date's tiles need, and the dates (ascending). */
+export interface HeatmapFrame {
+  model: HeatmapModel;
+  widths: number[];
+  window: HeatmapWindow | null;
+  spot: number | null;
+  dates: HeatmapDate[];
+}
+
+/** The header, widths and window of the model, and the dates to build (none without a usable spot and a window). */
+export function heatmapFrame(input: HeatmapInput): HeatmapFrame {
   const spot = modelSpot(input);
   const widths = normalizeWidths(input.widths);
   const windowPct = windowPctOf(input.windowPct);
@@ -203,18 +209,38 @@ export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
     expirations: {},
     flags: { negative_butterfly: 0, vertical_over_width: 0 },
   };
-  if (spot === null && windowPct > 0) return model;
-
+  const dates: HeatmapDate[] = [];
+  if (spot === null && windowPct > 0) return { model, widths, window, spot, dates };
   const byDate = chainsByDate(input.contracts, input.asOf);
   for (const expiration of [...byDate.keys()].sort()) {
     const roots = byDate.get(expiration) as Map<string, RootChain>;
     const root = chooseRoot(new Map([...roots].map(([r, chain]) => [r, chain.count])));
     const chain = root === null ? undefined : roots.get(root);
     if (root === null || chain === undefined) continue;
-    const levels = input.levels?.get(expiration) ?? null;
-    const tiles = expirationTiles(expiration, root, chain, widths, window, spot, levels);
+    dates.push({ expiration, root, chain, levels: input.levels?.get(expiration) ?? null });
+  }
+  return { model, widths, window, spot, dates };
+}
+
+/**
+ * Builds the heatmap model of one epoch. Pure: the same input always gives the same model.
+ *
+ * Per expiration date one root is used ({@link chooseRoot}: PM-settled first). Expired contracts and
+ * contracts without a mid are left out, so a tile needing one is absent, never priced at 0. Without
+ * a usable spot the window cannot be placed: with `windowPct > 0` the model has no tiles. The published
+ * JSON is written without this object tree by `heatmapModelJson` (json.ts), to the same bytes.
+ *
+ * @example
+ * const model = buildHeatmapModel({ ...input, widths: DEFAULT_HEATMAP_WIDTHS.SPX, windowPct: 5 });
+ * model.expirations['2026-01-16']?.butterfly.call['6850']?.['25']?.description;
+ * // 'BUY 1 SPXW 16JAN26 6825/6850/6875 CALL BUTTERFLY @ 2.35 DEBIT'
+ */
+export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
+  const { model, widths, window, spot, dates } = heatmapFrame(input);
+  for (const d of dates) {
+    const tiles = expirationTiles(d.expiration, d.root, d.chain, widths, window, spot, d.levels);
     if (tiles === null) continue;
-    model.expirations[expiration] = tiles;
+    model.expirations[d.expiration] = tiles;
     model.flags.negative_butterfly += tiles.flags.negative_butterfly.length;
     model.flags.vertical_over_width += tiles.flags.vertical_over_width.length;
   }

@@ -66,9 +66,66 @@ export function sideContext(root: string, expiration: string, type: ContractType
   };
 }
 
+/** A structure's legs as the order lists them and its net value (cents); what tiles are made of. */
+export interface Priced {
+  legs: readonly Quote[];
+  value: number;
+}
+
+/** Leg quantities: a butterfly buys 1, sells 2, buys 1; a vertical buys 1, sells 1; a single buys 1. */
+export const BUTTERFLY_QTY = [1, -2, 1] as const;
+export const VERTICAL_QTY = [1, -1] as const;
+export const SINGLE_QTY = [1] as const;
+
 /**
  * Butterfly centred on `centre`, wings `width` away: buy K−w, sell 2 K, buy K+w, at
  * `mid(K−w) + mid(K+w) − 2·mid(K)`. Null when any leg has no mid.
+ */
+export function pricedButterfly(quotes: SideQuotes, centre: number, width: number): Priced | null {
+  const k = priceKey(centre);
+  const w = priceKey(width);
+  const mid = quotes.get(k);
+  const low = quotes.get(k - w);
+  const high = quotes.get(k + w);
+  if (mid === undefined || low === undefined || high === undefined) return null;
+  return { legs: [low, mid, high], value: centsOfMilli(low.milli + high.milli - 2 * mid.milli) };
+}
+
+/**
+ * Vertical long `long`, `width` wide, both legs of the side's type: a call sells K+w (`mid(K) − mid(K+w)`),
+ * a put sells K−w (`mid(K) − mid(K−w)`). Null when either leg has no mid.
+ */
+export function pricedVertical(
+  quotes: SideQuotes,
+  type: ContractType,
+  long: number,
+  width: number,
+): Priced | null {
+  const k = priceKey(long);
+  const w = priceKey(width);
+  const bought = quotes.get(k);
+  const sold = quotes.get(type === 'C' ? k + w : k - w);
+  if (bought === undefined || sold === undefined) return null;
+  return { legs: [bought, sold], value: centsOfMilli(bought.milli - sold.milli) };
+}
+
+/** One option at its mid. Null when it has no mid. */
+export function pricedSingle(quotes: SideQuotes, strike: number): Priced | null {
+  const q = quotes.get(priceKey(strike));
+  return q === undefined ? null : { legs: [q], value: centsOfMilli(q.milli) };
+}
+
+/** The tile of a priced structure: its legs with `qty`, and the order line with `what` (e.g. ' CALL BUTTERFLY'). */
+export function tileOf(p: Priced, ctx: SideContext, qty: readonly number[], what: string): Tile {
+  return {
+    value: p.value,
+    legs: p.legs.map((q, i) => ({ strike: q.strike, type: ctx.type, qty: qty[i] as number })),
+    description: `${ctx.prefix}${p.legs.map((q) => q.label).join('/')}${what}${orderPrice(p.value)}`,
+  };
+}
+
+/**
+ * Butterfly tile ({@link pricedButterfly}).
  *
  * @example
  * butterflyTile(quotes, sideContext('SPXW', '2026-01-16', 'C'), 6850, 25);
@@ -80,63 +137,30 @@ export function butterflyTile(
   centre: number,
   width: number,
 ): Tile | null {
-  const k = priceKey(centre);
-  const w = priceKey(width);
-  const mid = quotes.get(k);
-  const low = quotes.get(k - w);
-  const high = quotes.get(k + w);
-  if (mid === undefined || low === undefined || high === undefined) return null;
-  const value = centsOfMilli(low.milli + high.milli - 2 * mid.milli);
-  return {
-    value,
-    legs: [
-      { strike: low.strike, type: ctx.type, qty: 1 },
-      { strike: mid.strike, type: ctx.type, qty: -2 },
-      { strike: high.strike, type: ctx.type, qty: 1 },
-    ],
-    description: `${ctx.prefix}${low.label}/${mid.label}/${high.label}${ctx.butterfly}${orderPrice(value)}`,
-  };
+  const p = pricedButterfly(quotes, centre, width);
+  return p === null ? null : tileOf(p, ctx, BUTTERFLY_QTY, ctx.butterfly);
 }
 
 /**
- * Vertical long `long`, `width` wide, both legs of the side's type: a call sells K+w (`mid(K) − mid(K+w)`),
- * a put sells K−w (`mid(K) − mid(K−w)`). Null when either leg has no mid.
+ * Vertical tile ({@link pricedVertical}).
  *
  * @example
  * verticalTile(quotes, sideContext('SPXW', '2026-01-16', 'P'), 6850, 25);
  * // description 'BUY 1 SPXW 16JAN26 6850/6825 PUT VERTICAL @ 8.10 DEBIT'
  */
 export function verticalTile(quotes: SideQuotes, ctx: SideContext, long: number, width: number): Tile | null {
-  const k = priceKey(long);
-  const w = priceKey(width);
-  const bought = quotes.get(k);
-  const sold = quotes.get(ctx.type === 'C' ? k + w : k - w);
-  if (bought === undefined || sold === undefined) return null;
-  const value = centsOfMilli(bought.milli - sold.milli);
-  return {
-    value,
-    legs: [
-      { strike: bought.strike, type: ctx.type, qty: 1 },
-      { strike: sold.strike, type: ctx.type, qty: -1 },
-    ],
-    description: `${ctx.prefix}${bought.label}/${sold.label}${ctx.vertical}${orderPrice(value)}`,
-  };
+  const p = pricedVertical(quotes, ctx.type, long, width);
+  return p === null ? null : tileOf(p, ctx, VERTICAL_QTY, ctx.vertical);
 }
 
 /**
- * One option at its mid. Null when it has no mid.
+ * One option at its mid ({@link pricedSingle}).
  *
  * @example
  * singleTile(quotes, sideContext('SPXW', '2026-01-16', 'C'), 6850);
  * // description 'BUY 1 SPXW 16JAN26 6850 CALL @ 41.20 DEBIT'
  */
 export function singleTile(quotes: SideQuotes, ctx: SideContext, strike: number): Tile | null {
-  const q = quotes.get(priceKey(strike));
-  if (q === undefined) return null;
-  const value = centsOfMilli(q.milli);
-  return {
-    value,
-    legs: [{ strike: q.strike, type: ctx.type, qty: 1 }],
-    description: `${ctx.prefix}${q.label}${ctx.single}${orderPrice(value)}`,
-  };
+  const p = pricedSingle(quotes, strike);
+  return p === null ? null : tileOf(p, ctx, SINGLE_QTY, ctx.single);
 }
