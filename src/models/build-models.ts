@@ -7,11 +7,6 @@ import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
 import { heatmapModelJson } from './heatmap/json.js';
 import type { LiveInfo, ModelProvider } from './types.js';
-import {
-  buildMarketSwarmOutputs,
-  type CompatRequest,
-  type CompatResponse,
-} from '../outputs/marketswarm/build.js';
 
 export interface BuildRequest {
   symbol: string;
@@ -30,8 +25,6 @@ export interface BuildRequest {
   substrates: Uint8Array;
   /** The `live` header of both models (absent: no `live` field). */
   live?: LiveInfo;
-  /** Also build MarketSwarm's compatible outputs (src/outputs/marketswarm/) from the same parse. */
-  compat?: CompatRequest;
 }
 
 /** The GEX levels the level events read (all expirations, open interest). */
@@ -52,7 +45,6 @@ export interface BuildResponse {
   heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
-  compat?: CompatResponse;
 }
 
 export function buildModels(req: BuildRequest): BuildResponse {
@@ -104,7 +96,7 @@ export function buildModelsFrom(
     ),
   );
   const t3 = performance.now();
-  const out: BuildResponse = {
+  return {
     gex,
     heatmap,
     levels: {
@@ -117,20 +109,6 @@ export function buildModelsFrom(
     contracts: contracts.length,
     ms: { parse: t1 - t0, gex: t2 - t1, heatmap: t3 - t2 },
   };
-  if (req.compat) {
-    out.compat = buildMarketSwarmOutputs(
-      contracts,
-      {
-        asOfMs: req.asOf,
-        spot: req.spot,
-        widths: req.widths,
-        windowPct: req.windowPct,
-        tsSec: Math.round(req.ts) / 1000,
-      },
-      req.compat,
-    );
-  }
-  return out;
 }
 
 /**

@@ -104,6 +104,8 @@ export class ModelBuilder {
         const dirty = await this.epochs.dirtyIds();
         // One epoch at a time: a 20,000-contract build holds ~100 MB while it runs; two at once double the peak.
         for (const id of dirty) all.push(await this.buildEpoch(id));
+        // The outputs built beside ours (MarketSwarm's) are written before the drain answers.
+        if (!this.again) for (const o of this.observers) await o.idle?.();
       } while (this.again && !this.stopped);
       return all;
     })().finally(() => {
@@ -204,8 +206,20 @@ export class ModelBuilder {
         const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
         const t1 = performance.now();
         const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
-        const compatOutput = this.observers.find((o) => o.compatRequest !== undefined);
-        const compat = compatOutput?.compatRequest?.(vendorSymbol);
+        const widths = config.widths[symbol] ?? [5, 10, 15, 20];
+        // Outputs that build from the substrates (MarketSwarm's) get their own copy and run beside ours.
+        for (const o of this.observers)
+          o.substratesRead?.({
+            underlying: symbol,
+            symbol: vendorSymbol,
+            epochId,
+            asOf,
+            spot,
+            ts,
+            widths,
+            windowPct: config.heatmapWindowPct,
+            substrates: new Uint8Array(substrates),
+          });
         const built = await this.thread.build({
           symbol,
           epochId,
@@ -214,11 +228,10 @@ export class ModelBuilder {
           ts,
           stale,
           ...epochHeaderFields(fresh),
-          widths: config.widths[symbol] ?? [5, 10, 15, 20],
+          widths,
           windowPct: config.heatmapWindowPct,
           substrates,
           live: SNAPSHOT_LIVE_INFO,
-          ...(compat ? { compat } : {}),
         });
         const t3 = performance.now();
         const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
@@ -259,7 +272,6 @@ export class ModelBuilder {
               spot,
               levels: built.levels,
               models: { gex: gexJson, heatmap: heatmapJson },
-              ...(built.compat ? { compat: built.compat } : {}),
             })
             .catch((err: unknown) =>
               logger.warn({ output: o.name, symbol, err: (err as Error).message }, 'output failed'),

@@ -7,12 +7,9 @@ import { buildModels, type BuildRequest } from './build-models.js';
 parentPort?.on('message', (msg: { id: number; req: BuildRequest }) => {
   try {
     const res = buildModels(msg.req);
-    const c = res.compat;
-    const extra = c ? [c.gexCalls, c.gexPuts, ...(c.heatmap ? [c.heatmap] : []), ...c.diffs] : [];
     parentPort?.postMessage({ id: msg.id, ok: true, res }, [
       res.gex.buffer as ArrayBuffer,
       res.heatmap.buffer as ArrayBuffer,
-      ...extra.map((b) => b.buffer as ArrayBuffer),
     ]);
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, ok: false, error: (err as Error).message });

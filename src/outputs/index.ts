@@ -16,6 +16,7 @@ export type {
   CycleObserver,
   ModelObserver,
   ModelsPublished,
+  SubstratesRead,
   SnapshotApplied,
   HealthChanged,
   SymbolDormant,

@@ -5,7 +5,6 @@
 import type { GexLevelSummary } from '../models/build-models.js';
 import type { GeometryDelta } from '../chain-worker/geometry.js';
 import type { ParsedContract } from '../provider/massive/types.js';
-import type { CompatRequest, CompatResponse } from './marketswarm/build.js';
 
 /** What a model build published (both models of one epoch). */
 export interface ModelsPublished {
@@ -25,15 +24,36 @@ export interface ModelsPublished {
   levels?: GexLevelSummary;
   /** Our published model JSON. */
   models: { gex: Buffer; heatmap: Buffer };
-  /** MarketSwarm's outputs, built in the model thread when an observer asked for them. */
-  compat?: CompatResponse;
+}
+
+/** The builder read an epoch's substrates and is about to build our models from them. */
+export interface SubstratesRead {
+  /** `{U}`, e.g. `SPX`. */
+  underlying: string;
+  /** Vendor form, e.g. `I:SPX`. */
+  symbol: string;
+  epochId: string;
+  /** The snapshot time, epoch ms. */
+  asOf: number;
+  spot: number | null;
+  /** The build's time, epoch ms (our models' `ts`). */
+  ts: number;
+  widths: readonly number[];
+  windowPct: number;
+  /** The substrates as one JSON array, UTF-8: the observer's own copy (it may transfer it). */
+  substrates: Uint8Array;
 }
 
 export interface ModelObserver {
   readonly name: string;
-  /** When given, the builder also builds MarketSwarm's outputs in the model thread with this request. */
-  compatRequest?(symbol: string): CompatRequest;
+  /**
+   * When given, the builder hands it a copy of each epoch's substrates before building our models, and
+   * does not wait: the observer builds from them on a thread of its own (MarketSwarm's outputs).
+   */
+  substratesRead?(e: SubstratesRead): void;
   modelsPublished(e: ModelsPublished): Promise<void>;
+  /** Resolves when the work queued by {@link substratesRead} is written (the builder's drain waits for it). */
+  idle?(): Promise<void>;
   /** Finishes queued work and releases threads (whoever created the observer calls it once). */
   close?(): Promise<void>;
 }

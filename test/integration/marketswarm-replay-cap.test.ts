@@ -39,24 +39,15 @@ describe('MarketSwarm heatmap replay cap', () => {
     const diffs = Array.from({ length: 450 }, (_, i) =>
       enc(JSON.stringify({ version: i + 1, changed: {}, removed: [] })),
     );
-    await out.modelsPublished({
-      underlying: 'SPX',
-      symbol: 'I:SPX',
-      epochId: 'SPX:1:test',
-      ts: Date.now(),
-      spot: 6000,
-      trigger: 'snapshot',
-      models: { gex: Buffer.from('{}'), heatmap: Buffer.from('{}') },
-      compat: {
-        gexCalls: enc('{}'),
-        gexPuts: enc('{}'),
-        heatmap: enc('{"version":450}'),
-        diffs,
-        version: 450,
-        changed: 0,
-        removed: 0,
-        tiles: 0,
-      },
+    await out.write('I:SPX', 6000, Date.now(), {
+      gexCalls: enc('{}'),
+      gexPuts: enc('{}'),
+      heatmap: enc('{"version":450}'),
+      diffs,
+      version: 450,
+      changed: 0,
+      removed: 0,
+      tiles: 0,
     });
     const stream = keys.compatHeatmapReplay('I:SPX');
     const len = await bus.client.xlen(stream);

@@ -1,8 +1,9 @@
 /**
- * @module Builds MarketSwarm's GEX sides, heatmap document and heatmap diffs from an epoch's substrates, in
- * the model thread beside our own models (so the main thread only SETs and PUBLISHes bytes). The previous
- * tiles of each symbol are kept here, in the thread, to diff against; after a thread restart the first diff
- * sends every tile as changed.
+ * @module Builds MarketSwarm's GEX sides, heatmap document and heatmap diffs from an epoch's substrates, on
+ * the compat thread of its own (compat-thread.ts), beside our models' thread, so neither our models nor the
+ * main thread wait for it (the main thread only SETs and PUBLISHes bytes). The previous tiles of each symbol
+ * are kept here, in the thread, to diff against; after a thread restart the first diff sends every tile as
+ * changed.
  */
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { marketSwarmGex } from './gex.js';
@@ -121,6 +122,42 @@ function heatmapDocument(
     `{"ts":${head.ts},"symbol":${JSON.stringify(head.symbol)},"epoch":"current","version":${head.version},` +
     `"dtes_available":${JSON.stringify(s.dtes_available)},"dte_tile_counts":${JSON.stringify(s.dte_tile_counts)},` +
     `"atm_iv":${JSON.stringify(s.atm_iv)},"tiles":{${tiles.join(',')}}}`
+  );
+}
+
+/** What the compat thread is sent: an epoch's substrates as one JSON array (UTF-8) and the build's inputs. */
+export interface CompatBuildRequest extends CompatRequest {
+  substrates: Uint8Array;
+  asOfMs: number;
+  spot: number | null;
+  widths: readonly number[];
+  windowPct: number;
+  /** The documents' `ts`, Unix seconds. */
+  tsSec: number;
+}
+
+/** Parses the substrates and builds (the compat thread's work). */
+export function buildMarketSwarmFromBytes(req: CompatBuildRequest): CompatResponse {
+  const b = req.substrates;
+  const contracts = JSON.parse(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
+  ) as ContractSubstrate[];
+  const { asOfMs, spot, widths, windowPct, tsSec } = req;
+  return buildMarketSwarmOutputs(
+    contracts,
+    { asOfMs, spot, widths, windowPct, tsSec },
+    {
+      symbol: req.symbol,
+      versionBase: req.versionBase,
+      ...(req.maxDiffBytes !== undefined ? { maxDiffBytes: req.maxDiffBytes } : {}),
+    },
+  );
+}
+
+/** The response's byte arrays (each its own ArrayBuffer): what the thread transfers back. */
+export function compatBuffers(c: CompatResponse): ArrayBuffer[] {
+  return [c.gexCalls, c.gexPuts, ...(c.heatmap ? [c.heatmap] : []), ...c.diffs].map(
+    (b) => b.buffer as ArrayBuffer,
   );
 }
 

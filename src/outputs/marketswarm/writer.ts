@@ -1,14 +1,18 @@
 /**
- * @module Writes MarketSwarm's compatible keys from what the model thread built: the two GEX sides (EX one
- * day), the heatmap document (EX three days), each diff PUBLISHed and XADDed to the capped replay stream,
- * and the spot. Only SET / PUBLISH / XADD of bytes: Redis never decodes or rebuilds a document.
+ * @module Builds and writes MarketSwarm's compatible keys. The builder hands over each epoch's substrates
+ * before building our models; the build runs on the compat thread of its own (our models never wait for
+ * it), then the two GEX sides (EX one day), the heatmap document (EX three days), each diff PUBLISHed and
+ * XADDed to the capped replay stream, and the spot are written. One build at a time; a symbol's request
+ * that arrives while an older one of it still waits replaces it (only the newest epoch is worth building).
+ * Only SET / PUBLISH / XADD of bytes: Redis never decodes or rebuilds a document.
  */
 import type { Logger } from '../../lib/logger.js';
 import { unixSeconds } from '../../lib/time.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
-import type { ModelObserver, ModelsPublished } from '../observers.js';
-import type { CompatRequest } from './build.js';
+import type { ModelObserver, SubstratesRead } from '../observers.js';
+import type { CompatRequest, CompatResponse } from './build.js';
+import { CompatThread } from './compat-thread.js';
 
 export const GEX_TTL_SEC = 86_400;
 export const HEATMAP_TTL_SEC = 259_200;
@@ -21,6 +25,12 @@ export class MarketSwarmOutput implements ModelObserver {
   readonly name = 'marketswarm';
   /** The last heatmap version published per symbol (the next build starts above it). */
   private readonly versions = new Map<string, number>();
+  private readonly thread = new CompatThread();
+  /** Per symbol, the newest request not started yet. */
+  private readonly waiting = new Map<string, SubstratesRead>();
+  private running: Promise<void> | undefined;
+  private closed = false;
+  readonly stats = { built: 0, replaced: 0, failed: 0 };
 
   constructor(
     private readonly bus: RedisBus,
@@ -39,18 +49,62 @@ export class MarketSwarmOutput implements ModelObserver {
     return { symbol, versionBase: this.nextVersion(symbol) };
   }
 
-  async modelsPublished(e: ModelsPublished): Promise<void> {
-    const c = e.compat;
-    if (!c) return;
+  substratesRead(e: SubstratesRead): void {
+    if (this.closed) return;
+    if (this.waiting.has(e.symbol)) this.stats.replaced++;
+    this.waiting.set(e.symbol, e);
+    this.running ??= this.pump().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Builds and writes the waiting requests, oldest symbol first, one at a time. */
+  private async pump(): Promise<void> {
+    for (;;) {
+      const next = this.waiting.entries().next();
+      if (next.done || this.closed) return;
+      const [symbol, e] = next.value;
+      this.waiting.delete(symbol);
+      try {
+        // The version is taken when the build starts: every earlier build of the symbol is written.
+        const c = await this.thread.build({
+          ...this.compatRequest(symbol),
+          substrates: e.substrates,
+          asOfMs: e.asOf,
+          spot: e.spot,
+          widths: e.widths,
+          windowPct: e.windowPct,
+          tsSec: Math.round(e.ts) / 1000,
+        });
+        await this.write(symbol, e.spot, e.ts, c);
+        this.stats.built++;
+      } catch (err) {
+        this.stats.failed++;
+        this.logger.warn({ symbol, err: (err as Error).message }, 'marketswarm outputs not written');
+      }
+    }
+  }
+
+  modelsPublished(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Resolves when every request handed over so far is built and written (or failed). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Writes one build's outputs for `symbol` (vendor form); `ts` is the build's time, epoch ms. */
+  async write(symbol: string, spot: number | null, ts: number, c: CompatResponse): Promise<void> {
     const r = this.bus.cmd;
     const k = this.keys;
-    const s = e.symbol;
+    const s = symbol;
     await r.set(k.compatGex(s, 'calls'), buf(c.gexCalls), 'EX', GEX_TTL_SEC);
     await r.set(k.compatGex(s, 'puts'), buf(c.gexPuts), 'EX', GEX_TTL_SEC);
-    if (e.spot !== null && Number.isFinite(e.spot)) {
+    if (spot !== null && Number.isFinite(spot)) {
       await r.set(
         k.compatSpot(s),
-        JSON.stringify({ symbol: s, value: e.spot, ts: unixSeconds(e.ts), source: 'chain-worker' }),
+        JSON.stringify({ symbol: s, value: spot, ts: unixSeconds(ts), source: 'chain-worker' }),
       );
     }
     if (c.heatmap && c.version !== null) {
@@ -74,5 +128,13 @@ export class MarketSwarmOutput implements ModelObserver {
       { symbol: s, tiles: c.tiles, changed: c.changed, removed: c.removed, diffs: c.diffs.length },
       'marketswarm outputs written',
     );
+  }
+
+  /** Drops the requests not started, waits for the one being built, stops the thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiting.clear();
+    await this.idle();
+    await this.thread.close();
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * @module `node dist/bench/compat-build.js`: the model thread's work on the burst chain (SPX + NDX, ~20,000
+ * contracts) with and without MarketSwarm's outputs, interleaved in one process so the machine's load hits
+ * both alike: our two models alone, then the compat build alone (as the compat thread runs it). Prints
+ * medians and minimums (ms) and the load average.
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildModelsFrom } from '../src/models/build-models.js';
+import { buildMarketSwarmOutputs, resetCompatState } from '../src/outputs/marketswarm/build.js';
+import { SimMarket } from '../src/provider/sim/sim-market.js';
+import { BENCH_WIDTHS, simSubstrates } from './sim-chain.js';
+
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+});
+const runs = Number(args.runs);
+const now = Date.parse('2026-01-07T15:00:00Z');
+const market = new SimMarket({ clock: () => now, burst: true });
+const inputs = ['SPX', 'NDX'].map((u) => ({ u, ...simSubstrates(market, u, now) }));
+
+function ours(): void {
+  for (const i of inputs)
+    buildModelsFrom(i.contracts, {
+      symbol: i.u,
+      epochId: 'bench',
+      asOf: now,
+      spot: i.spot,
+      ts: now,
+      stale: false,
+      widths: BENCH_WIDTHS[i.u] ?? [5],
+      windowPct: 5,
+    });
+}
+let version = 1;
+function compat(): void {
+  for (const i of inputs)
+    buildMarketSwarmOutputs(
+      i.contracts,
+      { asOfMs: now, spot: i.spot, widths: BENCH_WIDTHS[i.u] ?? [5], windowPct: 5, tsSec: now / 1000 },
+      { symbol: `I:${i.u}`, versionBase: version++ },
+    );
+  resetCompatState(); // every build diffs against nothing: the worst case (every tile sent)
+}
+const time = (fn: () => void): number => {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+};
+for (let r = 0; r < 2; r++) {
+  ours();
+  compat();
+}
+const a: number[] = [];
+const b: number[] = [];
+for (let r = 0; r < runs; r++) {
+  a.push(time(ours));
+  b.push(time(compat));
+}
+const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
+const out = {
+  contracts: inputs.reduce((n, i) => n + i.contracts.length, 0),
+  ours_ms: { median: Math.round(med(a)), min: Math.round(Math.min(...a)) },
+  compat_ms: { median: Math.round(med(b)), min: Math.round(Math.min(...b)) },
+  compat_pct_of_ours: Math.round((100 * med(b)) / med(a)),
+  load: loadavg().map((x) => Math.round(x * 10) / 10),
+};
+process.stdout.write(args.json ? `${JSON.stringify(out)}\n` : `${JSON.stringify(out, null, 2)}\n`);

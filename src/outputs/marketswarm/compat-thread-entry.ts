@@ -1,0 +1,14 @@
+/**
+ * @module Entry point of the compat thread: builds MarketSwarm's outputs from an epoch's substrates.
+ */
+import { parentPort } from 'node:worker_threads';
+import { buildMarketSwarmFromBytes, compatBuffers, type CompatBuildRequest } from './build.js';
+
+parentPort?.on('message', (msg: { id: number; req: CompatBuildRequest }) => {
+  try {
+    const res = buildMarketSwarmFromBytes(msg.req);
+    parentPort?.postMessage({ id: msg.id, ok: true, res }, compatBuffers(res));
+  } catch (err) {
+    parentPort?.postMessage({ id: msg.id, ok: false, error: (err as Error).message });
+  }
+});

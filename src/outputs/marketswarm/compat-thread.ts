@@ -1,0 +1,37 @@
+/**
+ * @module Runs MarketSwarm's builds on a worker thread of their own (started lazily, restarted if it dies:
+ * the next diff then sends every tile), beside the model thread: our models never wait for them. Falls
+ * back to building in-process when the compiled thread script is absent (TypeScript sources, no build).
+ */
+import { threadScript, WorkerRpc } from '../../lib/worker-rpc.js';
+import { buildMarketSwarmFromBytes, type CompatBuildRequest, type CompatResponse } from './build.js';
+
+export class CompatThread {
+  private closed = false;
+  private readonly script = threadScript(
+    import.meta.url,
+    'compat-thread-entry.js',
+    'dist/src/outputs/marketswarm/compat-thread-entry.js',
+  );
+  private readonly rpc = this.script
+    ? new WorkerRpc(this.script, 'compat thread', 'compat build failed', true)
+    : null;
+
+  /** Builds off the main thread; `req.substrates` moves to the thread. */
+  build(req: CompatBuildRequest): Promise<CompatResponse> {
+    if (this.closed) return Promise.reject(new Error('compat thread closed'));
+    if (!this.rpc) {
+      try {
+        return Promise.resolve(buildMarketSwarmFromBytes(req));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return this.rpc.request({ req }, [req.substrates.buffer as ArrayBuffer]) as Promise<CompatResponse>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.rpc?.close();
+  }
+}
