@@ -27,12 +27,22 @@ const target = redisTargets()[0] as RedisTarget;
 
 type Strategy = 'butterfly' | 'vertical' | 'single';
 
-/** Tiles the page should draw for one selection, counted from the model. */
-function tileCount(hm: HeatmapModel, expiration: string, strategy: Strategy, side: 'call' | 'put'): number {
+/** Tiles of one selection (with a strike in `range` when given), counted from the model. */
+function tileCount(
+  hm: HeatmapModel,
+  expiration: string,
+  strategy: Strategy,
+  side: 'call' | 'put',
+  range: [number, number] = [-Infinity, Infinity],
+): number {
   const e = hm.expirations[expiration];
   if (!e) return 0;
-  if (strategy === 'single') return Object.values(e.single).filter((t) => t[side] !== undefined).length;
-  return Object.values(e[strategy][side]).reduce((n, byWidth) => n + Object.keys(byWidth).length, 0);
+  const inRange = (k: string): boolean => Number(k) >= range[0] && Number(k) <= range[1];
+  if (strategy === 'single')
+    return Object.entries(e.single).filter(([k, t]) => t[side] !== undefined && inRange(k)).length;
+  return Object.entries(e[strategy][side])
+    .filter(([k]) => inRange(k))
+    .reduce((n, [, byWidth]) => n + Object.keys(byWidth).length, 0);
 }
 
 interface ChartState {
@@ -47,6 +57,11 @@ interface ChartState {
   stream: string;
   echartsBars: number;
   echartsTiles: number;
+  /** The strike range the GEX bars are drawn for (the zoom window and a margin). */
+  drawnFrom: number;
+  drawnTo: number;
+  /** The strike range the heatmap's tiles are drawn for (its zoom window and a margin). */
+  hmDrawn: [number, number];
 }
 
 function chartState(page: Page): Promise<ChartState> {
@@ -72,6 +87,9 @@ function chartState(page: Page): Promise<ChartState> {
       stream: document.querySelector<HTMLElement>('[data-testid=stream-status]')?.dataset.state ?? '',
       echartsBars: gSeries[0]?.data.length ?? -1,
       echartsTiles: mSeries[0]?.data.length ?? -1,
+      drawnFrom: Number(g.dataset.drawnFrom),
+      drawnTo: Number(g.dataset.drawnTo),
+      hmDrawn: [Number(m.dataset.drawnFrom), Number(m.dataset.drawnTo)],
     };
   });
 }
@@ -232,6 +250,21 @@ async function waitForEpoch(page: Page, epoch: string, timeout = 30_000): Promis
   );
 }
 
+/** Waits until both charts show these models' versions, and 300 ms more for trailing tasks. */
+async function waitForTs(page: Page, m: { gex: GexModel; heatmap: HeatmapModel }): Promise<void> {
+  await page.waitForFunction(
+    (ts) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.ts === ts,
+    m.gex.ts,
+    { timeout: 60_000 },
+  );
+  await page.waitForFunction(
+    (ts) => document.querySelector<HTMLElement>('[data-testid=heatmap-chart]')?.dataset.ts === ts,
+    m.heatmap.ts,
+    { timeout: 60_000 },
+  );
+  await page.waitForTimeout(300);
+}
+
 /**
  * A fixed CPU task timed in the page (the fastest of 5 JSON.parse of the same 1.3 MB string): the floor the
  * page's figures are divided by, measured in the same run, so a loaded machine's figures stay comparable.
@@ -247,6 +280,25 @@ function pageFloorMs(page: Page): Promise<number> {
     }
     return Math.round(best * 10) / 10;
   });
+}
+
+/**
+ * With DASHBOARD_PROFILE=1, records a CPU profile of the page (CDP Profiler) around `fn` into
+ * test-artifacts/<label>.cpuprofile (open it in Chromium's DevTools): to see what a long task is made of.
+ */
+async function profiled<T>(page: Page, label: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.env.DASHBOARD_PROFILE) return fn();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  await cdp.send('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(resolve(ARTIFACTS, `${label}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  }
 }
 
 interface Timing {
@@ -299,10 +351,12 @@ describe('dashboard in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     const epoch = (await h.bus.cmd.hget(h.keys.epochActive, 'SPX')) as string;
-    const t0 = Date.now();
-    await page.goto(`${url}/#SPX`);
-    await waitForEpoch(page, epoch);
-    const loadMs = Date.now() - t0;
+    const loadMs = await profiled(page, label, async () => {
+      const t0 = Date.now();
+      await page.goto(`${url}/#SPX`);
+      await waitForEpoch(page, epoch);
+      return Date.now() - t0;
+    });
     const timings = (await page.evaluate(
       () => (window as unknown as { __cw: { timings: unknown[] } }).__cw.timings,
     )) as Timing[];
@@ -322,7 +376,13 @@ describe('dashboard in Chromium', () => {
     let s = await chartState(page);
     expect(s.gexExpiration).toBe('All');
     expect(s.barCount).toBe(gex.by_strike.length);
-    expect(s.echartsBars).toBe(gex.by_strike.length);
+    // ECharts gets the bars of the zoom window and a margin either side: every strike in that range.
+    const zoom0 = await zoomOf(page, 'gex-chart');
+    expect(s.drawnFrom).toBeLessThanOrEqual(zoom0.startValue);
+    expect(s.drawnTo).toBeGreaterThanOrEqual(zoom0.endValue);
+    expect(s.echartsBars).toBe(
+      gex.by_strike.filter((r) => r.strike >= s.drawnFrom && r.strike <= s.drawnTo).length,
+    );
     expect(gex.by_strike.length).toBeGreaterThan(10);
     expect(s.gexEpoch).toBe(gex.epoch_id);
 
@@ -382,7 +442,9 @@ describe('dashboard in Chromium', () => {
 
     // Heatmap: the model's tile count for each selection; a legend with a unit; the date's levels drawn.
     expect(s.tileCount).toBe(tileCount(heatmap, s.hmExpiration, s.strategy, s.side));
-    expect(s.echartsTiles).toBe(s.tileCount);
+    // ECharts gets the tiles of the zoom window and a margin: every tile of the selection in that range.
+    expect(s.echartsTiles).toBe(tileCount(heatmap, s.hmExpiration, s.strategy, s.side, s.hmDrawn));
+    expect(s.echartsTiles).toBeGreaterThan(0);
     expect(s.tileCount).toBeGreaterThan(0);
     for (const [strategy, side] of [
       ['vertical', 'put'],
@@ -396,7 +458,7 @@ describe('dashboard in Chromium', () => {
       expect(s.strategy).toBe(strategy);
       expect(s.side).toBe(side);
       expect(s.tileCount, `${strategy} ${side}`).toBe(tileCount(heatmap, s.hmExpiration, strategy, side));
-      expect(s.echartsTiles).toBe(s.tileCount);
+      expect(s.echartsTiles).toBe(tileCount(heatmap, s.hmExpiration, strategy, side, s.hmDrawn));
       expect(await page.locator('[data-testid=legend-unit]').textContent()).toContain(
         strategy === 'single' ? '$ per share' : '% of width',
       );
@@ -510,6 +572,19 @@ describe('dashboard in Chromium', () => {
     const gexZoom = await zoomOf(page, 'gex-chart');
     const hmZoom = await zoomOf(page, 'heatmap-chart');
     expect(gexZoom.startValue).toBeCloseTo(Math.round(spot * 0.98), 6);
+    // Zoomed in far: the bars and tiles are redrawn for the new windows (and a margin), not the old ones.
+    await page.waitForFunction(
+      ({ g, m }) => {
+        const covers = (id: string, w: { startValue: number; endValue: number }, k: number): boolean => {
+          const el = document.querySelector<HTMLElement>(`[data-testid=${id}]`) as HTMLElement;
+          const from = Number(el.dataset.drawnFrom);
+          const to = Number(el.dataset.drawnTo);
+          return from <= w.startValue && to >= w.endValue && to - from <= k * (w.endValue - w.startValue);
+        };
+        return covers('gex-chart', g, 3.01) && covers('heatmap-chart', m, 4);
+      },
+      { g: gexZoom, m: hmZoom },
+    );
     await page.evaluate(() => {
       (window as unknown as { __noReload: boolean }).__noReload = true;
     });
@@ -623,9 +698,12 @@ describe('dashboard in Chromium', () => {
     });
     (h.market as SimMarket).adjust(knobs);
     const t0 = Date.now();
-    await cycleAndBuild(h);
-    const big = await models(url, 'SPX');
-    await waitForEpoch(page, big.gex.epoch_id, 60_000);
+    const big = await profiled(page, `${label}_live_update`, async () => {
+      await cycleAndBuild(h);
+      const m = await models(url, 'SPX');
+      await waitForEpoch(page, m.gex.epoch_id, 60_000);
+      return m;
+    });
     const cycleToPageMs = Date.now() - t0;
     let s = await chartState(page);
     expect(s.barCount).toBe(big.gex.by_strike.length);
@@ -650,20 +728,13 @@ describe('dashboard in Chromium', () => {
       (window as unknown as { __cw: { longtasks: unknown[] } }).__cw.longtasks.length = 0;
     });
     (h.market as SimMarket).adjust({ burst: knobs.burst });
-    await cycleAndBuild(h);
-    const again = await models(url, 'SPX');
+    const again = await profiled(page, `${label}_steady_update`, async () => {
+      await cycleAndBuild(h);
+      const m = await models(url, 'SPX');
+      if (m.gex.ts !== big.gex.ts) await waitForTs(page, m);
+      return m;
+    });
     if (again.gex.ts !== big.gex.ts) {
-      await page.waitForFunction(
-        (ts) => document.querySelector<HTMLElement>('[data-testid=gex-chart]')?.dataset.ts === ts,
-        again.gex.ts,
-        { timeout: 60_000 },
-      );
-      await page.waitForFunction(
-        (ts) => document.querySelector<HTMLElement>('[data-testid=heatmap-chart]')?.dataset.ts === ts,
-        again.heatmap.ts,
-        { timeout: 60_000 },
-      );
-      await page.waitForTimeout(300);
       const lt2 = await page.evaluate(
         () => (window as unknown as { __cw: { longtasks: { ms: number }[]; diffs: unknown } }).__cw,
       );

@@ -373,6 +373,7 @@ function gexView(doc) {
 function expectedMove(date) {
   const hm = state.docs.heatmap;
   const spot = hm?.spot ?? state.docs.gex?.spot;
+  if (hm) ensureDate(date);
   const e = hm?.expirations?.[date];
   if (!e || !spot) return null;
   let best = null;
@@ -503,6 +504,30 @@ function sharedZeroBounds(extents) {
 
 let gexChipsWired = false;
 let gexMarks = [];
+/** The strike range the GEX bars are drawn for (the zoom window and one window either side). */
+let gexDrawn = { from: -Infinity, to: Infinity };
+
+/** The strikes to draw bars for: the zoom window widened by its own width on each side. */
+function drawnRange(zoom, xMin, xMax) {
+  if (!zoom) return { from: xMin, to: xMax };
+  const span = zoom.endValue - zoom.startValue;
+  return { from: Math.max(xMin, zoom.startValue - span), to: Math.min(xMax, zoom.endValue + span) };
+}
+
+/** After a pan or zoom beyond the drawn range, redraws the GEX bars for the new window (once it settles). */
+let resliceTimer = 0;
+function resliceGexSoon(c) {
+  const [a, b] = c.getModel().getComponent('xAxis', 0).axis.scale.getExtent();
+  const span = b - a;
+  const { from, to } = gexDrawn;
+  // Still inside the drawn range, and not zoomed in so far that most drawn bars are off screen: nothing to do.
+  if (a >= from && b <= to && to - from <= 5 * span) return;
+  clearTimeout(resliceTimer);
+  resliceTimer = setTimeout(() => {
+    drawn.gex = '';
+    scheduleRender();
+  }, 80);
+}
 
 function renderGex() {
   const doc = state.docs.gex;
@@ -513,6 +538,7 @@ function renderGex() {
     c.on('datazoom', () => {
       rememberZoom(c, `gex|${state.symbol}|${state.tab}`, 'xAxis');
       placeLevelChips();
+      if (!ownSetOption) resliceGexSoon(c);
     });
     // A click on a strike opens the chain ladder of the view's date (a horizon: its nearest date).
     c.on('click', (p) => {
@@ -534,7 +560,6 @@ function renderGex() {
   const view = gexView(doc);
   renderTabs();
   const rows = view.rows;
-  const big = rows.length > 400; // ECharts `large` bars: one path per series instead of one per bar
   const values = levelValues(doc, view);
   const date = emDate(view);
   const em = date ? expectedMove(date) : null;
@@ -585,14 +610,36 @@ function renderGex() {
     [bLo, bHi],
     [pLo, pHi],
   ]);
+  // Keep the user's zoom across live updates of the same view (as axis values, since the axis range moves
+  // with spot); a new view opens on three expected moves either side of spot (at least 1 % of spot, at
+  // most GEX_VIEW_PCT).
+  const zoomKey = `gex|${state.symbol}|${state.tab}`;
+  const saved = zoomMemory.get(zoomKey);
+  let zoom = saved;
+  if (!zoom && doc.spot) {
+    const half = Math.min(
+      (doc.spot * GEX_VIEW_PCT) / 100,
+      Math.max(doc.spot / 100, em ? 3 * em.move : (doc.spot * GEX_VIEW_PCT) / 100),
+    );
+    const from = Math.max(xMin, doc.spot - half);
+    const to = Math.min(xMax, doc.spot + half);
+    if (to > from) zoom = { startValue: Math.floor(from), endValue: Math.ceil(to) };
+  }
+  // Bars only for the strikes in the zoom window and one window either side (panning within that needs no
+  // redraw; beyond it the datazoom handler redraws): ECharts lays out every bar it is given, shown or not.
+  gexDrawn = drawnRange(zoom, xMin, xMax);
+  const drawnRows = rows.filter((r) => r.strike >= gexDrawn.from && r.strike <= gexDrawn.to);
   const nowNet = new Map(rows.map((r) => [r.strike, r.net]));
   const prevSnap = advance(prevNet, `${state.symbol}|${state.tab}`, doc.ts, nowNet);
   const prev = prevSnap ? { ts: prevSnap.ts, net: prevSnap.value } : null;
-  const barStyle = { large: big, largeThreshold: 400, barMaxWidth: 14 };
+  // ECharts `large` bars, whatever the count: one path per series instead of an element (with its style and
+  // label state) per bar.
+  const barStyle = { large: true, largeThreshold: 0, barMaxWidth: 14 };
   const option = {
     // Live data: no animation (it would also delay 'finished' by a second on every update).
     animation: false,
-    grid: { left: 64, right: 64, top: 78, bottom: 56 },
+    // Fixed margins that hold the labels: no outer-bounds pass measuring every axis label on each update.
+    grid: { left: 64, right: 64, top: 78, bottom: 56, outerBoundsMode: 'none' },
     legend: { top: 0, data: ['Calls', 'Puts', 'Net', 'Profile'] },
     tooltip: {
       trigger: 'axis',
@@ -641,29 +688,33 @@ function renderGex() {
     ],
     dataZoom: [
       { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 6 },
+      // No data shadow: the bars are drawn for the window only, a shadow of them would end at its margins.
+      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 16, bottom: 6, showDataShadow: false },
     ],
     series: [
       {
+        id: 'calls',
         name: 'Calls',
         type: 'bar',
         stack: 'cp',
-        data: rows.map((r) => [r.strike, r.call]),
+        data: drawnRows.map((r) => [r.strike, r.call]),
         itemStyle: { color: COLORS.call },
         ...barStyle,
       },
       {
+        id: 'puts',
         name: 'Puts',
         type: 'bar',
         stack: 'cp',
-        data: rows.map((r) => [r.strike, r.put]),
+        data: drawnRows.map((r) => [r.strike, r.put]),
         itemStyle: { color: COLORS.put },
         ...barStyle,
       },
       {
+        id: 'net',
         name: 'Net',
         type: 'bar',
-        data: rows.map((r) => [r.strike, r.net]),
+        data: drawnRows.map((r) => [r.strike, r.net]),
         itemStyle: { color: COLORS.net },
         ...barStyle,
         markLine: { symbol: 'none', silent: true, animation: false, data: marks },
@@ -676,6 +727,7 @@ function renderGex() {
           : { data: [] },
       },
       {
+        id: 'profile',
         name: 'Profile',
         type: 'line',
         yAxisIndex: 1,
@@ -688,29 +740,18 @@ function renderGex() {
       },
     ],
   };
-  // Keep the user's zoom across live updates of the same view (as axis values, since the axis range moves
-  // with spot); a new view opens on the strikes within GEX_VIEW_PCT of spot.
-  const zoomKey = `gex|${state.symbol}|${state.tab}`;
-  const saved = zoomMemory.get(zoomKey);
-  let zoom = saved;
-  if (!zoom && doc.spot) {
-    // Three expected moves either side (at least 1 % of spot, at most GEX_VIEW_PCT).
-    const half = Math.min(
-      (doc.spot * GEX_VIEW_PCT) / 100,
-      Math.max(doc.spot / 100, em ? 3 * em.move : (doc.spot * GEX_VIEW_PCT) / 100),
-    );
-    const from = Math.max(xMin, doc.spot - half);
-    const to = Math.min(xMax, doc.spot + half);
-    if (to > from) zoom = { startValue: Math.floor(from), endValue: Math.ceil(to) };
-  }
   if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
   const finished = whenFinished(c);
-  setOptionQuietly(c, option, { replaceMerge: ['series', 'dataZoom'] });
+  // Series merge by id (their models are kept, their data replaced); the zoom is set anew.
+  setOptionQuietly(c, option, { replaceMerge: ['dataZoom'] });
   // The default window is kept once it is known from the expected move (it would otherwise follow spot).
   if (!saved && zoom && em) zoomMemory.set(zoomKey, zoom);
   const setMs = performance.now() - t0;
   placeLevelChips();
   el.dataset.barCount = String(rows.length);
+  el.dataset.drawnBars = String(drawnRows.length);
+  el.dataset.drawnFrom = String(gexDrawn.from);
+  el.dataset.drawnTo = String(gexDrawn.to);
   el.dataset.epochId = doc.epoch_id;
   el.dataset.expiration = state.tab.startsWith('h:') ? 'All' : state.tab;
   el.dataset.view = state.tab;
@@ -833,6 +874,7 @@ function metricOf(strategy, tile, width) {
 
 /** The tiles of the selected expiration / strategy / side as cells `[column, strike, metric, value]`. */
 function heatmapCells(doc, expiration, strategy, side) {
+  ensureDate(expiration);
   const e = doc.expirations[expiration];
   const cells = { cols: [], strikes: [], data: [], tiles: [] };
   if (!e) return cells;
@@ -940,6 +982,9 @@ function renderLegend(scale, strategy) {
 
 let hmTiles = [];
 let hmColors = [];
+/** The strike range the heatmap's tiles are drawn for. */
+let hmDrawn = { from: -Infinity, to: Infinity };
+let hmResliceTimer = 0;
 let hmClickWired = false;
 
 /** The smallest gap between consecutive strikes (rows are that tall on the numeric strike axis). */
@@ -983,13 +1028,20 @@ function renderHeatmap() {
       };
       showTile();
     });
-    c.on('datazoom', () =>
+    c.on('datazoom', () => {
       rememberZoom(
         c,
         `hm|${state.symbol}|${state.hm.expiration}|${state.hm.strategy}|${state.hm.side}`,
         'yAxis',
-      ),
-    );
+      );
+      if (ownSetOption) return;
+      // Panned beyond the drawn tiles, or zoomed in so far that most of them are off screen: redraw.
+      const [a, b] = c.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
+      const { from, to } = hmDrawn;
+      if (a >= from && b <= to && to - from <= 4 * (b - a)) return;
+      clearTimeout(hmResliceTimer);
+      hmResliceTimer = setTimeout(() => renderHeatmap(), 80);
+    });
   }
   const select = /** @type {HTMLSelectElement} */ ($('hm-expiration'));
   if (!doc) {
@@ -1023,8 +1075,6 @@ function renderHeatmap() {
   const viewKey = `${state.symbol}|${expiration}|${strategy}|${side}`;
   const scale = scaleFor(viewKey, strategy, cells);
   renderLegend(scale, strategy);
-  hmTiles = cells.tiles;
-  hmColors = cells.data.map((d) => tileColor(scale, d[2], d[3]));
   const step = strikeStep(cells.strikes);
   const lv = heatmapLevels(expiration);
   const em = expectedMove(expiration);
@@ -1051,11 +1101,33 @@ function renderHeatmap() {
     yMin = Math.min(yMin, m.yAxis - step);
     yMax = Math.max(yMax, m.yAxis + step);
   }
+  // Keep the zoom of this view (in strike values) across updates; a new view opens on ±30 rows of spot.
+  const zoomKey = `hm|${viewKey}`;
+  let zoom = zoomMemory.get(zoomKey);
+  if (!zoom && strikesNum.length > 60 && lv.spot) {
+    zoom = { startValue: lv.spot - 30 * step, endValue: lv.spot + 30 * step };
+    zoomMemory.set(zoomKey, zoom);
+  }
+  // Tiles only for the strikes in the zoom window and half a window either side (ECharts builds, lays out
+  // and paints every tile it is given, shown or clipped); a pan beyond that redraws.
+  const half = zoom ? (zoom.endValue - zoom.startValue) / 2 + step : Infinity;
+  hmDrawn = zoom
+    ? { from: zoom.startValue - half, to: zoom.endValue + half }
+    : { from: -Infinity, to: Infinity };
+  const data = [];
+  hmTiles = [];
+  for (let i = 0; i < cells.data.length; i++) {
+    const d = cells.data[i];
+    if (d[1] < hmDrawn.from || d[1] > hmDrawn.to) continue;
+    data.push(d);
+    hmTiles.push(cells.tiles[i]);
+  }
+  hmColors = data.map((d) => tileColor(scale, d[2], d[3]));
   const option = {
     animation: false,
     grid: [
-      { left: 64, right: '24%', top: 16, bottom: 40 },
-      { left: '79%', right: 34, top: 16, bottom: 40 },
+      { left: 64, right: '24%', top: 16, bottom: 40, outerBoundsMode: 'none' },
+      { left: '79%', right: 34, top: 16, bottom: 40, outerBoundsMode: 'none' },
     ],
     tooltip: {
       confine: true,
@@ -1069,7 +1141,7 @@ function renderHeatmap() {
             : `${escapeHtml(fmtPx(Number(t.strike)))} · width ${escapeHtml(t.width)}`;
         const pct =
           t.width === null ? '' : ` (${nf(1).format(metricOf(strategy, t.tile, t.width))}% of width)`;
-        return `<b>${head}</b><br/>mid <b>${fmtOpt(t.tile.value)}</b>${pct}<br/><span style="font-family:monospace">${escapeHtml(t.tile.description)}</span>`;
+        return `<b>${head}</b><br/>mid <b>${fmtOpt(t.tile.value)}</b>${pct}<br/><span style="font-family:monospace">${escapeHtml(descriptionOf(t.tile))}</span>`;
       },
     },
     xAxis: [
@@ -1113,15 +1185,17 @@ function renderHeatmap() {
     ],
     series: [
       {
+        id: 'tiles',
         type: 'custom',
         xAxisIndex: 0,
         yAxisIndex: 0,
         clip: true,
-        data: cells.data,
+        data,
         encode: { x: 0, y: 1, tooltip: [3] },
         renderItem: (params, api) => {
           const p = api.coord([api.value(0), api.value(1)]);
-          const size = api.size([1, step]);
+          // One tile's size in pixels is every tile's: measured once per drawing pass.
+          const size = params.context.size || (params.context.size = api.size([1, step]));
           const w = size[0] - 1;
           const h = Math.max(1, size[1] - (size[1] > 6 ? 1 : 0));
           const rect = {
@@ -1163,6 +1237,7 @@ function renderHeatmap() {
           : { data: [] },
       },
       {
+        id: 'density',
         type: 'line',
         name: 'density',
         xAxisIndex: 1,
@@ -1181,19 +1256,16 @@ function renderHeatmap() {
       },
     ],
   };
-  // Keep the zoom of this view (in strike values) across updates; a new view opens on ±30 rows of spot.
-  const zoomKey = `hm|${viewKey}`;
-  let zoom = zoomMemory.get(zoomKey);
-  if (!zoom && strikesNum.length > 60 && lv.spot) {
-    zoom = { startValue: lv.spot - 30 * step, endValue: lv.spot + 30 * step };
-    zoomMemory.set(zoomKey, zoom);
-  }
   if (zoom) for (const z of option.dataZoom) Object.assign(z, zoom);
   else for (const z of option.dataZoom) Object.assign(z, { start: 0, end: 100 });
   const finished = whenFinished(c);
-  setOptionQuietly(c, option, { replaceMerge: ['series', 'dataZoom', 'xAxis', 'yAxis', 'grid'] });
+  // Series, axes and grids merge (their models are kept); the zoom is set anew.
+  setOptionQuietly(c, option, { replaceMerge: ['dataZoom'] });
   const setMs = performance.now() - t0;
   el.dataset.tileCount = String(cells.data.length);
+  el.dataset.drawnTiles = String(data.length);
+  el.dataset.drawnFrom = String(hmDrawn.from);
+  el.dataset.drawnTo = String(hmDrawn.to);
   el.dataset.strikeCount = String(cells.strikes.length);
   el.dataset.epochId = doc.epoch_id;
   el.dataset.expiration = expiration;
@@ -1228,6 +1300,7 @@ function renderHeatmap() {
 /** Looks the selected order up in the current document (it refreshes with every version). */
 function selectedTile() {
   const s = state.sel;
+  ensureDate(s.expiration);
   const e = state.docs.heatmap?.expirations?.[s.expiration];
   if (!e) return null;
   if (s.strategy === 'single') return e.single?.[s.strike]?.[s.side] ?? null;
@@ -1274,7 +1347,7 @@ function showTile() {
   el.dataset.value = String(tile.value);
   el.dataset.ts = ts ?? '';
   el.innerHTML =
-    `<div>${escapeHtml(tile.description)}</div>` +
+    `<div>${escapeHtml(descriptionOf(tile))}</div>` +
     `<div>legs: ${escapeHtml(legs)}</div>` +
     `<div>mid <b data-testid="tile-mid">${fmtOpt(tile.value)}</b> · natural ${nat === null ? '<span class="muted">(loading bid/ask…)</span>' : `<b data-testid="tile-natural">${fmtOpt(nat)}</b> <span class="muted">(bid/ask ${escapeHtml(fmtTime(quotesAsOf))})</span>`}` +
     ` · at ${escapeHtml(fmtTime(ts))}` +
@@ -1422,6 +1495,7 @@ async function loadModel(model) {
       }
       if (symbol !== state.symbol || at !== state.at) continue;
       state.docs[model] = doc;
+      if (model === 'heatmap') pendingDates.clear(); // diff work of the document it replaces
       // Each chart draws the other model's levels (the heatmap the date's GEX levels, the GEX chart the
       // expected move from the heatmap): both are redrawn, once, whichever model changed.
       scheduleRender();
@@ -1434,68 +1508,153 @@ async function loadModel(model) {
   } catch (err) {
     stats.errors.push(String(err));
     showError(`Could not load a model: ${err.message}`);
+    scheduleRender(); // the other chart may be waiting for this one
   } finally {
     slot.running = false;
   }
 }
 
-/** Applies a `heatmap_diff` when its base is the document shown; returns false when it does not fit. */
+/**
+ * Diff work not yet applied to the heatmap document, per date: a 20,000-contract chain's diff reprices some
+ * 100,000 tiles, too much for one task. The tiles of a date are applied when something reads that date
+ * ({@link ensureDate}: the drawn date, the expected move's, the selected order's) and the rest in slices of
+ * SLICE_MS between other tasks. A new diff first completes the previous one.
+ */
+const pendingDates = new Map();
+let pendingTimer = 0;
+const SLICE_MS = 8;
+
+function ensureDate(date) {
+  const work = pendingDates.get(date);
+  if (!work) return;
+  pendingDates.delete(date);
+  for (const f of work) f();
+}
+
+function flushPending() {
+  for (const date of [...pendingDates.keys()]) ensureDate(date);
+}
+
+function drainPendingSoon() {
+  if (pendingTimer || pendingDates.size === 0) return;
+  pendingTimer = setTimeout(function slice() {
+    pendingTimer = 0;
+    const t0 = performance.now();
+    for (const [date, work] of pendingDates) {
+      while (work.length > 0 && performance.now() - t0 < SLICE_MS) work.shift()();
+      if (work.length > 0) break;
+      pendingDates.delete(date);
+    }
+    if (pendingDates.size > 0) pendingTimer = setTimeout(slice, 0);
+  }, 0);
+}
+
+function defer(date, f) {
+  const work = pendingDates.get(date);
+  if (work) work.push(f);
+  else pendingDates.set(date, [f]);
+}
+
+/**
+ * A repriced tile: the new value; its description's price part (`@ 2.35 DEBIT`) follows when the description
+ * is read ({@link descriptionOf}), not for every tile of every diff.
+ */
+function reprice(t, value) {
+  if (!t) return;
+  if (t.descValue === undefined) t.descValue = t.value;
+  t.value = value;
+}
+
+/** A tile's order description with its current price. */
+function descriptionOf(t) {
+  if (t.descValue !== undefined && t.descValue !== t.value) {
+    const old = orderPrice(t.descValue);
+    if (t.description.endsWith(old))
+      t.description = t.description.slice(0, -old.length) + orderPrice(t.value);
+    t.descValue = t.value;
+  }
+  return t.description;
+}
+
+/**
+ * Applies a `heatmap_diff` when its base is the document shown (returns false when it does not fit): the
+ * header and each date's fields at once, the tiles per date and strategy as deferred work.
+ */
 function applyHeatmapDiff(d) {
   const doc = state.docs.heatmap;
   if (!doc || state.at || d.symbol !== state.symbol) return false;
   if (d.base.epoch_id !== doc.epoch_id || d.base.ts !== doc.ts) return false;
+  flushPending();
   for (const [k, v] of Object.entries(d.header)) doc[k] = v;
   for (const date of d.removed_expirations) delete doc.expirations[date];
-  // Repriced tiles: a new value, and the description's price part follows it.
-  const reprice = (t, value) => {
-    if (!t) return;
-    const old = orderPrice(t.value);
-    if (t.description.endsWith(old)) t.description = t.description.slice(0, -old.length) + orderPrice(value);
-    t.value = value;
-  };
+  let added = false;
   for (const [date, vs] of Object.entries(d.values || {})) {
     const e = doc.expirations[date];
     if (!e) continue;
     for (const k of ['butterfly', 'vertical'])
       for (const side of ['call', 'put'])
-        for (const [strike, byWidth] of Object.entries(vs[k]?.[side] || {}))
-          for (const [w, value] of Object.entries(byWidth)) reprice(e[k][side][strike]?.[w], value);
-    for (const [strike, sides] of Object.entries(vs.single || {}))
-      for (const [side, value] of Object.entries(sides)) reprice(e.single[strike]?.[side], value);
+        if (vs[k]?.[side])
+          defer(date, () => {
+            for (const [strike, byWidth] of Object.entries(vs[k][side]))
+              for (const [w, value] of Object.entries(byWidth)) reprice(e[k][side][strike]?.[w], value);
+          });
+    if (vs.single)
+      defer(date, () => {
+        for (const [strike, sides] of Object.entries(vs.single))
+          for (const [side, value] of Object.entries(sides)) reprice(e.single[strike]?.[side], value);
+      });
   }
   for (const [date, ch] of Object.entries(d.changed)) {
-    const e = doc.expirations[date] || (doc.expirations[date] = emptyExpiration());
+    let e = doc.expirations[date];
+    if (!e) {
+      e = doc.expirations[date] = emptyExpiration();
+      added = true;
+    }
     for (const [k, v] of Object.entries(ch)) {
       if (k === 'butterfly' || k === 'vertical') {
-        for (const side of ['call', 'put'])
-          for (const [strike, byWidth] of Object.entries(v[side] || {})) {
-            const row = e[k][side][strike] || (e[k][side][strike] = {});
-            Object.assign(row, byWidth);
-          }
+        defer(date, () => {
+          for (const side of ['call', 'put'])
+            for (const [strike, byWidth] of Object.entries(v[side] || {})) {
+              const row = e[k][side][strike] || (e[k][side][strike] = {});
+              Object.assign(row, byWidth);
+            }
+        });
       } else if (k === 'single') {
-        for (const [strike, sides] of Object.entries(v)) {
-          const row = e.single[strike] || (e.single[strike] = {});
-          Object.assign(row, sides);
-        }
+        defer(date, () => {
+          for (const [strike, sides] of Object.entries(v)) {
+            const row = e.single[strike] || (e.single[strike] = {});
+            Object.assign(row, sides);
+          }
+        });
       } else e[k] = v;
     }
   }
+  const removed = new Map();
   for (const path of d.removed) {
-    const [date, strategy, a, b, c] = path;
-    const e = doc.expirations[date];
-    if (!e) continue;
-    if (strategy === 'single') {
-      if (e.single[a]) {
-        delete e.single[a][b];
-        if (Object.keys(e.single[a]).length === 0) delete e.single[a];
-      }
-    } else if (e[strategy]?.[a]?.[b]) {
-      delete e[strategy][a][b][c];
-      if (Object.keys(e[strategy][a][b]).length === 0) delete e[strategy][a][b];
-    }
+    if (!removed.has(path[0])) removed.set(path[0], []);
+    removed.get(path[0]).push(path);
   }
+  for (const [date, paths] of removed)
+    defer(date, () => {
+      const e = doc.expirations[date];
+      if (!e) return;
+      for (const [, strategy, a, b, c] of paths) {
+        if (strategy === 'single') {
+          if (e.single[a]) {
+            delete e.single[a][b];
+            if (Object.keys(e.single[a]).length === 0) delete e.single[a];
+          }
+        } else if (e[strategy]?.[a]?.[b]) {
+          delete e[strategy][a][b][c];
+          if (Object.keys(e[strategy][a][b]).length === 0) delete e[strategy][a][b];
+        }
+      }
+    });
   // Keys stay in ascending date order, as in the published document.
-  doc.expirations = Object.fromEntries(Object.entries(doc.expirations).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (added)
+    doc.expirations = Object.fromEntries(
+      Object.entries(doc.expirations).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
   return true;
 }
 
@@ -1524,6 +1683,7 @@ function onHeatmapDiff(d) {
     stats.diffs.applied++;
     record({ model: 'heatmap', phase: 'diff', ms: performance.now() - t0, bytes: d.bytes ?? 0 });
     scheduleRender();
+    drainPendingSoon();
   } else if (d.symbol === state.symbol && !state.at) {
     stats.diffs.refetched++;
     void loadModel('heatmap');
@@ -1537,6 +1697,38 @@ function onHeatmapDiff(d) {
  */
 let renderQueued = false;
 const drawn = { gex: '', heatmap: '' };
+/** Redraws caused only by the other model (the expected move, a date's levels) wait this long for the
+ * chart's own next version, which usually follows within it: one draw instead of two. */
+const FOLLOW_MS = 400;
+const follow = { gex: { timer: 0, due: false }, heatmap: { timer: 0, due: false } };
+
+/** Draws `chart` when its key changed; a change of `ownKey` draws now, any other change after FOLLOW_MS. */
+function drawIfChanged(chartName, key, ownKey, draw) {
+  const f = follow[chartName];
+  const due = f.due;
+  f.due = false;
+  if (key === drawn[chartName]) return;
+  const ownChanged = !drawn[chartName].startsWith(`${ownKey}#`);
+  if (!ownChanged && !due) {
+    clearTimeout(f.timer);
+    f.timer = setTimeout(() => {
+      f.due = true;
+      scheduleRender();
+    }, FOLLOW_MS);
+    return;
+  }
+  clearTimeout(f.timer);
+  drawn[chartName] = key;
+  draw();
+}
+
+/** The heatmap's expiration: the selected one, else the GEX date tab's, else the first date. */
+function heatmapExpiration(doc) {
+  if (doc.expirations[state.hm.expiration]) return state.hm.expiration;
+  if (!state.tab.startsWith('h:') && doc.expirations[state.tab]) return state.tab;
+  return Object.keys(doc.expirations).sort()[0] || '';
+}
+
 function scheduleRender() {
   if (renderQueued) return;
   renderQueued = true;
@@ -1551,17 +1743,16 @@ function scheduleRender() {
       ? (view.find((d) => hm.expirations?.[d]) ?? Object.keys(hm.expirations ?? {}).sort()[0])
       : null;
     const em = emFor ? expectedMove(emFor) : null;
-    const gexKey = `${g?.epoch_id}|${g?.ts}|${state.tab}|${em?.move}`;
-    const hmKey = `${hm?.epoch_id}|${hm?.ts}|${JSON.stringify(g?.by_expiration?.[state.hm.expiration]?.levels ?? null)}`;
-    if (gexKey !== drawn.gex) {
-      drawn.gex = gexKey;
-      renderGex();
-    }
+    const gexOwn = `${g?.epoch_id}|${g?.ts}|${state.tab}`;
+    const hmExp = hm ? heatmapExpiration(hm) : '';
+    const hmOwn = `${hm?.epoch_id}|${hm?.ts}|${hmExp}`;
+    // On a first load the GEX chart waits for the heatmap (still loading) rather than being drawn twice: its
+    // expected-move band comes from the heatmap. The heatmap's load ends with a scheduleRender, either way.
+    const heatmapComing = g && !hm && loads.heatmap.running;
+    if (!heatmapComing) drawIfChanged('gex', `${gexOwn}#${em?.move}`, gexOwn, renderGex);
     renderHeader();
-    if (hmKey !== drawn.heatmap) {
-      drawn.heatmap = hmKey;
-      setTimeout(() => renderHeatmap(), 0);
-    }
+    const levels = JSON.stringify(g?.by_expiration?.[hmExp]?.levels ?? null);
+    drawIfChanged('heatmap', `${hmOwn}#${levels}`, hmOwn, () => setTimeout(() => renderHeatmap(), 0));
   }, 0);
 }
 
@@ -1582,6 +1773,7 @@ function renderHeader() {
 function selectSymbol(symbol) {
   state.symbol = symbol;
   state.docs = { gex: null, heatmap: null };
+  pendingDates.clear();
   state.tab = 'h:all';
   state.sel = null;
   $('chain').hidden = true;
