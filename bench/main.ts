@@ -295,6 +295,7 @@ async function main(): Promise<void> {
         build_phases: Object.fromEntries(
           (['read', 'gex', 'heatmap', 'write'] as const).map((k) => [k, sb(burst.map((b) => b.buildMs[k]))]),
         ),
+        handoff_builds: sb(burst.map((b) => b.handoffBuilds)),
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
       },
       write: {
@@ -359,6 +360,7 @@ type Result = {
     phases: Record<string, Brief | null>;
     build_wall: Brief | null;
     build_phases: Record<string, Brief | null>;
+    handoff_builds: Brief | null;
     run_queue_ms: Brief | null;
   };
   write: {

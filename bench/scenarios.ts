@@ -23,6 +23,8 @@ export interface BurstRun {
   contracts: number;
   phases: Record<string, number>;
   buildMs: { gex: number; heatmap: number; read: number; write: number; wall: number };
+  /** Builds whose substrates came from the cycle (the handoff) rather than Redis. */
+  handoffBuilds: number;
   peakRssMb: number;
   maxBlockMs: number;
   /** Most main-thread CPU between two turns of the event loop (null off Linux). */
@@ -69,6 +71,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
       write: sum((m) => m.write),
       wall: t1 - tb,
     },
+    handoffBuilds: built.filter((o) => o.source === 'handoff').length,
     peakRssMb,
     maxBlockMs,
     maxBlockCpuMs,

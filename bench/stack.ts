@@ -5,6 +5,7 @@
 import { loadConfig, type Config } from '../src/config/load.js';
 import { silentLogger } from '../src/lib/logger.js';
 import { ModelBuilder } from '../src/models/builder.js';
+import { SubstrateHandoff } from '../src/models/substrate-handoff.js';
 import { createProvider, type Provider } from '../src/provider/create-provider.js';
 import { RedisBus } from '../src/redis/bus.js';
 import { KeySchema } from '../src/redis/keys.js';
@@ -51,8 +52,10 @@ export async function createStack(opts: {
   const keys = new KeySchema('');
   const metrics = new Metrics({ defaults: false });
   const provider = await createProvider(config, logger);
-  const deps = cycleDeps({ bus, keys, client: provider.client, config, logger, metrics });
-  const builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'bench' });
+  // As `chain-worker run` does: the cycles hand their substrates to the builder of the process.
+  const handoff = new SubstrateHandoff();
+  const deps = { ...cycleDeps({ bus, keys, client: provider.client, config, logger, metrics }), handoff };
+  const builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'bench', handoff });
   return {
     config,
     bus,

@@ -8,6 +8,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { sleep } from '../lib/async.js';
 import { unixSeconds } from '../lib/time.js';
+import type { SubstrateHandoff } from '../models/substrate-handoff.js';
 import { MassiveAuthError } from '../provider/massive/errors.js';
 import type { MassiveChainClient } from '../provider/massive/chain-client.js';
 import { cycleObservers } from '../outputs/index.js';
@@ -48,6 +49,8 @@ export interface WorkerDeps {
   metrics: Metrics;
   /** Called after cycles that flagged epochs dirty (the in-process model builder). */
   onDirty?: () => Promise<void>;
+  /** The in-process model builder's handoff: each cycle offers it the substrates it wrote. */
+  handoff?: SubstrateHandoff;
   /** Outputs told about applied snapshots, health changes, dormancy and shutdown (default: the configured ones). */
   observers?: readonly CycleObserver[];
 }

@@ -19,6 +19,7 @@ import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
 import { ModelThread } from './model-thread.js';
+import type { SubstrateHandoff } from './substrate-handoff.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
 export const BUILD_LEASE_MS = 30_000;
@@ -61,6 +62,8 @@ export interface BuilderDeps {
   owner: string;
   /** Outputs told about every published build (default: those CHAIN_COMPAT asks for). */
   observers?: ModelObserver[];
+  /** Substrates the cycles of this process wrote (skips reading them back when the version matches). */
+  handoff?: SubstrateHandoff;
 }
 
 export interface BuildOutcome {
@@ -69,6 +72,8 @@ export interface BuildOutcome {
   status: 'built' | 'superseded' | 'claimed_elsewhere' | 'missing' | 'failed';
   contracts?: number;
   ms?: { read: number; parse: number; gex: number; heatmap: number; thread: number; write: number };
+  /** Where the substrates came from: the cycle of this process (handoff) or Redis. */
+  source?: 'handoff' | 'redis';
   error?: string;
 }
 
@@ -165,6 +170,12 @@ export class ModelBuilder {
     if (this.ownsObservers) await closeObservers(this.observers);
   }
 
+  /** The epoch's substrates read from Redis through its contract index, as one JSON array; null without an index. */
+  private async readSubstrates(epochId: string): Promise<Uint8Array | null> {
+    const ids = await this.epochs.contractIds(epochId);
+    return ids === null ? null : joinJsonArray(await this.epochs.substrateBytes(epochId, ids));
+  }
+
   /** Builds one epoch if it is dirty, active and unclaimed. */
   async buildEpoch(epochId: string): Promise<BuildOutcome> {
     const { bus, keys, logger, metrics, config } = this.deps;
@@ -173,27 +184,29 @@ export class ModelBuilder {
     const meta = await epochs.meta(epochId);
     const symbol = meta.symbol ?? epochId.split(':')[0] ?? '';
     if (!meta.symbol) {
+      this.deps.handoff?.drop(epochId);
       await epochs.dropDirty(epochId);
       return { epochId, symbol, status: 'missing' };
     }
     if ((await epochs.activeId(symbol)) !== epochId) {
+      this.deps.handoff?.drop(epochId);
       await epochs.dropDirty(epochId);
       return { epochId, symbol, status: 'superseded' };
     }
-    if (!(await epochs.claimBuild(epochId, this.deps.owner, BUILD_LEASE_MS)))
+    if (!(await epochs.claimBuild(epochId, this.deps.owner, BUILD_LEASE_MS))) {
+      this.deps.handoff?.drop(epochId);
       return { epochId, symbol, status: 'claimed_elsewhere' };
+    }
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const refreshTs = await epochs.refreshTs(epochId);
         const t0 = performance.now();
-        const ids = await epochs.contractIds(epochId);
-        if (ids === null) {
+        const handed = this.deps.handoff?.take(epochId, refreshTs) ?? null;
+        const substrates = handed ?? (await this.readSubstrates(epochId));
+        if (substrates === null) {
           logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
           return { epochId, symbol, status: 'missing' };
         }
-        const substrates = joinJsonArray(
-          await bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id))),
-        );
         const readMs = performance.now() - t0;
         const fresh = await epochs.meta(epochId);
         if ((fresh.last_refresh_ts ?? '') !== refreshTs) continue;
@@ -293,7 +306,8 @@ export class ModelBuilder {
           write: t4 - t3,
         };
         logger.debug({ epochId, contracts: built.contracts, ms }, 'models built');
-        return { epochId, symbol, status: 'built', contracts: built.contracts, ms };
+        const source = handed ? 'handoff' : 'redis';
+        return { epochId, symbol, status: 'built', contracts: built.contracts, ms, source };
       }
       return { epochId, symbol, status: 'failed', error: 'epoch kept refreshing during the build' };
     } catch (err) {

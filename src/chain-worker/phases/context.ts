@@ -12,6 +12,7 @@ import type { Metrics } from '../../serving/metrics.js';
 import type { AnalyticsWriter } from '../../wiring/analytics.js';
 import type { ChainLatestStore } from '../../wiring/chain-latest.js';
 import type { EpochStore } from '../../wiring/epoch-store.js';
+import type { SubstrateHandoff } from '../../models/substrate-handoff.js';
 import type { HealthCategory } from '../health.js';
 import type { NormalizedSnapshot } from './normalize.js';
 import type { CyclePlan } from './plan.js';
@@ -34,6 +35,8 @@ export interface CycleDeps {
   checkLease?: (symbol: string) => Promise<boolean>;
   /** Outputs told about every applied snapshot (cycleDeps: those the configuration asks for). */
   observers?: readonly CycleObserver[];
+  /** The model builder of this process: given the substrates written, so it need not read them back. */
+  handoff?: SubstrateHandoff;
 }
 
 export interface CyclePhases {

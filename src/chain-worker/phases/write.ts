@@ -3,6 +3,7 @@
  * epoch meta. A promotion writes a new epoch that nothing points at yet; a refresh rewrites the active
  * one; a merge writes the fetched part of the active epoch and renews the rest.
  */
+import { encodedSubstrateArray } from '../../wiring/encoded-substrates.js';
 import { encodedSnapshotWrites } from '../../wiring/page-writes.js';
 import { buildMergeWrites, buildSnapshotWrites, contractIndexWrite } from '../../wiring/snapshot-writes.js';
 import { metaFieldsFor } from '../epoch-meta.js';
@@ -29,22 +30,25 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
         ? buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl)
         : buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl),
     );
-  await epochs.writeMeta(
-    plan.epochId,
-    metaFieldsFor({
-      symbol: snapshot.underlying,
-      decision: plan.decision,
-      geometry: norm.geometry,
-      contractCount: norm.written.length,
-      expirations: snapshot.expirations,
-      spot: snapshot.spot,
-      asOf: snapshot.asOf,
-      health: norm.health,
-      writer: s.leaseValue,
-      provider: config.provider,
-      partial: snapshot.partial,
-      missingExpirations: norm.missingExpirations,
-      nowMs: Date.now(),
-    }),
-  );
+  const meta = metaFieldsFor({
+    symbol: snapshot.underlying,
+    decision: plan.decision,
+    geometry: norm.geometry,
+    contractCount: norm.written.length,
+    expirations: snapshot.expirations,
+    spot: snapshot.spot,
+    asOf: snapshot.asOf,
+    health: norm.health,
+    writer: s.leaseValue,
+    provider: config.provider,
+    partial: snapshot.partial,
+    missingExpirations: norm.missingExpirations,
+    nowMs: Date.now(),
+  });
+  await epochs.writeMeta(plan.epochId, meta);
+  // The builder of this process gets the substrates just written (the same bytes it would read back).
+  if (encoded && deps.handoff && meta.last_refresh_ts !== undefined) {
+    const bytes = await encodedSubstrateArray(norm.written, (c) => c.contract.encoded);
+    if (bytes) deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
+  }
 }

@@ -3,6 +3,7 @@
  */
 import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
+import { SubstrateHandoff } from '../../models/substrate-handoff.js';
 import { closeObservers, modelObservers } from '../../outputs/index.js';
 import { startLive, type LiveService } from '../../live/start-live.js';
 import { createProvider } from '../../provider/create-provider.js';
@@ -33,13 +34,18 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const owner = `${process.pid}`;
   // One set of outputs for the snapshot builder and the live chain (one history writer per process).
   const observers = flags.build === false ? [] : modelObservers(rt);
+  // The cycles hand the substrates they wrote to the builder of this process (no read-back from Redis).
+  const handoff = flags.build === false ? undefined : new SubstrateHandoff();
   const builder =
-    flags.build === false ? undefined : new ModelBuilder({ ...rt, owner: `builder-${owner}`, observers });
+    flags.build === false
+      ? undefined
+      : new ModelBuilder({ ...rt, owner: `builder-${owner}`, observers, ...(handoff ? { handoff } : {}) });
   const worker = new ChainWorker(
     {
       ...rt,
       client: provider.client,
       ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}),
+      ...(handoff ? { handoff } : {}),
     },
     { once: flags.once === true },
   );
