@@ -81,7 +81,7 @@ export class KeySchema {
     return `{${this.latest}}`;
   }
 
-  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `tickers`, `tickers_hash`). */
+  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `ctoken`, `tickers_z`, `tickers_hash`). */
   latestPart(underlying: string): string {
     return this.k(`massive:chain:latest:part:${this.latestTag}:${underlying}`);
   }

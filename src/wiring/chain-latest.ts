@@ -13,7 +13,14 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
-import { assembleLatest, tickerDelta, tickerSetHash, type LatestPart } from './chain-latest-doc.js';
+import {
+  assembleLatest,
+  packTickers,
+  tickerDelta,
+  tickerSetHash,
+  unpackTickers,
+  type LatestPart,
+} from './chain-latest-doc.js';
 
 /** The staging key lives at most this long if its assembler dies before the commit. */
 export const STAGING_TTL_SEC = 60;
@@ -72,20 +79,19 @@ export class ChainLatestStore {
     const partKey = k.latestPart(p.underlying);
     let hash: string | null = null;
     let delta: { entered: string[]; exited: string[] } | null = null;
+    let packed: Buffer | null = null;
     if (p.tickers !== null) {
       hash = tickerSetHash(p.tickers);
       const old = await client.hget(partKey, 'tickers_hash');
       if (old !== hash) {
-        const prevRaw = old === null ? null : await client.hget(partKey, 'tickers');
-        const prev = prevRaw ? (JSON.parse(prevRaw) as string[]) : [];
-        delta = tickerDelta(prev, p.tickers);
+        delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
+        packed = await packTickers(p.tickers);
       }
     }
-    const fields: string[] = ['summary', p.summary];
+    const fields: (string | Buffer)[] = ['summary', p.summary];
     const token = p.contracts !== null ? randomBytes(8).toString('hex') : null;
     if (token !== null) fields.push('ctoken', token);
-    if (hash !== null && delta !== null)
-      fields.push('tickers_hash', hash, 'tickers', JSON.stringify(p.tickers));
+    if (hash !== null && packed !== null) fields.push('tickers_hash', hash, 'tickers_z', packed);
     const tx = client
       .multi()
       .hset(partKey, ...fields)
@@ -93,6 +99,8 @@ export class ChainLatestStore {
       .incr(k.latestRev);
     if (delta) tx.incr(k.latestVersion);
     if (p.contracts !== null) tx.set(k.latestContracts(p.underlying), p.contracts);
+    // A part written before the list was packed held it as JSON under `tickers`.
+    if (packed !== null) tx.hdel(partKey, 'tickers');
     const res = await tx.exec();
     const rev = check<number>(res, 2);
     const version = delta ? check<number>(res, 3) : null;
@@ -105,6 +113,13 @@ export class ChainLatestStore {
       );
     }
     return { rev, version };
+  }
+
+  /** The ticker set stored in a part (packed, or as JSON by an earlier version); empty when absent. */
+  private async previousTickers(partKey: string): Promise<string[]> {
+    const [packed, json] = await this.bus.client.hmgetBuffer(partKey, 'tickers_z', 'tickers');
+    if (packed) return unpackTickers(packed);
+    return json ? (JSON.parse(json.toString()) as string[]) : [];
   }
 
   /**

@@ -11,7 +11,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import type { RedisBus } from '../../src/redis/bus.js';
 import { ChainLatestStore } from '../../src/wiring/chain-latest.js';
-import { contractsFragment } from '../../src/wiring/chain-latest-doc.js';
+import { contractsFragment, unpackTickers } from '../../src/wiring/chain-latest-doc.js';
 import { openBus, redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -118,6 +118,33 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     await waitUntil(() => versions.length >= 3, 5_000, 'three geometry announcements');
     expect(versions).toEqual([1, 2, 3]);
   }, 60_000);
+
+  it('a part keeps its ticker set packed (tickers_z); a part an earlier version wrote as JSON still gives the exact delta', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 30 }, env: { CHAIN_COMPAT: 'none' } });
+    const hh = h;
+    const r = hh.bus.cmd;
+    const part = hh.keys.latestPart('SPX');
+    const first = await runCycle(hh.deps, 'I:SPX', '');
+    const tickers = JSON.parse((await r.get(hh.keys.epochContracts(first.epochId!))) as string) as string[];
+    expect(tickers.length).toBe(first.contracts);
+    expect(await hh.bus.client.hexists(part, 'tickers')).toBe(0);
+    const packed = await hh.bus.client.hgetBuffer(part, 'tickers_z');
+    expect(packed).not.toBeNull();
+    expect(packed!.length).toBeLessThan(Buffer.byteLength(JSON.stringify(tickers)) / 4);
+    expect(await unpackTickers(packed!)).toEqual([...tickers].sort());
+
+    // As an earlier version left it: the list as JSON, without one ticker; the next write's delta is exact.
+    const [gone, ...kept] = [...tickers].sort();
+    await r.hdel(part, 'tickers_z');
+    await r.hset(part, 'tickers', JSON.stringify(kept), 'tickers_hash', 'old');
+    await runCycle(hh.deps, 'I:SPX', '');
+    const delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta).toMatchObject({ entered: [gone], exited: [] });
+    expect(await hh.bus.client.hexists(part, 'tickers')).toBe(0);
+    expect(await unpackTickers((await hh.bus.client.hgetBuffer(part, 'tickers_z'))!)).toEqual(
+      [...tickers].sort(),
+    );
+  }, 30_000);
 
   it('CHAIN_COMPAT=none: the same document with contracts empty (CHAIN_LATEST_MODE auto → summary)', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 10 }, env: { CHAIN_COMPAT: 'none' } });

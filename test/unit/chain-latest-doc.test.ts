@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   assembleLatest,
   contractsFragment,
+  packTickers,
   tickerDelta,
   tickerSetHash,
+  unpackTickers,
 } from '../../src/wiring/chain-latest-doc.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -65,5 +67,27 @@ describe('tickerDelta and tickerSetHash', () => {
     expect(tickerDelta(c.prev, c.next)).toEqual({ entered: c.entered, exited: c.exited });
     const same = c.entered.length === 0 && c.exited.length === 0;
     expect(tickerSetHash(c.prev) === tickerSetHash(c.next)).toBe(same);
+  });
+});
+
+describe('packTickers', () => {
+  it('round-trips a set (sorted), the empty set included', async () => {
+    expect(await unpackTickers(await packTickers(['O:SPXW261202P05000000', 'O:SPX261202C05000000']))).toEqual(
+      ['O:SPX261202C05000000', 'O:SPXW261202P05000000'],
+    );
+    expect(await unpackTickers(await packTickers([]))).toEqual([]);
+  });
+
+  it('packs a 10,000-ticker chain under 3 bytes a ticker (its JSON array takes ~26)', async () => {
+    const tickers: string[] = [];
+    for (const exp of ['261201', '261202', '261203', '261204', '261207'])
+      for (let k = 0; k < 1000; k++)
+        for (const cp of ['C', 'P'])
+          tickers.push(`O:SPXW${exp}${cp}${String(2000 + 5 * k).padStart(5, '0')}000`);
+    const json = Buffer.byteLength(JSON.stringify(tickers));
+    const packed = await packTickers(tickers);
+    expect(json / tickers.length).toBeGreaterThan(24);
+    expect(packed.length / tickers.length).toBeLessThan(3);
+    expect(await unpackTickers(packed)).toEqual([...tickers].sort());
   });
 });
