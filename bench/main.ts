@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
+import { asChainWorker } from './launch-line.js';
 import { SimProcess } from './sim-process.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
 import { fetchFloor, recordStreams } from './fetch-floor.js';
@@ -83,25 +84,21 @@ async function workerProcess(
   n: number,
   extra: string[] = [],
 ): Promise<BurstRun[]> {
-  const child = resolve(import.meta.dirname, 'worker-child.js');
-  const { stdout } = await exec(
-    process.execPath,
-    [
-      child,
-      '--api',
-      api,
-      '--redis',
-      redis,
-      '--runs',
-      String(n),
-      '--concurrency',
-      String(concurrency),
-      '--rate',
-      String(rate),
-      ...extra,
-    ],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
-  );
+  // Started as bin/chain-worker is (its interpreter line sets the memory settings), so its RSS is what users get.
+  const run = asChainWorker(resolve(import.meta.dirname, 'worker-child.js'), [
+    '--api',
+    api,
+    '--redis',
+    redis,
+    '--runs',
+    String(n),
+    '--concurrency',
+    String(concurrency),
+    '--rate',
+    String(rate),
+    ...extra,
+  ]);
+  const { stdout } = await exec(run.command, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
   return (JSON.parse(stdout) as { runs: BurstRun[] }).runs;
 }
 const r1 = (x: number): number => round(x, 1);

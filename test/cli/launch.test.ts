@@ -1,0 +1,59 @@
+/**
+ * The launch carries the memory settings (README "Performance", Memory): `bin/chain-worker`'s interpreter
+ * line sets glibc's malloc environment and V8's young-generation size before the process starts; `npm
+ * start` runs the bin itself (not `node bin/…`, which would skip the line); the benchmark starts its
+ * worker processes with that same line, so the RSS it reports is what a user's process gets.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { asChainWorker, parseLaunchLine } from '../../bench/launch-line.js';
+import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
+
+const exec = promisify(execFile);
+
+describe('parseLaunchLine', () => {
+  it.each([
+    ['#!/usr/bin/env node\nx', { command: '/usr/bin/env', arg: 'node' }],
+    ['#! /usr/bin/env -S A=1 node --x=2  \n', { command: '/usr/bin/env', arg: '-S A=1 node --x=2' }],
+    ['#!/usr/bin/node', { command: '/usr/bin/node', arg: null }],
+    ['import x;\n', null],
+    ['#!\n', null],
+  ])('%j', (text, want) => {
+    expect(parseLaunchLine(text)).toEqual(want);
+  });
+});
+
+describe('bin/chain-worker launch', () => {
+  it('a process started as bin/chain-worker is has the malloc settings and the semi-space cap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'launch-'));
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      `console.log(JSON.stringify({ arena: process.env.MALLOC_ARENA_MAX, mmap: process.env.MALLOC_MMAP_THRESHOLD_, argv: process.execArgv, args: process.argv.slice(2)}));`,
+    );
+    const run = asChainWorker(probe, ['--x', 'y z']);
+    const { stdout } = await exec(run.command, run.args, { env: { ...process.env, MALLOC_ARENA_MAX: '' } });
+    const got = JSON.parse(stdout) as {
+      arena: string;
+      mmap: string;
+      argv: string[];
+      args: string[];
+      newSpace: number;
+    };
+    expect(got.arena).toBe('2');
+    expect(got.mmap).toBe('131072');
+    expect(got.argv).toEqual(['--max-semi-space-size=4']);
+    expect(got.args).toEqual(['--x', 'y z']);
+  });
+
+  it('npm start runs the bin, so its interpreter line applies', () => {
+    const pkg = JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start?.startsWith('./bin/chain-worker ')).toBe(true);
+  });
+});
