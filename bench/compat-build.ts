@@ -1,13 +1,18 @@
 /**
- * @module `node dist/bench/compat-build.js`: the model thread's work on the burst chain (SPX + NDX, ~20,000
- * contracts) with and without MarketSwarm's outputs, interleaved in one process so the machine's load hits
- * both alike: our two models alone, then the compat build alone (as the compat thread runs it). Prints
- * medians and minimums (ms) and the load average.
+ * @module `node dist/bench/compat-build.js`: on the burst chain (SPX + NDX, ~20,000 contracts), interleaved
+ * in one process so the machine's load hits all alike: our two models (the model thread's work), MarketSwarm's
+ * outputs as the compat thread builds them (tiles as bytes, from the substrates' JSON), and the same with the
+ * tiles as text (the reference path). Every build diffs against nothing (every tile sent: the worst case).
+ * Prints medians and minimums (ms) and the load average.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildModelsFrom } from '../src/models/build-models.js';
-import { buildMarketSwarmOutputs, resetCompatState } from '../src/outputs/marketswarm/build.js';
+import {
+  buildMarketSwarmFromBytes,
+  buildMarketSwarmOutputs,
+  resetCompatState,
+} from '../src/outputs/marketswarm/build.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { BENCH_WIDTHS, simSubstrates } from './sim-chain.js';
 
@@ -33,7 +38,23 @@ function ours(): void {
     });
 }
 let version = 1;
+const jsons = inputs.map((i) => Buffer.from(JSON.stringify(i.contracts)));
 function compat(): void {
+  inputs.forEach((i, n) =>
+    buildMarketSwarmFromBytes({
+      substrates: jsons[n] as Buffer,
+      asOfMs: now,
+      spot: i.spot,
+      widths: BENCH_WIDTHS[i.u] ?? [5],
+      windowPct: 5,
+      tsSec: now / 1000,
+      symbol: `I:${i.u}`,
+      versionBase: version++,
+    }),
+  );
+  resetCompatState();
+}
+function compatText(): void {
   for (const i of inputs)
     buildMarketSwarmOutputs(
       i.contracts,
@@ -50,18 +71,22 @@ const time = (fn: () => void): number => {
 for (let r = 0; r < 2; r++) {
   ours();
   compat();
+  compatText();
 }
 const a: number[] = [];
 const b: number[] = [];
+const c: number[] = [];
 for (let r = 0; r < runs; r++) {
   a.push(time(ours));
   b.push(time(compat));
+  c.push(time(compatText));
 }
 const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
 const out = {
   contracts: inputs.reduce((n, i) => n + i.contracts.length, 0),
   ours_ms: { median: Math.round(med(a)), min: Math.round(Math.min(...a)) },
   compat_ms: { median: Math.round(med(b)), min: Math.round(Math.min(...b)) },
+  compat_text_ms: { median: Math.round(med(c)), min: Math.round(Math.min(...c)) },
   compat_pct_of_ours: Math.round((100 * med(b)) / med(a)),
   load: loadavg().map((x) => Math.round(x * 10) / 10),
 };

@@ -3,11 +3,15 @@
  * the compat thread of its own (compat-thread.ts), beside our models' thread, so neither our models nor the
  * main thread wait for it (the main thread only SETs and PUBLISHes bytes). The previous tiles of each symbol
  * are kept here, in the thread, to diff against; after a thread restart the first diff sends every tile as
- * changed.
+ * changed. The thread writes the tiles as bytes ({@link buildMarketSwarmOutputsFast}: tiles.ts); the text
+ * path ({@link buildMarketSwarmOutputs}: heatmap.ts, {@link splitDiff}) states the same rules readably and
+ * is what the bytes are tested against.
  */
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { marketSwarmGex } from './gex.js';
+import { ByteWriter } from './bytes.js';
 import { marketSwarmSurfaceJson, type MarketSwarmSurfaceJson } from './heatmap.js';
+import { marketSwarmSurfaceBytes, type SurfaceBytes } from './tiles.js';
 
 /** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
 export const MAX_DIFF_BYTES = 512 * 1024;
@@ -39,6 +43,7 @@ const previous = new Map<string, Map<string, string>>();
 /** Forgets the previous tiles (tests). */
 export function resetCompatState(): void {
   previous.clear();
+  previousBytes.clear();
 }
 
 export interface TileDiff {
@@ -143,7 +148,7 @@ export function buildMarketSwarmFromBytes(req: CompatBuildRequest): CompatRespon
     Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
   ) as ContractSubstrate[];
   const { asOfMs, spot, widths, windowPct, tsSec } = req;
-  return buildMarketSwarmOutputs(
+  return buildMarketSwarmOutputsFast(
     contracts,
     { asOfMs, spot, widths, windowPct, tsSec },
     {
@@ -207,5 +212,154 @@ export function buildMarketSwarmOutputs(
     changed: diff.changed.length,
     removed: diff.removed.length,
     tiles: next.size,
+  };
+}
+
+/** The previous build of each symbol as bytes (the fast path's diff base). */
+const previousBytes = new Map<string, SurfaceBytes>();
+
+/** Members of `next` whose tile bytes differ from `prev`'s (or are new), and keys `next` no longer has. */
+export function diffSurfaces(
+  prev: SurfaceBytes | undefined,
+  next: SurfaceBytes,
+): { changed: number[]; removed: string[] } {
+  const nb = Buffer.from(next.run.buffer, next.run.byteOffset, next.run.length);
+  const pb = prev ? Buffer.from(prev.run.buffer, prev.run.byteOffset, prev.run.length) : null;
+  const changed: number[] = [];
+  for (let n = 0; n < next.keys.length; n++) {
+    if (next.live[n] !== 1) continue;
+    const p = prev?.index.get(next.keys[n] as string);
+    if (
+      p === undefined ||
+      pb === null ||
+      nb.compare(pb, prev?.value[p], prev?.end[p], next.value[n], next.end[n]) !== 0
+    )
+      changed.push(n);
+  }
+  const removed: string[] = [];
+  if (prev) for (const k of prev.index.keys()) if (!next.index.has(k)) removed.push(k);
+  return { changed, removed };
+}
+
+/** The diff messages (as {@link splitDiff} cuts them, byte for byte), each in its own buffer. */
+export function splitDiffBytes(
+  s: SurfaceBytes,
+  diff: { changed: number[]; removed: string[] },
+  head: { ts: number; symbol: string; versionBase: number },
+  maxBytes: number,
+): Uint8Array[] {
+  const tail = Buffer.from(
+    `,"dtes_available":${JSON.stringify(s.dtes_available)},"atm_iv":${JSON.stringify(s.atm_iv)}}`,
+  );
+  const open = (v: number): string =>
+    `{"ts":${head.ts},"version":${v},"symbol":${JSON.stringify(head.symbol)},"changed":{`;
+  const out: Uint8Array[] = [];
+  let changed: number[] = [];
+  let removed: string[] = [];
+  const fixed = (): number => Buffer.byteLength(open(head.versionBase + out.length)) + tail.length + 16;
+  const flush = (): void => {
+    const w = new ByteWriter(maxBytes + 64);
+    w.ascii(open(head.versionBase + out.length));
+    changed.forEach((n, j) => {
+      if (j > 0) w.byte(0x2c);
+      w.bytes(s.run.subarray(s.start[n], s.end[n]));
+    });
+    w.ascii('},"removed":[');
+    w.bytes(Buffer.from(removed.join(',')));
+    w.byte(0x5d);
+    w.bytes(tail);
+    out.push(w.buf.slice(0, w.pos));
+    changed = [];
+    removed = [];
+  };
+  let size = fixed();
+  for (const n of diff.changed) {
+    const len = (s.end[n] as number) - (s.start[n] as number) + 1;
+    if (size + len > maxBytes && (changed.length > 0 || removed.length > 0)) {
+      flush();
+      size = fixed();
+    }
+    changed.push(n);
+    size += len;
+  }
+  for (const k of diff.removed) {
+    const part = JSON.stringify(k);
+    const len = Buffer.byteLength(part) + 1;
+    if (size + len > maxBytes && (changed.length > 0 || removed.length > 0)) {
+      flush();
+      size = fixed();
+    }
+    removed.push(part);
+    size += len;
+  }
+  if (changed.length > 0 || removed.length > 0) flush();
+  return out;
+}
+
+/** The heatmap document around the surface's members, in a buffer of its own. */
+export function heatmapDocumentBytes(
+  s: SurfaceBytes,
+  head: { ts: number; symbol: string; version: number },
+): Uint8Array {
+  const w = new ByteWriter(s.run.length + 4096);
+  w.ascii(
+    `{"ts":${head.ts},"symbol":${JSON.stringify(head.symbol)},"epoch":"current","version":${head.version},` +
+      `"dtes_available":${JSON.stringify(s.dtes_available)},"dte_tile_counts":${JSON.stringify(s.dte_tile_counts)},` +
+      `"atm_iv":${JSON.stringify(s.atm_iv)},"tiles":{`,
+  );
+  if (s.contiguous) w.bytes(s.run);
+  else {
+    let first = true;
+    for (let n = 0; n < s.keys.length; n++) {
+      if (s.live[n] !== 1) continue;
+      if (!first) w.byte(0x2c);
+      first = false;
+      w.bytes(s.run.subarray(s.start[n], s.end[n]));
+    }
+  }
+  w.ascii('}}');
+  return w.pos === w.buf.length ? w.buf : w.buf.slice(0, w.pos);
+}
+
+/** {@link buildMarketSwarmOutputs} with the tiles written as bytes (the compat thread's path). */
+export function buildMarketSwarmOutputsFast(
+  contracts: readonly ContractSubstrate[],
+  input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
+  req: CompatRequest,
+): CompatResponse {
+  const enc = new TextEncoder();
+  const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
+  const surface = marketSwarmSurfaceBytes({
+    contracts,
+    symbol: req.symbol,
+    asOfMs: input.asOfMs,
+    spot: input.spot,
+    widths: input.widths,
+    windowPct: input.windowPct,
+  });
+  const diff = diffSurfaces(previousBytes.get(req.symbol), surface);
+  const chunks =
+    diff.changed.length + diff.removed.length === 0
+      ? []
+      : splitDiffBytes(
+          surface,
+          diff,
+          { ts: input.tsSec, symbol: req.symbol, versionBase: req.versionBase },
+          req.maxDiffBytes ?? MAX_DIFF_BYTES,
+        );
+  previousBytes.set(req.symbol, surface);
+  const version = chunks.length > 0 ? req.versionBase + chunks.length - 1 : null;
+  return {
+    gexCalls: enc.encode(JSON.stringify(gex.calls)),
+    gexPuts: enc.encode(JSON.stringify(gex.puts)),
+    heatmap:
+      version === null
+        ? null
+        : heatmapDocumentBytes(surface, { ts: input.tsSec, symbol: req.symbol, version }),
+    diffs: chunks,
+    version,
+    changed: diff.changed.length,
+    removed: diff.removed.length,
+    tiles: surface.index.size,
   };
 }

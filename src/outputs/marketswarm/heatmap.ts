@@ -67,12 +67,12 @@ function cents(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-interface Leg {
+export interface Leg {
   mid: number | null;
   iv: number | null;
 }
 
-interface DateChain {
+export interface DateChain {
   root: string;
   calls: Map<number, Leg>;
   puts: Map<number, Leg>;
@@ -83,7 +83,7 @@ function isCall(c: Pick<ContractSubstrate, 'type'>): boolean {
 }
 
 /** One root per date: the PM-settled root when it has contracts that date. */
-function chainsByDate(contracts: readonly ContractSubstrate[]): Map<string, DateChain> {
+export function chainsByDate(contracts: readonly ContractSubstrate[]): Map<string, DateChain> {
   const roots = new Map<string, Map<string, ContractSubstrate[]>>();
   for (const c of contracts) {
     let byRoot = roots.get(c.expiration);

@@ -1,0 +1,151 @@
+/**
+ * MarketSwarm's heatmap written as bytes (the compat thread's path) is byte for byte what the text path
+ * (heatmap.ts + splitDiff, the readable statement of the rules) writes: the document, every diff message,
+ * the versions and counts; on the burst chain (first build, then a build a few seconds later) and on a
+ * small chain with half strikes sharing a key and missing mids. Prices in cents print as JavaScript does.
+ */
+import { describe, expect, it } from 'vitest';
+import { BENCH_WIDTHS, simSubstrates } from '../../bench/sim-chain.js';
+import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { ByteWriter } from '../../src/outputs/marketswarm/bytes.js';
+import {
+  buildMarketSwarmOutputs,
+  buildMarketSwarmOutputsFast,
+  resetCompatState,
+  type CompatResponse,
+} from '../../src/outputs/marketswarm/build.js';
+import { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { substrate } from '../models/substrate-fixture.js';
+
+const AS_OF = Date.UTC(2026, 0, 7, 15, 0);
+const text = (u: Uint8Array | null): string | null => (u ? Buffer.from(u).toString() : null);
+
+function same(a: CompatResponse, b: CompatResponse): void {
+  expect(text(b.gexCalls)).toBe(text(a.gexCalls));
+  expect(text(b.gexPuts)).toBe(text(a.gexPuts));
+  expect(b.version).toBe(a.version);
+  expect(b.changed).toBe(a.changed);
+  expect(b.removed).toBe(a.removed);
+  expect(b.tiles).toBe(a.tiles);
+  expect(b.diffs.map(text)).toEqual(a.diffs.map(text));
+  expect(text(b.heatmap)).toBe(text(a.heatmap));
+  // Each in a buffer of its own: the thread transfers them.
+  const buffers = [b.gexCalls, b.gexPuts, b.heatmap, ...b.diffs].filter((x) => x !== null);
+  expect(new Set(buffers.map((x) => x.buffer)).size).toBe(buffers.length);
+}
+
+describe('MarketSwarm heatmap as bytes', () => {
+  it('cents print as String(Math.round(x * 100) / 100)', () => {
+    const xs = [
+      0,
+      -0,
+      -0.001,
+      0.004,
+      0.005,
+      0.07,
+      0.1,
+      1,
+      12.3,
+      12.345,
+      -12.345,
+      99.995,
+      6850,
+      -0.5,
+      1e9 + 0.01,
+    ];
+    for (let i = 0; i < 2000; i++) xs.push((Math.random() - 0.3) * 10 ** Math.floor(Math.random() * 6));
+    for (const x of xs) {
+      const w = new ByteWriter(4);
+      w.cents(x);
+      expect(Buffer.from(w.buf.subarray(0, w.pos)).toString(), String(x)).toBe(
+        String(Math.round(x * 100) / 100),
+      );
+    }
+  });
+
+  it('the burst chain: the first build and the next, the same bytes as the text path', () => {
+    resetCompatState();
+    const later = AS_OF + 8_000;
+    for (const u of ['SPX', 'NDX']) {
+      const builds = [AS_OF, later].map((t) => ({
+        t,
+        ...simSubstrates(new SimMarket({ clock: () => t, burst: true }), u, t),
+      }));
+      let version = 1_000;
+      for (const b of builds) {
+        const input = {
+          asOfMs: b.t,
+          spot: b.spot,
+          widths: BENCH_WIDTHS[u] ?? [5],
+          windowPct: 5,
+          tsSec: b.t / 1000,
+        };
+        const req = { symbol: `I:${u}`, versionBase: version, maxDiffBytes: 200_000 };
+        const a = buildMarketSwarmOutputs(b.contracts, input, req);
+        const f = buildMarketSwarmOutputsFast(b.contracts, input, req);
+        same(a, f);
+        expect(f.tiles).toBeGreaterThan(5_000);
+        expect(f.diffs.length).toBeGreaterThan(1);
+        version = (f.version ?? version) + 1;
+      }
+    }
+  });
+
+  it('a small chain: tiles appear, change, disappear; no-change builds publish nothing', () => {
+    resetCompatState();
+    const c = (
+      type: 'C' | 'P',
+      strike: number,
+      mid: number | null,
+      iv: number | null = 0.2,
+    ): ContractSubstrate =>
+      substrate('SPXW', '2026-01-16', type, strike, { mid, iv, bid: mid === null ? 1 : null }, AS_OF);
+    const chain = [6800, 6825, 6850, 6875, 6900].flatMap((k, i) => [
+      c('C', k, 60 - i * 10),
+      c('P', k, 10 + i * 9),
+    ]);
+    const input = { asOfMs: AS_OF, spot: 6850, widths: [25, 50], windowPct: 5, tsSec: AS_OF / 1000 };
+    const steps: ContractSubstrate[][] = [
+      chain,
+      chain, // unchanged: nothing to publish
+      chain.map((x) => (x.strike === 6850 && x.type === 'call' ? { ...x, mid: 41.3 } : x)),
+      chain.filter((x) => x.strike !== 6900), // tiles removed
+      [...chain, c('C', 6852.5, 38), c('P', 6852.5, 33, null)], // a half strike (keyed 6852)
+      chain.map((x) => ({ ...x, mid: null, iv: null })), // no mids, no IV: sides without prices left out
+    ];
+    let v = 1;
+    for (const [n, s] of steps.entries()) {
+      const a = buildMarketSwarmOutputs(s, input, { symbol: 'I:SPX', versionBase: v, maxDiffBytes: 2_000 });
+      const f = buildMarketSwarmOutputsFast(s, input, {
+        symbol: 'I:SPX',
+        versionBase: v,
+        maxDiffBytes: 2_000,
+      });
+      same(a, f);
+      if (n === 1) expect([f.heatmap, f.diffs.length, f.changed, f.removed]).toEqual([null, 0, 0, 0]);
+      v = (f.version ?? v) + 1;
+    }
+  });
+
+  it('two strikes sharing a key (6850 and 6850.5): the later tile, once, counted once', () => {
+    resetCompatState();
+    const c = (type: 'C' | 'P', strike: number, mid: number): ContractSubstrate =>
+      substrate('SPXW', '2026-01-16', type, strike, { mid, iv: 0.2 }, AS_OF);
+    const chain = [6800, 6850, 6850.5, 6900].flatMap((k, i) => [
+      c('C', k, 60 - i * 10),
+      c('P', k, 10 + i * 9),
+    ]);
+    const input = { asOfMs: AS_OF, spot: 6850, widths: [50], windowPct: 5, tsSec: AS_OF / 1000 };
+    const f = buildMarketSwarmOutputsFast(chain, input, { symbol: 'I:SPX', versionBase: 1 });
+    const doc = JSON.parse(text(f.heatmap) as string) as {
+      dte_tile_counts: Record<string, number>;
+      tiles: Record<string, { strike: number }>;
+    };
+    const keys = Object.keys(doc.tiles);
+    expect(doc.tiles['single:9:0:6850']?.strike).toBe(6850.5);
+    expect(doc.dte_tile_counts).toEqual({ '9': keys.length });
+    expect(f.tiles).toBe(keys.length);
+    const diff = JSON.parse(text(f.diffs[0] ?? null) as string) as { changed: Record<string, unknown> };
+    expect(Object.keys(diff.changed).sort()).toEqual(keys.sort());
+  });
+});
