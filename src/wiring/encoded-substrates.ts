@@ -8,51 +8,75 @@ import { WRITE_STRIDE, type EncodedRef } from './page-writes.js';
 const CR = 0x0d;
 
 /**
- * The substrate JSON of an accepted contract: the value of its `SET epoch:{id}:contract:{ticker} {json}`
- * command (a view of the page's bytes, not a copy). After the epoch id placeholder come the rest of the
- * key, `\r\n$`, the value's length, `\r\n`, the value.
+ * Where the substrate JSON of an accepted contract sits in its page's bytes: the value of its
+ * `SET epoch:{id}:contract:{ticker} {json}` command. After the epoch id placeholder come the rest of the
+ * key, `\r\n$`, the value's length, `\r\n`, the value. Returns the value's start; its length in `out[0]`.
  */
-export function encodedSubstrate(ref: EncodedRef): Buffer {
-  const { bytes, offsets } = ref.writes;
-  let p = offsets[ref.index * WRITE_STRIDE + 2] as number;
+function substrateAt(bytes: Uint8Array, placeholderAt: number, out: Uint32Array): number {
+  let p = placeholderAt;
   while (bytes[p] !== CR) p++;
   p += 3;
   let length = 0;
   for (let b = bytes[p] as number; b !== CR; b = bytes[++p] as number) length = length * 10 + (b - 0x30);
-  p += 2;
-  return (bytes as Buffer).subarray(p, p + length);
+  out[0] = length;
+  return p + 2;
+}
+
+/** The substrate JSON of an accepted contract (a view of its page's bytes, not a copy). */
+export function encodedSubstrate(ref: EncodedRef): Buffer {
+  const len = new Uint32Array(1);
+  const start = substrateAt(
+    ref.writes.bytes,
+    ref.writes.offsets[ref.index * WRITE_STRIDE + 2] as number,
+    len,
+  );
+  return (ref.writes.bytes as Buffer).subarray(start, start + (len[0] as number));
 }
 
 /**
  * The substrates of `written` (in order) as one JSON array, `[a,b,…]`, in a fresh buffer of its own (it can
  * be transferred to the model thread): the bytes `joinJsonArray` makes of the same keys read from Redis.
- * Null when a contract has no encoded writes. Runs in slices (1,000 contracts per turn of the event loop).
+ * Null when a contract has no encoded writes. Locating them runs in slices (1,000 contracts per turn of
+ * the event loop); nothing is allocated per contract.
  */
 export async function encodedSubstrateArray<T>(
   written: readonly T[],
   encodedOf: (w: T) => EncodedRef | undefined,
 ): Promise<Uint8Array | null> {
-  const parts: Buffer[] = new Array<Buffer>(written.length);
-  let size = 2 + Math.max(0, written.length - 1);
+  const n = written.length;
+  const refs: EncodedRef[] = new Array<EncodedRef>(n);
+  const starts = new Uint32Array(n);
+  const lengths = new Uint32Array(n);
+  const len = new Uint32Array(1);
+  let size = 2 + Math.max(0, n - 1);
   let complete = true;
-  await inSlices(written.length, (start, end) => {
+  await inSlices(n, (start, end) => {
     for (let i = start; i < end && complete; i++) {
       const ref = encodedOf(written[i] as T);
-      if (ref === undefined) complete = false;
-      else {
-        const part = encodedSubstrate(ref);
-        parts[i] = part;
-        size += part.length;
+      if (ref === undefined) {
+        complete = false;
+        break;
       }
+      refs[i] = ref;
+      starts[i] = substrateAt(
+        ref.writes.bytes,
+        ref.writes.offsets[ref.index * WRITE_STRIDE + 2] as number,
+        len,
+      );
+      lengths[i] = len[0] as number;
+      size += len[0] as number;
     }
   });
   if (!complete) return null;
   const out = Buffer.allocUnsafeSlow(size);
   let o = 0;
   out[o++] = 0x5b;
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (i > 0) out[o++] = 0x2c;
-    o += (parts[i] as Buffer).copy(out, o);
+    const from = starts[i] as number;
+    const length = lengths[i] as number;
+    out.set((refs[i] as EncodedRef).writes.bytes.subarray(from, from + length), o);
+    o += length;
   }
   out[o] = 0x5d;
   return out;
