@@ -581,7 +581,7 @@ describe('dashboard in Chromium', () => {
           const to = Number(el.dataset.drawnTo);
           return from <= w.startValue && to >= w.endValue && to - from <= k * (w.endValue - w.startValue);
         };
-        return covers('gex-chart', g, 3.01) && covers('heatmap-chart', m, 4);
+        return covers('gex-chart', g, 3.01) && covers('heatmap-chart', m, 3);
       },
       { g: gexZoom, m: hmZoom },
     );

@@ -767,6 +767,8 @@ function renderGex() {
       ms: performance.now() - t0,
       setOptionMs: setMs,
       items: rows.length,
+      drawn: drawnRows.length,
+      profile: profile.length,
     });
   });
 }
@@ -1038,7 +1040,7 @@ function renderHeatmap() {
       // Panned beyond the drawn tiles, or zoomed in so far that most of them are off screen: redraw.
       const [a, b] = c.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
       const { from, to } = hmDrawn;
-      if (a >= from && b <= to && to - from <= 4 * (b - a)) return;
+      if (a >= from && b <= to && to - from <= 3 * (b - a)) return;
       clearTimeout(hmResliceTimer);
       hmResliceTimer = setTimeout(() => renderHeatmap(), 80);
     });
@@ -1108,11 +1110,11 @@ function renderHeatmap() {
     zoom = { startValue: lv.spot - 30 * step, endValue: lv.spot + 30 * step };
     zoomMemory.set(zoomKey, zoom);
   }
-  // Tiles only for the strikes in the zoom window and half a window either side (ECharts builds, lays out
-  // and paints every tile it is given, shown or clipped); a pan beyond that redraws.
-  const half = zoom ? (zoom.endValue - zoom.startValue) / 2 + step : Infinity;
+  // Tiles only for the strikes in the zoom window and a margin of a fifth of it (at least 3 rows) either side:
+  // ECharts builds, lays out and paints every tile it is given, shown or clipped; a pan beyond that redraws.
+  const margin = zoom ? Math.max((zoom.endValue - zoom.startValue) / 5, 3 * step) : Infinity;
   hmDrawn = zoom
-    ? { from: zoom.startValue - half, to: zoom.endValue + half }
+    ? { from: zoom.startValue - margin, to: zoom.endValue + margin }
     : { from: -Infinity, to: Infinity };
   const data = [];
   hmTiles = [];
@@ -1181,7 +1183,15 @@ function renderHeatmap() {
     ],
     dataZoom: [
       { type: 'inside', yAxisIndex: [0, 1], filterMode: 'none' },
-      { type: 'slider', yAxisIndex: [0, 1], filterMode: 'none', right: 6, width: 14 },
+      // No data shadow: the slider would rebuild it from the density on every update.
+      {
+        type: 'slider',
+        yAxisIndex: [0, 1],
+        filterMode: 'none',
+        right: 6,
+        width: 14,
+        showDataShadow: false,
+      },
     ],
     series: [
       {
@@ -1293,6 +1303,7 @@ function renderHeatmap() {
       ms: performance.now() - t0,
       setOptionMs: setMs,
       items: cells.data.length,
+      drawn: data.length,
     });
   });
 }
@@ -1483,7 +1494,9 @@ async function loadModel(model) {
       const seqAtStart = noteFor(model, symbol)?.seq ?? 0;
       const t0 = performance.now();
       let doc = null;
-      const res = await fetch(modelUrl(model, symbol), { cache: 'no-cache' });
+      const early = at ? undefined : earlyFetches.get(`${model}:${symbol}`);
+      earlyFetches.delete(`${model}:${symbol}`);
+      const res = await (early ?? fetch(modelUrl(model, symbol), { cache: 'no-cache' }));
       if (res.ok) {
         serverSeen();
         const text = await res.text();
@@ -1701,6 +1714,8 @@ const drawn = { gex: '', heatmap: '' };
  * chart's own next version, which usually follows within it: one draw instead of two. */
 const FOLLOW_MS = 400;
 const follow = { gex: { timer: 0, due: false }, heatmap: { timer: 0, due: false } };
+const pairing = { timer: 0, since: 0 };
+const PAIR_MAX_MS = 3_000;
 
 /** Draws `chart` when its key changed; a change of `ownKey` draws now, any other change after FOLLOW_MS. */
 function drawIfChanged(chartName, key, ownKey, draw) {
@@ -1746,10 +1761,38 @@ function scheduleRender() {
     const gexOwn = `${g?.epoch_id}|${g?.ts}|${state.tab}`;
     const hmExp = hm ? heatmapExpiration(hm) : '';
     const hmOwn = `${hm?.epoch_id}|${hm?.ts}|${hmExp}`;
-    // On a first load the GEX chart waits for the heatmap (still loading) rather than being drawn twice: its
-    // expected-move band comes from the heatmap. The heatmap's load ends with a scheduleRender, either way.
-    const heatmapComing = g && !hm && loads.heatmap.running;
-    if (!heatmapComing) drawIfChanged('gex', `${gexOwn}#${em?.move}`, gexOwn, renderGex);
+    // On a first load each chart waits for the other model while it is still loading, rather than being
+    // drawn twice: the GEX chart's expected-move band comes from the heatmap, the heatmap's level lines from
+    // the GEX model. A model's load ends with a scheduleRender, whatever came of it.
+    const waiting = (!g && loads.gex.running) || (!hm && loads.heatmap.running);
+    if (waiting && (g || hm)) return;
+    // Both models of a cycle carry its `ts`: when one has arrived and the other not yet (a heatmap diff comes
+    // over the stream, the GEX document is fetched after its note), wait for the other (FOLLOW_MS for its
+    // note, then while it loads, PAIR_MAX_MS at most), so each chart draws once per cycle rather than once
+    // for its own model and again for the other's.
+    if (g && hm && g.ts !== hm.ts) {
+      const newer = g.ts > hm.ts ? g.ts : hm.ts;
+      const lagging = g.ts > hm.ts ? 'heatmap' : 'gex';
+      const inFlight = noteFor(lagging, state.symbol)?.ts === newer && loads[lagging].running;
+      const now = performance.now();
+      if (!pairing.since) pairing.since = now;
+      const waited = now - pairing.since;
+      if (waited < (inFlight ? PAIR_MAX_MS : FOLLOW_MS)) {
+        clearTimeout(pairing.timer);
+        pairing.timer = setTimeout(
+          () => {
+            pairing.timer = 0;
+            scheduleRender();
+          },
+          Math.max(10, (inFlight ? PAIR_MAX_MS : FOLLOW_MS) - waited),
+        );
+        return;
+      }
+    }
+    clearTimeout(pairing.timer);
+    pairing.timer = 0;
+    pairing.since = 0;
+    drawIfChanged('gex', `${gexOwn}#${em?.move}`, gexOwn, renderGex);
     renderHeader();
     const levels = JSON.stringify(g?.by_expiration?.[hmExp]?.levels ?? null);
     drawIfChanged('heatmap', `${hmOwn}#${levels}`, hmOwn, () => setTimeout(() => renderHeatmap(), 0));
@@ -1781,7 +1824,8 @@ function selectSymbol(symbol) {
   history.replaceState(null, '', `#${encodeURIComponent(symbol)}`);
   showTile();
   for (const m of MODELS) void loadModel(m);
-  void loadHistory();
+  // The day's history a moment later: its chart is not in the way of the first draw of the two models.
+  setTimeout(() => void loadHistory(), 1_000);
   // The stream sends heatmap diffs for the drawn symbol only: reconnect it for the new one.
   if (es && es.symbol !== symbol) {
     es.close();
@@ -1998,7 +2042,12 @@ function renderHealth(view) {
   renderHealthState();
 }
 
+let latencyDrawn = '';
 function renderLatency(points) {
+  // Redrawn only when the points changed (the health refresh runs after every model note).
+  const key = `${points.length}|${points[0]?.ts}|${points[points.length - 1]?.ts}|${Math.floor(Date.now() / 60_000)}`;
+  if (key === latencyDrawn) return;
+  latencyDrawn = key;
   const bySymbol = new Map();
   for (const p of points) {
     if (!bySymbol.has(p.symbol)) bySymbol.set(p.symbol, []);
@@ -2008,7 +2057,7 @@ function renderLatency(points) {
   c.setOption(
     {
       animation: false,
-      grid: { left: 50, right: 12, top: 24, bottom: 24 },
+      grid: { left: 50, right: 12, top: 24, bottom: 24, outerBoundsMode: 'none' },
       legend: { top: 0 },
       tooltip: {
         trigger: 'axis',
@@ -2084,7 +2133,12 @@ async function loadHistory() {
 }
 const scheduleHistory = debounce(() => void loadHistory(), 5_000);
 
+let historyDrawn = '';
 function renderHistory() {
+  const last = historyRows[historyRows.length - 1];
+  const key = `${state.symbol}|${state.at}|${historyRows.length}|${historyRows[0]?.ts}|${last?.ts}`;
+  if (key === historyDrawn) return;
+  historyDrawn = key;
   const c = chart('history-chart');
   const series = [
     ['spot', COLORS.spot, 'solid'],
@@ -2104,7 +2158,7 @@ function renderHistory() {
   c.setOption(
     {
       animation: false,
-      grid: { left: 64, right: 16, top: 28, bottom: 28 },
+      grid: { left: 64, right: 16, top: 28, bottom: 28, outerBoundsMode: 'none' },
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => fmtPx(v) },
       xAxis: {
@@ -2160,7 +2214,110 @@ function setReplay(at) {
 
 // ── start ────────────────────────────────────────────────────────────────────
 
+let warmedUp = false;
+/** Model requests sent before /api/symbols answers (for the symbol in the URL), taken by loadModel. */
+const earlyFetches = new Map();
+
+/**
+ * While the first models load, draws a few made-up bars and tiles on a hidden chart that is then thrown away:
+ * ECharts' code paths are compiled then, in the wait for the network, rather than in the first real draws.
+ */
+function warmUp() {
+  const box = document.createElement('div');
+  box.style.cssText = 'position:absolute;left:-10000px;top:0;width:640px;height:360px;visibility:hidden';
+  document.body.append(box);
+  const w = echarts.init(box, null, { renderer: 'canvas' });
+  const pts = [
+    [1, 2],
+    [2, -1],
+    [3, 3],
+  ];
+  const mark = { symbol: 'none', silent: true, data: [{ xAxis: 2, label: { show: false } }] };
+  const steps = [
+    () =>
+      w.setOption({
+        animation: false,
+        grid: { left: 64, right: 64, top: 40, bottom: 40, outerBoundsMode: 'none' },
+        legend: { data: ['a', 'b'] },
+        tooltip: { trigger: 'axis' },
+        xAxis: { type: 'value', min: 0, max: 4 },
+        yAxis: [{ type: 'value' }, { type: 'value' }],
+        dataZoom: [{ type: 'inside' }, { type: 'slider', showDataShadow: false }],
+        series: [
+          { name: 'a', type: 'bar', stack: 's', large: true, largeThreshold: 0, data: pts, markLine: mark },
+          { name: 'b', type: 'bar', stack: 's', large: true, largeThreshold: 0, data: pts },
+          {
+            type: 'line',
+            yAxisIndex: 1,
+            showSymbol: false,
+            data: pts,
+            markArea: { silent: true, data: [[{ xAxis: 1 }, { xAxis: 2 }]] },
+          },
+        ],
+      }),
+    () =>
+      w.setOption(
+        {
+          animation: false,
+          grid: [
+            { left: 40, right: '30%', outerBoundsMode: 'none' },
+            { left: '75%', right: 20, outerBoundsMode: 'none' },
+          ],
+          tooltip: { confine: true },
+          xAxis: [
+            { type: 'category', gridIndex: 0, data: ['x', 'y'] },
+            { type: 'value', gridIndex: 1 },
+          ],
+          yAxis: [
+            { type: 'value', gridIndex: 0, min: 0, max: 4 },
+            { type: 'value', gridIndex: 1, min: 0, max: 4 },
+          ],
+          dataZoom: [{ type: 'inside', yAxisIndex: [0, 1] }],
+          series: [
+            {
+              type: 'custom',
+              clip: true,
+              data: pts.map(([a, b]) => [a % 2, a, b, b]),
+              encode: { x: 0, y: 1 },
+              renderItem: (params, api) => {
+                const p = api.coord([api.value(0), api.value(1)]);
+                const size = api.size([1, 1]);
+                return {
+                  type: 'rect',
+                  shape: { x: p[0] - size[0] / 2, y: p[1] - size[1] / 2, width: size[0], height: size[1] },
+                  style: { fill: '#fec44f' },
+                };
+              },
+              markLine: { symbol: 'none', silent: true, data: [{ yAxis: 2, label: { show: false } }] },
+            },
+            { type: 'line', xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, areaStyle: {}, data: pts },
+          ],
+        },
+        { notMerge: true },
+      ),
+    () => {
+      w.dispose();
+      box.remove();
+    },
+  ];
+  const next = () => {
+    const step = steps.shift();
+    if (!step) return;
+    step();
+    setTimeout(next, 0);
+  };
+  next();
+}
+
 async function main() {
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted && !earlyFetches.size)
+    for (const m of MODELS)
+      earlyFetches.set(`${m}:${wanted}`, fetch(modelUrl(m, wanted), { cache: 'no-cache' }));
+  if (typeof echarts !== 'undefined' && !warmedUp) {
+    warmedUp = true;
+    setTimeout(warmUp, 0);
+  }
   try {
     const { symbols } = await getJson('/api/symbols');
     state.symbols = symbols;
@@ -2173,7 +2330,6 @@ async function main() {
   select.innerHTML = state.symbols
     .map((s) => `<option value="${escapeHtml(s.symbol)}">${escapeHtml(s.symbol)}</option>`)
     .join('');
-  const wanted = decodeURIComponent(location.hash.slice(1));
   const first =
     state.symbols.find((s) => s.symbol === wanted) ||
     state.symbols.find((s) => s.models.gex) ||
