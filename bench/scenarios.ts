@@ -38,12 +38,17 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   await flush(stack);
   const probe = startProbe();
   const t0 = performance.now();
-  // As the worker does: a symbol's models build as soon as its own cycle is written (drain coalesces).
+  // As the worker does: a symbol's models build as soon as its own epoch is committed (drain coalesces).
   const drains: Promise<Awaited<ReturnType<Stack['builder']['drain']>>>[] = [];
   const results = await Promise.all(
     SYMBOLS.map(async (s) => {
-      const r = await runCycle(stack.deps, s, '');
-      if (r.ok) drains.push(stack.builder.drain());
+      let started = false;
+      const onCommitted = (): void => {
+        started = true;
+        drains.push(stack.builder.drain());
+      };
+      const r = await runCycle({ ...stack.deps, onCommitted }, s, '');
+      if (r.ok && !started) drains.push(stack.builder.drain());
       return r;
     }),
   );

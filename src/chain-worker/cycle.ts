@@ -129,10 +129,17 @@ export async function applySnapshot(
     await timed(phases, 'write', () => writePhase(deps, state));
     metrics.redisWriteSeconds.observe({ symbol: underlying }, phases.write / 1000);
     const commit = await timed(phases, 'promote', () => commitPhase(deps, state));
-    await timed(phases, 'publish', async () => {
-      await publishPhase(deps, state);
-      await observePhase(deps, state, commit);
-    });
+    // The build starts now, beside the publish; its models are written once the epoch is announced.
+    deps.handoff?.hold(plan.epochId);
+    try {
+      deps.onCommitted?.();
+      await timed(phases, 'publish', async () => {
+        await publishPhase(deps, state);
+        await observePhase(deps, state, commit);
+      });
+    } finally {
+      deps.handoff?.release(plan.epochId);
+    }
     const cycleMs = performance.now() - started;
     await timed(phases, 'analytics', () => analyticsPhase(deps, state, cycleMs));
     return {

@@ -152,15 +152,23 @@ export class ChainWorker {
           // while the other symbols still fetch and write: builds overlap the burst instead of following it.
           const builds: Promise<void>[] = [];
           const onDirty = this.deps.onDirty;
+          const build = (): void => {
+            if (onDirty)
+              builds.push(
+                onDirty().catch((err: unknown) =>
+                  logger.warn({ err: (err as Error).message }, 'model build failed'),
+                ),
+              );
+          };
           await Promise.all(
             due.map(async (s) => {
-              const r = await this.cycle(s);
-              if (r.ok && onDirty)
-                builds.push(
-                  onDirty().catch((err: unknown) =>
-                    logger.warn({ err: (err as Error).message }, 'model build failed'),
-                  ),
-                );
+              // The build starts when the cycle's epoch is committed (before its publish phase).
+              let started = false;
+              const r = await this.cycle(s, () => {
+                started = true;
+                build();
+              });
+              if (r.ok && !started) build();
               return r;
             }),
           );
@@ -200,7 +208,7 @@ export class ChainWorker {
       .map((r) => r.underlying);
   }
 
-  private async cycle(symbol: string): Promise<CycleResult> {
+  private async cycle(symbol: string, onCommitted?: () => void): Promise<CycleResult> {
     const { config, logger } = this.deps;
     const st = this.state.get(symbol) ?? { nextDue: 0, failures: 0, lastDelayMs: 0, burst: false };
     const started = Date.now();
@@ -213,6 +221,7 @@ export class ChainWorker {
       latest: this.latest,
       checkLease: (s: string) => this.leases.stillHeld(s),
       observers: this.observers,
+      ...(onCommitted ? { onCommitted } : {}),
     };
     const result = await runCycle(deps, symbol, lease, {
       signal: this.abort.signal,

@@ -257,6 +257,8 @@ export class ModelBuilder {
           ['gex', gexJson],
           ['heatmap', heatmapJson],
         ];
+        // A cycle of this process announces its epoch before the models are (it started this build early).
+        await this.deps.handoff?.announced(epochId);
         // Each model is one SET of its whole JSON: readers never see a torn model.
         for (const [model, json] of models) {
           const key = keys.model(model, symbol);

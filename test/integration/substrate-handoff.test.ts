@@ -104,4 +104,46 @@ describe('substrate handoff (cycle → builder, one process)', () => {
     expect(res.ok && again.ok).toBe(true);
     expect(h.deps.handoff?.size).toBe(0);
   });
+
+  it('starts the build when the epoch is committed, and writes the models after the cycle announced it', async () => {
+    const { h, b } = await setUp();
+    const at: Record<string, number> = {};
+    const sub = h.bus.duplicate();
+    sub.on('message', (channel: string) => {
+      const name = channel === h?.keys.modelsChannel ? 'models' : 'snapshot';
+      at[name] ??= performance.now();
+    });
+    await sub.subscribe(h.keys.modelsChannel, h.keys.snapshotChannel);
+    let drain: ReturnType<ModelBuilder['drain']> | undefined;
+    const deps = {
+      ...h.deps,
+      // A slow cycle observer: the publish phase lasts at least 600 ms.
+      observers: [
+        {
+          name: 'slow',
+          snapshotApplied: async (): Promise<void> => {
+            at.observerStart = performance.now();
+            await new Promise((r) => setTimeout(r, 600));
+            at.observerEnd = performance.now();
+          },
+        },
+      ],
+      onCommitted: (): void => {
+        at.committed = performance.now();
+        drain = b.drain();
+      },
+    };
+    const res = await runCycle(deps, 'I:SPX', '');
+    expect(res.ok).toBe(true);
+    const outcomes = await (drain as NonNullable<typeof drain>);
+    expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    sub.disconnect();
+    // The build began before the publish phase; the models were announced after the cycle's announcement
+    // and after its observers were told.
+    expect(at.committed).toBeLessThan(at.observerStart as number);
+    expect(at.snapshot).toBeLessThan(at.models as number);
+    expect(at.observerEnd).toBeLessThanOrEqual(at.models as number);
+    expect(await h.bus.cmd.exists(h.keys.model('gex', 'SPX'))).toBe(1);
+  });
 });

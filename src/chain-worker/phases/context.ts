@@ -37,6 +37,11 @@ export interface CycleDeps {
   observers?: readonly CycleObserver[];
   /** The model builder of this process: given the substrates written, so it need not read them back. */
   handoff?: SubstrateHandoff;
+  /**
+   * Called once the cycle's epoch is committed and flagged dirty, before the publish phase: the worker
+   * starts the model build here (its models are written after the cycle's announcement, see handoff).
+   */
+  onCommitted?: () => void;
 }
 
 export interface CyclePhases {
