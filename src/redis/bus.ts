@@ -256,6 +256,31 @@ export class RedisBus {
   }
 
   /**
+   * SET of a multi-megabyte value without copying it: on a single server its bytes go straight to a raw
+   * connection of their own (ioredis would copy them into one command buffer, then again into its
+   * pipeline's), so the bulk writes of a cycle never queue behind it; on a cluster, through the client.
+   */
+  async setLarge(key: string, value: Buffer, ttlSec?: number): Promise<void> {
+    if (this.isCluster) {
+      if (ttlSec === undefined) await this.cmd.set(key, value);
+      else await this.cmd.set(key, value, 'EX', ttlSec);
+      return;
+    }
+    const ttl = ttlSec === undefined ? '' : String(ttlSec);
+    const head = Buffer.from(
+      `*${ttl ? 5 : 3}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${value.length}\r\n`,
+    );
+    const tail = Buffer.from(ttl ? `\r\n$2\r\nEX\r\n$${ttl.length}\r\n${ttl}\r\n` : '\r\n');
+    const outcome = await this.rawFor('large')
+      .runEncoded({ commands: 1, [Symbol.iterator]: () => [head, value, tail][Symbol.iterator]() })
+      .catch((err: unknown) => {
+        throw bulkConnectionError(err);
+      });
+    const first = outcome.errors.values().next();
+    if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
+  }
+
+  /**
    * GETs many keys: MGET in chunks on a single server; on a cluster, pipelined GETs per node that follow
    * MOVED / ASK and retry through resharding and failover (see cluster-read.ts).
    */
@@ -310,7 +335,7 @@ export class RedisBus {
     if (!p) {
       const first = this.endpoints[0] as RedisEndpoint;
       let endpoint: RedisEndpoint = first;
-      if (node !== 'single') {
+      if (node !== 'single' && node !== 'large') {
         const i = node.lastIndexOf(':');
         endpoint = { ...first, host: node.slice(0, i), port: Number(node.slice(i + 1)), db: 0 };
       }

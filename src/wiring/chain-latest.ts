@@ -22,7 +22,7 @@ import {
   type LatestPart,
 } from './chain-latest-doc.js';
 
-/** The staging key lives at most this long if its assembler dies before the commit. */
+/** A staging or upload key lives at most this long if its writer dies before the commit. */
 export const STAGING_TTL_SEC = 60;
 
 export interface PartWrite {
@@ -92,18 +92,28 @@ export class ChainLatestStore {
     const token = p.contracts !== null ? randomBytes(8).toString('hex') : null;
     if (token !== null) fields.push('ctoken', token);
     if (hash !== null && packed !== null) fields.push('tickers_hash', hash, 'tickers_z', packed);
+    // The multi-MB fragment goes first under a key of its own (its bytes are not copied on the way: see
+    // setLarge), then is RENAMEd into place in the transaction with the rest of the part.
+    const upload = p.contracts !== null ? k.latestStaging(randomBytes(6).toString('hex')) : null;
+    if (upload !== null && p.contracts !== null)
+      await this.bus.setLarge(upload, p.contracts, STAGING_TTL_SEC);
     const tx = client
       .multi()
       .hset(partKey, ...fields)
       .sadd(k.latestParts, p.underlying)
       .incr(k.latestRev);
     if (delta) tx.incr(k.latestVersion);
-    if (p.contracts !== null) tx.set(k.latestContracts(p.underlying), p.contracts);
+    if (upload !== null) {
+      const fragment = k.latestContracts(p.underlying);
+      tx.rename(upload, fragment).persist(fragment);
+    }
     // A part written before the list was packed held it as JSON under `tickers`.
     if (packed !== null) tx.hdel(partKey, 'tickers');
     const res = await tx.exec();
     const rev = check<number>(res, 2);
     const version = delta ? check<number>(res, 3) : null;
+    // The upload expired (a writer stalled past its TTL): the fragment was not replaced.
+    if (upload !== null) check<string>(res, delta ? 4 : 3);
     if (token !== null && p.contracts !== null) this.cache.set(p.underlying, { token, bytes: p.contracts });
     if (delta && version !== null) {
       // MarketSwarm's shape; written before the document that carries the version is made current.
@@ -198,7 +208,7 @@ export class ChainLatestStore {
   async commit(bytes: Buffer, rev: string, version: number): Promise<CommitResult> {
     const k = this.keys;
     const staging = k.latestStaging(randomBytes(6).toString('hex'));
-    await this.bus.cmd.set(staging, bytes, 'EX', STAGING_TTL_SEC);
+    await this.bus.setLarge(staging, bytes, STAGING_TTL_SEC);
     const out = await this.bus.scripts.commitLatest(
       { rev: k.latestRev, staging, latest: k.latest, publishedVersion: k.latestPublishedVersion },
       rev,
