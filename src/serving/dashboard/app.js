@@ -79,6 +79,19 @@ const stats = {
 };
 window.__cw = stats;
 
+/**
+ * `cw:first-draw` (a performance mark, and `__cw.firstDrawMs`, ms since navigation) once both charts have
+ * drawn a model for the first time.
+ */
+const firstDrawn = new Set();
+function markFirstDraw(chartName) {
+  if (stats.firstDrawMs !== undefined) return;
+  firstDrawn.add(chartName);
+  if (firstDrawn.size < 2) return;
+  stats.firstDrawMs = Math.round(performance.now());
+  performance.mark('cw:first-draw');
+}
+
 if (typeof PerformanceObserver !== 'undefined') {
   try {
     new PerformanceObserver((list) => {
@@ -761,6 +774,7 @@ function renderGex() {
   stats.renders.gex++;
   void finished.then(() => {
     el.dataset.renderMs = String(Math.round(performance.now() - t0));
+    markFirstDraw('gex');
     record({
       model: 'gex',
       phase: 'render',
@@ -1297,6 +1311,7 @@ function renderHeatmap() {
   stats.renders.heatmap++;
   void finished.then(() => {
     el.dataset.renderMs = String(Math.round(performance.now() - t0));
+    markFirstDraw('heatmap');
     record({
       model: 'heatmap',
       phase: 'render',
