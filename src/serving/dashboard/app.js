@@ -527,7 +527,7 @@ function drawnRange(zoom, xMin, xMax) {
   return { from: Math.max(xMin, zoom.startValue - span), to: Math.min(xMax, zoom.endValue + span) };
 }
 
-/** After a pan or zoom beyond the drawn range, redraws the GEX bars for the new window (once it settles). */
+/** After a pan or zoom beyond the drawn range, redraws the GEX bars for the new window (80 ms later). */
 let resliceTimer = 0;
 function resliceGexSoon(c) {
   const [a, b] = c.getModel().getComponent('xAxis', 0).axis.scale.getExtent();
@@ -535,8 +535,10 @@ function resliceGexSoon(c) {
   const { from, to } = gexDrawn;
   // Still inside the drawn range, and not zoomed in so far that most drawn bars are off screen: nothing to do.
   if (a >= from && b <= to && to - from <= 5 * span) return;
-  clearTimeout(resliceTimer);
+  // At most one redraw per 80 ms while a drag goes on (not only once it stops: the bars would be missing).
+  if (resliceTimer) return;
   resliceTimer = setTimeout(() => {
+    resliceTimer = 0;
     drawn.gex = '';
     scheduleRender();
   }, 80);
@@ -1055,8 +1057,11 @@ function renderHeatmap() {
       const [a, b] = c.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
       const { from, to } = hmDrawn;
       if (a >= from && b <= to && to - from <= 3 * (b - a)) return;
-      clearTimeout(hmResliceTimer);
-      hmResliceTimer = setTimeout(() => renderHeatmap(), 80);
+      if (hmResliceTimer) return; // one redraw per 80 ms while a drag goes on
+      hmResliceTimer = setTimeout(() => {
+        hmResliceTimer = 0;
+        renderHeatmap();
+      }, 80);
     });
   }
   const select = /** @type {HTMLSelectElement} */ ($('hm-expiration'));
