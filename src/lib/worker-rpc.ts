@@ -70,6 +70,7 @@ export class WorkerRpc {
   private ensure(): Worker {
     if (this.worker) return this.worker;
     // A small young generation keeps the thread's peak RSS down: its work allocates fast and dies young.
+    // (bin/chain-worker's --max-semi-space-size=4 overrides it, process-wide.)
     const w = new Worker(this.script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     w.unref();
     w.on('message', (msg: Reply) => {

@@ -130,7 +130,8 @@ export class PagePool implements PageDecoder {
   }
 
   private start(script: string, index: number): Slot {
-    // A small young generation keeps each thread's RSS down: a page's garbage dies young.
+    // A small young generation keeps each thread's RSS down: a page's garbage dies young. (bin/chain-worker's
+    // --max-semi-space-size=4 overrides it, process-wide: 4 MB semi-spaces here too.)
     const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.unref();
     const slot: Slot = { worker, ids: new Set() };
