@@ -227,6 +227,9 @@ export class ChainWorker {
       signal: this.abort.signal,
       ...(capped ? { maxExpirations: config.burstMaxExpirations } : {}),
     });
+    // A cycle abandoned by shutdown is no outcome: the last real one (its epoch, its health) stays what the
+    // shutdown event and the final heartbeat report.
+    if (result.abandoned) return result;
     if (result.ok) st.burst = result.burst;
     await this.observeResult(this.lastResults.get(symbol), result);
     this.lastResults.set(symbol, result);

@@ -169,6 +169,44 @@ describe.each(redisTargets())('massive:events on $name', (target) => {
     }
   });
 
+  it('a stop in the middle of a cycle: the shutdown event and the final heartbeat keep the active epoch', async () => {
+    h = await startHarness(target, {
+      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1', MASSIVE_CHAIN_SYMBOLS: 'I:SPX', MASSIVE_MAX_RETRIES: '0' },
+    });
+    const hh = h;
+    worker = new ChainWorker({ ...h.deps, systemBus: h.bus }, { id: 'w-midcycle' });
+    const run = worker.run();
+    const deadline = Date.now() + 15_000;
+    let promoted: ChainEvent[] = [];
+    while (promoted.length === 0 && Date.now() < deadline) {
+      promoted = (await readEvents(hh)).filter((e) => e.type === 'epoch_promoted');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const epochId = promoted[0]?.epoch_id;
+    expect(epochId).toMatch(/^SPX:/);
+    // Every page now takes 5 s: the next cycle is in its fetch when the signal comes.
+    hh.api.setFaults({ latencyMs: 5_000 });
+    const waitUntil = Date.now() + 10_000;
+    while (worker.lastResults.get('I:SPX')?.epochId !== epochId && Date.now() < waitUntil)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 600));
+    worker.stop('signal SIGTERM');
+    await run;
+    const events = await readEvents(hh);
+    expect(events.at(-1)).toMatchObject({
+      type: 'shutdown',
+      reason: 'signal SIGTERM',
+      symbols: [{ symbol: 'SPX', epoch_id: epochId }],
+    });
+    const beat = JSON.parse((await hh.bus.cmd.get(hh.keys.heartbeat)) ?? '{}') as {
+      status: string;
+      last_cycle: Record<string, { health: string; epoch_id: string | null }>;
+    };
+    expect(beat.status).toBe('stopped');
+    expect(beat.last_cycle.SPX?.epoch_id).toBe(epochId);
+    expect(beat.last_cycle.SPX?.health).not.toBe('failed');
+  });
+
   it('the worker: health_changed, dormant and recovered once each; shutdown with its reason', async () => {
     h = await startHarness(target, {
       env: {
