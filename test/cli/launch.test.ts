@@ -5,7 +5,7 @@
  * worker processes with that same line, so the RSS it reports is what a user's process gets.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +38,9 @@ describe('bin/chain-worker launch', () => {
     const run = asChainWorker(probe, ['--x', 'y z']);
     const env = { ...process.env };
     delete env.MALLOC_MMAP_THRESHOLD_;
-    const { stdout } = await exec(run.command, run.args, { env });
+    const { stdout } = await exec(run.command, run.args, { env }).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     const got = JSON.parse(stdout) as { mmap: string; argv: string[]; args: string[] };
     expect(got.mmap).toBe('131072');
     expect(got.argv).toEqual(['--max-semi-space-size=4']);
