@@ -99,7 +99,8 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(partial.health).toBe('partial');
     expect(await h.bus.cmd.hget(h.keys.analytics, 'partial_snapshots')).toBe('1');
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'partial')).toBe('1');
-  });
+    // Four 10,000-contract cycles and a worker run: ~10 s on an idle machine, over 30 s on a loaded one.
+  }, 90_000);
 
   it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {
     h = await startHarness(target, {
