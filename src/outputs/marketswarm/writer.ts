@@ -109,7 +109,8 @@ export class MarketSwarmOutput implements ModelObserver {
     }
     if (c.heatmap && c.version !== null) {
       // The document first, so a reader that fetches it on a diff's arrival gets at least that version.
-      await r.set(k.compatHeatmapLatest(s), buf(c.heatmap), 'EX', HEATMAP_TTL_SEC);
+      // ~2.5 MB: without a copy, and off the connection the cycle's commands use (see setLarge).
+      await this.bus.setLarge(k.compatHeatmapLatest(s), buf(c.heatmap), HEATMAP_TTL_SEC);
       for (const d of c.diffs) {
         await r.publish(k.compatHeatmapDiff(s), buf(d));
         await this.bus.cmd.xadd(
