@@ -84,13 +84,11 @@ describe('Redis degraded', () => {
     );
   }
 
-  it('OOM (maxmemory 2mb, noeviction) on a burst: the cycle fails and is counted, the worker lives, the prior epoch and model stay, recovery promotes', async () => {
-    srv = await ownRedis({ args: ['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'] });
+  it('OOM (maxmemory = the normal chain + 1 MB, noeviction) on a burst: the cycle fails and is counted, the worker lives, the prior epoch and model stay, recovery promotes', async () => {
+    srv = await ownRedis({ args: ['--maxmemory-policy', 'noeviction'] });
     h = await startHarness(targetOf(srv), {
       sim: { contractsPerExpiration: 20 },
-      // massive:chain:latest in `summary` form: the full form (every vendor contract again, in the parts and
-      // the document) outgrows 2 MB on the normal chain as the simulated session's chain grows.
-      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.3', CHAIN_LATEST_MODE: 'summary' },
+      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.3' },
     });
     const hh = h;
     builder = new ModelBuilder({ ...hh, owner: 'b-oom' });
@@ -110,13 +108,20 @@ describe('Redis degraded', () => {
     const sample = hh.keys.epochContract(e1, ids[0] as string);
     await hh.bus.cmd.expire(sample, 4);
     await hh.bus.cmd.expire(hh.keys.epochContracts(e1), 4);
+    // The limit: what the normal chain uses now plus 1 MB of headroom for its next cycles; a burst chain
+    // (10,000+ contracts, ~1.3 KB each) cannot fit. (A fixed 2 MB stopped fitting the normal chain itself as
+    // the simulated session's chain grew, and with each connection the worker opens.)
+    const usedNow = Number(/used_memory:(\d+)/.exec(await hh.bus.cmd.info('memory'))?.[1]);
+    expect(usedNow).toBeGreaterThan(500_000);
+    const limit = usedNow + 1_048_576;
+    await hh.bus.client.call('CONFIG', 'SET', 'maxmemory', String(limit));
 
     (hh.market as SimMarket).adjust({ burst: true });
     const failed = await nextCycle(w, Date.now(), false);
     expect(failed.error?.message).toMatch(/OOM command not allowed/);
     expect(failed.error?.name).toBe('BulkWriteError');
     const info = await hh.bus.cmd.info('memory');
-    expect(Number(/used_memory:(\d+)/.exec(info)?.[1])).toBeGreaterThan(1_500_000);
+    expect(Number(/used_memory:(\d+)/.exec(info)?.[1])).toBeGreaterThan(limit - 65_536);
     // The prior epoch is untouched: still active, same meta (even the dormant count: Redis refused it too),
     // index and substrates complete; the published model is the same bytes.
     expect(await assertActiveConsistent(hh.bus, hh.keys, 'SPX')).toBe(e1);
