@@ -78,41 +78,54 @@ export function splitDiff(
   const tail = `,"dtes_available":${JSON.stringify(head.dtes_available)},"atm_iv":${JSON.stringify(head.atm_iv)}}`;
   const open = (v: number): string =>
     `{"ts":${head.ts},"version":${v},"symbol":${JSON.stringify(head.symbol)},"changed":{`;
-  const out: string[] = [];
-  let changed: string[] = [];
-  let removed: string[] = [];
-  let size = 0;
-  const fixed = (): number =>
-    Buffer.byteLength(open(head.versionBase + out.length)) + Buffer.byteLength(tail) + 16;
-  const flush = (): void => {
-    const v = head.versionBase + out.length;
-    out.push(`${open(v)}${changed.join(',')}},"removed":[${removed.join(',')}]${tail}`);
-    changed = [];
-    removed = [];
-    size = 0;
+  const parts = diff.changed.map(([k, tile]) => `${JSON.stringify(k)}:${tile}`);
+  const messages = cutDiff(
+    parts,
+    diff.removed,
+    (part) => Buffer.byteLength(part) + 1,
+    (m) => Buffer.byteLength(open(head.versionBase + m)) + Buffer.byteLength(tail) + 16,
+    maxBytes,
+  );
+  return messages.map(
+    (m, i) =>
+      `${open(head.versionBase + i)}${m.changed.join(',')}},"removed":[${m.removed.join(',')}]${tail}`,
+  );
+}
+
+/**
+ * Cuts a diff into messages: entries are added in order (changed, then removed) and a message closes when
+ * the next entry would take it past `maxBytes` (a message is never empty, so one oversized entry stands
+ * alone). `changedBytes` counts an entry with its separator; `fixedBytes(m)` is message m's envelope.
+ * Removed keys come back as their JSON. Pure; both the text and the byte paths cut with it.
+ */
+export function cutDiff<C>(
+  changed: readonly C[],
+  removedKeys: readonly string[],
+  changedBytes: (c: C) => number,
+  fixedBytes: (message: number) => number,
+  maxBytes: number,
+): { changed: C[]; removed: string[] }[] {
+  const out: { changed: C[]; removed: string[] }[] = [];
+  let cur: { changed: C[]; removed: string[] } = { changed: [], removed: [] };
+  let size = fixedBytes(0);
+  const room = (n: number): void => {
+    if (size + n > maxBytes && (cur.changed.length > 0 || cur.removed.length > 0)) {
+      out.push(cur);
+      cur = { changed: [], removed: [] };
+      size = fixedBytes(out.length);
+    }
+    size += n;
   };
-  size = fixed();
-  for (const [k, tile] of diff.changed) {
-    const part = `${JSON.stringify(k)}:${tile}`;
-    const n = Buffer.byteLength(part) + 1;
-    if (size + n > maxBytes && (changed.length > 0 || removed.length > 0)) {
-      flush();
-      size = fixed();
-    }
-    changed.push(part);
-    size += n;
+  for (const c of changed) {
+    room(changedBytes(c));
+    cur.changed.push(c);
   }
-  for (const k of diff.removed) {
+  for (const k of removedKeys) {
     const part = JSON.stringify(k);
-    const n = Buffer.byteLength(part) + 1;
-    if (size + n > maxBytes && (changed.length > 0 || removed.length > 0)) {
-      flush();
-      size = fixed();
-    }
-    removed.push(part);
-    size += n;
+    room(Buffer.byteLength(part) + 1);
+    cur.removed.push(part);
   }
-  if (changed.length > 0 || removed.length > 0) flush();
+  if (cur.changed.length > 0 || cur.removed.length > 0) out.push(cur);
   return out;
 }
 
@@ -253,47 +266,26 @@ export function splitDiffBytes(
   );
   const open = (v: number): string =>
     `{"ts":${head.ts},"version":${v},"symbol":${JSON.stringify(head.symbol)},"changed":{`;
-  const out: Uint8Array[] = [];
-  let changed: number[] = [];
-  let removed: string[] = [];
-  const fixed = (): number => Buffer.byteLength(open(head.versionBase + out.length)) + tail.length + 16;
-  const flush = (): void => {
+  const messages = cutDiff(
+    diff.changed,
+    diff.removed,
+    (n) => (s.end[n] as number) - (s.start[n] as number) + 1,
+    (m) => Buffer.byteLength(open(head.versionBase + m)) + tail.length + 16,
+    maxBytes,
+  );
+  return messages.map((m, i) => {
     const w = new ByteWriter(maxBytes + 64);
-    w.ascii(open(head.versionBase + out.length));
-    changed.forEach((n, j) => {
+    w.ascii(open(head.versionBase + i));
+    m.changed.forEach((n, j) => {
       if (j > 0) w.byte(0x2c);
       w.bytes(s.run.subarray(s.start[n], s.end[n]));
     });
     w.ascii('},"removed":[');
-    w.bytes(Buffer.from(removed.join(',')));
+    w.bytes(Buffer.from(m.removed.join(',')));
     w.byte(0x5d);
     w.bytes(tail);
-    out.push(w.buf.slice(0, w.pos));
-    changed = [];
-    removed = [];
-  };
-  let size = fixed();
-  for (const n of diff.changed) {
-    const len = (s.end[n] as number) - (s.start[n] as number) + 1;
-    if (size + len > maxBytes && (changed.length > 0 || removed.length > 0)) {
-      flush();
-      size = fixed();
-    }
-    changed.push(n);
-    size += len;
-  }
-  for (const k of diff.removed) {
-    const part = JSON.stringify(k);
-    const len = Buffer.byteLength(part) + 1;
-    if (size + len > maxBytes && (changed.length > 0 || removed.length > 0)) {
-      flush();
-      size = fixed();
-    }
-    removed.push(part);
-    size += len;
-  }
-  if (changed.length > 0 || removed.length > 0) flush();
-  return out;
+    return w.buf.slice(0, w.pos);
+  });
 }
 
 /** The heatmap document around the surface's members, in a buffer of its own. */
