@@ -1,6 +1,6 @@
 /**
  * @module One cycle for one symbol, as its phases: fetch → normalize → plan → write → promote or refresh
- * (flag dirty) → publish (and tell the cycle observers) → analytics. Each phase is a function of its own in `phases/`. A failed fetch
+ * (flag dirty) → publish (and tell the cycle observers) → `massive:chain:latest` → analytics. Each phase is a function of its own in `phases/`. A failed fetch
  * publishes nothing and leaves the prior epoch as the fallback; a partial snapshot never shrinks the
  * active epoch (it is merged into it).
  */
@@ -23,7 +23,7 @@ import { failCycle } from './phases/fail.js';
 import { normalizePhase } from './phases/normalize.js';
 import { observePhase } from './phases/observe.js';
 import { planPhase } from './phases/plan.js';
-import { publishPhase } from './phases/publish.js';
+import { latestPhase, publishPhase } from './phases/publish.js';
 import { writePhase } from './phases/write.js';
 
 export type { CycleDeps, CyclePhases, CycleResult } from './phases/context.js';
@@ -140,6 +140,8 @@ export async function applySnapshot(
     } finally {
       deps.handoff?.release(plan.epochId);
     }
+    // After the release: the models are written meanwhile, not after the multi-MB document.
+    await timed(phases, 'latest', () => latestPhase(deps, state));
     const cycleMs = performance.now() - started;
     await timed(phases, 'analytics', () => analyticsPhase(deps, state, cycleMs));
     return {

@@ -8,6 +8,7 @@ import { joinJsonArray } from '../../src/models/build-models.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import { SubstrateHandoff } from '../../src/models/substrate-handoff.js';
 import type { GexModel } from '../../src/models/types.js';
+import { ChainLatestStore, type PartWrite } from '../../src/wiring/chain-latest.js';
 import { EpochStore } from '../../src/wiring/epoch-store.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -145,5 +146,47 @@ describe('substrate handoff (cycle → builder, one process)', () => {
     expect(at.snapshot).toBeLessThan(at.models as number);
     expect(at.observerEnd).toBeLessThanOrEqual(at.models as number);
     expect(await h.bus.cmd.exists(h.keys.model('gex', 'SPX'))).toBe(1);
+  });
+  it('writes massive:chain:latest after releasing the epoch: a slow assembly does not delay the models', async () => {
+    const { h, b } = await setUp();
+    const at: Record<string, number> = {};
+    const sub = h.bus.duplicate();
+    sub.on('message', (channel: string) => {
+      if (channel === h?.keys.modelsChannel) at.models ??= performance.now();
+    });
+    await sub.subscribe(h.keys.modelsChannel);
+    // A real store whose part write starts 1.5 s late (a slow multi-MB fragment and assembly).
+    class SlowLatest extends ChainLatestStore {
+      override async write(p: PartWrite): Promise<void> {
+        at.latestStart = performance.now();
+        await new Promise((r) => setTimeout(r, 1_500));
+        await super.write(p);
+        at.latestEnd = performance.now();
+      }
+    }
+    let drain: ReturnType<ModelBuilder['drain']> | undefined;
+    const deps = {
+      ...h.deps,
+      latest: new SlowLatest(h.bus, h.keys),
+      onCommitted: (): void => {
+        drain = b.drain();
+      },
+    };
+    const res = await runCycle(deps, 'I:SPX', '');
+    expect(res.ok).toBe(true);
+    const outcomes = await (drain as NonNullable<typeof drain>);
+    expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    sub.disconnect();
+    // The models were announced while the document was still being written (before, they waited for it).
+    expect(at.models).toBeGreaterThan(at.latestStart as number);
+    expect(at.models).toBeLessThan(at.latestEnd as number);
+    expect(res.phases.latest).toBeGreaterThanOrEqual(1_500);
+    expect(res.phases.publish).toBeLessThan(1_500);
+    // The cycle still returns once the document carries its epoch.
+    const doc = JSON.parse((await h.bus.cmd.get(h.keys.latest)) as string) as {
+      symbols: Record<string, { epoch_id: string }>;
+    };
+    expect(doc.symbols.SPX?.epoch_id).toBe(res.epochId);
   });
 });

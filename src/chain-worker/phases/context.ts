@@ -39,7 +39,8 @@ export interface CycleDeps {
   handoff?: SubstrateHandoff;
   /**
    * Called once the cycle's epoch is committed and flagged dirty, before the publish phase: the worker
-   * starts the model build here (its models are written after the cycle's announcement, see handoff).
+   * starts the model build here (its models are written after the cycle's announcement and observers, see
+   * handoff; `massive:chain:latest` is written after that release, beside the models).
    */
   onCommitted?: () => void;
 }
@@ -50,11 +51,13 @@ export interface CyclePhases {
   write: number;
   promote: number;
   publish: number;
+  /** The symbol's part of `massive:chain:latest` and the document's assembly (after the models were released). */
+  latest: number;
   analytics: number;
 }
 
 export function zeroPhases(): CyclePhases {
-  return { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, analytics: 0 };
+  return { fetch: 0, normalize: 0, write: 0, promote: 0, publish: 0, latest: 0, analytics: 0 };
 }
 
 export interface CycleResult {

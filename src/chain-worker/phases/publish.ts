@@ -1,6 +1,7 @@
 /**
- * @module Phase "publish": the snapshot announcement on `massive:chain:snapshot` and the symbol's part
- * of `massive:chain:latest`.
+ * @module Phase "publish": the snapshot announcement on `massive:chain:snapshot`; and phase "latest": the
+ * symbol's part of `massive:chain:latest` and the document's assembly, run after the cycle released its
+ * epoch to the model builder (so the multi-MB fragment and document never delay our models).
  */
 import { unixSeconds } from '../../lib/time.js';
 import { contractsFragment } from '../../wiring/chain-latest-doc.js';
@@ -23,14 +24,20 @@ export function snapshotAnnouncement(s: CycleState, ts: number): Record<string, 
   };
 }
 
-/**
- * The announcement, then the symbol's part of `massive:chain:latest` (summary; contracts with
- * `CHAIN_LATEST_MODE=full`) and the assembly of the whole document. A merged partial snapshot keeps the
- * stored contracts and ticker set (it never changes the geometry); only the summary moves.
- */
+/** The announcement on `massive:chain:snapshot`. */
 export async function publishPhase(deps: CycleDeps, s: CycleState): Promise<void> {
-  const { config, keys, bus } = deps;
+  const { keys, bus } = deps;
   await bus.cmd.publish(keys.snapshotChannel, JSON.stringify(snapshotAnnouncement(s, unixSeconds())));
+}
+
+/**
+ * The symbol's part of `massive:chain:latest` (summary; contracts with `CHAIN_LATEST_MODE=full`) and the
+ * assembly of the whole document. A merged partial snapshot keeps the stored contracts and ticker set (it
+ * never changes the geometry); only the summary moves. The cycle runs it after the handoff's release: a
+ * reader may see an epoch's models (and MarketSwarm's outputs) before the document carries that epoch.
+ */
+export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void> {
+  const { config } = deps;
   if (config.chainLatest === 'off') return;
   const written = s.norm.written;
   const merge = s.plan.decision.action === 'merge';
