@@ -54,12 +54,20 @@ const { values: args } = parseArgs({
     'compat-rounds': { type: 'string', default: '2' },
     /** SLOWLOG threshold (µs) during the compat scenario: every command at least this long is logged. */
     'slowlog-us': { type: 'string', default: '1000' },
+    /**
+     * Nice value of the local API process (it stands in for a remote machine; 0 = the benchmark's own
+     * priority). The worker's own threads: CHAIN_THREAD_NICE in the environment.
+     */
+    'sim-nice': { type: 'string', default: '10' },
     /** Comma-separated subset of the scenarios (development); default all. */
     only: { type: 'string', default: SCENARIOS.join(',') },
   },
 });
 const latencyMs = Number(args['latency-ms']);
 const chainCompat = args['chain-compat'] ?? 'none';
+const simNice = Number(args['sim-nice']);
+if (!Number.isInteger(simNice) || simNice < 0 || simNice > 19)
+  throw new Error(`--sim-nice: expected an integer from 0 to 19, got ${args['sim-nice']}`);
 const runs = Number(args.runs);
 const concurrency = Number(args.concurrency);
 const rate = Number(args.rate);
@@ -118,7 +126,7 @@ const maxOf = (xs: (number | null)[]): number | null => {
 async function main(): Promise<void> {
   const redis = new RedisServerProcess({ args: ['--maxmemory-policy', 'noeviction'] });
   await redis.start();
-  const sim = new SimProcess({ latencyMs, apiKey: BENCH_API_KEY });
+  const sim = new SimProcess({ latencyMs, apiKey: BENCH_API_KEY, nice: simNice });
   await sim.start();
   const redisUrl = `redis://127.0.0.1:${redis.port}`;
   const stacks: Stack[] = [];
@@ -276,6 +284,8 @@ async function main(): Promise<void> {
         window_pct: stack.config.heatmapWindowPct,
         scenarios: [...only],
         chain_compat: chainCompat,
+        thread_nice: stack.config.threadNice,
+        sim_nice: simNice,
       },
       contracts: burst[0]?.contracts ?? snapshots.reduce((n, x) => n + x.contracts.length, 0),
       // The ratios: ours against a floor measured in this run (see the README's Performance section).

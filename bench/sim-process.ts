@@ -1,6 +1,8 @@
 /**
  * @module The local Massive-compatible API in its own process (so it never shares the worker's event
- * loop), controlled through its admin endpoints.
+ * loop), controlled through its admin endpoints. It stands in for a remote machine, so it runs at a lower
+ * priority (`nice`, every one of its threads) than the worker and Redis, which it would otherwise preempt
+ * on a machine with few cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -11,7 +13,11 @@ export class SimProcess {
   private proc: ChildProcess | undefined;
   url = '';
 
-  constructor(private readonly opts: { latencyMs: number; apiKey: string; seed?: number }) {}
+  /**
+   * @param opts.nice the API process's nice value (0: the benchmark's own priority); the worker's
+   *   production API is another machine, so it should not take the worker's cores.
+   */
+  constructor(private readonly opts: { latencyMs: number; apiKey: string; seed?: number; nice?: number }) {}
 
   async start(): Promise<void> {
     const bin = resolve(PACKAGE_ROOT, 'bin/chain-worker');
@@ -24,7 +30,13 @@ export class SimProcess {
       '--seed',
       String(this.opts.seed ?? 42),
     ];
-    this.proc = spawn(process.execPath, [bin, ...args], {
+    // Through nice(1), so the process starts at that priority and every thread it starts inherits it.
+    const nice = Math.max(0, Math.min(19, Math.round(this.opts.nice ?? 0)));
+    const [command, argv] =
+      nice > 0
+        ? ['nice', ['-n', String(nice), process.execPath, bin, ...args]]
+        : [process.execPath, [bin, ...args]];
+    this.proc = spawn(command, argv, {
       env: { ...process.env, MASSIVE_API_KEY: this.opts.apiKey, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -43,6 +55,11 @@ export class SimProcess {
         }
       });
     });
+  }
+
+  /** The API process's id (once started). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   private async admin(path: string, body: unknown): Promise<unknown> {

@@ -4,6 +4,7 @@
  */
 import { loadConfig, type Config } from '../src/config/load.js';
 import { silentLogger } from '../src/lib/logger.js';
+import { configureThreadNice } from '../src/lib/thread-priority.js';
 import { ModelBuilder } from '../src/models/builder.js';
 import { SubstrateHandoff } from '../src/models/substrate-handoff.js';
 import { createProvider, type Provider } from '../src/provider/create-provider.js';
@@ -43,10 +44,14 @@ export async function createStack(opts: {
       MASSIVE_MAX_PAGES_PER_STREAM: '1000',
       MASSIVE_EXPIRATION_CACHE_SEC: '3600',
       LOG_LEVEL: 'silent',
+      // The one setting taken from the benchmark's environment: A/B runs of the threads' priority.
+      ...(process.env.CHAIN_THREAD_NICE ? { CHAIN_THREAD_NICE: process.env.CHAIN_THREAD_NICE } : {}),
       ...(opts.env ?? {}),
     },
   });
   const logger = silentLogger();
+  // The worker's start-up does the same (createRuntime): its threads yield to the event loop.
+  configureThreadNice(config.threadNice, (message) => process.stderr.write(`${message}\n`));
   const bus = new RedisBus({ url: config.marketRedisUrl, name: 'chain-worker-bench' });
   await bus.ready();
   const keys = new KeySchema('');

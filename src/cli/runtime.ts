@@ -7,6 +7,7 @@ import { loadConfig, redactUrl, type Config } from '../config/load.js';
 import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isLoopbackHost } from '../lib/net-hosts.js';
+import { configureThreadNice } from '../lib/thread-priority.js';
 import { RedisBus } from '../redis/bus.js';
 import { KeySchema } from '../redis/keys.js';
 import { Metrics } from '../serving/metrics.js';
@@ -96,6 +97,7 @@ export async function createRuntime(config: Config, name = 'chain-worker'): Prom
     secrets: [config.apiKey, config.httpToken],
     name,
   });
+  configureThreadNice(config.threadNice, (message) => logger.warn(message));
   const tls = tlsFrom(config);
   const bus = new RedisBus({
     url: config.marketRedisUrl,

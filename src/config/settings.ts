@@ -483,6 +483,12 @@ export const SETTINGS = {
     default: 50,
     help: 'V8 heap growing factor, percent over the live heap before a full GC (0 = V8’s dynamic default). Lower trades CPU for peak memory during bursts.',
   }),
+  threadNice: spec({
+    name: 'CHAIN_THREAD_NICE',
+    schema: int(0, 19),
+    default: 5,
+    help: 'How much every worker thread (page decoders, model, compat, history, live) lowers its own priority (nice value, added to the process’s; 0 = off) so the main thread’s event loop gets a core first. Linux only; a failure is logged once.',
+  }),
   logLevel: spec({
     name: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type Transferable } from 'node:worker_threads';
 import { PACKAGE_ROOT } from './repo-paths.js';
+import { isThreadNiceFailure, threadNiceData } from './thread-priority.js';
 
 /**
  * The compiled entry script of a thread: `entry` beside the module at `moduleUrl` when that module is itself
@@ -71,9 +72,14 @@ export class WorkerRpc {
     if (this.worker) return this.worker;
     // A small young generation keeps the thread's peak RSS down: its work allocates fast and dies young.
     // (bin/chain-worker's --max-semi-space-size=4 overrides it, process-wide.)
-    const w = new Worker(this.script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
+    const w = new Worker(this.script, {
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      workerData: threadNiceData(),
+    });
     w.unref();
     w.on('message', (msg: Reply) => {
+      if (isThreadNiceFailure(msg)) return;
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);

@@ -3,8 +3,12 @@
  * requests (load a snapshot, choose subscriptions, build).
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThread } from '../lib/thread-priority.js';
 import { LiveSymbol } from './live-symbol.js';
 import { runLiveOp, type LiveOp } from './live-thread.js';
+
+// Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
+lowerThisThread();
 
 const state = new LiveSymbol();
 

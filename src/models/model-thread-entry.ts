@@ -2,7 +2,11 @@
  * @module Entry point of the model thread: answers build requests from the main thread.
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThread } from '../lib/thread-priority.js';
 import { buildModels, type BuildRequest } from './build-models.js';
+
+// Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
+lowerThisThread();
 
 parentPort?.on('message', (msg: { id: number; req: BuildRequest }) => {
   try {

@@ -3,8 +3,12 @@
  * rebuilds a version from its records (reads), off the main thread either way.
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThread } from '../../lib/thread-priority.js';
 import { HistoryEncoder, type EncodeRequest } from './encoder.js';
 import { reconstruct } from './record.js';
+
+// Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
+lowerThisThread();
 
 const encoder = new HistoryEncoder();
 

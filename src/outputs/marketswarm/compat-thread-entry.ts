@@ -2,7 +2,11 @@
  * @module Entry point of the compat thread: builds MarketSwarm's outputs from an epoch's substrates.
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThread } from '../../lib/thread-priority.js';
 import { buildMarketSwarmFromBytes, compatBuffers, type CompatBuildRequest } from './build.js';
+
+// Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
+lowerThisThread();
 
 parentPort?.on('message', (msg: { id: number; req: CompatBuildRequest }) => {
   try {

@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { isThreadNiceFailure, threadNiceData } from '../../lib/thread-priority.js';
 import { threadScript } from '../../lib/worker-rpc.js';
 import {
   attachPageWrites,
@@ -132,10 +133,15 @@ export class PagePool implements PageDecoder {
   private start(script: string, index: number): Slot {
     // A small young generation keeps each thread's RSS down: a page's garbage dies young. (bin/chain-worker's
     // --max-semi-space-size=4 overrides it, process-wide: 4 MB semi-spaces here too.)
-    const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
+    const worker = new Worker(script, {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      workerData: threadNiceData(),
+    });
     worker.unref();
     const slot: Slot = { worker, ids: new Set() };
     worker.on('message', (msg: PageReply) => {
+      if (isThreadNiceFailure(msg)) return;
       const p = this.pending.get(msg.id);
       slot.ids.delete(msg.id);
       if (slot.ids.size === 0) worker.unref();

@@ -4,8 +4,12 @@
  * pre-encoded bulk writes (wiring/page-writes.ts).
  */
 import { parentPort } from 'node:worker_threads';
+import { lowerThisThread } from '../../lib/thread-priority.js';
 import { attachPageWrites, decodePage, PageSyntaxError, type DecodeOptions } from './page-decode.js';
 import type { PageReply } from './page-pool.js';
+
+// Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
+lowerThisThread();
 
 parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOptions }) => {
   let reply: PageReply;

@@ -1,0 +1,88 @@
+/**
+ * @module Background threads yield the core to the event loop: every worker thread (page decoders, model,
+ * compat, history, live) raises its own nice value by `CHAIN_THREAD_NICE` when it starts.
+ *
+ * Why: on a machine with few cores the main thread, the worker threads, Redis and the API's other processes
+ * share them; when a thread's slice ran the main thread waited for a core (the event loop's wall-clock
+ * stalls were 2–3× its own CPU between two turns). A higher nice value gives the main thread the core first.
+ *
+ * On Linux `setpriority(PRIO_PROCESS, 0, n)` (Node's `os.setPriority(n)`) applies to the calling thread
+ * only, so each thread lowers itself; the main thread stays as it was started. Elsewhere the same call
+ * would renice the whole process, so it is not made. A failure is reported to the parent thread, which logs
+ * it once; it is never fatal.
+ */
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** The most a nice value can be on Linux. */
+const MAX_NICE = 19;
+
+let nice = 0;
+let report: (message: string) => void = () => undefined;
+let reported = false;
+
+/**
+ * Sets, for the threads started from now on, how much they lower their priority (0 = not at all), and
+ * where a thread's failure to do so is logged (once per process). Call once at start-up.
+ */
+export function configureThreadNice(value: number, onFailure?: (message: string) => void): void {
+  nice = Math.max(0, Math.min(MAX_NICE, Math.round(value)));
+  if (onFailure) report = onFailure;
+  reported = false;
+}
+
+/** The nice increment new threads get. */
+export function threadNice(): number {
+  return nice;
+}
+
+/** The `workerData` of a new thread: what {@link lowerThisThread} reads on its side. */
+export function threadNiceData(): { threadNice: number } {
+  return { threadNice: nice };
+}
+
+/** The message a thread sends its parent when it could not lower its priority. */
+export interface ThreadNiceFailure {
+  threadNiceFailed: string;
+}
+
+/** True (and logged, the first time in the process) when `msg` is a thread's {@link ThreadNiceFailure}. */
+export function isThreadNiceFailure(msg: unknown): msg is ThreadNiceFailure {
+  if (typeof msg !== 'object' || msg === null || !('threadNiceFailed' in msg)) return false;
+  if (!reported) {
+    reported = true;
+    report(
+      `CHAIN_THREAD_NICE: a worker thread could not lower its priority (${String(msg.threadNiceFailed)}); threads run at the main thread's priority`,
+    );
+  }
+  return true;
+}
+
+/**
+ * Lowers the priority of the calling thread by `increment` (to at most 19). Returns null, or why not.
+ * Only on Linux, where it applies to this thread alone.
+ */
+export function lowerPriorityBy(increment: number, platform = process.platform): string | null {
+  if (increment <= 0) return null;
+  if (platform !== 'linux') return `per-thread priorities need Linux, not ${platform}`;
+  try {
+    setPriority(Math.min(MAX_NICE, getPriority() + increment));
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Called first thing in a thread's entry script: lowers this thread's priority by the `threadNice` its
+ * parent passed in `workerData`, and reports a failure to the parent.
+ */
+export function lowerThisThread(): void {
+  const data: unknown = workerData;
+  const increment =
+    typeof data === 'object' && data !== null && 'threadNice' in data && typeof data.threadNice === 'number'
+      ? data.threadNice
+      : 0;
+  const failure = lowerPriorityBy(increment);
+  if (failure !== null) parentPort?.postMessage({ threadNiceFailed: failure } satisfies ThreadNiceFailure);
+}
