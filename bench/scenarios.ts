@@ -7,6 +7,7 @@ import type { ContractSubstrate } from '../src/normalizers/substrate.js';
 import { normalizeSnapshot } from '../src/normalizers/registry.js';
 import type { ChainSnapshot } from '../src/provider/massive/types.js';
 import type { BulkCommand } from '../src/redis/bus.js';
+import { encodeContractIndex } from '../src/wiring/contract-index.js';
 import { buildSnapshotWrites } from '../src/wiring/snapshot-writes.js';
 import { startProbe } from './probes.js';
 import { clientPipelineWrite, rawSocketWrite } from './raw-baseline.js';
@@ -124,11 +125,16 @@ export async function writePhase(
       const record = byId.get(c.ticker);
       return record ? [{ contract: c, record }] : [];
     });
+    const index = await encodeContractIndex(written.map((w) => w.contract.ticker));
     commands.push(
-      ...buildSnapshotWrites(stack.keys, snap, written, res[i]?.epochId as string, {
-        snapshotSec: 300,
-        substrateSec: 300,
-      }),
+      ...buildSnapshotWrites(
+        stack.keys,
+        snap,
+        written,
+        res[i]?.epochId as string,
+        { snapshotSec: 300, substrateSec: 300 },
+        index,
+      ),
     );
   }
   await flush(stack);

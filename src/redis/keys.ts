@@ -172,7 +172,10 @@ export class KeySchema {
     return this.k(`epoch:${epochId}:contract:${contractId}`);
   }
 
-  /** Added to the seed: STRING JSON array of the epoch's contract ids, so readers never SCAN. */
+  /**
+   * Added to the seed: STRING, the epoch's contract ids (newline-joined, zlib-compressed: wiring/contract-index.ts),
+   * so readers never SCAN.
+   */
   epochContracts(epochId: string): string {
     return this.k(`epoch:${epochId}:contracts`);
   }

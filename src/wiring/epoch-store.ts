@@ -15,6 +15,7 @@ import type { RedisBus } from '../redis/bus.js';
 import { RedisLayerError } from '../redis/errors.js';
 import { ScriptError } from '../redis/scripts.js';
 import type { KeySchema } from '../redis/keys.js';
+import { decodeContractIndex } from './contract-index.js';
 import type { ActiveEpochView } from '../chain-worker/epoch-decision.js';
 
 export const TIMELINE_CAP = 200;
@@ -211,9 +212,8 @@ export class EpochStore {
 
   /** Reads the contract ids of an epoch from its index (never SCAN). */
   async contractIds(epochId: string): Promise<string[] | null> {
-    const raw = await this.bus.cmd.get(this.keys.epochContracts(epochId));
-    if (raw === null) return null;
-    return JSON.parse(raw) as string[];
+    const raw = await this.bus.cmd.getBuffer(this.keys.epochContracts(epochId));
+    return raw === null ? null : decodeContractIndex(raw);
   }
 
   /** The substrates of `ids` as stored (null where a key is gone), in order: one MGET per chunk. */

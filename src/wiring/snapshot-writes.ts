@@ -46,6 +46,8 @@ export function buildSnapshotWrites(
   written: readonly { contract: ParsedContract; record: ContractSubstrate }[],
   epochId: string,
   ttl: WriteTtls,
+  /** The encoded contract index ({@link encodeContractIndex} of the written ids, in order). */
+  index: Buffer,
 ): BulkCommands {
   const snapTtl = String(ttl.snapshotSec);
   const subTtl = String(ttl.substrateSec);
@@ -57,25 +59,27 @@ export function buildSnapshotWrites(
         yield ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
         yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
       }
-      yield contractIndexWrite(keys, written, epochId, ttl);
+      yield contractIndexWrite(keys, index, epochId, ttl);
     },
   };
 }
 
-/** The epoch's contract index: `SET epoch:{id}:contracts [ids…] EX {substrate TTL}`. */
+/** The ids of the written contracts, in order: what the contract index holds. */
+export function writtenIds(written: readonly { contract: Pick<ParsedContract, 'ticker'> }[]): string[] {
+  return written.map((w) => w.contract.ticker);
+}
+
+/**
+ * The epoch's contract index: `SET epoch:{id}:contracts {index} EX {substrate TTL}`, `index` encoded by
+ * {@link encodeContractIndex} (wiring/contract-index.ts).
+ */
 export function contractIndexWrite(
   keys: KeySchema,
-  written: readonly { contract: Pick<ParsedContract, 'ticker'> }[],
+  index: Buffer,
   epochId: string,
   ttl: WriteTtls,
 ): BulkCommand {
-  return [
-    'SET',
-    keys.epochContracts(epochId),
-    JSON.stringify(written.map((w) => w.contract.ticker)),
-    'EX',
-    String(ttl.substrateSec),
-  ];
+  return ['SET', keys.epochContracts(epochId), index, 'EX', String(ttl.substrateSec)];
 }
 
 /**

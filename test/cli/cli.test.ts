@@ -10,6 +10,7 @@ import { KeySchema } from '../../src/redis/keys.js';
 import { waitUntil } from '../support/wait.js';
 import { BIN, binaryEnv } from '../support/binary.js';
 import { expectSchema } from '../support/schema.js';
+import { readIndex } from '../support/contract-index.js';
 
 const run = promisify(execFile);
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
@@ -75,7 +76,7 @@ describe('chain-worker CLI', () => {
         expectSchema(await bus.cmd.hgetall(k.epochMeta(id)), 'epoch-meta');
         expectSchema(await bus.cmd.get(k.model('gex', u)), 'gex-model');
         expectSchema(await bus.cmd.get(k.model('heatmap', u)), 'heatmap-model');
-        const [contract] = JSON.parse((await bus.cmd.get(k.epochContracts(id))) as string) as string[];
+        const [contract] = await readIndex(bus.cmd, k.epochContracts(id));
         expectSchema(await bus.cmd.get(k.epochContract(id, contract as string)), 'substrate');
       }
       expectSchema(await bus.cmd.get(k.latest), 'chain-latest');

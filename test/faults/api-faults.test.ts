@@ -12,6 +12,7 @@ import { counterValue } from '../support/fault-kit.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
@@ -22,7 +23,7 @@ async function analytics(h: Harness): Promise<Record<string, string>> {
 /** The epoch's index, substrates and meta agree with the cycle result. */
 async function expectWritten(h: Harness, res: CycleResult): Promise<void> {
   const id = res.epochId as string;
-  const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(id))) as string) as string[];
+  const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(id));
   expect(ids).toHaveLength(res.contracts);
   expect(new Set(ids).size).toBe(ids.length);
   const subs = await h.bus.getMany(ids.map((c) => h.keys.epochContract(id, c)));
@@ -94,7 +95,7 @@ describe('Massive API faults', () => {
     const id = first.epochId as string;
     const sample = h.keys.epochContract(
       id,
-      (JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(id))) as string) as string[])[0] as string,
+      (await readIndex(h.bus.cmd, h.keys.epochContracts(id)))[0] as string,
     );
     await h.bus.cmd.expire(sample, 5);
     h.api.setFaults({ queue: [], errorRate: 1 });
@@ -202,7 +203,7 @@ describe('Massive API faults', () => {
     const active = (await hh.bus.cmd.hget(hh.keys.epochActive, 'SPX')) as string;
     const last = [...w.lastResults.values()][0];
     expect(last?.error?.name).toBe('MassiveAuthError');
-    const ids = JSON.parse((await hh.bus.cmd.get(hh.keys.epochContracts(active))) as string) as string[];
+    const ids = await readIndex(hh.bus.cmd, hh.keys.epochContracts(active));
     const subs = await hh.bus.getMany(ids.map((c) => hh.keys.epochContract(active, c)));
     expect(subs.every((s) => s !== null)).toBe(true);
     expect(await hh.bus.cmd.hget(hh.keys.epochMeta(active), 'status')).toBe('active');

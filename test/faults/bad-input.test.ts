@@ -22,6 +22,7 @@ import { counterValue } from '../support/fault-kit.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { BIN, binaryEnv } from '../support/binary.js';
+import { readIndex } from '../support/contract-index.js';
 
 const run = promisify(execFile);
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
@@ -208,7 +209,7 @@ describe('malformed contracts and absurd values through a replay recording', () 
 
     // Written: the index holds exactly the good tickers, each with its substrate and raw snapshot key.
     const id = res.epochId as string;
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(id))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(id));
     const expected = [...good, nanGamma].map((c) => c.details?.ticker as string);
     expect([...ids].sort()).toEqual([...expected].sort());
     const subs = (await h.bus.getMany(ids.map((c) => h?.keys.epochContract(id, c) as string))).map(

@@ -9,6 +9,7 @@ import { ModelBuilder } from '../../src/models/builder.js';
 import { inspect } from '../../src/serving/inspect.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 describe.each(redisTargets())('an expired active epoch on $name', (target) => {
   let h: Harness | undefined;
@@ -30,7 +31,7 @@ describe.each(redisTargets())('an expired active epoch on $name', (target) => {
     expect((await inspect(h.bus, h.keys, ['SPX'])).symbols[0]).toMatchObject({ expired: false });
     // No worker renews anything: the index and substrates expire with their TTL. The TTL is the setting's;
     // the wait for it is cut short (a 1 s TTL ran out during the cycle and build on a loaded machine).
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
     const ttl = await h.bus.cmd.ttl(h.keys.epochContracts(epochId));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30);

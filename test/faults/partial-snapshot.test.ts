@@ -11,6 +11,7 @@ import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 /** 10:00 New York on a trading day: the sim's clock, moved by hand. */
 const T0 = Date.parse('2026-01-07T15:00:00.000Z');
@@ -80,7 +81,7 @@ describe.each(redisTargets())('partial snapshots on $name', (target) => {
     const lastComplete1 = Number(meta1.last_complete_ts);
     expect(lastComplete1).toBeGreaterThan(1e9);
     expect(lastComplete1).toBeLessThan(1e11); // seconds, not ms
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
     expect(ids).toHaveLength(first.contracts);
     const expirations = JSON.parse(meta1.expirations as string) as string[];
     expect(expirations).toHaveLength(5);
@@ -119,7 +120,7 @@ describe.each(redisTargets())('partial snapshots on $name', (target) => {
       missing_expirations: JSON.stringify([failed]),
       last_complete_ts: meta1.last_complete_ts,
     });
-    expect(await h.bus.cmd.get(h.keys.epochContracts(epochId))).toBe(JSON.stringify(ids));
+    expect(await readIndex(h.bus.cmd, h.keys.epochContracts(epochId))).toEqual(ids);
     // No raw key deleted (every contract of the epoch still has one).
     const raw = await h.bus.getMany(ids.map(rawKeyOf));
     expect(raw.filter((v) => v === null)).toEqual([]);

@@ -19,12 +19,13 @@ import {
 } from '../support/fault-kit.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 /** Meta, index and every substrate of the epoch are present and agree with the cycle's result. */
 async function expectEpochKeys(h: Harness, epochId: string, contracts: number): Promise<void> {
   const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(epochId));
   expect(meta).toMatchObject({ symbol: 'SPX', contract_count: String(contracts) });
-  const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+  const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
   expect(ids).toHaveLength(contracts);
   const subs = await h.bus.getMany(ids.map((id) => h.keys.epochContract(epochId, id)));
   expect(subs.filter((s) => s === null)).toHaveLength(0);
@@ -104,7 +105,7 @@ describe('Redis degraded', () => {
     const meta = await hh.bus.cmd.hgetall(hh.keys.epochMeta(e1));
     // A substrate and the index about to expire: the failed cycles must keep the fallback alive (EXPIRE is
     // still accepted under OOM, unlike the dormant counter).
-    const ids = JSON.parse((await hh.bus.cmd.get(hh.keys.epochContracts(e1))) as string) as string[];
+    const ids = await readIndex(hh.bus.cmd, hh.keys.epochContracts(e1));
     const sample = hh.keys.epochContract(e1, ids[0] as string);
     await hh.bus.cmd.expire(sample, 4);
     await hh.bus.cmd.expire(hh.keys.epochContracts(e1), 4);

@@ -27,13 +27,14 @@ import {
 } from '../support/fault-kit.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 /** Every key an epoch needs is present: meta, index, one substrate and one raw snapshot key per contract. */
 async function expectCompleteEpoch(h: Harness, res: CycleResult): Promise<void> {
   const id = res.epochId as string;
   const meta = await h.bus.cmd.hgetall(h.keys.epochMeta(id));
   expect(meta).toMatchObject({ symbol: 'SPX', status: 'active', contract_count: String(res.contracts) });
-  const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(id))) as string) as string[];
+  const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(id));
   expect(ids).toHaveLength(res.contracts);
   const subs = await h.bus.getMany(ids.map((c) => h.keys.epochContract(id, c)));
   expect(subs.filter((s) => s === null)).toHaveLength(0);

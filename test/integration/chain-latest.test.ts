@@ -15,6 +15,7 @@ import { contractsFragment, unpackTickers } from '../../src/wiring/chain-latest-
 import { openBus, redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 interface LatestDoc {
   version: number;
@@ -125,7 +126,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     const r = hh.bus.cmd;
     const part = hh.keys.latestPart('SPX');
     const first = await runCycle(hh.deps, 'I:SPX', '');
-    const tickers = JSON.parse((await r.get(hh.keys.epochContracts(first.epochId!))) as string) as string[];
+    const tickers = await readIndex(r, hh.keys.epochContracts(first.epochId!));
     expect(tickers.length).toBe(first.contracts);
     expect(await hh.bus.client.hexists(part, 'tickers')).toBe(0);
     const packed = await hh.bus.client.hgetBuffer(part, 'tickers_z');

@@ -17,6 +17,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { snapshotKeyOf } from '../../src/wiring/snapshot-writes.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndexOrEmpty } from '../support/contract-index.js';
 
 class Recorder implements CycleObserver {
   readonly name = 'recorder';
@@ -115,16 +116,12 @@ describe.each(redisTargets())('cycle observers on $name', (target) => {
     });
     expect(b.epochId).toBe(a.epochId);
 
-    const before = JSON.parse(
-      (await h.bus.cmd.get(h.keys.epochContracts(a.epochId as string))) ?? '[]',
-    ) as string[];
+    const before = await readIndexOrEmpty(h.bus.cmd, h.keys.epochContracts(a.epochId as string));
     (h.market as SimMarket).adjust({ contractsPerExpiration: 120 });
     const c = await runCycle(deps, 'I:SPX', '');
     expect(c.promoted).toBe(true);
     expect(c.promoteReason).toBe('geometry');
-    const after = JSON.parse(
-      (await h.bus.cmd.get(h.keys.epochContracts(c.epochId as string))) ?? '[]',
-    ) as string[];
+    const after = await readIndexOrEmpty(h.bus.cmd, h.keys.epochContracts(c.epochId as string));
     const p = partsOf(before);
     const n = partsOf(after);
     const want = {

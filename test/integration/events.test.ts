@@ -13,6 +13,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { chainEvent, type ChainEvent } from '../../src/schemas/published.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndexOrEmpty } from '../support/contract-index.js';
 
 async function readEvents(h: Harness): Promise<(ChainEvent & { id: string })[]> {
   const entries = await h.bus.client.xrange(h.keys.events, '-', '+');
@@ -100,14 +101,10 @@ describe.each(redisTargets())('massive:events on $name', (target) => {
     h = await startHarness(target);
     const a = await runCycle(h.deps, 'I:SPX', '');
     await runCycle(h.deps, 'I:SPX', '');
-    const before = JSON.parse(
-      (await h.bus.cmd.get(h.keys.epochContracts(a.epochId as string))) ?? '[]',
-    ) as string[];
+    const before = await readIndexOrEmpty(h.bus.cmd, h.keys.epochContracts(a.epochId as string));
     (h.market as SimMarket).adjust({ contractsPerExpiration: 120 });
     const c = await runCycle(h.deps, 'I:SPX', '');
-    const after = JSON.parse(
-      (await h.bus.cmd.get(h.keys.epochContracts(c.epochId as string))) ?? '[]',
-    ) as string[];
+    const after = await readIndexOrEmpty(h.bus.cmd, h.keys.epochContracts(c.epochId as string));
     const strikesOf = (ids: string[]): Set<number> =>
       new Set(ids.map((id) => Number.parseInt(id.slice(-8), 10) / 1000));
     const ps = strikesOf(before);

@@ -12,6 +12,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 interface GexSide {
   ts: number;
@@ -70,7 +71,7 @@ async function keysMatching(h: Harness, pattern: string): Promise<string[]> {
 }
 
 async function substratesOf(h: Harness, epochId: string): Promise<ContractSubstrate[]> {
-  const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+  const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
   const raw = await h.bus.getMany(ids.map((id) => h.keys.epochContract(epochId, id)));
   return raw.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ContractSubstrate);
 }
@@ -117,9 +118,7 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
       ['NDX', ndx, /^O:NDXP?\d/],
     ] as const) {
       const mine = subs.filter((t) => roots.test(t));
-      const ids = JSON.parse(
-        (await r.get(hh.keys.epochContracts(res.epochId as string))) as string,
-      ) as string[];
+      const ids = await readIndex(r, hh.keys.epochContracts(res.epochId as string));
       expect(mine.length, u).toBe(Math.min(500, ids.length));
       expect(mine.every((t) => ids.includes(t))).toBe(true);
       // Nearest expiration first: no chosen contract expires after one that was left out.

@@ -11,6 +11,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { AnalyticsWriter } from '../../src/wiring/analytics.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { decodeContractIndex } from '../../src/wiring/contract-index.js';
 
 describe.each(redisTargets())('models and epochs on $name', (target) => {
   let h: Harness | undefined;
@@ -129,13 +130,13 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
         if (!id || !h) continue;
         const [meta, index] = await Promise.all([
           h.bus.cmd.hgetall(h.keys.epochMeta(id)),
-          h.bus.cmd.get(h.keys.epochContracts(id)),
+          h.bus.cmd.getBuffer(h.keys.epochContracts(id)),
         ]);
         if (!meta.geometry_hash || index === null) {
           violations.push(`${id}: meta=${Boolean(meta.geometry_hash)} index=${index !== null}`);
           continue;
         }
-        const ids = JSON.parse(index) as string[];
+        const ids = await decodeContractIndex(index);
         const sample = ids.slice(0, 5).concat(ids.slice(-5));
         const subs = await h.bus.getMany(sample.map((c) => h?.keys.epochContract(id, c) as string));
         if (subs.some((s) => s === null)) violations.push(`${id}: substrate missing`);

@@ -9,6 +9,7 @@ import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 function workerFor(h: Harness, id = 'w-test'): ChainWorker {
   return new ChainWorker({ ...h.deps, systemBus: h.bus }, { id });
@@ -69,9 +70,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(spx.contracts + ndx.contracts).toBeGreaterThanOrEqual(20_000);
     expect(spx.burst && ndx.burst).toBe(true);
     for (const res of [spx, ndx]) {
-      const ids = JSON.parse(
-        (await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))) as string,
-      ) as string[];
+      const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(res.epochId as string));
       expect(ids).toHaveLength(res.contracts);
       const subs = await h.bus.getMany(
         ids.map((id) => h?.keys.epochContract(res.epochId as string, id) as string),
@@ -114,7 +113,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     });
     const first = await runCycle(h.deps, 'I:SPX', '');
     const epochId = first.epochId as string;
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
     const sample = h.keys.epochContract(epochId, ids[0] as string);
     await h.bus.cmd.expire(sample, 5);
     h.api.setFaults({ down: true });
@@ -232,7 +231,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
       expiration_count: '0',
       status: 'active',
     });
-    expect(await h.bus.cmd.get(h.keys.epochContracts(res.epochId as string))).toBe('[]');
+    expect(await readIndex(h.bus.cmd, h.keys.epochContracts(res.epochId as string))).toEqual([]);
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'empty')).toBe('1');
     // Thin chain: a few expirations only.
     (h.market as SimMarket).adjust({ offHours: 'thin' });

@@ -7,6 +7,7 @@ import { runCycle } from '../../src/chain-worker/cycle.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 describe.each(redisTargets())('Redis wiring on $name', (target) => {
   let h: Harness | undefined;
@@ -52,7 +53,7 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     expect(expirations).toHaveLength(5);
 
     // substrates: one per contract, compact JSON with the documented fields, TTL ≤ 300 and > 0
-    const ids = JSON.parse((await r.get(keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(r, keys.epochContracts(epochId));
     expect(ids.length).toBe(Number(meta.contract_count));
     expect(ids.length).toBe(res.contracts);
     const sub = JSON.parse((await r.get(keys.epochContract(epochId, ids[0] as string))) as string) as Record<
@@ -145,7 +146,7 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
 
     // Fewer strikes: a different geometry.
     (h.market as SimMarket).adjust({ contractsPerExpiration: 100 });
-    const oldIds = JSON.parse((await r.get(keys.epochContracts(a.epochId as string))) as string) as string[];
+    const oldIds = await readIndex(r, keys.epochContracts(a.epochId as string));
     const c = await runCycle(h.deps, 'I:NDX', '');
     expect(c).toMatchObject({ ok: true, promoted: true });
     expect(c.epochId).not.toBe(a.epochId);
@@ -160,9 +161,7 @@ describe.each(redisTargets())('Redis wiring on $name', (target) => {
     expect(await r.lrange(keys.epochTimeline('NDX'), 0, -1)).toEqual([a.epochId, c.epochId]);
 
     // Snapshot keys of contracts that left the chain are deleted; the kept ones remain.
-    const newIds = new Set(
-      JSON.parse((await r.get(keys.epochContracts(c.epochId as string))) as string) as string[],
-    );
+    const newIds = new Set(await readIndex(r, keys.epochContracts(c.epochId as string)));
     const gone = oldIds.filter((id) => !newIds.has(id));
     expect(gone.length).toBeGreaterThan(0);
     const snap = (id: string): string => {

@@ -8,6 +8,7 @@ import type { StreamEvent } from '../../src/provider/massive/stream-protocol.js'
 import { SINGLE_URL } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { expectedGex, price, years } from '../support/independent-gex.js';
+import { readIndex } from '../support/contract-index.js';
 
 // Wednesday 2026-01-07 10:00 New York.
 const T0 = Date.parse('2026-01-07T15:00:00Z');
@@ -62,7 +63,7 @@ describe('live chain: stream hydration on the single server', () => {
       quotedParams.map((p) => `T.${p.slice(2)}`).sort(),
     );
 
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
     const base = (await h.bus.getMany(ids.map((id) => h!.keys.epochContract(epochId, id)))).map(
       (s) => JSON.parse(s as string) as ContractSubstrate,
     );

@@ -23,6 +23,7 @@ import { expectedGex, price, years } from '../support/independent-gex.js';
 import { BIN, binaryEnv } from '../support/binary.js';
 import { SINGLE_URL } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
+import { readIndex } from '../support/contract-index.js';
 
 // Wednesday 2026-01-07 10:00 New York: the recording's instant.
 const T0 = Date.parse('2026-01-07T15:00:00Z');
@@ -157,9 +158,7 @@ describe('replay with stream events', () => {
     provider = await createProvider(h.config, h.logger);
     expect(provider.wsUrl).toBeDefined();
     const { epochId } = await runCycle(h.deps, 'I:SPX', '');
-    const ids = JSON.parse(
-      (await h.bus.cmd.get(h.keys.epochContracts(epochId as string))) as string,
-    ) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId as string));
     const base = (await h.bus.getMany(ids.map((id) => h!.keys.epochContract(epochId as string, id)))).map(
       (s) => JSON.parse(s as string) as ContractSubstrate,
     );

@@ -26,6 +26,7 @@ import { captureLogger, ownRedis, startStack, targetOf } from '../support/fault-
 import { cleanupPrefix, testPrefix } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { BIN, binaryEnv } from '../support/binary.js';
+import { readIndex } from '../support/contract-index.js';
 
 const run = promisify(execFile);
 
@@ -45,7 +46,7 @@ async function fullCycleAndModels(h: Harness): Promise<void> {
     const id = res.epochId as string;
     expect(await h.bus.cmd.hget(h.keys.epochActive, u)).toBe(id);
     // Written by the raw bulk connection: the index, every substrate and every raw snapshot key.
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(id))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(id));
     expect(ids.length).toBe(res.contracts);
     expect(res.contracts).toBeGreaterThan(500);
     const subs = await h.bus.getMany(ids.map((c) => h.keys.epochContract(id, c)));

@@ -9,6 +9,7 @@ import { buildHttpApp } from '../../src/serving/server.js';
 import { redisTargets, type RedisTarget } from '../support/redis.js';
 import type { Harness } from '../support/worker-harness.js';
 import { depsOf, stack } from './support.js';
+import { readIndex } from '../support/contract-index.js';
 
 const target = redisTargets()[0] as RedisTarget;
 
@@ -65,7 +66,7 @@ describe('GET /api/chain/{symbol}', () => {
 
   it('returns every contract of the date as stored, sorted by strike, calls first', async () => {
     const epochId = (await h.bus.cmd.hget(h.keys.epochActive, 'SPX')) as string;
-    const ids = JSON.parse((await h.bus.cmd.get(h.keys.epochContracts(epochId))) as string) as string[];
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
     const subs = await Promise.all(
       ids.map(
         async (id) =>

@@ -14,9 +14,11 @@ import { KeySchema } from '../../src/redis/keys.js';
 import { encodeCommands } from '../../src/redis/resp.js';
 import { AcceptedContract, encodedSnapshotWrites, epochIdPlaceholder } from '../../src/wiring/page-writes.js';
 import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
+import { encodeContractIndex } from '../../src/wiring/contract-index.js';
 import {
   buildSnapshotWrites,
   contractIndexWrite,
+  writtenIds,
   type WrittenContract,
 } from '../../src/wiring/snapshot-writes.js';
 
@@ -99,15 +101,16 @@ describe('pre-encoded page writes', () => {
     expect((JSON.parse(contracts[1]?.rawJson?.toString('utf8') ?? '') as { note: string }).note).toBe(
       'délai',
     );
+    const packed = await encodeContractIndex(writtenIds(written));
     for (const epochId of [newEpochId('SPX', Date.now()), newEpochId('SPX', Date.now() + 86_400_000)]) {
       const expected = encodeCommands([
-        ...buildSnapshotWrites(keys, { underlying: 'SPX' }, written, epochId, ttl),
+        ...buildSnapshotWrites(keys, { underlying: 'SPX' }, written, epochId, ttl, packed),
       ]);
       const enc = encodedSnapshotWrites(
         written,
         (c) => c.encoded,
         epochId,
-        contractIndexWrite(keys, written, epochId, ttl),
+        contractIndexWrite(keys, packed, epochId, ttl),
       );
       expect(enc?.commands).toBe(written.length * 2 + 1);
       expect(Buffer.concat([...(enc ?? [])]).toString('utf8')).toBe(expected.toString('utf8'));
@@ -117,7 +120,7 @@ describe('pre-encoded page writes', () => {
   it('refuse an epoch id that does not fit, and a contract without encoded writes', async () => {
     const contracts = await contractsOf(pageText(6000), false);
     const written = writtenOf(contracts, 1);
-    const index = contractIndexWrite(keys, written, 'x', ttl);
+    const index = contractIndexWrite(keys, await encodeContractIndex(writtenIds(written)), 'x', ttl);
     expect(epochIdPlaceholder('SPX')).toHaveLength(newEpochId('SPX', Date.now()).length);
     expect(encodedSnapshotWrites(written, (c) => c.encoded, 'SPX:123:abc', index)).toBeNull();
     const [first, ...rest] = written;

@@ -13,6 +13,7 @@ import {
   buildSnapshotWrites,
   latestEntry,
   vendorBytes,
+  writtenIds,
 } from '../../src/wiring/snapshot-writes.js';
 
 const keys = new KeySchema('p:');
@@ -77,9 +78,12 @@ const written = [
   { contract: B, record: record(B) },
 ];
 
+/** Stands for an encoded index: buildSnapshotWrites writes the bytes it is given, as given. */
+const INDEX = Buffer.from('packed-index');
+
 describe('buildSnapshotWrites', () => {
   it('raw bytes under the snapshot key, the substrate under the epoch, then the index, each with its TTL', () => {
-    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, written, EPOCH, TTL);
+    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, written, EPOCH, TTL, INDEX);
     const list = [...cmds];
     expect(cmds.length).toBe(5);
     expect(list).toHaveLength(5);
@@ -108,24 +112,19 @@ describe('buildSnapshotWrites', () => {
       'EX',
       '90',
     ]);
-    expect(list[4]).toEqual([
-      'SET',
-      'p:epoch:SPX:1767798000:abc123:contracts',
-      '["O:SPXW260107C06850000","O:SPX260116P06852500"]',
-      'EX',
-      '600',
-    ]);
+    expect(list[4]).toEqual(['SET', 'p:epoch:SPX:1767798000:abc123:contracts', INDEX, 'EX', '600']);
+    expect(writtenIds(written)).toEqual(['O:SPXW260107C06850000', 'O:SPX260116P06852500']);
   });
 
   it('is lazy and repeatable: each iteration builds the same commands', () => {
-    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, written, EPOCH, TTL);
+    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, written, EPOCH, TTL, INDEX);
     expect([...cmds]).toEqual([...cmds]);
   });
 
-  it('an empty snapshot writes only an empty index', () => {
-    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, [], EPOCH, TTL);
+  it('an empty snapshot writes only the index', () => {
+    const cmds = buildSnapshotWrites(keys, { underlying: 'SPX' }, [], EPOCH, TTL, INDEX);
     expect(cmds.length).toBe(1);
-    expect([...cmds]).toEqual([['SET', 'p:epoch:SPX:1767798000:abc123:contracts', '[]', 'EX', '600']]);
+    expect([...cmds]).toEqual([['SET', 'p:epoch:SPX:1767798000:abc123:contracts', INDEX, 'EX', '600']]);
   });
 });
 

@@ -5,31 +5,52 @@
  */
 import { encodedSubstrateArray } from '../../wiring/encoded-substrates.js';
 import { encodedSnapshotWrites } from '../../wiring/page-writes.js';
-import { buildMergeWrites, buildSnapshotWrites, contractIndexWrite } from '../../wiring/snapshot-writes.js';
+import { encodeContractIndex } from '../../wiring/contract-index.js';
+import {
+  buildMergeWrites,
+  buildSnapshotWrites,
+  contractIndexWrite,
+  writtenIds,
+  type WriteTtls,
+} from '../../wiring/snapshot-writes.js';
 import { metaFieldsFor } from '../epoch-meta.js';
 import type { CycleDeps, CycleState } from './context.js';
 
+/**
+ * The contracts' writes: a merge renews the rest of the epoch and keeps its index whole; a full snapshot
+ * writes every contract and the index (compressed on libuv's pool). On a single server, the writes the
+ * page threads pre-encoded, the epoch id patched in; returns them (null on the other paths).
+ */
+async function writeContracts(
+  deps: CycleDeps,
+  s: CycleState,
+  ttl: WriteTtls,
+): Promise<ReturnType<typeof encodedSnapshotWrites>> {
+  const { keys, bus } = deps;
+  const { snapshot, norm, plan } = s;
+  if (plan.split) {
+    await bus.writeBulk(buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl));
+    return null;
+  }
+  const index = await encodeContractIndex(writtenIds(norm.written));
+  const encoded = bus.isCluster
+    ? null
+    : encodedSnapshotWrites(
+        norm.written,
+        (c) => c.encoded,
+        plan.epochId,
+        contractIndexWrite(keys, index, plan.epochId, ttl),
+      );
+  if (encoded) await bus.writeEncoded(encoded);
+  else await bus.writeBulk(buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl, index));
+  return encoded;
+}
+
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
-  const { config, keys, bus, epochs } = deps;
+  const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
-  // A full snapshot on a single server: the writes the page threads pre-encoded, the epoch id patched in.
-  const encoded =
-    plan.split || bus.isCluster
-      ? null
-      : encodedSnapshotWrites(
-          norm.written,
-          (c) => c.encoded,
-          plan.epochId,
-          contractIndexWrite(keys, norm.written, plan.epochId, ttl),
-        );
-  if (encoded) await bus.writeEncoded(encoded);
-  else
-    await bus.writeBulk(
-      plan.split
-        ? buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl)
-        : buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl),
-    );
+  const encoded = await writeContracts(deps, s, ttl);
   const meta = metaFieldsFor({
     symbol: snapshot.underlying,
     decision: plan.decision,

@@ -8,6 +8,7 @@ import { parseOptionTicker } from '../../provider/massive/ticker.js';
 import { ROUTE_SCHEMAS } from '../openapi.js';
 import { queryOne } from './api.js';
 import { resolveSymbol, type ServingContext } from './context.js';
+import { decodeContractIndex } from '../../wiring/contract-index.js';
 import { HttpError, fromRedis } from './errors.js';
 
 /** One contract as the chain ladder shows it. */
@@ -74,12 +75,12 @@ export function registerChainRoutes(app: FastifyInstance, ctx: ServingContext): 
       if (!epochId) throw new HttpError(404, 'chain_not_found', `no active epoch for ${symbol}`);
       const [idsRaw, asOf] = await fromRedis(
         Promise.all([
-          bus.read((r) => r.get(keys.epochContracts(epochId))),
+          bus.read((r) => r.getBuffer(keys.epochContracts(epochId))),
           bus.read((r) => r.hget(keys.epochMeta(epochId), 'as_of')),
         ]),
       );
       if (idsRaw === null) throw new HttpError(404, 'chain_not_found', `epoch ${epochId} has expired`);
-      const ids = (JSON.parse(idsRaw) as string[]).filter(
+      const ids = (await decodeContractIndex(idsRaw)).filter(
         (id) => parseOptionTicker(id)?.expiration === expiration,
       );
       const raws =
