@@ -86,6 +86,12 @@ export class ModelBuilder {
   private readonly thread = new ModelThread();
 
   private readonly observers: ModelObserver[];
+  /**
+   * The outputs that build models of their own from the substrates (MarketSwarm's, {@link
+   * ModelObserver.substratesRead}): the drain answers once they are written. The others (the history) are
+   * background queues the drain never waits for; {@link idle} does.
+   */
+  private readonly modelOutputs: ModelObserver[];
   private readonly epochs: EpochStore;
   /** The observers were made here (not given): {@link stop} closes them. */
   private readonly ownsObservers: boolean;
@@ -93,6 +99,7 @@ export class ModelBuilder {
   constructor(private readonly deps: BuilderDeps) {
     this.ownsObservers = deps.observers === undefined;
     this.observers = deps.observers ?? modelObservers(deps);
+    this.modelOutputs = this.observers.filter((o) => o.substratesRead !== undefined);
     this.epochs = new EpochStore(deps.bus, deps.keys);
   }
 
@@ -109,14 +116,23 @@ export class ModelBuilder {
         const dirty = await this.epochs.dirtyIds();
         // One epoch at a time: a 20,000-contract build holds ~100 MB while it runs; two at once double the peak.
         for (const id of dirty) all.push(await this.buildEpoch(id));
-        // The outputs built beside ours (MarketSwarm's) are written before the drain answers.
-        if (!this.again) for (const o of this.observers) await o.idle?.();
+        // The outputs built beside ours (MarketSwarm's) are written before the drain answers; the history is not.
+        if (!this.again) for (const o of this.modelOutputs) await o.idle?.();
       } while (this.again && !this.stopped);
       return all;
     })().finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /**
+   * Resolves when every output has written what it queued, the history included (tests, `run --once`).
+   * A drain running meanwhile is waited for first.
+   */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    for (const o of this.observers) await o.idle?.();
   }
 
   /** Subscribes to the dirty nudge and polls `epoch:dirty` (standalone `chain-worker build`). */

@@ -52,7 +52,11 @@ export interface ModelObserver {
    */
   substratesRead?(e: SubstratesRead): void;
   modelsPublished(e: ModelsPublished): Promise<void>;
-  /** Resolves when the work queued by {@link substratesRead} is written (the builder's drain waits for it). */
+  /**
+   * Resolves when the work this output queued is written. The builder's drain waits for it only from the
+   * outputs that build from the substrates ({@link substratesRead}, MarketSwarm's); the others' queues (the
+   * history's) run in the background, waited for by `ModelBuilder.idle()` only.
+   */
   idle?(): Promise<void>;
   /** Finishes queued work and releases threads (whoever created the observer calls it once). */
   close?(): Promise<void>;

@@ -78,7 +78,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   let code: number = EXIT.internal;
   try {
     code = await worker.run();
-    if (builder && flags.once) await builder.drain();
+    if (builder && flags.once) {
+      await builder.drain();
+      // The history is written past the drain: a one-shot run keeps its versions before it closes them.
+      await builder.idle();
+    }
   } finally {
     offSignals();
     await live?.stop();

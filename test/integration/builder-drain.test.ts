@@ -1,0 +1,134 @@
+/**
+ * What the builder's drain waits for: the outputs that build models from the substrates (MarketSwarm's) are
+ * written before it answers; the history is a background queue it never waits for, which
+ * `ModelBuilder.idle()` waits for instead. Real cycles, real builds, real Redis (single server).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { ModelBuilder } from '../../src/models/builder.js';
+import { HistoryRecorder } from '../../src/outputs/history/recorder.js';
+import type { ModelObserver } from '../../src/outputs/observers.js';
+import { redisTargets } from '../support/redis.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+/** An output whose queued work is written only when the test opens the gate. */
+function gatedOutput(name: string, buildsFromSubstrates: boolean) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const seen = { published: 0, substrates: 0, idleCalls: 0 };
+  const output: ModelObserver = {
+    name,
+    modelsPublished: () => {
+      seen.published++;
+      return Promise.resolve();
+    },
+    idle: () => {
+      seen.idleCalls++;
+      return gate;
+    },
+    ...(buildsFromSubstrates
+      ? {
+          substratesRead: () => {
+            seen.substrates++;
+          },
+        }
+      : {}),
+  };
+  return { output, open, seen };
+}
+
+/** 'settled' if `p` settles within `ms`, else 'pending'. */
+async function within(p: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const out = await Promise.race([
+    p.then(() => 'settled' as const),
+    new Promise<'pending'>((r) => {
+      timer = setTimeout(() => r('pending'), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return out;
+}
+
+describe('builder drain and the outputs (single Redis)', () => {
+  const target = redisTargets()[0];
+  let h: Harness | undefined;
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0)) await c();
+    await h?.close();
+    h = undefined;
+  });
+
+  function builder(hh: Harness, observers: ModelObserver[]): ModelBuilder {
+    const b = new ModelBuilder({ ...hh, owner: 'drain', observers });
+    cleanup.push(() => b.stop());
+    return b;
+  }
+
+  it('answers while a history-like queue is still pending; idle() waits for it', async () => {
+    if (!target) throw new Error('no target');
+    h = await startHarness(target);
+    const history = gatedOutput('history', false);
+    cleanup.push(() => Promise.resolve(history.open()));
+    const b = builder(h, [history.output]);
+    const spx = await runCycle(h.deps, 'I:SPX', '');
+    expect(spx.ok).toBe(true);
+    const drained = b.drain();
+    // Before the fix the drain awaited every output's idle(): it never answered while the gate was shut.
+    expect(await within(drained, 10_000)).toBe('settled');
+    const outcomes = await drained;
+    expect(outcomes.map((o) => [o.epochId, o.status])).toEqual([[spx.epochId, 'built']]);
+    expect(history.seen.published).toBe(1);
+    expect(await h.bus.cmd.sismember(h.keys.epochClean, spx.epochId as string)).toBe(1);
+    const idle = b.idle();
+    expect(await within(idle, 200)).toBe('pending');
+    history.open();
+    expect(await within(idle, 5_000)).toBe('settled');
+  });
+
+  it('waits for an output that builds from the substrates (MarketSwarm-like) before answering', async () => {
+    if (!target) throw new Error('no target');
+    h = await startHarness(target);
+    const models = gatedOutput('models', true);
+    cleanup.push(() => Promise.resolve(models.open()));
+    const b = builder(h, [models.output]);
+    expect((await runCycle(h.deps, 'I:SPX', '')).ok).toBe(true);
+    const drained = b.drain();
+    // The drain reaches the output's idle() once our models are published, and stays there.
+    for (let i = 0; i < 400 && models.seen.idleCalls === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await within(drained, 300)).toBe('pending');
+    expect(models.seen).toMatchObject({ substrates: 1, published: 1 });
+    expect(models.seen.idleCalls).toBeGreaterThanOrEqual(1);
+    models.open();
+    expect(await within(drained, 5_000)).toBe('settled');
+    expect((await drained).map((o) => o.status)).toEqual(['built']);
+  });
+
+  it('the real history recorder: rows of both models exist once idle() resolves', async () => {
+    if (!target) throw new Error('no target');
+    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
+    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
+    cleanup.push(() => recorder.close());
+    const b = builder(h, [recorder]);
+    expect((await runCycle(h.deps, 'I:SPX', '')).ok).toBe(true);
+    const published = Date.now();
+    expect((await b.drain()).map((o) => o.status)).toEqual(['built']);
+    await b.idle();
+    expect(recorder.stats).toMatchObject({ recorded: 2, keyframes: 2, dropped: 0, failed: 0 });
+    for (const model of ['gex', 'heatmap'] as const) {
+      const rows = await h.bus.cmd.zrange(h.keys.modelHistory(model, 'SPX'), 0, -1, 'WITHSCORES');
+      expect(rows).toHaveLength(2);
+      const score = Number(rows[1]);
+      // Scored by the model's publish time, Unix seconds.
+      expect(Math.abs(score - published / 1000)).toBeLessThan(30);
+      const row = JSON.parse(rows[0] as string) as { v: string; trigger: string };
+      expect(row.trigger).toBe('snapshot');
+      const ttl = await h.bus.cmd.ttl(h.keys.modelHistoryVersion(model, 'SPX', row.v));
+      expect(ttl).toBeGreaterThan(172_800);
+    }
+  });
+});
