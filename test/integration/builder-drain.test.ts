@@ -120,7 +120,7 @@ describe('builder drain and the outputs (single Redis)', () => {
     await b.idle();
     expect(recorder.stats).toMatchObject({ recorded: 2, keyframes: 2, dropped: 0, failed: 0 });
     for (const model of ['gex', 'heatmap'] as const) {
-      const rows = await h.bus.cmd.zrange(h.keys.modelHistory(model, 'SPX'), 0, -1, 'WITHSCORES');
+      const rows = await h.bus.client.zrange(h.keys.modelHistory(model, 'SPX'), 0, -1, 'WITHSCORES');
       expect(rows).toHaveLength(2);
       const score = Number(rows[1]);
       // Scored by the model's publish time, Unix seconds.
