@@ -429,6 +429,8 @@ interface CompatSide {
   burst_cycle_ms: Brief | null;
   build_wall_ms: Brief | null;
   publish_ms: Brief | null;
+  /** The cycle's `massive:chain:latest` phase (part and assembly, after the models were released). */
+  latest_ms: Brief | null;
   worker_peak_rss_mb: number | null;
   slowlog: SlowlogSummary;
 }
@@ -451,6 +453,7 @@ function compatSummary(c: CompatRuns): CompatSummary {
       burst_cycle_ms: sb(rs.map((r) => r.totalMs)),
       build_wall_ms: sb(rs.map((r) => r.buildMs.wall)),
       publish_ms: sb(rs.map((r) => r.phases.publish ?? 0)),
+      latest_ms: sb(rs.map((r) => r.phases.latest ?? 0)),
       worker_peak_rss_mb: maxOf(rs.map((r) => r.peakRssMb)),
       slowlog: c.slowlog[mode],
     };
@@ -562,7 +565,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     ),
     ...(r.compat
       ? [
-          `8. compat, ${r.compat.contracts} contracts: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}%; builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}`,
+          `8. compat, ${r.compat.contracts} contracts: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}%; builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}; chain:latest none ${m(r.compat.none.latest_ms)}, marketswarm ${m(r.compat.marketswarm.latest_ms)}`,
           ...COMPAT_MODES.map((mode) => {
             const s = r.compat?.[mode].slowlog;
             return `     SLOWLOG (≥ ${String(s?.threshold_us)} µs) ${mode}: ${String(s?.entries)} entries, longest ${s?.longest ? `${s.longest.us} µs (${s.longest.command})` : 'none'}, ≥ 5 ms: ${String(s?.over_5ms)}; by family: ${(s?.by_family ?? []).map((f) => `${f.family} ${f.us} µs ×${f.count}`).join(', ')}`;

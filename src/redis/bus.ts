@@ -259,20 +259,29 @@ export class RedisBus {
    * SET of a multi-megabyte value without copying it: on a single server its bytes go straight to a raw
    * connection of their own (ioredis would copy them into one command buffer, then again into its
    * pipeline's), so the bulk writes of a cycle never queue behind it; on a cluster, through the client.
+   * `value` may be given as pieces (a document assembled from fragments): they are written one after
+   * another as the one value, without joining them into a buffer first.
    */
-  async setLarge(key: string, value: Buffer, ttlSec?: number): Promise<void> {
+  async setLarge(key: string, value: Buffer | readonly Buffer[], ttlSec?: number): Promise<void> {
     if (this.isCluster) {
-      if (ttlSec === undefined) await this.cmd.set(key, value);
-      else await this.cmd.set(key, value, 'EX', ttlSec);
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.concat(value);
+      if (ttlSec === undefined) await this.cmd.set(key, bytes);
+      else await this.cmd.set(key, bytes, 'EX', ttlSec);
       return;
     }
+    // A value given in pieces is streamed piece by piece (never joined here).
+    const pieces: readonly Buffer[] = Buffer.isBuffer(value) ? [value] : value;
+    const length = pieces.reduce((n, p) => n + p.length, 0);
     const ttl = ttlSec === undefined ? '' : String(ttlSec);
     const head = Buffer.from(
-      `*${ttl ? 5 : 3}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${value.length}\r\n`,
+      `*${ttl ? 5 : 3}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${length}\r\n`,
     );
     const tail = Buffer.from(ttl ? `\r\n$2\r\nEX\r\n$${ttl.length}\r\n${ttl}\r\n` : '\r\n');
     const outcome = await this.rawFor('large')
-      .runEncoded({ commands: 1, [Symbol.iterator]: () => [head, value, tail][Symbol.iterator]() })
+      .runEncoded({
+        commands: 1,
+        [Symbol.iterator]: () => [head, ...pieces.filter((p) => p.length > 0), tail][Symbol.iterator](),
+      })
       .catch((err: unknown) => {
         throw bulkConnectionError(err);
       });

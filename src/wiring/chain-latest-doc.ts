@@ -91,6 +91,14 @@ export function tickerDelta(
  *   .toString(); // '{"version":3,"ts":1764577498,"contracts":{},"symbols":{"SPX":{}}}'
  */
 export function assembleLatest(i: { version: number; ts: number; parts: readonly LatestPart[] }): Buffer {
+  return Buffer.concat(latestChunks(i));
+}
+
+/**
+ * {@link assembleLatest}'s bytes as the pieces they are concatenated from (the fragments themselves, not
+ * copies): a writer that streams them needs no 13 MB buffer of its own.
+ */
+export function latestChunks(i: { version: number; ts: number; parts: readonly LatestPart[] }): Buffer[] {
   const parts = [...i.parts].sort((a, b) => (a.underlying < b.underlying ? -1 : 1));
   const chunks: Buffer[] = [Buffer.from(`{"version":${i.version},"ts":${i.ts},"contracts":{`)];
   let first = true;
@@ -106,5 +114,5 @@ export function assembleLatest(i: { version: number; ts: number; parts: readonly
     chunks.push(typeof p.summary === 'string' ? Buffer.from(p.summary) : p.summary);
   });
   chunks.push(Buffer.from('}}'));
-  return Buffer.concat(chunks);
+  return chunks;
 }

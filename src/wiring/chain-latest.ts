@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import {
-  assembleLatest,
+  latestChunks,
   packTickers,
   tickerDelta,
   tickerSetHash,
@@ -154,12 +154,18 @@ export class ChainLatestStore {
 
   /** One assembly: read the revision, then every part; SET the bytes under a staging key; commit. */
   async assembleOnce(): Promise<CommitResult> {
-    const { bytes, rev, version } = await this.read();
-    return this.commit(bytes, rev, version);
+    const { chunks, rev, version } = await this.readChunks();
+    return this.commit(chunks, rev, version);
   }
 
   /** The assembled document and the revision and version it was read at. */
   async read(nowSec = Date.now() / 1000): Promise<{ bytes: Buffer; rev: string; version: number }> {
+    const { chunks, rev, version } = await this.readChunks(nowSec);
+    return { bytes: Buffer.concat(chunks), rev, version };
+  }
+
+  /** {@link read} with the document as its pieces (the fragments as stored or cached, not copied). */
+  async readChunks(nowSec = Date.now() / 1000): Promise<{ chunks: Buffer[]; rev: string; version: number }> {
     const k = this.keys;
     const client = this.bus.client;
     // One connection, in order: the revision is read before the parts, so a part written after the read
@@ -201,11 +207,11 @@ export class ChainLatestStore {
       if (x.cached) this.fragments.cached++;
       parts.push({ underlying: x.u, summary: x.summary, contracts: x.cached ?? fetched.get(x.u) ?? null });
     }
-    return { bytes: assembleLatest({ version, ts: Math.floor(nowSec), parts }), rev, version };
+    return { chunks: latestChunks({ version, ts: Math.floor(nowSec), parts }), rev, version };
   }
 
-  /** Makes `bytes` current unless a part changed since `rev` was read. */
-  async commit(bytes: Buffer, rev: string, version: number): Promise<CommitResult> {
+  /** Makes `bytes` (one buffer, or the document's pieces in order) current unless a part changed since `rev` was read. */
+  async commit(bytes: Buffer | readonly Buffer[], rev: string, version: number): Promise<CommitResult> {
     const k = this.keys;
     const staging = k.latestStaging(randomBytes(6).toString('hex'));
     await this.bus.setLarge(staging, bytes, STAGING_TTL_SEC);
@@ -217,7 +223,8 @@ export class ChainLatestStore {
     );
     const result: CommitResult = out === 0 ? 'stale' : out === 2 ? 'new_version' : 'current';
     this.commits[result]++;
-    this.logger?.debug({ result, rev, version, bytes: bytes.length }, 'massive:chain:latest assembled');
+    const size = Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((n, b) => n + b.length, 0);
+    this.logger?.debug({ result, rev, version, bytes: size }, 'massive:chain:latest assembled');
     return result;
   }
 }

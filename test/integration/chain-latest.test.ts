@@ -213,6 +213,27 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(commits.ok).toBeGreaterThan(0);
   }, 60_000);
 
+  it('setLarge of a multi-MB value given in pieces stores exactly their concatenation, with its TTL', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    // ~7 MB in uneven pieces (an empty one too), every byte value present.
+    const sizes = [1, 3_000_000, 0, 17, 4_000_000, 2];
+    const pieces = sizes.map((n, i) => Buffer.from(Array.from({ length: n }, (_, j) => (i * 31 + j) % 256)));
+    const key = hh.keys.latestStaging('pieces-test');
+    await hh.bus.setLarge(key, pieces, 60);
+    const got = await hh.bus.cmd.getBuffer(key);
+    expect(got?.length).toBe(7_000_020);
+    expect(got?.equals(Buffer.concat(pieces))).toBe(true);
+    const ttl = await hh.bus.cmd.ttl(key);
+    expect(ttl).toBeGreaterThan(55);
+    expect(ttl).toBeLessThanOrEqual(60);
+    // One buffer, no TTL: the same path as before.
+    await hh.bus.setLarge(key, Buffer.from('x'));
+    expect(await hh.bus.cmd.get(key)).toBe('x');
+    expect(await hh.bus.cmd.ttl(key)).toBe(-1);
+    await hh.bus.cmd.del(key);
+  }, 60_000);
+
   it('a store reads a contracts fragment back only when another writer changed it (the same bytes as a fresh read)', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;

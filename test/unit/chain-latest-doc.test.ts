@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assembleLatest,
   contractsFragment,
+  latestChunks,
   packTickers,
   tickerDelta,
   tickerSetHash,
@@ -54,6 +55,10 @@ describe('assembleLatest', () => {
     const out = assembleLatest({ version: 0, ts: 100, parts: c.parts }).toString();
     expect(out).toBe(c.out);
     expect(() => JSON.parse(out) as unknown).not.toThrow();
+    // The pieces a writer streams: the same bytes, each fragment the stored buffer itself (not a copy).
+    const chunks = latestChunks({ version: 0, ts: 100, parts: c.parts });
+    expect(Buffer.concat(chunks).toString()).toBe(c.out);
+    for (const p of c.parts) if (p.contracts && p.contracts.length > 0) expect(chunks).toContain(p.contracts);
   });
 });
 
