@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     redisUrl: values.redis ?? '',
     concurrency: Number(values.concurrency),
     rateLimit: Number(values.rate),
-    ...(values.compat ? { env: { CHAIN_COMPAT: values.compat } } : {}),
+    env: {
+      ...(values.compat ? { CHAIN_COMPAT: values.compat } : {}),
+      // A/B of the model threads: the bench's environment decides, else the default.
+      ...(process.env.CHAIN_MODEL_THREADS ? { CHAIN_MODEL_THREADS: process.env.CHAIN_MODEL_THREADS } : {}),
+    },
   });
   // The worker's start-up does the same (createRuntime).
   tuneHeap(stack.config.heapGrowingPercent);

@@ -374,6 +374,12 @@ export const SETTINGS = {
     default: 120,
     help: 'A model whose snapshot is older than this is published with `stale: true`.',
   }),
+  modelThreads: spec({
+    name: 'CHAIN_MODEL_THREADS',
+    schema: int(1, 8),
+    default: 2,
+    help: 'Model threads of a builder: how many epochs (of different symbols) build at once. Each build holds ~50 MB per 10,000 contracts while it runs.',
+  }),
   modelHistorySec: spec({
     name: 'CHAIN_MODEL_HISTORY_SEC',
     schema: int(0, 2_592_000),

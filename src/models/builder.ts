@@ -18,7 +18,7 @@ import { closeObservers, modelObservers, type ModelObserver } from '../outputs/i
 import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
-import { ModelThread } from './model-thread.js';
+import { ModelThreadPool } from './model-thread.js';
 import type { SubstrateHandoff } from './substrate-handoff.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
@@ -82,8 +82,10 @@ export class ModelBuilder {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<BuildOutcome[]> | undefined;
   private again = false;
+  /** Wakes a running drain to scan `epoch:dirty` again (set while it waits for builds). */
+  private wake: (() => void) | undefined;
   private stopped = false;
-  private readonly thread = new ModelThread();
+  private readonly threads: ModelThreadPool;
 
   private readonly observers: ModelObserver[];
   /**
@@ -101,29 +103,89 @@ export class ModelBuilder {
     this.observers = deps.observers ?? modelObservers(deps);
     this.modelOutputs = this.observers.filter((o) => o.substratesRead !== undefined);
     this.epochs = new EpochStore(deps.bus, deps.keys);
+    this.threads = new ModelThreadPool(deps.config.modelThreads);
   }
 
-  /** Builds every dirty, active epoch once. Concurrent calls coalesce. */
+  /**
+   * Builds every dirty, active epoch once. Concurrent calls coalesce: a call while a drain runs makes it
+   * scan `epoch:dirty` again at once, so an epoch committed meanwhile starts building without waiting for
+   * the others (as many build at once as there are model threads; one at a time per symbol).
+   */
   drain(): Promise<BuildOutcome[]> {
     if (this.running) {
       this.again = true;
+      this.wake?.();
       return this.running;
     }
-    this.running = (async () => {
-      const all: BuildOutcome[] = [];
-      do {
-        this.again = false;
-        const dirty = await this.epochs.dirtyIds();
-        // One epoch at a time: a 20,000-contract build holds ~100 MB while it runs; two at once double the peak.
-        for (const id of dirty) all.push(await this.buildEpoch(id));
-        // The outputs built beside ours (MarketSwarm's) are written before the drain answers; the history is not.
-        if (!this.again) for (const o of this.modelOutputs) await o.idle?.();
-      } while (this.again && !this.stopped);
-      return all;
-    })().finally(() => {
+    this.running = this.drainLoop().finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  private async drainLoop(): Promise<BuildOutcome[]> {
+    const all: BuildOutcome[] = [];
+    /** Builds in flight by symbol: one at a time per symbol, so an older epoch never lands after a newer one. */
+    const inFlight = new Map<string, { epochId: string; done: Promise<void> }>();
+    const queue: string[] = [];
+    /** In-flight epochs a scan found dirty: scanned again when their build ends (a refresh may have landed). */
+    const seenInFlight = new Set<string>();
+    let failure: Error | undefined;
+    let scan = true;
+    for (;;) {
+      if (scan && !this.stopped) {
+        scan = false;
+        this.again = false;
+        for (const id of await this.epochs.dirtyIds()) {
+          if ([...inFlight.values()].some((b) => b.epochId === id)) seenInFlight.add(id);
+          else if (!queue.includes(id)) queue.push(id);
+        }
+      }
+      for (let i = 0; i < queue.length && !this.stopped;) {
+        const id = queue[i] as string;
+        const symbol = id.split(':')[0] ?? '';
+        if (inFlight.has(symbol)) {
+          i++;
+          continue;
+        }
+        queue.splice(i, 1);
+        const done = this.buildEpoch(id).then(
+          (o) => void all.push(o),
+          (err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))),
+        );
+        inFlight.set(symbol, {
+          epochId: id,
+          done: done.finally(() => {
+            inFlight.delete(symbol);
+            if (seenInFlight.delete(id)) scan = true;
+          }),
+        });
+      }
+      if (inFlight.size === 0 && (queue.length === 0 || this.stopped)) {
+        if (this.again && !this.stopped) {
+          scan = true;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        // The outputs built beside ours (MarketSwarm's) are written before the drain answers; the history is not.
+        for (const o of this.modelOutputs) await o.idle?.();
+        if (this.again && !this.stopped) {
+          scan = true;
+          continue;
+        }
+        return all;
+      }
+      if (this.again) {
+        scan = true;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        for (const b of inFlight.values()) void b.done.then(resolve);
+      });
+      this.wake = undefined;
+      if (this.again) scan = true;
+    }
   }
 
   /**
@@ -182,7 +244,7 @@ export class ModelBuilder {
     this.sub = undefined;
     if (sub) sub.disconnect();
     await this.running?.catch(() => undefined);
-    await this.thread.close();
+    await this.threads.close();
     if (this.ownsObservers) await closeObservers(this.observers);
   }
 
@@ -215,117 +277,125 @@ export class ModelBuilder {
     }
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const refreshTs = await epochs.refreshTs(epochId);
-        const t0 = performance.now();
-        const handed = this.deps.handoff?.take(epochId, refreshTs) ?? null;
-        const substrates = handed ?? (await this.readSubstrates(epochId));
-        if (substrates === null) {
-          logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
-          return { epochId, symbol, status: 'missing' };
-        }
-        const readMs = performance.now() - t0;
-        const fresh = await epochs.meta(epochId);
-        if ((fresh.last_refresh_ts ?? '') !== refreshTs) continue;
+        // A model thread from before the substrates are taken (a build waiting for one holds no copy of
+        // them) until the models come back: the writes below overlap the next epoch's build.
+        const lease = await this.threads.acquire();
+        try {
+          const refreshTs = await epochs.refreshTs(epochId);
+          const t0 = performance.now();
+          const handed = this.deps.handoff?.take(epochId, refreshTs) ?? null;
+          const substrates = handed ?? (await this.readSubstrates(epochId));
+          if (substrates === null) {
+            logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
+            return { epochId, symbol, status: 'missing' };
+          }
+          const readMs = performance.now() - t0;
+          const fresh = await epochs.meta(epochId);
+          if ((fresh.last_refresh_ts ?? '') !== refreshTs) continue;
 
-        // Redis holds Unix seconds; the model thread works in epoch ms.
-        const asOfMs = msOfSeconds(fresh.as_of ?? fresh.last_refresh_ts);
-        const asOf = Number.isFinite(asOfMs) ? asOfMs : Date.now();
-        const spot = fresh.spot ? Number(fresh.spot) : null;
-        const ts = Date.now();
-        const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
-        const t1 = performance.now();
-        const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
-        const widths = config.widths[symbol] ?? [5, 10, 15, 20];
-        // Outputs that build from the substrates (MarketSwarm's) get their own copy and run beside ours.
-        for (const o of this.observers)
-          o.substratesRead?.({
-            underlying: symbol,
-            symbol: vendorSymbol,
+          // Redis holds Unix seconds; the model thread works in epoch ms.
+          const asOfMs = msOfSeconds(fresh.as_of ?? fresh.last_refresh_ts);
+          const asOf = Number.isFinite(asOfMs) ? asOfMs : Date.now();
+          const spot = fresh.spot ? Number(fresh.spot) : null;
+          const ts = Date.now();
+          const stale = fresh.status === 'dormant' || ts - asOf > config.staleAfterSec * 1000;
+          const t1 = performance.now();
+          const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
+          const widths = config.widths[symbol] ?? [5, 10, 15, 20];
+          // Outputs that build from the substrates (MarketSwarm's) get their own copy and run beside ours.
+          for (const o of this.observers)
+            o.substratesRead?.({
+              underlying: symbol,
+              symbol: vendorSymbol,
+              epochId,
+              asOf,
+              spot,
+              ts,
+              widths,
+              windowPct: config.heatmapWindowPct,
+              substrates: new Uint8Array(substrates),
+            });
+          const built = await lease.thread.build({
+            symbol,
             epochId,
             asOf,
             spot,
             ts,
+            stale,
+            ...epochHeaderFields(fresh),
             widths,
             windowPct: config.heatmapWindowPct,
-            substrates: new Uint8Array(substrates),
+            substrates,
+            live: SNAPSHOT_LIVE_INFO,
           });
-        const built = await this.thread.build({
-          symbol,
-          epochId,
-          asOf,
-          spot,
-          ts,
-          stale,
-          ...epochHeaderFields(fresh),
-          widths,
-          windowPct: config.heatmapWindowPct,
-          substrates,
-          live: SNAPSHOT_LIVE_INFO,
-        });
-        const t3 = performance.now();
-        const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
-        const heatmapJson = Buffer.from(
-          built.heatmap.buffer,
-          built.heatmap.byteOffset,
-          built.heatmap.byteLength,
-        );
-        const models: [ModelName, Buffer][] = [
-          ['gex', gexJson],
-          ['heatmap', heatmapJson],
-        ];
-        // A cycle of this process announces its epoch before the models are (it started this build early).
-        await this.deps.handoff?.announced(epochId);
-        // Each model is one SET of its whole JSON: readers never see a torn model.
-        for (const [model, json] of models) {
-          const key = keys.model(model, symbol);
-          await r.set(key, json);
-          await r.publish(
-            keys.modelsChannel,
-            JSON.stringify({
-              model,
-              symbol,
-              epoch_id: epochId,
-              ts: unixSeconds(ts),
-              key,
-              trigger: 'snapshot',
-            }),
+          lease.release();
+          const t3 = performance.now();
+          const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
+          const heatmapJson = Buffer.from(
+            built.heatmap.buffer,
+            built.heatmap.byteOffset,
+            built.heatmap.byteLength,
           );
-        }
-        for (const o of this.observers) {
-          await o
-            .modelsPublished({
-              underlying: symbol,
-              symbol: vendorSymbol,
-              epochId,
-              ts,
-              trigger: 'snapshot',
-              asOf,
-              spot,
-              levels: built.levels,
-              models: { gex: gexJson, heatmap: heatmapJson },
-            })
-            .catch((err: unknown) =>
-              logger.warn({ output: o.name, symbol, err: (err as Error).message }, 'output failed'),
+          const models: [ModelName, Buffer][] = [
+            ['gex', gexJson],
+            ['heatmap', heatmapJson],
+          ];
+          // A cycle of this process announces its epoch before the models are (it started this build early).
+          await this.deps.handoff?.announced(epochId);
+          // Each model is one SET of its whole JSON: readers never see a torn model.
+          for (const [model, json] of models) {
+            const key = keys.model(model, symbol);
+            await r.set(key, json);
+            await r.publish(
+              keys.modelsChannel,
+              JSON.stringify({
+                model,
+                symbol,
+                epoch_id: epochId,
+                ts: unixSeconds(ts),
+                key,
+                trigger: 'snapshot',
+              }),
             );
+          }
+          for (const o of this.observers) {
+            await o
+              .modelsPublished({
+                underlying: symbol,
+                symbol: vendorSymbol,
+                epochId,
+                ts,
+                trigger: 'snapshot',
+                asOf,
+                spot,
+                levels: built.levels,
+                models: { gex: gexJson, heatmap: heatmapJson },
+              })
+              .catch((err: unknown) =>
+                logger.warn({ output: o.name, symbol, err: (err as Error).message }, 'output failed'),
+              );
+          }
+          const t4 = performance.now();
+          // Clean only if no refresh landed while we built (atomic); otherwise the next drain rebuilds it.
+          await epochs.markClean(epochId, refreshTs);
+          metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
+          metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
+          for (const model of ['gex', 'heatmap'] as const)
+            metrics.modelPublished.set({ model, symbol }, unixSeconds());
+          const ms = {
+            read: readMs,
+            parse: built.ms.parse,
+            gex: built.ms.gex,
+            heatmap: built.ms.heatmap,
+            thread: t3 - t1,
+            write: t4 - t3,
+          };
+          logger.debug({ epochId, contracts: built.contracts, ms }, 'models built');
+          const source = handed ? 'handoff' : 'redis';
+          return { epochId, symbol, status: 'built', contracts: built.contracts, ms, source };
+        } finally {
+          lease.release();
         }
-        const t4 = performance.now();
-        // Clean only if no refresh landed while we built (atomic); otherwise the next drain rebuilds it.
-        await epochs.markClean(epochId, refreshTs);
-        metrics.modelBuildSeconds.observe({ model: 'gex', symbol }, built.ms.gex / 1000);
-        metrics.modelBuildSeconds.observe({ model: 'heatmap', symbol }, built.ms.heatmap / 1000);
-        for (const model of ['gex', 'heatmap'] as const)
-          metrics.modelPublished.set({ model, symbol }, unixSeconds());
-        const ms = {
-          read: readMs,
-          parse: built.ms.parse,
-          gex: built.ms.gex,
-          heatmap: built.ms.heatmap,
-          thread: t3 - t1,
-          write: t4 - t3,
-        };
-        logger.debug({ epochId, contracts: built.contracts, ms }, 'models built');
-        const source = handed ? 'handoff' : 'redis';
-        return { epochId, symbol, status: 'built', contracts: built.contracts, ms, source };
       }
       return { epochId, symbol, status: 'failed', error: 'epoch kept refreshing during the build' };
     } catch (err) {

@@ -30,3 +30,51 @@ export class ModelThread {
     await this.rpc?.close();
   }
 }
+
+/** A model thread lent by {@link ModelThreadPool.acquire}; `release` gives it back (idempotent). */
+export interface ModelThreadLease {
+  thread: ModelThread;
+  release(): void;
+}
+
+/**
+ * Up to `size` model threads (`CHAIN_MODEL_THREADS`), each started on its first build: a build holds one
+ * from just before its substrates are taken until the models come back, so as many epochs build at once
+ * as there are threads, and the next epoch's build overlaps the previous one's writes.
+ */
+export class ModelThreadPool {
+  private readonly threads: ModelThread[] = [];
+  private readonly free: ModelThread[] = [];
+  private readonly waiters: ((t: ModelThread) => void)[] = [];
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`model thread pool size ${size}: expected ≥ 1`);
+  }
+
+  /** A free thread (a new one while fewer than `size` exist), else the first one given back. */
+  async acquire(): Promise<ModelThreadLease> {
+    let thread = this.free.pop();
+    if (!thread && this.threads.length < this.size) {
+      thread = new ModelThread();
+      this.threads.push(thread);
+    }
+    thread ??= await new Promise<ModelThread>((resolve) => this.waiters.push(resolve));
+    const t = thread;
+    let released = false;
+    return {
+      thread: t,
+      release: () => {
+        if (released) return;
+        released = true;
+        const next = this.waiters.shift();
+        if (next) next(t);
+        else this.free.push(t);
+      },
+    };
+  }
+
+  /** Stops every thread. Idempotent. */
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.close()));
+  }
+}
