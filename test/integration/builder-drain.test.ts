@@ -131,4 +131,44 @@ describe('builder drain and the outputs (single Redis)', () => {
       expect(ttl).toBeGreaterThan(172_800);
     }
   });
+
+  it.each(['1', '2'])(
+    'CHAIN_MODEL_THREADS=%s: an epoch committed during a drain builds in that drain; a refresh during its build is built again',
+    async (threads) => {
+      if (!target) throw new Error('no target');
+      h = await startHarness(target, { env: { CHAIN_MODEL_THREADS: threads } });
+      expect(h.config.modelThreads).toBe(Number(threads));
+      const hh = h;
+      const published: string[] = [];
+      const ref: { b?: ModelBuilder } = {};
+      let joined: Promise<unknown> | undefined;
+      const output: ModelObserver = {
+        name: 'commits-meanwhile',
+        modelsPublished: async (e) => {
+          published.push(e.underlying);
+          if (published.length !== 1) return;
+          // While SPX's first build writes: NDX is committed and SPX refreshed, each nudging the drain.
+          expect((await runCycle(hh.deps, 'I:NDX', '')).ok).toBe(true);
+          const refresh = await runCycle(hh.deps, 'I:SPX', '');
+          expect(refresh).toMatchObject({ ok: true, promoted: false });
+          joined = ref.b?.drain();
+        },
+      };
+      const b = builder(hh, [output]);
+      ref.b = b;
+      const spx = await runCycle(hh.deps, 'I:SPX', '');
+      const outcomes = await b.drain();
+      expect(joined).toBeDefined();
+      expect(await joined).toBe(outcomes);
+      const built = outcomes.filter((o) => o.status === 'built').map((o) => o.symbol);
+      expect(built.sort()).toEqual(['NDX', 'SPX', 'SPX']);
+      expect(published.sort()).toEqual(['NDX', 'SPX', 'SPX']);
+      expect(await hh.bus.client.scard(hh.keys.epochDirty)).toBe(0);
+      expect(await hh.bus.cmd.sismember(hh.keys.epochClean, spx.epochId as string)).toBe(1);
+      const gex = JSON.parse((await hh.bus.cmd.get(hh.keys.model('gex', 'SPX'))) as string) as {
+        epoch_id: string;
+      };
+      expect(gex.epoch_id).toBe(spx.epochId);
+    },
+  );
 });

@@ -34,6 +34,9 @@ describe('config', () => {
     [{ MARKET_REDIS_URL: 'http://x' }, 'MARKET_REDIS_URL'],
     [{ MASSIVE_WIDTHS_SPX: '20,-5' }, 'MASSIVE_WIDTHS_SPX'],
     [{ MASSIVE_BASE_URL: 'not a url' }, 'MASSIVE_BASE_URL'],
+    [{ CHAIN_MODEL_THREADS: '0' }, 'CHAIN_MODEL_THREADS'],
+    [{ CHAIN_MODEL_THREADS: '9' }, 'CHAIN_MODEL_THREADS'],
+    [{ CHAIN_MODEL_THREADS: '1.5' }, 'CHAIN_MODEL_THREADS'],
   ])('%j stops start-up naming %s', (env, name) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(new RegExp(`^Invalid configuration: ${name}`));
