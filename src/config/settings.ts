@@ -377,8 +377,8 @@ export const SETTINGS = {
   modelThreads: spec({
     name: 'CHAIN_MODEL_THREADS',
     schema: int(1, 8),
-    default: 2,
-    help: 'Model threads of a builder: how many epochs (of different symbols) build at once. Each build holds ~50 MB per 10,000 contracts while it runs.',
+    default: 1,
+    help: 'Model threads of a builder: how many epochs (of different symbols) build at once. Each thread adds its own heap (a second one: +20–35 MB peak RSS in the burst benchmark); more than 1 pays only with cores to spare.',
   }),
   modelHistorySec: spec({
     name: 'CHAIN_MODEL_HISTORY_SEC',
