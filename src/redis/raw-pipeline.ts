@@ -1,6 +1,9 @@
 /**
  * @module A dedicated connection that streams pre-encoded RESP commands and counts their line replies:
- * the bulk-write hot path (see resp.ts for why). One batch is in flight at a time.
+ * the bulk-write hot path (see resp.ts for why). Batches take turns on the socket: the next one starts
+ * sending as soon as the previous one's bytes are all written (not when its replies are in), so Redis
+ * never idles between two batches, e.g. the two symbols' writes of a cycle; replies come back in order
+ * and are counted against their batch.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -21,6 +24,14 @@ interface Pending {
   resolve: (o: BatchOutcome) => void;
   reject: (e: Error) => void;
 }
+
+/** A batch whose bytes are sent: its outcome to come, and whether every byte went out on a live socket. */
+interface Sent {
+  done: Promise<BatchOutcome>;
+  complete: boolean;
+}
+
+const nothing = (): BatchOutcome => ({ replies: 0, errors: new Map() });
 
 const CHUNK_COMMANDS = 1_000;
 /** Bytes a batch may have queued on the socket before the writer waits for it to drain. */
@@ -67,9 +78,7 @@ export class RawPipeline {
    * encoded, so Redis executes the first chunk while later ones are still being built.
    */
   run(commands: CommandSource): Promise<BatchOutcome> {
-    const turn = this.lock.then(() => this.runNow(commands));
-    this.lock = turn.catch(() => undefined);
-    return turn;
+    return this.turn(() => this.runNow(commands));
   }
 
   /**
@@ -77,17 +86,27 @@ export class RawPipeline {
    * page threads encode only `SET … EX`) and resolves when all replies are in.
    */
   runEncoded(source: EncodedSource): Promise<BatchOutcome> {
-    const turn = this.lock.then(() => this.runEncodedNow(source));
-    this.lock = turn.catch(() => undefined);
-    return turn;
+    return this.turn(() => this.runEncodedNow(source));
   }
 
-  private async runEncodedNow(source: EncodedSource): Promise<BatchOutcome> {
-    if (source.commands === 0) return { replies: 0, errors: new Map() };
+  /**
+   * Runs `send` when the batches before it are sent. The next batch may start once this one's bytes are
+   * all on the socket; when the socket failed meanwhile, only once this batch has settled (so the next
+   * one is never counted against a dead connection's replies).
+   */
+  private turn(send: () => Promise<Sent>): Promise<BatchOutcome> {
+    const sent = this.lock.then(send);
+    const settled = (): undefined => undefined;
+    this.lock = sent.then((s) => (s.complete ? undefined : s.done.then(settled, settled)), settled);
+    return sent.then((s) => s.done);
+  }
+
+  private async runEncodedNow(source: EncodedSource): Promise<Sent> {
+    if (source.commands === 0) return { done: Promise.resolve(nothing()), complete: true };
     const socket = await this.ensureSocket();
     const done = this.expect(source.commands);
     for (const chunk of source) if (!(await this.sendBytes(socket, chunk))) break;
-    return done;
+    return { done, complete: !socket.destroyed };
   }
 
   /** Registers a batch of `n` replies to count. */
@@ -102,8 +121,8 @@ export class RawPipeline {
     return done;
   }
 
-  private async runNow(commands: CommandSource): Promise<BatchOutcome> {
-    if (commands.length === 0) return { replies: 0, errors: new Map() };
+  private async runNow(commands: CommandSource): Promise<Sent> {
+    if (commands.length === 0) return { done: Promise.resolve(nothing()), complete: true };
     const socket = await this.ensureSocket();
     const done = this.expect(commands.length);
     // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
@@ -124,7 +143,7 @@ export class RawPipeline {
     if (sent !== commands.length && !socket.destroyed) {
       socket.destroy(new Error(`bulk source yielded ${sent} commands, announced ${commands.length}`));
     }
-    return done;
+    return { done, complete: !socket.destroyed };
   }
 
   /** Encodes and writes one chunk; false when the socket is gone. */

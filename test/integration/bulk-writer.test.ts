@@ -1,14 +1,15 @@
 /**
  * The bulk writer (raw-pipeline.ts) on real sockets: replies counted across chunks against the real
  * Redis, errors reported at their command's index, replies that arrive a byte at a time, and a reply it
- * cannot count (a bulk string) failing the batch instead of desynchronising it.
+ * cannot count (a bulk string) failing the batch instead of desynchronising it; two batches in a row, the
+ * second sent while the first's replies are still coming, each counted against its own batch.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../src/redis/bus.js';
 import { RawPipeline } from '../../src/redis/raw-pipeline.js';
 import { parseRedisUrl } from '../../src/redis/redis-url.js';
-import { del, expire, setEx, type BulkCommand } from '../../src/redis/resp.js';
+import { del, encodeCommands, expire, setEx, type BulkCommand } from '../../src/redis/resp.js';
 import { cleanupPrefix, SINGLE_URL, testPrefix } from '../support/redis.js';
 
 let server: Server | undefined;
@@ -62,6 +63,55 @@ describe('bulk writer', () => {
       const ttl = await bus.client.ttl(`${prefix}k998`);
       expect(ttl).toBeGreaterThan(100);
       expect(ttl).toBeLessThanOrEqual(120);
+    } finally {
+      pipe.close();
+      await cleanupPrefix(bus, prefix);
+      await bus.close();
+    }
+  });
+
+  it('sends the next batch as soon as the previous one is sent, before its replies are in (the two symbols of a cycle)', async () => {
+    const bus = new RedisBus({ url: SINGLE_URL });
+    await bus.ready();
+    const prefix = testPrefix();
+    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
+    try {
+      const value = 'v'.repeat(100);
+      const first: BulkCommand[] = [];
+      for (let i = 0; i < 20_000; i++) first.push(setEx(`${prefix}a${i}`, value, 300));
+      first.push(['SET', `${prefix}a0`, 'x', 'EX', '-5']); // index 20,000: an error line
+      const second: BulkCommand[] = [
+        setEx(`${prefix}b0`, 'w', 120),
+        ['EXPIRE', `${prefix}b0`, 'not-a-number'], // index 1: an error line
+        setEx(`${prefix}b2`, 'w', 120),
+      ];
+      const order: string[] = [];
+      const a = pipe
+        .runEncoded({
+          commands: first.length,
+          [Symbol.iterator]: () => [encodeCommands(first)][Symbol.iterator](),
+        })
+        .then((o) => (order.push('first: all replies'), o));
+      const b = pipe
+        .runEncoded({
+          commands: second.length,
+          *[Symbol.iterator]() {
+            order.push('second: sending');
+            yield encodeCommands(second);
+          },
+        })
+        .then((o) => (order.push('second: all replies'), o));
+      const [oa, ob] = await Promise.all([a, b]);
+      // Redis takes milliseconds to execute 20,000 SETs: the second batch was on its way meanwhile.
+      expect(order).toEqual(['second: sending', 'first: all replies', 'second: all replies']);
+      expect(oa.replies).toBe(20_001);
+      expect([...oa.errors.keys()]).toEqual([20_000]);
+      expect(oa.errors.get(20_000)).toMatch(/^ERR invalid expire time/);
+      expect(ob.replies).toBe(3);
+      expect([...ob.errors.keys()]).toEqual([1]);
+      expect(ob.errors.get(1)).toMatch(/^ERR value is not an integer/);
+      expect(await bus.client.get(`${prefix}a19999`)).toBe(value);
+      expect(await bus.client.ttl(`${prefix}b2`)).toBeGreaterThan(100);
     } finally {
       pipe.close();
       await cleanupPrefix(bus, prefix);
