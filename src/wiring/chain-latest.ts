@@ -36,6 +36,11 @@ export interface PartWrite {
   tickers: readonly string[] | null;
   /** Unix seconds. */
   ts: number;
+  /**
+   * Write `massive:chain:delta:latest` when the ticker set changed (MarketSwarm's inspector reads it:
+   * `CHAIN_COMPAT=marketswarm`). Without it the version still moves and `geometry_updated` is published.
+   */
+  delta: boolean;
 }
 
 export type CommitResult = 'stale' | 'current' | 'new_version';
@@ -78,13 +83,16 @@ export class ChainLatestStore {
     const client = this.bus.client;
     const partKey = k.latestPart(p.underlying);
     let hash: string | null = null;
+    let changed = false;
     let delta: { entered: string[]; exited: string[] } | null = null;
     let packed: Buffer | null = null;
     if (p.tickers !== null) {
       hash = tickerSetHash(p.tickers);
       const old = await client.hget(partKey, 'tickers_hash');
       if (old !== hash) {
-        delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
+        changed = true;
+        if (p.delta)
+          delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
         packed = await packTickers(p.tickers);
       }
     }
@@ -102,7 +110,7 @@ export class ChainLatestStore {
       .hset(partKey, ...fields)
       .sadd(k.latestParts, p.underlying)
       .incr(k.latestRev);
-    if (delta) tx.incr(k.latestVersion);
+    if (changed) tx.incr(k.latestVersion);
     if (upload !== null) {
       const fragment = k.latestContracts(p.underlying);
       tx.rename(upload, fragment).persist(fragment);
@@ -111,9 +119,9 @@ export class ChainLatestStore {
     if (packed !== null) tx.hdel(partKey, 'tickers');
     const res = await tx.exec();
     const rev = check<number>(res, 2);
-    const version = delta ? check<number>(res, 3) : null;
+    const version = changed ? check<number>(res, 3) : null;
     // The upload expired (a writer stalled past its TTL): the fragment was not replaced.
-    if (upload !== null) check<string>(res, delta ? 4 : 3);
+    if (upload !== null) check<string>(res, changed ? 4 : 3);
     if (token !== null && p.contracts !== null) this.cache.set(p.underlying, { token, bytes: p.contracts });
     if (delta && version !== null) {
       // MarketSwarm's shape; written before the document that carries the version is made current.

@@ -121,7 +121,10 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
   }, 60_000);
 
   it('a part keeps its ticker set packed (tickers_z); a part an earlier version wrote as JSON still gives the exact delta', async () => {
-    h = await startHarness(target, { sim: { contractsPerExpiration: 30 }, env: { CHAIN_COMPAT: 'none' } });
+    h = await startHarness(target, {
+      sim: { contractsPerExpiration: 30 },
+      env: { CHAIN_COMPAT: 'marketswarm', CHAIN_LATEST_MODE: 'summary' },
+    });
     const hh = h;
     const r = hh.bus.cmd;
     const part = hh.keys.latestPart('SPX');
@@ -147,12 +150,29 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     );
   }, 30_000);
 
-  it('CHAIN_COMPAT=none: the same document with contracts empty (CHAIN_LATEST_MODE auto → summary)', async () => {
+  it('CHAIN_COMPAT=none: the same document with contracts empty (CHAIN_LATEST_MODE auto → summary); no delta (MarketSwarm reads it), the version and channel still follow the ticker set', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 10 }, env: { CHAIN_COMPAT: 'none' } });
-    const res = await runCycle(h.deps, 'I:SPX', '');
-    const { doc } = await latest(h);
-    expect(doc).toMatchObject({ version: 1, contracts: {} });
-    expect(doc.symbols.SPX?.contract_count).toBe(res.contracts);
+    const hh = h;
+    const sub = hh.bus.duplicate();
+    const heard: number[] = [];
+    sub.on('message', (_ch: string, msg: string) =>
+      heard.push((JSON.parse(msg) as { version: number }).version),
+    );
+    await sub.subscribe(hh.keys.geometryUpdatedChannel);
+    try {
+      const res = await runCycle(hh.deps, 'I:SPX', '');
+      const { doc } = await latest(hh);
+      expect(doc).toMatchObject({ version: 1, contracts: {} });
+      expect(doc.symbols.SPX?.contract_count).toBe(res.contracts);
+      (hh.market as SimMarket).adjust({ contractsPerExpiration: 12 });
+      await runCycle(hh.deps, 'I:SPX', '');
+      expect((await latest(hh)).doc.version).toBe(2);
+      expect(await hh.bus.cmd.exists(hh.keys.latestDelta)).toBe(0);
+      await waitUntil(() => heard.length === 2, 5_000, 'geometry_updated twice');
+      expect(heard).toEqual([1, 2]);
+    } finally {
+      sub.disconnect();
+    }
   }, 30_000);
 
   it('two writers holding different symbols: a stale assembly is dropped, the last writer assembles, one coherent document', async () => {
@@ -173,6 +193,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
       ),
       tickers: Array.from({ length: n }, (_, i) => `O:${u}W${String(i).padStart(4, '0')}`),
       ts: Date.now() / 1000,
+      delta: true,
     });
     // The interleaving that loses an update without the fence: A reads, B writes and assembles, A commits.
     await a.writePart(part('SPX', 3, 1));
@@ -247,6 +268,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
       contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"round":${round}}`) }]),
       tickers: [`O:${u}W0001`],
       ts: Date.now() / 1000,
+      delta: true,
     });
     // One worker holding both symbols: it never reads its own fragments back.
     await a.write(part('SPX', 1));

@@ -59,5 +59,6 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
     contracts,
     tickers: merge ? null : written.map((w) => w.contract.ticker),
     ts: unixSeconds(),
+    delta: config.compat === 'marketswarm',
   });
 }
