@@ -91,8 +91,7 @@ export class ChainLatestStore {
       const old = await client.hget(partKey, 'tickers_hash');
       if (old !== hash) {
         changed = true;
-        if (p.delta)
-          delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
+        if (p.delta) delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
         packed = await packTickers(p.tickers);
       }
     }
