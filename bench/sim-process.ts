@@ -1,10 +1,12 @@
 /**
  * @module The local Massive-compatible API in its own process (so it never shares the worker's event
- * loop), controlled through its admin endpoints. It stands in for a remote machine, so it runs at a lower
- * priority (`nice`, every one of its threads) than the worker and Redis, which it would otherwise preempt
- * on a machine with few cores.
+ * loop), controlled through its admin endpoints. It stands in for a remote machine with CPUs of its own,
+ * which the benchmark's two cores cannot give it: its priority (`nice`, every one of its threads) is set
+ * per scenario (see main.ts), below the worker where it would otherwise preempt the worker and Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../src/lib/repo-paths.js';
@@ -55,6 +57,21 @@ export class SimProcess {
         }
       });
     });
+  }
+
+  /**
+   * Sets the nice value of every thread of the API process (Linux: each task by its id). Raising it is
+   * always allowed; lowering it needs privilege, so a refusal is returned, not thrown.
+   */
+  setNice(nice: number): string | null {
+    const pid = this.proc?.pid;
+    if (pid === undefined) return 'not started';
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), nice);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** The API process's id (once started). */
