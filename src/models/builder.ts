@@ -18,6 +18,7 @@ import { closeObservers, modelObservers, type ModelObserver } from '../outputs/i
 import { MODEL_NAMES, underlyingOf } from '../redis/keys.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
+import { Drain } from './drain.js';
 import { ModelThreadPool } from './model-thread.js';
 import type { SubstrateHandoff } from './substrate-handoff.js';
 import type { LiveInfo, ModelProvider } from './types.js';
@@ -80,11 +81,8 @@ export interface BuildOutcome {
 export class ModelBuilder {
   private sub: Redis | Cluster | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<BuildOutcome[]> | undefined;
-  private again = false;
-  /** Wakes a running drain to scan `epoch:dirty` again (set while it waits for builds). */
-  private wake: (() => void) | undefined;
   private stopped = false;
+  private readonly drains: Drain<BuildOutcome>;
   private readonly threads: ModelThreadPool;
 
   private readonly observers: ModelObserver[];
@@ -104,88 +102,24 @@ export class ModelBuilder {
     this.modelOutputs = this.observers.filter((o) => o.substratesRead !== undefined);
     this.epochs = new EpochStore(deps.bus, deps.keys);
     this.threads = new ModelThreadPool(deps.config.modelThreads);
+    this.drains = new Drain({
+      dirtyIds: () => this.epochs.dirtyIds(),
+      build: (epochId) => this.buildEpoch(epochId),
+      // The outputs built beside ours (MarketSwarm's) are written before the drain answers; the history is not.
+      outputsIdle: async () => {
+        for (const o of this.modelOutputs) await o.idle?.();
+      },
+      stopped: () => this.stopped,
+    });
   }
 
   /**
    * Builds every dirty, active epoch once. Concurrent calls coalesce: a call while a drain runs makes it
    * scan `epoch:dirty` again at once, so an epoch committed meanwhile starts building without waiting for
-   * the others (as many build at once as there are model threads; one at a time per symbol).
+   * the others (as many build at once as there are model threads; one at a time per symbol: drain.ts).
    */
   drain(): Promise<BuildOutcome[]> {
-    if (this.running) {
-      this.again = true;
-      this.wake?.();
-      return this.running;
-    }
-    this.running = this.drainLoop().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async drainLoop(): Promise<BuildOutcome[]> {
-    const all: BuildOutcome[] = [];
-    /** Builds in flight by symbol: one at a time per symbol, so an older epoch never lands after a newer one. */
-    const inFlight = new Map<string, { epochId: string; done: Promise<void> }>();
-    const queue: string[] = [];
-    /** In-flight epochs a scan found dirty: scanned again when their build ends (a refresh may have landed). */
-    const seenInFlight = new Set<string>();
-    let failure: Error | undefined;
-    let scan = true;
-    for (;;) {
-      if (scan && !this.stopped) {
-        scan = false;
-        this.again = false;
-        for (const id of await this.epochs.dirtyIds()) {
-          if ([...inFlight.values()].some((b) => b.epochId === id)) seenInFlight.add(id);
-          else if (!queue.includes(id)) queue.push(id);
-        }
-      }
-      for (let i = 0; i < queue.length && !this.stopped;) {
-        const id = queue[i] as string;
-        const symbol = id.split(':')[0] ?? '';
-        if (inFlight.has(symbol)) {
-          i++;
-          continue;
-        }
-        queue.splice(i, 1);
-        const done = this.buildEpoch(id).then(
-          (o) => void all.push(o),
-          (err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))),
-        );
-        inFlight.set(symbol, {
-          epochId: id,
-          done: done.finally(() => {
-            inFlight.delete(symbol);
-            if (seenInFlight.delete(id)) scan = true;
-          }),
-        });
-      }
-      if (inFlight.size === 0 && (queue.length === 0 || this.stopped)) {
-        if (this.again && !this.stopped) {
-          scan = true;
-          continue;
-        }
-        if (failure !== undefined) throw failure;
-        // The outputs built beside ours (MarketSwarm's) are written before the drain answers; the history is not.
-        for (const o of this.modelOutputs) await o.idle?.();
-        if (this.again && !this.stopped) {
-          scan = true;
-          continue;
-        }
-        return all;
-      }
-      if (this.again) {
-        scan = true;
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        for (const b of inFlight.values()) void b.done.then(resolve);
-      });
-      this.wake = undefined;
-      if (this.again) scan = true;
-    }
+    return this.drains.run();
   }
 
   /**
@@ -193,7 +127,7 @@ export class ModelBuilder {
    * A drain running meanwhile is waited for first.
    */
   async idle(): Promise<void> {
-    await this.running?.catch(() => undefined);
+    await this.drains.settled();
     for (const o of this.observers) await o.idle?.();
   }
 
@@ -243,7 +177,7 @@ export class ModelBuilder {
     const sub = this.sub;
     this.sub = undefined;
     if (sub) sub.disconnect();
-    await this.running?.catch(() => undefined);
+    await this.drains.settled();
     await this.threads.close();
     if (this.ownsObservers) await closeObservers(this.observers);
   }
