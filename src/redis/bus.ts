@@ -11,7 +11,7 @@ import { rateLimitedErrorLog, type WarnSink } from './error-log.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
 import { RawPipeline, type EncodedSource } from './raw-pipeline.js';
 import { defineScripts, RedisScripts } from './scripts.js';
-import type { BulkCommand } from './resp.js';
+import { encodeCommandPieces, type BulkCommand } from './resp.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
 
 /** The commands the project uses; both `Redis` and `Cluster` provide them. */
@@ -271,17 +271,11 @@ export class RedisBus {
     }
     // A value given in pieces is streamed piece by piece (never joined here).
     const pieces: readonly Buffer[] = Buffer.isBuffer(value) ? [value] : value;
-    const length = pieces.reduce((n, p) => n + p.length, 0);
-    const ttl = ttlSec === undefined ? '' : String(ttlSec);
-    const head = Buffer.from(
-      `*${ttl ? 5 : 3}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${length}\r\n`,
+    const bytes = encodeCommandPieces(
+      ttlSec === undefined ? ['SET', key, pieces] : ['SET', key, pieces, 'EX', String(ttlSec)],
     );
-    const tail = Buffer.from(ttl ? `\r\n$2\r\nEX\r\n$${ttl.length}\r\n${ttl}\r\n` : '\r\n');
     const outcome = await this.rawFor('large')
-      .runEncoded({
-        commands: 1,
-        [Symbol.iterator]: () => [head, ...pieces.filter((p) => p.length > 0), tail][Symbol.iterator](),
-      })
+      .runEncoded({ commands: 1, [Symbol.iterator]: () => bytes[Symbol.iterator]() })
       .catch((err: unknown) => {
         throw bulkConnectionError(err);
       });

@@ -47,6 +47,27 @@ export function encodeCommand(args: readonly RespArg[]): string {
   return out;
 }
 
+/**
+ * Encodes one command whose arguments may be given as pieces (a multi-megabyte value assembled from
+ * fragments): its RESP bytes as a list of buffers, the pieces themselves among them, never joined or
+ * copied. Written one after another, they are the command `encodeCommands` gives for the pieces joined.
+ */
+export function encodeCommandPieces(args: readonly (string | readonly Buffer[])[]): Buffer[] {
+  const out: Buffer[] = [];
+  let text = `*${args.length}\r\n`;
+  for (const a of args) {
+    if (typeof a === 'string') {
+      text += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+      continue;
+    }
+    out.push(Buffer.from(`${text}$${a.reduce((n, p) => n + p.length, 0)}\r\n`));
+    for (const p of a) if (p.length > 0) out.push(p);
+    text = '\r\n';
+  }
+  out.push(Buffer.from(text));
+  return out;
+}
+
 function digits(n: number): number {
   return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : String(n).length;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   del,
   encodeCommand,
+  encodeCommandPieces,
   encodeCommands,
   expire,
   LineReplies,
@@ -50,6 +51,25 @@ function readAll(chunks: Buffer[]): (string | null)[] {
   for (const c of chunks) parser.feed(c, (e) => seen.push(e));
   return seen;
 }
+
+describe('encodeCommandPieces: a value given in pieces, never joined', () => {
+  const doc = [Buffer.from('{"a":'), Buffer.alloc(0), Buffer.from('"é"'), Buffer.from('}')];
+  it.each([
+    ['SET key pieces', ['SET', 'massive:chain:latest', doc]],
+    ['SET key pieces EX ttl', ['SET', 'k:é', doc, 'EX', '120']],
+    ['one empty piece', ['SET', 'k', [Buffer.alloc(0)]]],
+  ] as [string, (string | Buffer[])[]][])(
+    '%s: the bytes of the command with the pieces joined',
+    (_n, args) => {
+      const out = encodeCommandPieces(args);
+      const joined = args.map((a) => (typeof a === 'string' ? a : Buffer.concat(a)));
+      expect(Buffer.concat(out).equals(encodeCommands([joined]))).toBe(true);
+      // The pieces themselves are in the list (not copies).
+      for (const a of args)
+        if (typeof a !== 'string') for (const p of a) if (p.length > 0) expect(out).toContain(p);
+    },
+  );
+});
 
 describe('LineReplies: one-line replies counted however the stream is split', () => {
   const REPLIES: [string, (string | null)[]][] = [
