@@ -15,6 +15,22 @@ import { startHarness, type Harness } from '../support/worker-harness.js';
 
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
+/**
+ * Runs a cycle whose `onCommitted` started a drain (read through `drainOf` once the cycle is done), checks
+ * the drain built the cycle's epoch from the handoff, and leaves 100 ms for the last pub/sub messages.
+ */
+async function cycleBuiltFromHandoff(
+  deps: Parameters<typeof runCycle>[0],
+  drainOf: () => ReturnType<ModelBuilder['drain']> | undefined,
+): Promise<Awaited<ReturnType<typeof runCycle>>> {
+  const res = await runCycle(deps, 'I:SPX', '');
+  expect(res.ok).toBe(true);
+  const outcomes = await (drainOf() as NonNullable<ReturnType<typeof drainOf>>);
+  expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
+  await new Promise((r) => setTimeout(r, 100));
+  return res;
+}
+
 describe('substrate handoff (cycle → builder, one process)', () => {
   let h: Harness | undefined;
   let builder: ModelBuilder | undefined;
@@ -134,11 +150,7 @@ describe('substrate handoff (cycle → builder, one process)', () => {
         drain = b.drain();
       },
     };
-    const res = await runCycle(deps, 'I:SPX', '');
-    expect(res.ok).toBe(true);
-    const outcomes = await (drain as NonNullable<typeof drain>);
-    expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
-    await new Promise((r) => setTimeout(r, 100));
+    const res = await cycleBuiltFromHandoff(deps, () => drain);
     sub.disconnect();
     // The build began before the publish phase; the models were announced after the cycle's announcement
     // and after its observers were told.
@@ -172,11 +184,7 @@ describe('substrate handoff (cycle → builder, one process)', () => {
         drain = b.drain();
       },
     };
-    const res = await runCycle(deps, 'I:SPX', '');
-    expect(res.ok).toBe(true);
-    const outcomes = await (drain as NonNullable<typeof drain>);
-    expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
-    await new Promise((r) => setTimeout(r, 100));
+    const res = await cycleBuiltFromHandoff(deps, () => drain);
     sub.disconnect();
     // The models were announced while the document was still being written (before, they waited for it).
     expect(at.models).toBeGreaterThan(at.latestStart as number);
