@@ -150,7 +150,7 @@ describe('substrate handoff (cycle → builder, one process)', () => {
         drain = b.drain();
       },
     };
-    const res = await cycleBuiltFromHandoff(deps, () => drain);
+    await cycleBuiltFromHandoff(deps, () => drain);
     sub.disconnect();
     // The build began before the publish phase; the models were announced after the cycle's announcement
     // and after its observers were told.
