@@ -1,15 +1,16 @@
 /**
  * @module `node dist/bench/compat-build.js`: on the burst chain (SPX + NDX, ~20,000 contracts), interleaved
  * in one process so the machine's load hits all alike: our two models (the model thread's work), MarketSwarm's
- * outputs as the compat thread builds them (tiles as bytes, from the substrates' JSON), and the same with the
- * tiles as text (the reference path). Every build diffs against nothing (every tile sent: the worst case).
+ * outputs as they are built (the model thread's substrate columns from the contracts it parsed, then the
+ * compat thread's build from them, tiles as bytes), and the same with the tiles as text (the reference path). Every build diffs against nothing (every tile sent: the worst case).
  * Prints medians and minimums (ms) and the load average.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildModelsFrom } from '../src/models/build-models.js';
+import { substrateColumns } from '../src/models/substrate-columns.js';
 import {
-  buildMarketSwarmFromBytes,
+  buildMarketSwarmFromColumns,
   buildMarketSwarmOutputs,
   resetCompatState,
 } from '../src/outputs/marketswarm/build.js';
@@ -38,11 +39,10 @@ function ours(): void {
     });
 }
 let version = 1;
-const jsons = inputs.map((i) => Buffer.from(JSON.stringify(i.contracts)));
 function compat(): void {
-  inputs.forEach((i, n) =>
-    buildMarketSwarmFromBytes({
-      substrates: jsons[n] as Buffer,
+  inputs.forEach((i) =>
+    buildMarketSwarmFromColumns({
+      columns: substrateColumns(i.contracts),
       asOfMs: now,
       spot: i.spot,
       widths: BENCH_WIDTHS[i.u] ?? [5],

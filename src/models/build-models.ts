@@ -6,6 +6,7 @@
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
 import { heatmapModelJson } from './heatmap/json.js';
+import { substrateColumns, type SubstrateColumns } from './substrate-columns.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
 export interface BuildRequest {
@@ -25,6 +26,8 @@ export interface BuildRequest {
   substrates: Uint8Array;
   /** The `live` header of both models (absent: no `live` field). */
   live?: LiveInfo;
+  /** Also return the substrates' {@link SubstrateColumns} (MarketSwarm's outputs build from them). */
+  compat?: boolean;
 }
 
 /** The GEX levels the level events read (all expirations, open interest). */
@@ -45,6 +48,8 @@ export interface BuildResponse {
   heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
+  /** With `compat`: the columns MarketSwarm's outputs read (so they need not parse the substrates again). */
+  columns?: SubstrateColumns;
 }
 
 export function buildModels(req: BuildRequest): BuildResponse {
@@ -53,7 +58,8 @@ export function buildModels(req: BuildRequest): BuildResponse {
   const contracts = JSON.parse(
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
   ) as ContractSubstrate[];
-  return buildModelsFrom(contracts, req, performance.now() - t0);
+  const built = buildModelsFrom(contracts, req, performance.now() - t0);
+  return req.compat === true ? { ...built, columns: substrateColumns(contracts) } : built;
 }
 
 /** Builds both models from substrates already parsed (the live thread keeps its own); `parseMs` is reported. */

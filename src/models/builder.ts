@@ -236,19 +236,6 @@ export class ModelBuilder {
           const t1 = performance.now();
           const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
           const widths = config.widths[symbol] ?? [5, 10, 15, 20];
-          // Outputs that build from the substrates (MarketSwarm's) get their own copy and run beside ours.
-          for (const o of this.observers)
-            o.substratesRead?.({
-              underlying: symbol,
-              symbol: vendorSymbol,
-              epochId,
-              asOf,
-              spot,
-              ts,
-              widths,
-              windowPct: config.heatmapWindowPct,
-              substrates: new Uint8Array(substrates),
-            });
           const built = await lease.thread.build({
             symbol,
             epochId,
@@ -261,8 +248,24 @@ export class ModelBuilder {
             windowPct: config.heatmapWindowPct,
             substrates,
             live: SNAPSHOT_LIVE_INFO,
+            compat: this.modelOutputs.length > 0,
           });
           lease.release();
+          // Outputs that build from the substrates (MarketSwarm's) get the columns the model thread read from
+          // them (no second parse) and build on a thread of their own while ours are written.
+          if (built.columns)
+            for (const o of this.modelOutputs)
+              o.substratesRead?.({
+                underlying: symbol,
+                symbol: vendorSymbol,
+                epochId,
+                asOf,
+                spot,
+                ts,
+                widths,
+                windowPct: config.heatmapWindowPct,
+                columns: built.columns,
+              });
           const t3 = performance.now();
           const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
           const heatmapJson = Buffer.from(

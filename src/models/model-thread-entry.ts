@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../lib/thread-priority.js';
 import { buildModels, type BuildRequest } from './build-models.js';
+import { columnBuffers } from './substrate-columns.js';
 
 // Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
 lowerThisThread();
@@ -14,6 +15,7 @@ parentPort?.on('message', (msg: { id: number; req: BuildRequest }) => {
     parentPort?.postMessage({ id: msg.id, ok: true, res }, [
       res.gex.buffer as ArrayBuffer,
       res.heatmap.buffer as ArrayBuffer,
+      ...(res.columns ? columnBuffers(res.columns) : []),
     ]);
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, ok: false, error: (err as Error).message });

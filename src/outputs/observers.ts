@@ -3,6 +3,7 @@
  * cycle or the builder. Observers must not throw into the core: the caller logs and goes on.
  */
 import type { GexLevelSummary } from '../models/build-models.js';
+import type { SubstrateColumns } from '../models/substrate-columns.js';
 import type { GeometryDelta } from '../chain-worker/geometry.js';
 import type { ParsedContract } from '../provider/massive/types.js';
 
@@ -40,15 +41,16 @@ export interface SubstratesRead {
   ts: number;
   widths: readonly number[];
   windowPct: number;
-  /** The substrates as one JSON array, UTF-8: the observer's own copy (it may transfer it). */
-  substrates: Uint8Array;
+  /** The fields of the substrates the output reads, as the model thread parsed them (shared: never transfer). */
+  columns: SubstrateColumns;
 }
 
 export interface ModelObserver {
   readonly name: string;
   /**
-   * When given, the builder hands it a copy of each epoch's substrates before building our models, and
-   * does not wait: the observer builds from them on a thread of its own (MarketSwarm's outputs).
+   * When given, the builder hands it each epoch's substrate columns as soon as our models are built (the
+   * model thread reads them from the substrates it parsed), and does not wait: the observer builds from them
+   * on a thread of its own (MarketSwarm's outputs).
    */
   substratesRead?(e: SubstratesRead): void;
   modelsPublished(e: ModelsPublished): Promise<void>;

@@ -1,16 +1,16 @@
 /**
- * @module Builds MarketSwarm's GEX sides, heatmap document and heatmap diffs from an epoch's substrates, on
- * the compat thread of its own (compat-thread.ts), beside our models' thread, so neither our models nor the
+ * @module Builds MarketSwarm's GEX sides, heatmap document and heatmap diffs from an epoch's substrates (as
+ * the columns the model thread read from them: models/substrate-columns.ts), on the compat thread of its own (compat-thread.ts), beside our models' thread, so neither our models nor the
  * main thread wait for it (the main thread only SETs and PUBLISHes bytes). The previous tiles of each symbol
  * are kept here, in the thread, to diff against; after a thread restart the first diff sends every tile as
  * changed. The thread writes the tiles as bytes ({@link buildMarketSwarmOutputsFast}: tiles.ts); the text
  * path ({@link buildMarketSwarmOutputs}: heatmap.ts, {@link splitDiff}) states the same rules readably and
  * is what the bytes are tested against.
  */
-import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 import { marketSwarmGex } from './gex.js';
 import { ByteWriter } from './bytes.js';
-import { marketSwarmSurfaceJson, type MarketSwarmSurfaceJson } from './heatmap.js';
+import { marketSwarmSurfaceJson, type MarketSwarmContract, type MarketSwarmSurfaceJson } from './heatmap.js';
 import { marketSwarmSurfaceBytes, type SurfaceBytes } from './tiles.js';
 
 /** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
@@ -143,9 +143,9 @@ function heatmapDocument(
   );
 }
 
-/** What the compat thread is sent: an epoch's substrates as one JSON array (UTF-8) and the build's inputs. */
+/** What the compat thread is sent: an epoch's substrate columns (the model thread's) and the build's inputs. */
 export interface CompatBuildRequest extends CompatRequest {
-  substrates: Uint8Array;
+  columns: SubstrateColumns;
   asOfMs: number;
   spot: number | null;
   widths: readonly number[];
@@ -154,12 +154,9 @@ export interface CompatBuildRequest extends CompatRequest {
   tsSec: number;
 }
 
-/** Parses the substrates and builds (the compat thread's work). */
-export function buildMarketSwarmFromBytes(req: CompatBuildRequest): CompatResponse {
-  const b = req.substrates;
-  const contracts = JSON.parse(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
-  ) as ContractSubstrate[];
+/** Builds from the substrate columns (the compat thread's work). */
+export function buildMarketSwarmFromColumns(req: CompatBuildRequest): CompatResponse {
+  const contracts = substratesOfColumns(req.columns);
   const { asOfMs, spot, widths, windowPct, tsSec } = req;
   return buildMarketSwarmOutputsFast(
     contracts,
@@ -180,7 +177,7 @@ export function compatBuffers(c: CompatResponse): ArrayBuffer[] {
 }
 
 export function buildMarketSwarmOutputs(
-  contracts: readonly ContractSubstrate[],
+  contracts: readonly MarketSwarmContract[],
   input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
   req: CompatRequest,
 ): CompatResponse {
@@ -315,7 +312,7 @@ export function heatmapDocumentBytes(
 
 /** {@link buildMarketSwarmOutputs} with the tiles written as bytes (the compat thread's path). */
 export function buildMarketSwarmOutputsFast(
-  contracts: readonly ContractSubstrate[],
+  contracts: readonly MarketSwarmContract[],
   input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
   req: CompatRequest,
 ): CompatResponse {

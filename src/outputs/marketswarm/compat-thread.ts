@@ -4,7 +4,7 @@
  * back to building in-process when the compiled thread script is absent (TypeScript sources, no build).
  */
 import { threadScript, WorkerRpc } from '../../lib/worker-rpc.js';
-import { buildMarketSwarmFromBytes, type CompatBuildRequest, type CompatResponse } from './build.js';
+import { buildMarketSwarmFromColumns, type CompatBuildRequest, type CompatResponse } from './build.js';
 
 export class CompatThread {
   private closed = false;
@@ -17,17 +17,17 @@ export class CompatThread {
     ? new WorkerRpc(this.script, 'compat thread', 'compat build failed', true)
     : null;
 
-  /** Builds off the main thread; `req.substrates` moves to the thread. */
+  /** Builds off the main thread; `req.columns` is copied to the thread (~0.5 MB), never transferred. */
   build(req: CompatBuildRequest): Promise<CompatResponse> {
     if (this.closed) return Promise.reject(new Error('compat thread closed'));
     if (!this.rpc) {
       try {
-        return Promise.resolve(buildMarketSwarmFromBytes(req));
+        return Promise.resolve(buildMarketSwarmFromColumns(req));
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
-    return this.rpc.request({ req }, [req.substrates.buffer as ArrayBuffer]) as Promise<CompatResponse>;
+    return this.rpc.request({ req }) as Promise<CompatResponse>;
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@
 import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import type { ColumnSubstrate } from '../../models/substrate-columns.js';
 import { contractMid } from '../../models/heatmap/mid.js';
 import { strikeKey } from './gex.js';
 
@@ -46,8 +47,11 @@ export interface MarketSwarmSurface {
   tiles: Record<string, MarketSwarmTile>;
 }
 
+/** The substrate fields MarketSwarm's outputs read (a full substrate, or one from the model thread's columns). */
+export type MarketSwarmContract = ColumnSubstrate;
+
 export interface SurfaceInput {
-  contracts: readonly ContractSubstrate[];
+  contracts: readonly MarketSwarmContract[];
   /** Vendor form, e.g. `I:SPX`. */
   symbol: string;
   asOfMs: number;
@@ -83,11 +87,11 @@ function isCall(c: Pick<ContractSubstrate, 'type'>): boolean {
 }
 
 /** One root per date: the PM-settled root when it has contracts that date. */
-export function chainsByDate(contracts: readonly ContractSubstrate[]): Map<string, DateChain> {
-  const roots = new Map<string, Map<string, ContractSubstrate[]>>();
+export function chainsByDate(contracts: readonly MarketSwarmContract[]): Map<string, DateChain> {
+  const roots = new Map<string, Map<string, MarketSwarmContract[]>>();
   for (const c of contracts) {
     let byRoot = roots.get(c.expiration);
-    if (!byRoot) roots.set(c.expiration, (byRoot = new Map<string, ContractSubstrate[]>()));
+    if (!byRoot) roots.set(c.expiration, (byRoot = new Map<string, MarketSwarmContract[]>()));
     const list = byRoot.get(c.root);
     if (list) list.push(c);
     else byRoot.set(c.root, [c]);

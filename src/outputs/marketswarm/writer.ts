@@ -1,7 +1,7 @@
 /**
- * @module Builds and writes MarketSwarm's compatible keys. The builder hands over each epoch's substrates
- * before building our models; the build runs on the compat thread of its own (our models never wait for
- * it), then the two GEX sides (EX one day), the heatmap document (EX three days), each diff PUBLISHed and
+ * @module Builds and writes MarketSwarm's compatible keys. The builder hands over each epoch's substrate
+ * columns (the fields these outputs read, from the model thread's parse) as soon as our models are built;
+ * the build runs on the compat thread of its own (our models never wait for it), then the two GEX sides (EX one day), the heatmap document (EX three days), each diff PUBLISHed and
  * XADDed to the capped replay stream, and the spot are written. One build at a time; a symbol's request
  * that arrives while an older one of it still waits replaces it (only the newest epoch is worth building).
  * Only SET / PUBLISH / XADD of bytes: Redis never decodes or rebuilds a document.
@@ -69,7 +69,7 @@ export class MarketSwarmOutput implements ModelObserver {
         // The version is taken when the build starts: every earlier build of the symbol is written.
         const c = await this.thread.build({
           ...this.compatRequest(symbol),
-          substrates: e.substrates,
+          columns: e.columns,
           asOfMs: e.asOf,
           spot: e.spot,
           widths: e.widths,
