@@ -99,18 +99,27 @@ export class MarketSwarmOutput implements ModelObserver {
     const r = this.bus.cmd;
     const k = this.keys;
     const s = symbol;
-    await r.set(k.compatGex(s, 'calls'), buf(c.gexCalls), 'EX', GEX_TTL_SEC);
-    await r.set(k.compatGex(s, 'puts'), buf(c.gexPuts), 'EX', GEX_TTL_SEC);
+    // The GEX sides, the spot and the heatmap document sent at once and answered together (one round trip,
+    // not four, at the end of the compat build: the drain's tail); the diffs wait for the document.
+    const sets: Promise<unknown>[] = [
+      r.set(k.compatGex(s, 'calls'), buf(c.gexCalls), 'EX', GEX_TTL_SEC),
+      r.set(k.compatGex(s, 'puts'), buf(c.gexPuts), 'EX', GEX_TTL_SEC),
+    ];
     if (spot !== null && Number.isFinite(spot)) {
-      await r.set(
-        k.compatSpot(s),
-        JSON.stringify({ symbol: s, value: spot, ts: unixSeconds(ts), source: 'chain-worker' }),
+      sets.push(
+        r.set(
+          k.compatSpot(s),
+          JSON.stringify({ symbol: s, value: spot, ts: unixSeconds(ts), source: 'chain-worker' }),
+        ),
       );
     }
-    if (c.heatmap && c.version !== null) {
-      // The document first, so a reader that fetches it on a diff's arrival gets at least that version.
-      // ~2.5 MB: without a copy, and off the connection the cycle's commands use (see setLarge).
-      await this.bus.setLarge(k.compatHeatmapLatest(s), buf(c.heatmap), HEATMAP_TTL_SEC);
+    const version = c.heatmap ? c.version : null;
+    // The document before any diff, so a reader that fetches it on a diff's arrival gets at least that
+    // version. ~2.5 MB: without a copy, and off the connection the cycle's commands use (see setLarge).
+    if (c.heatmap && version !== null)
+      sets.push(this.bus.setLarge(k.compatHeatmapLatest(s), buf(c.heatmap), HEATMAP_TTL_SEC));
+    await Promise.all(sets);
+    if (version !== null) {
       // Every diff's PUBLISH and XADD sent at once (one connection: they run in this order, the versions
       // ascending), answered together: one round trip per build instead of two per diff.
       const sent: Promise<unknown>[] = [];
@@ -121,7 +130,7 @@ export class MarketSwarmOutput implements ModelObserver {
         );
       }
       await Promise.all(sent);
-      this.versions.set(s, c.version);
+      this.versions.set(s, version);
     }
     this.logger.debug(
       { symbol: s, tiles: c.tiles, changed: c.changed, removed: c.removed, diffs: c.diffs.length },
