@@ -5,7 +5,7 @@
  */
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
-import { heatmapModelJson } from './heatmap/json.js';
+import { heatmapModelBytes } from './heatmap/json.js';
 import { substrateColumns, type SubstrateColumns } from './substrate-columns.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
@@ -94,12 +94,10 @@ export function buildModelsFrom(
       { zero_gamma: e.levels.zero_gamma, call_wall: e.levels.call_wall, put_wall: e.levels.put_wall },
     ]),
   );
-  // Written as text, the same bytes as JSON.stringify of the model object (heatmap/json.ts).
-  const heatmap = encoder.encode(
-    heatmapModelJson(
-      { ...input, widths: req.widths, windowPct: req.windowPct, levels },
-      req.live ? { live: req.live } : {},
-    ),
+  // Written as bytes, the same as JSON.stringify of the model object (heatmap/json.ts).
+  const heatmap = heatmapModelBytes(
+    { ...input, widths: req.widths, windowPct: req.windowPct, levels },
+    req.live ? { live: req.live } : {},
   );
   const t3 = performance.now();
   return {

@@ -30,8 +30,18 @@ export function quote(strike: number, mid: number): Quote {
  * centsOfMilli(1850 + 2125 - 2 * 2000); // −0.03
  */
 export function centsOfMilli(milli: number): number {
+  return centsIntOfMilli(milli) / 100 + 0;
+}
+
+/**
+ * Integer thousandths → integer cents, half away from zero: what {@link centsOfMilli} gives, times 100.
+ *
+ * @example
+ * centsIntOfMilli(-25); // −3
+ */
+export function centsIntOfMilli(milli: number): number {
   const c = Math.floor((Math.abs(milli) + 5) / 10);
-  return (milli < 0 ? -c : c) / 100 + 0;
+  return milli < 0 ? -c : c;
 }
 
 /** The mids of one (expiration, root, type), keyed by {@link priceKey} of the strike. */
@@ -70,6 +80,14 @@ export function sideContext(root: string, expiration: string, type: ContractType
 export interface Priced {
   legs: readonly Quote[];
   value: number;
+  /** The value in integer cents (`value × 100`, exact). */
+  cents: number;
+}
+
+/** A structure of `legs` worth `milli` thousandths, rounded to the cent. */
+function priced(legs: readonly Quote[], milli: number): Priced {
+  const cents = centsIntOfMilli(milli);
+  return { legs, value: cents / 100 + 0, cents };
 }
 
 /** Leg quantities: a butterfly buys 1, sells 2, buys 1; a vertical buys 1, sells 1; a single buys 1. */
@@ -88,7 +106,7 @@ export function pricedButterfly(quotes: SideQuotes, centre: number, width: numbe
   const low = quotes.get(k - w);
   const high = quotes.get(k + w);
   if (mid === undefined || low === undefined || high === undefined) return null;
-  return { legs: [low, mid, high], value: centsOfMilli(low.milli + high.milli - 2 * mid.milli) };
+  return priced([low, mid, high], low.milli + high.milli - 2 * mid.milli);
 }
 
 /**
@@ -106,13 +124,13 @@ export function pricedVertical(
   const bought = quotes.get(k);
   const sold = quotes.get(type === 'C' ? k + w : k - w);
   if (bought === undefined || sold === undefined) return null;
-  return { legs: [bought, sold], value: centsOfMilli(bought.milli - sold.milli) };
+  return priced([bought, sold], bought.milli - sold.milli);
 }
 
 /** One option at its mid. Null when it has no mid. */
 export function pricedSingle(quotes: SideQuotes, strike: number): Priced | null {
   const q = quotes.get(priceKey(strike));
-  return q === undefined ? null : { legs: [q], value: centsOfMilli(q.milli) };
+  return q === undefined ? null : priced([q], q.milli);
 }
 
 /** The tile of a priced structure: its legs with `qty`, and the order line with `what` (e.g. ' CALL BUTTERFLY'). */
