@@ -26,6 +26,8 @@ export function threadScript(moduleUrl: string, entry: string, distPath: string)
 interface Reply {
   id: number;
   ok: boolean;
+  /** A message on the way to the reply (handed to the request's `onProgress`; the request stays open). */
+  progress?: unknown;
   res?: unknown;
   bytes?: Uint8Array;
   error?: string;
@@ -34,6 +36,7 @@ interface Reply {
 interface Pending {
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
+  onProgress?: (p: unknown) => void;
 }
 
 export class WorkerRpc {
@@ -53,12 +56,19 @@ export class WorkerRpc {
     private readonly requireResult: boolean,
   ) {}
 
-  /** Sends `{id, ...body}` (transferring `transfer`) and resolves with the reply's `res ?? bytes`. */
-  request(body: Record<string, unknown>, transfer: readonly Transferable[] = []): Promise<unknown> {
+  /**
+   * Sends `{id, ...body}` (transferring `transfer`) and resolves with the reply's `res ?? bytes`; messages
+   * `{id, progress}` before the reply go to `onProgress`.
+   */
+  request(
+    body: Record<string, unknown>,
+    transfer: readonly Transferable[] = [],
+    onProgress?: (p: unknown) => void,
+  ): Promise<unknown> {
     const w = this.ensure();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, onProgress ? { resolve, reject, onProgress } : { resolve, reject });
       w.postMessage({ id, ...body }, [...transfer]);
     });
   }
@@ -82,6 +92,10 @@ export class WorkerRpc {
       if (isThreadNiceFailure(msg)) return;
       const p = this.pending.get(msg.id);
       if (!p) return;
+      if (msg.progress !== undefined) {
+        p.onProgress?.(msg.progress);
+        return;
+      }
       this.pending.delete(msg.id);
       const result = msg.res ?? msg.bytes;
       if (msg.ok && (result !== undefined || !this.requireResult)) p.resolve(result);

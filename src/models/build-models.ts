@@ -26,7 +26,10 @@ export interface BuildRequest {
   substrates: Uint8Array;
   /** The `live` header of both models (absent: no `live` field). */
   live?: LiveInfo;
-  /** Also return the substrates' {@link SubstrateColumns} (MarketSwarm's outputs build from them). */
+  /**
+   * Hand the substrates' {@link SubstrateColumns} (MarketSwarm's outputs build from them) to `buildModels`'s
+   * `onColumns` as soon as they are parsed, before our models are built.
+   */
   compat?: boolean;
 }
 
@@ -48,18 +51,24 @@ export interface BuildResponse {
   heatmap: Uint8Array;
   contracts: number;
   ms: { parse: number; gex: number; heatmap: number };
-  /** With `compat`: the columns MarketSwarm's outputs read (so they need not parse the substrates again). */
-  columns?: SubstrateColumns;
 }
 
-export function buildModels(req: BuildRequest): BuildResponse {
+/**
+ * Parses the substrates and builds both models; with `req.compat`, `onColumns` gets the columns MarketSwarm's
+ * outputs read right after the parse (they build beside ours, with no second parse).
+ */
+export function buildModels(
+  req: BuildRequest,
+  onColumns?: (columns: SubstrateColumns) => void,
+): BuildResponse {
   const t0 = performance.now();
   const bytes = req.substrates;
   const contracts = JSON.parse(
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
   ) as ContractSubstrate[];
-  const built = buildModelsFrom(contracts, req, performance.now() - t0);
-  return req.compat === true ? { ...built, columns: substrateColumns(contracts) } : built;
+  const parseMs = performance.now() - t0;
+  if (req.compat === true) onColumns?.(substrateColumns(contracts));
+  return buildModelsFrom(contracts, req, parseMs);
 }
 
 /** Builds both models from substrates already parsed (the live thread keeps its own); `parseMs` is reported. */

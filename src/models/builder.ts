@@ -20,6 +20,7 @@ import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from './build-models.js';
 import { Drain } from './drain.js';
 import { ModelThreadPool } from './model-thread.js';
+import type { SubstrateColumns } from './substrate-columns.js';
 import type { SubstrateHandoff } from './substrate-handoff.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
@@ -236,24 +237,9 @@ export class ModelBuilder {
           const t1 = performance.now();
           const vendorSymbol = config.symbols.find((s) => underlyingOf(s) === symbol) ?? `I:${symbol}`;
           const widths = config.widths[symbol] ?? [5, 10, 15, 20];
-          const built = await lease.thread.build({
-            symbol,
-            epochId,
-            asOf,
-            spot,
-            ts,
-            stale,
-            ...epochHeaderFields(fresh),
-            widths,
-            windowPct: config.heatmapWindowPct,
-            substrates,
-            live: SNAPSHOT_LIVE_INFO,
-            compat: this.modelOutputs.length > 0,
-          });
-          lease.release();
           // Outputs that build from the substrates (MarketSwarm's) get the columns the model thread read from
-          // them (no second parse) and build on a thread of their own while ours are written.
-          if (built.columns)
+          // them as soon as it has parsed them (no second parse) and build on a thread of their own, beside ours.
+          const handColumns = (columns: SubstrateColumns): void => {
             for (const o of this.modelOutputs)
               o.substratesRead?.({
                 underlying: symbol,
@@ -264,8 +250,27 @@ export class ModelBuilder {
                 ts,
                 widths,
                 windowPct: config.heatmapWindowPct,
-                columns: built.columns,
+                columns,
               });
+          };
+          const built = await lease.thread.build(
+            {
+              symbol,
+              epochId,
+              asOf,
+              spot,
+              ts,
+              stale,
+              ...epochHeaderFields(fresh),
+              widths,
+              windowPct: config.heatmapWindowPct,
+              substrates,
+              live: SNAPSHOT_LIVE_INFO,
+              compat: this.modelOutputs.length > 0,
+            },
+            handColumns,
+          );
+          lease.release();
           const t3 = performance.now();
           const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
           const heatmapJson = Buffer.from(

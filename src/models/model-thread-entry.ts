@@ -11,11 +11,13 @@ lowerThisThread();
 
 parentPort?.on('message', (msg: { id: number; req: BuildRequest }) => {
   try {
-    const res = buildModels(msg.req);
+    // MarketSwarm's columns go first, as soon as they are read: its build starts beside ours.
+    const res = buildModels(msg.req, (columns) =>
+      parentPort?.postMessage({ id: msg.id, ok: true, progress: columns }, columnBuffers(columns)),
+    );
     parentPort?.postMessage({ id: msg.id, ok: true, res }, [
       res.gex.buffer as ArrayBuffer,
       res.heatmap.buffer as ArrayBuffer,
-      ...(res.columns ? columnBuffers(res.columns) : []),
     ]);
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, ok: false, error: (err as Error).message });

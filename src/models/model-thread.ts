@@ -5,6 +5,7 @@
  */
 import { threadScript, WorkerRpc } from '../lib/worker-rpc.js';
 import { buildModels, type BuildRequest, type BuildResponse } from './build-models.js';
+import type { SubstrateColumns } from './substrate-columns.js';
 
 export class ModelThread {
   private readonly script = threadScript(
@@ -17,11 +18,24 @@ export class ModelThread {
     : null;
   private closed = false;
 
-  /** Builds both models off the main thread (or inline when no thread script exists). */
-  build(req: BuildRequest): Promise<BuildResponse> {
+  /**
+   * Builds both models off the main thread (or inline when no thread script exists); with `req.compat`,
+   * `onColumns` gets the substrate columns before the models come back.
+   */
+  build(req: BuildRequest, onColumns?: (columns: SubstrateColumns) => void): Promise<BuildResponse> {
     if (this.closed) return Promise.reject(new Error('model thread closed'));
-    if (!this.rpc) return Promise.resolve(buildModels(req));
-    return this.rpc.request({ req }, [req.substrates.buffer as ArrayBuffer]) as Promise<BuildResponse>;
+    if (!this.rpc) {
+      try {
+        return Promise.resolve(buildModels(req, onColumns));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return this.rpc.request(
+      { req },
+      [req.substrates.buffer as ArrayBuffer],
+      onColumns ? (p) => onColumns(p as SubstrateColumns) : undefined,
+    ) as Promise<BuildResponse>;
   }
 
   /** Stops the thread. Idempotent. */

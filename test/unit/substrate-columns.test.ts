@@ -7,7 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { BENCH_WIDTHS, simSubstrates } from '../../bench/sim-chain.js';
 import { buildModels } from '../../src/models/build-models.js';
-import { substrateColumns, substratesOfColumns } from '../../src/models/substrate-columns.js';
+import { ModelThread } from '../../src/models/model-thread.js';
+import {
+  substrateColumns,
+  substratesOfColumns,
+  type SubstrateColumns,
+} from '../../src/models/substrate-columns.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import {
   buildMarketSwarmFromColumns,
@@ -107,25 +112,41 @@ describe('substrate columns', () => {
     ]);
   });
 
-  it('the model build returns them only when asked (compat)', () => {
-    const contracts = [s('C', 6850, { mid: 41.25, iv: 0.18, gamma: 0.002, oi: 1200 })];
-    const req = {
-      symbol: 'SPX',
-      epochId: 'SPX:1:a',
-      asOf: AS_OF,
-      spot: 6850,
-      ts: AS_OF,
-      stale: false,
-      widths: [25],
-      windowPct: 5,
-    };
-    const bytes = (): Uint8Array => Buffer.from(JSON.stringify(contracts));
-    expect(buildModels({ ...req, substrates: bytes() }).columns).toBeUndefined();
-    const built = buildModels({ ...req, substrates: bytes(), compat: true });
-    expect(substratesOfColumns(built.columns as never)).toEqual(
-      substratesOfColumns(substrateColumns(contracts)),
-    );
-  });
+  it.each([
+    ['in-process', buildModels],
+    ['on the model thread', null],
+  ] as const)(
+    'the model build hands them over before the models, only when asked (compat): %s',
+    async (_n, inline) => {
+      const contracts = [s('C', 6850, { mid: 41.25, iv: 0.18, gamma: 0.002, oi: 1200 })];
+      const req = {
+        symbol: 'SPX',
+        epochId: 'SPX:1:a',
+        asOf: AS_OF,
+        spot: 6850,
+        ts: AS_OF,
+        stale: false,
+        widths: [25],
+        windowPct: 5,
+      };
+      const bytes = (): Uint8Array => new Uint8Array(Buffer.from(JSON.stringify(contracts)));
+      const thread = new ModelThread();
+      const build = (compat: boolean, onColumns: (c: SubstrateColumns) => void): Promise<unknown> =>
+        inline
+          ? Promise.resolve(inline({ ...req, substrates: bytes(), compat }, onColumns))
+          : thread.build({ ...req, substrates: bytes(), compat }, onColumns);
+      try {
+        const seen: SubstrateColumns[] = [];
+        await build(false, (c) => seen.push(c));
+        expect(seen).toEqual([]);
+        await build(true, (c) => seen.push(c));
+        // Handed before the build answered, once.
+        expect(seen.map(substratesOfColumns)).toEqual([substratesOfColumns(substrateColumns(contracts))]);
+      } finally {
+        await thread.close();
+      }
+    },
+  );
 
   it('MarketSwarm outputs from the columns are those from the substrates (burst chain, two builds)', () => {
     for (const u of ['SPX', 'NDX']) {
