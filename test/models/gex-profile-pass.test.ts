@@ -9,10 +9,12 @@ import { byOpenInterest, byVolume } from '../../src/models/gex/aggregates.js';
 import { classifyForGex } from '../../src/models/gex/eligibility.js';
 import { buildGexModel } from '../../src/models/gex/index.js';
 import {
+  EXP_ZERO_BELOW,
   gammaProfileKernel,
   sharedProfileValues,
   netGexAt,
   profileLevels,
+  type SharedProfileContract,
 } from '../../src/models/gex/profile.js';
 import { gexView, sharedProfiles } from '../../src/models/gex/view.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
@@ -132,5 +134,84 @@ describe('GEX profiles in one pass', () => {
         profile: v.profile,
       });
     }
+  });
+
+  it('skips only terms that are exactly 0: Math.exp is 0 below EXP_ZERO_BELOW, and not just above −745', () => {
+    expect(Object.is(Math.exp(EXP_ZERO_BELOW), 0)).toBe(true);
+    expect(Object.is(Math.exp(EXP_ZERO_BELOW - 1e-9), 0)).toBe(true);
+    expect(Math.exp(-745)).toBeGreaterThan(0);
+  });
+
+  /** The straightforward evaluation: level by level, every contract's term, no skipping, no sharing. */
+  function straight(rows: readonly SharedProfileContract[], groups: number, levels: readonly number[]) {
+    const at = (
+      level: number,
+      weight: (c: SharedProfileContract) => number,
+      keep: (c: SharedProfileContract) => boolean,
+    ): number => {
+      let sum = 0;
+      for (const c of rows) {
+        const wt = weight(c);
+        if (!(wt > 0) || !keep(c)) continue;
+        const volT = c.iv * Math.sqrt(c.t);
+        const d = (1 / volT) * Math.log(level) + (-Math.log(c.strike) / volT + 0.5 * volT);
+        sum += ((c.sign * wt * (1 / Math.sqrt(2 * Math.PI))) / volT) * Math.exp(-0.5 * d * d);
+      }
+      return sum * level;
+    };
+    return {
+      all: levels.map((l) =>
+        at(
+          l,
+          (c) => c.oi,
+          () => true,
+        ),
+      ),
+      byGroup: Array.from({ length: groups }, (_, g) =>
+        levels.map((l) =>
+          at(
+            l,
+            (c) => c.oi,
+            (c) => c.group === g,
+          ),
+        ),
+      ),
+      volume: levels.map((l) =>
+        at(
+          l,
+          (c) => c.volume,
+          () => true,
+        ),
+      ),
+    };
+  }
+
+  it.each([
+    ['0DTE minutes before the close (most terms underflow)', 5e-6, 0.05],
+    ['0DTE, a few hours', 6.8e-4, 0.12],
+    ['a month', 0.08, 0.2],
+    ['a year, high IV', 1, 1.5],
+  ])('sharedProfileValues is the straightforward sum to the bit: %s', (_name, t, iv) => {
+    const rows: SharedProfileContract[] = [];
+    for (let k = 5000; k <= 9000; k += 5) {
+      const i = rows.length;
+      rows.push({
+        strike: k,
+        sign: i % 2 === 0 ? 1 : -1,
+        t: t * (1 + (i % 3) * 0.5),
+        iv: iv * (1 + (i % 7) * 0.1),
+        oi: i % 5 === 0 ? 0 : 100 + (i % 11) * 37,
+        volume: i % 4 === 0 ? 0 : 10 + (i % 13) * 3,
+        group: i % 3,
+      });
+    }
+    const levels = profileLevels(SPOT);
+    const got = sharedProfileValues(rows, 3, levels);
+    const want = straight(rows, 3, levels);
+    expect(got.all).toEqual(want.all);
+    expect(got.byGroup).toEqual(want.byGroup);
+    expect(got.volume).toEqual(want.volume);
+    const k = gammaProfileKernel(rows);
+    expect(levels.map((l) => netGexAt(k, l))).toEqual(want.all);
   });
 });

@@ -20,6 +20,13 @@ export const PROFILE_RANGE = 0.2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /**
+ * Below this exponent `Math.exp` is exactly 0 (e^−746 is under half the smallest double, 2^−1075 ≈
+ * e^−745.13), so a term `w·exp(x)` is ±0 and adding it leaves a sum as it was: such terms are skipped
+ * without changing a bit.
+ */
+export const EXP_ZERO_BELOW = -746;
+
+/**
  * Per-contract constants of the profile, precomputed once so each level is one tight loop.
  *
  * With r = q = 0, `Γ_BS(L) = φ(d1) / (L·σ√t)` and `d1 = (ln L − ln K)/(σ√t) + σ√t/2`, so a contract's
@@ -33,6 +40,13 @@ export interface GammaProfileKernel {
   readonly w: Float64Array;
 }
 
+/** `σ√t` of a contract: `a = 1 / volT`, `b = kernelB(strike, volT)`, `w = kernelW(sign, weight, volT)`. */
+const volTOf = (iv: number, t: number): number => iv * Math.sqrt(t);
+const kernelB = (strike: number, volT: number): number => -Math.log(strike) / volT + 0.5 * volT;
+// 100 shares × 1% = 1.
+const kernelW = (sign: DealerSign, weight: number, volT: number): number =>
+  (sign * weight * INV_SQRT_2PI) / volT;
+
 /** Precomputes the kernel; contracts with zero OI add nothing and are dropped. */
 export function gammaProfileKernel(contracts: readonly ProfileContract[]): GammaProfileKernel {
   const used = contracts.filter((c) => c.oi > 0);
@@ -40,11 +54,10 @@ export function gammaProfileKernel(contracts: readonly ProfileContract[]): Gamma
   const b = new Float64Array(used.length);
   const w = new Float64Array(used.length);
   used.forEach((c, i) => {
-    const volT = c.iv * Math.sqrt(c.t);
+    const volT = volTOf(c.iv, c.t);
     a[i] = 1 / volT;
-    b[i] = -Math.log(c.strike) / volT + 0.5 * volT;
-    // 100 shares × 1% = 1.
-    w[i] = (c.sign * c.oi * INV_SQRT_2PI) / volT;
+    b[i] = kernelB(c.strike, volT);
+    w[i] = kernelW(c.sign, c.oi, volT);
   });
   return { size: used.length, a, b, w };
 }
@@ -63,7 +76,9 @@ export function netGexAt(kernel: GammaProfileKernel, level: number): number {
   let sum = 0;
   for (let i = 0; i < size; i++) {
     const d = (a[i] as number) * lnL + (b[i] as number);
-    sum += (w[i] as number) * Math.exp(-0.5 * d * d);
+    const x = -0.5 * d * d;
+    if (x < EXP_ZERO_BELOW) continue;
+    sum += (w[i] as number) * Math.exp(x);
   }
   return sum * level;
 }
@@ -83,70 +98,111 @@ export interface SharedProfileContract {
 }
 
 /**
+ * The kernels of the OI and volume profiles over the union of their contracts, in input order: one
+ * `a`, `b` per contract and both weights (0 where a contract is not in that basis). Filled by `add`.
+ */
+export class SharedKernel {
+  size = 0;
+  a: Float64Array;
+  b: Float64Array;
+  wo: Float64Array;
+  wv: Float64Array;
+  group: Int32Array;
+
+  constructor(capacity: number) {
+    this.a = new Float64Array(capacity);
+    this.b = new Float64Array(capacity);
+    this.wo = new Float64Array(capacity);
+    this.wv = new Float64Array(capacity);
+    this.group = new Int32Array(capacity);
+  }
+
+  /** Adds a contract (nothing when both weights are ≤ 0, as each basis's kernel drops it). */
+  add(
+    strike: number,
+    sign: DealerSign,
+    t: number,
+    iv: number,
+    oi: number,
+    volume: number,
+    group: number,
+  ): void {
+    const inOi = oi > 0;
+    const inVol = volume > 0;
+    if (!inOi && !inVol) return;
+    const n = this.size++;
+    const volT = volTOf(iv, t);
+    this.a[n] = 1 / volT;
+    this.b[n] = kernelB(strike, volT);
+    this.wo[n] = inOi ? kernelW(sign, oi, volT) : 0;
+    this.wv[n] = inVol ? kernelW(sign, volume, volT) : 0;
+    this.group[n] = group;
+  }
+}
+
+/**
  * The OI profile at every level for the whole set and for each of `groups` groups (expiration dates), and
  * the volume profile of the whole set, in one pass: each contract's Gaussian term is computed once and
  * added, times its weight, to every sum it belongs to. Each sum adds the same products in the same order as
- * {@link netGexAt} over a kernel of that set alone (a zero weight adds nothing, as the kernel drops it), so
- * every value is bit for bit what a separate evaluation gives: the overall profile is the per-date
- * profiles' sum without a second pass, and the volume basis costs no pass of its own.
+ * {@link netGexAt} over a kernel of that set alone (a zero weight adds nothing, as the kernel drops it, and
+ * an exactly-zero term is skipped by both), so every value is bit for bit what a separate evaluation
+ * gives: the overall profile is the per-date profiles' sum without a second pass, and the volume basis
+ * costs no pass of its own.
  */
+export function sharedKernelValues(
+  kernel: SharedKernel,
+  groups: number,
+  levels: readonly number[],
+): { all: number[]; byGroup: number[][]; volume: number[] } {
+  const { size: n, a, b, wo, wv, group } = kernel;
+  const points = levels.length;
+  const lnL = new Float64Array(points);
+  for (let j = 0; j < points; j++) lnL[j] = Math.log(levels[j] as number);
+  const sumOi = new Float64Array(points);
+  const sumVol = new Float64Array(points);
+  const sums = new Float64Array(groups * points);
+  // Contract by contract, each level's sums still receive the contracts in input order (the order
+  // netGexAt adds them in); the contract's constants stay in registers across the levels.
+  for (let i = 0; i < n; i++) {
+    const ai = a[i] as number;
+    const bi = b[i] as number;
+    const w = wo[i] as number;
+    const v = wv[i] as number;
+    const off = (group[i] as number) * points;
+    for (let j = 0; j < points; j++) {
+      const d = ai * (lnL[j] as number) + bi;
+      const x = -0.5 * d * d;
+      if (x < EXP_ZERO_BELOW) continue;
+      const e = Math.exp(x);
+      if (w !== 0) {
+        const term = w * e;
+        sumOi[j] = (sumOi[j] as number) + term;
+        sums[off + j] = (sums[off + j] as number) + term;
+      }
+      if (v !== 0) sumVol[j] = (sumVol[j] as number) + v * e;
+    }
+  }
+  const all: number[] = [];
+  const volume: number[] = [];
+  const byGroup: number[][] = Array.from({ length: groups }, () => []);
+  for (let j = 0; j < points; j++) {
+    const level = levels[j] as number;
+    all.push((sumOi[j] as number) * level);
+    volume.push((sumVol[j] as number) * level);
+    for (let g = 0; g < groups; g++) (byGroup[g] as number[]).push((sums[g * points + j] as number) * level);
+  }
+  return { all, byGroup, volume };
+}
+
+/** {@link sharedKernelValues} of these contracts. */
 export function sharedProfileValues(
   contracts: readonly SharedProfileContract[],
   groups: number,
   levels: readonly number[],
 ): { all: number[]; byGroup: number[][]; volume: number[] } {
-  const oi = gammaProfileKernel(contracts);
-  const vol = gammaProfileKernel(contracts.map((c) => ({ ...c, oi: c.volume })));
-  // Both kernels over the union, in input order, with a zero weight where a contract is not in one.
-  const size = contracts.length;
-  const a = new Float64Array(size);
-  const b = new Float64Array(size);
-  const wo = new Float64Array(size);
-  const wv = new Float64Array(size);
-  const group = new Int32Array(size);
-  let io = 0;
-  let iv = 0;
-  let n = 0;
-  for (const c of contracts) {
-    const inOi = c.oi > 0;
-    const inVol = c.volume > 0;
-    if (!inOi && !inVol) continue;
-    const src = inOi ? oi : vol;
-    const j = inOi ? io : iv;
-    a[n] = src.a[j] as number;
-    b[n] = src.b[j] as number;
-    wo[n] = inOi ? (oi.w[io++] as number) : 0;
-    wv[n] = inVol ? (vol.w[iv++] as number) : 0;
-    group[n] = c.group;
-    n++;
-  }
-  const all: number[] = [];
-  const volume: number[] = [];
-  const byGroup: number[][] = Array.from({ length: groups }, () => []);
-  const sums = new Float64Array(groups);
-  for (const level of levels) {
-    const lnL = Math.log(level);
-    let sumOi = 0;
-    let sumVol = 0;
-    sums.fill(0);
-    for (let i = 0; i < n; i++) {
-      const d = (a[i] as number) * lnL + (b[i] as number);
-      const e = Math.exp(-0.5 * d * d);
-      const w = wo[i] as number;
-      if (w !== 0) {
-        const term = w * e;
-        sumOi += term;
-        const g = group[i] as number;
-        sums[g] = (sums[g] as number) + term;
-      }
-      const v = wv[i] as number;
-      if (v !== 0) sumVol += v * e;
-    }
-    all.push(sumOi * level);
-    volume.push(sumVol * level);
-    for (let g = 0; g < groups; g++) (byGroup[g] as number[]).push((sums[g] as number) * level);
-  }
-  return { all, byGroup, volume };
+  const kernel = new SharedKernel(contracts.length);
+  for (const c of contracts) kernel.add(c.strike, c.sign, c.t, c.iv, c.oi, c.volume, c.group);
+  return sharedKernelValues(kernel, groups, levels);
 }
 
 /**

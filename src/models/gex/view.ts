@@ -17,9 +17,10 @@ import {
   gammaProfileKernel,
   netGexAt,
   profileLevels,
-  sharedProfileValues,
+  SharedKernel,
+  sharedKernelValues,
+  type GammaProfileKernel,
   type ProfileContract,
-  type SharedProfileContract,
 } from './profile.js';
 import { gexWalls } from './walls.js';
 import { findRoots, nearestRoot } from './zero-gamma.js';
@@ -54,7 +55,7 @@ function profileContracts(contracts: readonly GexContract[], weight: Weight): Pr
 /**
  * The profile values (at `profileLevels(spot)`) that {@link gexView} computes for `contracts` by open
  * interest, for each group of them by open interest, and for all of them by volume, in one pass,
- * identical to the last bit (see {@link sharedProfileValues}).
+ * identical to the last bit (see {@link sharedKernelValues}).
  */
 export function sharedProfiles(
   contracts: readonly GexContract[],
@@ -62,20 +63,12 @@ export function sharedProfiles(
   groupOf: (c: GexContract) => number,
   groups: number,
 ): { all: number[]; byGroup: number[][]; volume: number[] } {
-  const list: SharedProfileContract[] = [];
+  const kernel = new SharedKernel(contracts.length);
   for (const c of contracts) {
     if (c.iv === null) continue;
-    list.push({
-      strike: c.strike,
-      sign: c.sign,
-      t: c.t,
-      iv: c.iv,
-      oi: byOpenInterest(c) ?? 0,
-      volume: byVolume(c) ?? 0,
-      group: groupOf(c),
-    });
+    kernel.add(c.strike, c.sign, c.t, c.iv, byOpenInterest(c) ?? 0, byVolume(c) ?? 0, groupOf(c));
   }
-  return sharedProfileValues(list, groups, profileLevels(spot));
+  return sharedKernelValues(kernel, groups, profileLevels(spot));
 }
 
 /**
@@ -97,8 +90,10 @@ export function gexView(
   const sums = sumExposures(contracts, weight);
   const byStrike = publishStrikeRows(sums.byStrike);
 
-  const kernel = gammaProfileKernel(profileContracts(contracts, weight));
-  const netAt = (l: number): number => netGexAt(kernel, l);
+  // The kernel is built only when it is evaluated: with `profileValues`, only to refine a zero gamma.
+  let kernel: GammaProfileKernel | null = null;
+  const netAt = (l: number): number =>
+    netGexAt((kernel ??= gammaProfileKernel(profileContracts(contracts, weight))), l);
   const levels = profileLevels(spot);
   const values = profileValues ?? levels.map(netAt);
   const profile = levels.map((l, i): GexProfilePoint => ({
