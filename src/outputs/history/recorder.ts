@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../lib/logger.js';
+import { copyInSlices } from '../../lib/slices.js';
 import { unixSeconds } from '../../lib/time.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema, ModelName } from '../../redis/keys.js';
@@ -116,7 +117,9 @@ export class HistoryRecorder implements ModelObserver {
     this.lastKept.set(stream, e.ts);
     this.pendingBytes += size;
     // A copy: the published buffer is shared with the other observers, and the copy moves to the thread.
-    const published = new Uint8Array(e.models[model]);
+    // Made a slice per turn of the event loop (a burst heatmap is ~15 MB), while earlier versions encode.
+    const published = copyInSlices(e.models[model]);
+    published.catch(() => undefined); // a version dropped at shutdown never awaits its copy
     const id = `${Math.round(e.ts)}-${randomBytes(3).toString('hex')}`;
     const tail = (this.tails.get(stream) ?? Promise.resolve())
       .then(() => {
@@ -125,7 +128,7 @@ export class HistoryRecorder implements ModelObserver {
           this.stats.dropped++;
           return;
         }
-        return this.record(model, stream, id, e, published);
+        return published.then((bytes) => this.record(model, stream, id, e, bytes));
       })
       .catch((err: unknown) => {
         this.stats.failed++;
