@@ -36,8 +36,8 @@ export function encodedSubstrate(ref: EncodedRef): Buffer {
 /**
  * The substrates of `written` (in order) as one JSON array, `[a,b,…]`, in a fresh buffer of its own (it can
  * be transferred to the model thread): the bytes `joinJsonArray` makes of the same keys read from Redis.
- * Null when a contract has no encoded writes. Locating them runs in slices (1,000 contracts per turn of
- * the event loop); nothing is allocated per contract.
+ * Null when a contract has no encoded writes. Locating and copying them run in slices (1,000 contracts per
+ * turn of the event loop); nothing is allocated per contract.
  */
 export async function encodedSubstrateArray<T>(
   written: readonly T[],
@@ -71,13 +71,14 @@ export async function encodedSubstrateArray<T>(
   const out = Buffer.allocUnsafeSlow(size);
   let o = 0;
   out[o++] = 0x5b;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) out[o++] = 0x2c;
-    const from = starts[i] as number;
-    const length = lengths[i] as number;
-    out.set((refs[i] as EncodedRef).writes.bytes.subarray(from, from + length), o);
-    o += length;
-  }
+  // The copy in slices too: ~10 MB at 20,000 contracts held the loop 15–25 ms in one turn.
+  await inSlices(n, (start, end) => {
+    for (let i = start; i < end; i++) {
+      if (i > 0) out[o++] = 0x2c;
+      const from = starts[i] as number;
+      o += (refs[i] as EncodedRef).writes.bytes.copy(out, o, from, from + (lengths[i] as number));
+    }
+  });
   out[o] = 0x5d;
   return out;
 }
