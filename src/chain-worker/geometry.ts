@@ -8,7 +8,10 @@ import { parseOptionTicker } from '../provider/massive/ticker.js';
 export interface Geometry {
   /** Sorted contract ids. */
   ids: string[];
+  /** The first 16 hex digits of {@link Geometry.sha1}. */
   hash: string;
+  /** SHA-1 (hex) of the sorted ids, each followed by a newline: chain-latest's `tickers_hash` of the same set. */
+  sha1: string;
   strikeCount: number;
   expirationCount: number;
   minStrike: number | null;
@@ -32,9 +35,11 @@ export function geometryOf(
     if (minStrike === null || c.strike < minStrike) minStrike = c.strike;
     if (maxStrike === null || c.strike > maxStrike) maxStrike = c.strike;
   }
+  const sha1 = h.digest('hex');
   return {
     ids,
-    hash: h.digest('hex').slice(0, 16),
+    hash: sha1.slice(0, 16),
+    sha1,
     strikeCount: strikes.size,
     expirationCount: expirations.size,
     minStrike,

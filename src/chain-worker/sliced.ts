@@ -45,8 +45,8 @@ function addCounts<K extends string>(
 
 /**
  * {@link geometryOf} with its loops in slices. The sort stays one call (the fetch order is runs of sorted
- * pages, which the sort merges in about a millisecond per 20,000 ids), and the hash is one update of the
- * joined ids: the same bytes, so the same hash, as one update per id.
+ * pages, which the sort merges in about a millisecond per 20,000 ids), and the hash is one update per slice
+ * of joined ids: the same bytes, so the same hash, as one update per id.
  */
 export async function geometrySliced(
   contracts: readonly { ticker: string; strike: number; expiration: string }[],
@@ -73,14 +73,21 @@ export async function geometrySliced(
   );
   await nextTurn();
   ids.sort();
-  await nextTurn();
-  const hash = createHash('sha1')
-    .update(ids.length > 0 ? `${ids.join('\n')}\n` : '')
-    .digest('hex')
-    .slice(0, 16);
+  // The hash a slice of ids at a time (joining and hashing 20,000 ids took ~5 ms in one turn): the same
+  // bytes, so the same hash, as one update of every id joined.
+  const h = createHash('sha1');
+  await inSlices(
+    ids.length,
+    (start, end) => {
+      h.update(`${ids.slice(start, end).join('\n')}\n`);
+    },
+    size,
+  );
+  const sha1 = h.digest('hex');
   return {
     ids,
-    hash,
+    hash: sha1.slice(0, 16),
+    sha1,
     strikeCount: strikes.size,
     expirationCount: expirations.size,
     minStrike,

@@ -34,6 +34,8 @@ export interface PartWrite {
   contracts: Buffer | null;
   /** The symbol's tickers, or null when unchanged by this write (a merge never changes the geometry). */
   tickers: readonly string[] | null;
+  /** {@link tickerSetHash} of `tickers`, when the caller has it already (the cycle: its geometry's `sha1`). */
+  tickersHash?: string;
   /** Unix seconds. */
   ts: number;
   /**
@@ -87,7 +89,7 @@ export class ChainLatestStore {
     let delta: { entered: string[]; exited: string[] } | null = null;
     let packed: Buffer | null = null;
     if (p.tickers !== null) {
-      hash = tickerSetHash(p.tickers);
+      hash = p.tickersHash ?? tickerSetHash(p.tickers);
       const old = await client.hget(partKey, 'tickers_hash');
       if (old !== hash) {
         changed = true;

@@ -8,6 +8,7 @@ import {
   tickerSetHash,
   unpackTickers,
 } from '../../src/wiring/chain-latest-doc.js';
+import { geometryOf } from '../../src/chain-worker/geometry.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -72,6 +73,24 @@ describe('tickerDelta and tickerSetHash', () => {
     expect(tickerDelta(c.prev, c.next)).toEqual({ entered: c.entered, exited: c.exited });
     const same = c.entered.length === 0 && c.exited.length === 0;
     expect(tickerSetHash(c.prev) === tickerSetHash(c.next)).toBe(same);
+  });
+});
+
+describe('tickerSetHash', () => {
+  it('is SHA-1 of the sorted tickers, each followed by a newline, and the geometry carries it whole', () => {
+    // sha1("O:SPX260107C06850000\nO:SPX260107P06850000\n"), computed outside the project
+    const digest = 'ee880ea36fd65d169dcfd9702275f50533539e0f';
+    expect(tickerSetHash(['O:SPX260107P06850000', 'O:SPX260107C06850000'])).toBe(digest);
+    const g = geometryOf([
+      { ticker: 'O:SPX260107P06850000', strike: 6850, expiration: '2026-01-07' },
+      { ticker: 'O:SPX260107C06850000', strike: 6850, expiration: '2026-01-07' },
+    ]);
+    expect(g.sha1).toBe(digest);
+    expect(g.hash).toBe(digest.slice(0, 16));
+  });
+
+  it('of no tickers is SHA-1 of nothing', () => {
+    expect(tickerSetHash([])).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
   });
 });
 

@@ -57,7 +57,9 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
     underlying: s.snapshot.underlying,
     summary,
     contracts,
-    tickers: merge ? null : written.map((w) => w.contract.ticker),
+    // The geometry's ids and hash: these tickers, already sorted (the store sorts them again, in one
+    // pass) and hashed (hashing 20,000 tickers again took 2–4 ms in one turn).
+    ...(merge ? { tickers: null } : { tickers: s.norm.geometry.ids, tickersHash: s.norm.geometry.sha1 }),
     ts: unixSeconds(),
     delta: config.compat === 'marketswarm',
   });
