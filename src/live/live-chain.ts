@@ -413,7 +413,12 @@ export class LiveChain {
     for (const [model, bytes] of models) {
       const key = keys.model(model, st.symbol);
       // setLarge: the client's SET copies a multi-MB value twice on the event loop (models/builder.ts).
-      await bus.setLarge(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      await bus.setLarge(
+        key,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        undefined,
+        'models',
+      );
       await bus.cmd.publish(
         keys.modelsChannel,
         JSON.stringify({

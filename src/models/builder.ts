@@ -286,10 +286,11 @@ export class ModelBuilder {
           await this.deps.handoff?.announced(epochId);
           // Each model is one SET of its whole JSON: readers never see a torn model. setLarge, not the
           // client's SET: ioredis copies a value into its command buffer and again into its pipeline's,
-          // 30–50 ms of main-thread CPU in one turn for a 20,000-contract heatmap (~15 MB).
+          // 30–50 ms of main-thread CPU in one turn for a 20,000-contract heatmap (~15 MB). On a raw
+          // connection of the models' own: never behind `massive:chain:latest`'s multi-MB upload.
           for (const [model, json] of models) {
             const key = keys.model(model, symbol);
-            await bus.setLarge(key, json);
+            await bus.setLarge(key, json, undefined, 'models');
             await r.publish(
               keys.modelsChannel,
               JSON.stringify({

@@ -262,7 +262,13 @@ export class RedisBus {
    * `value` may be given as pieces (a document assembled from fragments): they are written one after
    * another as the one value, without joining them into a buffer first.
    */
-  async setLarge(key: string, value: Buffer | readonly Buffer[], ttlSec?: number): Promise<void> {
+  async setLarge(
+    key: string,
+    value: Buffer | readonly Buffer[],
+    ttlSec?: number,
+    /** The raw connection: `models` keeps the model SETs from queuing behind a multi-MB document. */
+    lane: 'large' | 'models' = 'large',
+  ): Promise<void> {
     if (this.isCluster) {
       const bytes = Buffer.isBuffer(value) ? value : Buffer.concat(value);
       if (ttlSec === undefined) await this.cmd.set(key, bytes);
@@ -274,7 +280,7 @@ export class RedisBus {
     const bytes = encodeCommandPieces(
       ttlSec === undefined ? ['SET', key, pieces] : ['SET', key, pieces, 'EX', String(ttlSec)],
     );
-    const outcome = await this.rawFor('large')
+    const outcome = await this.rawFor(lane)
       .runEncoded({ commands: 1, [Symbol.iterator]: () => bytes[Symbol.iterator]() })
       .catch((err: unknown) => {
         throw bulkConnectionError(err);
@@ -338,7 +344,7 @@ export class RedisBus {
     if (!p) {
       const first = this.endpoints[0] as RedisEndpoint;
       let endpoint: RedisEndpoint = first;
-      if (node !== 'single' && node !== 'large') {
+      if (node !== 'single' && node !== 'large' && node !== 'models') {
         const i = node.lastIndexOf(':');
         endpoint = { ...first, host: node.slice(0, i), port: Number(node.slice(i + 1)), db: 0 };
       }
