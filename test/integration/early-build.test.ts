@@ -85,14 +85,6 @@ describe('early model builds (one process)', () => {
     expect(gex.epoch_id).toBe(res.epochId);
     expect(gex.contract_count).toBe(res.contracts);
     expect(await h.bus.cmd.sismember(h.keys.epochClean, res.epochId as string)).toBe(1);
-    // MarketSwarm's outputs were built from the early build's columns once the epoch was taken.
-    await b.idle();
-    const calls = JSON.parse((await h.bus.cmd.get(h.keys.compatGex('I:SPX', 'calls'))) as string) as {
-      symbol: string;
-      expirations: Record<string, unknown>;
-    };
-    expect(calls.symbol).toBe('I:SPX');
-    expect(Object.keys(calls.expirations).length).toBeGreaterThan(0);
     const viaRedis = await rebuiltFromRedis(h, res.epochId as string);
     expect(early.length).toBeGreaterThan(10_000);
     expect(noTs(early)).toBe(noTs(viaRedis));
@@ -124,13 +116,6 @@ describe('early model builds (one process)', () => {
     // ...but no epoch is active or dirty: a drain builds nothing and no model is written.
     expect(await b.drain()).toEqual([]);
     expect(await h.bus.cmd.exists(h.keys.model('gex', 'SPX'), h.keys.model('heatmap', 'SPX'))).toBe(0);
-    // Nor MarketSwarm's (CHAIN_COMPAT=marketswarm, the default): the early build's columns were kept.
-    const compat = [
-      h.keys.compatGex('I:SPX', 'calls'),
-      h.keys.compatGex('I:SPX', 'puts'),
-      h.keys.compatHeatmapLatest('I:SPX'),
-    ];
-    expect(await h.bus.cmd.exists(...compat)).toBe(0);
   });
 
   it('a later cycle of the symbol replaces the early build: the build of the active epoch uses its own', async () => {
