@@ -321,7 +321,6 @@ async function main(): Promise<void> {
           (['read', 'gex', 'heatmap', 'write'] as const).map((k) => [k, sb(burst.map((b) => b.buildMs[k]))]),
         ),
         handoff_builds: sb(burst.map((b) => b.handoffBuilds)),
-        early_builds: sb(burst.map((b) => b.earlyBuilds)),
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
       },
       write: {
@@ -387,7 +386,6 @@ type Result = {
     build_wall: Brief | null;
     build_phases: Record<string, Brief | null>;
     handoff_builds: Brief | null;
-    early_builds: Brief | null;
     run_queue_ms: Brief | null;
   };
   write: {

@@ -26,8 +26,6 @@ export interface BurstRun {
   buildMs: { gex: number; heatmap: number; read: number; write: number; wall: number };
   /** Builds whose substrates came from the cycle (the handoff) rather than Redis. */
   handoffBuilds: number;
-  /** Of those, built early (beside the cycle's writes: models/early-build.ts). */
-  earlyBuilds: number;
   peakRssMb: number;
   maxBlockMs: number;
   /** Most main-thread CPU between two turns of the event loop (null off Linux). */
@@ -79,8 +77,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
       write: sum((m) => m.write),
       wall: t1 - tb,
     },
-    handoffBuilds: built.filter((o) => o.source === 'handoff' || o.source === 'early').length,
-    earlyBuilds: built.filter((o) => o.source === 'early').length,
+    handoffBuilds: built.filter((o) => o.source === 'handoff').length,
     peakRssMb,
     maxBlockMs,
     maxBlockCpuMs,

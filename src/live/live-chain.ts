@@ -15,7 +15,7 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
-import { epochHeaderFields } from '../models/build-request.js';
+import { epochHeaderFields } from '../models/builder.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { joinJsonArray } from '../models/build-models.js';
 import type { Feed, StreamEvent } from '../provider/massive/stream-protocol.js';

@@ -8,11 +8,6 @@
  * process's write, a separate `chain-worker build`) reads Redis as before. At most one offer per symbol
  * is kept (a newer epoch of the symbol replaces it), and a take removes it.
  *
- * An offer made with the epoch meta the cycle is about to write is also told to the builder ({@link
- * SubstrateHandoff.onOffer}) as soon as it is made, before the bulk writes: the builder can start the model
- * maths beside the writes and keep the result for the epoch's build (models/early-build.ts). Nothing is
- * published from it until the epoch is committed and its build finds the same refresh time and meta.
- *
  * It also orders the announcements: the cycle starts the build as soon as its epoch is committed (flagged
  * dirty), before its own publish phase, so the model maths overlap the publish; the builder then waits for
  * {@link SubstrateHandoff.announced} before it writes the models, so `massive:chain:snapshot` and the
@@ -27,23 +22,9 @@ interface Offer {
   bytes: Uint8Array;
 }
 
-/** An offer as its listener hears it: the epoch meta the cycle writes with it, as Redis will return it. */
-export interface OfferNotice {
-  symbol: string;
-  epochId: string;
-  refreshTs: string;
-  meta: Record<string, string>;
-}
-
 export class SubstrateHandoff {
   private readonly byEpoch = new Map<string, Offer>();
   private readonly gates = new Map<string, { done: Promise<void>; open: () => void }>();
-  private listener: ((notice: OfferNotice) => void) | undefined;
-
-  /** Hears every offer made with its meta (the builder of the process; one listener, the last one set). */
-  onOffer(listener: ((notice: OfferNotice) => void) | undefined): void {
-    this.listener = listener;
-  }
 
   /** The cycle is about to announce `epochId`: its models wait ({@link announced}) until {@link release}. */
   hold(epochId: string): void {
@@ -78,19 +59,11 @@ export class SubstrateHandoff {
 
   /**
    * Offers epoch `epochId`'s substrates (symbol `{U}`) as written at `refreshTs` (the meta's value as Redis
-   * returns it); replaces any offer of the symbol. With `meta` (the epoch meta the cycle writes, as Redis
-   * will return it), the listener hears of it at once.
+   * returns it); replaces any offer of the symbol.
    */
-  offer(
-    symbol: string,
-    epochId: string,
-    refreshTs: string,
-    bytes: Uint8Array,
-    meta?: Record<string, string>,
-  ): void {
+  offer(symbol: string, epochId: string, refreshTs: string, bytes: Uint8Array): void {
     for (const [id, o] of this.byEpoch) if (o.symbol === symbol) this.byEpoch.delete(id);
     this.byEpoch.set(epochId, { symbol, refreshTs, bytes });
-    if (meta !== undefined) this.listener?.({ symbol, epochId, refreshTs, meta });
   }
 
   /** The offer for this epoch at this refresh time, removed; null when there is none (or an older one). */

@@ -17,8 +17,7 @@ const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
 /**
  * Runs a cycle whose `onCommitted` started a drain (read through `drainOf` once the cycle is done), checks
- * the drain built the cycle's epoch from its offer (early, beside its writes: early-build.ts), and leaves
- * 100 ms for the last pub/sub messages.
+ * the drain built the cycle's epoch from the handoff, and leaves 100 ms for the last pub/sub messages.
  */
 async function cycleBuiltFromHandoff(
   deps: Parameters<typeof runCycle>[0],
@@ -27,7 +26,7 @@ async function cycleBuiltFromHandoff(
   const res = await runCycle(deps, 'I:SPX', '');
   expect(res.ok).toBe(true);
   const outcomes = await (drainOf() as NonNullable<ReturnType<typeof drainOf>>);
-  expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'early' }]);
+  expect(outcomes).toMatchObject([{ epochId: res.epochId, status: 'built', source: 'handoff' }]);
   await new Promise((r) => setTimeout(r, 100));
   return res;
 }
@@ -42,20 +41,17 @@ describe('substrate handoff (cycle → builder, one process)', () => {
     h = undefined;
   });
 
-  /** `earlyBuild`: the builder starts the maths when offered (the default); false for the offer itself. */
-  async function setUp(
-    earlyBuild = true,
-  ): Promise<{ h: Harness; handoff: SubstrateHandoff; b: ModelBuilder }> {
+  async function setUp(): Promise<{ h: Harness; handoff: SubstrateHandoff; b: ModelBuilder }> {
     h = await startHarness(single);
     const handoff = new SubstrateHandoff();
     h.deps.handoff = handoff;
     const { bus, keys, config, logger, metrics } = h;
-    builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'b1', handoff, earlyBuild });
+    builder = new ModelBuilder({ bus, keys, config, logger, metrics, owner: 'b1', handoff });
     return { h, handoff, b: builder };
   }
 
   it('offers the bytes the builder would read back, and the build uses them', async () => {
-    const { h, handoff, b } = await setUp(false);
+    const { h, handoff, b } = await setUp();
     const res = await runCycle(h.deps, 'I:SPX', '');
     expect(res.ok).toBe(true);
     const epochId = res.epochId as string;
@@ -82,7 +78,7 @@ describe('substrate handoff (cycle → builder, one process)', () => {
   });
 
   it('reads Redis when the offer is of another refresh time, and the models are the same', async () => {
-    const { h, handoff, b } = await setUp(false);
+    const { h, handoff, b } = await setUp();
     const res = await runCycle(h.deps, 'I:NDX', '');
     const epochId = res.epochId as string;
     const refreshTs = await new EpochStore(h.bus, h.keys).refreshTs(epochId);
@@ -113,7 +109,7 @@ describe('substrate handoff (cycle → builder, one process)', () => {
     expect(handoff.take('SPX:1:aaaaaa', '1')).toBeNull();
     expect(handoff.take('SPX:2:bbbbbb', '1')).toBeNull();
     expect(handoff.take('SPX:2:bbbbbb', '2')).not.toBeNull();
-    const { h, b } = await setUp(false);
+    const { h, b } = await setUp();
     const res = await runCycle(h.deps, 'I:SPX', '');
     const again = await runCycle(h.deps, 'I:SPX', '');
     expect(h.deps.handoff?.size).toBe(1);

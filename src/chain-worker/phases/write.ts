@@ -14,25 +14,23 @@ import {
   type WriteTtls,
 } from '../../wiring/snapshot-writes.js';
 import { metaFieldsFor } from '../epoch-meta.js';
-import type { EpochMeta } from '../../wiring/epoch-store.js';
 import type { CycleDeps, CycleState } from './context.js';
 
 /**
  * The contracts' writes: a merge renews the rest of the epoch and keeps its index whole; a full snapshot
  * writes every contract and the index (compressed on libuv's pool). On a single server, the writes the
- * page threads pre-encoded, the epoch id patched in, are returned (null on the other paths) as soon as they
- * are being sent; `sent` settles when Redis has answered them all.
+ * page threads pre-encoded, the epoch id patched in; returns them (null on the other paths).
  */
 async function writeContracts(
   deps: CycleDeps,
   s: CycleState,
   ttl: WriteTtls,
-): Promise<{ encoded: ReturnType<typeof encodedSnapshotWrites>; sent: Promise<void> }> {
+): Promise<ReturnType<typeof encodedSnapshotWrites>> {
   const { keys, bus } = deps;
   const { snapshot, norm, plan } = s;
   if (plan.split) {
-    const sent = bus.writeBulk(buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl));
-    return { encoded: null, sent: sent.then(() => undefined) };
+    await bus.writeBulk(buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl));
+    return null;
   }
   const index = await encodeContractIndex(writtenIds(norm.written));
   const encoded = bus.isCluster
@@ -43,21 +41,16 @@ async function writeContracts(
         plan.epochId,
         contractIndexWrite(keys, index, plan.epochId, ttl),
       );
-  const sent = encoded
-    ? bus.writeEncoded(encoded)
-    : bus.writeBulk(buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl, index));
-  return { encoded, sent: sent.then(() => undefined) };
-}
-
-/** The meta fields as Redis returns them (HGETALL): every value a string. */
-function asStored(fields: Partial<EpochMeta>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
+  if (encoded) await bus.writeEncoded(encoded);
+  else await bus.writeBulk(buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl, index));
+  return encoded;
 }
 
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
+  const encoded = await writeContracts(deps, s, ttl);
   const meta = metaFieldsFor({
     symbol: snapshot.underlying,
     decision: plan.decision,
@@ -73,19 +66,10 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
     missingExpirations: norm.missingExpirations,
     nowMs: Date.now(),
   });
-  const { encoded, sent } = await writeContracts(deps, s, ttl);
-  sent.catch(() => undefined); // awaited below, after the offer: a failure surfaces there
-  try {
-    // The builder of this process gets the substrates being written (the same bytes it would read back)
-    // with the meta written after them, while Redis takes the writes: it may start the model maths now
-    // (models/early-build.ts); nothing is published from them before the epoch is committed.
-    if (encoded && deps.handoff && meta.last_refresh_ts !== undefined) {
-      const bytes = await encodedSubstrateArray(norm.written, (c) => c.contract.encoded);
-      const refreshTs = String(meta.last_refresh_ts);
-      if (bytes) deps.handoff.offer(snapshot.underlying, plan.epochId, refreshTs, bytes, asStored(meta));
-    }
-  } finally {
-    await sent;
-  }
   await epochs.writeMeta(plan.epochId, meta);
+  // The builder of this process gets the substrates just written (the same bytes it would read back).
+  if (encoded && deps.handoff && meta.last_refresh_ts !== undefined) {
+    const bytes = await encodedSubstrateArray(norm.written, (c) => c.contract.encoded);
+    if (bytes) deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
+  }
 }
