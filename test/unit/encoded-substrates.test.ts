@@ -8,6 +8,7 @@ import { normalizeContract } from '../../src/normalizers/contract-normalizer.js'
 import type { ParsedContract } from '../../src/provider/massive/types.js';
 import { encodedSubstrateArray } from '../../src/wiring/encoded-substrates.js';
 import { encodePageWrites, type EncodedRef, type PageWrites } from '../../src/wiring/page-writes.js';
+import { turnsDuring } from '../support/turns.js';
 
 const asOf = Date.parse('2026-01-07T15:00:00Z');
 
@@ -84,15 +85,7 @@ describe('encodedSubstrateArray', () => {
 
   it('gives the event loop turns while locating and while copying', async () => {
     const { refs } = encodedChain(5_000, 250);
-    let immediates = 0;
-    let done = false;
-    const tick = (): void => {
-      immediates++;
-      if (!done) setImmediate(tick);
-    };
-    setImmediate(tick);
-    await encodedSubstrateArray(refs, (r) => r);
-    done = true;
+    const immediates = await turnsDuring(() => encodedSubstrateArray(refs, (r) => r));
     // 4,545 accepted contracts: 5 slices of 1,000 locating, 5 copying; the other callback ran between them.
     expect(refs).toHaveLength(4_545);
     expect(immediates).toBeGreaterThanOrEqual(2 * 4);

@@ -4,20 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { copyInSlices, inSlices } from '../../src/lib/slices.js';
-
-/** Counts the turns of the event loop while `work` runs: a callback re-queued on every turn. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let immediates = 0;
-  let done = false;
-  const tick = (): void => {
-    immediates++;
-    if (!done) setImmediate(tick);
-  };
-  setImmediate(tick);
-  await work();
-  done = true;
-  return immediates;
-}
+import { turnsDuring } from '../support/turns.js';
 
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 256);
 
