@@ -56,6 +56,17 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends bytes already encoded (a constant fragment, or a run written before). */
+  bytes(b: Uint8Array): this {
+    this.reserve(b.length);
+    if (b.length < 24) for (let i = 0; i < b.length; i++) this.buf[this.length++] = b[i] as number;
+    else {
+      this.buf.set(b, this.length);
+      this.length += b.length;
+    }
+    return this;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): this {
     this.reserve(1);
@@ -80,6 +91,11 @@ export class ByteWriter {
     }
     buf[--o] = 48 + x;
     return this;
+  }
+
+  /** The bytes written so far, as a view of the buffer (valid until the next append). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
   }
 
   /** The bytes written, in a fresh buffer of their exact size (its own ArrayBuffer, transferable). */

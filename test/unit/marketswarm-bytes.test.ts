@@ -57,9 +57,7 @@ describe('MarketSwarm heatmap as bytes', () => {
     for (const x of xs) {
       const w = new ByteWriter(4);
       w.cents(x);
-      expect(Buffer.from(w.buf.subarray(0, w.pos)).toString(), String(x)).toBe(
-        String(Math.round(x * 100) / 100),
-      );
+      expect(Buffer.from(w.written()).toString(), String(x)).toBe(String(Math.round(x * 100) / 100));
     }
   });
 

@@ -281,7 +281,7 @@ export function splitDiffBytes(
     w.bytes(Buffer.from(m.removed.join(',')));
     w.byte(0x5d);
     w.bytes(tail);
-    return w.buf.slice(0, w.pos);
+    return w.finish();
   });
 }
 
@@ -307,7 +307,7 @@ export function heatmapDocumentBytes(
     }
   }
   w.ascii('}}');
-  return w.pos === w.buf.length ? w.buf : w.buf.slice(0, w.pos);
+  return w.finish();
 }
 
 /** {@link buildMarketSwarmOutputs} with the tiles written as bytes (the compat thread's path). */

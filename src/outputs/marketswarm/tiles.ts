@@ -223,7 +223,7 @@ export function marketSwarmSurfaceBytes(i: SurfaceInput): SurfaceBytes {
     dtes_available: [...new Set(dtes)].sort((a, b) => a - b),
     dte_tile_counts: dteCounts,
     atm_iv: atm,
-    run: w.buf.subarray(0, w.pos),
+    run: w.written(),
     keys,
     start: Int32Array.from(starts),
     value: Int32Array.from(values),
