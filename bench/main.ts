@@ -450,6 +450,9 @@ interface CompatSide {
   /** The cycle's `massive:chain:latest` phase (part and assembly, after the models were released). */
   latest_ms: Brief | null;
   worker_peak_rss_mb: number | null;
+  /** CPU per burst cycle of the worker process (every thread) and of the Redis server, ms: the load-robust cost. */
+  worker_cpu_ms: Brief | null;
+  redis_cpu_ms: Brief | null;
   slowlog: SlowlogSummary;
 }
 interface CompatSummary {
@@ -473,6 +476,8 @@ function compatSummary(c: CompatRuns): CompatSummary {
       publish_ms: sb(rs.map((r) => r.phases.publish ?? 0)),
       latest_ms: sb(rs.map((r) => r.phases.latest ?? 0)),
       worker_peak_rss_mb: maxOf(rs.map((r) => r.peakRssMb)),
+      worker_cpu_ms: sb(rs.map((r) => r.workerCpuMs)),
+      redis_cpu_ms: sb(rs.map((r) => r.redisCpuMs)),
       slowlog: c.slowlog[mode],
     };
   };

@@ -32,11 +32,25 @@ export interface BurstRun {
   maxBlockCpuMs: number | null;
   /** Time the main thread waited for a CPU (the machine's load), ms. */
   runQueueMs: number | null;
+  /** CPU the worker process used during the cycle, every thread (user + system), ms. */
+  workerCpuMs: number;
+  /** CPU the Redis server used meanwhile (`INFO cpu`: user + system, every thread), ms. */
+  redisCpuMs: number;
+}
+
+/** The Redis server's CPU so far (user + system), ms. */
+async function redisCpuMs(stack: Stack): Promise<number> {
+  const info = (await stack.bus.client.call('INFO', 'cpu')) as string;
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
 /** One full cycle for both symbols (concurrently, as the worker runs them) and both model builds. */
 export async function burstCycle(stack: Stack): Promise<BurstRun> {
   await flush(stack);
+  const redis0 = await redisCpuMs(stack);
+  const cpu0 = process.cpuUsage();
   const probe = startProbe();
   const t0 = performance.now();
   // As the worker does: a symbol's models build as soon as its own epoch is committed (drain coalesces).
@@ -58,6 +72,8 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   const outcomes = [...new Set((await Promise.all(drains)).flat())];
   const t1 = performance.now();
   const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs } = probe.stop();
+  const cpu = process.cpuUsage(cpu0);
+  const redisCpu = (await redisCpuMs(stack)) - redis0;
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
   const phases: Record<string, number> = {};
   for (const k of Object.keys(results[0]?.phases ?? {})) {
@@ -82,6 +98,8 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     maxBlockMs,
     maxBlockCpuMs,
     runQueueMs,
+    workerCpuMs: (cpu.user + cpu.system) / 1000,
+    redisCpuMs: redisCpu,
   };
 }
 
