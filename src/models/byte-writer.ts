@@ -102,4 +102,16 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }
+
+  /**
+   * {@link finish} without the copy when the writer was sized exactly (its buffer is full): the buffer
+   * itself, which the writer then gives up (it holds an empty one). Otherwise a copy, as `finish`.
+   */
+  take(): Uint8Array {
+    if (this.length !== this.buf.length) return this.finish();
+    const out = this.buf;
+    this.buf = new Uint8Array(16);
+    this.length = 0;
+    return out;
+  }
 }

@@ -51,6 +51,30 @@ describe('ByteWriter', () => {
   });
 });
 
+describe('ByteWriter.take', () => {
+  it.each([
+    // [what, capacity, written, the writer's own buffer handed over (no copy)]
+    ['sized exactly', 20, 'x'.repeat(20), true],
+    ['sized above what was written', 64, 'x'.repeat(20), false],
+    ['grown past its capacity, then full', 16, 'x'.repeat(32), true],
+    ['grown, not full', 16, 'x'.repeat(17), false],
+    ['below the 16-byte minimum', 3, 'abc', false],
+  ])('%s', (_name, capacity, s, own) => {
+    const w = new ByteWriter(capacity);
+    w.text(s);
+    const before = w.written();
+    const b = w.take();
+    expect(Buffer.from(b).toString()).toBe(s);
+    // Always a buffer of its own, exactly its size (the compat thread transfers it).
+    expect([b.byteOffset, b.byteLength, b.buffer.byteLength]).toEqual([0, s.length, s.length]);
+    expect(b.buffer === before.buffer).toBe(own);
+    // The writer gave it up: what it writes next does not touch the bytes handed over.
+    w.length = 0;
+    w.text('y'.repeat(s.length));
+    expect(Buffer.from(b).toString()).toBe(s);
+  });
+});
+
 describe('cents as text', () => {
   const straight = (c: number): { number: string; fixed: string } => ({
     number: String(c / 100 + 0),

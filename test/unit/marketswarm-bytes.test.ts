@@ -14,6 +14,7 @@ import {
   resetCompatState,
   type CompatResponse,
 } from '../../src/outputs/marketswarm/build.js';
+import { marketSwarmSurfaceBytes } from '../../src/outputs/marketswarm/tiles.js';
 import { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { substrate } from '../models/substrate-fixture.js';
 
@@ -29,9 +30,10 @@ function same(a: CompatResponse, b: CompatResponse): void {
   expect(b.tiles).toBe(a.tiles);
   expect(b.diffs.map(text)).toEqual(a.diffs.map(text));
   expect(text(b.heatmap)).toBe(text(a.heatmap));
-  // Each in a buffer of its own: the thread transfers them.
+  // Each in a buffer of its own, exactly its size: the thread transfers them.
   const buffers = [b.gexCalls, b.gexPuts, b.heatmap, ...b.diffs].filter((x) => x !== null);
   expect(new Set(buffers.map((x) => x.buffer)).size).toBe(buffers.length);
+  for (const x of buffers) expect([x.byteOffset, x.buffer.byteLength]).toEqual([0, x.length]);
 }
 
 describe('MarketSwarm heatmap as bytes', () => {
@@ -89,6 +91,31 @@ describe('MarketSwarm heatmap as bytes', () => {
     }
   });
 
+  it.each([16, 1 << 20, 4 << 20])(
+    'the tiles are the same bytes whatever the writer starts with (%s B)',
+    (cap) => {
+      const t = AS_OF;
+      const { contracts, spot } = simSubstrates(new SimMarket({ clock: () => t, burst: true }), 'NDX', t);
+      const input = {
+        contracts,
+        symbol: 'I:NDX',
+        asOfMs: t,
+        spot,
+        widths: BENCH_WIDTHS.NDX ?? [5],
+        windowPct: 5,
+      };
+      const a = marketSwarmSurfaceBytes(input);
+      const b = marketSwarmSurfaceBytes(input, cap);
+      expect(Buffer.from(b.run).equals(Buffer.from(a.run))).toBe(true);
+      expect([b.keys, [...b.start], [...b.value], [...b.end]]).toEqual([
+        a.keys,
+        [...a.start],
+        [...a.value],
+        [...a.end],
+      ]);
+    },
+  );
+
   it('a small chain: tiles appear, change, disappear; no-change builds publish nothing', () => {
     resetCompatState();
     const c = (
@@ -140,6 +167,8 @@ describe('MarketSwarm heatmap as bytes', () => {
       tiles: Record<string, { strike: number }>;
     };
     const keys = Object.keys(doc.tiles);
+    // The document skips the earlier member of the repeated key: sized for the live ones only.
+    expect(f.heatmap?.buffer.byteLength).toBe(f.heatmap?.length);
     expect(doc.tiles['single:9:0:6850']?.strike).toBe(6850.5);
     expect(doc.dte_tile_counts).toEqual({ '9': keys.length });
     expect(f.tiles).toBe(keys.length);

@@ -60,9 +60,13 @@ function spread(theo: number | null, market: number | null): SideValue | null {
   return { a: debit, m: market !== null && Number.isFinite(market) ? market : null };
 }
 
-export function marketSwarmSurfaceBytes(i: SurfaceInput): SurfaceBytes {
+/**
+ * The surface's tiles as bytes. `capacity`: the bytes to reserve up front (a caller that knows the last
+ * build's size passes a little more, so the writer does not grow 1 → 2 → 4 MB, copying as it goes).
+ */
+export function marketSwarmSurfaceBytes(i: SurfaceInput, capacity = 1 << 20): SurfaceBytes {
   const today = nyDate(i.asOfMs);
-  const w = new ByteWriter(1 << 20);
+  const w = new ByteWriter(capacity);
   const keys: string[] = [];
   const starts: number[] = [];
   const values: number[] = [];
