@@ -104,6 +104,11 @@ export function sniFor(host: string): { servername?: string } {
   return isIP(host) === 0 ? { servername: host } : {};
 }
 
+/** A PUBLISH, or an XADD with `MAXLEN ~` and one field, of a payload sent without a copy ({@link RedisBus.publishAndAppend}). */
+export type LargeMessage =
+  | { kind: 'publish'; channel: string; payload: Buffer }
+  | { kind: 'xadd'; stream: string; maxLen: number; field: string; payload: Buffer };
+
 export class RedisBus {
   readonly client: Redis | Cluster;
   readonly isCluster: boolean;
@@ -290,6 +295,38 @@ export class RedisBus {
   }
 
   /**
+   * PUBLISHes and XADDs of large payloads (MarketSwarm's heatmap diffs, up to 512 KB each), in order, on a
+   * raw connection of their own (`streams`, which counts XADD's entry-id reply): each payload's bytes go to
+   * the socket as they are, where ioredis copied each into its command buffer and again into its
+   * auto-pipeline's. Resolves when every reply is in; rejects on the first error reply. On a cluster,
+   * through the client, one command at a time in order.
+   */
+  async publishAndAppend(commands: readonly LargeMessage[]): Promise<void> {
+    if (commands.length === 0) return;
+    if (this.isCluster) {
+      for (const c of commands) {
+        if (c.kind === 'publish') await this.cmd.publish(c.channel, c.payload);
+        else await this.cmd.xadd(c.stream, 'MAXLEN', '~', String(c.maxLen), '*', c.field, c.payload);
+      }
+      return;
+    }
+    const pieces = commands.flatMap((c) =>
+      encodeCommandPieces(
+        c.kind === 'publish'
+          ? ['PUBLISH', c.channel, [c.payload]]
+          : ['XADD', c.stream, 'MAXLEN', '~', String(c.maxLen), '*', c.field, [c.payload]],
+      ),
+    );
+    const outcome = await this.rawFor('streams')
+      .runEncoded({ commands: commands.length, [Symbol.iterator]: () => pieces[Symbol.iterator]() })
+      .catch((err: unknown) => {
+        throw bulkConnectionError(err);
+      });
+    const first = outcome.errors.values().next();
+    if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
+  }
+
+  /**
    * GETs many keys: MGET in chunks on a single server; on a cluster, pipelined GETs per node that follow
    * MOVED / ASK and retry through resharding and failover (see cluster-read.ts).
    */
@@ -344,11 +381,16 @@ export class RedisBus {
     if (!p) {
       const first = this.endpoints[0] as RedisEndpoint;
       let endpoint: RedisEndpoint = first;
-      if (node !== 'single' && node !== 'large' && node !== 'models') {
+      if (node !== 'single' && node !== 'large' && node !== 'models' && node !== 'streams') {
         const i = node.lastIndexOf(':');
         endpoint = { ...first, host: node.slice(0, i), port: Number(node.slice(i + 1)), db: 0 };
       }
-      p = new RawPipeline(endpoint, { ...sniFor(endpoint.host), ...(this.opts.tls ?? {}) });
+      p = new RawPipeline(
+        endpoint,
+        { ...sniFor(endpoint.host), ...(this.opts.tls ?? {}) },
+        undefined,
+        node === 'streams',
+      );
       this.raw.set(node, p);
     }
     return p;

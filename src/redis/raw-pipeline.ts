@@ -64,14 +64,21 @@ export class RawPipeline {
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
   private pending: Pending[] = [];
-  private readonly replies = new LineReplies();
+  private readonly replies: LineReplies;
   private lock: Promise<unknown> = Promise.resolve();
 
+  /**
+   * @param bulkReplies count bulk-string replies too (see {@link LineReplies}): a connection that sends
+   *   XADD (its reply is the entry id). Off, such a reply is a protocol error, as every other one.
+   */
   constructor(
     private readonly endpoint: RedisEndpoint,
     private readonly tlsOptions: ConnectionOptions = {},
     private readonly connectTimeoutMs = 5_000,
-  ) {}
+    bulkReplies = false,
+  ) {
+    this.replies = new LineReplies(bulkReplies);
+  }
 
   /**
    * Sends every command and resolves when all replies are in. Commands are written in chunks as they are

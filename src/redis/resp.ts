@@ -126,6 +126,7 @@ export class ReplyProtocolError extends Error {
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 const COLON = 0x3a;
+const DOLLAR = 0x24;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -137,6 +138,14 @@ const CR = 0x0d;
 export class LineReplies {
   /** Bytes of a line begun in an earlier chunk (empty between lines). */
   private carry: Buffer[] = [];
+  /** Bytes of a bulk reply's body (and its CRLF) still to skip before the reply is counted. */
+  private skip = 0;
+
+  /**
+   * @param bulk also count bulk-string replies (`$n` and its n bytes, or `$-1`) as one reply each, their
+   *   bodies skipped unread: for a connection that sends commands answered that way (XADD's entry id).
+   */
+  constructor(private readonly bulk = false) {}
 
   /**
    * Feeds a chunk; calls `onReply` once per complete line, with the error text or null. Throws
@@ -145,6 +154,14 @@ export class LineReplies {
   feed(chunk: Buffer, onReply: (error: string | null) => void): void {
     let start = 0;
     for (;;) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, chunk.length - start);
+        this.skip -= take;
+        start += take;
+        if (this.skip > 0) return; // the body goes on in the next chunk
+        onReply(null);
+        continue;
+      }
       const end = chunk.indexOf(LF, start);
       if (end < 0) break;
       let line: Buffer;
@@ -161,6 +178,14 @@ export class LineReplies {
       } else if (kind === MINUS) {
         const stop = line.length > 1 && line[line.length - 1] === CR ? line.length - 1 : line.length;
         onReply(line.toString('utf8', 1, stop));
+      } else if (kind === DOLLAR && this.bulk) {
+        const stop = line.length > 1 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+        const text = line.toString('latin1', 1, stop);
+        const n = Number(text);
+        if (!/^(-1|0|[1-9][0-9]*)$/.test(text) || !Number.isSafeInteger(n))
+          throw new ReplyProtocolError(`bad bulk length ${JSON.stringify(text)}`);
+        if (n < 0) onReply(null);
+        else this.skip = n + 2;
       } else {
         throw new ReplyProtocolError(
           `unexpected reply line starting ${kind === undefined ? 'empty' : JSON.stringify(String.fromCharCode(kind))}`,
@@ -173,5 +198,6 @@ export class LineReplies {
   /** Forgets a partial line (a new connection). */
   reset(): void {
     this.carry = [];
+    this.skip = 0;
   }
 }

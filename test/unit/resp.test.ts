@@ -107,6 +107,39 @@ describe('LineReplies: one-line replies counted however the stream is split', ()
     },
   );
 
+  it.each([
+    // [wire, replies]: XADD's entry id, an empty and a nil bulk, a body holding CR LF, mixed with lines
+    ['$15\r\n1764612345678-0\r\n', [null]],
+    [':1\r\n$15\r\n1764612345678-0\r\n:0\r\n', [null, null, null]],
+    ['$0\r\n\r\n$-1\r\n+OK\r\n', [null, null, null]],
+    ['$6\r\na\r\nb\nc\r\n-ERR x\r\n', [null, 'ERR x']],
+    ['-WRONGTYPE Operation against a key\r\n$3\r\n1-0\r\n', ['WRONGTYPE Operation against a key', null]],
+  ] as [string, (string | null)[]][])('with bulk replies on: %j at every split', (wire, expected) => {
+    for (const chunks of splits(Buffer.from(wire))) {
+      const parser = new LineReplies(true);
+      const seen: (string | null)[] = [];
+      for (const c of chunks) parser.feed(c, (e) => seen.push(e));
+      expect(seen).toEqual(expected);
+    }
+  });
+
+  it.each([['$x\r\n'], ['$-2\r\n'], ['$01\r\n'], ['*1\r\n:1\r\n']])(
+    'with bulk replies on, still refuses %j',
+    (wire) => {
+      const parser = new LineReplies(true);
+      expect(() => parser.feed(Buffer.from(wire), () => undefined)).toThrow(ReplyProtocolError);
+    },
+  );
+
+  it('forgets a partial bulk body on reset', () => {
+    const parser = new LineReplies(true);
+    const seen: (string | null)[] = [];
+    parser.feed(Buffer.from('$10\r\nabc'), (e) => seen.push(e));
+    parser.reset();
+    parser.feed(Buffer.from(':1\r\n'), (e) => seen.push(e));
+    expect(seen).toEqual([null]);
+  });
+
   it('forgets a partial line on reset (a new connection)', () => {
     const parser = new LineReplies();
     const seen: (string | null)[] = [];

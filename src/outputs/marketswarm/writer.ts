@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../lib/logger.js';
 import { unixSeconds } from '../../lib/time.js';
-import type { RedisBus } from '../../redis/bus.js';
+import type { LargeMessage, RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
 import type { ModelObserver, SubstratesRead } from '../observers.js';
 import type { CompatRequest, CompatResponse } from './build.js';
@@ -121,15 +121,20 @@ export class MarketSwarmOutput implements ModelObserver {
     await Promise.all(sets);
     if (version !== null) {
       // Every diff's PUBLISH and XADD sent at once (one connection: they run in this order, the versions
-      // ascending), answered together: one round trip per build instead of two per diff.
-      const sent: Promise<unknown>[] = [];
-      for (const d of c.diffs) {
-        sent.push(r.publish(k.compatHeatmapDiff(s), buf(d)));
-        sent.push(
-          r.xadd(k.compatHeatmapReplay(s), 'MAXLEN', '~', String(this.replayMaxLen), '*', 'payload', buf(d)),
-        );
-      }
-      await Promise.all(sent);
+      // ascending), answered together: one round trip per build instead of two per diff. The payloads go
+      // to the socket as they are (publishAndAppend), not copied twice by the client.
+      await this.bus.publishAndAppend(
+        c.diffs.flatMap((d): LargeMessage[] => [
+          { kind: 'publish', channel: k.compatHeatmapDiff(s), payload: buf(d) },
+          {
+            kind: 'xadd',
+            stream: k.compatHeatmapReplay(s),
+            maxLen: this.replayMaxLen,
+            field: 'payload',
+            payload: buf(d),
+          },
+        ]),
+      );
       this.versions.set(s, version);
     }
     this.logger.debug(
