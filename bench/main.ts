@@ -28,6 +28,7 @@ import {
   type FetchRun,
   type WriteRun,
 } from './scenarios.js';
+import { firstTouch, type FirstTouch } from './first-touch.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
 import { COMPAT_MODES, compatRuns, type CompatMode, type CompatRuns, type SlowlogSummary } from './compat.js';
@@ -136,6 +137,8 @@ const maxOf = (xs: (number | null)[]): number | null => {
 };
 
 async function main(): Promise<void> {
+  // Before anything else runs: the machine's own cost of fresh memory.
+  const touch = firstTouch();
   const redis = new RedisServerProcess({ args: ['--maxmemory-policy', 'noeviction'] });
   await redis.start();
   const sim = new SimProcess({ latencyMs, apiKey: BENCH_API_KEY, nice: simNiceFetch });
@@ -297,6 +300,7 @@ async function main(): Promise<void> {
         mem_gb: r1(totalmem() / 2 ** 30),
         node: process.version,
         loadavg_1m: r1(loadavg()[0] ?? 0),
+        first_touch: touch,
       },
       settings: {
         latency_ms: latencyMs,
@@ -327,6 +331,7 @@ async function main(): Promise<void> {
         ),
         handoff_builds: sb(burst.map((b) => b.handoffBuilds)),
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
+        minor_faults: sb(burst.map((b) => b.minorFaults)),
       },
       write: {
         keys,
@@ -378,7 +383,14 @@ async function main(): Promise<void> {
 }
 
 type Result = {
-  machine: { cpus: number; cpu: string; mem_gb: number; node: string; loadavg_1m: number };
+  machine: {
+    cpus: number;
+    cpu: string;
+    mem_gb: number;
+    node: string;
+    loadavg_1m: number;
+    first_touch: FirstTouch;
+  };
   settings: Record<string, unknown>;
   contracts: number;
   fetch_ratio: number | null;
@@ -392,6 +404,7 @@ type Result = {
     build_phases: Record<string, Brief | null>;
     handoff_builds: Brief | null;
     run_queue_ms: Brief | null;
+    minor_faults: Brief | null;
   };
   write: {
     keys: number;
@@ -567,7 +580,7 @@ function targets(r: Result): Record<string, Target> {
 function printTable(r: Result & { targets: Record<string, Target> }): void {
   const m = (b: Brief | null, u = 'ms'): string => (b ? `${b.median} ${u} (${b.min}–${b.max})` : 'n/a');
   const lines = [
-    `machine: ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.mem_gb} GiB, Node ${r.machine.node}, load ${r.machine.loadavg_1m}`,
+    `machine: ${r.machine.cpus} cores (${r.machine.cpu}), ${r.machine.mem_gb} GiB, Node ${r.machine.node}, load ${r.machine.loadavg_1m}; fresh memory ${r.machine.first_touch.first_ms_per_mib} ms/MiB written first, ${r.machine.first_touch.again_ms_per_mib} again`,
     `settings: ${JSON.stringify(r.settings)}; median (min–max)`,
     '',
     `ratios: fetch ${String(r.fetch_ratio)}, write ${String(r.write_ratio)}, cycle ${String(r.cycle_ratio)}, build/parse ${String(r.build_ratio)}`,
@@ -575,6 +588,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     ...Object.entries(r.burst_cycle.phases).map(([k, v]) => `     ${k.padEnd(10)} ${m(v)}`),
     `     builds     ${m(r.burst_cycle.build_wall)}`,
     `     waiting for a CPU (machine load): ${m(r.burst_cycle.run_queue_ms)}`,
+    `     fresh pages touched (minor faults, whole process): ${m(r.burst_cycle.minor_faults)}`,
     `2. write phase, ${r.write.keys} keys: worker ${m(r.write.worker_ms)} = ${String(r.write.worker_keys_per_s)} keys/s; raw socket (floor) ${m(r.write.raw_socket_ms)} = ${String(r.write.raw_keys_per_s)} keys/s; ratio ${String(r.write_ratio)} (ioredis pipeline: ${m(r.write.ioredis_pipeline_ms)}, ratio ${String(r.write.pipeline_ratio)})`,
     `3. fetch, ${r.fetch.pages} pages: concurrent ${m(r.fetch.concurrent_ms)}; floor (bare undici, ${r.fetch.floor_pages} pages) ${m(r.fetch.floor_ms)}: ratio ${String(r.fetch_ratio)}; one stream at a time ${m(r.fetch.one_stream_at_a_time_ms)}: speedup ${String(r.fetch_speedup)}× (max ${String(r.fetch.max_concurrent_rps)} req/s vs limit ${String(r.settings.rate_limit_rps)}); discovery ${r.fetch.discovery_pages_per_symbol} pages, ${r.fetch.discovery_ms_per_symbol} ms per symbol (cold)`,
     `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms; JSON.parse of the same substrates (floor) ${m(r.builds.parse_floor_ms)}: ratio ${String(r.build_ratio)}`,

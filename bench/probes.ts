@@ -19,6 +19,12 @@ export interface ProbeResult {
   maxBlockCpuMs: number | null;
   /** Time the main thread waited for a CPU during the section (ms): how loaded the machine was. */
   runQueueMs: number | null;
+  /**
+   * Minor page faults of the whole process (every thread) during the section: pages touched for the first
+   * time since they were mapped. On a virtual machine whose host backs guest memory lazily each costs far
+   * more than on bare metal (measured here: ~14 µs of CPU per 4 KiB page, ~3.5 ms per MiB).
+   */
+  minorFaults: number;
 }
 
 export interface Probe {
@@ -53,6 +59,7 @@ export function startProbe(everyMs = 5): Probe {
   }, everyMs);
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  const faults0 = process.resourceUsage().minorPageFault;
   const first = schedstat();
   let last = first;
   let maxCpuNs = 0;
@@ -79,6 +86,7 @@ export function startProbe(everyMs = 5): Probe {
         maxBlockMs: h.max / 1e6,
         maxBlockCpuMs: first ? maxCpuNs / 1e6 : null,
         runQueueMs: first && end ? (end[1] - first[1]) / 1e6 : null,
+        minorFaults: process.resourceUsage().minorPageFault - faults0,
       };
     },
   };

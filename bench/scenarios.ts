@@ -36,6 +36,8 @@ export interface BurstRun {
   workerCpuMs: number;
   /** CPU the Redis server used meanwhile (`INFO cpu`: user + system, every thread), ms. */
   redisCpuMs: number;
+  /** Minor page faults of the worker process (every thread) during the cycle. */
+  minorFaults: number;
 }
 
 /** The Redis server's CPU so far (user + system), ms. */
@@ -71,7 +73,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   // Coalesced drains share one outcome list: count each outcome once.
   const outcomes = [...new Set((await Promise.all(drains)).flat())];
   const t1 = performance.now();
-  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs } = probe.stop();
+  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs, minorFaults } = probe.stop();
   const cpu = process.cpuUsage(cpu0);
   const redisCpu = (await redisCpuMs(stack)) - redis0;
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
@@ -100,6 +102,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     runQueueMs,
     workerCpuMs: (cpu.user + cpu.system) / 1000,
     redisCpuMs: redisCpu,
+    minorFaults,
   };
 }
 
