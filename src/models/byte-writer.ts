@@ -14,8 +14,9 @@ export class ByteWriter {
   /** Bytes written so far; setting it back (to a value it had) drops what was written since. */
   length = 0;
 
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
+  /** @param capacity bytes to start with, or a buffer to write into from its start (reused, not copied). */
+  constructor(capacity: number | Uint8Array = 1 << 16) {
+    this.buf = typeof capacity === 'number' ? new Uint8Array(Math.max(16, capacity)) : capacity;
   }
 
   /** Room for `n` more bytes. */

@@ -63,11 +63,10 @@ describe('MarketSwarm heatmap as bytes', () => {
     }
   });
 
-  it('the burst chain: the first build and the next, the same bytes as the text path', () => {
+  it("the burst chain: the first build and the next two (the third writes its run into the first one's buffer), the same bytes as the text path", () => {
     resetCompatState();
-    const later = AS_OF + 8_000;
     for (const u of ['SPX', 'NDX']) {
-      const builds = [AS_OF, later].map((t) => ({
+      const builds = [AS_OF, AS_OF + 8_000, AS_OF + 16_000].map((t) => ({
         t,
         ...simSubstrates(new SimMarket({ clock: () => t, burst: true }), u, t),
       }));

@@ -44,6 +44,7 @@ const previous = new Map<string, Map<string, string>>();
 export function resetCompatState(): void {
   previous.clear();
   previousBytes.clear();
+  spareRuns.clear();
 }
 
 export interface TileDiff {
@@ -227,6 +228,11 @@ export function buildMarketSwarmOutputs(
 
 /** The previous build of each symbol as bytes (the fast path's diff base). */
 const previousBytes = new Map<string, SurfaceBytes>();
+/**
+ * Per symbol, the buffer of the run before the previous one: nothing refers to it any more (the document
+ * and the diffs are copies), so the next build writes its run there instead of into fresh pages.
+ */
+const spareRuns = new Map<string, Uint8Array>();
 
 /** Members of `next` whose tile bytes differ from `prev`'s (or are new), and keys `next` no longer has. */
 export function diffSurfaces(
@@ -331,6 +337,15 @@ export function heatmapDocumentBytes(
   return w.take();
 }
 
+/** Where the next run of `symbol` is written: the spare buffer, or a size for a new one (none: the default). */
+function runBuffer(symbol: string, prev: SurfaceBytes | undefined): number | Uint8Array | undefined {
+  if (!prev) return undefined;
+  const want = prev.run.length + (prev.run.length >> 3) + 4096;
+  const spare = spareRuns.get(symbol);
+  spareRuns.delete(symbol);
+  return spare && spare.length >= want ? spare : want;
+}
+
 /** {@link buildMarketSwarmOutputs} with the tiles written as bytes (the compat thread's path). */
 export function buildMarketSwarmOutputsFast(
   contracts: readonly MarketSwarmContract[],
@@ -349,8 +364,9 @@ export function buildMarketSwarmOutputsFast(
       widths: input.widths,
       windowPct: input.windowPct,
     },
-    // The last build's run and an eighth more: the writer is sized once instead of doubling from 1 MB.
-    prev ? prev.run.length + (prev.run.length >> 3) + 4096 : undefined,
+    // The spare run's buffer when it has room for the last build's run and an eighth more; else a new
+    // one of that size: the writer is sized once instead of doubling from 1 MB.
+    runBuffer(req.symbol, prev),
   );
   const diff = diffSurfaces(prev, surface);
   const chunks =
@@ -363,6 +379,7 @@ export function buildMarketSwarmOutputsFast(
           req.maxDiffBytes ?? MAX_DIFF_BYTES,
         );
   previousBytes.set(req.symbol, surface);
+  if (prev) spareRuns.set(req.symbol, new Uint8Array(prev.run.buffer));
   const version = chunks.length > 0 ? req.versionBase + chunks.length - 1 : null;
   return {
     gexCalls: enc.encode(JSON.stringify(gex.calls)),

@@ -62,9 +62,13 @@ function spread(theo: number | null, market: number | null): SideValue | null {
 
 /**
  * The surface's tiles as bytes. `capacity`: the bytes to reserve up front (a caller that knows the last
- * build's size passes a little more, so the writer does not grow 1 → 2 → 4 MB, copying as it goes).
+ * build's size passes a little more, so the writer does not grow 1 → 2 → 4 MB, copying as it goes), or a
+ * buffer nothing else uses any more to write the run into (it grows into a new one if too small).
  */
-export function marketSwarmSurfaceBytes(i: SurfaceInput, capacity = 1 << 20): SurfaceBytes {
+export function marketSwarmSurfaceBytes(
+  i: SurfaceInput,
+  capacity: number | Uint8Array = 1 << 20,
+): SurfaceBytes {
   const today = nyDate(i.asOfMs);
   const w = new ByteWriter(capacity);
   const keys: string[] = [];
