@@ -16,11 +16,9 @@ import { RedisServerProcess } from '../tools/redis-servers.js';
 import { asChainWorker } from './launch-line.js';
 import { SimProcess } from './sim-process.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
-import { fetchFloor, recordStreams } from './fetch-floor.js';
-import { warmChains } from './sim-warm.js';
+import type { FetchChildResult } from './fetch-child.js';
 import {
   fetchBoth,
-  fetchPhase,
   modelBuilds,
   redisMemory,
   writePhase,
@@ -148,8 +146,7 @@ async function main(): Promise<void> {
   try {
     const env = { CHAIN_COMPAT: chainCompat };
     const stack = await createStack({ apiUrl: sim.url, redisUrl, concurrency, rateLimit: rate, env });
-    const seq = await createStack({ apiUrl: sim.url, redisUrl, concurrency: 1, rateLimit: rate, env });
-    stacks.push(stack, seq);
+    stacks.push(stack);
 
     // Expiration discovery, cold (a fresh client): pages and time.
     await sim.market({ burst: true });
@@ -203,21 +200,25 @@ async function main(): Promise<void> {
       log(
         `3/7 fetch phase vs its floor (bare undici, same requests) and one stream at a time (${runs} runs)`,
       );
-      await fetchPhase(seq, true); // warm the sequential client's discovery cache
-      const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
-      const floorOpts = { origin: sim.url, apiKey: BENCH_API_KEY, concurrency, rateLimit: rate };
-      const t0 = performance.now();
-      const req0 = (await sim.stats()).requests;
-      let warmRequests = 0;
-      for (let i = 0; i < runs; i++) {
-        // Both timed fetches find the API's chains of the moment built (see sim-warm.ts).
-        warmRequests += await warmChains(streams, floorOpts);
-        conc.push(await fetchPhase(stack, false));
-        warmRequests += await warmChains(streams, floorOpts);
-        floor.push(await fetchFloor(streams, floorOpts));
-        serial.push(await fetchPhase(seq, true));
-      }
-      observedRps = ((await sim.stats()).requests - req0 - warmRequests) / ((performance.now() - t0) / 1000);
+      // In a process of its own, started as the worker is (see fetch-child.ts).
+      const run = asChainWorker(resolve(import.meta.dirname, 'fetch-child.js'), [
+        '--api',
+        sim.url,
+        '--redis',
+        redisUrl,
+        '--runs',
+        String(runs),
+        '--concurrency',
+        String(concurrency),
+        '--rate',
+        String(rate),
+      ]);
+      const { stdout } = await exec(run.command, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+      const child = JSON.parse(stdout) as FetchChildResult;
+      conc.push(...child.conc);
+      floor.push(...child.floor);
+      serial.push(...child.serial);
+      observedRps = child.observedRps;
       maxConcRps = Math.max(...conc.map((c) => c.pages / (c.ms / 1000)));
     }
 

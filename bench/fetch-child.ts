@@ -1,0 +1,73 @@
+/**
+ * @module The fetch scenario in a process of its own, started as `bin/chain-worker` is (its launch line:
+ * malloc settings and young-generation size, see launch-line.ts), so the fetch is measured as the worker
+ * runs it; the floor runs in the same process, under the same settings. Prints one JSON line.
+ *
+ * Each run: the API's chains are warmed (sim-warm.ts), ours is timed, warmed again, the floor is timed,
+ * then one stream at a time.
+ */
+import { parseArgs } from 'node:util';
+import { fetchFloor, recordStreams } from './fetch-floor.js';
+import { fetchBoth, fetchPhase, type FetchRun } from './scenarios.js';
+import { warmChains } from './sim-warm.js';
+import { BENCH_API_KEY, createStack } from './stack.js';
+
+export interface FetchChildResult {
+  conc: FetchRun[];
+  floor: { ms: number; pages: number }[];
+  serial: FetchRun[];
+  /** API requests per second over the runs (warm-up requests excluded). */
+  observedRps: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    api: { type: 'string' },
+    redis: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '250' },
+  },
+});
+
+async function requestsServed(api: string): Promise<number> {
+  const res = await fetch(`${api}/__admin/stats`);
+  return ((await res.json()) as { requests: number }).requests;
+}
+
+async function main(): Promise<void> {
+  const api = values.api ?? '';
+  const concurrency = Number(values.concurrency);
+  const rate = Number(values.rate);
+  const opts = { apiUrl: api, redisUrl: values.redis ?? '', rateLimit: rate };
+  const stack = await createStack({ ...opts, concurrency });
+  const seq = await createStack({ ...opts, concurrency: 1 });
+  try {
+    await fetchBoth(stack); // discovery, as a running worker has it cached
+    await fetchPhase(seq, true);
+    const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
+    const floorOpts = { origin: api, apiKey: BENCH_API_KEY, concurrency, rateLimit: rate };
+    const out: FetchChildResult = { conc: [], floor: [], serial: [], observedRps: NaN };
+    const t0 = performance.now();
+    const req0 = await requestsServed(api);
+    let warmRequests = 0;
+    for (let i = 0; i < Number(values.runs); i++) {
+      // Both timed fetches find the API's chains of the moment built (see sim-warm.ts).
+      warmRequests += await warmChains(streams, floorOpts);
+      out.conc.push(await fetchPhase(stack, false));
+      warmRequests += await warmChains(streams, floorOpts);
+      out.floor.push(await fetchFloor(streams, floorOpts));
+      out.serial.push(await fetchPhase(seq, true));
+    }
+    out.observedRps = ((await requestsServed(api)) - req0 - warmRequests) / ((performance.now() - t0) / 1000);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } finally {
+    await seq.close();
+    await stack.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fetch-child failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
