@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { tuneHeap } from '../src/lib/heap.js';
 import { burstCycle, fetchBoth } from './scenarios.js';
+import { lowerHelperThreads } from '../src/lib/thread-priority.js';
 import { createStack } from './stack.js';
 
 /** Burst cycles run (and discarded) before the measured ones. */
@@ -34,8 +35,10 @@ async function main(): Promise<void> {
       ...(process.env.CHAIN_MODEL_THREADS ? { CHAIN_MODEL_THREADS: process.env.CHAIN_MODEL_THREADS } : {}),
     },
   });
-  // The worker's start-up does the same (createRuntime).
+  // The worker's start-up does the same (createRuntime): heap tuning, V8's and libuv's threads lowered.
   tuneHeap(stack.config.heapGrowingPercent);
+  const helpers = lowerHelperThreads();
+  if (helpers !== null) process.stderr.write(`helper threads keep their priority: ${helpers}\n`);
   try {
     await fetchBoth(stack); // discovery, as a running worker has it cached
     // Warm-up: a production worker has run all day; the first bursts of a fresh process are ~50 % slower

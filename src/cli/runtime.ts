@@ -7,7 +7,7 @@ import { loadConfig, redactUrl, type Config } from '../config/load.js';
 import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isLoopbackHost } from '../lib/net-hosts.js';
-import { configureThreadNice } from '../lib/thread-priority.js';
+import { configureThreadNice, lowerHelperThreads } from '../lib/thread-priority.js';
 import { RedisBus } from '../redis/bus.js';
 import { KeySchema } from '../redis/keys.js';
 import { Metrics } from '../serving/metrics.js';
@@ -98,6 +98,9 @@ export async function createRuntime(config: Config, name = 'chain-worker'): Prom
     name,
   });
   configureThreadNice(config.threadNice, (message) => logger.warn(message));
+  const helpers = lowerHelperThreads();
+  if (helpers !== null)
+    logger.warn(`CHAIN_THREAD_NICE: V8's and libuv's threads keep the main thread's priority (${helpers})`);
   const tls = tlsFrom(config);
   const bus = new RedisBus({
     url: config.marketRedisUrl,

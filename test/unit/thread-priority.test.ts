@@ -5,10 +5,12 @@
  * setting. A thread that cannot lower itself is logged once, never fatal; the setting is validated; the
  * benchmark's local API process runs at its own lower priority.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimProcess } from '../../bench/sim-process.js';
 import { ConfigError } from '../../src/config/errors.js';
@@ -17,6 +19,7 @@ import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import {
   configureThreadNice,
   isThreadNiceFailure,
+  lowerHelperThreads,
   lowerPriorityBy,
   threadNice,
 } from '../../src/lib/thread-priority.js';
@@ -24,6 +27,7 @@ import { WorkerRpc } from '../../src/lib/worker-rpc.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
 
 const linux = process.platform === 'linux';
+const exec = promisify(execFile);
 
 /** Nice value (field 19 of `stat`) of every task (thread) of process `pid`, by task id. */
 function niceByTask(pid: number | 'self' = 'self'): Map<number, number> {
@@ -122,6 +126,51 @@ describe.runIf(linux)('worker threads lower their own priority (Linux)', () => {
     closers.push(() => rpc.close());
     expect(await rpc.request({})).toEqual({ failure: null, nice: 19 });
     expect(niceByTask().get(process.pid)).toBe(0);
+  });
+});
+
+describe.runIf(linux)('V8’s and libuv’s threads (Linux)', () => {
+  // In a process of its own: lowering the vitest worker's own helper threads would outlive the test.
+  it('lowerHelperThreads puts every task but the main thread at the setting; 0 leaves them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helper-nice-'));
+    closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+    const script = join(dir, 'helpers.mjs');
+    const lib = resolve(PACKAGE_ROOT, 'dist/src/lib/thread-priority.js');
+    writeFileSync(
+      script,
+      `import { readdirSync, readFileSync } from 'node:fs';
+       import { readFile } from 'node:fs/promises';
+       import { configureThreadNice, lowerHelperThreads } from ${JSON.stringify(lib)};
+       const nices = () => Object.fromEntries(readdirSync('/proc/self/task').map((t) => {
+         const st = readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
+         return [t, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16])];
+       }));
+       await readFile(${JSON.stringify(script)}); // libuv's pool started
+       configureThreadNice(0);
+       const off = { failure: lowerHelperThreads(), nices: nices() };
+       configureThreadNice(6);
+       const on = { failure: lowerHelperThreads(), nices: nices() };
+       console.log(JSON.stringify({ pid: process.pid, off, on }));`,
+    );
+    const { stdout } = await exec(process.execPath, [script]);
+    type Round = { failure: string | null; nices: Record<string, number> };
+    const got = JSON.parse(stdout) as { pid: number; off: Round; on: Round };
+    const others = (r: Round): number[] =>
+      Object.entries(r.nices)
+        .filter(([tid]) => Number(tid) !== got.pid)
+        .map(([, n]) => n);
+    // V8's platform threads and libuv's pool at least.
+    expect(others(got.on).length).toBeGreaterThanOrEqual(5);
+    expect(got.off.failure).toBeNull();
+    expect(new Set(others(got.off))).toEqual(new Set([0]));
+    expect(got.on.failure).toBeNull();
+    expect(new Set(others(got.on))).toEqual(new Set([6]));
+    expect(got.on.nices[String(got.pid)]).toBe(0);
+  });
+
+  it('is not attempted off Linux', () => {
+    configureThreadNice(5);
+    expect(lowerHelperThreads('darwin')).toBe('per-thread priorities need Linux, not darwin');
   });
 });
 
