@@ -7,6 +7,7 @@
  * then one stream at a time.
  */
 import { parseArgs } from 'node:util';
+import { CHILD_OPTIONS } from './child-options.js';
 import { fetchFloor, recordStreams } from './fetch-floor.js';
 import { fetchBoth, fetchPhase, type FetchRun } from './scenarios.js';
 import { warmChains } from './sim-warm.js';
@@ -22,11 +23,7 @@ export interface FetchChildResult {
 
 const { values } = parseArgs({
   options: {
-    api: { type: 'string' },
-    redis: { type: 'string' },
-    runs: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '250' },
+    ...CHILD_OPTIONS,
   },
 });
 

@@ -3,6 +3,7 @@
  * process of its own, so its peak RSS and event-loop blocks are the worker's alone. Prints one JSON line.
  */
 import { parseArgs } from 'node:util';
+import { CHILD_OPTIONS } from './child-options.js';
 import { tuneHeap } from '../src/lib/heap.js';
 import { recordStreams } from './fetch-floor.js';
 import { burstCycle, fetchBoth, type BurstRun } from './scenarios.js';
@@ -15,11 +16,7 @@ const WARM_UP_BURSTS = 3;
 
 const { values } = parseArgs({
   options: {
-    api: { type: 'string' },
-    redis: { type: 'string' },
-    runs: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '250' },
+    ...CHILD_OPTIONS,
     /** CHAIN_COMPAT of the worker (the compat scenario runs both). */
     compat: { type: 'string' },
   },

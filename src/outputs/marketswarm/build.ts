@@ -10,7 +10,12 @@
 import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 import { marketSwarmGex } from './gex.js';
 import { ByteWriter } from './bytes.js';
-import { marketSwarmSurfaceJson, type MarketSwarmContract, type MarketSwarmSurfaceJson } from './heatmap.js';
+import {
+  marketSwarmSurfaceJson,
+  type MarketSwarmContract,
+  type MarketSwarmSurfaceJson,
+  type SurfaceInput,
+} from './heatmap.js';
 import { marketSwarmSurfaceBytes, type SurfaceBytes } from './tiles.js';
 
 /** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
@@ -177,21 +182,33 @@ export function compatBuffers(c: CompatResponse): ArrayBuffer[] {
   );
 }
 
+/** What a build is given besides the contracts and the request. */
+export interface BuildInput {
+  asOfMs: number;
+  spot: number | null;
+  widths: readonly number[];
+  windowPct: number;
+  tsSec: number;
+}
+
+/** The heatmap surface's input: the contracts, the request's symbol and the build's market inputs. */
+function surfaceInput(
+  contracts: readonly MarketSwarmContract[],
+  req: CompatRequest,
+  input: BuildInput,
+): SurfaceInput {
+  const { asOfMs, spot, widths, windowPct } = input;
+  return { contracts, symbol: req.symbol, asOfMs, spot, widths, windowPct };
+}
+
 export function buildMarketSwarmOutputs(
   contracts: readonly MarketSwarmContract[],
-  input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
+  input: BuildInput,
   req: CompatRequest,
 ): CompatResponse {
   const enc = new TextEncoder();
   const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
-  const surface = marketSwarmSurfaceJson({
-    contracts,
-    symbol: req.symbol,
-    asOfMs: input.asOfMs,
-    spot: input.spot,
-    widths: input.widths,
-    windowPct: input.windowPct,
-  });
+  const surface = marketSwarmSurfaceJson(surfaceInput(contracts, req, input));
   const next = surface.tiles;
   const prev = previous.get(req.symbol) ?? new Map<string, string>();
   const diff = diffTiles(prev, next);
@@ -349,21 +366,14 @@ function runBuffer(symbol: string, prev: SurfaceBytes | undefined): number | Uin
 /** {@link buildMarketSwarmOutputs} with the tiles written as bytes (the compat thread's path). */
 export function buildMarketSwarmOutputsFast(
   contracts: readonly MarketSwarmContract[],
-  input: { asOfMs: number; spot: number | null; widths: readonly number[]; windowPct: number; tsSec: number },
+  input: BuildInput,
   req: CompatRequest,
 ): CompatResponse {
   const enc = new TextEncoder();
   const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
   const prev = previousBytes.get(req.symbol);
   const surface = marketSwarmSurfaceBytes(
-    {
-      contracts,
-      symbol: req.symbol,
-      asOfMs: input.asOfMs,
-      spot: input.spot,
-      widths: input.widths,
-      windowPct: input.windowPct,
-    },
+    surfaceInput(contracts, req, input),
     // The spare run's buffer when it has room for the last build's run and an eighth more; else a new
     // one of that size: the writer is sized once instead of doubling from 1 MB.
     runBuffer(req.symbol, prev),
