@@ -1,6 +1,7 @@
 /**
  * @module Background threads yield the core to the event loop: every worker thread (page decoders, model,
- * compat, history, live) raises its own nice value by `CHAIN_THREAD_NICE` when it starts.
+ * compat, history, live) raises its own nice value by `CHAIN_THREAD_NICE` when it starts, and the main
+ * thread raises V8's and libuv's threads by as much at start-up ({@link lowerHelperThreads}).
  *
  * Why: on a machine with few cores the main thread, the worker threads, Redis and the API's other processes
  * share them; when a thread's slice ran the main thread waited for a core (the event loop's wall-clock
