@@ -251,13 +251,7 @@ export class RedisBus {
    */
   async writeEncoded(source: EncodedSource): Promise<void> {
     if (this.isCluster) throw new Error('writeEncoded: a cluster takes writeBulk (commands grouped by node)');
-    const outcome = await this.rawFor('single')
-      .runEncoded(source)
-      .catch((err: unknown) => {
-        throw bulkConnectionError(err);
-      });
-    const first = outcome.errors.values().next();
-    if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
+    await this.sendEncoded('single', source);
   }
 
   /**
@@ -285,13 +279,7 @@ export class RedisBus {
     const bytes = encodeCommandPieces(
       ttlSec === undefined ? ['SET', key, pieces] : ['SET', key, pieces, 'EX', String(ttlSec)],
     );
-    const outcome = await this.rawFor(lane)
-      .runEncoded({ commands: 1, [Symbol.iterator]: () => bytes[Symbol.iterator]() })
-      .catch((err: unknown) => {
-        throw bulkConnectionError(err);
-      });
-    const first = outcome.errors.values().next();
-    if (!first.done) throw new BulkWriteError(outcome.errors.size, first.value);
+    await this.sendEncoded(lane, { commands: 1, [Symbol.iterator]: () => bytes[Symbol.iterator]() });
   }
 
   /**
@@ -317,8 +305,23 @@ export class RedisBus {
           : ['XADD', c.stream, 'MAXLEN', '~', String(c.maxLen), '*', c.field, [c.payload]],
       ),
     );
-    const outcome = await this.rawFor('streams')
-      .runEncoded({ commands: commands.length, [Symbol.iterator]: () => pieces[Symbol.iterator]() })
+    await this.sendEncoded('streams', {
+      commands: commands.length,
+      [Symbol.iterator]: () => pieces[Symbol.iterator](),
+    });
+  }
+
+  /**
+   * Sends commands already encoded as RESP on one raw connection of a single server and waits for every
+   * reply; a connection failure becomes a {@link RedisConnectionError}, the first error reply a
+   * {@link BulkWriteError} (with the count of error replies).
+   */
+  private async sendEncoded(
+    lane: 'single' | 'large' | 'models' | 'streams',
+    source: EncodedSource,
+  ): Promise<void> {
+    const outcome = await this.rawFor(lane)
+      .runEncoded(source)
       .catch((err: unknown) => {
         throw bulkConnectionError(err);
       });
