@@ -98,7 +98,7 @@ export function startInvariantReader(
   url: string,
   keys: KeySchema,
   underlying: string,
-): { stop(): Promise<ReaderReport> } {
+): { stop(): Promise<ReaderReport>; readonly report: Readonly<ReaderReport> } {
   const bus = new RedisBus({ url, name: 'fault-reader', maxRetriesPerRequest: 0 });
   const report: ReaderReport = { reads: 0, errors: 0, violations: [], models: 0, seenActive: new Set() };
   let stopped = false;
@@ -131,6 +131,7 @@ export function startInvariantReader(
     }
   })();
   return {
+    report,
     async stop() {
       stopped = true;
       await loop;
