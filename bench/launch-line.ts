@@ -1,6 +1,6 @@
 /**
  * @module How `bin/chain-worker` is started, for the benchmark's worker processes: its interpreter line
- * (`#!/usr/bin/env -S MALLOC_ARENA_MAX=… node --max-semi-space-size=…`) carries the memory settings, which
+ * (`#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=… MALLOC_TRIM_THRESHOLD_=… node --max-semi-space-size=…`) carries the memory settings, which
  * must be in place before the process starts, so the benchmark starts its worker child with that very
  * line (as the kernel does: the interpreter, then the rest of the line as one argument, then the script).
  */
