@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { asChainWorker } from './launch-line.js';
 import { SimProcess } from './sim-process.js';
+import { redisSched, setRedisSched } from './redis-priority.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
 import type { FetchChildResult } from './fetch-child.js';
 import {
@@ -65,6 +66,13 @@ const { values: args } = parseArgs({
      * fetch floor runs under the same conditions).
      */
     'sim-nice-fetch': { type: 'string', default: '0' },
+    /**
+     * The bench's redis-server during the compat scenario: `fifo` (real-time priority, SCHED_FIFO 1: it
+     * stands in for a Redis on a host of its own, so SLOWLOG measures the commands, not the scheduler's
+     * waits on two shared cores; needs root or CAP_SYS_NICE, else it stays normal and `settings` says so)
+     * or `other` (normal priority, the worker's). The other scenarios run it at normal priority.
+     */
+    'redis-sched-compat': { type: 'string', default: 'fifo' },
     /** Comma-separated subset of the scenarios (development); default all. */
     only: { type: 'string', default: SCENARIOS.join(',') },
   },
@@ -77,6 +85,9 @@ function niceArg(name: 'sim-nice' | 'sim-nice-fetch'): number {
     throw new Error(`--${name}: expected an integer from 0 to 19, got ${args[name]}`);
   return n;
 }
+const redisSchedCompat = args['redis-sched-compat'];
+if (redisSchedCompat !== 'fifo' && redisSchedCompat !== 'other')
+  throw new Error(`--redis-sched-compat: expected fifo or other, got ${String(redisSchedCompat)}`);
 const simNice = niceArg('sim-nice');
 const simNiceFetch = niceArg('sim-nice-fetch');
 const runs = Number(args.runs);
@@ -265,19 +276,31 @@ async function main(): Promise<void> {
     }
 
     let compat: CompatRuns | undefined;
+    // The redis-server's scheduling during the compat scenario as `chrt` reports it (`SCHED_FIFO 1`).
+    let compatSched: string | null = null;
     if (want('compat')) {
       const rounds = Number(args['compat-rounds']);
       log(
         `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${runs} runs, SLOWLOG ≥ ${args['slowlog-us']} µs`,
       );
       await sim.market({ burst: true });
-      compat = await compatRuns({
-        redis: stack.bus.client,
-        rounds,
-        runs,
-        slowlogUs: Number(args['slowlog-us']),
-        worker: (mode, n) => workerProcess(sim.url, redisUrl, n, ['--compat', mode]),
-      });
+      const pid = redis.pid;
+      if (pid !== undefined && redisSchedCompat === 'fifo') {
+        const refused = await setRedisSched(pid, 'fifo');
+        if (refused) log(`could not give the bench's redis-server real-time priority: ${refused}`);
+      }
+      compatSched = pid !== undefined ? await redisSched(pid) : '?';
+      try {
+        compat = await compatRuns({
+          redis: stack.bus.client,
+          rounds,
+          runs,
+          slowlogUs: Number(args['slowlog-us']),
+          worker: (mode, n) => workerProcess(sim.url, redisUrl, n, ['--compat', mode]),
+        });
+      } finally {
+        if (pid !== undefined && redisSchedCompat === 'fifo') await setRedisSched(pid, 'other');
+      }
     }
 
     const burstTotal = burst.map((b) => b.totalMs);
@@ -314,6 +337,7 @@ async function main(): Promise<void> {
         thread_nice: stack.config.threadNice,
         sim_nice: simNice,
         sim_nice_fetch: simNiceFetch,
+        redis_sched_compat: compatSched,
       },
       contracts: burst[0]?.contracts ?? snapshots.reduce((n, x) => n + x.contracts.length, 0),
       // The ratios: ours against a floor measured in this run (see the README's Performance section).

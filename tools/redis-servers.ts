@@ -93,6 +93,11 @@ export class RedisServerProcess {
     );
   }
 
+  /** The server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.isRunning ? this.proc?.pid : undefined;
+  }
+
   get isRunning(): boolean {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
