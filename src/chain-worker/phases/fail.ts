@@ -75,7 +75,7 @@ export async function failCycle(
   } else {
     try {
       // Keep the fallback epoch alive before counting the failure against it: a Redis out of memory still
-      // accepts EXPIRE but refuses the dormant counter, and the fallback must outlive the refusal.
+      // accepts EXPIRE but may refuse the dormant counter, and the fallback must outlive the refusal.
       const active = await epochs.readActive(underlying);
       epochId = active.id;
       if (active.id && active.view) {
