@@ -127,6 +127,66 @@ export function encodePageWrites(
   return { bytes, offsets, epochIdLength: Buffer.byteLength(placeholder) };
 }
 
+/**
+ * {@link encodePageWrites} for a page whose bytes are ASCII, from each contract's raw JSON as text (a
+ * substring of the page's text): the same bytes, built as one string and written into the buffer in one
+ * call. Null when the result is not ASCII (a non-ASCII key prefix, underlying or raw JSON): the caller then
+ * uses {@link encodePageWrites}.
+ *
+ * Why: {@link encodePageWrites} measures and writes three strings and one byte range per contract (about
+ * 150,000 calls into Node's buffer code per 20,000-contract fetch); with ASCII text a character is a byte,
+ * so lengths and offsets are string lengths and the page's writes are one latin1 write.
+ */
+export function encodeAsciiPageWrites(
+  contracts: readonly (ParsedContract | undefined)[],
+  rawTextOf: (i: number) => string,
+  enc: WriteEncoding,
+): PageWrites | null {
+  const keys = new KeySchema(enc.prefix);
+  const placeholder = epochIdPlaceholder(enc.underlying);
+  const ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
+  const snapTtl = String(enc.snapshotSec);
+  const subTtl = String(enc.substrateSec);
+  const snapTail = `\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`;
+  const subTail = `\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`;
+  const n = contracts.length;
+  const offsets = new Uint32Array(n * WRITE_STRIDE);
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const c = contracts[i];
+    if (!c) continue;
+    const raw = rawTextOf(i);
+    const o = i * WRITE_STRIDE;
+    const res = normalizeContract(c, ctx);
+    if (!res.ok) {
+      offsets[o + 2] = 1 + REJECT_REASONS.indexOf(res.reason);
+      offsets[o + 3] = text.length;
+      text += raw;
+      offsets[o + 4] = text.length;
+      continue;
+    }
+    offsets[o] = text.length;
+    const rawKey = snapshotKeyOf(keys, enc.underlying, c);
+    text += `*5\r\n$3\r\nSET\r\n$${rawKey.length}\r\n${rawKey}\r\n$${raw.length}\r\n`;
+    offsets[o + 3] = text.length;
+    text += raw;
+    offsets[o + 4] = text.length;
+    text += snapTail;
+    const subKey = keys.epochContract(placeholder, c.ticker);
+    const head = `*5\r\n$3\r\nSET\r\n$${subKey.length}\r\n`;
+    offsets[o + 2] = text.length + head.length + subKey.indexOf(placeholder);
+    const json = JSON.stringify(res.record);
+    text += `${head}${subKey}\r\n$${json.length}\r\n${json}${subTail}`;
+    offsets[o + 1] = text.length;
+  }
+  // Every length above counted characters: they are the byte lengths only when every character is ASCII.
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return null;
+  // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
+  const bytes = Buffer.allocUnsafeSlow(text.length);
+  bytes.write(text, 0, 'latin1');
+  return { bytes, offsets, epochIdLength: placeholder.length };
+}
+
 /** A contract's pre-encoded writes: its page's {@link PageWrites} and its index there. */
 export interface EncodedRef {
   writes: PageWrites & { bytes: Buffer };

@@ -7,12 +7,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { newEpochId } from '../../src/chain-worker/geometry.js';
 import { normalizeSnapshot } from '../../src/normalizers/registry.js';
-import { decodePage, liftContracts } from '../../src/provider/massive/page-decode.js';
+import {
+  attachPageWrites,
+  decodePage,
+  decodePageWithWrites,
+  liftContracts,
+} from '../../src/provider/massive/page-decode.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
 import type { ChainSnapshot, ParsedContract } from '../../src/provider/massive/types.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { encodeCommands } from '../../src/redis/resp.js';
-import { AcceptedContract, encodedSnapshotWrites, epochIdPlaceholder } from '../../src/wiring/page-writes.js';
+import {
+  AcceptedContract,
+  encodeAsciiPageWrites,
+  encodedSnapshotWrites,
+  encodePageWrites,
+  epochIdPlaceholder,
+} from '../../src/wiring/page-writes.js';
 import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
 import { encodeContractIndex } from '../../src/wiring/contract-index.js';
 import {
@@ -38,8 +49,11 @@ const encoding = {
   asOfMs: ASOF,
 };
 
-/** A page: SPXW and AM-settled SPX roots, a rejected contract (negative bid), a skipped result, non-ASCII. */
-function pageText(strikeBase: number): string {
+/**
+ * A page: SPXW and AM-settled SPX roots, a rejected contract (negative bid), a skipped result, and a
+ * non-ASCII note unless `note` says otherwise (an ASCII page's writes are built from its text).
+ */
+function pageText(strikeBase: number, note = 'délai'): string {
   const results: unknown[] = Array.from({ length: 40 }, (_, i) => {
     const root = i % 3 === 0 ? 'SPX' : 'SPXW';
     const strike = strikeBase + i * 5 + (i % 4 === 0 ? 0.5 : 0);
@@ -51,7 +65,7 @@ function pageText(strikeBase: number): string {
       implied_volatility: 0.2 + i / 1000,
       open_interest: i % 5 === 0 ? null : i * 3,
       day: { volume: i },
-      note: 'délai',
+      note,
       underlying_asset: { ticker: 'I:SPX', value: 6848.25 },
     };
   });
@@ -59,18 +73,21 @@ function pageText(strikeBase: number): string {
   return JSON.stringify({ status: 'OK', results });
 }
 
-async function contractsOf(text: string, threaded: boolean): Promise<ParsedContract[]> {
+/** The page's contracts decoded on a page thread, inline as a page thread does, or inline in two steps. */
+async function contractsOf(text: string, how: boolean | 'attach'): Promise<ParsedContract[]> {
   const opts = { keepRaw: false, wantUnderlying: false, writes: encoding };
   let page;
   let bytes: Buffer;
-  if (threaded) {
+  if (how === true) {
     const pool = new PagePool(1);
     pools.push(pool);
     ({ page, bytes } = await pool.decode(Buffer.from(text), opts));
+  } else if (how === false) {
+    bytes = Buffer.from(text);
+    page = decodePageWithWrites(bytes, opts);
   } else {
     bytes = Buffer.from(text);
     page = decodePage(bytes, opts);
-    const { attachPageWrites } = await import('../../src/provider/massive/page-decode.js');
     attachPageWrites(page, bytes, encoding);
   }
   return liftContracts(page, bytes).flatMap((r) => (r.ok ? [r.contract] : []));
@@ -88,19 +105,21 @@ function writtenOf(contracts: ParsedContract[], rejected: number): WrittenContra
 
 describe('pre-encoded page writes', () => {
   it.each([
-    ['on a page thread', true],
-    ['inline', false],
-  ])('equal the main thread encoding, %s', async (_name, threaded) => {
+    ['on a page thread', true, 'délai'],
+    ['inline', false, 'délai'],
+    ['inline in two steps', 'attach', 'délai'],
+    ['on a page thread, ASCII page', true, 'delai'],
+    ['inline, ASCII page', false, 'delai'],
+    ['inline in two steps, ASCII page', 'attach', 'delai'],
+  ] as const)('equal the main thread encoding, %s', async (_name, threaded, note) => {
     const contracts = [
-      ...(await contractsOf(pageText(6000), threaded)),
-      ...(await contractsOf(pageText(7000), threaded)),
+      ...(await contractsOf(pageText(6000, note), threaded)),
+      ...(await contractsOf(pageText(7000, note), threaded)),
     ];
     const written = writtenOf(contracts, 2);
     expect(written.length).toBe(78);
     // The raw JSON is read from the encoded writes: still the bytes as fetched.
-    expect((JSON.parse(contracts[1]?.rawJson?.toString('utf8') ?? '') as { note: string }).note).toBe(
-      'délai',
-    );
+    expect((JSON.parse(contracts[1]?.rawJson?.toString('utf8') ?? '') as { note: string }).note).toBe(note);
     const packed = await encodeContractIndex(writtenIds(written));
     for (const epochId of [newEpochId('SPX', Date.now()), newEpochId('SPX', Date.now() + 86_400_000)]) {
       const expected = encodeCommands([
@@ -115,6 +134,23 @@ describe('pre-encoded page writes', () => {
       expect(enc?.commands).toBe(written.length * 2 + 1);
       expect(Buffer.concat([...(enc ?? [])]).toString('utf8')).toBe(expected.toString('utf8'));
     }
+  });
+
+  it('from text: the same bytes and offsets as from bytes, or null when the writes are not ASCII', () => {
+    const bytes = Buffer.from(pageText(6000, 'delai'));
+    const page = decodePage(bytes, { keepRaw: true, wantUnderlying: false });
+    const contracts = liftContracts(page, bytes).map((r) => (r.ok ? r.contract : undefined));
+    const raw = (i: number): Buffer => contracts[i]?.rawJson as Buffer;
+    const text = (i: number): string => raw(i).toString('latin1');
+    const fromBytes = encodePageWrites(contracts, raw, encoding);
+    const fromText = encodeAsciiPageWrites(contracts, text, encoding);
+    expect(Buffer.from(fromText?.bytes ?? []).equals(Buffer.from(fromBytes.bytes))).toBe(true);
+    expect([...(fromText?.offsets ?? [])]).toEqual([...fromBytes.offsets]);
+    expect(fromText?.epochIdLength).toBe(fromBytes.epochIdLength);
+    expect(encodeAsciiPageWrites(contracts, text, { ...encoding, prefix: 'cwtest:é:' })).toBeNull();
+    expect(
+      encodeAsciiPageWrites(contracts, (i) => `${text(i)} `.replace(/ $/, '\u00e9'), encoding),
+    ).toBeNull();
   });
 
   it('refuse an epoch id that does not fit, and a contract without encoded writes', async () => {

@@ -8,10 +8,12 @@
  * JSON out of them without a copy. The lifted fields keep their values as sent: a number travels as a
  * number, anything else (null, a string) in a short side list.
  */
+import { isAscii } from 'node:buffer';
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
 import { splitResults } from './split-results.js';
 import type { ChainPage, ParsedContract, RawContract, VendorFields } from './types.js';
 import {
+  encodeAsciiPageWrites,
   encodePageWrites,
   WRITE_STRIDE,
   type PageWrites,
@@ -96,10 +98,46 @@ export class PageSyntaxError extends Error {
 
 /** Decodes one page. Throws {@link PageSyntaxError} when the bytes are not JSON. */
 export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage {
+  return decodeWith(bytes, opts, undefined);
+}
+
+/**
+ * {@link decodePage}, then with `opts.writes` the page's encoded writes as {@link attachPageWrites} makes
+ * them (the same bytes), from the contracts the decode parsed: what a page thread does. An ASCII page's
+ * writes are built from its text (encodeAsciiPageWrites), others from its bytes.
+ */
+export function decodePageWithWrites(bytes: Buffer, opts: DecodeOptions): DecodedPage {
+  if (!opts.writes) return decodeWith(bytes, opts, undefined);
+  const kept: Kept = { text: '', contracts: [] };
+  const page = decodeWith(bytes, opts, kept);
+  const enc = opts.writes;
+  const rawOf = (i: number): Buffer | undefined =>
+    page.exact ? bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]) : undefined;
+  const fallback = (i: number): string => JSON.stringify(kept.contracts[i]?.raw ?? {});
+  page.writes =
+    (isAscii(bytes)
+      ? encodeAsciiPageWrites(
+          kept.contracts,
+          (i) => (page.exact ? kept.text.slice(page.ranges[2 * i], page.ranges[2 * i + 1]) : fallback(i)),
+          enc,
+        )
+      : null) ?? encodePageWrites(kept.contracts, (i) => rawOf(i) ?? Buffer.from(fallback(i)), enc);
+  return page;
+}
+
+/** What the decode keeps for the page's writes: the page's text and each accepted result's contract. */
+interface Kept {
+  text: string;
+  contracts: (ParsedContract | undefined)[];
+}
+
+function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefined): DecodedPage {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let page: ChainPage;
   try {
-    page = JSON.parse(buf.toString('utf8')) as ChainPage;
+    const text = buf.toString('utf8');
+    if (kept) kept.text = text;
+    page = JSON.parse(text) as ChainPage;
   } catch (err) {
     throw new PageSyntaxError((err as Error).message);
   }
@@ -122,6 +160,7 @@ export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage 
     ranges: new Uint32Array(count * 2),
     exact,
   };
+  if (kept) kept.contracts = new Array<ParsedContract | undefined>(count).fill(undefined);
   const raw = opts.keepRaw || !exact ? new Array<RawContract | undefined>(count) : undefined;
   const underlying = opts.wantUnderlying
     ? new Array<RawContract['underlying_asset'] | undefined>(count)
@@ -133,6 +172,7 @@ export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage 
       continue;
     }
     const c = parsed.contract;
+    if (kept) kept.contracts[i] = c;
     out.tickers[i] = c.ticker;
     out.roots[i] = c.root;
     out.expirations[i] = c.expiration;

@@ -15,8 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { isThreadNiceFailure, threadNiceData } from '../../lib/thread-priority.js';
 import { threadScript } from '../../lib/worker-rpc.js';
 import {
-  attachPageWrites,
-  decodePage,
+  decodePageWithWrites,
   PageSyntaxError,
   type DecodedPage,
   type DecodeOptions,
@@ -37,9 +36,7 @@ export interface PageDecoder {
 /** Decodes on the calling thread (tests, and runs from sources without a build). */
 export const inlineDecoder: PageDecoder = {
   decode(bytes, opts) {
-    const page = decodePage(bytes, opts);
-    if (opts.writes) attachPageWrites(page, bytes, opts.writes);
-    return Promise.resolve({ page, bytes });
+    return Promise.resolve({ page: decodePageWithWrites(bytes, opts), bytes });
   },
   close: () => Promise.resolve(),
 };

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../../lib/thread-priority.js';
-import { attachPageWrites, decodePage, PageSyntaxError, type DecodeOptions } from './page-decode.js';
+import { decodePageWithWrites, PageSyntaxError, type DecodeOptions } from './page-decode.js';
 import type { PageReply } from './page-pool.js';
 
 // Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
@@ -15,8 +15,7 @@ parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOp
   let reply: PageReply;
   try {
     const bytes = Buffer.from(msg.bytes);
-    const page = decodePage(bytes, msg.opts);
-    if (msg.opts.writes) attachPageWrites(page, bytes, msg.opts.writes);
+    const page = decodePageWithWrites(bytes, msg.opts);
     reply = { id: msg.id, ok: true, page, bytes: msg.bytes };
   } catch (err) {
     const syntax = err instanceof PageSyntaxError;
