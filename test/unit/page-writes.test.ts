@@ -162,6 +162,12 @@ describe('pre-encoded page writes', () => {
     const [first, ...rest] = written;
     const bare = { ...first, contract: { ...first?.contract, encoded: undefined } } as WrittenContract;
     expect(encodedSnapshotWrites([bare, ...rest], (c) => c.encoded, newEpochId('SPX', 0), index)).toBeNull();
+    // A contract's raw JSON is read from its encoded writes until it is set.
+    const c = contracts[0] as ParsedContract;
+    expect(c.rawJson?.buffer).toBe(c.encoded?.writes.bytes.buffer);
+    const replaced = Buffer.from('{}');
+    c.rawJson = replaced;
+    expect(c.rawJson).toBe(replaced);
   });
 
   it('carry the normalizer verdicts: the normalize phase need not run it again', async () => {

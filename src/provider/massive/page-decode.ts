@@ -11,11 +11,12 @@
 import { isAscii } from 'node:buffer';
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
 import { splitResults } from './split-results.js';
-import type { ChainPage, ParsedContract, RawContract, VendorFields } from './types.js';
+import type { ChainPage, ContractType, ParsedContract, RawContract, VendorFields } from './types.js';
 import {
   encodeAsciiPageWrites,
   encodePageWrites,
   WRITE_STRIDE,
+  type EncodedRef,
   type PageWrites,
   type WriteEncoding,
 } from '../../wiring/page-writes.js';
@@ -68,8 +69,11 @@ export interface DecodedPage {
   status: Uint8Array;
   /** Per accepted result (empty string for a skipped one). */
   tickers: string[];
-  roots: string[];
-  expirations: string[];
+  /** The page's distinct roots and expirations (few: one expiration per stream), '' first. */
+  names: string[];
+  /** Per result, the index in `names` of its root and of its expiration (0 for a skipped one). */
+  rootIds: Uint32Array;
+  expirationIds: Uint32Array;
   /** Per result: 67 ('C') or 80 ('P'). */
   types: Uint8Array;
   /**
@@ -152,13 +156,24 @@ function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefin
     count,
     status: new Uint8Array(count),
     tickers: new Array<string>(count).fill(''),
-    roots: new Array<string>(count).fill(''),
-    expirations: new Array<string>(count).fill(''),
+    names: [''],
+    rootIds: new Uint32Array(count),
+    expirationIds: new Uint32Array(count),
     types: new Uint8Array(count),
     nums: new Float64Array(count * STRIDE).fill(NaN),
     odd: [],
     ranges: new Uint32Array(count * 2),
     exact,
+  };
+  // Roots and expirations cross to the main thread once per page, not once per result.
+  const ids = new Map<string, number>();
+  const nameId = (name: string): number => {
+    let id = ids.get(name);
+    if (id === undefined) {
+      id = out.names.push(name) - 1;
+      ids.set(name, id);
+    }
+    return id;
   };
   if (kept) kept.contracts = new Array<ParsedContract | undefined>(count).fill(undefined);
   const raw = opts.keepRaw || !exact ? new Array<RawContract | undefined>(count) : undefined;
@@ -174,8 +189,8 @@ function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefin
     const c = parsed.contract;
     if (kept) kept.contracts[i] = c;
     out.tickers[i] = c.ticker;
-    out.roots[i] = c.root;
-    out.expirations[i] = c.expiration;
+    out.rootIds[i] = nameId(c.root);
+    out.expirationIds[i] = nameId(c.expiration);
     out.types[i] = c.type === 'C' ? 67 : 80;
     const base = i * STRIDE;
     for (let f = 0; f < NF; f++) {
@@ -253,28 +268,58 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
       const [, f, v] = page.odd[odd++] as [number, number, unknown];
       (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
     }
-    const contract: ParsedContract = {
-      ticker: page.tickers[i] as string,
-      root: page.roots[i] as string,
-      expiration: page.expirations[i] as string,
-      type: page.types[i] === 67 ? 'C' : 'P',
-      strike: n[b + STRIKE] as number,
-      fields,
-    };
+    const ticker = page.tickers[i] as string;
+    const root = page.names[page.rootIds[i] as number] as string;
+    const expiration = page.names[page.expirationIds[i] as number] as string;
+    const type = page.types[i] === 67 ? 'C' : 'P';
+    const strike = n[b + STRIKE] as number;
     const raw = page.raw?.[i];
+    let contract: ParsedContract;
     if (writes) {
-      // The bytes as fetched are in the encoded writes (so the page itself can go).
-      const o = i * WRITE_STRIDE;
-      contract.rawJson = writes.bytes.subarray(writes.offsets[o + 3], writes.offsets[o + 4]);
-      contract.encoded = { writes, index: i };
-    } else if (page.exact) {
-      contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
+      // The bytes as fetched are in the encoded writes (so the page itself can go); read when asked.
+      contract = new EncodedContract(ticker, root, expiration, type, strike, fields, { writes, index: i });
+    } else {
+      contract = { ticker, root, expiration, type, strike, fields };
+      if (page.exact) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
     if (raw) contract.raw = raw;
     const spot = n[b + SPOT] as number;
     out[i] = { ok: true, contract, spot: Number.isNaN(spot) ? null : spot, underlying: page.underlying?.[i] };
   }
   return out;
+}
+
+/**
+ * A lifted contract with encoded writes: its raw JSON is a view of them made when read (`rawJson`), so a
+ * fetch does not keep a Buffer object per contract on the main thread (20,000 per burst fetch, all
+ * surviving into the old generation). Setting `rawJson` replaces the view with an own property.
+ */
+class EncodedContract implements ParsedContract {
+  raw?: RawContract;
+  constructor(
+    public ticker: string,
+    public root: string,
+    public expiration: string,
+    public type: ContractType,
+    public strike: number,
+    public fields: VendorFields,
+    public encoded: EncodedRef,
+  ) {}
+
+  get rawJson(): Buffer {
+    const { writes, index } = this.encoded;
+    const o = index * WRITE_STRIDE;
+    return writes.bytes.subarray(writes.offsets[o + 3], writes.offsets[o + 4]) as Buffer;
+  }
+
+  set rawJson(bytes: Buffer | undefined) {
+    Object.defineProperty(this, 'rawJson', {
+      value: bytes,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
 }
 
 /**

@@ -29,6 +29,8 @@ parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOp
       p.types.buffer as ArrayBuffer,
       p.nums.buffer as ArrayBuffer,
       p.ranges.buffer as ArrayBuffer,
+      p.rootIds.buffer as ArrayBuffer,
+      p.expirationIds.buffer as ArrayBuffer,
     );
     if (p.writes) transfer.push(p.writes.bytes.buffer as ArrayBuffer, p.writes.offsets.buffer as ArrayBuffer);
   }
