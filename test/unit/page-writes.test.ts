@@ -162,20 +162,8 @@ describe('pre-encoded page writes', () => {
     const [first, ...rest] = written;
     const bare = { ...first, contract: { ...first?.contract, encoded: undefined } } as WrittenContract;
     expect(encodedSnapshotWrites([bare, ...rest], (c) => c.encoded, newEpochId('SPX', 0), index)).toBeNull();
-    // Its fields are read from the page's numbers: those of a page decoded without writes.
-    const plainBytes = Buffer.from(pageText(6000));
-    const plain = liftContracts(
-      decodePage(plainBytes, { keepRaw: false, wantUnderlying: false }),
-      plainBytes,
-    );
-    expect(contracts.map((x) => x.fields)).toStrictEqual(
-      plain.flatMap((r) => (r.ok ? [r.contract.fields] : [])),
-    );
-    // A contract's raw JSON is read from its encoded writes until it is set; its fields likewise.
+    // A contract's raw JSON is read from its encoded writes until it is set.
     const c = contracts[0] as ParsedContract;
-    const fields = { ...c.fields, bid: 99 };
-    c.fields = fields;
-    expect(c.fields).toBe(fields);
     expect(c.rawJson?.buffer).toBe(c.encoded?.writes.bytes.buffer);
     const replaced = Buffer.from('{}');
     c.rawJson = replaced;
@@ -187,7 +175,7 @@ describe('pre-encoded page writes', () => {
       ...(await contractsOf(pageText(6000), true)),
       ...(await contractsOf(pageText(7000), true)),
     ];
-    const bare = encoded.map((c) => ({ ...c, fields: c.fields, rawJson: c.rawJson, encoded: undefined }));
+    const bare = encoded.map((c) => ({ ...c, encoded: undefined }));
     const snap = (contracts: ParsedContract[]): ChainSnapshot =>
       ({
         contracts,

@@ -147,8 +147,8 @@ export class MassiveChainClient {
               const c = parsed.contract;
               if (spot === null) spot = parsed.spot;
               if (underlyingAsset === null && parsed.underlying) underlyingAsset = parsed.underlying;
-              const ts = c.fields.ts;
-              if (ts !== null && (newestVendorTs === null || ts > newestVendorTs)) newestVendorTs = ts;
+              if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs))
+                newestVendorTs = c.fields.ts;
               seenExpirations.add(c.expiration);
               byTicker.set(c.ticker, c);
             }

@@ -250,10 +250,22 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
     }
     const n = page.nums;
     const b = i * STRIDE;
-    let fields: VendorFields | undefined;
+    const fields: VendorFields = {
+      bid: num(n[b]),
+      ask: num(n[b + 1]),
+      midpoint: num(n[b + 2]),
+      last: num(n[b + 3]),
+      delta: num(n[b + 4]),
+      gamma: num(n[b + 5]),
+      theta: num(n[b + 6]),
+      vega: num(n[b + 7]),
+      iv: num(n[b + 8]),
+      oi: num(n[b + 9]),
+      volume: num(n[b + 10]),
+      ts: tsOf(n[b + TS]),
+    };
     while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
       const [, f, v] = page.odd[odd++] as [number, number, unknown];
-      fields ??= fieldsAt(n, b);
       (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
     }
     const ticker = page.tickers[i] as string;
@@ -265,10 +277,9 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
     let contract: ParsedContract;
     if (writes) {
       // The bytes as fetched are in the encoded writes (so the page itself can go); read when asked.
-      contract = new EncodedContract(ticker, root, expiration, type, strike, n, b, { writes, index: i });
-      if (fields) contract.fields = fields;
+      contract = new EncodedContract(ticker, root, expiration, type, strike, fields, { writes, index: i });
     } else {
-      contract = { ticker, root, expiration, type, strike, fields: fields ?? fieldsAt(n, b) };
+      contract = { ticker, root, expiration, type, strike, fields };
       if (page.exact) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
     if (raw) contract.raw = raw;
@@ -278,30 +289,10 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
   return out;
 }
 
-/** The {@link VendorFields} of the result whose numbers start at `b` in `n` (a page's `nums`). */
-function fieldsAt(n: Float64Array, b: number): VendorFields {
-  return {
-    bid: num(n[b]),
-    ask: num(n[b + 1]),
-    midpoint: num(n[b + 2]),
-    last: num(n[b + 3]),
-    delta: num(n[b + 4]),
-    gamma: num(n[b + 5]),
-    theta: num(n[b + 6]),
-    vega: num(n[b + 7]),
-    iv: num(n[b + 8]),
-    oi: num(n[b + 9]),
-    volume: num(n[b + 10]),
-    ts: tsOf(n[b + TS]),
-  };
-}
-
 /**
- * A lifted contract with encoded writes. Its raw JSON is a view of them and its fields an object read
- * from the page's numbers, each made when read (`rawJson`, `fields`), so a fetch does not keep a Buffer
- * and a fields object per contract on the main thread (20,000 of each per burst fetch, surviving into
- * the old generation) when the write phase needs neither. Setting either replaces it with an own
- * property. A copy by spread (`{ ...c }`) has neither: copy them by name.
+ * A lifted contract with encoded writes: its raw JSON is a view of them made when read (`rawJson`), so a
+ * fetch does not keep a Buffer object per contract on the main thread (20,000 per burst fetch, all
+ * surviving into the old generation). Setting `rawJson` replaces the view with an own property.
  */
 class EncodedContract implements ParsedContract {
   raw?: RawContract;
@@ -311,23 +302,9 @@ class EncodedContract implements ParsedContract {
     public expiration: string,
     public type: ContractType,
     public strike: number,
-    private readonly nums: Float64Array,
-    private readonly at: number,
+    public fields: VendorFields,
     public encoded: EncodedRef,
   ) {}
-
-  get fields(): VendorFields {
-    return fieldsAt(this.nums, this.at);
-  }
-
-  set fields(fields: VendorFields) {
-    Object.defineProperty(this, 'fields', {
-      value: fields,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  }
 
   get rawJson(): Buffer {
     const { writes, index } = this.encoded;
