@@ -323,8 +323,10 @@ class EncodedContract implements ParsedContract {
 }
 
 /**
- * Adds the page's encoded writes to a decoded page (on the page thread, or inline without one). The
- * contracts' raw JSON then lives in `page.writes.bytes`, so the main thread need not keep the page.
+ * Adds the page's encoded writes to a decoded page in two steps: lift its contracts, then encode them
+ * (encodePageWrites). The page threads and the inline decoder use {@link decodePageWithWrites}, which
+ * reuses the contracts the decode parsed and must give these very bytes: this is its reference
+ * (`test/unit/page-writes.test.ts`).
  */
 export function attachPageWrites(page: DecodedPage, bytes: Buffer, enc: WriteEncoding): void {
   const lifted = liftContracts(page, bytes);
