@@ -62,6 +62,19 @@ const RPC_THREADS = [
 ];
 
 const closers: (() => Promise<void>)[] = [];
+
+/** The compiled module under test, for the probe scripts below (they run as plain ESM). */
+const LIB = JSON.stringify(resolve(PACKAGE_ROOT, 'dist/src/lib/thread-priority.js'));
+
+/** Writes `source(path)` to a fresh temporary `name` (removed after the test) and returns its path. */
+function probeScript(name: string, source: (path: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'thread-nice-'));
+  closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  const path = join(dir, name);
+  writeFileSync(path, source(path));
+  return path;
+}
+
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
   configureThreadNice(0);
@@ -108,16 +121,12 @@ describe.runIf(linux)('worker threads lower their own priority (Linux)', () => {
   });
 
   it('adds to the nice value the calling thread already has, up to 19', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'thread-nice-'));
-    closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-    const script = join(dir, 'probe.mjs');
-    const lib = resolve(PACKAGE_ROOT, 'dist/src/lib/thread-priority.js');
     // A thread at nice 16 raising itself by 7 stops at 19 (and reports no failure).
-    writeFileSync(
-      script,
-      `import { setPriority, getPriority } from 'node:os';
+    const script = probeScript(
+      'probe.mjs',
+      () => `import { setPriority, getPriority } from 'node:os';
        import { parentPort } from 'node:worker_threads';
-       import { lowerPriorityBy } from ${JSON.stringify(lib)};
+       import { lowerPriorityBy } from ${LIB};
        setPriority(16);
        const failure = lowerPriorityBy(7);
        parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, ok: true, res: { failure, nice: getPriority() } }));`,
@@ -132,20 +141,16 @@ describe.runIf(linux)('worker threads lower their own priority (Linux)', () => {
 describe.runIf(linux)('V8’s and libuv’s threads (Linux)', () => {
   // In a process of its own: lowering the vitest worker's own helper threads would outlive the test.
   it('lowerHelperThreads puts every task but the main thread at the setting; 0 leaves them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'helper-nice-'));
-    closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-    const script = join(dir, 'helpers.mjs');
-    const lib = resolve(PACKAGE_ROOT, 'dist/src/lib/thread-priority.js');
-    writeFileSync(
-      script,
-      `import { readdirSync, readFileSync } from 'node:fs';
+    const script = probeScript(
+      'helpers.mjs',
+      (self) => `import { readdirSync, readFileSync } from 'node:fs';
        import { readFile } from 'node:fs/promises';
-       import { configureThreadNice, lowerHelperThreads } from ${JSON.stringify(lib)};
+       import { configureThreadNice, lowerHelperThreads } from ${LIB};
        const nices = () => Object.fromEntries(readdirSync('/proc/self/task').map((t) => {
          const st = readFileSync('/proc/self/task/' + t + '/stat', 'utf8');
          return [t, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16])];
        }));
-       await readFile(${JSON.stringify(script)}); // libuv's pool started
+       await readFile(${JSON.stringify(self)}); // libuv's pool started
        configureThreadNice(0);
        const off = { failure: lowerHelperThreads(), nices: nices() };
        configureThreadNice(6);
@@ -183,12 +188,9 @@ describe('a thread that cannot lower its priority', () => {
   it('is logged once per process, whatever the number of threads, and the threads keep working', async () => {
     const logged: string[] = [];
     configureThreadNice(5, (m) => logged.push(m));
-    const dir = mkdtempSync(join(tmpdir(), 'thread-nice-'));
-    closers.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
-    const script = join(dir, 'fails.mjs');
-    writeFileSync(
-      script,
-      `import { parentPort } from 'node:worker_threads';
+    const script = probeScript(
+      'fails.mjs',
+      () => `import { parentPort } from 'node:worker_threads';
        parentPort.postMessage({ threadNiceFailed: 'EPERM (test)' });
        parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, ok: true, res: 'answered' }));`,
     );
