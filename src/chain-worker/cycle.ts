@@ -80,17 +80,23 @@ export async function runCycle(
 ): Promise<CycleResult> {
   const started = performance.now();
   const phases = zeroPhases();
-  let snapshot: ChainSnapshot;
+  // The document's assembly of another symbol of this process waits for this cycle's part (bounded).
+  deps.latest.begin(symbol);
   try {
-    snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, ...cycleFetchOptions(deps) });
-  } catch (err) {
+    let snapshot: ChainSnapshot;
+    try {
+      snapshot = await deps.client.fetchSnapshot(symbol, { ...opts, ...cycleFetchOptions(deps) });
+    } catch (err) {
+      phases.fetch = performance.now() - started;
+      // Shutdown abandoned the fetch: the cycle did not fail, so nothing is recorded against the epoch.
+      const abandoned = opts.signal?.aborted === true;
+      return await failCycle(deps, symbol, err as Error, started, phases, abandoned);
+    }
     phases.fetch = performance.now() - started;
-    // Shutdown abandoned the fetch: the cycle did not fail, so nothing is recorded against the epoch.
-    const abandoned = opts.signal?.aborted === true;
-    return failCycle(deps, symbol, err as Error, started, phases, abandoned);
+    return await applySnapshot(deps, snapshot, leaseValue, started, phases);
+  } finally {
+    deps.latest.end(symbol);
   }
-  phases.fetch = performance.now() - started;
-  return applySnapshot(deps, snapshot, leaseValue, started, phases);
 }
 
 /** Runs one phase and adds its time; a phase that throws adds nothing, so a failed result's zero names where it stopped. */

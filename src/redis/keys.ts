@@ -81,30 +81,39 @@ export class KeySchema {
     return `{${this.latest}}`;
   }
 
-  /** HASH: one symbol's part of `massive:chain:latest` (`summary`, `ctoken`, `tickers_z`, `tickers_hash`). */
+  /** HASH: one symbol's part of `massive:chain:latest`: its ticker set (`tickers_z`, `tickers_hash`). */
   latestPart(underlying: string): string {
     return this.k(`massive:chain:latest:part:${this.latestTag}:${underlying}`);
   }
 
   /**
-   * STRING: one symbol's `"ticker":vendor,…` fragment. A STRING, not a hash field: SET keeps a large
-   * argument without copying it, HSET copies it (milliseconds for a 6.5 MB fragment, Redis blocked).
+   * STRING: one symbol's `"ticker":vendor,…` fragment, as versions before the layout stored it (a copy of
+   * the document's bytes). No longer written; a writer deletes its symbol's on its first part write.
    */
   latestContracts(underlying: string): string {
     return this.k(`massive:chain:latest:contracts:${this.latestTag}:${underlying}`);
   }
 
-  /** SET of the `{U}` that have a part. */
+  /**
+   * HASH `{U}` → `token:summaryStart:summaryLength:contractsStart:contractsLength`: where each symbol's
+   * summary and contracts fragment sit in the current document (written by the commit with it), so a
+   * writer reads another's fragment with GETRANGE and Redis keeps no second copy of it.
+   */
+  get latestLayout(): string {
+    return this.k(`massive:chain:latest:layout:${this.latestTag}`);
+  }
+
+  /** SET of the `{U}` that had a part, as versions before the layout kept it: deleted by a writer's first part write. */
   get latestParts(): string {
     return this.k(`massive:chain:latest:parts:${this.latestTag}`);
   }
 
-  /** INCR on every part write: an assembly commits only if it is unchanged. */
+  /** INCR on every commit of the document: an assembly commits only if it is unchanged since it read. */
   get latestRev(): string {
     return this.k(`massive:chain:latest:rev:${this.latestTag}`);
   }
 
-  /** INCR when a symbol's ticker set changes: the document's `version`. */
+  /** The document's `version`: one up with each committed document whose ticker set changed. */
   get latestVersion(): string {
     return this.k(`massive:chain:latest:version:${this.latestTag}`);
   }

@@ -13,7 +13,7 @@ import { replyCode } from './errors.js';
 export const SCRIPT_KEYS = {
   'promote-epoch': null,
   'mark-clean': 3,
-  'commit-latest': 4,
+  'commit-latest': 6,
   'lease-acquire': 2,
   'lease-renew': 1,
   'lease-release': 1,
@@ -118,21 +118,29 @@ export class RedisScripts {
   }
 
   /**
-   * Makes the assembled document under `keys.staging` the current `massive:chain:latest` unless the parts
-   * revision moved past `rev`: 0 stale (staging deleted), 1 current, 2 current with a new `version`
-   * (announced on `channel`).
+   * Makes the assembled document under `keys.staging` the current `massive:chain:latest` with its `layout`
+   * (field, value pairs) unless another assembly was committed since `rev` was read: 0 stale (staging
+   * deleted), 1 current, 2 current with a new `version` (announced on `channel`).
    */
   async commitLatest(
-    keys: { rev: string; staging: string; latest: string; publishedVersion: string },
+    keys: {
+      rev: string;
+      staging: string;
+      latest: string;
+      publishedVersion: string;
+      version: string;
+      layout: string;
+    },
     rev: string,
     version: number,
     channel: string,
+    layout: readonly string[],
   ): Promise<0 | 1 | 2> {
     const out = Number(
       await this.run(
         'commit-latest',
-        [keys.rev, keys.staging, keys.latest, keys.publishedVersion],
-        [rev, String(version), channel],
+        [keys.rev, keys.staging, keys.latest, keys.publishedVersion, keys.version, keys.layout],
+        [rev, String(version), channel, ...layout],
       ),
     );
     return out === 2 ? 2 : out === 1 ? 1 : 0;

@@ -103,20 +103,74 @@ export function assembleLatest(i: { version: number; ts: number; parts: readonly
  * copies): a writer that streams them needs no 13 MB buffer of its own.
  */
 export function latestChunks(i: { version: number; ts: number; parts: readonly LatestPart[] }): Buffer[] {
+  return latestDocument(i).chunks;
+}
+
+/** Where one symbol's summary and contracts fragment sit in the document: byte offset and length of each. */
+export interface PartRange {
+  summary: [start: number, length: number];
+  contracts: [start: number, length: number];
+}
+
+/**
+ * The document's pieces and, per symbol, where its summary and contracts fragment sit in it (so another
+ * writer can read them back with GETRANGE instead of a copy of its own). Pure.
+ */
+export function latestDocument(i: { version: number; ts: number; parts: readonly LatestPart[] }): {
+  chunks: Buffer[];
+  ranges: Map<string, PartRange>;
+} {
   const parts = [...i.parts].sort((a, b) => (a.underlying < b.underlying ? -1 : 1));
-  const chunks: Buffer[] = [Buffer.from(`{"version":${i.version},"ts":${i.ts},"contracts":{`)];
+  const chunks: Buffer[] = [];
+  let at = 0;
+  const push = (b: Buffer): number => {
+    chunks.push(b);
+    const start = at;
+    at += b.length;
+    return start;
+  };
+  const contracts = new Map<string, [number, number]>();
+  push(Buffer.from(`{"version":${i.version},"ts":${i.ts},"contracts":{`));
   let first = true;
   for (const p of parts) {
-    if (!p.contracts || p.contracts.length === 0) continue;
-    if (!first) chunks.push(Buffer.from(','));
-    chunks.push(p.contracts);
+    if (!p.contracts || p.contracts.length === 0) {
+      contracts.set(p.underlying, [at, 0]);
+      continue;
+    }
+    if (!first) push(Buffer.from(','));
+    contracts.set(p.underlying, [push(p.contracts), p.contracts.length]);
     first = false;
   }
-  chunks.push(Buffer.from('},"symbols":{'));
+  push(Buffer.from('},"symbols":{'));
+  const ranges = new Map<string, PartRange>();
   parts.forEach((p, n) => {
-    chunks.push(Buffer.from(`${n > 0 ? ',' : ''}${JSON.stringify(p.underlying)}:`));
-    chunks.push(typeof p.summary === 'string' ? Buffer.from(p.summary) : p.summary);
+    push(Buffer.from(`${n > 0 ? ',' : ''}${JSON.stringify(p.underlying)}:`));
+    const summary = typeof p.summary === 'string' ? Buffer.from(p.summary) : p.summary;
+    ranges.set(p.underlying, {
+      summary: [push(summary), summary.length],
+      contracts: contracts.get(p.underlying) ?? [0, 0],
+    });
   });
-  chunks.push(Buffer.from('}}'));
-  return chunks;
+  push(Buffer.from('}}'));
+  return { chunks, ranges };
+}
+
+/**
+ * One symbol's entry in the document's layout hash: its contracts token and ranges,
+ * `token:summaryStart:summaryLength:contractsStart:contractsLength`. Pure.
+ */
+export function encodeLayoutEntry(token: string, r: PartRange): string {
+  return `${token}:${r.summary.join(':')}:${r.contracts.join(':')}`;
+}
+
+/** {@link encodeLayoutEntry}'s inverse, or null for a value it did not write. Pure. */
+export function decodeLayoutEntry(v: string): { token: string; range: PartRange } | null {
+  const f = v.split(':');
+  if (f.length !== 5 || f[0] === '') return null;
+  const n = f.slice(1).map(Number);
+  if (!n.every((x) => Number.isSafeInteger(x) && x >= 0)) return null;
+  return {
+    token: f[0] as string,
+    range: { summary: [n[0] as number, n[1] as number], contracts: [n[2] as number, n[3] as number] },
+  };
 }

@@ -1,36 +1,50 @@
 /**
- * @module `massive:chain:latest` in Redis: each symbol's writer stores its own part (a HASH), then the
- * whole document is assembled client-side from every part — bytes concatenated, nothing parsed — SET
- * under a staging key and made current by a script that only compares a revision counter and RENAMEs.
- * Several workers holding different symbols produce one coherent document: every part write bumps the
- * revision in the same transaction, an assembly whose parts changed meanwhile is dropped, and the writer
- * of that newer part assembles after it ("the last writer assembles"). All keys share the slot of
- * `massive:chain:latest` (hash tag), so this works on a cluster. Each contracts fragment carries a random
- * token in its part; a store keeps the fragments it wrote or read by token and GETs a multi-MB fragment
- * again only when its token changed, so a worker holding every symbol never reads its own bytes back.
+ * @module `massive:chain:latest` in Redis: the document is assembled client-side — bytes concatenated,
+ * nothing parsed — SET under a staging key and made current by a script that only compares a revision
+ * counter, RENAMEs and records the document's layout (where each symbol's summary and contracts fragment
+ * sit in it). Several workers holding different symbols produce one coherent document: a writer takes its
+ * own symbols' summaries and fragments from memory and every other symbol's from the current document
+ * (GETRANGE at the layout's offsets, read with the revision in one MULTI), and commits only if no other
+ * assembly was committed since that read; a stale assembly is assembled again from the new document, so
+ * every writer's latest part reaches the document. All keys share the slot of `massive:chain:latest` (hash
+ * tag), so this works on a cluster. Each fragment carries a random token in the layout; a store keeps the
+ * fragments it read by token and reads a multi-MB fragment again only when its token changed. Redis holds
+ * each fragment once (in the document) and a worker uploads it once (with the document), where versions
+ * before the layout uploaded each fragment on its own first (the bench's compat burst: 39 → 13 MB).
+ * Assemblies of one process wait for its other symbols' cycles in flight (at most {@link ASSEMBLY_WAIT_MS}),
+ * so a worker holding several symbols uploads one document per round of cycles, not one per symbol.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/logger.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import {
-  latestChunks,
+  decodeLayoutEntry,
+  encodeLayoutEntry,
+  latestDocument,
   packTickers,
   tickerDelta,
   tickerSetHash,
   unpackTickers,
   type LatestPart,
+  type PartRange,
 } from './chain-latest-doc.js';
 
-/** A staging or upload key lives at most this long if its writer dies before the commit. */
+/** A staging key lives at most this long if its writer dies before the commit. */
 export const STAGING_TTL_SEC = 60;
+
+/** The longest an assembly waits for the process's other symbols' cycles in flight to write their parts. */
+export const ASSEMBLY_WAIT_MS = 1_000;
+
+/** Assemblies in a row that may find the document changed under them before the writer gives up (logged). */
+const MAX_STALE = 8;
 
 export interface PartWrite {
   /** `{U}`. */
   underlying: string;
   /** Our per-symbol summary (compact JSON). */
   summary: string;
-  /** The `"ticker":vendor,…` fragment, or null to keep the stored one (a partial snapshot merged). */
+  /** The `"ticker":vendor,…` fragment, or null to keep the document's (a partial snapshot merged). */
   contracts: Buffer | null;
   /** The symbol's tickers, or null when unchanged by this write (a merge never changes the geometry). */
   tickers: readonly string[] | null;
@@ -43,6 +57,8 @@ export interface PartWrite {
    * `CHAIN_COMPAT=marketswarm`). Without it the version still moves and `geometry_updated` is published.
    */
   delta: boolean;
+  /** The cycle (its symbol) this part ends: assemblies waiting for it go on ({@link ChainLatestStore.begin}). */
+  cycle?: string;
 }
 
 export type CommitResult = 'stale' | 'current' | 'new_version';
@@ -54,84 +70,127 @@ function check<T>(res: [Error | null, unknown][] | null, i: number): T {
   return entry[1] as T;
 }
 
+/** One of this process's symbols: the newest part written here. */
+interface OwnPart {
+  summary: Buffer;
+  /** Null: the document's fragment of the symbol is kept (a merge). */
+  contracts: Buffer | null;
+  /** The token of its contracts in the layout; for a merge (contracts kept), the document's, once known. */
+  token: string | null;
+  /** A document carrying this part was committed (a layout token for it other than ours then means another writer replaced it). */
+  committed: boolean;
+  /** The ticker set changed and no committed document carries it yet: the set the document had before. */
+  base: readonly string[] | null;
+  tickers: readonly string[] | null;
+  /** {@link tickerSetHash} of `tickers`. */
+  hash: string | null;
+  delta: boolean;
+  /** Bumped on every write: a commit clears `base` only if no newer write came meanwhile. */
+  seq: number;
+}
+
+/** An assembled document, not yet committed. */
+export interface Assembly {
+  chunks: Buffer[];
+  rev: string;
+  version: number;
+  layout: string[];
+  /** `massive:chain:delta:latest`'s lists when this document changes the ticker set and a delta is asked for. */
+  delta: { entered: string[]; exited: string[] } | null;
+  /** The own parts it carries: their write sequence, ticker-set hash and layout token. */
+  own: Map<string, { seq: number; hash: string | null; tickers: readonly string[] | null; token: string }>;
+}
+
 export class ChainLatestStore {
   private running: Promise<void> | undefined;
   private again = false;
+  /** The running assembly has begun reading the parts (a part written now needs one more). */
+  private reading = false;
   /** Commit outcomes, for tests and logs. */
   readonly commits: Record<CommitResult, number> = { stale: 0, current: 0, new_version: 0 };
-  /** Contracts fragments read from Redis / reused from the cache, for tests and logs. */
+  /** Other writers' contracts fragments read from Redis / reused from the cache, for tests and logs. */
   readonly fragments = { read: 0, cached: 0 };
-  /** Per symbol, the contracts fragment last written or read here and its token. */
+  /** Per symbol held by another writer, the contracts fragment last read and its token. */
   private readonly cache = new Map<string, { token: string; bytes: Buffer }>();
+  private readonly own = new Map<string, OwnPart>();
+  private seq = 0;
+  /** Cycles of this process that began and have not written their part (nor ended). */
+  private readonly inflight = new Set<string>();
+  private waiters: (() => void)[] = [];
+  /** Symbols whose keys from before the layout were removed by this process. */
+  private readonly cleaned = new Set<string>();
 
   constructor(
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
-    private readonly logger?: Pick<Logger, 'debug'>,
+    private readonly logger?: Pick<Logger, 'debug' | 'warn'>,
   ) {}
 
-  /** Stores one symbol's part, then assembles the whole document. */
+  /** A cycle of `symbol` began: an assembly of this process waits for its part (bounded). */
+  begin(symbol: string): void {
+    this.inflight.add(symbol);
+  }
+
+  /** The cycle of `symbol` ended (its part written, or it failed): assemblies stop waiting for it. */
+  end(symbol: string): void {
+    if (!this.inflight.delete(symbol) || this.inflight.size > 0) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Stores one symbol's part, then assembles the whole document (or joins the assembly under way). */
   async write(p: PartWrite): Promise<void> {
     await this.writePart(p);
+    if (p.cycle !== undefined) this.end(p.cycle);
     await this.assemble();
   }
 
   /**
-   * Stores a part: summary, contracts fragment and ticker set in one transaction with the revision bump
-   * (and the version bump when the ticker set changed, with `massive:chain:delta:latest`).
+   * Records a part: its ticker set in Redis (the next delta's base) when it changed, its summary and
+   * fragment here, for the next assembly.
    */
-  async writePart(p: PartWrite): Promise<{ rev: number; version: number | null }> {
+  async writePart(p: PartWrite): Promise<void> {
     const k = this.keys;
     const client = this.bus.client;
     const partKey = k.latestPart(p.underlying);
-    let hash: string | null = null;
-    let changed = false;
-    let delta: { entered: string[]; exited: string[] } | null = null;
-    let packed: Buffer | null = null;
+    const prev = this.own.get(p.underlying);
+    let base = prev?.base ?? null;
+    let hash = prev?.hash ?? null;
+    if (!this.cleaned.has(p.underlying)) {
+      // Keys of versions before the layout: the fragment's copy, the part's summary and token, the parts set.
+      await client
+        .multi()
+        .hdel(partKey, 'summary', 'ctoken')
+        .del(k.latestContracts(p.underlying), k.latestParts)
+        .exec();
+      this.cleaned.add(p.underlying);
+    }
     if (p.tickers !== null) {
       hash = p.tickersHash ?? tickerSetHash(p.tickers);
       const old = await client.hget(partKey, 'tickers_hash');
       if (old !== hash) {
-        changed = true;
-        if (p.delta) delta = tickerDelta(old === null ? [] : await this.previousTickers(partKey), p.tickers);
-        packed = await packTickers(p.tickers);
+        // The set the document carries: the one stored, unless a change not yet committed is pending.
+        base ??= old === null ? [] : await this.previousTickers(partKey);
+        const packed = await packTickers(p.tickers);
+        // A part written before the list was packed held it as JSON under `tickers`.
+        await client
+          .multi()
+          .hset(partKey, 'tickers_hash', hash, 'tickers_z', packed)
+          .hdel(partKey, 'tickers')
+          .exec();
       }
     }
-    const fields: (string | Buffer)[] = ['summary', p.summary];
-    const token = p.contracts !== null ? randomBytes(8).toString('hex') : null;
-    if (token !== null) fields.push('ctoken', token);
-    if (hash !== null && packed !== null) fields.push('tickers_hash', hash, 'tickers_z', packed);
-    // The multi-MB fragment goes first under a key of its own (its bytes are not copied on the way: see
-    // setLarge), then is RENAMEd into place in the transaction with the rest of the part.
-    const upload = p.contracts !== null ? k.latestStaging(randomBytes(6).toString('hex')) : null;
-    if (upload !== null && p.contracts !== null)
-      await this.bus.setLarge(upload, p.contracts, STAGING_TTL_SEC);
-    const tx = client
-      .multi()
-      .hset(partKey, ...fields)
-      .sadd(k.latestParts, p.underlying)
-      .incr(k.latestRev);
-    if (changed) tx.incr(k.latestVersion);
-    if (upload !== null) {
-      const fragment = k.latestContracts(p.underlying);
-      tx.rename(upload, fragment).persist(fragment);
-    }
-    // A part written before the list was packed held it as JSON under `tickers`.
-    if (packed !== null) tx.hdel(partKey, 'tickers');
-    const res = await tx.exec();
-    const rev = check<number>(res, 2);
-    const version = changed ? check<number>(res, 3) : null;
-    // The upload expired (a writer stalled past its TTL): the fragment was not replaced.
-    if (upload !== null) check<string>(res, changed ? 4 : 3);
-    if (token !== null && p.contracts !== null) this.cache.set(p.underlying, { token, bytes: p.contracts });
-    if (delta && version !== null) {
-      // MarketSwarm's shape; written before the document that carries the version is made current.
-      await this.bus.cmd.set(
-        k.latestDelta,
-        JSON.stringify({ version, ts: Math.floor(p.ts), entered: delta.entered, exited: delta.exited }),
-      );
-    }
-    return { rev, version };
+    const keep = p.contracts === null;
+    this.own.set(p.underlying, {
+      summary: Buffer.from(p.summary),
+      contracts: keep ? (prev?.contracts ?? null) : p.contracts,
+      token: keep ? (prev?.token ?? null) : randomBytes(8).toString('hex'),
+      committed: false,
+      base,
+      tickers: p.tickers ?? prev?.tickers ?? null,
+      hash,
+      delta: p.delta,
+      seq: ++this.seq,
+    });
   }
 
   /** The ticker set stored in a part (packed, or as JSON by an earlier version); empty when absent. */
@@ -143,17 +202,22 @@ export class ChainLatestStore {
 
   /**
    * Assembles and commits the document. Concurrent calls in one process coalesce: a call made while an
-   * assembly runs is answered by one more assembly that starts after it.
+   * assembly runs is answered by one more assembly that starts after it. An assembly first waits for the
+   * process's cycles in flight ({@link begin}) to write their parts, at most {@link ASSEMBLY_WAIT_MS}.
    */
   assemble(): Promise<void> {
     if (this.running) {
-      this.again = true;
+      // An assembly still waiting for the cycles in flight will read this part; one under way may not.
+      if (this.reading) this.again = true;
       return this.running;
     }
     this.running = (async () => {
       do {
         this.again = false;
-        await this.assembleOnce();
+        this.reading = false;
+        await this.settled();
+        this.reading = true;
+        await this.assembleUntilCommitted();
       } while (this.again);
     })().finally(() => {
       this.running = undefined;
@@ -161,79 +225,185 @@ export class ChainLatestStore {
     return this.running;
   }
 
-  /** One assembly: read the revision, then every part; SET the bytes under a staging key; commit. */
+  private settled(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ASSEMBLY_WAIT_MS);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Assembles again while another writer's commit makes this one stale (bounded). */
+  private async assembleUntilCommitted(): Promise<void> {
+    for (let i = 0; i < MAX_STALE; i++) if ((await this.assembleOnce()) !== 'stale') return;
+    this.logger?.warn(
+      { attempts: MAX_STALE },
+      'massive:chain:latest: every assembly went stale; next part retries',
+    );
+  }
+
+  /** One assembly: read the document's layout and the other symbols' bytes; SET under a staging key; commit. */
   async assembleOnce(): Promise<CommitResult> {
-    const { chunks, rev, version } = await this.readChunks();
-    return this.commit(chunks, rev, version);
+    return this.commit(await this.prepare());
   }
 
-  /** The assembled document and the revision and version it was read at. */
+  /** The assembled document (this process's parts and the current document's others) as one buffer. */
   async read(nowSec = Date.now() / 1000): Promise<{ bytes: Buffer; rev: string; version: number }> {
-    const { chunks, rev, version } = await this.readChunks(nowSec);
-    return { bytes: Buffer.concat(chunks), rev, version };
+    const a = await this.prepare(nowSec);
+    return { bytes: Buffer.concat(a.chunks), rev: a.rev, version: a.version };
   }
 
-  /** {@link read} with the document as its pieces (the fragments as stored or cached, not copied). */
-  async readChunks(nowSec = Date.now() / 1000): Promise<{ chunks: Buffer[]; rev: string; version: number }> {
+  /**
+   * The document to commit: the revision, version and layout read in one MULTI, then (when other symbols
+   * are in it) their summaries and changed fragments with GETRANGE, in one MULTI that reads the revision
+   * again: a commit in between makes it read once more.
+   */
+  async prepare(nowSec = Date.now() / 1000): Promise<Assembly> {
     const k = this.keys;
     const client = this.bus.client;
-    // One connection, in order: the revision is read before the parts, so a part written after the read
-    // bumps it past what the commit expects.
-    const head = await client.pipeline().get(k.latestRev).get(k.latestVersion).smembers(k.latestParts).exec();
-    const rev = check<string | null>(head, 0) ?? '0';
-    const version = Number(check<string | null>(head, 1) ?? '0');
-    const symbols = check<string[]>(head, 2).sort();
-    const pipe = client.pipeline();
-    for (const u of symbols) pipe.hmgetBuffer(k.latestPart(u), 'summary', 'ctoken');
-    const res = symbols.length > 0 ? await pipe.exec() : [];
-    const heads = symbols.map((u, i) => {
-      const [summary, token] = check<(Buffer | null)[]>(res, i);
-      const t = token ? token.toString() : null;
-      const hit = this.cache.get(u);
+    for (;;) {
+      const head = await client.multi().get(k.latestRev).get(k.latestVersion).hgetall(k.latestLayout).exec();
+      const rev = check<string | null>(head, 0) ?? '0';
+      const version = Number(check<string | null>(head, 1) ?? '0');
+      const layout = check<Record<string, string>>(head, 2);
+      const entries = new Map<string, { token: string; range: PartRange }>();
+      for (const [u, v] of Object.entries(layout)) {
+        const e = decodeLayoutEntry(v);
+        if (e) entries.set(u, e);
+      }
+      // What to read from the document: others' summaries, and a fragment not cached (or an own merge's).
+      const reads: { u: string; what: 'summary' | 'contracts'; range: [number, number]; token: string }[] =
+        [];
+      for (const [u, e] of entries) {
+        let mine = this.own.get(u);
+        if (mine?.committed && mine.token !== e.token) {
+          // Another writer replaced this symbol since our part was committed (its lease moved): theirs stands.
+          this.own.delete(u);
+          mine = undefined;
+        }
+        if (!mine) reads.push({ u, what: 'summary', range: e.range.summary, token: e.token });
+        const needContracts = mine ? mine.contracts === null : this.cache.get(u)?.token !== e.token;
+        if (needContracts && e.range.contracts[1] > 0)
+          reads.push({ u, what: 'contracts', range: e.range.contracts, token: e.token });
+      }
+      const got = new Map<string, { summary?: Buffer; contracts?: Buffer }>();
+      if (reads.length > 0) {
+        const tx = client.multi().get(k.latestRev);
+        for (const r of reads) tx.getrangeBuffer(k.latest, r.range[0], r.range[0] + r.range[1] - 1);
+        const res = await tx.exec();
+        if ((check<string | null>(res, 0) ?? '0') !== rev) continue; // a commit in between: read again
+        reads.forEach((r, i) => {
+          const bytes = check<Buffer>(res, i + 1);
+          const g = got.get(r.u) ?? {};
+          g[r.what] = bytes;
+          got.set(r.u, g);
+          if (r.what === 'contracts' && !this.own.has(r.u)) {
+            this.cache.set(r.u, { token: r.token, bytes });
+            this.fragments.read++;
+          }
+        });
+      }
+      const parts: LatestPart[] = [];
+      const tokens = new Map<string, string>();
+      const ownParts: Assembly['own'] = new Map();
+      let changed = false;
+      const base: string[] = [];
+      const next: string[] = [];
+      let wantDelta = false;
+      for (const [u, mine] of this.own) {
+        const e = entries.get(u);
+        const contracts = mine.contracts ?? got.get(u)?.contracts ?? null;
+        parts.push({ underlying: u, summary: mine.summary, contracts });
+        // A merge keeps the document's fragment and its token.
+        const token = mine.token ?? e?.token ?? randomBytes(8).toString('hex');
+        tokens.set(u, token);
+        ownParts.set(u, { seq: mine.seq, hash: mine.hash, tickers: mine.tickers, token });
+        if (mine.base !== null) {
+          changed = true;
+          if (mine.delta) {
+            wantDelta = true;
+            for (const t of mine.base) base.push(t);
+            for (const t of mine.tickers ?? []) next.push(t);
+          }
+        }
+      }
+      for (const [u, e] of entries) {
+        if (this.own.has(u)) continue;
+        const summary = got.get(u)?.summary;
+        if (!summary) continue;
+        const cached = this.cache.get(u);
+        const contracts = got.get(u)?.contracts ?? (cached?.token === e.token ? cached.bytes : null);
+        if (contracts && !got.get(u)?.contracts) this.fragments.cached++;
+        parts.push({ underlying: u, summary, contracts });
+        tokens.set(u, e.token);
+      }
+      const newVersion = changed ? version + 1 : version;
+      const doc = latestDocument({ version: newVersion, ts: Math.floor(nowSec), parts });
+      const fields: string[] = [];
+      for (const [u, r] of doc.ranges) fields.push(u, encodeLayoutEntry(tokens.get(u) ?? 'none', r));
       return {
-        u,
-        summary: summary ?? null,
-        token: t,
-        cached: hit && t !== null && hit.token === t ? hit.bytes : null,
+        chunks: doc.chunks,
+        rev,
+        version: newVersion,
+        layout: fields,
+        delta: wantDelta ? tickerDelta(base, next) : null,
+        own: ownParts,
       };
-    });
-    // Only the fragments whose token changed (or that have none) are read; a part rewritten after its token
-    // was read bumped the revision, so such an assembly is dropped at commit.
-    const missing = heads.filter((x) => x.summary && !x.cached);
-    const getPipe = client.pipeline();
-    for (const x of missing) getPipe.getBuffer(k.latestContracts(x.u));
-    const got = missing.length > 0 ? await getPipe.exec() : [];
-    const fetched = new Map<string, Buffer | null>();
-    missing.forEach((x, i) => {
-      const bytes = check<Buffer | null>(got, i);
-      fetched.set(x.u, bytes);
-      if (bytes && x.token !== null) this.cache.set(x.u, { token: x.token, bytes });
-    });
-    this.fragments.read += missing.length;
-    const parts: LatestPart[] = [];
-    for (const x of heads) {
-      if (!x.summary) continue; // the part was removed meanwhile
-      if (x.cached) this.fragments.cached++;
-      parts.push({ underlying: x.u, summary: x.summary, contracts: x.cached ?? fetched.get(x.u) ?? null });
     }
-    return { chunks: latestChunks({ version, ts: Math.floor(nowSec), parts }), rev, version };
   }
 
-  /** Makes `bytes` (one buffer, or the document's pieces in order) current unless a part changed since `rev` was read. */
-  async commit(bytes: Buffer | readonly Buffer[], rev: string, version: number): Promise<CommitResult> {
+  /** Makes an assembly current unless another was committed since it read the document. */
+  async commit(a: Assembly): Promise<CommitResult> {
     const k = this.keys;
+    if (a.delta) {
+      // MarketSwarm's shape; written before the document that carries the version is made current (a stale
+      // assembly's delta is written again by the assembly after it).
+      await this.bus.cmd.set(
+        k.latestDelta,
+        JSON.stringify({ version: a.version, ts: Math.floor(Date.now() / 1000), ...a.delta }),
+      );
+    }
     const staging = k.latestStaging(randomBytes(6).toString('hex'));
-    await this.bus.setLarge(staging, bytes, STAGING_TTL_SEC);
+    await this.bus.setLarge(staging, a.chunks, STAGING_TTL_SEC);
     const out = await this.bus.scripts.commitLatest(
-      { rev: k.latestRev, staging, latest: k.latest, publishedVersion: k.latestPublishedVersion },
-      rev,
-      version,
+      {
+        rev: k.latestRev,
+        staging,
+        latest: k.latest,
+        publishedVersion: k.latestPublishedVersion,
+        version: k.latestVersion,
+        layout: k.latestLayout,
+      },
+      a.rev,
+      a.version,
       k.geometryUpdatedChannel,
+      a.layout,
     );
     const result: CommitResult = out === 0 ? 'stale' : out === 2 ? 'new_version' : 'current';
     this.commits[result]++;
-    const size = Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((n, b) => n + b.length, 0);
-    this.logger?.debug({ result, rev, version, bytes: size }, 'massive:chain:latest assembled');
+    if (result !== 'stale') {
+      // The committed document carries these parts' ticker sets: no change pending unless written since.
+      for (const [u, c] of a.own) {
+        const mine = this.own.get(u);
+        if (!mine) continue;
+        if (mine.seq === c.seq) {
+          mine.committed = true;
+          mine.token = c.token;
+          mine.base = null;
+        } else if (mine.base !== null) {
+          // Written again since: its change is now counted from the set just committed.
+          mine.base = mine.hash === c.hash ? null : c.tickers;
+        }
+      }
+    }
+    const size = a.chunks.reduce((n, b) => n + b.length, 0);
+    this.logger?.debug(
+      { result, rev: a.rev, version: a.version, bytes: size },
+      'massive:chain:latest assembled',
+    );
     return result;
   }
 }

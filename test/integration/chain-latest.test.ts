@@ -10,7 +10,7 @@ import { runCycle } from '../../src/chain-worker/cycle.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import type { RedisBus } from '../../src/redis/bus.js';
-import { ChainLatestStore } from '../../src/wiring/chain-latest.js';
+import { ASSEMBLY_WAIT_MS, ChainLatestStore } from '../../src/wiring/chain-latest.js';
 import { contractsFragment, unpackTickers } from '../../src/wiring/chain-latest-doc.js';
 import { openBus, redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
@@ -175,7 +175,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     }
   }, 30_000);
 
-  it('two writers holding different symbols: a stale assembly is dropped, the last writer assembles, one coherent document', async () => {
+  it('two writers holding different symbols: a stale assembly is dropped and assembled again from the new document, one coherent document', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;
     const busB = await openBus(target);
@@ -195,13 +195,18 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
       ts: Date.now() / 1000,
       delta: true,
     });
-    // The interleaving that loses an update without the fence: A reads, B writes and assembles, A commits.
+    // The interleaving that loses an update without the fence: A reads, B writes and commits, A commits.
     await a.writePart(part('SPX', 3, 1));
-    const staleRead = await a.read();
+    const staleRead = await a.prepare();
     await b.write(part('NDX', 2, 1));
-    expect(await a.commit(staleRead.bytes, staleRead.rev, staleRead.version)).toBe('stale');
+    expect((await latest(hh)).doc.symbols).toEqual({ NDX: { round: 1 } });
+    expect(await a.commit(staleRead)).toBe('stale');
+    expect((await latest(hh)).doc.symbols).toEqual({ NDX: { round: 1 } });
+    // A's next assembly reads the new document: NDX from it (GETRANGE), SPX from memory.
+    await a.assemble();
     let doc = (await latest(hh)).doc;
     expect(doc.symbols).toEqual({ SPX: { round: 1 }, NDX: { round: 1 } });
+    expect(doc.version).toBe(2);
     expect(Object.keys(doc.contracts)).toHaveLength(5);
     // The dropped assembly left no staging key behind.
     const nodes = hh.bus.isCluster
@@ -234,6 +239,53 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(commits.ok).toBeGreaterThan(0);
   }, 60_000);
 
+  it('one process, two symbols in flight: one assembly carries both parts; Redis keeps no copy of a fragment outside the document', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    const r = hh.bus.cmd;
+    // A fragment key as versions before the layout left it: removed by the symbol's first part write.
+    await r.set(hh.keys.latestContracts('SPX'), 'old copy');
+    const store = new ChainLatestStore(hh.bus, hh.keys);
+    const part = (u: string) => ({
+      underlying: u,
+      summary: JSON.stringify({ u }),
+      contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"u":"${u}"}`) }]),
+      tickers: [`O:${u}W0001`],
+      ts: Date.now() / 1000,
+      delta: true,
+      cycle: `I:${u}`,
+    });
+    store.begin('I:SPX');
+    store.begin('I:NDX');
+    // SPX's part first; its assembly waits for NDX's cycle, whose part comes 100 ms later.
+    const first = store.write(part('SPX'));
+    await new Promise((res) => setTimeout(res, 100));
+    await Promise.all([first, store.write(part('NDX'))]);
+    expect(store.commits).toEqual({ stale: 0, current: 0, new_version: 1 });
+    const { doc } = await latest(hh);
+    expect(doc.symbols).toEqual({ NDX: { u: 'NDX' }, SPX: { u: 'SPX' } });
+    expect(doc.version).toBe(1);
+    const delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta).toMatchObject({ version: 1, entered: ['O:NDXW0001', 'O:SPXW0001'], exited: [] });
+    expect(await r.exists(hh.keys.latestContracts('SPX'), hh.keys.latestContracts('NDX'))).toBe(0);
+    // The layout locates each part in the document (GETRANGE gives its bytes back).
+    const layout = await r.hgetall(hh.keys.latestLayout);
+    expect(Object.keys(layout).sort()).toEqual(['NDX', 'SPX']);
+    const [, ss, sl, cs, cl] = (layout.SPX as string).split(':').map(Number);
+    expect(await r.getrange(hh.keys.latest, ss!, ss! + sl! - 1)).toBe('{"u":"SPX"}');
+    expect(await r.getrange(hh.keys.latest, cs!, cs! + cl! - 1)).toBe('"O:SPXW0001":{"u":"SPX"}');
+    // A cycle that ends without a part (it failed) releases the wait at once.
+    store.begin('I:SPX');
+    store.begin('I:NDX');
+    const t0 = performance.now();
+    setTimeout(() => store.end('I:NDX'), 200);
+    await store.write(part('SPX'));
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(ASSEMBLY_WAIT_MS);
+    expect(store.commits.current).toBe(1);
+  }, 30_000);
+
   it('setLarge of a multi-MB value given in pieces stores exactly their concatenation, with its TTL', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;
@@ -255,7 +307,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     await hh.bus.cmd.del(key);
   }, 60_000);
 
-  it('a store reads a contracts fragment back only when another writer changed it (the same bytes as a fresh read)', async () => {
+  it("a store reads another writer's contracts fragment from the document only when its token changed (the same bytes as a fresh read)", async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;
     const busB = await openBus(target);
@@ -273,14 +325,16 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     // One worker holding both symbols: it never reads its own fragments back.
     await a.write(part('SPX', 1));
     await a.write(part('NDX', 1));
-    expect(a.fragments).toEqual({ read: 0, cached: 3 });
-    // Another writer replaces NDX: the next assembly reads NDX once and reuses SPX.
+    expect(a.fragments).toEqual({ read: 0, cached: 0 });
+    // Another writer takes NDX over (its lease moved): it reads SPX from the document once.
     await b.write(part('NDX', 2));
+    expect(b.fragments).toEqual({ read: 1, cached: 0 });
+    // A's next assembly sees NDX's token changed: B's part stands (A's older one is dropped), read once.
     await a.write(part('SPX', 2));
-    expect(a.fragments).toEqual({ read: 1, cached: 4 });
-    // A merge (contracts kept) keeps the fragment's token: still nothing to read.
+    expect(a.fragments).toEqual({ read: 1, cached: 0 });
+    // A merge (contracts kept) keeps the fragment and its token: NDX from the cache, nothing read.
     await a.write({ ...part('SPX', 3), contracts: null, tickers: null });
-    expect(a.fragments).toEqual({ read: 1, cached: 6 });
+    expect(a.fragments).toEqual({ read: 1, cached: 1 });
     const doc = (await latest(hh)).doc;
     expect(doc.symbols).toEqual({ SPX: { round: 3 }, NDX: { round: 2 } });
     expect(doc.contracts).toEqual({ 'O:SPXW0001': { round: 2 }, 'O:NDXW0001': { round: 2 } });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   assembleLatest,
   contractsFragment,
+  decodeLayoutEntry,
+  encodeLayoutEntry,
   latestChunks,
+  latestDocument,
   packTickers,
   tickerDelta,
   tickerSetHash,
@@ -60,6 +63,44 @@ describe('assembleLatest', () => {
     const chunks = latestChunks({ version: 0, ts: 100, parts: c.parts });
     expect(Buffer.concat(chunks).toString()).toBe(c.out);
     for (const p of c.parts) if (p.contracts && p.contracts.length > 0) expect(chunks).toContain(p.contracts);
+  });
+});
+
+describe('latestDocument: the layout', () => {
+  const parts = [
+    { underlying: 'SPX', summary: '{"s":1}', contracts: b('"O:S1":{"p":1},"O:S2":{"p":2}') },
+    { underlying: 'NDX', summary: b('{"n":"é"}'), contracts: null },
+    { underlying: 'RUT', summary: '{}', contracts: b('"O:R1":{}') },
+    { underlying: 'AAA', summary: '{"a":[1,2]}', contracts: b('') },
+  ];
+  it.each([
+    { name: 'no parts', parts: [] },
+    { name: 'one part', parts: parts.slice(0, 1) },
+    { name: 'every kind of part (empty, missing, non-ASCII summary)', parts },
+  ])('$name: each range of the document holds exactly that part', (c) => {
+    const doc = latestDocument({ version: 7, ts: 100, parts: c.parts });
+    const bytes = Buffer.concat(doc.chunks);
+    expect(bytes.equals(assembleLatest({ version: 7, ts: 100, parts: c.parts }))).toBe(true);
+    expect([...doc.ranges.keys()].sort()).toEqual(c.parts.map((p) => p.underlying).sort());
+    for (const p of c.parts) {
+      const r = doc.ranges.get(p.underlying)!;
+      const [ss, sl] = r.summary;
+      expect(bytes.subarray(ss, ss + sl).equals(b(p.summary.toString()))).toBe(true);
+      const [cs, cl] = r.contracts;
+      expect(bytes.subarray(cs, cs + cl).equals(p.contracts ?? b(''))).toBe(true);
+    }
+  });
+
+  it.each([
+    { v: 'abc:1:2:3:4', out: { token: 'abc', range: { summary: [1, 2], contracts: [3, 4] } } },
+    { v: 'abc:1:2:3', out: null },
+    { v: ':1:2:3:4', out: null },
+    { v: 'abc:1:-2:3:4', out: null },
+    { v: 'abc:1:2.5:3:4', out: null },
+    { v: 'abc:x:2:3:4', out: null },
+  ])('decodeLayoutEntry($v)', ({ v, out }) => {
+    expect(decodeLayoutEntry(v)).toEqual(out);
+    if (out) expect(encodeLayoutEntry(out.token, out.range as never)).toBe(v);
   });
 });
 

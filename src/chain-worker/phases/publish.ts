@@ -62,5 +62,6 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
     ...(merge ? { tickers: null } : { tickers: s.norm.geometry.ids, tickersHash: s.norm.geometry.sha1 }),
     ts: unixSeconds(),
     delta: config.compat === 'marketswarm',
+    cycle: s.snapshot.symbol,
   });
 }
