@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { QuoteBuffer, type LiveQuote } from '../../src/live/quote-buffer.js';
 import { SequenceTracker } from '../../src/live/sequence.js';
+import { yearsToSettlement } from '../../src/domain/market-time.js';
 import {
+  chooseNearest,
   chooseSubscriptions,
   diffSubscriptions,
   perSymbolBudget,
@@ -113,6 +115,214 @@ describe('chooseSubscriptions', () => {
       current: new Set(first),
     });
     expect(diffSubscriptions(first, again)).toEqual({ subscribe: [], unsubscribe: [] });
+  });
+});
+
+/** The rule as first written (every contract scored, one sort of all): what the fast paths must equal. */
+function byTheRule(
+  contracts: readonly SubscriptionCandidate[],
+  opts: Parameters<typeof chooseSubscriptions>[1],
+) {
+  if (!(opts.max > 0)) return [];
+  const expirations = [...new Set(contracts.map((x) => x.expiration))].sort();
+  const rank = new Map(expirations.map((e, i) => [e, i]));
+  const scored: { id: string; score: number; exp: number; dist: number }[] = [];
+  for (const x of contracts) {
+    if (!(yearsToSettlement(opts.now, x.expiration, x.root) > 0)) continue;
+    const exp = rank.get(x.expiration) ?? 0;
+    const g = x.gamma !== null && Number.isFinite(x.gamma) && x.gamma > 0 ? x.gamma : 0;
+    const oi = x.oi !== null && Number.isFinite(x.oi) && x.oi > 0 ? x.oi : 0;
+    let score = (g * oi) / (1 + exp);
+    if (opts.current?.has(x.id)) score *= 1.25;
+    scored.push({ id: x.id, score, exp, dist: Math.abs(x.strike - opts.spot) });
+  }
+  scored.sort(
+    (a, b) =>
+      b.score - a.score || a.exp - b.exp || a.dist - b.dist || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return scored.slice(0, opts.max).map((x) => x.id);
+}
+
+/** A small seeded generator (mulberry32), so a failing seed can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('chooseNearest (the rule when every score is 0)', () => {
+  const nearest = (contracts: SubscriptionCandidate[], max: number, spot = 6850) =>
+    chooseNearest(contracts, (x) => x.id, { spot, now: NOW, max });
+  const cases: {
+    name: string;
+    contracts: SubscriptionCandidate[];
+    max: number;
+    spot?: number;
+    want: string[];
+  }[] = [
+    {
+      name: 'nearest expiration first, then strike nearest spot, then ticker',
+      contracts: [
+        c('z', '2026-01-08', 6860, null, null),
+        c('x', '2026-01-08', 6855, null, null),
+        c('w', '2026-01-07', 7000, null, null),
+        c('v', '2026-01-08', 6845, null, null),
+      ],
+      max: 4,
+      want: ['w', 'v', 'x', 'z'],
+    },
+    {
+      name: 'equal distances on both sides of spot go by ticker, across the cut',
+      contracts: [
+        c('b', '2026-01-08', 6855, null, null),
+        c('d', '2026-01-08', 6845, null, null),
+        c('a', '2026-01-08', 6845, null, null),
+        c('c', '2026-01-08', 6855, null, null),
+        c('e', '2026-01-08', 6850, null, null),
+      ],
+      max: 3,
+      want: ['e', 'a', 'b'],
+    },
+    {
+      name: 'a call and a put at one strike: ticker order (C before P)',
+      contracts: [
+        c('O:SPXW260108P06850000', '2026-01-08', 6850, null, null),
+        c('O:SPXW260108C06850000', '2026-01-08', 6850, null, null),
+        c('O:SPXW260108C06855000', '2026-01-08', 6855, null, null),
+      ],
+      max: 2,
+      want: ['O:SPXW260108C06850000', 'O:SPXW260108P06850000'],
+    },
+    {
+      name: 'whole expirations before the cut, part of the one at it, none after',
+      contracts: [
+        c('f1', '2026-01-09', 6850, null, null),
+        c('n1', '2026-01-08', 7000, null, null),
+        c('n2', '2026-01-08', 6000, null, null),
+        c('f2', '2026-01-09', 6900, null, null),
+        c('g1', '2026-01-12', 6850, null, null),
+      ],
+      max: 3,
+      want: ['n1', 'n2', 'f1'],
+    },
+    {
+      name: 'settled contracts are never chosen; a budget above what is left keeps all of it',
+      contracts: [c('am', '2026-01-07', 6850, null, null, 'SPX'), c('pm', '2026-01-07', 6900, null, null)],
+      max: 5,
+      want: ['pm'],
+    },
+    {
+      name: 'a repeated id is kept as often as the rule keeps it',
+      contracts: [c('a', '2026-01-08', 6850, null, null), c('a', '2026-01-08', 6850, null, null)],
+      max: 2,
+      want: ['a', 'a'],
+    },
+    {
+      name: 'a fractional budget counts whole contracts',
+      contracts: [c('a', '2026-01-08', 1, null, null), c('b', '2026-01-08', 2, null, null)],
+      max: 1.5,
+      want: ['b'],
+    },
+    { name: 'max 0 chooses nothing', contracts: [c('a', '2026-01-08', 6850, null, null)], max: 0, want: [] },
+    { name: 'no contracts', contracts: [], max: 10, want: [] },
+    {
+      name: 'a strike that is not a number is ordered as the sort of the rule orders it',
+      contracts: [
+        c('a', '2026-01-08', Number.NaN, null, null),
+        c('b', '2026-01-08', 6860, null, null),
+        c('c', '2026-01-08', 6850, null, null),
+      ],
+      max: 3,
+      want: byTheRule(
+        [
+          c('a', '2026-01-08', Number.NaN, null, null),
+          c('b', '2026-01-08', 6860, null, null),
+          c('c', '2026-01-08', 6850, null, null),
+        ],
+        { spot: 6850, now: NOW, max: 3 },
+      ),
+    },
+  ];
+  it.each(cases)('$name', ({ contracts, max, spot, want }) => {
+    expect(nearest(contracts, max, spot)).toEqual(want);
+    expect(chooseSubscriptions(contracts, { spot: spot ?? 6850, now: NOW, max })).toEqual(want);
+    expect(byTheRule(contracts, { spot: spot ?? 6850, now: NOW, max })).toEqual(want);
+  });
+
+  /**
+   * A random chain: a few expirations (one of them today, whose AM-settled SPX contracts are gone), SPX and
+   * SPXW, calls and puts on a coarse strike grid (so distances tie, above and below a spot on the grid or
+   * half-way), tickers sometimes repeated, contracts in any order.
+   */
+  function randomChain(seed: number): { contracts: SubscriptionCandidate[]; spot: number; max: number } {
+    const r = rng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const exps = ['2026-01-07', '2026-01-08', '2026-01-09', '2026-01-16', '2026-02-20'].filter(
+      () => r() < 0.8,
+    );
+    if (exps.length === 0) exps.push('2026-01-08');
+    const step = pick([1, 5, 25]);
+    const spot = 6850 + pick([0, step / 2, step / 3, -step / 2, 1.25]);
+    const n = Math.floor(r() * 300);
+    const contracts: SubscriptionCandidate[] = [];
+    for (let i = 0; i < n; i++) {
+      if (contracts.length > 0 && r() < 0.05) {
+        contracts.push({ ...(contracts[Math.floor(r() * contracts.length)] as SubscriptionCandidate) });
+        continue;
+      }
+      const root = r() < 0.3 ? 'SPX' : 'SPXW';
+      const exp = pick(exps);
+      const strike = 6850 + step * (Math.floor(r() * 21) - 10);
+      const side = r() < 0.5 ? 'C' : 'P';
+      const id = `O:${root}${exp.slice(2).replaceAll('-', '')}${side}${String(strike * 1000).padStart(8, '0')}`;
+      contracts.push(c(id, exp, strike, null, null, root));
+      // The other side at the same strike, often.
+      if (r() < 0.5)
+        contracts.push(
+          c(id.replace(/[CP](\d{8})$/, `${side === 'C' ? 'P' : 'C'}$1`), exp, strike, null, null, root),
+        );
+    }
+    const max = pick([0, 1, 2, 7, 50, Math.floor(r() * (contracts.length + 5))]);
+    return { contracts, spot, max };
+  }
+
+  it('equals the rule on 2,000 random chains (ties, both sides of spot, calls and puts, repeats, settled)', () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const { contracts, spot, max } = randomChain(seed);
+      const want = byTheRule(contracts, { spot, now: NOW, max });
+      const got = nearest(contracts, max, spot);
+      if (JSON.stringify(got) !== JSON.stringify(want)) expect({ seed, got }).toEqual({ seed, got: want });
+      const viaRule = chooseSubscriptions(contracts, {
+        spot,
+        now: NOW,
+        max,
+        current: new Set(want.slice(0, 3)),
+      });
+      if (JSON.stringify(viaRule) !== JSON.stringify(want))
+        expect({ seed, viaRule }).toEqual({ seed, viaRule: want });
+    }
+  });
+
+  it('chooseSubscriptions with gamma and OI is still the rule (random chains, incumbents, zero and missing greeks)', () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const { contracts, spot, max } = randomChain(seed);
+      const r = rng(seed + 1e6);
+      const withGreeks = contracts.map((x) => ({
+        ...x,
+        gamma: r() < 0.2 ? null : r() < 0.1 ? 0 : Math.round(r() * 10) / 1000,
+        oi: r() < 0.2 ? null : Math.floor(r() * 5) * 100,
+      }));
+      const current = new Set(withGreeks.filter(() => r() < 0.2).map((x) => x.id));
+      const opts = { spot, now: NOW, max, current };
+      const got = chooseSubscriptions(withGreeks, opts);
+      const want = byTheRule(withGreeks, opts);
+      if (JSON.stringify(got) !== JSON.stringify(want)) expect({ seed, got }).toEqual({ seed, got: want });
+    }
   });
 });
 
