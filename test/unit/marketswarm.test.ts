@@ -131,5 +131,8 @@ describe('MarketSwarm subscription list (pure parts)', () => {
       'O:SPX261218P06000000',
     ]);
     expect(membersOfRoots(members, new Set(['NDXP']))).toEqual(['O:NDXP261201C25000000']);
+    // A member shaped like a ticker of the root but not one (month 13, strike 0, lower case) is not kept.
+    const odd = ['O:SPXW261301C05900000', 'O:SPXW261201C00000000', 'O:SPXW261201c05900000', 'O:SPXW', ''];
+    expect(membersOfRoots([...odd, ...members], new Set(['SPXW', '']))).toEqual(['O:SPXW261201C05900000']);
   });
 });

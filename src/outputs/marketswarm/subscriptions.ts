@@ -2,24 +2,26 @@
  * @module MarketSwarm's WebSocket hydration list: SET `massive:ws:subscription_list` holds the contracts
  * worth streaming for every symbol, and `massive:ws:subscription_updated` is PUBLISHed when it changes.
  * Fed by the chain worker after each snapshot (a cycle observer). The choice is the live chain's rule
- * (`chooseSubscriptions`, src/live/subscription.ts) on the snapshot's contracts without greeks: nearest
- * expiration first, then strike nearest spot, each symbol getting an even share of
+ * (`chooseSubscriptions`, src/live/subscription.ts) on the snapshot's contracts without greeks
+ * (`chooseNearest`, the same choice read in place): nearest expiration first, then strike nearest spot,
+ * then ticker, each symbol getting an even share of
  * `MASSIVE_STREAM_MAX_CONTRACTS`. Each symbol replaces only its own members (SREM / SADD per ticker), so
  * workers holding different symbols never erase each other's.
  */
 import type { Logger } from '../../lib/logger.js';
-import { chooseSubscriptions, perSymbolBudget } from '../../live/subscription.js';
+import { chooseNearest, perSymbolBudget } from '../../live/subscription.js';
 import { parseOptionTicker } from '../../provider/massive/ticker.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
 import type { CycleObserver, SnapshotApplied } from '../observers.js';
 
-/** Which of `members` belong to a symbol whose contracts have one of `roots` (`O:{root}{yymmdd}…`). */
+/**
+ * Which of `members` belong to a symbol whose contracts have one of `roots` (`O:{root}{yymmdd}…`). A ticker's
+ * root is what lies between `O:` and its last 15 characters (date, side, strike), so only the members whose
+ * root is one of `roots` are parsed (to check they are tickers at all).
+ */
 export function membersOfRoots(members: readonly string[], roots: ReadonlySet<string>): string[] {
-  return members.filter((m) => {
-    const root = parseOptionTicker(m)?.root;
-    return root !== undefined && roots.has(root);
-  });
+  return members.filter((m) => roots.has(m.slice(2, m.length - 15)) && parseOptionTicker(m) !== null);
 }
 
 /** What to remove and add so the set holds `next` for these roots. Pure. */
@@ -30,6 +32,10 @@ export function subscriptionChange(
   const cur = new Set(current);
   const nxt = new Set(next);
   return { add: next.filter((t) => !cur.has(t)), remove: current.filter((t) => !nxt.has(t)) };
+}
+
+function tickerOf(c: { ticker: string }): string {
+  return c.ticker;
 }
 
 export class MarketSwarmSubscriptions implements CycleObserver {
@@ -46,17 +52,7 @@ export class MarketSwarmSubscriptions implements CycleObserver {
   choose(e: Pick<SnapshotApplied, 'contracts' | 'spot' | 'asOf'>): string[] {
     if (e.spot === null || !Number.isFinite(e.spot)) return [];
     const max = perSymbolBudget(this.config.streamMaxContracts, this.config.symbols.length);
-    return chooseSubscriptions(
-      e.contracts.map((c) => ({
-        id: c.ticker,
-        root: c.root,
-        expiration: c.expiration,
-        strike: c.strike,
-        gamma: null,
-        oi: null,
-      })),
-      { spot: e.spot, now: e.asOf * 1000, max },
-    );
+    return chooseNearest(e.contracts, tickerOf, { spot: e.spot, now: e.asOf * 1000, max });
   }
 
   async snapshotApplied(e: SnapshotApplied): Promise<void> {
@@ -64,7 +60,8 @@ export class MarketSwarmSubscriptions implements CycleObserver {
     if (e.action === 'merge' || e.contracts.length === 0) return;
     const next = this.choose(e);
     if (next.length === 0) return;
-    const roots = new Set(e.contracts.map((c) => c.root));
+    const roots = new Set<string>();
+    for (const c of e.contracts) roots.add(c.root);
     const key = this.keys.wsSubscriptionList;
     const current = membersOfRoots(await this.bus.cmd.smembers(key), roots);
     const { add, remove } = subscriptionChange(current, next);
