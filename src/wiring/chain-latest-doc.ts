@@ -73,17 +73,49 @@ export async function unpackTickers(bytes: Buffer): Promise<string[]> {
   return text === '' ? [] : text.split('\n');
 }
 
-/** Tickers that entered and exited between two sets, each sorted. */
+/**
+ * Tickers that entered and exited between two sets, each sorted, without repeats. Both lists are sorted in
+ * practice (the cycle's geometry ids, {@link unpackTickers}' list): checked in one pass each, they are then
+ * merged in one walk; otherwise compared as sets and the results sorted (the same lists).
+ */
 export function tickerDelta(
   prev: readonly string[],
   next: readonly string[],
 ): { entered: string[]; exited: string[] } {
+  if (isSorted(prev) && isSorted(next)) return sortedDelta(prev, next);
   const a = new Set(prev);
   const b = new Set(next);
   return {
     entered: [...b].filter((t) => !a.has(t)).sort(),
     exited: [...a].filter((t) => !b.has(t)).sort(),
   };
+}
+
+/** True when `list` is in `Array.prototype.sort`'s order (repeats allowed). */
+function isSorted(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i - 1] as string) > (list[i] as string)) return false;
+  return true;
+}
+
+/** {@link tickerDelta} of two sorted lists: one merge walk, each repeat skipped. */
+function sortedDelta(
+  prev: readonly string[],
+  next: readonly string[],
+): { entered: string[]; exited: string[] } {
+  const entered: string[] = [];
+  const exited: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < prev.length || j < next.length) {
+    const a = i < prev.length ? (prev[i] as string) : null;
+    const b = j < next.length ? (next[j] as string) : null;
+    if (b === null || (a !== null && a < b)) exited.push(a as string);
+    else if (a === null || b < a) entered.push(b);
+    const t = a !== null && (b === null || a <= b) ? a : (b as string);
+    while (i < prev.length && prev[i] === t) i++;
+    while (j < next.length && next[j] === t) j++;
+  }
+  return { entered, exited };
 }
 
 /**

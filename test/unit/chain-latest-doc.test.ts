@@ -110,10 +110,60 @@ describe('tickerDelta and tickerSetHash', () => {
     { prev: ['a', 'b'], next: ['b', 'a'], entered: [], exited: [] },
     { prev: ['a', 'b', 'c'], next: ['d', 'b'], entered: ['d'], exited: ['a', 'c'] },
     { prev: ['a'], next: [], entered: [], exited: ['a'] },
+    { prev: ['a', 'a', 'b'], next: ['b', 'c', 'c'], entered: ['c'], exited: ['a'] },
+    { prev: ['c', 'a'], next: ['a', 'b', 'b'], entered: ['b'], exited: ['c'] },
+    { prev: ['B', 'a'], next: ['Z', 'b'], entered: ['Z', 'b'], exited: ['B', 'a'] },
+    { prev: [], next: [], entered: [], exited: [] },
   ])('$prev → $next', (c) => {
     expect(tickerDelta(c.prev, c.next)).toEqual({ entered: c.entered, exited: c.exited });
     const same = c.entered.length === 0 && c.exited.length === 0;
     expect(tickerSetHash(c.prev) === tickerSetHash(c.next)).toBe(same);
+  });
+});
+
+describe('tickerDelta on random lists', () => {
+  /** The delta as first written: two sets, filtered, sorted. */
+  const bySets = (prev: readonly string[], next: readonly string[]) => {
+    const a = new Set(prev);
+    const b = new Set(next);
+    return {
+      entered: [...b].filter((t) => !a.has(t)).sort(),
+      exited: [...a].filter((t) => !b.has(t)).sort(),
+    };
+  };
+  /** mulberry32: a failing seed can be replayed. */
+  const rng = (seed: number) => {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  };
+  it('equals the set difference for sorted and unsorted lists, with repeats, on 2,000 seeds', () => {
+    const alphabet = ['O:SPXW260108C0685', 'O:SPX260116P0690', 'O:NDXP260108C2500', 'a', 'B', 'é'];
+    for (let seed = 1; seed <= 2000; seed++) {
+      const r = rng(seed);
+      const list = () =>
+        Array.from({ length: Math.floor(r() * 40) }, () => {
+          const base = alphabet[Math.floor(r() * alphabet.length)] as string;
+          return `${base}${Math.floor(r() * 8)}`;
+        });
+      const prev = list();
+      const next = r() < 0.3 ? [...prev, ...list()] : list();
+      for (const [p, n] of [
+        [[...prev].sort(), [...next].sort()],
+        [prev, next],
+        [[...prev].sort(), next],
+      ] as const) {
+        const got = tickerDelta(p, n);
+        const want = bySets(p, n);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          expect({ seed, p, n, got }).toEqual({ seed, p, n, got: want });
+      }
+    }
   });
 });
 
