@@ -101,6 +101,15 @@ export interface Assembly {
   own: Map<string, { seq: number; hash: string | null; tickers: readonly string[] | null; token: string }>;
 }
 
+/** Several symbols' deltas as one (a ticker belongs to one symbol: no repeats), each list sorted. */
+function joinDeltas(ds: readonly { entered: string[]; exited: string[] }[]): {
+  entered: string[];
+  exited: string[];
+} {
+  if (ds.length === 1) return ds[0] as { entered: string[]; exited: string[] };
+  return { entered: ds.flatMap((d) => d.entered).sort(), exited: ds.flatMap((d) => d.exited).sort() };
+}
+
 export class ChainLatestStore {
   private running: Promise<void> | undefined;
   private again = false;
@@ -310,9 +319,8 @@ export class ChainLatestStore {
       const tokens = new Map<string, string>();
       const ownParts: Assembly['own'] = new Map();
       let changed = false;
-      const base: string[] = [];
-      const next: string[] = [];
-      let wantDelta = false;
+      // Each changed symbol's delta (both lists sorted: tickerDelta's merge walk), joined below.
+      const deltas: { entered: string[]; exited: string[] }[] = [];
       for (const [u, mine] of this.own) {
         const e = entries.get(u);
         const contracts = mine.contracts ?? got.get(u)?.contracts ?? null;
@@ -323,11 +331,7 @@ export class ChainLatestStore {
         ownParts.set(u, { seq: mine.seq, hash: mine.hash, tickers: mine.tickers, token });
         if (mine.base !== null) {
           changed = true;
-          if (mine.delta) {
-            wantDelta = true;
-            for (const t of mine.base) base.push(t);
-            for (const t of mine.tickers ?? []) next.push(t);
-          }
+          if (mine.delta) deltas.push(tickerDelta(mine.base, mine.tickers ?? []));
         }
       }
       for (const [u, e] of entries) {
@@ -349,7 +353,7 @@ export class ChainLatestStore {
         rev,
         version: newVersion,
         layout: fields,
-        delta: wantDelta ? tickerDelta(base, next) : null,
+        delta: deltas.length > 0 ? joinDeltas(deltas) : null,
         own: ownParts,
       };
     }
