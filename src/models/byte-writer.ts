@@ -68,6 +68,24 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * Appends again the bytes at `[start, end)` of what was written (a piece written once and repeated, e.g.
+   * the same number or the same key prefix), with no intermediate copy.
+   */
+  repeat(start: number, end: number): this {
+    const n = end - start;
+    this.reserve(n);
+    const buf = this.buf;
+    let o = this.length;
+    if (n < 24) for (let i = start; i < end; i++) buf[o++] = buf[i] as number;
+    else {
+      buf.copyWithin(o, start, end);
+      o += n;
+    }
+    this.length = o;
+    return this;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): this {
     this.reserve(1);

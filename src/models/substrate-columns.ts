@@ -46,7 +46,7 @@ const num = (x: number | null): number => (x === null ? NaN : x);
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
 /** The columns of `contracts`, in their order. */
-export function substrateColumns(contracts: readonly ContractSubstrate[]): SubstrateColumns {
+export function substrateColumns(contracts: readonly ColumnSubstrate[]): SubstrateColumns {
   const n = contracts.length;
   const expirations: string[] = [];
   const roots: string[] = [];
@@ -65,7 +65,7 @@ export function substrateColumns(contracts: readonly ContractSubstrate[]): Subst
     oi: new Float64Array(n),
   };
   for (let i = 0; i < n; i++) {
-    const c = contracts[i] as ContractSubstrate;
+    const c = contracts[i] as ColumnSubstrate;
     cols.expiration[i] = index(expIndex, expirations, c.expiration);
     cols.root[i] = index(rootIndex, roots, c.root);
     cols.call[i] = c.type === 'call' || (c.type as string) === 'C' ? 1 : 0;

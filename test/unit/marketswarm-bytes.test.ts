@@ -106,8 +106,8 @@ describe('MarketSwarm heatmap as bytes', () => {
       const a = marketSwarmSurfaceBytes(input);
       const b = marketSwarmSurfaceBytes(input, cap);
       expect(Buffer.from(b.run).equals(Buffer.from(a.run))).toBe(true);
-      expect([b.keys, [...b.start], [...b.value], [...b.end]]).toEqual([
-        a.keys,
+      expect([[...b.key], [...b.start], [...b.value], [...b.end]]).toEqual([
+        [...a.key],
         [...a.start],
         [...a.value],
         [...a.end],
@@ -147,6 +147,68 @@ describe('MarketSwarm heatmap as bytes', () => {
       });
       same(a, f);
       if (n === 1) expect([f.heatmap, f.diffs.length, f.changed, f.removed]).toEqual([null, 0, 0, 0]);
+      v = (f.version ?? v) + 1;
+    }
+  });
+
+  it('diffs across builds with repeated keys, a repeated width, reordered widths and removals: as the text path', () => {
+    resetCompatState();
+    const c = (type: 'C' | 'P', strike: number, mid: number | null, exp = '2026-01-16'): ContractSubstrate =>
+      substrate('SPXW', exp, type, strike, { mid, iv: 0.2, bid: mid === null ? 1 : null }, AS_OF);
+    const strikes = [6800, 6825, 6850, 6875, 6900];
+    const chain = (shift: number, extra: number[] = []): ContractSubstrate[] =>
+      [...strikes, ...extra].flatMap((k, i) =>
+        ['2026-01-09', '2026-01-16'].flatMap((exp) => [
+          c('C', k, 60 - i * 10 + shift, exp),
+          c('P', k, 10 + i * 9 - shift, exp),
+        ]),
+      );
+    const steps: { contracts: ContractSubstrate[]; widths: number[] }[] = [
+      { contracts: chain(0), widths: [25, 50] },
+      { contracts: chain(0.5), widths: [25, 50] }, // both numbered in order: walked side by side
+      { contracts: chain(0.5, [6850.5]), widths: [25, 50] }, // a repeated key: matched by text
+      { contracts: chain(1, [6850.5]), widths: [25, 50] },
+      { contracts: chain(1), widths: [25, 50] }, // back in order, 6850.5 gone
+      { contracts: chain(1.5), widths: [50, 25] }, // reordered widths: numbers out of order
+      { contracts: chain(2), widths: [25, 25, 50] }, // a repeated width: its key twice per strike
+      { contracts: chain(2).filter((x) => x.expiration !== '2026-01-09'), widths: [25, 50] },
+      { contracts: [], widths: [25, 50] }, // everything removed
+    ];
+    let v = 1;
+    for (const { contracts, widths } of steps) {
+      const input = { asOfMs: AS_OF, spot: 6850, widths, windowPct: 5, tsSec: AS_OF / 1000 };
+      const req = { symbol: 'I:SPX', versionBase: v, maxDiffBytes: 3_000 };
+      const a = buildMarketSwarmOutputs(contracts, input, req);
+      const f = buildMarketSwarmOutputsFast(contracts, input, req);
+      const repeated = contracts.some((x) => x.strike === 6850.5) || widths.length !== new Set(widths).size;
+      if (!repeated) same(a, f);
+      else {
+        // A repeated key: the text path keeps the key where it first came and counts it in
+        // dte_tile_counts each time; the bytes hold the later member's place and count it once. The
+        // same tiles, changed and removed keys.
+        expect([f.version, f.changed, f.removed, f.tiles]).toEqual([
+          a.version,
+          a.changed,
+          a.removed,
+          a.tiles,
+        ]);
+        type Doc = { tiles: Record<string, unknown> };
+        expect((JSON.parse(text(f.heatmap) as string) as Doc).tiles).toEqual(
+          (JSON.parse(text(a.heatmap) as string) as Doc).tiles,
+        );
+        type Diff = { changed: Record<string, unknown>; removed: string[] };
+        const merged = (r: CompatResponse): [Record<string, unknown>, string[]] => {
+          const ds = r.diffs.map((d) => JSON.parse(text(d) as string) as Diff);
+          return [
+            Object.assign({}, ...ds.map((d) => d.changed)) as Record<string, unknown>,
+            ds.flatMap((d) => d.removed).sort(),
+          ];
+        };
+        expect(merged(f)).toEqual(merged(a));
+        const counts = (JSON.parse(text(f.heatmap) as string) as { dte_tile_counts: Record<string, number> })
+          .dte_tile_counts;
+        expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(f.tiles);
+      }
       v = (f.version ?? v) + 1;
     }
   });

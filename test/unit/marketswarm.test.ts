@@ -1,7 +1,8 @@
 /** MarketSwarm-compatible outputs, pure parts: GEX sums, diff splitting under the size cap, DTE. */
 import { describe, expect, it } from 'vitest';
 import { diffTiles, splitDiff } from '../../src/outputs/marketswarm/build.js';
-import { marketSwarmGex, strikeKey } from '../../src/outputs/marketswarm/gex.js';
+import { marketSwarmGex, marketSwarmGexBytes, strikeKey } from '../../src/outputs/marketswarm/gex.js';
+import { substrateColumns, type ColumnSubstrate } from '../../src/models/substrate-columns.js';
 import { calendarDays } from '../../src/outputs/marketswarm/heatmap.js';
 import { membersOfRoots, subscriptionChange } from '../../src/outputs/marketswarm/subscriptions.js';
 
@@ -44,6 +45,31 @@ describe('marketSwarmGex', () => {
     expect(Object.keys(calls.expirations)).toEqual(['2026-01-09', '2026-01-16']);
     expect(puts.expirations).toEqual({ '2026-01-16': { '6800': 0.004 * 100 * 100 } });
     expect(strikeKey(6852.5)).toBe('6852');
+  });
+
+  it('marketSwarmGexBytes writes what JSON.stringify writes of marketSwarmGex (random chains, odd keys)', () => {
+    const exps = ['2026-01-16', '2026-01-09', '2026-02-20', '20260116'];
+    for (let seed = 0; seed < 300; seed++) {
+      let x = seed + 1;
+      const rnd = (): number => ((x = (x * 16807) % 2147483647) - 1) / 2147483646;
+      const odd = seed % 3 === 0; // negative strikes or an index-like expiration: the objects' path
+      const cs = Array.from({ length: 1 + Math.floor(rnd() * 60) }, (): ColumnSubstrate => ({
+        expiration: exps[Math.floor(rnd() * (odd ? 4 : 3))] as string,
+        root: rnd() < 0.5 ? 'SPX' : 'SPXW',
+        type: rnd() < 0.5 ? 'call' : 'put',
+        strike: (odd && rnd() < 0.2 ? -1 : 1) * (Math.floor(rnd() * 40) * 5 + (rnd() < 0.3 ? 0.5 : 0)),
+        mid: null,
+        bid: null,
+        ask: null,
+        iv: null,
+        gamma: rnd() < 0.1 ? null : (rnd() - 0.2) * 0.01,
+        oi: rnd() < 0.1 ? null : Math.floor(rnd() * 1000),
+      }));
+      const text = marketSwarmGex(cs, 'I:SPX', 1_764_577_498.123);
+      const bytes = marketSwarmGexBytes(substrateColumns(cs), 'I:SPX', 1_764_577_498.123);
+      expect(Buffer.from(bytes.calls).toString()).toBe(JSON.stringify(text.calls));
+      expect(Buffer.from(bytes.puts).toString()).toBe(JSON.stringify(text.puts));
+    }
   });
 });
 

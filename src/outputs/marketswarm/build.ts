@@ -7,8 +7,8 @@
  * path ({@link buildMarketSwarmOutputs}: heatmap.ts, {@link splitDiff}) states the same rules readably and
  * is what the bytes are tested against.
  */
-import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
-import { marketSwarmGex } from './gex.js';
+import { substrateColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
+import { marketSwarmGex, marketSwarmGexBytes } from './gex.js';
 import { ByteWriter } from './bytes.js';
 import {
   marketSwarmSurfaceJson,
@@ -16,7 +16,7 @@ import {
   type MarketSwarmSurfaceJson,
   type SurfaceInput,
 } from './heatmap.js';
-import { marketSwarmSurfaceBytes, type SurfaceBytes } from './tiles.js';
+import { marketSwarmSurfaceBytes, memberKey, type SurfaceBytes } from './tiles.js';
 
 /** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
 export const MAX_DIFF_BYTES = 512 * 1024;
@@ -162,10 +162,9 @@ export interface CompatBuildRequest extends CompatRequest {
 
 /** Builds from the substrate columns (the compat thread's work). */
 export function buildMarketSwarmFromColumns(req: CompatBuildRequest): CompatResponse {
-  const contracts = substratesOfColumns(req.columns);
   const { asOfMs, spot, widths, windowPct, tsSec } = req;
-  return buildMarketSwarmOutputsFast(
-    contracts,
+  return buildFromColumns(
+    req.columns,
     { asOfMs, spot, widths, windowPct, tsSec },
     {
       symbol: req.symbol,
@@ -251,26 +250,62 @@ const previousBytes = new Map<string, SurfaceBytes>();
  */
 const spareRuns = new Map<string, Uint8Array>();
 
-/** Members of `next` whose tile bytes differ from `prev`'s (or are new), and keys `next` no longer has. */
+/**
+ * Members of `next` whose tile bytes differ from `prev`'s (or are new), in `next`'s order, and keys `next`
+ * no longer has, in the order `prev` first wrote them. When both surfaces' members are numbered in
+ * increasing order (every build of a chain without repeated keys) the two are walked side by side; else
+ * keys are read back from the runs and matched by text.
+ */
 export function diffSurfaces(
   prev: SurfaceBytes | undefined,
   next: SurfaceBytes,
 ): { changed: number[]; removed: string[] } {
-  const nb = Buffer.from(next.run.buffer, next.run.byteOffset, next.run.length);
-  const pb = prev ? Buffer.from(prev.run.buffer, prev.run.byteOffset, prev.run.length) : null;
   const changed: number[] = [];
-  for (let n = 0; n < next.keys.length; n++) {
-    if (next.live[n] !== 1) continue;
-    const p = prev?.index.get(next.keys[n] as string);
-    if (
-      p === undefined ||
-      pb === null ||
-      nb.compare(pb, prev?.value[p], prev?.end[p], next.value[n], next.end[n]) !== 0
-    )
-      changed.push(n);
-  }
   const removed: string[] = [];
-  if (prev) for (const k of prev.index.keys()) if (!next.index.has(k)) removed.push(k);
+  if (!prev) {
+    for (let n = 0; n < next.members; n++) if (next.live[n] === 1) changed.push(n);
+    return { changed, removed };
+  }
+  const nb = Buffer.from(next.run.buffer, next.run.byteOffset, next.run.length);
+  const pb = Buffer.from(prev.run.buffer, prev.run.byteOffset, prev.run.length);
+  const same = (p: number, n: number): boolean => {
+    const ps = prev.value[p] as number;
+    const pe = prev.end[p] as number;
+    const ns = next.value[n] as number;
+    const ne = next.end[n] as number;
+    return pe - ps === ne - ns && nb.compare(pb, ps, pe, ns, ne) === 0;
+  };
+  if (prev.ordered && next.ordered) {
+    let p = 0;
+    for (let n = 0; n < next.members; n++) {
+      if (next.live[n] !== 1) continue;
+      const k = next.key[n] as number;
+      while (p < prev.members && (prev.live[p] !== 1 || (prev.key[p] as number) < k)) {
+        if (prev.live[p] === 1) removed.push(memberKey(prev, p));
+        p++;
+      }
+      if (p < prev.members && prev.key[p] === k) {
+        if (!same(p, n)) changed.push(n);
+        p++;
+      } else changed.push(n);
+    }
+    for (; p < prev.members; p++) if (prev.live[p] === 1) removed.push(memberKey(prev, p));
+    return { changed, removed };
+  }
+  // Key → live member, in first-written order (a repeated key keeps its place, takes the later member).
+  const index = (s: SurfaceBytes): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (let n = 0; n < s.members; n++) m.set(memberKey(s, n), n);
+    return m;
+  };
+  const prevIndex = index(prev);
+  const nextIndex = index(next);
+  for (let n = 0; n < next.members; n++) {
+    if (next.live[n] !== 1) continue;
+    const p = prevIndex.get(memberKey(next, n));
+    if (p === undefined || !same(p, n)) changed.push(n);
+  }
+  for (const k of prevIndex.keys()) if (!nextIndex.has(k)) removed.push(k);
   return { changed, removed };
 }
 
@@ -331,7 +366,7 @@ export function heatmapDocumentBytes(
   if (s.contiguous) size += s.run.length;
   else {
     let members = 0;
-    for (let n = 0; n < s.keys.length; n++) {
+    for (let n = 0; n < s.members; n++) {
       if (s.live[n] !== 1) continue;
       size += (s.end[n] as number) - (s.start[n] as number);
       members++;
@@ -343,7 +378,7 @@ export function heatmapDocumentBytes(
   if (s.contiguous) w.bytes(s.run);
   else {
     let first = true;
-    for (let n = 0; n < s.keys.length; n++) {
+    for (let n = 0; n < s.members; n++) {
       if (s.live[n] !== 1) continue;
       if (!first) w.byte(0x2c);
       first = false;
@@ -369,11 +404,15 @@ export function buildMarketSwarmOutputsFast(
   input: BuildInput,
   req: CompatRequest,
 ): CompatResponse {
-  const enc = new TextEncoder();
-  const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
+  return buildFromColumns(substrateColumns(contracts), input, req);
+}
+
+function buildFromColumns(columns: SubstrateColumns, input: BuildInput, req: CompatRequest): CompatResponse {
+  const gex = marketSwarmGexBytes(columns, req.symbol, input.tsSec);
   const prev = previousBytes.get(req.symbol);
+  const { asOfMs, spot, widths, windowPct } = input;
   const surface = marketSwarmSurfaceBytes(
-    surfaceInput(contracts, req, input),
+    { columns, symbol: req.symbol, asOfMs, spot, widths, windowPct },
     // The spare run's buffer when it has room for the last build's run and an eighth more; else a new
     // one of that size: the writer is sized once instead of doubling from 1 MB.
     runBuffer(req.symbol, prev),
@@ -392,8 +431,8 @@ export function buildMarketSwarmOutputsFast(
   if (prev) spareRuns.set(req.symbol, new Uint8Array(prev.run.buffer));
   const version = chunks.length > 0 ? req.versionBase + chunks.length - 1 : null;
   return {
-    gexCalls: enc.encode(JSON.stringify(gex.calls)),
-    gexPuts: enc.encode(JSON.stringify(gex.puts)),
+    gexCalls: gex.calls,
+    gexPuts: gex.puts,
     heatmap:
       version === null
         ? null
@@ -402,6 +441,6 @@ export function buildMarketSwarmOutputsFast(
     version,
     changed: diff.changed.length,
     removed: diff.removed.length,
-    tiles: surface.index.size,
+    tiles: surface.tiles,
   };
 }

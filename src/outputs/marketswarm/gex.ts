@@ -3,6 +3,7 @@
  * gamma × OI × 100, puts positive (readers compute net = calls − puts). Pure.
  */
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 
 export interface MarketSwarmGexSide {
   /** Unix seconds. */
@@ -57,4 +58,62 @@ export function marketSwarmGex(
     ),
   });
   return { calls: doc(sums.calls), puts: doc(sums.puts) };
+}
+
+/** A key JSON would order before the others in an object (an array index): the written order would differ. */
+const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * {@link marketSwarmGex} on the substrate columns, each side's JSON written as `JSON.stringify` writes the
+ * side (the same sums, in the same contract order): strikes summed under int(strike) as numbers, no key
+ * string per contract. Falls back to the objects when a key would not be a plain array index (negative,
+ * not finite) or an expiration would be one (JSON's key order then differs from the sorted order).
+ */
+export function marketSwarmGexBytes(
+  cols: SubstrateColumns,
+  symbol: string,
+  tsSec: number,
+): { calls: Uint8Array; puts: Uint8Array } {
+  const enc = new TextEncoder();
+  const sums: [(Map<number, number> | undefined)[], (Map<number, number> | undefined)[]] = [[], []];
+  let plain = !cols.expirations.some((e) => INDEX_LIKE.test(e));
+  const n = cols.strike.length;
+  for (let i = 0; i < n && plain; i++) {
+    const g = cols.gamma[i] as number;
+    const oi = cols.oi[i] as number;
+    if (!Number.isFinite(g) || !(oi > 0)) continue;
+    const value = Math.abs(g) * oi * 100;
+    if (!Number.isFinite(value) || value <= 0) continue;
+    const side = sums[cols.call[i] === 1 ? 0 : 1];
+    const e = cols.expiration[i] as number;
+    let byStrike = side[e];
+    if (!byStrike) side[e] = byStrike = new Map<number, number>();
+    const k = Math.trunc(cols.strike[i] as number);
+    if (!(k >= 0 && k < 4_294_967_295)) plain = false;
+    byStrike.set(k, (byStrike.get(k) ?? 0) + value);
+  }
+  if (!plain) {
+    const gex = marketSwarmGex(substratesOfColumns(cols), symbol, tsSec);
+    return { calls: enc.encode(JSON.stringify(gex.calls)), puts: enc.encode(JSON.stringify(gex.puts)) };
+  }
+  const order = cols.expirations
+    .map((e, idx) => idx)
+    .sort((a, b) => {
+      const x = cols.expirations[a] as string;
+      const y = cols.expirations[b] as string;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  const head = `{"ts":${JSON.stringify(tsSec)},"symbol":${JSON.stringify(symbol)},"expirations":{`;
+  const side = (bySide: (Map<number, number> | undefined)[]): Uint8Array => {
+    const parts: string[] = [];
+    for (const e of order) {
+      const byStrike = bySide[e];
+      if (!byStrike) continue;
+      const strikes = [...byStrike.keys()].sort((a, b) => a - b);
+      const members = strikes.map((k) => `"${k}":${JSON.stringify(byStrike.get(k))}`);
+      parts.push(`${JSON.stringify(cols.expirations[e])}:{${members.join(',')}}`);
+    }
+    return enc.encode(`${head}${parts.join(',')}}}`);
+  };
+  return { calls: side(sums[0]), puts: side(sums[1]) };
 }
