@@ -53,9 +53,14 @@ export function modelObservers(deps: {
   return out;
 }
 
-/** Closes the observers that have something to close (queued history writes, threads). */
+/** Closes the observers that have something to close (queued history writes, threads), all at once. */
 export async function closeObservers(observers: readonly ModelObserver[]): Promise<void> {
-  for (const o of observers) await o.close?.();
+  await Promise.all(observers.map((o) => (o.close ? o.close() : Promise.resolve())));
+}
+
+/** Shutdown began: every observer stops taking work and drops its queue ({@link ModelObserver.quiesce}). */
+export function quiesceObservers(observers: readonly ModelObserver[]): void {
+  for (const o of observers) o.quiesce?.();
 }
 
 /** Cycle observers for `config`: told about every applied snapshot and the worker's health, dormancy and shutdown. */

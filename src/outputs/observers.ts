@@ -60,6 +60,11 @@ export interface ModelObserver {
    * history's) run in the background, waited for by `ModelBuilder.idle()` only.
    */
   idle?(): Promise<void>;
+  /**
+   * Shutdown began: take no new work and drop what is queued (the work under way finishes). Called at the
+   * signal, so a backlog is not worked through while the cycles in flight end; {@link close} follows.
+   */
+  quiesce?(): void;
   /** Finishes queued work and releases threads (whoever created the observer calls it once). */
   close?(): Promise<void>;
 }

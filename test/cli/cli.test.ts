@@ -140,8 +140,10 @@ describe('chain-worker CLI', () => {
       const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
       child.kill('SIGTERM');
       const code = await exited;
+      // Exit 0, not the 15 s hard limit's 1; within a bound that holds on a loaded CI machine (5.4 s once at
+      // load ~7, history encodes and builds under way finishing; 0.2-1.7 s at load ~4).
       expect(code).toBe(0);
-      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(Date.now() - t0).toBeLessThan(10_000);
       expect(JSON.parse((await bus.cmd.get(k.heartbeat)) as string)).toMatchObject({ status: 'stopped' });
       expect(await bus.cmd.zcard(k.workers)).toBe(0);
       expect(await bus.cmd.exists(k.workerLease('SPX'))).toBe(0);

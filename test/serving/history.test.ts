@@ -334,6 +334,26 @@ describe('history retention and stream builds (single Redis)', () => {
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--from') as unknown });
   });
 
+  it('quiesce (the shutdown signal): queued versions are dropped, none taken after, the ones under way are written', async () => {
+    const e = await env(target);
+    const now = Date.now();
+    // Six versions of each model queued at once (a backlog), then the signal.
+    await Promise.all([0, 1, 2, 3, 4, 5].map((i) => publish(e, i, now - 60_000 + i * 1_000)));
+    e.recorder.quiesce();
+    await e.recorder.idle();
+    const { recorded, dropped } = e.recorder.stats;
+    // At most the first version of each stream (gex, heatmap) had started; the rest never encode.
+    expect(recorded).toBeLessThanOrEqual(2);
+    expect(recorded + dropped).toBe(12);
+    await publish(e, 6, now);
+    await e.recorder.idle();
+    expect(e.recorder.stats).toMatchObject({ recorded, dropped });
+    const gexRows = await e.bus.cmd.zcard(e.keys.modelHistory('gex', 'SPX'));
+    const heatmapRows = await e.bus.cmd.zcard(e.keys.modelHistory('heatmap', 'SPX'));
+    expect(gexRows).toBeLessThanOrEqual(1);
+    expect(gexRows + heatmapRows).toBe(recorded);
+  });
+
   it('stream builds are kept at most once per CHAIN_MODEL_HISTORY_STREAM_SEC; snapshot builds always', async () => {
     const e = await env(target, { CHAIN_MODEL_HISTORY_STREAM_SEC: '5' });
     const t0 = Date.now() - 60_000;

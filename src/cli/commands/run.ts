@@ -4,7 +4,7 @@
 import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
 import { SubstrateHandoff } from '../../models/substrate-handoff.js';
-import { closeObservers, modelObservers } from '../../outputs/index.js';
+import { closeObservers, modelObservers, quiesceObservers } from '../../outputs/index.js';
 import { startLive, type LiveService } from '../../live/start-live.js';
 import { createProvider } from '../../provider/create-provider.js';
 import { startHttpServer, type HttpServer } from '../../serving/server.js';
@@ -69,6 +69,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   }
   const offSignals = onShutdownSignals((signal) => {
     rt.logger.info({ signal }, 'shutting down');
+    // The history's and MarketSwarm's queues are dropped now, not worked through while the cycles end.
+    quiesceObservers(observers);
     worker.stop(`signal ${signal}`);
   });
   rt.logger.info(

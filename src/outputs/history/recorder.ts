@@ -189,6 +189,11 @@ export class HistoryRecorder implements ModelObserver {
     }
   }
 
+  /** Shutdown began: no new versions; the queued ones are dropped (the one being encoded is written). */
+  quiesce(): void {
+    this.closed = true;
+  }
+
   /**
    * Stops taking versions, drops the queued ones, waits up to {@link CLOSE_WAIT_MS} for the one being
    * encoded and written, then stops the thread. Bounded, so a shutdown never waits on a backlog.

@@ -143,6 +143,12 @@ export class MarketSwarmOutput implements ModelObserver {
     );
   }
 
+  /** Shutdown began: the requests not started are dropped, no new ones taken (the one being built is written). */
+  quiesce(): void {
+    this.closed = true;
+    this.waiting.clear();
+  }
+
   /** Drops the requests not started, waits for the one being built, stops the thread. */
   async close(): Promise<void> {
     this.closed = true;
