@@ -101,6 +101,17 @@ export interface Assembly {
   own: Map<string, { seq: number; hash: string | null; tickers: readonly string[] | null; token: string }>;
 }
 
+/**
+ * Whether bytes read at a layout range look like what the layout says is there: the exact length, a JSON
+ * object for a summary, `"ticker":{…}` members for a fragment. Pure.
+ */
+export function rangeHolds(what: 'summary' | 'contracts', bytes: Buffer, length: number): boolean {
+  if (bytes.length !== length || length === 0) return false;
+  const first = bytes[0];
+  const last = bytes[length - 1];
+  return (what === 'summary' ? first === 0x7b : first === 0x22) && last === 0x7d;
+}
+
 /** Several symbols' deltas as one (a ticker belongs to one symbol: no repeats), each list sorted. */
 function joinDeltas(ds: readonly { entered: string[]; exited: string[] }[]): {
   entered: string[];
@@ -306,6 +317,14 @@ export class ChainLatestStore {
         if ((check<string | null>(res, 0) ?? '0') !== rev) continue; // a commit in between: read again
         reads.forEach((r, i) => {
           const bytes = check<Buffer>(res, i + 1);
+          if (!rangeHolds(r.what, bytes, r.range[1])) {
+            // The layout does not describe this document (written by something else): leave the symbol out.
+            this.logger?.warn(
+              { symbol: r.u, part: r.what },
+              'massive:chain:latest: layout range not in the document',
+            );
+            return;
+          }
           const g = got.get(r.u) ?? {};
           g[r.what] = bytes;
           got.set(r.u, g);

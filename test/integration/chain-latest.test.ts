@@ -286,6 +286,35 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(store.commits.current).toBe(1);
   }, 30_000);
 
+  it('a layout that does not describe the document (another program wrote it): the symbol is left out, the document stays valid JSON', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    const busB = await openBus(target);
+    extra.push(busB);
+    const a = new ChainLatestStore(hh.bus, hh.keys);
+    const b = new ChainLatestStore(busB, hh.keys);
+    const part = (u: string) => ({
+      underlying: u,
+      summary: JSON.stringify({ u }),
+      contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"u":"${u}"}`) }]),
+      tickers: [`O:${u}W0001`],
+      ts: Date.now() / 1000,
+      delta: false,
+    });
+    await a.write(part('SPX'));
+    // SPX's ranges shifted by one byte: what GETRANGE returns there is not a summary nor a fragment.
+    const entry = (await hh.bus.cmd.hget(hh.keys.latestLayout, 'SPX')) as string;
+    const [token, ...n] = entry.split(':');
+    await hh.bus.cmd.hset(hh.keys.latestLayout, 'SPX', [token, ...n.map((x) => Number(x) + 1)].join(':'));
+    await b.write(part('NDX'));
+    const { doc } = await latest(hh);
+    expect(doc.symbols).toEqual({ NDX: { u: 'NDX' } });
+    expect(doc.contracts).toEqual({ 'O:NDXW0001': { u: 'NDX' } });
+    // A's next write puts SPX back (its own part, from memory).
+    await a.write(part('SPX'));
+    expect((await latest(hh)).doc.symbols).toEqual({ NDX: { u: 'NDX' }, SPX: { u: 'SPX' } });
+  }, 30_000);
+
   it('setLarge of a multi-MB value given in pieces stores exactly their concatenation, with its TTL', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;

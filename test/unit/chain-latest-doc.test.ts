@@ -12,6 +12,7 @@ import {
   unpackTickers,
 } from '../../src/wiring/chain-latest-doc.js';
 import { geometryOf } from '../../src/chain-worker/geometry.js';
+import { rangeHolds } from '../../src/wiring/chain-latest.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -204,5 +205,19 @@ describe('packTickers', () => {
     expect(json / tickers.length).toBeGreaterThan(24);
     expect(packed.length / tickers.length).toBeLessThan(3);
     expect(await unpackTickers(packed)).toEqual([...tickers].sort());
+  });
+});
+
+describe('rangeHolds', () => {
+  it.each([
+    { what: 'summary', bytes: '{"a":1}', length: 7, ok: true },
+    { what: 'summary', bytes: '{"a":1}', length: 8, ok: false },
+    { what: 'summary', bytes: '"a":{}', length: 6, ok: false },
+    { what: 'summary', bytes: '', length: 0, ok: false },
+    { what: 'contracts', bytes: '"O:X":{"p":1}', length: 13, ok: true },
+    { what: 'contracts', bytes: '{"p":1}', length: 7, ok: false },
+    { what: 'contracts', bytes: '"O:X":{"p":1', length: 12, ok: false },
+  ] as const)('$what $bytes ($length): $ok', ({ what, bytes, length, ok }) => {
+    expect(rangeHolds(what, Buffer.from(bytes), length)).toBe(ok);
   });
 });
