@@ -68,6 +68,21 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends `src[start, end)` (a piece of a run written before) without a view of it for short pieces. */
+  range(src: Uint8Array, start: number, end: number): this {
+    const n = end - start;
+    this.reserve(n);
+    const buf = this.buf;
+    let o = this.length;
+    if (n < 64) for (let i = start; i < end; i++) buf[o++] = src[i] as number;
+    else {
+      buf.set(src.subarray(start, end), o);
+      o += n;
+    }
+    this.length = o;
+    return this;
+  }
+
   /**
    * Appends again the bytes at `[start, end)` of what was written (a piece written once and repeated, e.g.
    * the same number or the same key prefix), with no intermediate copy.

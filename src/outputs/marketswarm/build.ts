@@ -339,10 +339,16 @@ export function splitDiffBytes(
     });
     const w = new ByteWriter(size);
     w.ascii(head0);
-    m.changed.forEach((n, j) => {
-      if (j > 0) w.byte(0x2c);
-      w.bytes(s.run.subarray(s.start[n], s.end[n]));
-    });
+    // Members next to each other in the run (n, n + 1, …) are one range there, commas included: one copy.
+    const ch = m.changed;
+    for (let j = 0; j < ch.length;) {
+      const first = ch[j] as number;
+      let last = first;
+      while (j + 1 < ch.length && ch[j + 1] === last + 1) last = ch[++j] as number;
+      j++;
+      if (first !== ch[0]) w.byte(0x2c);
+      w.range(s.run, s.start[first] as number, s.end[last] as number);
+    }
     w.bytes(closeChanged);
     w.bytes(removed);
     w.byte(0x5d);
@@ -382,7 +388,7 @@ export function heatmapDocumentBytes(
       if (s.live[n] !== 1) continue;
       if (!first) w.byte(0x2c);
       first = false;
-      w.bytes(s.run.subarray(s.start[n], s.end[n]));
+      w.range(s.run, s.start[n] as number, s.end[n] as number);
     }
   }
   w.ascii('}}');

@@ -22,7 +22,14 @@ export class ByteWriter extends TextByteWriter {
    * `0`). Not finite: `null`.
    */
   cents(x: number): void {
-    const n = Math.round(x * 100);
+    this.centsOf(Math.round(x * 100));
+  }
+
+  /**
+   * {@link cents} of `x` given as `Math.round(x * 100)` (a caller that rounds passes a small integer, not
+   * the fractional number, which would be boxed on the way in).
+   */
+  centsOf(n: number): void {
     if (Number.isFinite(n)) writeCentsNumber(this, n);
     else this.text('null');
   }

@@ -3,6 +3,7 @@
  * gamma × OI × 100, puts positive (readers compute net = calls − puts). Pure.
  */
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
+import { ByteWriter } from '../../models/byte-writer.js';
 import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 
 export interface MarketSwarmGexSide {
@@ -74,8 +75,10 @@ export function marketSwarmGexBytes(
   symbol: string,
   tsSec: number,
 ): { calls: Uint8Array; puts: Uint8Array } {
-  const enc = new TextEncoder();
-  const sums: [(Map<number, number> | undefined)[], (Map<number, number> | undefined)[]] = [[], []];
+  // Per side and expiration: int(strike) → its sum's place in `sum` (a number there is not boxed).
+  const at: [(Map<number, number> | undefined)[], (Map<number, number> | undefined)[]] = [[], []];
+  let sum = new Float64Array(1024);
+  let used = 0;
   let plain = !cols.expirations.some((e) => INDEX_LIKE.test(e));
   const n = cols.strike.length;
   for (let i = 0; i < n && plain; i++) {
@@ -84,16 +87,27 @@ export function marketSwarmGexBytes(
     if (!Number.isFinite(g) || !(oi > 0)) continue;
     const value = Math.abs(g) * oi * 100;
     if (!Number.isFinite(value) || value <= 0) continue;
-    const side = sums[cols.call[i] === 1 ? 0 : 1];
+    const side = at[cols.call[i] === 1 ? 0 : 1];
     const e = cols.expiration[i] as number;
     let byStrike = side[e];
     if (!byStrike) side[e] = byStrike = new Map<number, number>();
     const k = Math.trunc(cols.strike[i] as number);
     if (!(k >= 0 && k < 4_294_967_295)) plain = false;
-    byStrike.set(k, (byStrike.get(k) ?? 0) + value);
+    const j = byStrike.get(k);
+    if (j !== undefined) sum[j] = (sum[j] as number) + value;
+    else {
+      if (used === sum.length) {
+        const more = new Float64Array(used * 2);
+        more.set(sum);
+        sum = more;
+      }
+      byStrike.set(k, used);
+      sum[used++] = value;
+    }
   }
   if (!plain) {
     const gex = marketSwarmGex(substratesOfColumns(cols), symbol, tsSec);
+    const enc = new TextEncoder();
     return { calls: enc.encode(JSON.stringify(gex.calls)), puts: enc.encode(JSON.stringify(gex.puts)) };
   }
   const order = cols.expirations
@@ -105,15 +119,29 @@ export function marketSwarmGexBytes(
     });
   const head = `{"ts":${JSON.stringify(tsSec)},"symbol":${JSON.stringify(symbol)},"expirations":{`;
   const side = (bySide: (Map<number, number> | undefined)[]): Uint8Array => {
-    const parts: string[] = [];
+    const w = new ByteWriter(1 << 15);
+    w.text(head);
+    let first = true;
     for (const e of order) {
       const byStrike = bySide[e];
       if (!byStrike) continue;
-      const strikes = [...byStrike.keys()].sort((a, b) => a - b);
-      const members = strikes.map((k) => `"${k}":${JSON.stringify(byStrike.get(k))}`);
-      parts.push(`${JSON.stringify(cols.expirations[e])}:{${members.join(',')}}`);
+      if (!first) w.byte(0x2c);
+      first = false;
+      w.text(JSON.stringify(cols.expirations[e])).text(':{');
+      const strikes = new Float64Array(byStrike.size);
+      let j0 = 0;
+      byStrike.forEach((_, k) => (strikes[j0++] = k));
+      strikes.sort();
+      for (let j = 0; j < strikes.length; j++) {
+        const k = strikes[j] as number;
+        if (j > 0) w.byte(0x2c);
+        w.byte(0x22).uint(k).text('":');
+        w.text(JSON.stringify(sum[byStrike.get(k) as number]));
+      }
+      w.byte(0x7d);
     }
-    return enc.encode(`${head}${parts.join(',')}}}`);
+    w.text('}}');
+    return w.finish();
   };
-  return { calls: side(sums[0]), puts: side(sums[1]) };
+  return { calls: side(at[0]), puts: side(at[1]) };
 }

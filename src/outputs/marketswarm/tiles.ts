@@ -72,13 +72,26 @@ export interface SurfaceColumnsInput extends Omit<SurfaceInput, 'contracts'> {
 interface DateLegs {
   date: string;
   root: string;
-  strikes: number[];
-  pos: Map<number, number>;
+  strikes: Float64Array;
   /** Per side (0 call, 1 put), per position: 1 when the side has a leg there. */
   has: [Uint8Array, Uint8Array];
   /** The leg's mid and IV (NaN: null). */
   mid: [Float64Array, Float64Array];
   iv: [Float64Array, Float64Array];
+}
+
+/** The position of `k` in the sorted `strikes`, or -1 (a binary search: no boxed number as a Map key). */
+function strikeAt(strikes: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = strikes.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = strikes[mid] as number;
+    if (x < k) lo = mid + 1;
+    else if (x > k) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
 }
 
 function rootOrder(a: string, b: string): number {
@@ -97,35 +110,49 @@ function legsByDate(cols: SubstrateColumns): DateLegs[] {
       if (best < 0 || rootOrder(cols.roots[r] as string, cols.roots[best] as string) < 0) best = r;
     return best;
   });
-  const members: number[][] = cols.expirations.map(() => []);
+  // The chosen root's contracts of each date, in order, as ranges of one index array (a counting sort).
+  const ne = cols.expirations.length;
+  const from = new Int32Array(ne + 1);
   for (let i = 0; i < n; i++) {
     const e = cols.expiration[i] as number;
-    if (cols.root[i] === chosen[e]) (members[e] as number[]).push(i);
+    if (cols.root[i] === chosen[e]) from[e + 1] = (from[e + 1] as number) + 1;
+  }
+  for (let e = 0; e < ne; e++) from[e + 1] = (from[e + 1] as number) + (from[e] as number);
+  const order = new Int32Array(from[ne] as number);
+  const fill = from.slice(0, ne);
+  for (let i = 0; i < n; i++) {
+    const e = cols.expiration[i] as number;
+    if (cols.root[i] !== chosen[e]) continue;
+    const at = fill[e] as number;
+    order[at] = i;
+    fill[e] = at + 1;
   }
   const out: DateLegs[] = [];
   cols.expirations.forEach((date, e) => {
-    const list = members[e] as number[];
+    const list = order.subarray(from[e], from[e + 1]);
     if (list.length === 0) return;
-    // Calls' strikes first, then puts' (heatmap.ts's set order), unique, sorted.
-    const set = new Set<number>();
-    for (const side of [1, 0])
-      for (const i of list) if (cols.call[i] === side) set.add(cols.strike[i] as number);
-    const strikes = [...set].sort((a, b) => a - b);
-    const pos = new Map<number, number>();
-    strikes.forEach((k, p) => pos.set(k, p));
-    const m = strikes.length;
+    // The date's strikes, unique, sorted (a NaN strike, which no tile or ATM IV can use, left out).
+    const all = new Float64Array(list.length);
+    for (let j = 0; j < list.length; j++) all[j] = (cols.strike[list[j] as number] as number) + 0;
+    all.sort();
+    let m = 0;
+    for (let j = 0; j < all.length; j++) {
+      const k = all[j] as number;
+      if (k === k && (m === 0 || k !== all[m - 1])) all[m++] = k;
+    }
+    const strikes = all.slice(0, m);
     const legs: DateLegs = {
       date,
       root: cols.roots[chosen[e] as number] as string,
       strikes,
-      pos,
       has: [new Uint8Array(m), new Uint8Array(m)],
       mid: [new Float64Array(m), new Float64Array(m)],
       iv: [new Float64Array(m), new Float64Array(m)],
     };
     for (const i of list) {
       const side = cols.call[i] === 1 ? 0 : 1;
-      const p = pos.get(cols.strike[i] as number) as number;
+      const p = strikeAt(strikes, cols.strike[i] as number);
+      if (p < 0) continue;
       legs.has[side][p] = 1;
       legs.mid[side][p] = cols.mid[i] as number;
       legs.iv[side][p] = cols.iv[i] as number;
@@ -134,6 +161,8 @@ function legsByDate(cols: SubstrateColumns): DateLegs[] {
   });
   return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }
+
+const SIDES = [0, 1] as const;
 
 const okIv = (v: number): boolean => Number.isFinite(v) && v > 0 && v < 5;
 
@@ -257,6 +286,8 @@ export function marketSwarmSurfaceBytes(
     );
   }
   const chains = legsByDate(cols);
+  // How far from the window a leg can be and still be priced for a tile in it (a strike more: rounding).
+  const reach = widths.reduce((x, y) => Math.max(x, Math.abs(y)), 0) + 1;
   let estimate = 0;
   for (const d of chains) for (const k of d.strikes) if (k >= lo && k <= hi) estimate += slots;
   const mem = new Members(estimate);
@@ -273,22 +304,17 @@ export function marketSwarmSurfaceBytes(
     if (iv !== null) atm[String(dte)] = Math.round(iv * 1e6) / 1e6;
     const priced = spot !== null && iv !== null;
     const m = d.strikes.length;
-    // One Black-Scholes price per (side, strike) and date, when first asked for.
+    // One Black-Scholes price per (side, strike) and date, for every leg a tile in the window can use
+    // (within the widest width of it), read from the arrays below (no number boxed per call).
     const theoV: [Float64Array, Float64Array] = [new Float64Array(m), new Float64Array(m)];
-    const theoDone: [Uint8Array, Uint8Array] = [new Uint8Array(m), new Uint8Array(m)];
-    const theo = (side: 0 | 1, p: number): number => {
-      if (theoDone[side][p] === 1) return theoV[side][p] as number;
-      const v = blackScholes({
-        side: side === 0 ? 'C' : 'P',
-        spot: spot as number,
-        strike: d.strikes[p] as number,
-        t,
-        iv: iv as number,
-      }).price;
-      theoDone[side][p] = 1;
-      theoV[side][p] = v;
-      return v;
-    };
+    if (spot !== null && iv !== null)
+      for (let p = 0; p < m; p++) {
+        const k = d.strikes[p] as number;
+        if (!(k >= lo - reach && k <= hi + reach)) continue;
+        for (const n of SIDES)
+          if (d.has[n][p] === 1)
+            theoV[n][p] = blackScholes({ side: n === 0 ? 'C' : 'P', spot, strike: k, t, iv }).price;
+      }
     const { has, mid } = d;
     const dteText = String(dte);
     const keyHead: Uint8Array[] = [];
@@ -306,9 +332,15 @@ export function marketSwarmSurfaceBytes(
     let skEnd = -1;
     let baseStart = -1;
     let baseEnd = -1;
-    let k = 0;
-    let sk = 0;
-    let numBase = NaN;
+    // The numbers the writers below read, in a typed array rather than captured variables or arguments
+    // (a double there is a heap number per assignment): the strike, int(strike), the member number's base,
+    // and per side (0 call, 1 put) the tile's figure and its market figure (NaN: none).
+    const f = new Float64Array(8);
+    const K = 0;
+    const SK = 1;
+    const BASE = 2;
+    const A = 3;
+    const M = 5;
     /** Opens member `slot` of the current strike: `,"key":{"symbol":…,"width":…`. */
     const open = (slot: number, keySlot: number): void => {
       const n = mem.add();
@@ -320,13 +352,13 @@ export function marketSwarmSurfaceBytes(
       groupGen[keySlot] = gen;
       groupMember[keySlot] = n;
       mem.live[n] = 1;
-      mem.key[n] = numBase + (slotKeyId[keySlot] as number);
+      mem.key[n] = (f[BASE] as number) + (slotKeyId[keySlot] as number);
       if (n > 0) w.byte(0x2c);
       mem.start[n] = w.pos;
       w.bytes(keyHead[keySlot] as Uint8Array);
       if (skStart < 0) {
         skStart = w.pos;
-        writeInt(w, sk);
+        writeInt(w, f[SK] as number);
         skEnd = w.pos;
       } else w.repeat(skStart, skEnd);
       w.bytes(KEY_END);
@@ -334,7 +366,7 @@ export function marketSwarmSurfaceBytes(
       if (baseStart < 0) {
         baseStart = w.pos;
         w.bytes(dateHead);
-        w.ascii(String(k));
+        w.ascii(String(f[K]));
         baseEnd = w.pos;
       } else w.repeat(baseStart, baseEnd);
       w.bytes(slotTail[slot] as Uint8Array);
@@ -344,112 +376,107 @@ export function marketSwarmSurfaceBytes(
       w.byte(0x7d);
       mem.end[mem.n - 1] = w.pos;
     };
-    const single = (label: Uint8Array, a: number, mk: number): void => {
+    /** Side n's single `{mid, market_mid?}`. */
+    const singleSide = (label: Uint8Array, n: number): void => {
       w.bytes(label);
       w.bytes(MID);
-      w.cents(a);
-      if (mk === mk) {
+      w.centsOf(Math.round((f[A + n] as number) * 100));
+      if (f[M + n] === f[M + n]) {
         w.bytes(MARKET_MID);
-        w.cents(mk);
+        w.centsOf(Math.round((f[M + n] as number) * 100));
       }
       w.byte(0x7d);
     };
-    const spreadSide = (label: Uint8Array, debit: number, mk: number, width: number): void => {
+    /** Side n's spread `{debit, max_profit, max_loss, market_debit?}`. */
+    const spreadSide = (label: Uint8Array, n: number, width: number): void => {
       w.bytes(label);
       w.bytes(DEBIT);
       const d0 = w.pos;
-      w.cents(debit);
+      w.centsOf(Math.round((f[A + n] as number) * 100));
       const d1 = w.pos;
       w.bytes(MAX_PROFIT);
-      w.cents(width - debit);
+      w.centsOf(Math.round((width - (f[A + n] as number)) * 100));
       w.bytes(MAX_LOSS);
       w.repeat(d0, d1);
-      if (mk === mk) {
+      if (f[M + n] === f[M + n]) {
         w.bytes(MARKET_DEBIT);
-        w.cents(mk);
+        w.centsOf(Math.round((f[M + n] as number) * 100));
       }
       w.byte(0x7d);
     };
-    // Spread sides computed before writing: debit (NaN: none) and market (NaN: none), per side.
-    const debitOf = [NaN, NaN];
-    const marketOf = [NaN, NaN];
-    const spread = (n: number, theoDebit: number, market: number): void => {
-      const debit = priced ? theoDebit : market;
-      debitOf[n] = Number.isFinite(debit) ? debit : NaN;
-      marketOf[n] = Number.isFinite(market) ? market : NaN;
-    };
+    /** The spread tile from f's debits (NaN: no side). */
     const spreadTile = (slot: number, keySlot: number, width: number): void => {
-      const c = debitOf[0] as number;
-      const u = debitOf[1] as number;
-      if (c !== c && u !== u) return;
+      const c = f[A] === f[A];
+      const u = f[A + 1] === f[A + 1];
+      if (!c && !u) return;
       open(slot, keySlot);
-      if (c === c) spreadSide(CALL, c, marketOf[0] as number, width);
-      if (u === u) spreadSide(PUT, u, marketOf[1] as number, width);
+      if (c) spreadSide(CALL, 0, width);
+      if (u) spreadSide(PUT, 1, width);
       close();
     };
+    const [theoC, theoP] = theoV;
+    const [hasC, hasP] = has;
+    const [midC, midP] = mid;
     for (let p = 0; p < m; p++) {
-      k = d.strikes[p] as number;
+      const k = d.strikes[p] as number;
       if (!(k >= lo && k <= hi)) continue;
-      sk = Math.trunc(k);
+      const sk = Math.trunc(k);
       if (sk !== lastSk) {
         gen++;
         lastSk = sk;
       }
-      numBase = keyed && Math.abs(sk) < STRIKE_SPAN ? (dte * 2 ** 24 + (sk + STRIKE_SPAN)) * SLOT_SPAN : NaN;
+      f[K] = k;
+      f[SK] = sk;
+      f[BASE] = keyed && Math.abs(sk) < STRIKE_SPAN ? (dte * 2 ** 24 + (sk + STRIKE_SPAN)) * SLOT_SPAN : NaN;
       skStart = -1;
       baseStart = -1;
       // single: {mid: theo ?? mid, market_mid: mid}
-      let cOk = false;
-      let uOk = false;
-      let ca = 0;
-      let ua = 0;
-      const cm = has[0][p] === 1 ? (mid[0][p] as number) : NaN;
-      const um = has[1][p] === 1 ? (mid[1][p] as number) : NaN;
-      if (has[0][p] === 1 && (priced || cm === cm)) {
-        cOk = true;
-        ca = priced ? theo(0, p) : cm;
-      }
-      if (has[1][p] === 1 && (priced || um === um)) {
-        uOk = true;
-        ua = priced ? theo(1, p) : um;
-      }
+      const cm = hasC[p] === 1 ? (midC[p] as number) : NaN;
+      const um = hasP[p] === 1 ? (midP[p] as number) : NaN;
+      const cOk = hasC[p] === 1 && (priced || cm === cm);
+      const uOk = hasP[p] === 1 && (priced || um === um);
       if (cOk || uOk) {
+        f[A] = priced ? (theoC[p] as number) : cm;
+        f[A + 1] = priced ? (theoP[p] as number) : um;
+        f[M] = cm;
+        f[M + 1] = um;
         open(0, 0);
-        if (cOk) single(CALL, ca, cm);
-        if (uOk) single(PUT, ua, um);
+        if (cOk) singleSide(CALL, 0);
+        if (uOk) singleSide(PUT, 1);
         close();
       }
       for (let wi = 0; wi < nw; wi++) {
         const wd = widths[wi] as number;
-        const pm = d.pos.get(k - wd);
-        const pp = d.pos.get(k + wd);
+        const pm = strikeAt(d.strikes, k - wd);
+        const pp = strikeAt(d.strikes, k + wd);
         const ws = widthSlot[wi] as number;
-        // butterfly: K−w, K, K+w on each side
+        // butterfly: K−w, K, K+w on each side; debit = theo ?? market, none unless finite
         for (let n = 0; n < 2; n++) {
-          debitOf[n] = NaN;
-          marketOf[n] = NaN;
-          const hs = has[n] as Uint8Array;
-          if (pm === undefined || pp === undefined || hs[pm] !== 1 || hs[p] !== 1 || hs[pp] !== 1) continue;
-          const ms = mid[n] as Float64Array;
-          const a = ms[pm] as number;
-          const b = ms[p] as number;
-          const c = ms[pp] as number;
-          const market = a - 2 * b + c;
-          const side = n as 0 | 1;
-          spread(n, priced ? theo(side, pm) - 2 * theo(side, p) + theo(side, pp) : NaN, market);
+          f[A + n] = NaN;
+          f[M + n] = NaN;
+          const hs = n === 0 ? hasC : hasP;
+          if (pm < 0 || pp < 0 || hs[pm] !== 1 || hs[p] !== 1 || hs[pp] !== 1) continue;
+          const ms = n === 0 ? midC : midP;
+          const ts = n === 0 ? theoC : theoP;
+          const market = (ms[pm] as number) - 2 * (ms[p] as number) + (ms[pp] as number);
+          const debit = priced ? (ts[pm] as number) - 2 * (ts[p] as number) + (ts[pp] as number) : market;
+          f[A + n] = Number.isFinite(debit) ? debit : NaN;
+          f[M + n] = Number.isFinite(market) ? market : NaN;
         }
         spreadTile(1 + 2 * wi, 1 + 2 * ws, wd);
         // vertical: call long K short K+w; put long K short K−w
         for (let n = 0; n < 2; n++) {
-          debitOf[n] = NaN;
-          marketOf[n] = NaN;
-          const hs = has[n] as Uint8Array;
+          f[A + n] = NaN;
+          f[M + n] = NaN;
+          const hs = n === 0 ? hasC : hasP;
           const q = n === 0 ? pp : pm;
-          if (q === undefined || hs[p] !== 1 || hs[q] !== 1) continue;
-          const ms = mid[n] as Float64Array;
+          if (q < 0 || hs[p] !== 1 || hs[q] !== 1) continue;
+          const ms = n === 0 ? midC : midP;
+          const ts = n === 0 ? theoC : theoP;
           const market = (ms[p] as number) - (ms[q] as number);
-          const side = n as 0 | 1;
-          spread(n, priced ? theo(side, p) - theo(side, q) : NaN, market);
+          const debit = priced ? (ts[p] as number) - (ts[q] as number) : market;
+          f[A + n] = Number.isFinite(debit) ? debit : NaN;
+          f[M + n] = Number.isFinite(market) ? market : NaN;
         }
         spreadTile(2 + 2 * wi, 2 + 2 * ws, wd);
       }
