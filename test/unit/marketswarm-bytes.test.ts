@@ -183,9 +183,9 @@ describe('MarketSwarm heatmap as bytes', () => {
       const repeated = contracts.some((x) => x.strike === 6850.5) || widths.length !== new Set(widths).size;
       if (!repeated) same(a, f);
       else {
-        // A repeated key: the text path keeps the key where it first came and counts it in
-        // dte_tile_counts each time; the bytes hold the later member's place and count it once. The
-        // same tiles, changed and removed keys.
+        // A repeated key: the text path keeps the key where it first came, the bytes hold the later
+        // member's place (JSON readers see no difference); both count it once. The same tiles, counts,
+        // changed and removed keys.
         expect([f.version, f.changed, f.removed, f.tiles]).toEqual([
           a.version,
           a.changed,
@@ -208,6 +208,10 @@ describe('MarketSwarm heatmap as bytes', () => {
         const counts = (JSON.parse(text(f.heatmap) as string) as { dte_tile_counts: Record<string, number> })
           .dte_tile_counts;
         expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(f.tiles);
+        expect(counts).toEqual(
+          (JSON.parse(text(a.heatmap) as string) as { dte_tile_counts: Record<string, number> })
+            .dte_tile_counts,
+        );
       }
       v = (f.version ?? v) + 1;
     }

@@ -193,8 +193,9 @@ export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson 
       let json = head;
       if (call !== null) json += `,"call":${call}`;
       if (putSide !== null) json += `,"put":${putSide}`;
+      // A key met again (strikes 6850 and 6850.5 share `6850`) replaces its tile: one tile, counted once.
+      if (!tiles.has(key)) count++;
       tiles.set(key, `${json}}`);
-      count++;
     };
     const strikes = [...new Set([...chain.calls.keys(), ...chain.puts.keys()])]
       .filter((k) => k >= lo && k <= hi)
