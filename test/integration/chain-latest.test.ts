@@ -41,6 +41,13 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
   let h: Harness | undefined;
   let sub: Redis | undefined;
   const extra: RedisBus[] = [];
+  /** A harness and two stores on connections of their own: two writers (workers) of one document. */
+  async function twoWriters(): Promise<{ hh: Harness; a: ChainLatestStore; b: ChainLatestStore }> {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const busB = await openBus(target);
+    extra.push(busB);
+    return { hh: h, a: new ChainLatestStore(h.bus, h.keys), b: new ChainLatestStore(busB, h.keys) };
+  }
   afterEach(async () => {
     sub?.disconnect();
     sub = undefined;
@@ -176,12 +183,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
   }, 30_000);
 
   it('two writers holding different symbols: a stale assembly is dropped and assembled again from the new document, one coherent document', async () => {
-    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
-    const hh = h;
-    const busB = await openBus(target);
-    extra.push(busB);
-    const a = new ChainLatestStore(hh.bus, hh.keys);
-    const b = new ChainLatestStore(busB, hh.keys);
+    const { hh, a, b } = await twoWriters();
     const part = (u: string, n: number, round: number) => ({
       underlying: u,
       summary: JSON.stringify({ round }),
@@ -287,12 +289,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
   }, 30_000);
 
   it('a layout that does not describe the document (another program wrote it): the symbol is left out, the document stays valid JSON', async () => {
-    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
-    const hh = h;
-    const busB = await openBus(target);
-    extra.push(busB);
-    const a = new ChainLatestStore(hh.bus, hh.keys);
-    const b = new ChainLatestStore(busB, hh.keys);
+    const { hh, a, b } = await twoWriters();
     const part = (u: string) => ({
       underlying: u,
       summary: JSON.stringify({ u }),
@@ -337,12 +334,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
   }, 60_000);
 
   it("a store reads another writer's contracts fragment from the document only when its token changed (the same bytes as a fresh read)", async () => {
-    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
-    const hh = h;
-    const busB = await openBus(target);
-    extra.push(busB);
-    const a = new ChainLatestStore(hh.bus, hh.keys);
-    const b = new ChainLatestStore(busB, hh.keys);
+    const { hh, a, b } = await twoWriters();
     const part = (u: string, round: number) => ({
       underlying: u,
       summary: JSON.stringify({ round }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../../src/provider/sim/prng.js';
 import { QuoteBuffer, type LiveQuote } from '../../src/live/quote-buffer.js';
 import { SequenceTracker } from '../../src/live/sequence.js';
 import { yearsToSettlement } from '../../src/domain/market-time.js';
@@ -141,18 +142,6 @@ function byTheRule(
       b.score - a.score || a.exp - b.exp || a.dist - b.dist || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return scored.slice(0, opts.max).map((x) => x.id);
-}
-
-/** A small seeded generator (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('chooseNearest (the rule when every score is 0)', () => {
