@@ -10,7 +10,7 @@ import { runCycle } from '../../src/chain-worker/cycle.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import type { RedisBus } from '../../src/redis/bus.js';
-import { ASSEMBLY_WAIT_MS, ChainLatestStore } from '../../src/wiring/chain-latest.js';
+import { ASSEMBLY_WAIT_MS, ChainLatestStore, type PartWrite } from '../../src/wiring/chain-latest.js';
 import { contractsFragment, unpackTickers } from '../../src/wiring/chain-latest-doc.js';
 import { openBus, redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
@@ -33,6 +33,18 @@ interface Delta {
 async function latest(h: Harness): Promise<{ text: string; doc: LatestDoc }> {
   const text = (await h.bus.cmd.get(h.keys.latest)) as string;
   return { text, doc: JSON.parse(text) as LatestDoc };
+}
+
+/** A part of one contract `O:{u}W0001` whose summary and vendor JSON are `{"u":u}`. */
+function onePart(u: string, o: { delta: boolean; cycle?: string }): PartWrite {
+  return {
+    underlying: u,
+    summary: JSON.stringify({ u }),
+    contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"u":"${u}"}`) }]),
+    tickers: [`O:${u}W0001`],
+    ts: Date.now() / 1000,
+    ...o,
+  };
 }
 
 const underlyingOfTicker = (t: string): string => (t.startsWith('O:NDX') ? 'NDX' : 'SPX');
@@ -248,15 +260,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     // A fragment key as versions before the layout left it: removed by the symbol's first part write.
     await r.set(hh.keys.latestContracts('SPX'), 'old copy');
     const store = new ChainLatestStore(hh.bus, hh.keys);
-    const part = (u: string) => ({
-      underlying: u,
-      summary: JSON.stringify({ u }),
-      contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"u":"${u}"}`) }]),
-      tickers: [`O:${u}W0001`],
-      ts: Date.now() / 1000,
-      delta: true,
-      cycle: `I:${u}`,
-    });
+    const part = (u: string) => onePart(u, { delta: true, cycle: `I:${u}` });
     store.begin('I:SPX');
     store.begin('I:NDX');
     // SPX's part first; its assembly waits for NDX's cycle, whose part comes 100 ms later.
@@ -290,14 +294,7 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
 
   it('a layout that does not describe the document (another program wrote it): the symbol is left out, the document stays valid JSON', async () => {
     const { hh, a, b } = await twoWriters();
-    const part = (u: string) => ({
-      underlying: u,
-      summary: JSON.stringify({ u }),
-      contracts: contractsFragment([{ ticker: `O:${u}W0001`, bytes: Buffer.from(`{"u":"${u}"}`) }]),
-      tickers: [`O:${u}W0001`],
-      ts: Date.now() / 1000,
-      delta: false,
-    });
+    const part = (u: string) => onePart(u, { delta: false });
     await a.write(part('SPX'));
     // SPX's ranges shifted by one byte: what GETRANGE returns there is not a summary nor a fragment.
     const entry = (await hh.bus.cmd.hget(hh.keys.latestLayout, 'SPX')) as string;
