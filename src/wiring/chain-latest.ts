@@ -70,6 +70,9 @@ function check<T>(res: [Error | null, unknown][] | null, i: number): T {
   return entry[1] as T;
 }
 
+/** A symbol's entry in the document's layout. */
+type LayoutEntry = { token: string; range: PartRange };
+
 /** One of this process's symbols: the newest part written here. */
 interface OwnPart {
   summary: Buffer;
@@ -282,100 +285,132 @@ export class ChainLatestStore {
    * again: a commit in between makes it read once more.
    */
   async prepare(nowSec = Date.now() / 1000): Promise<Assembly> {
-    const k = this.keys;
-    const client = this.bus.client;
     for (;;) {
-      const head = await client.multi().get(k.latestRev).get(k.latestVersion).hgetall(k.latestLayout).exec();
-      const rev = check<string | null>(head, 0) ?? '0';
-      const version = Number(check<string | null>(head, 1) ?? '0');
-      const layout = check<Record<string, string>>(head, 2);
-      const entries = new Map<string, { token: string; range: PartRange }>();
-      for (const [u, v] of Object.entries(layout)) {
-        const e = decodeLayoutEntry(v);
-        if (e) entries.set(u, e);
-      }
-      // What to read from the document: others' summaries, and a fragment not cached (or an own merge's).
-      const reads: { u: string; what: 'summary' | 'contracts'; range: [number, number]; token: string }[] =
-        [];
-      for (const [u, e] of entries) {
-        let mine = this.own.get(u);
-        if (mine?.committed && mine.token !== e.token) {
-          // Another writer replaced this symbol since our part was committed (its lease moved): theirs stands.
-          this.own.delete(u);
-          mine = undefined;
-        }
-        if (!mine) reads.push({ u, what: 'summary', range: e.range.summary, token: e.token });
-        const needContracts = mine ? mine.contracts === null : this.cache.get(u)?.token !== e.token;
-        if (needContracts && e.range.contracts[1] > 0)
-          reads.push({ u, what: 'contracts', range: e.range.contracts, token: e.token });
-      }
-      const got = new Map<string, { summary?: Buffer; contracts?: Buffer }>();
-      if (reads.length > 0) {
-        const tx = client.multi().get(k.latestRev);
-        for (const r of reads) tx.getrangeBuffer(k.latest, r.range[0], r.range[0] + r.range[1] - 1);
-        const res = await tx.exec();
-        if ((check<string | null>(res, 0) ?? '0') !== rev) continue; // a commit in between: read again
-        reads.forEach((r, i) => {
-          const bytes = check<Buffer>(res, i + 1);
-          if (!rangeHolds(r.what, bytes, r.range[1])) {
-            // The layout does not describe this document (written by something else): leave the symbol out.
-            this.logger?.warn(
-              { symbol: r.u, part: r.what },
-              'massive:chain:latest: layout range not in the document',
-            );
-            return;
-          }
-          const g = got.get(r.u) ?? {};
-          g[r.what] = bytes;
-          got.set(r.u, g);
-          if (r.what === 'contracts' && !this.own.has(r.u)) {
-            this.cache.set(r.u, { token: r.token, bytes });
-            this.fragments.read++;
-          }
-        });
-      }
-      const parts: LatestPart[] = [];
-      const tokens = new Map<string, string>();
-      const ownParts: Assembly['own'] = new Map();
-      let changed = false;
-      // Each changed symbol's delta (both lists sorted: tickerDelta's merge walk), joined below.
-      const deltas: { entered: string[]; exited: string[] }[] = [];
-      for (const [u, mine] of this.own) {
-        const e = entries.get(u);
-        const contracts = mine.contracts ?? got.get(u)?.contracts ?? null;
-        parts.push({ underlying: u, summary: mine.summary, contracts });
-        // A merge keeps the document's fragment and its token.
-        const token = mine.token ?? e?.token ?? randomBytes(8).toString('hex');
-        tokens.set(u, token);
-        ownParts.set(u, { seq: mine.seq, hash: mine.hash, tickers: mine.tickers, token });
-        if (mine.base !== null) {
-          changed = true;
-          if (mine.delta) deltas.push(tickerDelta(mine.base, mine.tickers ?? []));
-        }
-      }
-      for (const [u, e] of entries) {
-        if (this.own.has(u)) continue;
-        const summary = got.get(u)?.summary;
-        if (!summary) continue;
-        const cached = this.cache.get(u);
-        const contracts = got.get(u)?.contracts ?? (cached?.token === e.token ? cached.bytes : null);
-        if (contracts && !got.get(u)?.contracts) this.fragments.cached++;
-        parts.push({ underlying: u, summary, contracts });
-        tokens.set(u, e.token);
-      }
-      const newVersion = changed ? version + 1 : version;
-      const doc = latestDocument({ version: newVersion, ts: Math.floor(nowSec), parts });
-      const fields: string[] = [];
-      for (const [u, r] of doc.ranges) fields.push(u, encodeLayoutEntry(tokens.get(u) ?? 'none', r));
-      return {
-        chunks: doc.chunks,
-        rev,
-        version: newVersion,
-        layout: fields,
-        delta: deltas.length > 0 ? joinDeltas(deltas) : null,
-        own: ownParts,
-      };
+      const { rev, version, entries } = await this.readLayout();
+      const got = await this.readFromDocument(rev, entries);
+      if (got !== null) return this.compose(nowSec, rev, version, entries, got);
     }
+  }
+
+  /**
+   * The current document's revision, version and layout; an own symbol whose layout token is not ours
+   * any more (another writer replaced it since our part was committed: its lease moved) is forgotten.
+   */
+  private async readLayout(): Promise<{ rev: string; version: number; entries: Map<string, LayoutEntry> }> {
+    const k = this.keys;
+    const head = await this.bus.client
+      .multi()
+      .get(k.latestRev)
+      .get(k.latestVersion)
+      .hgetall(k.latestLayout)
+      .exec();
+    const entries = new Map<string, LayoutEntry>();
+    for (const [u, v] of Object.entries(check<Record<string, string>>(head, 2))) {
+      const e = decodeLayoutEntry(v);
+      if (!e) continue;
+      entries.set(u, e);
+      const mine = this.own.get(u);
+      if (mine?.committed && mine.token !== e.token) this.own.delete(u);
+    }
+    return {
+      rev: check<string | null>(head, 0) ?? '0',
+      version: Number(check<string | null>(head, 1) ?? '0'),
+      entries,
+    };
+  }
+
+  /**
+   * Reads from the document what the assembly needs: other symbols' summaries, and a fragment not cached
+   * (or an own merge's). Null when a commit came in between (the revision moved).
+   */
+  private async readFromDocument(
+    rev: string,
+    entries: ReadonlyMap<string, LayoutEntry>,
+  ): Promise<Map<string, { summary?: Buffer; contracts?: Buffer }> | null> {
+    const reads: { u: string; what: 'summary' | 'contracts'; range: [number, number]; token: string }[] = [];
+    for (const [u, e] of entries) {
+      const mine = this.own.get(u);
+      if (!mine) reads.push({ u, what: 'summary', range: e.range.summary, token: e.token });
+      const needContracts = mine ? mine.contracts === null : this.cache.get(u)?.token !== e.token;
+      if (needContracts && e.range.contracts[1] > 0)
+        reads.push({ u, what: 'contracts', range: e.range.contracts, token: e.token });
+    }
+    const got = new Map<string, { summary?: Buffer; contracts?: Buffer }>();
+    if (reads.length === 0) return got;
+    const k = this.keys;
+    const tx = this.bus.client.multi().get(k.latestRev);
+    for (const r of reads) tx.getrangeBuffer(k.latest, r.range[0], r.range[0] + r.range[1] - 1);
+    const res = await tx.exec();
+    if ((check<string | null>(res, 0) ?? '0') !== rev) return null;
+    reads.forEach((r, i) => {
+      const bytes = check<Buffer>(res, i + 1);
+      if (!rangeHolds(r.what, bytes, r.range[1])) {
+        // The layout does not describe this document (written by something else): leave the symbol out.
+        this.logger?.warn(
+          { symbol: r.u, part: r.what },
+          'massive:chain:latest: layout range not in the document',
+        );
+        return;
+      }
+      const g = got.get(r.u) ?? {};
+      g[r.what] = bytes;
+      got.set(r.u, g);
+      if (r.what === 'contracts' && !this.own.has(r.u)) {
+        this.cache.set(r.u, { token: r.token, bytes });
+        this.fragments.read++;
+      }
+    });
+    return got;
+  }
+
+  /** The document from this process's parts and the others' bytes read (or cached), with its layout. */
+  private compose(
+    nowSec: number,
+    rev: string,
+    version: number,
+    entries: ReadonlyMap<string, LayoutEntry>,
+    got: ReadonlyMap<string, { summary?: Buffer; contracts?: Buffer }>,
+  ): Assembly {
+    const parts: LatestPart[] = [];
+    const tokens = new Map<string, string>();
+    const ownParts: Assembly['own'] = new Map();
+    let changed = false;
+    // Each changed symbol's delta (both lists sorted: tickerDelta's merge walk), joined below.
+    const deltas: { entered: string[]; exited: string[] }[] = [];
+    for (const [u, mine] of this.own) {
+      const contracts = mine.contracts ?? got.get(u)?.contracts ?? null;
+      parts.push({ underlying: u, summary: mine.summary, contracts });
+      // A merge keeps the document's fragment and its token.
+      const token = mine.token ?? entries.get(u)?.token ?? randomBytes(8).toString('hex');
+      tokens.set(u, token);
+      ownParts.set(u, { seq: mine.seq, hash: mine.hash, tickers: mine.tickers, token });
+      if (mine.base !== null) {
+        changed = true;
+        if (mine.delta) deltas.push(tickerDelta(mine.base, mine.tickers ?? []));
+      }
+    }
+    for (const [u, e] of entries) {
+      if (this.own.has(u)) continue;
+      const read = got.get(u);
+      if (!read?.summary) continue;
+      const cached = this.cache.get(u);
+      const contracts = read.contracts ?? (cached?.token === e.token ? cached.bytes : null);
+      if (contracts && !read.contracts) this.fragments.cached++;
+      parts.push({ underlying: u, summary: read.summary, contracts });
+      tokens.set(u, e.token);
+    }
+    const newVersion = changed ? version + 1 : version;
+    const doc = latestDocument({ version: newVersion, ts: Math.floor(nowSec), parts });
+    const layout: string[] = [];
+    for (const [u, r] of doc.ranges) layout.push(u, encodeLayoutEntry(tokens.get(u) ?? 'none', r));
+    return {
+      chunks: doc.chunks,
+      rev,
+      version: newVersion,
+      layout,
+      delta: deltas.length > 0 ? joinDeltas(deltas) : null,
+      own: ownParts,
+    };
   }
 
   /** Makes an assembly current unless another was committed since it read the document. */
