@@ -55,8 +55,12 @@ function drainOrClose(socket: Socket): Promise<void> {
   });
 }
 
-/** Commands already encoded as RESP: how many, and their bytes in chunks (see wiring/page-writes.ts). */
-export interface EncodedSource extends Iterable<Buffer> {
+/**
+ * Commands already encoded as RESP: how many, and their bytes in chunks (see wiring/page-writes.ts). A
+ * chunk may be a promise (bytes still being made, e.g. compressed): it is awaited in its turn, and nothing
+ * else is sent on the connection meanwhile; a rejected one fails the connection (its count is lost).
+ */
+export interface EncodedSource extends Iterable<Buffer | Promise<Buffer>> {
   readonly commands: number;
 }
 
@@ -112,7 +116,17 @@ export class RawPipeline {
     if (source.commands === 0) return { done: Promise.resolve(nothing()), complete: true };
     const socket = await this.ensureSocket();
     const done = this.expect(source.commands);
-    for (const chunk of source) if (!(await this.sendBytes(socket, chunk))) break;
+    for (const chunk of source) {
+      let bytes: Buffer;
+      try {
+        bytes = Buffer.isBuffer(chunk) ? chunk : await chunk;
+      } catch (err) {
+        const cause = err instanceof Error ? err : new Error(String(err));
+        socket.destroy(new Error(`bulk source failed: ${cause.message}`, { cause }));
+        break;
+      }
+      if (!(await this.sendBytes(socket, bytes))) break;
+    }
     return { done, complete: !socket.destroyed };
   }
 

@@ -197,17 +197,34 @@ export class EpochStore {
     ]);
   }
 
-  async appendTimeline(underlying: string, epochId: string): Promise<void> {
-    const key = this.keys.epochTimeline(underlying);
-    await this.bus.cmd.rpush(key, epochId);
-    await this.bus.cmd.ltrim(key, -TIMELINE_CAP, -1);
+  /**
+   * Runs `steps` in order. On a single server they are sent together (one connection executes them in
+   * the order sent: one round trip instead of one each); on a cluster, where their keys may live on other
+   * nodes, each waits for the one before.
+   */
+  private async inOrder(steps: readonly (() => Promise<unknown>)[]): Promise<void> {
+    if (!this.bus.isCluster) {
+      await Promise.all(steps.map((step) => step()));
+      return;
+    }
+    for (const step of steps) await step();
   }
 
-  /** Flags the epoch for model builds and nudges builders. */
+  async appendTimeline(underlying: string, epochId: string): Promise<void> {
+    const key = this.keys.epochTimeline(underlying);
+    await this.inOrder([
+      () => this.bus.cmd.rpush(key, epochId),
+      () => this.bus.cmd.ltrim(key, -TIMELINE_CAP, -1),
+    ]);
+  }
+
+  /** Flags the epoch for model builds and nudges builders (the set first, then the nudge). */
   async markDirty(epochId: string): Promise<void> {
-    await this.bus.cmd.sadd(this.keys.epochDirty, epochId);
-    await this.bus.cmd.srem(this.keys.epochClean, epochId);
-    await this.bus.cmd.publish(this.keys.dirtyChannel, epochId);
+    await this.inOrder([
+      () => this.bus.cmd.sadd(this.keys.epochDirty, epochId),
+      () => this.bus.cmd.srem(this.keys.epochClean, epochId),
+      () => this.bus.cmd.publish(this.keys.dirtyChannel, epochId),
+    ]);
   }
 
   /** Reads the contract ids of an epoch from its index (never SCAN). */

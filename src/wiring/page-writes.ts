@@ -221,8 +221,8 @@ export class AcceptedContract implements WrittenContract {
   }
 }
 
-/** Pre-encoded bulk writes: the number of commands and their bytes, in chunks. */
-export interface EncodedWrites extends Iterable<Buffer> {
+/** Pre-encoded bulk writes: the number of commands and their bytes, in chunks (the last may be a promise). */
+export interface EncodedWrites extends Iterable<Buffer | Promise<Buffer>> {
   readonly commands: number;
 }
 
@@ -232,12 +232,15 @@ const CHUNK_BYTES = 256 * 1024;
  * The writes {@link buildSnapshotWrites} would send (each contract's raw key and substrate, then the
  * contract index), from the pre-encoded page bytes, with `epochId` patched in. Null when a contract has
  * no encoded writes, or the id does not fit the placeholder: the caller then encodes them itself.
+ * `index` may still be coming (it is compressed while the contracts' writes stream): its chunk is then
+ * the last one, a promise of its bytes, which the bulk writer awaits in turn (nothing else goes out on its
+ * connection before it).
  */
 export function encodedSnapshotWrites(
   written: readonly WrittenContract[],
   encodedOf: (c: WrittenContract['contract']) => EncodedRef | undefined,
   epochId: string,
-  index: BulkCommand,
+  index: BulkCommand | Promise<BulkCommand>,
 ): EncodedWrites | null {
   const idLength = Buffer.byteLength(epochId);
   for (const w of written) {
@@ -278,6 +281,11 @@ export function encodedSnapshotWrites(
         }
       }
       flushRun();
+      if (index instanceof Promise) {
+        if (list.length > 0) yield list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list, bytes);
+        yield index.then((ix) => encodeCommands([ix]));
+        return;
+      }
       list.push(encodeCommands([index]));
       yield Buffer.concat(list);
     },

@@ -119,6 +119,83 @@ describe('bulk writer', () => {
     }
   });
 
+  it('waits for a chunk still being made (a promise) before the next batch, on the real Redis', async () => {
+    const bus = new RedisBus({ url: SINGLE_URL });
+    await bus.ready();
+    const prefix = testPrefix();
+    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
+    try {
+      let finish = (_: Buffer): void => undefined;
+      const last = new Promise<Buffer>((resolve) => (finish = resolve));
+      const order: string[] = [];
+      const a = pipe
+        .runEncoded({
+          commands: 3,
+          [Symbol.iterator]: () =>
+            [encodeCommands([setEx(`${prefix}k`, 'first', 300), setEx(`${prefix}a`, '1', 300)]), last][
+              Symbol.iterator
+            ](),
+        })
+        .then((o) => (order.push('first: all replies'), o));
+      const b = pipe
+        .runEncoded({
+          commands: 1,
+          *[Symbol.iterator]() {
+            order.push('second: sending');
+            yield encodeCommands([setEx(`${prefix}k`, 'second', 300)]);
+          },
+        })
+        .then((o) => (order.push('second: all replies'), o));
+      await new Promise((r) => setTimeout(r, 50));
+      // The first batch's bytes are not all out: the second batch has not started.
+      expect(order).toEqual([]);
+      expect(await bus.client.get(`${prefix}a`)).toBe('1');
+      order.push('last chunk made');
+      finish(encodeCommands([setEx(`${prefix}k`, 'last of first', 300)]));
+      const [oa, ob] = await Promise.all([a, b]);
+      expect(order).toEqual([
+        'last chunk made',
+        'second: sending',
+        'first: all replies',
+        'second: all replies',
+      ]);
+      expect(oa.replies).toBe(3);
+      expect(ob.replies).toBe(1);
+      // Redis executed them in the order sent: the second batch's SET last.
+      expect(await bus.client.get(`${prefix}k`)).toBe('second');
+    } finally {
+      pipe.close();
+      await cleanupPrefix(bus, prefix);
+      await bus.close();
+    }
+  });
+
+  it('fails the batch when a promised chunk is rejected, then works on a new connection', async () => {
+    const bus = new RedisBus({ url: SINGLE_URL });
+    await bus.ready();
+    const prefix = testPrefix();
+    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
+    try {
+      const bad = Promise.reject(new Error('compression failed'));
+      bad.catch(() => undefined); // awaited by the writer later, as the cycle's index is
+      const failed = pipe.runEncoded({
+        commands: 2,
+        [Symbol.iterator]: () => [encodeCommands([setEx(`${prefix}a`, '1', 300)]), bad][Symbol.iterator](),
+      });
+      await expect(failed).rejects.toThrow(/redis bulk connection closed/);
+      const outcome = await pipe.runEncoded({
+        commands: 1,
+        [Symbol.iterator]: () => [encodeCommands([setEx(`${prefix}b`, '2', 300)])][Symbol.iterator](),
+      });
+      expect(outcome.replies).toBe(1);
+      expect(await bus.client.get(`${prefix}b`)).toBe('2');
+    } finally {
+      pipe.close();
+      await cleanupPrefix(bus, prefix);
+      await bus.close();
+    }
+  });
+
   it('counts replies that arrive one byte at a time', async () => {
     const port = await fakeRedis(
       () => '+OK\r\n',

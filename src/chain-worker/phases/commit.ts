@@ -30,13 +30,16 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
       await epochs.retire(epochId).catch(() => undefined);
       throw err;
     }
-    await epochs.appendTimeline(underlying, epochId);
     const retired = prev ?? decision.prevEpochId;
+    const superseded = retired && retired !== epochId ? retired : null;
+    // The timeline, sent with the next step (the superseded index's read, or the dirty flag when nothing
+    // is superseded): one round trip on a single server.
+    const timeline = epochs.appendTimeline(underlying, epochId);
     let prevIds: string[] | null = null;
-    if (retired && retired !== epochId) {
+    if (superseded) {
       // Read even after a partial snapshot (the geometry change needs it); only the prune skips it then.
-      prevIds = await epochs.contractIds(retired);
-      await epochs.retire(retired);
+      [, prevIds] = await Promise.all([timeline, epochs.contractIds(superseded)]);
+      await epochs.retire(superseded);
       if (prevIds && !snapshot.partial) {
         const current = new Set(norm.geometry.ids);
         await bus.writeBulk(
@@ -47,14 +50,14 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
           ),
         );
       }
-    }
+      await epochs.markDirty(epochId);
+    } else await Promise.all([timeline, epochs.markDirty(epochId)]);
     metrics.promotions.inc({ symbol: underlying, reason: decision.reason });
     logger.info(
       { symbol: underlying, epochId, prev: retired, reason: decision.reason, contracts: norm.written.length },
       'epoch promoted',
     );
-    await epochs.markDirty(epochId);
-    return { prevEpochId: retired && retired !== epochId ? retired : null, prevIds };
+    return { prevEpochId: superseded, prevIds };
   } else if ((await epochs.activeId(underlying)) !== epochId) {
     // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
     // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.

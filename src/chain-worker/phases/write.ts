@@ -2,6 +2,14 @@
  * @module Phase "write": the bulk writes (raw snapshot keys, substrates, the contract index) and the
  * epoch meta. A promotion writes a new epoch that nothing points at yet; a refresh rewrites the active
  * one; a merge writes the fetched part of the active epoch and renews the rest.
+ *
+ * What overlaps, and what does not: the contract index is compressed (libuv's pool) while the contracts'
+ * writes stream, and goes out right after them in the same batch; the substrates for the builder of this
+ * process are gathered while Redis executes the writes (the main thread waits for replies then); a
+ * promotion's meta goes out beside the bulk write (nothing points at the new epoch until the promote,
+ * which checks that its meta and index exist); a refresh or merge writes the meta only once every
+ * contract write is acknowledged, as before (readers of the active epoch take `last_refresh_ts` as the
+ * version of its substrates).
  */
 import { encodedSubstrateArray } from '../../wiring/encoded-substrates.js';
 import { encodedSnapshotWrites } from '../../wiring/page-writes.js';
@@ -14,62 +22,88 @@ import {
   type WriteTtls,
 } from '../../wiring/snapshot-writes.js';
 import { metaFieldsFor } from '../epoch-meta.js';
+import type { EpochMeta } from '../../wiring/epoch-store.js';
 import type { CycleDeps, CycleState } from './context.js';
 
 /**
  * The contracts' writes: a merge renews the rest of the epoch and keeps its index whole; a full snapshot
  * writes every contract and the index (compressed on libuv's pool). On a single server, the writes the
- * page threads pre-encoded, the epoch id patched in; returns them (null on the other paths).
+ * page threads pre-encoded, the epoch id patched in, the index sent after them once compressed. Returns
+ * the writes' acknowledgement, and whether they were the pre-encoded ones (their substrates can be handed
+ * to the builder without normalizing again).
  */
-async function writeContracts(
+function writeContracts(
   deps: CycleDeps,
   s: CycleState,
   ttl: WriteTtls,
-): Promise<ReturnType<typeof encodedSnapshotWrites>> {
+): { done: Promise<void>; encoded: boolean } {
   const { keys, bus } = deps;
   const { snapshot, norm, plan } = s;
-  if (plan.split) {
-    await bus.writeBulk(buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl));
-    return null;
-  }
-  const index = await encodeContractIndex(writtenIds(norm.written));
+  if (plan.split)
+    return {
+      done: bus.writeBulk(buildMergeWrites(keys, snapshot.underlying, plan.split, plan.epochId, ttl)),
+      encoded: false,
+    };
+  const index = encodeContractIndex(writtenIds(norm.written));
+  const indexWrite = index.then((ix) => contractIndexWrite(keys, ix, plan.epochId, ttl));
+  // Awaited by the bulk writer when it gets there (or never, on a fallback path or a lost connection).
+  indexWrite.catch(() => undefined);
   const encoded = bus.isCluster
     ? null
-    : encodedSnapshotWrites(
-        norm.written,
-        (c) => c.encoded,
-        plan.epochId,
-        contractIndexWrite(keys, index, plan.epochId, ttl),
-      );
-  if (encoded) await bus.writeEncoded(encoded);
-  else await bus.writeBulk(buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl, index));
-  return encoded;
+    : encodedSnapshotWrites(norm.written, (c) => c.encoded, plan.epochId, indexWrite);
+  if (encoded) return { done: bus.writeEncoded(encoded), encoded: true };
+  return {
+    done: index.then((ix) =>
+      bus.writeBulk(buildSnapshotWrites(keys, snapshot, norm.written, plan.epochId, ttl, ix)),
+    ),
+    encoded: false,
+  };
 }
 
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
   const ttl = { snapshotSec: config.snapshotTtlSec, substrateSec: config.substrateTtlSec };
-  const encoded = await writeContracts(deps, s, ttl);
-  const meta = metaFieldsFor({
-    symbol: snapshot.underlying,
-    decision: plan.decision,
-    geometry: norm.geometry,
-    contractCount: norm.written.length,
-    expirations: snapshot.expirations,
-    spot: snapshot.spot,
-    asOf: snapshot.asOf,
-    health: norm.health,
-    writer: s.leaseValue,
-    provider: config.provider,
-    partial: snapshot.partial,
-    missingExpirations: norm.missingExpirations,
-    nowMs: Date.now(),
-  });
-  await epochs.writeMeta(plan.epochId, meta);
-  // The builder of this process gets the substrates just written (the same bytes it would read back).
-  if (encoded && deps.handoff && meta.last_refresh_ts !== undefined) {
-    const bytes = await encodedSubstrateArray(norm.written, (c) => c.contract.encoded);
-    if (bytes) deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
+  const metaNow = (): Partial<EpochMeta> =>
+    metaFieldsFor({
+      symbol: snapshot.underlying,
+      decision: plan.decision,
+      geometry: norm.geometry,
+      contractCount: norm.written.length,
+      expirations: snapshot.expirations,
+      spot: snapshot.spot,
+      asOf: snapshot.asOf,
+      health: norm.health,
+      writer: s.leaseValue,
+      provider: config.provider,
+      partial: snapshot.partial,
+      missingExpirations: norm.missingExpirations,
+      nowMs: Date.now(),
+    });
+  const contracts = writeContracts(deps, s, ttl);
+  // A promotion's meta beside the bulk write: the new epoch is not announced until the promote.
+  const promote = plan.decision.action === 'promote';
+  const early = promote ? metaNow() : null;
+  const metaSent = early ? epochs.writeMeta(plan.epochId, early) : null;
+  // The builder of this process gets the substrates being written (the same bytes it would read back),
+  // gathered in slices while Redis executes the writes.
+  const handoff =
+    contracts.encoded && deps.handoff
+      ? encodedSubstrateArray(norm.written, (c) => c.contract.encoded)
+      : Promise.resolve(null);
+  let meta: Partial<EpochMeta>;
+  try {
+    const [, , bytes] = await Promise.all([contracts.done, metaSent, handoff]);
+    if (early) meta = early;
+    else {
+      meta = metaNow();
+      await epochs.writeMeta(plan.epochId, meta);
+    }
+    if (bytes && deps.handoff && meta.last_refresh_ts !== undefined)
+      deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
+  } catch (err) {
+    // A promotion that failed to write may have left its meta: let it expire (the epoch never promotes).
+    if (metaSent) await epochs.retire(plan.epochId).catch(() => undefined);
+    throw err;
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * The order in which a cycle's commands reach Redis (read with MONITOR on a single server), now that the
+ * small per-cycle commands are sent together and a promotion's meta goes out beside the bulk write: every
+ * contract write, the index and the meta before the promote script; the timeline, the dirty flag and its
+ * nudge after it; the snapshot announcement after those; a refresh's meta after its last contract write.
+ * And a promotion whose bulk write fails leaves no meta without an expiry behind.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCycle } from '../../src/chain-worker/cycle.js';
+import type { RedisBus } from '../../src/redis/bus.js';
+import { SINGLE_URL } from '../support/redis.js';
+import { startHarness, type Harness } from '../support/worker-harness.js';
+
+const target = { name: 'single' as const, url: SINGLE_URL, cluster: false };
+
+/** Every command MONITOR reports while `fn` runs whose first key starts with `prefix`. */
+async function monitored(prefix: string, fn: () => Promise<void>): Promise<string[][]> {
+  const client = new Redis(SINGLE_URL);
+  const monitor = await client.monitor();
+  const seen: string[][] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const [name, ...rest] = args;
+    const upper = String(name).toUpperCase();
+    // EVALSHA sha numkeys key…: its first key is the fourth argument.
+    const key = upper === 'EVALSHA' || upper === 'EVAL' ? rest[2] : rest[0];
+    if (key?.startsWith(prefix)) seen.push([upper, ...rest]);
+  });
+  try {
+    await fn();
+    // MONITOR reports on its own connection: let it catch up with the last commands.
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
+  return seen;
+}
+
+const last = (xs: string[][], p: (c: string[]) => boolean): number => xs.findLastIndex(p);
+const first = (xs: string[][], p: (c: string[]) => boolean): number => xs.findIndex(p);
+
+describe('the order of a cycle’s commands (single server)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('promotion: writes, index and meta before the promote; timeline, dirty and nudge after; the announcement last', async () => {
+    h = await startHarness(target);
+    const { keys, prefix } = h;
+    let epochId = '';
+    const seen = await monitored(prefix, async () => {
+      const r = await runCycle(h?.deps as Harness['deps'], 'I:SPX', '');
+      expect(r).toMatchObject({ ok: true, promoted: true });
+      epochId = r.epochId as string;
+    });
+    const flip = first(seen, (c) => (c[0] === 'EVALSHA' || c[0] === 'EVAL') && c[3] === keys.epochActive);
+    expect(flip).toBeGreaterThan(0);
+    const substrate = keys.epochContract(epochId, '');
+    expect(first(seen, (c) => c[0] === 'SET' && c[1]?.startsWith(substrate) === true)).toBeGreaterThanOrEqual(
+      0,
+    );
+    expect(last(seen, (c) => c[0] === 'SET' && c[1]?.startsWith(substrate) === true)).toBeLessThan(flip);
+    expect(last(seen, (c) => c[0] === 'SET' && c[1] === keys.epochContracts(epochId))).toBeLessThan(flip);
+    expect(last(seen, (c) => c[0] === 'HSET' && c[1] === keys.epochMeta(epochId))).toBeLessThan(flip);
+    // MONITOR lists the script's own commands after it; the cycle's next ones follow.
+    const after = seen
+      .slice(flip + 1)
+      .filter((c) => ['RPUSH', 'LTRIM', 'SADD', 'SREM', 'PUBLISH'].includes(c[0] as string))
+      .map((c) => c.slice(0, 2).join(' '));
+    expect(after.slice(0, 6)).toEqual([
+      `RPUSH ${keys.epochTimeline('SPX')}`,
+      `LTRIM ${keys.epochTimeline('SPX')}`,
+      `SADD ${keys.epochDirty}`,
+      `SREM ${keys.epochClean}`,
+      `PUBLISH ${keys.dirtyChannel}`,
+      `PUBLISH ${keys.snapshotChannel}`,
+    ]);
+  });
+
+  it('refresh: the meta after the last contract write, the dirty flag after the active check', async () => {
+    h = await startHarness(target);
+    const { keys, prefix } = h;
+    const a = await runCycle(h.deps, 'I:SPX', '');
+    expect(a).toMatchObject({ ok: true, promoted: true });
+    const epochId = a.epochId as string;
+    const seen = await monitored(prefix, async () => {
+      const r = await runCycle(h?.deps as Harness['deps'], 'I:SPX', '');
+      expect(r).toMatchObject({ ok: true, promoted: false, epochId });
+    });
+    const substrate = keys.epochContract(epochId, '');
+    const lastWrite = last(seen, (c) => c[0] === 'SET' && c[1]?.startsWith(substrate) === true);
+    const index = last(seen, (c) => c[0] === 'SET' && c[1] === keys.epochContracts(epochId));
+    const meta = first(seen, (c) => c[0] === 'HSET' && c[1] === keys.epochMeta(epochId));
+    expect(lastWrite).toBeGreaterThanOrEqual(0);
+    expect(meta).toBeGreaterThan(lastWrite);
+    expect(meta).toBeGreaterThan(index);
+    const check = first(seen.slice(meta + 1), (c) => c[0] === 'HGET' && c[1] === keys.epochActive) + meta + 1;
+    const dirty = first(seen, (c) => c[0] === 'SADD' && c[1] === keys.epochDirty);
+    expect(check).toBeGreaterThan(meta);
+    expect(dirty).toBeGreaterThan(check);
+    expect(first(seen, (c) => c[0] === 'PUBLISH' && c[1] === keys.snapshotChannel)).toBeGreaterThan(dirty);
+  });
+
+  it('a promotion whose bulk write fails is not promoted and leaves no meta without an expiry', async () => {
+    h = await startHarness(target);
+    const { bus, keys } = h;
+    // The same bus, but its bulk writes fail (a lost connection, say); the epoch store writes for real.
+    const failing = Object.create(bus) as RedisBus;
+    failing.writeEncoded = () => Promise.reject(new Error('bulk connection lost'));
+    failing.writeBulk = () => Promise.reject(new Error('bulk connection lost'));
+    const r = await runCycle({ ...h.deps, bus: failing }, 'I:SPX', '');
+    expect(r.ok).toBe(false);
+    expect(await bus.cmd.hget(keys.epochActive, 'SPX')).toBeNull();
+    const metas = await (bus.client as Redis).keys(`${keys.epochMeta('')}*`);
+    for (const key of metas) {
+      const ttl = await bus.cmd.ttl(key);
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(await bus.cmd.hget(key, 'status')).toBe('superseded');
+    }
+  });
+});
