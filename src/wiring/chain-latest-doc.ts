@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
+import { inSlices, SLICE } from '../lib/slices.js';
 
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
@@ -43,6 +44,76 @@ export function contractsFragment(contracts: readonly TickerBytes[]): Buffer {
     o += out.write(names[i] as string, o);
     o += c.bytes.copy(out, o);
   });
+  return out;
+}
+
+/** A range of bytes: `buf[start, end)`. */
+export interface ByteRange {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+/**
+ * The contracts of {@link contractsFragmentInSlices}: contract i's ticker, and where its vendor bytes are
+ * (written into `into`, which the caller reuses: no object per contract).
+ */
+export interface FragmentSource {
+  count: number;
+  ticker(i: number): string;
+  bytes(i: number, into: ByteRange): void;
+}
+
+/** A ticker JSON.stringify writes as `"` + itself + `"` (every option symbol): its bytes are its characters. */
+const PLAIN_TICKER = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * {@link contractsFragment}'s bytes, built a slice of contracts per turn of the event loop and read in place:
+ * the vendor bytes are copied from the buffers that hold them (a page's encoded writes) without a Buffer view,
+ * a ticker string or an object per contract. Building the fragment of 10,000 contracts at once held the event
+ * loop 12–20 ms (20,000: 18–40 ms), with 30,000 short-lived objects.
+ */
+export async function contractsFragmentInSlices(src: FragmentSource, slice = SLICE): Promise<Buffer> {
+  const range: ByteRange = { buf: Buffer.alloc(0), start: 0, end: 0 };
+  const plain = new Uint8Array(src.count);
+  let size = 0;
+  await inSlices(
+    src.count,
+    (start, end) => {
+      for (let i = start; i < end; i++) {
+        const t = src.ticker(i);
+        // `,"ticker":` (no comma before the first).
+        if (PLAIN_TICKER.test(t)) {
+          plain[i] = 1;
+          size += t.length;
+        } else size += Buffer.byteLength(JSON.stringify(t)) - 2;
+        size += i > 0 ? 4 : 3;
+        src.bytes(i, range);
+        size += range.end - range.start;
+      }
+    },
+    slice,
+  );
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  await inSlices(
+    src.count,
+    (start, end) => {
+      for (let i = start; i < end; i++) {
+        const t = src.ticker(i);
+        if (i > 0) out[o++] = 0x2c; // ,
+        if (plain[i] === 1) {
+          out[o++] = 0x22; // "
+          o += out.write(t, o, 'latin1');
+          out[o++] = 0x22;
+        } else o += out.write(JSON.stringify(t), o);
+        out[o++] = 0x3a; // :
+        src.bytes(i, range);
+        o += range.buf.copy(out, o, range.start, range.end);
+      }
+    },
+    slice,
+  );
   return out;
 }
 

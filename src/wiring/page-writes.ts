@@ -17,7 +17,8 @@ import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ParsedContract } from '../provider/massive/types.js';
 import { KeySchema } from '../redis/keys.js';
 import { encodeCommands, type BulkCommand } from '../redis/resp.js';
-import { snapshotKeyOf, type WrittenContract } from './snapshot-writes.js';
+import type { ByteRange } from './chain-latest-doc.js';
+import { snapshotKeyOf, vendorBytes, type WrittenContract } from './snapshot-writes.js';
 
 /** What a page thread needs to encode a page's writes (all known before the first page is fetched). */
 export interface WriteEncoding {
@@ -191,6 +192,29 @@ export function encodeAsciiPageWrites(
 export interface EncodedRef {
   writes: PageWrites & { bytes: Buffer };
   index: number;
+}
+
+/**
+ * Where a contract's vendor bytes are (what `vendorBytes` returns), set in `into` without making a view:
+ * for a contract with encoded writes, their range of the page's buffer (offsets 3 and 4, the bytes as
+ * fetched); otherwise the contract's own bytes.
+ */
+export function vendorBytesRange(
+  c: Pick<ParsedContract, 'rawJson' | 'raw' | 'encoded'>,
+  into: ByteRange,
+): void {
+  const e = c.encoded;
+  if (e) {
+    const o = e.index * WRITE_STRIDE;
+    into.buf = e.writes.bytes;
+    into.start = e.writes.offsets[o + 3] as number;
+    into.end = e.writes.offsets[o + 4] as number;
+    return;
+  }
+  const b = vendorBytes(c);
+  into.buf = b;
+  into.start = 0;
+  into.end = b.length;
 }
 
 /** The normalizer's verdict on the page thread: null when accepted (its writes are encoded), else why not. */

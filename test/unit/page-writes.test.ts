@@ -23,12 +23,15 @@ import {
   encodedSnapshotWrites,
   encodePageWrites,
   epochIdPlaceholder,
+  vendorBytesRange,
 } from '../../src/wiring/page-writes.js';
+import { contractsFragment, contractsFragmentInSlices } from '../../src/wiring/chain-latest-doc.js';
 import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
 import { encodeContractIndex } from '../../src/wiring/contract-index.js';
 import {
   buildSnapshotWrites,
   contractIndexWrite,
+  vendorBytes,
   writtenIds,
   type WrittenContract,
 } from '../../src/wiring/snapshot-writes.js';
@@ -201,5 +204,72 @@ describe('pre-encoded page writes', () => {
     expect(fromThreads.skippedReasons).toEqual(here.skippedReasons);
     expect(fromThreads.geometry).toEqual(here.geometry);
     expect(fromThreads.written.map((w) => w.record)).toEqual(here.written.map((w) => w.record));
+  });
+});
+
+describe('the latest fragment read in place (contractsFragmentInSlices + vendorBytesRange)', () => {
+  const inPlace = (cs: readonly ParsedContract[], slice?: number): Promise<Buffer> =>
+    contractsFragmentInSlices(
+      {
+        count: cs.length,
+        ticker: (i) => (cs[i] as ParsedContract).ticker,
+        bytes: (i, into) => vendorBytesRange(cs[i] as ParsedContract, into),
+      },
+      slice,
+    );
+  const reference = (cs: readonly ParsedContract[]): Buffer =>
+    contractsFragment(cs.map((c) => ({ ticker: c.ticker, bytes: vendorBytes(c) })));
+
+  it.each([
+    ['on a page thread', true],
+    ['inline', false],
+    ['inline in two steps', 'attach'],
+  ] as const)('contracts with encoded writes, %s: the bytes contractsFragment writes', async (_n, how) => {
+    const contracts = await contractsOf(pageText(6800), how);
+    expect(contracts.every((c) => c.encoded !== undefined)).toBe(true);
+    const out = await inPlace(contracts, 7);
+    expect(out.equals(reference(contracts))).toBe(true);
+    // Independently: a JSON object of every contract's vendor JSON, in fetch order, the note's é intact.
+    const doc = JSON.parse(`{${out.toString()}}`) as Record<
+      string,
+      { note: string; details: { ticker: string } }
+    >;
+    expect(Object.keys(doc)).toEqual(contracts.map((c) => c.ticker));
+    expect(
+      Object.values(doc).every((v, i) => v.details.ticker === contracts[i]?.ticker && v.note === 'délai'),
+    ).toBe(true);
+  });
+
+  it('contracts without encoded writes, and tickers JSON must escape', async () => {
+    const contracts: ParsedContract[] = [
+      { ticker: 'O:SPXW260116C06800000', rawJson: Buffer.from('{"a" : 1.50}') },
+      { ticker: 'O:"Q"\\x', raw: { details: { ticker: 'q' } } },
+      { ticker: 'O:Ü', rawJson: Buffer.from('{"ü":"é"}') },
+      { ticker: 'O:none' },
+    ].map(
+      (c) =>
+        ({ root: 'X', expiration: '2026-01-16', type: 'C', strike: 1, fields: {}, ...c }) as ParsedContract,
+    );
+    const out = await inPlace(contracts, 1);
+    expect(out.toString()).toBe(
+      '"O:SPXW260116C06800000":{"a" : 1.50},"O:\\"Q\\"\\\\x":{"details":{"ticker":"q"}},"O:Ü":{"ü":"é"},"O:none":{}',
+    );
+    expect(out.equals(reference(contracts))).toBe(true);
+    expect((await inPlace([])).length).toBe(0);
+  });
+
+  it('gives the event loop a turn between slices', async () => {
+    const contracts = await contractsOf(pageText(6800), false);
+    let turns = 0;
+    let on = true;
+    const tick = (): void => {
+      turns++;
+      if (on) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await inPlace(contracts, 10);
+    on = false;
+    // Two passes of ceil(n / 10) slices each, a turn between consecutive slices of a pass.
+    expect(turns).toBeGreaterThanOrEqual(2 * (Math.ceil(contracts.length / 10) - 1));
   });
 });

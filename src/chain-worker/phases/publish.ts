@@ -4,8 +4,9 @@
  * epoch to the model builder (so the multi-MB fragment and document never delay our models).
  */
 import { unixSeconds } from '../../lib/time.js';
-import { contractsFragment } from '../../wiring/chain-latest-doc.js';
-import { latestEntry, vendorBytes } from '../../wiring/snapshot-writes.js';
+import { contractsFragmentInSlices } from '../../wiring/chain-latest-doc.js';
+import { vendorBytesRange } from '../../wiring/page-writes.js';
+import { latestEntry } from '../../wiring/snapshot-writes.js';
 import type { CycleDeps, CycleState } from './context.js';
 
 /** The announcement on `massive:chain:snapshot` (times in Unix seconds); `contract_count` is what the epoch holds. */
@@ -51,7 +52,11 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
   const contracts = merge
     ? null
     : config.chainLatest === 'full'
-      ? contractsFragment(written.map((w) => ({ ticker: w.contract.ticker, bytes: vendorBytes(w.contract) })))
+      ? await contractsFragmentInSlices({
+          count: written.length,
+          ticker: (i) => (written[i] as (typeof written)[number]).contract.ticker,
+          bytes: (i, into) => vendorBytesRange((written[i] as (typeof written)[number]).contract, into),
+        })
       : Buffer.alloc(0);
   await deps.latest.write({
     underlying: s.snapshot.underlying,
