@@ -221,36 +221,45 @@ export class LiveChain {
     };
   }
 
-  /** The stream's events (from either feed). Never throws on bad input. */
+  /**
+   * The stream's events (from either feed). Never throws on bad input. The counters are added once per
+   * label per call (a frame of ~1,000 events), not once per event: prom-client hashes the labels on every
+   * `inc`, a fifth of this loop's time at 20,000 quotes/s.
+   */
   onEvents(feed: Feed, events: StreamEvent[], receivedAt: number): void {
     const { metrics } = this.deps;
+    const seen = new Map<string, number>();
+    const dropped = new Map<string, number>();
+    const drop = (reason: string): void => {
+      dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
+    };
     for (const e of events) {
-      metrics.streamMessages.inc({ feed, ev: e.ev });
+      seen.set(e.ev, (seen.get(e.ev) ?? 0) + 1);
       if (e.ev === 'Q') {
         const st = this.owner.get(e.sym);
         if (!st) {
-          metrics.streamDropped.inc({ reason: 'unknown_contract' });
+          drop('unknown_contract');
           continue;
         }
         const verdict = this.seq.check(e.sym, e.q);
         if (verdict !== 'accept') {
-          metrics.streamDropped.inc({ reason: verdict });
+          drop(verdict);
           continue;
         }
         const before = st.buffer.overflow;
         st.buffer.put({ sym: e.sym, bid: e.bp, ask: e.ap, t: e.t, q: e.q, receivedAt });
-        if (st.buffer.overflow > before) metrics.streamDropped.inc({ reason: 'overflow' });
+        if (st.buffer.overflow > before) drop('overflow');
       } else if (e.ev === 'T') {
         const st = this.owner.get(e.sym);
         if (!st) {
-          metrics.streamDropped.inc({ reason: 'unknown_contract' });
+          drop('unknown_contract');
           continue;
         }
         // A trade before the snapshot is in its day volume already.
         if (!(e.s > 0) || e.t < st.asOfMs) continue;
         const verdict = this.tradeSeq.check(e.sym, e.q);
         if (verdict !== 'accept') {
-          metrics.streamDropped.inc({ reason: verdict });
+          drop(verdict);
           continue;
         }
         st.volumes.set(e.sym, (st.volumes.get(e.sym) ?? 0) + e.s);
@@ -266,6 +275,8 @@ export class LiveChain {
         st.lastTickMs = Math.max(st.lastTickMs ?? 0, e.t);
       }
     }
+    for (const [ev, n] of seen) metrics.streamMessages.inc({ feed, ev }, n);
+    for (const [reason, n] of dropped) metrics.streamDropped.inc({ reason }, n);
   }
 
   /** Reloads the symbol's state when its active epoch changed or was refreshed by a REST snapshot. */

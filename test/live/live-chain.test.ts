@@ -92,7 +92,12 @@ describe('live chain: stream hydration on the single server', () => {
         q: 10 + i,
       };
     });
-    live.onEvents('options', [...events, { ...(events[0] as StreamEvent) }], Date.now()); // one duplicate
+    const unknown: StreamEvent = {
+      ...(events[0] as StreamEvent),
+      sym: 'O:SPX990101C00001000',
+    } as StreamEvent;
+    // One duplicate, one contract not subscribed.
+    live.onEvents('options', [...events, { ...(events[0] as StreamEvent) }, unknown], Date.now());
     live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: s1, t: tick }], Date.now());
     expect(live.counters).toEqual({ duplicates: 1, outOfOrder: 0, accepted: 3 });
     // Trades: one quoted contract and one subscribed but not quoted. A duplicate sequence is dropped, a
@@ -126,6 +131,17 @@ describe('live chain: stream hydration on the single server', () => {
       [q0.id, 7],
       [tradedOnly.id, 7],
     ]);
+    // The counters, added per call rather than per event, count every event and every drop.
+    const counted = async (c: {
+      get(): Promise<{ values: { labels: object; value: number }[] }>;
+    }): Promise<Record<string, number>> =>
+      Object.fromEntries((await c.get()).values.map((v) => [Object.values(v.labels).join('/'), v.value]));
+    expect(await counted(h.deps.metrics.streamMessages)).toEqual({
+      'options/Q': 5,
+      'indices/V': 1,
+      'options/T': 5,
+    });
+    expect(await counted(h.deps.metrics.streamDropped)).toEqual({ duplicate: 2, unknown_contract: 1 });
 
     const [built] = await live.step();
     expect(built).toMatchObject({
