@@ -18,6 +18,7 @@ export type RespArg = string | Buffer;
 export type BulkCommand =
   | readonly ['SET', string, RespArg]
   | readonly ['SET', string, RespArg, 'EX', string]
+  | readonly ['SET', string, RespArg, 'KEEPTTL']
   | readonly ['DEL', string]
   | readonly ['EXPIRE', string, string]
   | readonly ['PING'];

@@ -55,6 +55,30 @@ for (const target of redisTargets()) {
       expect(meta.stream_updates).toBe('7');
     });
 
+    it('a live build of 600 substrates (strings and Buffers) lands byte for byte, each key keeping its TTL', async () => {
+      const store = new EpochStore(worker, keys);
+      const id = 'SPX:1764600000:fedcba';
+      const ids = Array.from({ length: 600 }, (_, i) => `O:SPX261207C0${String(5000000 + i * 5000)}`);
+      for (const [i, c] of ids.entries())
+        await worker.cmd.set(keys.epochContract(id, c), '{"old":1}', 'EX', 600 + (i % 7));
+      const json = (i: number): string => JSON.stringify({ id: ids[i], bid: i / 7, note: 'é€' });
+      await store.writeLiveSubstrates(
+        id,
+        ids.map((c, i) => [c, i % 2 === 0 ? json(i) : Buffer.from(json(i))]),
+      );
+      const back = await store.substrateBytes(id, ids);
+      expect(back.map((b) => b?.toString('utf8'))).toEqual(ids.map((_, i) => json(i)));
+      for (const i of [0, 1, 5, 599]) {
+        const ttl = await worker.cmd.ttl(keys.epochContract(id, ids[i] as string));
+        expect(ttl).toBeGreaterThan(590 + (i % 7));
+        expect(ttl).toBeLessThanOrEqual(600 + (i % 7));
+      }
+      // A key the snapshot did not write gets none (KEEPTTL on a new key: no expiry).
+      await store.writeLiveSubstrates(id, [['O:SPX261207P05000000', '{"new":3}']]);
+      expect(await worker.cmd.ttl(keys.epochContract(id, 'O:SPX261207P05000000'))).toBe(-1);
+      await store.writeLiveSubstrates(id, []);
+    });
+
     it('promotion errors arrive typed by their reply code, with the reply as cause', async () => {
       const store = new EpochStore(worker, keys);
       await worker.cmd.set(keys.workerLease('SPX'), 'w1|7');
