@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { createLogger } from '../../src/lib/logger.js';
 import { SequenceTracker } from '../../src/live/sequence.js';
 import { SimStreamSource } from '../../src/provider/local-api/ws-feed.js';
@@ -176,6 +177,78 @@ describe('stream client against the local stream server', () => {
     expect(seq.accepted).toBe(st.quotesSent);
     for (const qs of kept.values())
       for (let i = 1; i < qs.length; i++) expect(qs[i]).toBeGreaterThan(qs[i - 1] ?? 0);
+  });
+
+  it('a backlog of frames is delivered in order over several turns of the event loop, a few frames a turn', async () => {
+    // A server in this process cannot send while the test holds the loop, so this one sends the backlog at
+    // once: on the subscription, 12 frames of 1,000 quotes in one go (what a socket holds after a stall
+    // at 20,000 quotes/s).
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const sent: QuoteEvent[][] = [];
+    let q = 0;
+    for (let f = 0; f < 12; f++) {
+      sent.push(
+        Array.from({ length: 1000 }, (_, i) => ({
+          ev: 'Q' as const,
+          sym: tickers[i % tickers.length] as string,
+          bx: 1,
+          ax: 1,
+          bp: 10 + i / 1000,
+          ap: 10.2 + i / 1000,
+          bs: 1,
+          as: 1,
+          t: 1_900_000_000_000 + f,
+          q: ++q,
+        })),
+      );
+    }
+    wss.on('connection', (ws) => {
+      ws.send(JSON.stringify([{ ev: 'status', status: 'connected', message: 'Connected Successfully' }]));
+      ws.on('message', (m: Buffer) => {
+        const msg = JSON.parse(m.toString()) as { action: string };
+        if (msg.action === 'auth')
+          ws.send(JSON.stringify([{ ev: 'status', status: 'auth_success', message: 'authenticated' }]));
+        else if (msg.action === 'subscribe') for (const frame of sent) ws.send(JSON.stringify(frame));
+      });
+    });
+    const { port } = wss.address() as { port: number };
+    // A turn counter: one setImmediate per turn of the loop, the phase the client's frame queue drains in.
+    let turn = 0;
+    let spinning = true;
+    const spin = (): void => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    spin();
+    const calls: { turn: number; events: StreamEvent[] }[] = [];
+    try {
+      client = new MassiveStreamClient({
+        baseUrl: `ws://127.0.0.1:${port}`,
+        apiKey: KEY,
+        logger: capture().logger,
+        // 2 ms of work per frame: with a 3 ms budget, at most two frames are handled in one turn.
+        onEvents: (feed, evs) => {
+          if (feed !== 'options') return;
+          calls.push({ turn, events: evs });
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+        },
+      });
+      client.options.setSubscriptions(tickers.map((t) => `Q.${t}`));
+      client.start();
+      await waitUntil(() => calls.length === 12, 10_000, 'the backlog delivered');
+    } finally {
+      spinning = false;
+      client?.close();
+      await new Promise((r) => wss.close(r));
+    }
+    const perTurn = new Map<number, number>();
+    for (const c of calls) perTurn.set(c.turn, (perTurn.get(c.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(2);
+    expect(perTurn.size).toBeGreaterThanOrEqual(6);
+    // Every quote, once, in the order sent.
+    expect(calls.map((c) => c.events)).toEqual(sent);
   });
 
   it('a slow consumer is told so and disconnected, then the client reconnects', async () => {
