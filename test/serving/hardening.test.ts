@@ -205,6 +205,30 @@ describe('HTTP hardening', () => {
     expect(ok.body).toMatch(/chain_worker_http_connections 1/);
   });
 
+  it('the server renders /metrics once as it starts, through the Host and token checks (nothing rejected)', async () => {
+    for (const [config, host] of [
+      [{}, '127.0.0.1'],
+      [{ httpToken: TOKEN }, '127.0.0.1'],
+      [{ httpToken: TOKEN }, '0.0.0.0'],
+    ] as const) {
+      const deps = depsOf(h, { config: { ...h.config, ...config } });
+      const registry = deps.metrics.registry;
+      const render = registry.metrics.bind(registry);
+      let renders = 0;
+      registry.metrics = async () => {
+        renders++;
+        return render();
+      };
+      const rejectedBefore = (await deps.metrics.httpRejected.get()).values.reduce((n, v) => n + v.value, 0);
+      const s = await startHttpServer(deps, { host, port: 0 });
+      servers.push(s);
+      expect(renders).toBe(1);
+      const rejected = (await deps.metrics.httpRejected.get()).values.reduce((n, v) => n + v.value, 0);
+      expect(rejected).toBe(rejectedBefore);
+      registry.metrics = render;
+    }
+  });
+
   it('a non-loopback bind needs the token unless CHAIN_HTTP_ALLOW_NO_TOKEN; the real bound address is logged', async () => {
     await expect(startHttpServer(depsOf(h), { host: '0.0.0.0', port: 0 })).rejects.toThrow(ConfigError);
     await expect(startHttpServer(depsOf(h), { host: '0.0.0.0', port: 0 })).rejects.toThrow(
