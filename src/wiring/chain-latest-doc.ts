@@ -163,6 +163,33 @@ export function tickerDelta(
 }
 
 /** True when `list` is in `Array.prototype.sort`'s order (repeats allowed). */
+/**
+ * The lists' strings in one list sorted as `Array.prototype.sort()` sorts strings (UTF-16 code units),
+ * repeats kept: a merge when every list is sorted (linear; sorting 40,000 tickers again took 20–40 ms of
+ * one event-loop turn), otherwise a sort. Pure.
+ */
+export function mergeSorted(lists: readonly (readonly string[])[]): string[] {
+  if (!lists.every(isSorted)) return lists.flat().sort();
+  let out: string[] = [];
+  for (const list of lists) {
+    if (list.length === 0) continue;
+    if (out.length === 0) {
+      out = [...list];
+      continue;
+    }
+    const merged = new Array<string>(out.length + list.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < out.length && j < list.length)
+      merged[k++] = (list[j] as string) < (out[i] as string) ? (list[j++] as string) : (out[i++] as string);
+    while (i < out.length) merged[k++] = out[i++] as string;
+    while (j < list.length) merged[k++] = list[j++] as string;
+    out = merged;
+  }
+  return out;
+}
+
 function isSorted(list: readonly string[]): boolean {
   for (let i = 1; i < list.length; i++) if ((list[i - 1] as string) > (list[i] as string)) return false;
   return true;

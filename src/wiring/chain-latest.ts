@@ -28,6 +28,7 @@ import {
   unpackTickers,
   type LatestPart,
   type PartRange,
+  mergeSorted,
 } from './chain-latest-doc.js';
 
 /** A staging key lives at most this long if its writer dies before the commit. */
@@ -121,7 +122,7 @@ function joinDeltas(ds: readonly { entered: string[]; exited: string[] }[]): {
   exited: string[];
 } {
   if (ds.length === 1) return ds[0] as { entered: string[]; exited: string[] };
-  return { entered: ds.flatMap((d) => d.entered).sort(), exited: ds.flatMap((d) => d.exited).sort() };
+  return { entered: mergeSorted(ds.map((d) => d.entered)), exited: mergeSorted(ds.map((d) => d.exited)) };
 }
 
 export class ChainLatestStore {

@@ -6,6 +6,7 @@ import {
   encodeLayoutEntry,
   latestChunks,
   latestDocument,
+  mergeSorted,
   packTickers,
   tickerDelta,
   tickerSetHash,
@@ -212,5 +213,45 @@ describe('rangeHolds', () => {
     { what: 'contracts', bytes: '"O:X":{"p":1', length: 12, ok: false },
   ] as const)('$what $bytes ($length): $ok', ({ what, bytes, length, ok }) => {
     expect(rangeHolds(what, Buffer.from(bytes), length)).toBe(ok);
+  });
+});
+
+describe('mergeSorted', () => {
+  it.each([
+    { name: 'no lists', in: [], out: [] },
+    { name: 'empty lists', in: [[], []], out: [] },
+    { name: 'one list, copied', in: [['a', 'b']], out: ['a', 'b'] },
+    {
+      name: 'two, interleaved',
+      in: [
+        ['a', 'c', 'e'],
+        ['b', 'd'],
+      ],
+      out: ['a', 'b', 'c', 'd', 'e'],
+    },
+    {
+      name: 'code-unit order, not locale',
+      in: [
+        ['B', 'a'],
+        ['Z', 'b'],
+      ],
+      out: ['B', 'Z', 'a', 'b'],
+    },
+    { name: 'repeats kept', in: [['a', 'b'], ['b', 'c'], ['b']], out: ['a', 'b', 'b', 'b', 'c'] },
+    { name: 'an unsorted list: sorted whole', in: [['c', 'a'], ['b']], out: ['a', 'b', 'c'] },
+  ])('$name', (c) => {
+    expect(mergeSorted(c.in)).toEqual(c.out);
+  });
+
+  it('equals sort() of the concatenation on 500 random sets of sorted ticker lists', () => {
+    const rnd = mulberry32(7);
+    for (let seed = 0; seed < 500; seed++) {
+      const lists = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () =>
+        Array.from({ length: Math.floor(rnd() * 40) }, () => `O:SPXW26${Math.floor(rnd() * 1e6)}`).sort(),
+      );
+      const copy = lists.map((l) => [...l]);
+      expect(mergeSorted(lists)).toEqual(lists.flat().sort());
+      expect(lists).toEqual(copy);
+    }
   });
 });
