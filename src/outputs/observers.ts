@@ -2,6 +2,7 @@
  * @module Extension points for outputs: an output plugs in here instead of adding conditionals to the
  * cycle or the builder. Observers must not throw into the core: the caller logs and goes on.
  */
+import { nextTurn } from '../lib/slices.js';
 import type { GexLevelSummary } from '../models/build-models.js';
 import type { SubstrateColumns } from '../models/substrate-columns.js';
 import type { GeometryDelta } from '../chain-worker/geometry.js';
@@ -194,15 +195,22 @@ export async function notifyCycleObservers<H extends CycleHook>(
   event: HookEvent<H>,
   logger: { warn(obj: object, msg: string): void },
 ): Promise<void> {
-  await Promise.all(
-    observers.map(async (o) => {
-      const fn = o[hook] as ((e: HookEvent<H>) => Promise<void>) | undefined;
-      if (!fn) return;
-      try {
-        await fn.call(o, event);
-      } catch (err) {
-        logger.warn({ observer: o.name, hook, err: (err as Error).message }, 'cycle observer failed');
-      }
-    }),
-  );
+  // Each observer starts on a turn of its own (their synchronous parts, e.g. MarketSwarm's choice of
+  // 20,000 contracts, are not summed into one turn) and runs beside the others (their I/O overlaps).
+  const runs: Promise<void>[] = [];
+  for (const o of observers) {
+    const fn = o[hook] as ((e: HookEvent<H>) => Promise<void>) | undefined;
+    if (!fn) continue;
+    if (runs.length > 0) await nextTurn();
+    runs.push(
+      (async () => {
+        try {
+          await fn.call(o, event);
+        } catch (err) {
+          logger.warn({ observer: o.name, hook, err: (err as Error).message }, 'cycle observer failed');
+        }
+      })(),
+    );
+  }
+  await Promise.all(runs);
 }
