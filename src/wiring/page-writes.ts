@@ -253,6 +253,16 @@ export interface EncodedWrites extends Iterable<Buffer | Promise<Buffer>> {
 const CHUNK_BYTES = 256 * 1024;
 
 /**
+ * Whether a contract's pre-encoded writes can be sent for epoch `epochId`: it has them, the normalizer
+ * accepted it (its commands are not empty), and the id fits the placeholder.
+ */
+export function encodedWriteFits(e: EncodedRef | undefined, epochId: string): boolean {
+  if (!e || e.writes.epochIdLength !== Buffer.byteLength(epochId)) return false;
+  const o = e.index * WRITE_STRIDE;
+  return (e.writes.offsets[o + 1] as number) > (e.writes.offsets[o] as number);
+}
+
+/**
  * The writes {@link buildSnapshotWrites} would send (each contract's raw key and substrate, then the
  * contract index), from the pre-encoded page bytes, with `epochId` patched in. Null when a contract has
  * no encoded writes, or the id does not fit the placeholder: the caller then encodes them itself.
@@ -265,14 +275,10 @@ export function encodedSnapshotWrites(
   encodedOf: (c: WrittenContract['contract']) => EncodedRef | undefined,
   epochId: string,
   index: BulkCommand | Promise<BulkCommand>,
+  /** `checked`: every contract already passed {@link encodedWriteFits} (e.g. in slices). */
+  opts: { checked?: boolean } = {},
 ): EncodedWrites | null {
-  const idLength = Buffer.byteLength(epochId);
-  for (const w of written) {
-    const e = encodedOf(w.contract);
-    if (!e || e.writes.epochIdLength !== idLength) return null;
-    const o = e.index * WRITE_STRIDE;
-    if ((e.writes.offsets[o + 1] as number) <= (e.writes.offsets[o] as number)) return null;
-  }
+  if (!opts.checked && !written.every((w) => encodedWriteFits(encodedOf(w.contract), epochId))) return null;
   return {
     commands: written.length * 2 + 1,
     *[Symbol.iterator]() {

@@ -64,9 +64,14 @@ export function buildSnapshotWrites(
   };
 }
 
+/** A written contract's id: what the contract index holds for it. */
+export function writtenId(w: { contract: Pick<ParsedContract, 'ticker'> }): string {
+  return w.contract.ticker;
+}
+
 /** The ids of the written contracts, in order: what the contract index holds. */
 export function writtenIds(written: readonly { contract: Pick<ParsedContract, 'ticker'> }[]): string[] {
-  return written.map((w) => w.contract.ticker);
+  return written.map(writtenId);
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 import { contractsFragment, contractsFragmentInSlices } from '../../src/wiring/chain-latest-doc.js';
 import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
 import { encodeContractIndex } from '../../src/wiring/contract-index.js';
+import { turnsDuring } from '../support/turns.js';
 import {
   buildSnapshotWrites,
   contractIndexWrite,
@@ -260,16 +261,9 @@ describe('the latest fragment read in place (contractsFragmentInSlices + vendorB
 
   it('gives the event loop a turn between slices', async () => {
     const contracts = await contractsOf(pageText(6800), false);
-    let turns = 0;
-    let on = true;
-    const tick = (): void => {
-      turns++;
-      if (on) setImmediate(tick);
-    };
-    setImmediate(tick);
-    await inPlace(contracts, 10);
-    on = false;
     // Two passes of ceil(n / 10) slices each, a turn between consecutive slices of a pass.
-    expect(turns).toBeGreaterThanOrEqual(2 * (Math.ceil(contracts.length / 10) - 1));
+    expect(await turnsDuring(() => inPlace(contracts, 10))).toBeGreaterThanOrEqual(
+      2 * (Math.ceil(contracts.length / 10) - 1),
+    );
   });
 });
