@@ -20,6 +20,23 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A bus and a bulk writer on the real Redis under a prefix of their own, closed and cleaned afterwards. */
+async function onRealRedis(
+  test: (ctx: { bus: RedisBus; prefix: string; pipe: RawPipeline }) => Promise<void>,
+): Promise<void> {
+  const bus = new RedisBus({ url: SINGLE_URL });
+  await bus.ready();
+  const prefix = testPrefix();
+  const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
+  try {
+    await test({ bus, prefix, pipe });
+  } finally {
+    pipe.close();
+    await cleanupPrefix(bus, prefix);
+    await bus.close();
+  }
+}
+
 /** A fake Redis answering every command (counted by its `*` header line) with `reply()`, sent by `write`. */
 async function fakeRedis(
   reply: () => string,
@@ -41,12 +58,8 @@ async function fakeRedis(
 }
 
 describe('bulk writer', () => {
-  it('counts 2,500 replies across chunks on the real Redis, errors at their index', async () => {
-    const bus = new RedisBus({ url: SINGLE_URL });
-    await bus.ready();
-    const prefix = testPrefix();
-    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
-    try {
+  it('counts 2,500 replies across chunks on the real Redis, errors at their index', () =>
+    onRealRedis(async ({ bus, prefix, pipe }) => {
       const cmds: BulkCommand[] = [];
       for (let i = 0; i < 1_000; i++) cmds.push(setEx(`${prefix}k${i}`, `v${i}`, 300));
       for (let i = 0; i < 1_000; i++) cmds.push(expire(`${prefix}k${i}`, 120));
@@ -63,19 +76,10 @@ describe('bulk writer', () => {
       const ttl = await bus.client.ttl(`${prefix}k998`);
       expect(ttl).toBeGreaterThan(100);
       expect(ttl).toBeLessThanOrEqual(120);
-    } finally {
-      pipe.close();
-      await cleanupPrefix(bus, prefix);
-      await bus.close();
-    }
-  });
+    }));
 
-  it('sends the next batch as soon as the previous one is sent, before its replies are in (the two symbols of a cycle)', async () => {
-    const bus = new RedisBus({ url: SINGLE_URL });
-    await bus.ready();
-    const prefix = testPrefix();
-    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
-    try {
+  it('sends the next batch as soon as the previous one is sent, before its replies are in (the two symbols of a cycle)', () =>
+    onRealRedis(async ({ bus, prefix, pipe }) => {
       const value = 'v'.repeat(100);
       const first: BulkCommand[] = [];
       for (let i = 0; i < 20_000; i++) first.push(setEx(`${prefix}a${i}`, value, 300));
@@ -112,19 +116,10 @@ describe('bulk writer', () => {
       expect(ob.errors.get(1)).toMatch(/^ERR value is not an integer/);
       expect(await bus.client.get(`${prefix}a19999`)).toBe(value);
       expect(await bus.client.ttl(`${prefix}b2`)).toBeGreaterThan(100);
-    } finally {
-      pipe.close();
-      await cleanupPrefix(bus, prefix);
-      await bus.close();
-    }
-  });
+    }));
 
-  it('waits for a chunk still being made (a promise) before the next batch, on the real Redis', async () => {
-    const bus = new RedisBus({ url: SINGLE_URL });
-    await bus.ready();
-    const prefix = testPrefix();
-    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
-    try {
+  it('waits for a chunk still being made (a promise) before the next batch, on the real Redis', () =>
+    onRealRedis(async ({ bus, prefix, pipe }) => {
       let finish = (_: Buffer): void => undefined;
       const last = new Promise<Buffer>((resolve) => (finish = resolve));
       const order: string[] = [];
@@ -163,19 +158,10 @@ describe('bulk writer', () => {
       expect(ob.replies).toBe(1);
       // Redis executed them in the order sent: the second batch's SET last.
       expect(await bus.client.get(`${prefix}k`)).toBe('second');
-    } finally {
-      pipe.close();
-      await cleanupPrefix(bus, prefix);
-      await bus.close();
-    }
-  });
+    }));
 
-  it('fails the batch when a promised chunk is rejected, then works on a new connection', async () => {
-    const bus = new RedisBus({ url: SINGLE_URL });
-    await bus.ready();
-    const prefix = testPrefix();
-    const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
-    try {
+  it('fails the batch when a promised chunk is rejected, then works on a new connection', () =>
+    onRealRedis(async ({ bus, prefix, pipe }) => {
       const bad = Promise.reject(new Error('compression failed'));
       bad.catch(() => undefined); // awaited by the writer later, as the cycle's index is
       const failed = pipe.runEncoded({
@@ -189,12 +175,7 @@ describe('bulk writer', () => {
       });
       expect(outcome.replies).toBe(1);
       expect(await bus.client.get(`${prefix}b`)).toBe('2');
-    } finally {
-      pipe.close();
-      await cleanupPrefix(bus, prefix);
-      await bus.close();
-    }
-  });
+    }));
 
   it('counts replies that arrive one byte at a time', async () => {
     const port = await fakeRedis(
