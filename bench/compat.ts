@@ -59,6 +59,8 @@ function families(entries: readonly (SlowEntry & { family: string })[]): Slowlog
 
 export interface CompatRuns {
   runs: Record<CompatMode, BurstRun[]>;
+  /** The same runs by round: the two processes of a round ran next to each other. */
+  rounds: Record<CompatMode, BurstRun[]>[];
   slowlog: Record<CompatMode, SlowlogSummary>;
 }
 
@@ -96,13 +98,17 @@ export async function compatRuns(opts: {
   await redis.call('CONFIG', 'SET', 'slowlog-log-slower-than', String(opts.slowlogUs));
   await redis.call('CONFIG', 'SET', 'slowlog-max-len', '100000');
   const runs: Record<CompatMode, BurstRun[]> = { none: [], marketswarm: [] };
+  const rounds: Record<CompatMode, BurstRun[]>[] = [];
   const sums: Record<CompatMode, SlowlogSummary[]> = { none: [], marketswarm: [] };
   for (let i = 0; i < opts.rounds; i++) {
+    const round: Record<CompatMode, BurstRun[]> = { none: [], marketswarm: [] };
     for (const mode of i % 2 === 0 ? COMPAT_MODES : [...COMPAT_MODES].reverse()) {
       await redis.call('SLOWLOG', 'RESET');
-      runs[mode].push(...(await opts.worker(mode, opts.runs)));
+      round[mode] = await opts.worker(mode, opts.runs);
+      runs[mode].push(...round[mode]);
       sums[mode].push(await slowlogSince(redis, opts.slowlogUs));
     }
+    rounds.push(round);
   }
   const merge = (xs: SlowlogSummary[]): SlowlogSummary => ({
     threshold_us: opts.slowlogUs,
@@ -113,5 +119,5 @@ export async function compatRuns(opts: {
     over_5ms: xs.reduce((n, x) => n + x.over_5ms, 0),
     by_family: mergeFamilies(xs.map((x) => x.by_family)),
   });
-  return { runs, slowlog: { none: merge(sums.none), marketswarm: merge(sums.marketswarm) } };
+  return { runs, rounds, slowlog: { none: merge(sums.none), marketswarm: merge(sums.marketswarm) } };
 }

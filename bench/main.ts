@@ -46,13 +46,18 @@ const { values: args } = parseArgs({
     /** Quote messages per second of the live scenario, one worker run each. */
     'live-rates': { type: 'string', default: '5000,20000' },
     'live-seconds': { type: 'string', default: '20' },
-    /** Compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode. */
     /**
      * CHAIN_COMPAT of the worker measured against the targets (burst, write, fetch, growth): `none` (the
      * worker's own work); the MarketSwarm outputs' cost is the compat scenario's and the memory extra.
      */
     'chain-compat': { type: 'string', default: 'none' },
-    'compat-rounds': { type: 'string', default: '2' },
+    /**
+     * Compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode, each measuring
+     * `--compat-runs` burst cycles after its warm-up (not `--runs`: the cost is a difference of two noisy
+     * medians, so it takes more cycles than one figure does; 4 × 3 gives 12 per mode).
+     */
+    'compat-rounds': { type: 'string', default: '4' },
+    'compat-runs': { type: 'string', default: '3' },
     /** SLOWLOG threshold (µs) during the compat scenario: every command at least this long is logged. */
     'slowlog-us': { type: 'string', default: '1000' },
     /**
@@ -280,8 +285,9 @@ async function main(): Promise<void> {
     let compatSched: string | null = null;
     if (want('compat')) {
       const rounds = Number(args['compat-rounds']);
+      const compatRunsPerRound = Number(args['compat-runs']);
       log(
-        `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${runs} runs, SLOWLOG ≥ ${args['slowlog-us']} µs`,
+        `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${compatRunsPerRound} runs, SLOWLOG ≥ ${args['slowlog-us']} µs`,
       );
       await sim.market({ burst: true });
       const pid = redis.pid;
@@ -294,7 +300,7 @@ async function main(): Promise<void> {
         compat = await compatRuns({
           redis: stack.bus.client,
           rounds,
-          runs,
+          runs: compatRunsPerRound,
           slowlogUs: Number(args['slowlog-us']),
           worker: (mode, n) => workerProcess(sim.url, redisUrl, n, ['--compat', mode]),
         });
@@ -502,8 +508,12 @@ interface CompatSummary {
   contracts: number;
   none: CompatSide;
   marketswarm: CompatSide;
-  /** (marketswarm − none) / none of the median burst cycle, in percent. */
+  /** Burst cycles measured per mode (rounds × runs). */
+  runs: number;
+  /** (marketswarm − none) / none of the median burst cycle over every round, in percent. */
   burst_cycle_cost_pct: number | null;
+  /** The same within each round (its two processes ran next to each other): the spread of the estimate. */
+  burst_cycle_cost_pct_by_round: (number | null)[];
   /** The same for the model build (wall time of the builds after the writes). */
   build_cost_pct: number | null;
   /** The longest worker command in SLOWLOG over both modes, ms (null: none reached the threshold). */
@@ -524,9 +534,9 @@ function compatSummary(c: CompatRuns): CompatSummary {
       slowlog: c.slowlog[mode],
     };
   };
-  const cost = (f: (r: BurstRun) => number): number | null => {
-    const a = c.runs.none.map(f);
-    const b = c.runs.marketswarm.map(f);
+  const cost = (f: (r: BurstRun) => number, runs = c.runs): number | null => {
+    const a = runs.none.map(f);
+    const b = runs.marketswarm.map(f);
     return a.length > 0 && b.length > 0 ? round(((med(b) - med(a)) / med(a)) * 100, 1) : null;
   };
   const longest = [c.slowlog.none.longest, c.slowlog.marketswarm.longest]
@@ -536,7 +546,9 @@ function compatSummary(c: CompatRuns): CompatSummary {
     contracts: c.runs.marketswarm[0]?.contracts ?? 0,
     none: side('none'),
     marketswarm: side('marketswarm'),
+    runs: Math.min(c.runs.none.length, c.runs.marketswarm.length),
     burst_cycle_cost_pct: cost((r) => r.totalMs),
+    burst_cycle_cost_pct_by_round: c.rounds.map((r) => cost((x) => x.totalMs, r)),
     build_cost_pct: cost((r) => r.buildMs.wall),
     slowlog_longest_ms: longest > 0 ? round(longest / 1000, 2) : null,
   };
@@ -632,7 +644,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     ),
     ...(r.compat
       ? [
-          `8. compat, ${r.compat.contracts} contracts: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}%; builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}; chain:latest none ${m(r.compat.none.latest_ms)}, marketswarm ${m(r.compat.marketswarm.latest_ms)}`,
+          `8. compat, ${r.compat.contracts} contracts, ${r.compat.runs} bursts per mode: burst cycle none ${m(r.compat.none.burst_cycle_ms)}, marketswarm ${m(r.compat.marketswarm.burst_cycle_ms)}: +${String(r.compat.burst_cycle_cost_pct)}% (by round: ${r.compat.burst_cycle_cost_pct_by_round.map(String).join(', ')}); builds none ${m(r.compat.none.build_wall_ms)}, marketswarm ${m(r.compat.marketswarm.build_wall_ms)}: +${String(r.compat.build_cost_pct)}%; publish none ${m(r.compat.none.publish_ms)}, marketswarm ${m(r.compat.marketswarm.publish_ms)}; chain:latest none ${m(r.compat.none.latest_ms)}, marketswarm ${m(r.compat.marketswarm.latest_ms)}`,
           ...COMPAT_MODES.map((mode) => {
             const s = r.compat?.[mode].slowlog;
             return `     SLOWLOG (≥ ${String(s?.threshold_us)} µs) ${mode}: ${String(s?.entries)} entries, longest ${s?.longest ? `${s.longest.us} µs (${s.longest.command})` : 'none'}, ≥ 5 ms: ${String(s?.over_5ms)}; by family: ${(s?.by_family ?? []).map((f) => `${f.family} ${f.us} µs ×${f.count}`).join(', ')}`;
