@@ -78,17 +78,12 @@ export type GeometryChange = GeometryDelta;
 
 /**
  * One written contract as an output sees it: the parsed contract itself (no copy). Its vendor JSON exactly
- * as fetched is {@link vendorJsonOf}.
+ * as fetched is `vendorBytes` (provider/massive/vendor-bytes.ts).
  */
 export type AppliedContract = Pick<
   ParsedContract,
   'ticker' | 'root' | 'expiration' | 'type' | 'strike' | 'rawJson' | 'raw'
 >;
-
-/** The contract's vendor JSON byte for byte as fetched (re-serialized only when the page could not be split). */
-export function vendorJsonOf(c: Pick<ParsedContract, 'rawJson' | 'raw'>): Buffer {
-  return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
-}
 
 /**
  * A symbol's snapshot was written and its epoch promoted or refreshed (called once per successful cycle,

@@ -18,7 +18,8 @@ import type { ParsedContract } from '../provider/massive/types.js';
 import { KeySchema } from '../redis/keys.js';
 import { encodeCommands, type BulkCommand } from '../redis/resp.js';
 import type { ByteRange } from './chain-latest-doc.js';
-import { snapshotKeyOf, vendorBytes, type WrittenContract } from './snapshot-writes.js';
+import { vendorBytes } from '../provider/massive/vendor-bytes.js';
+import { snapshotKeyOf, type WrittenContract } from './snapshot-writes.js';
 
 /** What a page thread needs to encode a page's writes (all known before the first page is fetched). */
 export interface WriteEncoding {

@@ -7,6 +7,7 @@ import type { KeySchema } from '../redis/keys.js';
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import type { ChainSnapshot, ParsedContract } from '../provider/massive/types.js';
 import { parseOptionTicker } from '../provider/massive/ticker.js';
+import { vendorBytes } from '../provider/massive/vendor-bytes.js';
 import { unixSeconds } from '../lib/time.js';
 
 /** A contract that passed normalization: its parsed form (raw bytes) and its substrate. */
@@ -55,8 +56,13 @@ export function buildSnapshotWrites(
     length: written.length * 2 + 1,
     *[Symbol.iterator]() {
       for (const { contract, record } of written) {
-        const raw = contract.rawJson ?? JSON.stringify(contract.raw ?? {});
-        yield ['SET', snapshotKeyOf(keys, snapshot.underlying, contract), raw, 'EX', snapTtl];
+        yield [
+          'SET',
+          snapshotKeyOf(keys, snapshot.underlying, contract),
+          vendorBytes(contract),
+          'EX',
+          snapTtl,
+        ];
         yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
       }
       yield contractIndexWrite(keys, index, epochId, ttl);
@@ -102,16 +108,15 @@ export function buildMergeWrites(
 ): BulkCommands {
   const snapTtl = String(ttl.snapshotSec);
   const subTtl = String(ttl.substrateSec);
-  const rawOf = (c: ParsedContract): string | Buffer => c.rawJson ?? JSON.stringify(c.raw ?? {});
   return {
     length: split.inside.length * 2 + split.outside.length + split.kept.length * 2 + 1,
     *[Symbol.iterator]() {
       for (const { contract, record } of split.inside) {
-        yield ['SET', snapshotKeyOf(keys, underlying, contract), rawOf(contract), 'EX', snapTtl];
+        yield ['SET', snapshotKeyOf(keys, underlying, contract), vendorBytes(contract), 'EX', snapTtl];
         yield ['SET', keys.epochContract(epochId, contract.ticker), JSON.stringify(record), 'EX', subTtl];
       }
       for (const { contract } of split.outside)
-        yield ['SET', snapshotKeyOf(keys, underlying, contract), rawOf(contract), 'EX', snapTtl];
+        yield ['SET', snapshotKeyOf(keys, underlying, contract), vendorBytes(contract), 'EX', snapTtl];
       for (const id of split.kept) {
         yield ['EXPIRE', keys.epochContract(epochId, id), subTtl];
         const p = parseOptionTicker(id);
@@ -192,9 +197,4 @@ export function latestEntry(i: LatestEntryInput): string {
   if (s.partialReasons.length > 0) entry.partial_reasons = s.partialReasons;
   if (underlyingAsset) entry.underlying_asset = underlyingAsset;
   return JSON.stringify(entry);
-}
-
-/** The vendor bytes of a written contract, as fetched (re-serialized only when the page could not be split). */
-export function vendorBytes(c: Pick<ParsedContract, 'rawJson' | 'raw'>): Buffer {
-  return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
 }

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
+import { vendorBytes } from '../../src/provider/massive/vendor-bytes.js';
 import {
-  vendorJsonOf,
   type CycleObserver,
   type HealthChanged,
   type SnapshotApplied,
@@ -99,8 +99,8 @@ describe.each(redisTargets())('cycle observers on $name', (target) => {
     // The vendor bytes are the ones stored under the contract's raw snapshot key.
     for (const c of first.contracts.slice(0, 5)) {
       const stored = await h.bus.client.getBuffer(snapshotKeyOf(h.keys, 'SPX', c));
-      expect(stored?.equals(vendorJsonOf(c))).toBe(true);
-      expect((JSON.parse(vendorJsonOf(c).toString()) as { details: { ticker: string } }).details.ticker).toBe(
+      expect(stored?.equals(vendorBytes(c))).toBe(true);
+      expect((JSON.parse(vendorBytes(c).toString()) as { details: { ticker: string } }).details.ticker).toBe(
         c.ticker,
       );
     }

@@ -26,13 +26,13 @@ import {
   vendorBytesRange,
 } from '../../src/wiring/page-writes.js';
 import { contractsFragment, contractsFragmentInSlices } from '../../src/wiring/chain-latest-doc.js';
+import { vendorBytes } from '../../src/provider/massive/vendor-bytes.js';
 import { normalizePhase } from '../../src/chain-worker/phases/normalize.js';
 import { encodeContractIndex } from '../../src/wiring/contract-index.js';
 import { turnsDuring } from '../support/turns.js';
 import {
   buildSnapshotWrites,
   contractIndexWrite,
-  vendorBytes,
   writtenIds,
   type WrittenContract,
 } from '../../src/wiring/snapshot-writes.js';

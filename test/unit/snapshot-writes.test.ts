@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import type { ChainSnapshot, ParsedContract } from '../../src/provider/massive/types.js';
+import { vendorBytes } from '../../src/provider/massive/vendor-bytes.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import type { BulkCommand } from '../../src/redis/resp.js';
 import {
@@ -12,7 +13,6 @@ import {
   buildPruneWrites,
   buildSnapshotWrites,
   latestEntry,
-  vendorBytes,
   writtenIds,
 } from '../../src/wiring/snapshot-writes.js';
 
@@ -104,11 +104,11 @@ describe('buildSnapshotWrites', () => {
       'EX',
       '600',
     ]);
-    // No bytes kept: the vendor object, encoded.
+    // No bytes kept: the vendor object, encoded (the bytes on the wire are the same as a string's).
     expect(list[2]).toEqual([
       'SET',
       'p:massive:chain:snapshot:SPX:20260116:P6852500:SPX',
-      '{"open_interest":7}',
+      Buffer.from('{"open_interest":7}'),
       'EX',
       '90',
     ]);

@@ -11,6 +11,7 @@
 import { isAscii } from 'node:buffer';
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
 import { splitResults } from './split-results.js';
+import { vendorBytes } from './vendor-bytes.js';
 import type { ChainPage, ContractType, ParsedContract, RawContract, VendorFields } from './types.js';
 import {
   encodeAsciiPageWrites,
@@ -335,7 +336,7 @@ export function attachPageWrites(page: DecodedPage, bytes: Buffer, enc: WriteEnc
     contracts,
     (i) => {
       const c = contracts[i] as ParsedContract;
-      return c.rawJson ?? Buffer.from(JSON.stringify(c.raw ?? {}));
+      return vendorBytes(c);
     },
     enc,
   );
