@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { parseClusterNodes, viewsAgree, type ClusterNodeInfo } from './cluster-topology.js';
+
+export { parseClusterNodes, type ClusterNodeInfo } from './cluster-topology.js';
 
 const run = promisify(execFile);
 
@@ -128,48 +131,6 @@ export interface ClusterStartOptions {
   nodeTimeoutMs?: number;
 }
 
-/** One node as `CLUSTER NODES` describes it. */
-export interface ClusterNodeInfo {
-  id: string;
-  /** host:port */
-  addr: string;
-  port: number;
-  role: 'master' | 'replica';
-  /** The master's id, for a replica. */
-  masterId: string | null;
-  /** Slots served, for a master. */
-  slots: number[];
-  failed: boolean;
-}
-
-/** Parses `CLUSTER NODES` (pure). */
-export function parseClusterNodes(text: string): ClusterNodeInfo[] {
-  const out: ClusterNodeInfo[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(' ');
-    if (f.length < 8) continue;
-    const [id = '', addrRaw = '', flags = '', master = '-'] = f;
-    const addr = addrRaw.split('@')[0] ?? '';
-    const slots: number[] = [];
-    for (const r of f.slice(8)) {
-      if (r.startsWith('[')) continue; // a slot being migrated or imported
-      const [a, b] = r.split('-').map(Number);
-      if (a === undefined || Number.isNaN(a)) continue;
-      for (let s = a; s <= (b ?? a); s++) slots.push(s);
-    }
-    out.push({
-      id,
-      addr,
-      port: Number(addr.slice(addr.lastIndexOf(':') + 1)),
-      role: flags.includes('master') ? 'master' : 'replica',
-      masterId: master === '-' ? null : master,
-      slots,
-      failed: /\bfail\b|fail\?/.test(flags),
-    });
-  }
-  return out;
-}
-
 /** A Redis Cluster on loopback: masters, optionally replicas. */
 export class RedisClusterProcess {
   readonly nodes: RedisServerProcess[] = [];
@@ -208,19 +169,30 @@ export class RedisClusterProcess {
       ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'],
       { timeout: 30_000 },
     );
-    await this.waitHealthy(20_000);
+    await this.waitHealthy(20_000, masters * replicas);
   }
 
-  /** Waits until every running node says `cluster_state:ok` and agrees every replica is attached. */
-  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+  /**
+   * Waits until every running node says `cluster_state:ok` and all their `CLUSTER NODES` views agree (roles,
+   * masters, slots), with `replicas` replicas attached when given. `cluster_state:ok` alone comes first: a
+   * node can still list a would-be replica as a master with no slots (and a test would pick it as a target).
+   */
+  async waitHealthy(timeoutMs = 20_000, replicas?: number): Promise<void> {
     await waitFor(
       async () => {
         for (const n of this.running())
           if (!(await cli(n.port, ['cluster', 'info'])).includes('cluster_state:ok')) return false;
-        return true;
+        return viewsAgree(await this.views(), replicas);
       },
       timeoutMs,
-      'cluster_state:ok',
+      'cluster_state:ok and every node agreeing on the topology',
+    );
+  }
+
+  /** Every running node's `CLUSTER NODES`. */
+  async views(): Promise<ClusterNodeInfo[][]> {
+    return Promise.all(
+      this.running().map(async (n) => parseClusterNodes(await cli(n.port, ['cluster', 'nodes']))),
     );
   }
 
@@ -250,7 +222,9 @@ export class RedisClusterProcess {
    * MIGRATE of the keys in batches, then SETSLOT NODE on every master. Clients see MOVED and ASK meanwhile.
    */
   async migrateSlots(slots: readonly number[], to: ClusterNodeInfo): Promise<void> {
+    await this.waitHealthy(20_000);
     const masters = (await this.topology()).filter((n) => n.role === 'master' && !n.failed);
+    if (!masters.some((m) => m.id === to.id)) throw new Error(`node ${to.addr} is not a master`);
     const [toHost = '127.0.0.1'] = to.addr.split(':');
     const conns = new Map<string, Redis>();
     const conn = (n: ClusterNodeInfo): Redis => {
