@@ -20,6 +20,7 @@ import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import {
   decodeLayoutEntry,
+  deltaDocument,
   encodeLayoutEntry,
   latestDocument,
   packTickers,
@@ -420,9 +421,9 @@ export class ChainLatestStore {
     if (a.delta) {
       // MarketSwarm's shape; written before the document that carries the version is made current (a stale
       // assembly's delta is written again by the assembly after it).
-      await this.bus.cmd.set(
+      await this.bus.setLarge(
         k.latestDelta,
-        JSON.stringify({ version: a.version, ts: Math.floor(Date.now() / 1000), ...a.delta }),
+        deltaDocument({ version: a.version, ts: Math.floor(Date.now() / 1000), ...a.delta }),
       );
     }
     const staging = k.latestStaging(randomBytes(6).toString('hex'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assembleLatest,
   contractsFragment,
+  deltaDocument,
   decodeLayoutEntry,
   encodeLayoutEntry,
   latestChunks,
@@ -253,5 +254,38 @@ describe('mergeSorted', () => {
       expect(mergeSorted(lists)).toEqual(lists.flat().sort());
       expect(lists).toEqual(copy);
     }
+  });
+});
+
+describe('deltaDocument: JSON.stringify({version, ts, entered, exited}) byte for byte', () => {
+  const rnd = mulberry32(7);
+  const many = Array.from({ length: 5_000 }, (_, i) => `O:SPXW26120${i % 10}C0${String(5000 + i)}000`);
+  const cases: { name: string; version: number; ts: number; entered: string[]; exited: string[] }[] = [
+    { name: 'both empty', version: 1, ts: 1764577498, entered: [], exited: [] },
+    { name: 'one each', version: 2, ts: 1764577498, entered: ['O:SPX261218C05000000'], exited: ['O:SPX1'] },
+    { name: 'thousands entered, none exited', version: 40, ts: 0, entered: many, exited: [] },
+    {
+      name: 'tickers JSON escapes or writes as UTF-8',
+      version: 3,
+      ts: 1764577498,
+      entered: ['\ud800', 'a"b', 'back\\slash', 'tab\there', 'é', '€', '😀', '\u0001', ''],
+      exited: ['plain', 'O:NDX261218P21000000'],
+    },
+    {
+      name: 'random printable tickers',
+      version: Number.MAX_SAFE_INTEGER,
+      ts: 1764577498,
+      entered: Array.from({ length: 300 }, () =>
+        String.fromCharCode(
+          ...Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => 32 + Math.floor(rnd() * 95)),
+        ),
+      ),
+      exited: many.slice(0, 7),
+    },
+  ];
+  it.each(cases)('$name', ({ version, ts, entered, exited }) => {
+    const bytes = deltaDocument({ version, ts, entered, exited });
+    expect(bytes.equals(Buffer.from(JSON.stringify({ version, ts, entered, exited })))).toBe(true);
+    expect(JSON.parse(bytes.toString())).toEqual({ version, ts, entered, exited });
   });
 });
