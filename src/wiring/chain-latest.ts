@@ -144,12 +144,42 @@ export class ChainLatestStore {
   private waiters: (() => void)[] = [];
   /** Symbols whose keys from before the layout were removed by this process. */
   private readonly cleaned = new Set<string>();
+  /** Per symbol, a fragment buffer of {@link fragmentBuffer}'s that no part and no assembly holds any more. */
+  private readonly spare = new Map<string, Buffer>();
+  /** Fragment buffers replaced by a newer part while an assembly may still be sending them. */
+  private retired: [string, Buffer][] = [];
+  /** The memory {@link fragmentBuffer} handed out (only that is ever reused). */
+  private readonly pooled = new WeakSet<ArrayBufferLike>();
 
   constructor(
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
     private readonly logger?: Pick<Logger, 'debug' | 'warn'>,
   ) {}
+
+  /**
+   * A buffer of `size` bytes for the next contracts fragment of `underlying` (the cycle writes it and hands it
+   * to {@link write}): the symbol's spare one when it is big enough, else new memory with an eighth to spare.
+   * A fragment's buffer becomes spare once a newer part replaced it and no assembly runs (the one under way
+   * may still be sending it), so a symbol alternates between two buffers. Why: every new buffer is memory V8
+   * counts towards the main heap's next full collection (allocated external memory since the last one),
+   * and two new 6 MB fragments per burst cycle brought those collections forward.
+   */
+  fragmentBuffer(underlying: string, size: number): Buffer {
+    const spare = this.spare.get(underlying);
+    if (spare && spare.length >= size) {
+      this.spare.delete(underlying);
+      return spare.subarray(0, size);
+    }
+    const fresh = Buffer.allocUnsafeSlow(size + (size >> 3));
+    this.pooled.add(fresh.buffer);
+    return fresh.subarray(0, size);
+  }
+
+  /** The whole pooled buffer under `b`, when {@link fragmentBuffer} handed it out. */
+  private pooledUnder(b: Buffer | null | undefined): Buffer | null {
+    return b && this.pooled.has(b.buffer) ? Buffer.from(b.buffer) : null;
+  }
 
   /** A cycle of `symbol` began: an assembly of this process waits for its part (bounded). */
   begin(symbol: string): void {
@@ -205,6 +235,8 @@ export class ChainLatestStore {
       }
     }
     const keep = p.contracts === null;
+    const replaced = keep ? null : this.pooledUnder(prev?.contracts);
+    if (replaced && replaced.buffer !== p.contracts?.buffer) this.retired.push([p.underlying, replaced]);
     this.own.set(p.underlying, {
       summary: Buffer.from(p.summary),
       contracts: keep ? (prev?.contracts ?? null) : p.contracts,
@@ -246,6 +278,8 @@ export class ChainLatestStore {
       } while (this.again);
     })().finally(() => {
       this.running = undefined;
+      // No assembly runs: the fragments replaced meanwhile are sent by none.
+      for (const [u, b] of this.retired.splice(0)) this.spare.set(u, b);
     });
     return this.running;
   }

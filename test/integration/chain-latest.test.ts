@@ -292,6 +292,61 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(store.commits.current).toBe(1);
   }, 30_000);
 
+  it("a symbol's fragments alternate between two buffers: a replaced one is reused only once no assembly can be sending it", async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const hh = h;
+    const store = new ChainLatestStore(hh.bus, hh.keys);
+    const tickers = ['O:SPXW0001', 'O:SPXW0002'];
+    /** Round r's fragment, written into the store's buffer as the cycle does. */
+    const fragment = (r: number): Buffer => {
+      const bytes = contractsFragment(
+        tickers.map((ticker) => ({ ticker, bytes: Buffer.from(`{"r":${r}}`) })),
+      );
+      const into = store.fragmentBuffer('SPX', bytes.length);
+      bytes.copy(into);
+      return into;
+    };
+    const part = (r: number, contracts: Buffer): PartWrite => ({
+      underlying: 'SPX',
+      summary: JSON.stringify({ r }),
+      contracts,
+      tickers,
+      ts: Date.now() / 1000,
+      delta: false,
+    });
+    const contractsOf = async (): Promise<Record<string, unknown>> => (await latest(hh)).doc.contracts;
+
+    const one = fragment(1);
+    await store.write(part(1, one));
+    expect(await contractsOf()).toEqual({ 'O:SPXW0001': { r: 1 }, 'O:SPXW0002': { r: 1 } });
+    const two = fragment(2);
+    expect(two.buffer).not.toBe(one.buffer);
+    // Round 2 replaces round 1's part while an assembly is under way (waiting for NDX's cycle): round 1's
+    // buffer is not handed out again until that assembly has ended.
+    store.begin('I:NDX');
+    await store.writePart(part(2, two));
+    const running = store.assemble();
+    const during = store.fragmentBuffer('SPX', one.length);
+    expect(during.buffer).not.toBe(one.buffer);
+    store.end('I:NDX');
+    await running;
+    expect(await contractsOf()).toEqual({ 'O:SPXW0001': { r: 2 }, 'O:SPXW0002': { r: 2 } });
+    // `during` was replaced by nothing (never written): round 3 gets round 1's memory, the document its bytes.
+    const three = fragment(3);
+    expect(three.buffer).toBe(one.buffer);
+    await store.write(part(3, three));
+    expect(await contractsOf()).toEqual({ 'O:SPXW0001': { r: 3 }, 'O:SPXW0002': { r: 3 } });
+    const four = fragment(4);
+    expect(four.buffer).toBe(two.buffer);
+    await store.write(part(4, four));
+    expect(await contractsOf()).toEqual({ 'O:SPXW0001': { r: 4 }, 'O:SPXW0002': { r: 4 } });
+    // A fragment the store did not hand out (the caller's own buffer) is never reused.
+    const own = contractsFragment(tickers.map((ticker) => ({ ticker, bytes: Buffer.from('{"r":5}') })));
+    await store.write(part(5, own));
+    await store.write(part(6, fragment(6)));
+    expect(store.fragmentBuffer('SPX', 1).buffer).not.toBe(own.buffer);
+  }, 30_000);
+
   it('a layout that does not describe the document (another program wrote it): the symbol is left out, the document stays valid JSON', async () => {
     const { hh, a, b } = await twoWriters();
     const part = (u: string) => onePart(u, { delta: false });

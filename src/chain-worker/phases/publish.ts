@@ -52,11 +52,15 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
   const contracts = merge
     ? null
     : config.chainLatest === 'full'
-      ? await contractsFragmentInSlices({
-          count: written.length,
-          ticker: (i) => (written[i] as (typeof written)[number]).contract.ticker,
-          bytes: (i, into) => vendorBytesRange((written[i] as (typeof written)[number]).contract, into),
-        })
+      ? await contractsFragmentInSlices(
+          {
+            count: written.length,
+            ticker: (i) => (written[i] as (typeof written)[number]).contract.ticker,
+            bytes: (i, into) => vendorBytesRange((written[i] as (typeof written)[number]).contract, into),
+          },
+          undefined,
+          (size) => deps.latest.fragmentBuffer(s.snapshot.underlying, size),
+        )
       : Buffer.alloc(0);
   await deps.latest.write({
     underlying: s.snapshot.underlying,
