@@ -73,9 +73,9 @@ export class WorkerRpc {
     });
   }
 
-  /** Posts a message that expects no reply, only to a thread already running. */
-  postIfRunning(msg: unknown): void {
-    this.worker?.postMessage(msg);
+  /** Posts a message that expects no reply (transferring `transfer`), only to a thread already running. */
+  postIfRunning(msg: unknown, transfer: readonly Transferable[] = []): void {
+    this.worker?.postMessage(msg, [...transfer]);
   }
 
   private ensure(): Worker {

@@ -7,6 +7,7 @@
  * path ({@link buildMarketSwarmOutputs}: heatmap.ts, {@link splitDiff}) states the same rules readably and
  * is what the bytes are tested against.
  */
+import { compatPool } from './byte-pool.js';
 import { substrateColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 import { marketSwarmGex, marketSwarmGexBytes } from './gex.js';
 import { ByteWriter } from './bytes.js';
@@ -337,7 +338,7 @@ export function splitDiffBytes(
     m.changed.forEach((n, j) => {
       size += (s.end[n] as number) - (s.start[n] as number) + (j > 0 ? 1 : 0);
     });
-    const w = new ByteWriter(size);
+    const w = new ByteWriter(compatPool.take(size));
     w.ascii(head0);
     // Members next to each other in the run (n, n + 1, …) are one range there, commas included: one copy.
     const ch = m.changed;
@@ -379,7 +380,7 @@ export function heatmapDocumentBytes(
     }
     size += Math.max(0, members - 1);
   }
-  const w = new ByteWriter(size);
+  const w = new ByteWriter(compatPool.take(size));
   w.bytes(open);
   if (s.contiguous) w.bytes(s.run);
   else {

@@ -3,12 +3,18 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../../lib/thread-priority.js';
+import { compatPool } from './byte-pool.js';
 import { buildMarketSwarmFromColumns, compatBuffers, type CompatBuildRequest } from './build.js';
 
 // Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
 lowerThisThread();
 
-parentPort?.on('message', (msg: { id: number; req: CompatBuildRequest }) => {
+parentPort?.on('message', (msg: { id: number; req: CompatBuildRequest; recycle?: ArrayBuffer[] }) => {
+  if (msg.recycle) {
+    // A written build's buffers, handed back: the next builds write into them.
+    compatPool.give(msg.recycle);
+    return;
+  }
   try {
     const res = buildMarketSwarmFromColumns(msg.req);
     parentPort?.postMessage({ id: msg.id, ok: true, res }, compatBuffers(res));

@@ -30,6 +30,17 @@ export class CompatThread {
     return this.rpc.request({ req }) as Promise<CompatResponse>;
   }
 
+  /**
+   * Hands a written build's buffers back to the thread, which writes its next builds into them (see
+   * byte-pool.ts); they are detached here. Only buffers no pending write still reads. Nothing to do when
+   * building in-process or when the thread is gone (a new one allocates its own).
+   */
+  recycle(buffers: readonly ArrayBuffer[]): void {
+    const live = [...new Set(buffers)].filter((b) => b.byteLength > 0);
+    if (this.closed || live.length === 0) return;
+    this.rpc?.postIfRunning({ id: 0, recycle: live }, live);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.rpc?.close();

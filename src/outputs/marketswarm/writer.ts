@@ -11,7 +11,7 @@ import { unixSeconds } from '../../lib/time.js';
 import type { LargeMessage, RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
 import type { ModelObserver, SubstratesRead } from '../observers.js';
-import type { CompatRequest, CompatResponse } from './build.js';
+import { compatBuffers, type CompatRequest, type CompatResponse } from './build.js';
 import { CompatThread } from './compat-thread.js';
 
 export const GEX_TTL_SEC = 86_400;
@@ -77,6 +77,8 @@ export class MarketSwarmOutput implements ModelObserver {
           tsSec: Math.round(e.ts) / 1000,
         });
         await this.write(symbol, e.spot, e.ts, c);
+        // Every reply is in (no socket still reads them): the thread writes its next builds into them.
+        this.thread.recycle(compatBuffers(c));
         this.stats.built++;
       } catch (err) {
         this.stats.failed++;
