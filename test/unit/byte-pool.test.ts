@@ -21,27 +21,46 @@ describe('BytePool', () => {
     {
       name: 'empty pool: new memory, an eighth to spare',
       pooled: [],
-      size: 8_000,
-      capacity: 9_000,
+      size: 80_000,
+      capacity: 90_000,
       left: [],
     },
     {
       name: 'the smallest that fits',
-      pooled: [50_000, 12_000, 9_000],
-      size: 8_000,
-      capacity: 9_000,
-      left: [50_000, 12_000],
+      pooled: [500_000, 120_000, 90_000],
+      size: 80_000,
+      capacity: 90_000,
+      left: [500_000, 120_000],
     },
-    { name: 'an exact fit', pooled: [8_000], size: 8_000, capacity: 8_000, left: [] },
-    { name: 'none big enough', pooled: [7_999, 100], size: 8_000, capacity: 9_000, left: [7_999, 100] },
+    { name: 'an exact fit', pooled: [80_000], size: 80_000, capacity: 80_000, left: [] },
+    {
+      name: 'none big enough',
+      pooled: [79_999, 70_000],
+      size: 80_000,
+      capacity: 90_000,
+      left: [79_999, 70_000],
+    },
     {
       name: 'more than twice the size (+4 KiB) is kept for a bigger take',
-      pooled: [20_097],
-      size: 8_000,
-      capacity: 9_000,
-      left: [20_097],
+      pooled: [164_097],
+      size: 80_000,
+      capacity: 90_000,
+      left: [164_097],
     },
-    { name: 'twice the size + 4 KiB still fits', pooled: [20_096], size: 8_000, capacity: 20_096, left: [] },
+    {
+      name: 'twice the size + 4 KiB still fits',
+      pooled: [164_096],
+      size: 80_000,
+      capacity: 164_096,
+      left: [],
+    },
+    {
+      name: 'buffers under 64 KiB are not kept',
+      pooled: [65_535, 30_000],
+      size: 20_000,
+      capacity: 22_500,
+      left: [],
+    },
   ];
   it.each(cases)('$name', ({ pooled, size, capacity, left }) => {
     const pool = new BytePool();
@@ -54,7 +73,7 @@ describe('BytePool', () => {
   });
 
   it('keeps at most its buffers and bytes; skips detached buffers and repeats', () => {
-    const pool = new BytePool(2, 10_000);
+    const pool = new BytePool(2, 10_000, 0);
     const a = new ArrayBuffer(4_000);
     pool.give([
       a,

@@ -11,6 +11,8 @@
 /** The most buffers, and bytes, the pool keeps; what comes back beyond that is left to the collector. */
 export const POOL_MAX_BUFFERS = 32;
 export const POOL_MAX_BYTES = 64 * 1024 * 1024;
+/** Smaller buffers (the GEX sides) are not kept: cheap to allocate, they would only take the pool's places. */
+export const POOL_MIN_BYTES = 64 * 1024;
 
 export class BytePool {
   private readonly free: ArrayBuffer[] = [];
@@ -19,6 +21,7 @@ export class BytePool {
   constructor(
     private readonly maxBuffers = POOL_MAX_BUFFERS,
     private readonly maxBytes = POOL_MAX_BYTES,
+    private readonly minBytes = POOL_MIN_BYTES,
   ) {}
 
   /**
@@ -41,10 +44,10 @@ export class BytePool {
     return new Uint8Array(new ArrayBuffer(size + (size >> 3)), 0, size);
   }
 
-  /** Buffers written and handed back (detached ones, of length 0, are skipped). */
+  /** Buffers written and handed back (detached ones, of length 0, and small ones are skipped). */
   give(buffers: readonly ArrayBuffer[]): void {
     for (const ab of buffers) {
-      if (ab.byteLength === 0 || this.free.includes(ab)) continue;
+      if (ab.byteLength < Math.max(1, this.minBytes) || this.free.includes(ab)) continue;
       if (this.free.length >= this.maxBuffers || this.bytes + ab.byteLength > this.maxBytes) continue;
       this.free.push(ab);
       this.bytes += ab.byteLength;
