@@ -247,8 +247,9 @@ function writeJsonList(list: readonly string[], out: Buffer, at: number): number
 /**
  * `massive:chain:delta:latest`: `JSON.stringify({version, ts, entered, exited})` byte for byte, written into
  * one buffer. As a string, a delta of 20,000 tickers (~0.5 MB) went to V8's large-object space, was
- * flattened again by the Redis client and copied once more by the socket: old-generation growth that
- * brought the main heap's full collections forward with `CHAIN_COMPAT=marketswarm`. Pure.
+ * flattened again by the Redis client and copied once more by the socket: three copies on the main heap
+ * for one value (the main heap's count of full collections did not move with it: external memory decides
+ * those, see ChainLatestStore.fragmentBuffer). Pure.
  *
  * @example
  * deltaDocument({ version: 2, ts: 1764577498, entered: ['O:SPX1'], exited: [] }).toString();
