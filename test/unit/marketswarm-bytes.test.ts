@@ -30,10 +30,14 @@ function same(a: CompatResponse, b: CompatResponse): void {
   expect(b.tiles).toBe(a.tiles);
   expect(b.diffs.map(text)).toEqual(a.diffs.map(text));
   expect(text(b.heatmap)).toBe(text(a.heatmap));
-  // Each in a buffer of its own, exactly its size: the thread transfers them.
+  // Each at the start of a buffer of its own (the thread transfers them): exactly its size (the GEX sides)
+  // or the compat pool's new buffer for it, an eighth to spare (the document and the diffs, written in
+  // place: a copy would be exactly its size).
   const buffers = [b.gexCalls, b.gexPuts, b.heatmap, ...b.diffs].filter((x) => x !== null);
   expect(new Set(buffers.map((x) => x.buffer)).size).toBe(buffers.length);
-  for (const x of buffers) expect([x.byteOffset, x.buffer.byteLength]).toEqual([0, x.length]);
+  for (const x of [b.gexCalls, b.gexPuts]) expect([x.byteOffset, x.buffer.byteLength]).toEqual([0, x.length]);
+  for (const x of [b.heatmap, ...b.diffs].filter((y) => y !== null))
+    expect([x.byteOffset, x.buffer.byteLength]).toEqual([0, x.length + (x.length >> 3)]);
 }
 
 describe('MarketSwarm heatmap as bytes', () => {
@@ -232,8 +236,10 @@ describe('MarketSwarm heatmap as bytes', () => {
       tiles: Record<string, { strike: number }>;
     };
     const keys = Object.keys(doc.tiles);
-    // The document skips the earlier member of the repeated key: sized for the live ones only.
-    expect(f.heatmap?.buffer.byteLength).toBe(f.heatmap?.length);
+    // The document skips the earlier member of the repeated key: sized for the live ones only (the pool's
+    // buffer for exactly that size, written in place, not a copy of a larger one).
+    const len = f.heatmap?.length ?? 0;
+    expect(f.heatmap?.buffer.byteLength).toBe(len + (len >> 3));
     expect(doc.tiles['single:9:0:6850']?.strike).toBe(6850.5);
     expect(doc.dte_tile_counts).toEqual({ '9': keys.length });
     expect(f.tiles).toBe(keys.length);
