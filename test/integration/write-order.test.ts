@@ -121,4 +121,28 @@ describe('the order of a cycle’s commands (single server)', () => {
       expect(await bus.cmd.hget(key, 'status')).toBe('superseded');
     }
   });
+
+  it("a failed promotion's clean-up does not hold the failure back (Redis gone: its commands wait out the retries)", async () => {
+    h = await startHarness(target);
+    const failing = Object.create(h.bus) as RedisBus;
+    failing.writeEncoded = () => Promise.reject(new Error('bulk connection lost'));
+    failing.writeBulk = () => Promise.reject(new Error('bulk connection lost'));
+    // The retire of the meta written beside the bulk write answers only after 3 s (a client retrying).
+    const slow = Object.create(h.deps.epochs) as typeof h.deps.epochs;
+    let retired = false;
+    slow.retire = () =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          retired = true;
+          resolve();
+        }, 3_000),
+      );
+    const t0 = performance.now();
+    const r = await runCycle({ ...h.deps, bus: failing, epochs: slow }, 'I:SPX', '');
+    const ms = performance.now() - t0;
+    expect(r.ok).toBe(false);
+    expect(r.error?.message).toBe('bulk connection lost');
+    expect(retired).toBe(false);
+    expect(ms).toBeLessThan(2_500);
+  });
 });

@@ -109,7 +109,9 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
       deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
   } catch (err) {
     // A promotion that failed to write may have left its meta: let it expire (the epoch never promotes).
-    if (metaSent) await epochs.retire(plan.epochId).catch(() => undefined);
+    // Not waited for: with Redis gone its commands wait out the client's reconnect retries (5 s seen in CI)
+    // and the failure must be counted now; they are queued on the connection before anything that follows.
+    if (metaSent) void epochs.retire(plan.epochId).catch(() => undefined);
     throw err;
   }
 }
