@@ -67,6 +67,20 @@ export interface FragmentSource {
 /** A ticker JSON.stringify writes as `"` + itself + `"` (every option symbol): its bytes are its characters. */
 const PLAIN_TICKER = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** The bytes of `t` as JSON.stringify writes it; `plain`: {@link PLAIN_TICKER} holds for it. */
+function tickerJsonSize(t: string, plain: boolean): number {
+  return plain ? t.length + 2 : Buffer.byteLength(JSON.stringify(t));
+}
+
+/** Writes `t` as JSON.stringify writes it at `o`; returns the offset after it. */
+function writeTickerJson(out: Buffer, o: number, t: string, plain: boolean): number {
+  if (!plain) return o + out.write(JSON.stringify(t), o);
+  out[o++] = 0x22; // "
+  o += out.write(t, o, 'latin1');
+  out[o++] = 0x22;
+  return o;
+}
+
 /**
  * {@link contractsFragment}'s bytes, built a slice of contracts per turn of the event loop and read in place:
  * the vendor bytes are copied from the buffers that hold them (a page's encoded writes) without a Buffer view,
@@ -88,11 +102,8 @@ export async function contractsFragmentInSlices(
       for (let i = start; i < end; i++) {
         const t = src.ticker(i);
         // `,"ticker":` (no comma before the first).
-        if (PLAIN_TICKER.test(t)) {
-          plain[i] = 1;
-          size += t.length;
-        } else size += Buffer.byteLength(JSON.stringify(t)) - 2;
-        size += i > 0 ? 4 : 3;
+        if (PLAIN_TICKER.test(t)) plain[i] = 1;
+        size += tickerJsonSize(t, plain[i] === 1) + (i > 0 ? 2 : 1);
         src.bytes(i, range);
         size += range.end - range.start;
       }
@@ -107,11 +118,7 @@ export async function contractsFragmentInSlices(
       for (let i = start; i < end; i++) {
         const t = src.ticker(i);
         if (i > 0) out[o++] = 0x2c; // ,
-        if (plain[i] === 1) {
-          out[o++] = 0x22; // "
-          o += out.write(t, o, 'latin1');
-          out[o++] = 0x22;
-        } else o += out.write(JSON.stringify(t), o);
+        o = writeTickerJson(out, o, t, plain[i] === 1);
         out[o++] = 0x3a; // :
         src.bytes(i, range);
         o += range.buf.copy(out, o, range.start, range.end);
@@ -221,24 +228,23 @@ function sortedDelta(
   return { entered, exited };
 }
 
-/** A ticker list's bytes as a JSON array, each ticker as JSON.stringify writes it. */
-function jsonListSize(list: readonly string[]): number {
+/** A ticker list as a JSON array: its size, and each ticker's {@link PLAIN_TICKER} flag (tested once). */
+function jsonList(list: readonly string[]): { size: number; plain: Uint8Array } {
+  const plain = new Uint8Array(list.length);
   let size = 2 + Math.max(0, list.length - 1);
-  for (const t of list) size += PLAIN_TICKER.test(t) ? t.length + 2 : Buffer.byteLength(JSON.stringify(t));
-  return size;
+  list.forEach((t, i) => {
+    if (PLAIN_TICKER.test(t)) plain[i] = 1;
+    size += tickerJsonSize(t, plain[i] === 1);
+  });
+  return { size, plain };
 }
 
-function writeJsonList(list: readonly string[], out: Buffer, at: number): number {
+function writeJsonList(list: readonly string[], plain: Uint8Array, out: Buffer, at: number): number {
   let o = at;
   out[o++] = 0x5b; // [
   for (let i = 0; i < list.length; i++) {
-    const t = list[i] as string;
     if (i > 0) out[o++] = 0x2c; // ,
-    if (PLAIN_TICKER.test(t)) {
-      out[o++] = 0x22; // "
-      o += out.write(t, o, 'latin1');
-      out[o++] = 0x22;
-    } else o += out.write(JSON.stringify(t), o);
+    o = writeTickerJson(out, o, list[i] as string, plain[i] === 1);
   }
   out[o++] = 0x5d; // ]
   return o;
@@ -263,12 +269,14 @@ export function deltaDocument(d: {
 }): Buffer {
   const head = `{"version":${JSON.stringify(d.version)},"ts":${JSON.stringify(d.ts)},"entered":`;
   const mid = ',"exited":';
-  const size = head.length + jsonListSize(d.entered) + mid.length + jsonListSize(d.exited) + 1;
+  const entered = jsonList(d.entered);
+  const exited = jsonList(d.exited);
+  const size = head.length + entered.size + mid.length + exited.size + 1;
   const out = Buffer.allocUnsafe(size);
   let o = out.write(head, 0, 'latin1');
-  o = writeJsonList(d.entered, out, o);
+  o = writeJsonList(d.entered, entered.plain, out, o);
   o += out.write(mid, o, 'latin1');
-  o = writeJsonList(d.exited, out, o);
+  o = writeJsonList(d.exited, exited.plain, out, o);
   out[o++] = 0x7d; // }
   return o === size ? out : out.subarray(0, o);
 }
