@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import type { RedisBus } from '../../src/redis/bus.js';
+import { EpochLostError } from '../../src/wiring/epoch-store.js';
 import { SINGLE_URL } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 
@@ -144,5 +145,64 @@ describe('the order of a cycle’s commands (single server)', () => {
     expect(r.error?.message).toBe('bulk connection lost');
     expect(retired).toBe(false);
     expect(ms).toBeLessThan(2_500);
+  });
+
+  /** The epoch store, its `retire` answering only after 3 s (a client retrying) and recording that it was called. */
+  function slowRetire(epochs: Harness['deps']['epochs']): { store: typeof epochs; calls: string[] } {
+    const store = Object.create(epochs) as typeof epochs;
+    const calls: string[] = [];
+    store.retire = (id: string) =>
+      new Promise<void>((resolve) => {
+        calls.push(id);
+        setTimeout(resolve, 3_000);
+      });
+    return { store, calls };
+  }
+
+  it('a promotion whose flip fails (fenced) fails at once; the clean-up of its meta is sent, not waited for', async () => {
+    h = await startHarness(target);
+    const { store, calls } = slowRetire(h.deps.epochs);
+    store.flip = () => Promise.reject(new EpochLostError('fenced by another worker'));
+    const t0 = performance.now();
+    const r = await runCycle({ ...h.deps, epochs: store }, 'I:SPX', '');
+    const ms = performance.now() - t0;
+    expect(r.ok).toBe(false);
+    expect(r.error?.message).toBe('fenced by another worker');
+    // The epoch that was not promoted: nothing is active, so the failure names none.
+    expect(calls).toHaveLength(1);
+    expect(r.epochId).toBeNull();
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
+    expect(await h.bus.cmd.exists(h.keys.epochMeta(calls[0] as string))).toBe(1);
+    expect(ms).toBeLessThan(2_500);
+  });
+
+  it('a refresh whose epoch stopped being active fails with EpochLostError at once, even when the clean-up is refused', async () => {
+    h = await startHarness(target);
+    const a = await runCycle(h.deps, 'I:SPX', '');
+    expect(a).toMatchObject({ ok: true, promoted: true });
+    const { store, calls } = slowRetire(h.deps.epochs);
+    // Once the refresh's meta is written, another worker's epoch is active.
+    let lost = false;
+    const writeMeta = store.writeMeta.bind(store);
+    store.writeMeta = async (...args: Parameters<typeof writeMeta>) => {
+      await writeMeta(...args);
+      lost = true;
+    };
+    const activeId = store.activeId.bind(store);
+    store.activeId = async (u: string) => (lost ? 'another-workers-epoch' : activeId(u));
+    const t0 = performance.now();
+    const r = await runCycle({ ...h.deps, epochs: store }, 'I:SPX', '');
+    const ms = performance.now() - t0;
+    expect(r.ok).toBe(false);
+    expect(r.error).toBeInstanceOf(EpochLostError);
+    expect(calls).toEqual([a.epochId]);
+    expect(ms).toBeLessThan(2_500);
+
+    // A retire that is refused does not replace the error.
+    lost = false;
+    store.retire = () => Promise.reject(new Error('OOM command not allowed'));
+    const r2 = await runCycle({ ...h.deps, epochs: store }, 'I:SPX', '');
+    expect(r2.ok).toBe(false);
+    expect(r2.error).toBeInstanceOf(EpochLostError);
   });
 });
