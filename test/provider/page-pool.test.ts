@@ -4,7 +4,12 @@
  * a thread that dies fails only its own pages and is replaced.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePage, liftContracts, PageSyntaxError } from '../../src/provider/massive/page-decode.js';
+import {
+  decodePage,
+  decodePageWithWrites,
+  liftContracts,
+  PageSyntaxError,
+} from '../../src/provider/massive/page-decode.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
 
 const pools: PagePool[] = [];
@@ -42,9 +47,29 @@ describe('PagePool', () => {
     const sent = Buffer.from(text);
     const { page, bytes } = await pool().decode(sent, opts);
     expect(sent.byteLength).toBe(0); // detached: moved to the thread
-    expect(bytes.toString()).toBe(text);
+    expect(bytes?.toString()).toBe(text);
     expect(page.nextUrl).toBe('https://api/next?cursor=6000');
     expect(liftContracts(page, bytes)).toEqual(expected);
+  });
+
+  it('with encoded writes, keeps the page bytes on the thread: only the decoded page and its writes come back', async () => {
+    const text = pageText(250);
+    const withWrites = {
+      ...opts,
+      writes: { prefix: '', underlying: 'SPX', asOfMs: 1767798000000, snapshotSec: 60, substrateSec: 60 },
+    };
+    const inline = Buffer.from(text);
+    const expected = liftContracts(decodePageWithWrites(inline, withWrites), inline);
+    const sent = Buffer.from(text);
+    const { page, bytes } = await pool().decode(sent, withWrites);
+    expect(sent.byteLength).toBe(0);
+    expect(bytes).toBeNull();
+    const lifted = liftContracts(page, bytes);
+    expect(lifted).toHaveLength(250);
+    // Each contract's raw JSON, read from the writes, is its slice of the page as sent.
+    const raw = (r: (typeof lifted)[number]): string => (r.ok ? String(r.contract.rawJson) : r.reason);
+    expect(lifted.map(raw)).toEqual(expected.map(raw));
+    expect(lifted.map(raw)[3]).toBe(JSON.stringify((JSON.parse(text) as { results: unknown[] }).results[3]));
   });
 
   it("copies a buffer that shares its memory, leaving the caller's view intact", async () => {
@@ -52,7 +77,7 @@ describe('PagePool', () => {
     const big = Buffer.from(`xx${text}yy`);
     const view = big.subarray(2, 2 + Buffer.byteLength(text));
     const { bytes } = await pool().decode(view, opts);
-    expect(bytes.toString()).toBe(text);
+    expect(bytes?.toString()).toBe(text);
     expect(view.toString()).toBe(text);
   });
 

@@ -81,11 +81,13 @@ function pageText(strikeBase: number, note = 'délai'): string {
 async function contractsOf(text: string, how: boolean | 'attach'): Promise<ParsedContract[]> {
   const opts = { keepRaw: false, wantUnderlying: false, writes: encoding };
   let page;
-  let bytes: Buffer;
+  let bytes: Buffer | null;
   if (how === true) {
     const pool = new PagePool(1);
     pools.push(pool);
     ({ page, bytes } = await pool.decode(Buffer.from(text), opts));
+    // With writes the page bytes stay with the thread: the contracts' raw JSON is read from the writes.
+    expect(bytes).toBeNull();
   } else if (how === false) {
     bytes = Buffer.from(text);
     page = decodePageWithWrites(bytes, opts);

@@ -228,10 +228,11 @@ export type LiftedResult =
 
 /**
  * The page's results as {@link ParsedContract}s (or skip reasons), in page order. `bytes` is the page
- * (the contracts' `rawJson` are slices of it, zero-copy); `underlying_asset` is set on `raw` only when it
- * was asked for.
+ * (the contracts' `rawJson` are slices of it, zero-copy), unused when the page has encoded writes (the
+ * raw JSON is read from them; a page thread then keeps the bytes: null); `underlying_asset` is set on
+ * `raw` only when it was asked for.
  */
-export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] {
+export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedResult[] {
   const out = new Array<LiftedResult>(page.count);
   let odd = 0;
   const w = page.writes;
@@ -281,7 +282,7 @@ export function liftContracts(page: DecodedPage, bytes: Buffer): LiftedResult[] 
       contract = new EncodedContract(ticker, root, expiration, type, strike, fields, { writes, index: i });
     } else {
       contract = { ticker, root, expiration, type, strike, fields };
-      if (page.exact) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
+      if (page.exact && bytes) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
     if (raw) contract.raw = raw;
     const spot = n[b + SPOT] as number;

@@ -1,7 +1,14 @@
 /**
  * @module Decodes chain pages off the main thread: a small pool of worker threads, each receiving a
- * page's bytes (transferred, not copied) and sending back the decoded page (typed arrays, transferred)
- * and the bytes themselves, so the main thread keeps zero-copy slices of each contract's raw JSON.
+ * page's bytes (transferred, not copied) and sending back the decoded page (typed arrays, transferred):
+ * with pre-encoded writes (the chain client's way), the writes hold each contract's raw JSON and the page
+ * bytes stay with the thread; without, the bytes come back too, so the main thread keeps zero-copy slices
+ * of each contract's raw JSON.
+ *
+ * Why the bytes stay: V8 (Node 20) counts every buffer a thread transfers into the main thread, as every
+ * buffer allocated there, towards its heap's next full collection (external memory since the last one);
+ * in the burst worker that memory, not the objects, starts nearly all of them. The page bytes coming back
+ * were ~11 MB per 20,000-contract burst of it, for nothing.
  *
  * Why: JSON.parse, the byte split and the lift cost ~3 ms per 250-contract page, and pages of concurrent
  * streams arrive together: on the main thread 10–20 of them ran in one turn of the event loop (30–80 ms).
@@ -24,7 +31,8 @@ import {
 /** A decoded page and its bytes (the same memory that went in, handed back). */
 export interface PageDecodeResult {
   page: DecodedPage;
-  bytes: Buffer;
+  /** The page bytes; null when the page has encoded writes (`page.writes` holds the contracts' bytes). */
+  bytes: Buffer | null;
 }
 
 export interface PageDecoder {
@@ -43,8 +51,8 @@ export const inlineDecoder: PageDecoder = {
 
 /** A page thread's answer. */
 export type PageReply =
-  | { id: number; ok: true; page: DecodedPage; bytes: ArrayBuffer }
-  | { id: number; ok: false; syntax: boolean; error: string; bytes: ArrayBuffer };
+  | { id: number; ok: true; page: DecodedPage; bytes: ArrayBuffer | null }
+  | { id: number; ok: false; syntax: boolean; error: string };
 
 interface Pending {
   resolve: (r: PageDecodeResult) => void;
@@ -144,8 +152,7 @@ export class PagePool implements PageDecoder {
       if (slot.ids.size === 0) worker.unref();
       if (!p) return;
       this.pending.delete(msg.id);
-      const bytes = Buffer.from(msg.bytes);
-      if (msg.ok) p.resolve({ page: msg.page, bytes });
+      if (msg.ok) p.resolve({ page: msg.page, bytes: msg.bytes ? Buffer.from(msg.bytes) : null });
       else p.reject(msg.syntax ? new PageSyntaxError(msg.error) : new Error(msg.error));
     });
     const fail = (err: Error): void => {

@@ -1,7 +1,9 @@
 /**
  * @module Entry point of a page thread: decodes the pages the main thread sends (see page-pool.ts) and
- * hands back the decoded page and the page bytes, both transferred; with `opts.writes`, also the page's
- * pre-encoded bulk writes (wiring/page-writes.ts).
+ * hands back the decoded page, transferred; with `opts.writes`, also the page's pre-encoded bulk writes
+ * (wiring/page-writes.ts), which hold every contract's bytes as fetched. The page bytes go back only when
+ * the main thread reads contracts out of them (no writes): every buffer transferred into the main thread
+ * counts towards its heap's next full collection (see page-pool.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../../lib/thread-priority.js';
@@ -16,12 +18,12 @@ parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOp
   try {
     const bytes = Buffer.from(msg.bytes);
     const page = decodePageWithWrites(bytes, msg.opts);
-    reply = { id: msg.id, ok: true, page, bytes: msg.bytes };
+    reply = { id: msg.id, ok: true, page, bytes: page.writes ? null : msg.bytes };
   } catch (err) {
     const syntax = err instanceof PageSyntaxError;
-    reply = { id: msg.id, ok: false, syntax, error: (err as Error).message, bytes: msg.bytes };
+    reply = { id: msg.id, ok: false, syntax, error: (err as Error).message };
   }
-  const transfer: ArrayBuffer[] = [msg.bytes];
+  const transfer: ArrayBuffer[] = reply.ok && reply.bytes ? [reply.bytes] : [];
   if (reply.ok) {
     const p = reply.page;
     transfer.push(
