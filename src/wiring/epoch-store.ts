@@ -198,6 +198,17 @@ export class EpochStore {
   }
 
   /**
+   * {@link retire}, not waited for: the clean-up of an epoch a failed cycle wrote (a promotion whose write or
+   * flip failed, a refresh whose epoch stopped being active), so its meta expires. The cycle's failure is
+   * counted now: with Redis gone these commands wait out the client's reconnect retries (5 s seen in CI).
+   * They are queued on the connection before anything the cycle sends next; a refusal is dropped, never the
+   * cycle's error.
+   */
+  retireUnawaited(epochId: string): void {
+    this.retire(epochId).catch(() => undefined);
+  }
+
+  /**
    * Runs `steps` in order. On a single server they are sent together (one connection executes them in
    * the order sent: one round trip instead of one each); on a cluster, where their keys may live on other
    * nodes, each waits for the one before.

@@ -26,10 +26,8 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
     try {
       prev = await epochs.flip(underlying, epochId, s.leaseValue);
     } catch (err) {
-      // Not promoted (fenced, or Redis lost the epoch's keys): let the meta we wrote expire. Not waited for,
-      // as in the write phase: with Redis gone its commands wait out the client's reconnect retries, and the
-      // failure must be counted now; they are queued on the connection before anything that follows.
-      void epochs.retire(epochId).catch(() => undefined);
+      // Not promoted (fenced, or Redis lost the epoch's keys): let the meta we wrote expire.
+      epochs.retireUnawaited(epochId);
       throw err;
     }
     const retired = prev ?? decision.prevEpochId;
@@ -62,9 +60,8 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
     return { prevEpochId: superseded, prevIds };
   } else if ((await epochs.activeId(underlying)) !== epochId) {
     // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
-    // another worker promoted): announce nothing, and retire the meta we just wrote so it expires (not
-    // waited for, like a failed flip's; a refused retire must not replace this error).
-    void epochs.retire(epochId).catch(() => undefined);
+    // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
+    epochs.retireUnawaited(epochId);
     throw new EpochLostError(`epoch ${epochId} is no longer active; its refresh is not announced`);
   }
   await epochs.markDirty(epochId);

@@ -109,9 +109,7 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
       deps.handoff.offer(snapshot.underlying, plan.epochId, String(meta.last_refresh_ts), bytes);
   } catch (err) {
     // A promotion that failed to write may have left its meta: let it expire (the epoch never promotes).
-    // Not waited for: with Redis gone its commands wait out the client's reconnect retries (5 s seen in CI)
-    // and the failure must be counted now; they are queued on the connection before anything that follows.
-    if (metaSent) void epochs.retire(plan.epochId).catch(() => undefined);
+    if (metaSent) epochs.retireUnawaited(plan.epochId);
     throw err;
   }
 }
