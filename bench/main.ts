@@ -298,7 +298,7 @@ async function main(): Promise<void> {
       compatSched = pid !== undefined ? await redisSched(pid) : '?';
       try {
         compat = await compatRuns({
-          redis: stack.bus.client,
+          redis: stack.bus.conn,
           rounds,
           runs: compatRunsPerRound,
           slowlogUs: Number(args['slowlog-us']),

@@ -16,7 +16,7 @@ import type { Stack } from './stack.js';
 export const SYMBOLS = ['I:SPX', 'I:NDX'] as const;
 
 async function flush(stack: Stack): Promise<void> {
-  await stack.bus.client.call('FLUSHALL');
+  await stack.bus.conn.call('FLUSHALL');
 }
 
 export interface BurstRun {
@@ -42,7 +42,7 @@ export interface BurstRun {
 
 /** The Redis server's CPU so far (user + system), ms. */
 async function redisCpuMs(stack: Stack): Promise<number> {
-  const info = (await stack.bus.client.call('INFO', 'cpu')) as string;
+  const info = (await stack.bus.conn.call('INFO', 'cpu')) as string;
   const field = (name: string): number =>
     Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
@@ -161,7 +161,7 @@ export async function writePhase(
   await flush(stack);
   const rawMs = await rawSocketWrite(redis.host, redis.port, commands);
   await flush(stack);
-  const pipelineMs = await clientPipelineWrite(stack.bus.client as import('ioredis').Redis, commands);
+  const pipelineMs = await clientPipelineWrite(stack.bus.conn as import('ioredis').Redis, commands);
   return { workerMs, phases, bulkCommands: commands.length, rawMs, pipelineMs };
 }
 
@@ -238,7 +238,7 @@ export async function redisMemory(stack: Stack): Promise<{
   await flush(stack);
   const stats = async (): Promise<{ dataset: number; used: number }> => {
     await new Promise((r) => setTimeout(r, 1_200)); // let clientsCron shrink the query buffers
-    const raw = (await stack.bus.client.call('MEMORY', 'STATS')) as (string | number)[];
+    const raw = (await stack.bus.conn.call('MEMORY', 'STATS')) as (string | number)[];
     const get = (name: string): number => Number(raw[raw.indexOf(name) + 1] ?? 0);
     return { dataset: get('dataset.bytes'), used: get('total.allocated') };
   };

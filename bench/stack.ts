@@ -8,16 +8,24 @@ import { configureThreadNice } from '../src/lib/thread-priority.js';
 import { ModelBuilder } from '../src/models/builder.js';
 import { SubstrateHandoff } from '../src/models/substrate-handoff.js';
 import { createProvider, type Provider } from '../src/provider/create-provider.js';
+import type { Cluster, Redis } from 'ioredis';
 import { RedisBus } from '../src/redis/bus.js';
 import { KeySchema } from '../src/redis/keys.js';
 import { Metrics } from '../src/serving/metrics.js';
 import { cycleDeps, type CycleDeps } from '../src/chain-worker/cycle.js';
 
+/** The worker's bus, plus the connection for the benchmark's own commands (FLUSHALL, INFO, MEMORY STATS). */
+export class BenchBus extends RedisBus {
+  get conn(): Redis | Cluster {
+    return this.client;
+  }
+}
+
 export const BENCH_API_KEY = 'bench-key-not-a-secret';
 
 export interface Stack {
   config: Config;
-  bus: RedisBus;
+  bus: BenchBus;
   keys: KeySchema;
   provider: Provider;
   deps: CycleDeps;
@@ -52,7 +60,7 @@ export async function createStack(opts: {
   const logger = silentLogger();
   // The worker's start-up does the same (createRuntime): its threads yield to the event loop.
   configureThreadNice(config.threadNice, (message) => process.stderr.write(`${message}\n`));
-  const bus = new RedisBus({ url: config.marketRedisUrl, name: 'chain-worker-bench' });
+  const bus = new BenchBus({ url: config.marketRedisUrl, name: 'chain-worker-bench' });
   await bus.ready();
   const keys = new KeySchema('');
   const metrics = new Metrics({ defaults: false });

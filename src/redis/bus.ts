@@ -3,7 +3,7 @@
  * project talks to Redis through it; standalone versus cluster is a constructor choice.
  */
 import { isIP } from 'node:net';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
 import type { ConnectionOptions } from 'node:tls';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
@@ -53,6 +53,7 @@ export type RedisCommands = Pick<
   | 'xrange'
   | 'xrevrange'
   | 'hmget'
+  | 'hmgetBuffer'
   | 'ping'
   | 'info'
   | 'evalsha'
@@ -110,7 +111,12 @@ export type LargeMessage =
   | { kind: 'xadd'; stream: string; maxLen: number; field: string; payload: Buffer };
 
 export class RedisBus {
-  readonly client: Redis | Cluster;
+  /**
+   * The connection. Not handed out: the project's code goes through the methods below (typed commands,
+   * transactions, bulk writes, large values, reads retried on a cluster, a second connection for SUBSCRIBE).
+   * Protected so that a test or benchmark harness can subclass the bus to inspect the server.
+   */
+  protected readonly client: Redis | Cluster;
   readonly isCluster: boolean;
   /** The Lua scripts, one typed function each. */
   readonly scripts: RedisScripts;
@@ -173,6 +179,13 @@ export class RedisBus {
   /** Typed command surface. */
   get cmd(): RedisCommands {
     return this.client;
+  }
+
+  /**
+   * A MULTI/EXEC transaction; on a cluster every key it touches must hash to one slot (one hash tag).
+   */
+  multi(): ChainableCommander {
+    return this.client.multi();
   }
 
   /** Calls `fn` with each connection error until the returned function is called (start-up diagnostics). */

@@ -205,14 +205,14 @@ export class ChainLatestStore {
    */
   async writePart(p: PartWrite): Promise<void> {
     const k = this.keys;
-    const client = this.bus.client;
+    const bus = this.bus;
     const partKey = k.latestPart(p.underlying);
     const prev = this.own.get(p.underlying);
     let base = prev?.base ?? null;
     let hash = prev?.hash ?? null;
     if (!this.cleaned.has(p.underlying)) {
       // Keys of versions before the layout: the fragment's copy, the part's summary and token, the parts set.
-      await client
+      await bus
         .multi()
         .hdel(partKey, 'summary', 'ctoken')
         .del(k.latestContracts(p.underlying), k.latestParts)
@@ -221,13 +221,13 @@ export class ChainLatestStore {
     }
     if (p.tickers !== null) {
       hash = p.tickersHash ?? tickerSetHash(p.tickers);
-      const old = await client.hget(partKey, 'tickers_hash');
+      const old = await bus.cmd.hget(partKey, 'tickers_hash');
       if (old !== hash) {
         // The set the document carries: the one stored, unless a change not yet committed is pending.
         base ??= old === null ? [] : await this.previousTickers(partKey);
         const packed = await packTickers(p.tickers);
         // A part written before the list was packed held it as JSON under `tickers`.
-        await client
+        await bus
           .multi()
           .hset(partKey, 'tickers_hash', hash, 'tickers_z', packed)
           .hdel(partKey, 'tickers')
@@ -252,7 +252,7 @@ export class ChainLatestStore {
 
   /** The ticker set stored in a part (packed, or as JSON by an earlier version); empty when absent. */
   private async previousTickers(partKey: string): Promise<string[]> {
-    const [packed, json] = await this.bus.client.hmgetBuffer(partKey, 'tickers_z', 'tickers');
+    const [packed, json] = await this.bus.cmd.hmgetBuffer(partKey, 'tickers_z', 'tickers');
     if (packed) return unpackTickers(packed);
     return json ? (JSON.parse(json.toString()) as string[]) : [];
   }
@@ -334,12 +334,7 @@ export class ChainLatestStore {
    */
   private async readLayout(): Promise<{ rev: string; version: number; entries: Map<string, LayoutEntry> }> {
     const k = this.keys;
-    const head = await this.bus.client
-      .multi()
-      .get(k.latestRev)
-      .get(k.latestVersion)
-      .hgetall(k.latestLayout)
-      .exec();
+    const head = await this.bus.multi().get(k.latestRev).get(k.latestVersion).hgetall(k.latestLayout).exec();
     const entries = new Map<string, LayoutEntry>();
     for (const [u, v] of Object.entries(check<Record<string, string>>(head, 2))) {
       const e = decodeLayoutEntry(v);
@@ -374,7 +369,7 @@ export class ChainLatestStore {
     const got = new Map<string, { summary?: Buffer; contracts?: Buffer }>();
     if (reads.length === 0) return got;
     const k = this.keys;
-    const tx = this.bus.client.multi().get(k.latestRev);
+    const tx = this.bus.multi().get(k.latestRev);
     for (const r of reads) tx.getrangeBuffer(k.latest, r.range[0], r.range[0] + r.range[1] - 1);
     const res = await tx.exec();
     if ((check<string | null>(res, 0) ?? '0') !== rev) return null;

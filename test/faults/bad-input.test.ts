@@ -92,7 +92,7 @@ describe('malformed config file', () => {
     }
     const bus = await openBus(single);
     try {
-      const [, keys] = await bus.client.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      const [, keys] = await bus.conn.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
       expect(keys).toEqual([]);
     } finally {
       await bus.close();

@@ -116,7 +116,7 @@ describe('Redis degraded', () => {
     const usedNow = Number(/used_memory:(\d+)/.exec(await hh.bus.cmd.info('memory'))?.[1]);
     expect(usedNow).toBeGreaterThan(500_000);
     const limit = usedNow + 1_048_576;
-    await hh.bus.client.call('CONFIG', 'SET', 'maxmemory', String(limit));
+    await hh.bus.conn.call('CONFIG', 'SET', 'maxmemory', String(limit));
 
     (hh.market as SimMarket).adjust({ burst: true });
     const failed = await nextCycle(w, Date.now(), false);
@@ -149,7 +149,7 @@ describe('Redis degraded', () => {
     expect(await hh.bus.cmd.ttl(hh.keys.epochContracts(e1))).toBeGreaterThan(200);
 
     // Recovery: memory limit lifted. The next cycle promotes the burst chain; the failed cycles show up.
-    await hh.bus.client.call('CONFIG', 'SET', 'maxmemory', '0');
+    await hh.bus.conn.call('CONFIG', 'SET', 'maxmemory', '0');
     const good = await nextCycle(w, Date.now(), true);
     expect(good.promoted).toBe(true);
     expect(good.contracts).toBeGreaterThanOrEqual(10_000);
@@ -187,7 +187,7 @@ describe('Redis degraded', () => {
     );
 
     const deadMaster = await freePort();
-    await hh.bus.client.call('REPLICAOF', '127.0.0.1', String(deadMaster));
+    await hh.bus.conn.call('REPLICAOF', '127.0.0.1', String(deadMaster));
     // Let any cycle that was mid-flight finish, then take the picture.
     const t0 = Date.now();
     await nextCycle(w, t0, false);
@@ -202,7 +202,7 @@ describe('Redis degraded', () => {
     expect(await counterValue(hh.metrics.errors, { kind: 'redis' })).toBeGreaterThanOrEqual(3);
     expect(worker).toBeDefined();
 
-    await hh.bus.client.call('REPLICAOF', 'NO', 'ONE');
+    await hh.bus.conn.call('REPLICAOF', 'NO', 'ONE');
     const good = await nextCycle(w, Date.now(), true);
     expect(good.epochId).toBe(e1); // same geometry: refreshed in place
     await expectEpochKeys(hh, e1, good.contracts);
@@ -225,7 +225,7 @@ describe('Redis degraded', () => {
     expect(first.ok).toBe(true);
     (h.market as SimMarket).adjust({ contractsPerExpiration: 150 });
     const t0 = performance.now();
-    await h.bus.client.call('CLIENT', 'PAUSE', '800', 'WRITE');
+    await h.bus.conn.call('CLIENT', 'PAUSE', '800', 'WRITE');
     const res = await runCycle(h.deps, 'I:SPX', '');
     const elapsed = performance.now() - t0;
     expect(res).toMatchObject({ ok: true, promoted: true });
@@ -261,10 +261,10 @@ describe('Redis degraded', () => {
       'first model',
     );
     const numsub = async (): Promise<number> =>
-      Number(((await hh.bus.client.call('PUBSUB', 'NUMSUB', hh.keys.dirtyChannel)) as [string, number])[1]);
+      Number(((await hh.bus.conn.call('PUBSUB', 'NUMSUB', hh.keys.dirtyChannel)) as [string, number])[1]);
     expect(await numsub()).toBe(1);
 
-    const killed = (await hh.bus.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) as number;
+    const killed = (await hh.bus.conn.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) as number;
     expect(killed).toBeGreaterThanOrEqual(1);
     (hh.market as SimMarket).adjust({ contractsPerExpiration: 140 });
     const next = await runCycle(hh.deps, 'I:SPX', ''); // its nudge is published while the subscriber is gone

@@ -120,7 +120,7 @@ describe('builder drain and the outputs (single Redis)', () => {
     await b.idle();
     expect(recorder.stats).toMatchObject({ recorded: 2, keyframes: 2, dropped: 0, failed: 0 });
     for (const model of ['gex', 'heatmap'] as const) {
-      const rows = await h.bus.client.zrange(h.keys.modelHistory(model, 'SPX'), 0, -1, 'WITHSCORES');
+      const rows = await h.bus.conn.zrange(h.keys.modelHistory(model, 'SPX'), 0, -1, 'WITHSCORES');
       expect(rows).toHaveLength(2);
       const score = Number(rows[1]);
       // Scored by the model's publish time, Unix seconds.
@@ -163,7 +163,7 @@ describe('builder drain and the outputs (single Redis)', () => {
       const built = outcomes.filter((o) => o.status === 'built').map((o) => o.symbol);
       expect(built.sort()).toEqual(['NDX', 'SPX', 'SPX']);
       expect(published.sort()).toEqual(['NDX', 'SPX', 'SPX']);
-      expect(await hh.bus.client.scard(hh.keys.epochDirty)).toBe(0);
+      expect(await hh.bus.conn.scard(hh.keys.epochDirty)).toBe(0);
       expect(await hh.bus.cmd.sismember(hh.keys.epochClean, spx.epochId as string)).toBe(1);
       const gex = JSON.parse((await hh.bus.cmd.get(hh.keys.model('gex', 'SPX'))) as string) as {
         epoch_id: string;

@@ -6,11 +6,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisBus } from '../../src/redis/bus.js';
 import { RawPipeline } from '../../src/redis/raw-pipeline.js';
 import { parseRedisUrl } from '../../src/redis/redis-url.js';
 import { del, encodeCommands, expire, setEx, type BulkCommand } from '../../src/redis/resp.js';
-import { cleanupPrefix, SINGLE_URL, testPrefix } from '../support/redis.js';
+import { cleanupPrefix, SINGLE_URL, testPrefix, TestBus } from '../support/redis.js';
 
 let server: Server | undefined;
 const sockets: Socket[] = [];
@@ -22,9 +21,9 @@ afterEach(async () => {
 
 /** A bus and a bulk writer on the real Redis under a prefix of their own, closed and cleaned afterwards. */
 async function onRealRedis(
-  test: (ctx: { bus: RedisBus; prefix: string; pipe: RawPipeline }) => Promise<void>,
+  test: (ctx: { bus: TestBus; prefix: string; pipe: RawPipeline }) => Promise<void>,
 ): Promise<void> {
-  const bus = new RedisBus({ url: SINGLE_URL });
+  const bus = new TestBus({ url: SINGLE_URL });
   await bus.ready();
   const prefix = testPrefix();
   const pipe = new RawPipeline(parseRedisUrl(SINGLE_URL));
@@ -71,9 +70,9 @@ describe('bulk writer', () => {
       expect([...outcome.errors.keys()]).toEqual([2_000, 2_499]);
       expect(outcome.errors.get(2_000)).toMatch(/^ERR value is not an integer/);
       expect(outcome.errors.get(2_499)).toMatch(/^ERR invalid expire time/);
-      expect(await bus.client.exists(`${prefix}k0`, `${prefix}k497`)).toBe(0);
-      expect(await bus.client.get(`${prefix}k998`)).toBe('v998');
-      const ttl = await bus.client.ttl(`${prefix}k998`);
+      expect(await bus.conn.exists(`${prefix}k0`, `${prefix}k497`)).toBe(0);
+      expect(await bus.conn.get(`${prefix}k998`)).toBe('v998');
+      const ttl = await bus.conn.ttl(`${prefix}k998`);
       expect(ttl).toBeGreaterThan(100);
       expect(ttl).toBeLessThanOrEqual(120);
     }));
@@ -114,8 +113,8 @@ describe('bulk writer', () => {
       expect(ob.replies).toBe(3);
       expect([...ob.errors.keys()]).toEqual([1]);
       expect(ob.errors.get(1)).toMatch(/^ERR value is not an integer/);
-      expect(await bus.client.get(`${prefix}a19999`)).toBe(value);
-      expect(await bus.client.ttl(`${prefix}b2`)).toBeGreaterThan(100);
+      expect(await bus.conn.get(`${prefix}a19999`)).toBe(value);
+      expect(await bus.conn.ttl(`${prefix}b2`)).toBeGreaterThan(100);
     }));
 
   it('waits for a chunk still being made (a promise) before the next batch, on the real Redis', () =>
@@ -144,7 +143,7 @@ describe('bulk writer', () => {
       await new Promise((r) => setTimeout(r, 50));
       // The first batch's bytes are not all out: the second batch has not started.
       expect(order).toEqual([]);
-      expect(await bus.client.get(`${prefix}a`)).toBe('1');
+      expect(await bus.conn.get(`${prefix}a`)).toBe('1');
       order.push('last chunk made');
       finish(encodeCommands([setEx(`${prefix}k`, 'last of first', 300)]));
       const [oa, ob] = await Promise.all([a, b]);
@@ -157,7 +156,7 @@ describe('bulk writer', () => {
       expect(oa.replies).toBe(3);
       expect(ob.replies).toBe(1);
       // Redis executed them in the order sent: the second batch's SET last.
-      expect(await bus.client.get(`${prefix}k`)).toBe('second');
+      expect(await bus.conn.get(`${prefix}k`)).toBe('second');
     }));
 
   it('fails the batch when a promised chunk is rejected, then works on a new connection', () =>
@@ -174,7 +173,7 @@ describe('bulk writer', () => {
         [Symbol.iterator]: () => [encodeCommands([setEx(`${prefix}b`, '2', 300)])][Symbol.iterator](),
       });
       expect(outcome.replies).toBe(1);
-      expect(await bus.client.get(`${prefix}b`)).toBe('2');
+      expect(await bus.conn.get(`${prefix}b`)).toBe('2');
     }));
 
   it('counts replies that arrive one byte at a time', async () => {

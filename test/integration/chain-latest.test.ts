@@ -150,8 +150,8 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     const first = await runCycle(hh.deps, 'I:SPX', '');
     const tickers = await readIndex(r, hh.keys.epochContracts(first.epochId!));
     expect(tickers.length).toBe(first.contracts);
-    expect(await hh.bus.client.hexists(part, 'tickers')).toBe(0);
-    const packed = await hh.bus.client.hgetBuffer(part, 'tickers_z');
+    expect(await hh.bus.conn.hexists(part, 'tickers')).toBe(0);
+    const packed = await hh.bus.conn.hgetBuffer(part, 'tickers_z');
     expect(packed).not.toBeNull();
     expect(packed!.length).toBeLessThan(Buffer.byteLength(JSON.stringify(tickers)) / 4);
     expect(await unpackTickers(packed!)).toEqual([...tickers].sort());
@@ -163,8 +163,8 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     await runCycle(hh.deps, 'I:SPX', '');
     const delta = JSON.parse((await r.get(hh.keys.latestDelta)) as string) as Delta;
     expect(delta).toMatchObject({ entered: [gone], exited: [] });
-    expect(await hh.bus.client.hexists(part, 'tickers')).toBe(0);
-    expect(await unpackTickers((await hh.bus.client.hgetBuffer(part, 'tickers_z'))!)).toEqual(
+    expect(await hh.bus.conn.hexists(part, 'tickers')).toBe(0);
+    expect(await unpackTickers((await hh.bus.conn.hgetBuffer(part, 'tickers_z'))!)).toEqual(
       [...tickers].sort(),
     );
   }, 30_000);
@@ -224,8 +224,8 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(Object.keys(doc.contracts)).toHaveLength(5);
     // The dropped assembly left no staging key behind.
     const nodes = hh.bus.isCluster
-      ? (hh.bus.client as import('ioredis').Cluster).nodes('master')
-      : [hh.bus.client as Redis];
+      ? (hh.bus.conn as import('ioredis').Cluster).nodes('master')
+      : [hh.bus.conn as Redis];
     for (const n of nodes) expect(await n.keys(`${hh.keys.latestStaging('')}*`)).toEqual([]);
 
     // Many rounds racing from two connections; each round's tickers differ in count (version bumps).

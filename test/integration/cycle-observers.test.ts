@@ -98,7 +98,7 @@ describe.each(redisTargets())('cycle observers on $name', (target) => {
     expect(first.expirations).toEqual(JSON.parse(meta.expirations as string));
     // The vendor bytes are the ones stored under the contract's raw snapshot key.
     for (const c of first.contracts.slice(0, 5)) {
-      const stored = await h.bus.client.getBuffer(snapshotKeyOf(h.keys, 'SPX', c));
+      const stored = await h.bus.conn.getBuffer(snapshotKeyOf(h.keys, 'SPX', c));
       expect(stored?.equals(vendorBytes(c))).toBe(true);
       expect((JSON.parse(vendorBytes(c).toString()) as { details: { ticker: string } }).details.ticker).toBe(
         c.ticker,

@@ -5,16 +5,22 @@
  */
 import { createConnection, createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RedisBus } from '../../src/redis/bus.js';
 import type { KeySchema } from '../../src/redis/keys.js';
 import { ScriptError } from '../../src/redis/scripts.js';
 import { EpochLostError, EpochStore, FencedError } from '../../src/wiring/epoch-store.js';
-import { cleanupPrefix, openBus, redisTargets, testPrefix, testKeys } from '../support/redis.js';
+import {
+  cleanupPrefix,
+  openBus,
+  redisTargets,
+  testPrefix,
+  testKeys,
+  type TestBus,
+} from '../support/redis.js';
 
 for (const target of redisTargets()) {
   describe(`EpochStore (${target.name})`, () => {
-    let worker: RedisBus;
-    let builder: RedisBus;
+    let worker: TestBus;
+    let builder: TestBus;
     let prefix: string;
     let keys: KeySchema;
 

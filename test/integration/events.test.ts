@@ -16,7 +16,7 @@ import { startHarness, type Harness } from '../support/worker-harness.js';
 import { readIndexOrEmpty } from '../support/contract-index.js';
 
 async function readEvents(h: Harness): Promise<(ChainEvent & { id: string })[]> {
-  const entries = await h.bus.client.xrange(h.keys.events, '-', '+');
+  const entries = await h.bus.conn.xrange(h.keys.events, '-', '+');
   return entries.map(([id, fields]) => {
     expect(fields[0]).toBe('payload');
     // Every entry is valid against the published schema.

@@ -63,8 +63,8 @@ function gatewayParse(key: string): { symbol: string; type: string } {
 /** Every key matching `pattern` (after the test prefix) on every master: the gateway's `KEYS`. */
 async function keysMatching(h: Harness, pattern: string): Promise<string[]> {
   const nodes = h.bus.isCluster
-    ? (h.bus.client as import('ioredis').Cluster).nodes('master')
-    : [h.bus.client as Redis];
+    ? (h.bus.conn as import('ioredis').Cluster).nodes('master')
+    : [h.bus.conn as Redis];
   const out: string[] = [];
   for (const n of nodes) out.push(...(await n.keys(`${h.prefix}${pattern}`)));
   return out.map((k) => k.slice(h.prefix.length)).sort();
@@ -269,7 +269,7 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
     expect(diffs.some((d) => d.removed.length > 0)).toBe(true);
     expect(tiles).toEqual(after.tiles);
     // The replay stream holds the same diffs.
-    const replay = await hh.bus.client.xrange(hh.keys.compatHeatmapReplay('I:SPX'), '-', '+');
+    const replay = await hh.bus.conn.xrange(hh.keys.compatHeatmapReplay('I:SPX'), '-', '+');
     const payloads = replay.map(([, f]) => JSON.parse(f[1] as string) as Diff);
     expect(payloads.slice(-diffs.length).map((p) => p.version)).toEqual(diffs.map((d) => d.version));
     expect(replay[0]?.[1][0]).toBe('payload');

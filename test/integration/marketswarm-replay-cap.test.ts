@@ -6,13 +6,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { MarketSwarmOutput } from '../../src/outputs/marketswarm/writer.js';
-import type { RedisBus } from '../../src/redis/bus.js';
-import { cleanupPrefix, openBus, redisTargets, testKeys, testPrefix } from '../support/redis.js';
+import {
+  cleanupPrefix,
+  openBus,
+  redisTargets,
+  testKeys,
+  testPrefix,
+  type TestBus,
+} from '../support/redis.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe('MarketSwarm heatmap replay cap', () => {
-  let bus: RedisBus | undefined;
+  let bus: TestBus | undefined;
   let prefix = '';
   afterEach(async () => {
     if (bus) {
@@ -50,11 +56,11 @@ describe('MarketSwarm heatmap replay cap', () => {
       tiles: 0,
     });
     const stream = keys.compatHeatmapReplay('I:SPX');
-    const len = await bus.client.xlen(stream);
+    const len = await bus.conn.xlen(stream);
     // `MAXLEN ~` trims whole stream nodes (100 entries each by default): at most one node over the cap.
     expect(len).toBeGreaterThanOrEqual(100);
     expect(len).toBeLessThanOrEqual(200);
-    const last = (await bus.client.xrevrange(stream, '+', '-', 'COUNT', 1))[0]!;
+    const last = (await bus.conn.xrevrange(stream, '+', '-', 'COUNT', 1))[0]!;
     expect(JSON.parse(last[1][1]!)).toMatchObject({ version: 450 });
   });
 });

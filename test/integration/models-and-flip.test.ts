@@ -164,8 +164,8 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
     // The meta written for the epoch that was not promoted is retired: it expires.
     const metas: string[] = [];
     const masters = h.bus.isCluster
-      ? (h.bus.client as import('ioredis').Cluster).nodes('master')
-      : [h.bus.client as import('ioredis').Redis];
+      ? (h.bus.conn as import('ioredis').Cluster).nodes('master')
+      : [h.bus.conn as import('ioredis').Redis];
     for (const node of masters) metas.push(...(await node.keys(`${h.keys.epochMeta('SPX:')}*`)));
     expect(metas).toHaveLength(1);
     expect(await h.bus.cmd.hget(metas[0] as string, 'status')).toBe('superseded');

@@ -6,8 +6,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BulkWriteError, type LargeMessage, type RedisBus } from '../../src/redis/bus.js';
-import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
+import { BulkWriteError, type LargeMessage } from '../../src/redis/bus.js';
+import { cleanupPrefix, openBus, redisTargets, testPrefix, type TestBus } from '../support/redis.js';
 
 /** A payload of `n` bytes holding CR, LF, non-ASCII and every byte value. */
 const payload = (n: number, seed: number): Buffer => {
@@ -17,7 +17,7 @@ const payload = (n: number, seed: number): Buffer => {
 };
 
 describe.each(redisTargets())('RedisBus.publishAndAppend ($name)', (target) => {
-  let bus: RedisBus | undefined;
+  let bus: TestBus | undefined;
   let sub: Redis | undefined;
   let prefix = '';
   afterEach(async () => {
@@ -49,7 +49,7 @@ describe.each(redisTargets())('RedisBus.publishAndAppend ($name)', (target) => {
       { kind: 'xadd', stream, maxLen: 1_000, field: 'payload', payload: p },
     ]);
     await bus.publishAndAppend(cmds);
-    const entries = (await bus.client.xrangeBuffer(stream, '-', '+')).map(([, f]) => f);
+    const entries = (await bus.conn.xrangeBuffer(stream, '-', '+')).map(([, f]) => f);
     expect(entries).toHaveLength(payloads.length);
     entries.forEach((f, i) => {
       expect(f.map(String)[0]).toBe('payload');
@@ -75,11 +75,11 @@ describe.each(redisTargets())('RedisBus.publishAndAppend ($name)', (target) => {
       payload: payload(40, i),
     }));
     await bus.publishAndAppend(cmds);
-    const len = await bus.client.xlen(stream);
+    const len = await bus.conn.xlen(stream);
     // `~`: whole nodes are dropped, so at least 50 and fewer than the 600 sent.
     expect(len).toBeGreaterThanOrEqual(50);
     expect(len).toBeLessThan(300);
-    const last = await bus.client.xrevrangeBuffer(stream, '+', '-', 'COUNT', 1);
+    const last = await bus.conn.xrevrangeBuffer(stream, '+', '-', 'COUNT', 1);
     expect((last[0]?.[1][1] as Buffer).equals(payload(40, 599))).toBe(true);
   });
 
@@ -88,7 +88,7 @@ describe.each(redisTargets())('RedisBus.publishAndAppend ($name)', (target) => {
     prefix = testPrefix();
     const stream = `${prefix}replay:{x}`;
     const wrong = `${prefix}string:{x}`;
-    await bus.client.set(wrong, 'not a stream');
+    await bus.conn.set(wrong, 'not a stream');
     await expect(
       bus.publishAndAppend([
         { kind: 'xadd', stream, maxLen: 10, field: 'payload', payload: payload(10, 1) },
@@ -99,7 +99,7 @@ describe.each(redisTargets())('RedisBus.publishAndAppend ($name)', (target) => {
     await bus.publishAndAppend([
       { kind: 'xadd', stream, maxLen: 10, field: 'payload', payload: payload(20, 4) },
     ]);
-    const all = await bus.client.xrangeBuffer(stream, '-', '+');
+    const all = await bus.conn.xrangeBuffer(stream, '-', '+');
     expect(all.map(([, f]) => (f[1] as Buffer).length)).toEqual([10, 20]);
   });
 });

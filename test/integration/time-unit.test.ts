@@ -7,8 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
 import { ModelBuilder } from '../../src/models/builder.js';
-import type { RedisBus } from '../../src/redis/bus.js';
-import { redisTargets } from '../support/redis.js';
+import { redisTargets, type TestBus } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 
@@ -76,10 +75,10 @@ function tryJson(s: string): unknown {
   }
 }
 
-async function allKeys(bus: RedisBus, prefix: string): Promise<string[]> {
+async function allKeys(bus: TestBus, prefix: string): Promise<string[]> {
   const clients = bus.isCluster
-    ? (bus.client as import('ioredis').Cluster).nodes('master')
-    : [bus.client as import('ioredis').Redis];
+    ? (bus.conn as import('ioredis').Cluster).nodes('master')
+    : [bus.conn as import('ioredis').Redis];
   const out: string[] = [];
   for (const c of clients) {
     let cursor = '0';
@@ -121,7 +120,7 @@ describe.each(redisTargets())('time unit on $name', (target) => {
     for (const model of ['gex', 'heatmap'] as const)
       for (const u of ['SPX', 'NDX'])
         await waitUntil(
-          async () => (await hh.bus.client.zcard(hh.keys.modelHistory(model, u))) > 0,
+          async () => (await hh.bus.conn.zcard(hh.keys.modelHistory(model, u))) > 0,
           20_000,
           `history of ${model} ${u}`,
         );
@@ -156,7 +155,7 @@ describe.each(redisTargets())('time unit on $name', (target) => {
           }
         }
       } else if (type === 'zset') {
-        const withScores = await hh.bus.client.zrange(key, 0, -1, 'WITHSCORES');
+        const withScores = await hh.bus.conn.zrange(key, 0, -1, 'WITHSCORES');
         for (let i = 0; i < withScores.length; i += 2) {
           const member = withScores[i] as string;
           const score = Number(withScores[i + 1]);
@@ -166,7 +165,7 @@ describe.each(redisTargets())('time unit on $name', (target) => {
           if (m !== undefined) walkJson(m, `${name} member`, bad, named, !isModel);
         }
       } else if (type === 'stream') {
-        const entries = await hh.bus.client.xrange(key, '-', '+');
+        const entries = await hh.bus.conn.xrange(key, '-', '+');
         for (const [id, fields] of entries) {
           for (let i = 1; i < fields.length; i += 2) {
             const m = tryJson(fields[i] as string);

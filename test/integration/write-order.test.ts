@@ -115,7 +115,7 @@ describe('the order of a cycle’s commands (single server)', () => {
     const r = await runCycle({ ...h.deps, bus: failing }, 'I:SPX', '');
     expect(r.ok).toBe(false);
     expect(await bus.cmd.hget(keys.epochActive, 'SPX')).toBeNull();
-    const metas = await (bus.client as Redis).keys(`${keys.epochMeta('')}*`);
+    const metas = await (bus.conn as Redis).keys(`${keys.epochMeta('')}*`);
     for (const key of metas) {
       const ttl = await bus.cmd.ttl(key);
       expect(ttl, key).toBeGreaterThan(0);

@@ -23,7 +23,7 @@ import { snapshotKeyOf } from '../../src/wiring/snapshot-writes.js';
 import { parseOptionTicker } from '../../src/provider/massive/ticker.js';
 import { freePort, type RedisServerProcess } from '../../tools/redis-servers.js';
 import { captureLogger, ownRedis, startStack, targetOf } from '../support/fault-kit.js';
-import { cleanupPrefix, testPrefix } from '../support/redis.js';
+import { cleanupPrefix, testPrefix, TestBus } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { BIN, binaryEnv } from '../support/binary.js';
 import { readIndex } from '../support/contract-index.js';
@@ -94,7 +94,7 @@ describe('Redis with a password', () => {
     h = await startHarness(targetOf(srv));
     await fullCycleAndModels(h);
     // Both kinds of connection were authenticated ones (requirepass refuses everything else).
-    const clients = (await h.bus.client.call('CLIENT', 'LIST')) as string;
+    const clients = (await h.bus.conn.call('CLIENT', 'LIST')) as string;
     expect(
       clients.split('\n').filter((l) => l.includes('name=chain-worker-test')).length,
     ).toBeGreaterThanOrEqual(1);
@@ -266,7 +266,7 @@ describe('Redis over TLS (private CA)', () => {
       timeout: 25_000,
     });
     expect(stdout).toMatch(/"exitCode":0/);
-    const bus = new RedisBus({ url: `rediss://127.0.0.1:${port}`, tls: { ca } });
+    const bus = new TestBus({ url: `rediss://127.0.0.1:${port}`, tls: { ca } });
     const k = new KeySchema(prefix);
     try {
       await bus.ready(5_000);

@@ -64,7 +64,7 @@ describe('SSE events (single Redis)', () => {
       });
     /** What an SPX client must get after `after`: SPX and worker-wide events, in stream order. */
     const expectedAfter = async (after: string): Promise<string[]> =>
-      (await hh.bus.client.xrange(hh.keys.events, `(${after}`, '+'))
+      (await hh.bus.conn.xrange(hh.keys.events, `(${after}`, '+'))
         .filter(([, f]) => {
           const e = JSON.parse(f[1] as string) as { symbol: string | null };
           return e.symbol === null || e.symbol === 'SPX';
@@ -95,7 +95,7 @@ describe('SSE events (single Redis)', () => {
     ]);
     for (const e of streamEvents(a)) {
       expectSchema(e.data, 'event');
-      const stored = await hh.bus.client.xrange(hh.keys.events, e.id as string, e.id as string);
+      const stored = await hh.bus.conn.xrange(hh.keys.events, e.id as string, e.id as string);
       expect(e.data).toBe(stored[0]?.[1][1]);
     }
 

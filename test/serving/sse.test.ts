@@ -191,7 +191,7 @@ describe('SSE over a socket (single Redis)', () => {
     const { blocks } = splitBlocks(c.raw);
     for (const b of blocks)
       for (const line of b) expect(line).toMatch(/^(event: [a-z_]+|id: \d+-\d+|retry: \d+|data: .*|: ping)$/);
-    const newest = (await h.bus.client.xrevrange(h.keys.events, '+', '-', 'COUNT', 1))[0]?.[0];
+    const newest = (await h.bus.conn.xrevrange(h.keys.events, '+', '-', 'COUNT', 1))[0]?.[0];
     expect(newest).toBeDefined();
     expect(c.events[0]?.id).toBe(newest);
     expect(JSON.parse((c.events[0] as { data: string }).data)).toMatchObject({ events_from: newest });

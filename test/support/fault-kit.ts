@@ -8,10 +8,9 @@ import type { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import type { MarketDataset } from '../../src/provider/local-api/dataset.js';
 import type { SimMarketOptions } from '../../src/provider/sim/sim-market.js';
-import { RedisBus } from '../../src/redis/bus.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { RedisServerProcess, type RedisServerOptions } from '../../tools/redis-servers.js';
-import type { RedisTarget } from './redis.js';
+import { TestBus, type RedisTarget } from './redis.js';
 import { startHarness, type Harness } from './worker-harness.js';
 
 /** Starts a throw-away redis-server (own port and temp dir). Call `destroy()` when done. */
@@ -50,7 +49,7 @@ export function startStack(opts: StackOptions): Promise<Harness> {
  * exist: `{ id: null }` when there is no active epoch. Single server only (the script builds key names).
  */
 export async function probeActive(
-  bus: RedisBus,
+  bus: TestBus,
   keys: KeySchema,
   underlying: string,
 ): Promise<{ id: string | null; meta: boolean; index: boolean }> {
@@ -58,7 +57,7 @@ export async function probeActive(
     local id = redis.call('HGET', KEYS[1], ARGV[1])
     if not id then return {} end
     return { id, redis.call('EXISTS', ARGV[2] .. 'epoch:meta:' .. id), redis.call('EXISTS', ARGV[2] .. 'epoch:' .. id .. ':contracts') }`;
-  const out = (await bus.client.eval(lua, 1, keys.epochActive, underlying, keys.prefix)) as
+  const out = (await bus.conn.eval(lua, 1, keys.epochActive, underlying, keys.prefix)) as
     [string, number, number] | [];
   if (out.length === 0) return { id: null, meta: false, index: false };
   return { id: out[0], meta: out[1] === 1, index: out[2] === 1 };
@@ -66,7 +65,7 @@ export async function probeActive(
 
 /** Throws unless `epoch:active[U]` is unset or points at an epoch whose meta and index both exist. */
 export async function assertActiveConsistent(
-  bus: RedisBus,
+  bus: TestBus,
   keys: KeySchema,
   underlying: string,
 ): Promise<string | null> {
@@ -99,7 +98,7 @@ export function startInvariantReader(
   keys: KeySchema,
   underlying: string,
 ): { stop(): Promise<ReaderReport>; readonly report: Readonly<ReaderReport> } {
-  const bus = new RedisBus({ url, name: 'fault-reader', maxRetriesPerRequest: 0 });
+  const bus = new TestBus({ url, name: 'fault-reader', maxRetriesPerRequest: 0 });
   const report: ReaderReport = { reads: 0, errors: 0, violations: [], models: 0, seenActive: new Set() };
   let stopped = false;
   const loop = (async () => {
@@ -142,8 +141,8 @@ export function startInvariantReader(
 }
 
 /** Every key under `prefix` with its value as text (by type: string, hash, list, set, zset). */
-export async function dumpPrefix(bus: RedisBus, prefix: string): Promise<Map<string, string>> {
-  const client = bus.client as Redis;
+export async function dumpPrefix(bus: TestBus, prefix: string): Promise<Map<string, string>> {
+  const client = bus.conn as Redis;
   const out = new Map<string, string>();
   let cursor = '0';
   do {

@@ -23,6 +23,16 @@ export function redisTargets(): RedisTarget[] {
   return out;
 }
 
+/**
+ * The bus as the worker uses it, plus the connection itself (`conn`) for what a test does to or reads from
+ * the server beyond the worker's commands: CONFIG, CLIENT PAUSE, SCAN, stream and set reads.
+ */
+export class TestBus extends RedisBus {
+  get conn(): import('ioredis').Redis | import('ioredis').Cluster {
+    return this.client;
+  }
+}
+
 /** A unique key prefix for one test. */
 export function testPrefix(): string {
   return `cwtest:${randomBytes(4).toString('hex')}:`;
@@ -33,23 +43,23 @@ export function testKeys(prefix = testPrefix()): KeySchema {
 }
 
 /** Deletes every key under `prefix` (on every cluster master). */
-export async function cleanupPrefix(bus: RedisBus, prefix: string): Promise<void> {
+export async function cleanupPrefix(bus: TestBus, prefix: string): Promise<void> {
   const clients = bus.isCluster
-    ? (bus.client as import('ioredis').Cluster).nodes('master')
-    : [bus.client as import('ioredis').Redis];
+    ? (bus.conn as import('ioredis').Cluster).nodes('master')
+    : [bus.conn as import('ioredis').Redis];
   for (const c of clients) {
     let cursor = '0';
     do {
       const [next, keys] = await c.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      for (const k of keys) await bus.client.del(k);
+      for (const k of keys) await bus.conn.del(k);
     } while (cursor !== '0');
   }
 }
 
 /** Opens a bus on a target. */
-export async function openBus(target: RedisTarget, tls?: { ca: string }): Promise<RedisBus> {
-  const bus = new RedisBus({
+export async function openBus(target: RedisTarget, tls?: { ca: string }): Promise<TestBus> {
+  const bus = new TestBus({
     url: target.url,
     cluster: target.cluster,
     name: 'chain-worker-test',

@@ -7,18 +7,17 @@ import { silentLogger, type Logger } from '../../src/lib/logger.js';
 import type { MarketDataset } from '../../src/provider/local-api/dataset.js';
 import { startLocalApi, type LocalApiServer } from '../../src/provider/local-api/server.js';
 import { SimMarket, type SimMarketOptions } from '../../src/provider/sim/sim-market.js';
-import type { RedisBus } from '../../src/redis/bus.js';
 import { KeySchema } from '../../src/redis/keys.js';
 import { Metrics } from '../../src/serving/metrics.js';
 import { cycleDeps, type CycleDeps } from '../../src/chain-worker/cycle.js';
 import type { MassiveChainClient } from '../../src/provider/massive/chain-client.js';
 import type { MassiveHttp } from '../../src/provider/massive/http.js';
 import { createMassiveClient } from '../../src/provider/create-provider.js';
-import { cleanupPrefix, openBus, testPrefix, type RedisTarget } from './redis.js';
+import { cleanupPrefix, openBus, testPrefix, type RedisTarget, type TestBus } from './redis.js';
 
 export interface Harness {
   config: Config;
-  bus: RedisBus;
+  bus: TestBus;
   keys: KeySchema;
   prefix: string;
   api: LocalApiServer;
