@@ -284,6 +284,12 @@ export class ModelBuilder {
           ];
           // A cycle of this process announces its epoch before the models are (it started this build early).
           await this.deps.handoff?.announced(epochId);
+          // A promotion that landed while this epoch was built wins: its models are the newer ones, and
+          // another builder may have written them already.
+          if ((await epochs.activeId(symbol)) !== epochId) {
+            await epochs.dropDirty(epochId);
+            return { epochId, symbol, status: 'superseded' };
+          }
           // Each model is one SET of its whole JSON: readers never see a torn model. setLarge, not the
           // client's SET: ioredis copies a value into its command buffer and again into its pipeline's,
           // 30–50 ms of main-thread CPU in one turn for a 20,000-contract heatmap (~15 MB). On a raw

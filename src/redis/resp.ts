@@ -11,14 +11,14 @@
 export type RespArg = string | Buffer;
 
 /**
- * The commands the bulk writer may send: each is answered by exactly one line (`+OK`, `:n`, or an error
- * such as `-OOM …` or `-MOVED …`), which is how replies are counted. A command with a multi-line reply
+ * The commands the bulk writer may send: each is answered by exactly one line (`+OK`, `:n`, `$-1` — a SET
+ * XX whose key is absent — or an error such as `-OOM …` or `-MOVED …`), which is how replies are counted. A command with a multi-line reply
  * (GET, a SET with GET, MGET, …) would desynchronise the count, so it does not type-check here.
  */
 export type BulkCommand =
   | readonly ['SET', string, RespArg]
   | readonly ['SET', string, RespArg, 'EX', string]
-  | readonly ['SET', string, RespArg, 'KEEPTTL']
+  | readonly ['SET', string, RespArg, 'XX', 'KEEPTTL']
   | readonly ['DEL', string]
   | readonly ['EXPIRE', string, string]
   | readonly ['PING'];
@@ -131,6 +131,12 @@ const DOLLAR = 0x24;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** `$-1` (a null bulk string), with or without its CR. */
+function isNullBulk(line: Buffer): boolean {
+  const n = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+  return n === 3 && line[1] === MINUS && line[2] === 0x31; /* '1' */
+}
+
 /**
  * Counts one-line replies in a byte stream however it is split into chunks: each complete line is one
  * reply; an error line (`-…`) is reported with its text. Only error lines are decoded (UTF-8, whole, even
@@ -150,7 +156,7 @@ export class LineReplies {
 
   /**
    * Feeds a chunk; calls `onReply` once per complete line, with the error text or null. Throws
-   * {@link ReplyProtocolError} on a line that is not `+`, `-` or `:` (a multi-line reply).
+   * {@link ReplyProtocolError} on a line that is not `+`, `-`, `:` or `$-1` (a multi-line reply).
    */
   feed(chunk: Buffer, onReply: (error: string | null) => void): void {
     let start = 0;
@@ -179,6 +185,8 @@ export class LineReplies {
       } else if (kind === MINUS) {
         const stop = line.length > 1 && line[line.length - 1] === CR ? line.length - 1 : line.length;
         onReply(line.toString('utf8', 1, stop));
+      } else if (kind === DOLLAR && !this.bulk && isNullBulk(line)) {
+        onReply(null); // `$-1`: a SET XX whose key is absent
       } else if (kind === DOLLAR && this.bulk) {
         const stop = line.length > 1 && line[line.length - 1] === CR ? line.length - 1 : line.length;
         const text = line.toString('latin1', 1, stop);

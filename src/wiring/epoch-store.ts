@@ -168,6 +168,10 @@ export class EpochStore {
    * keys live in different slots, so the epoch is taken off `epoch:dirty` first and the timestamp read
    * after: a refresh before that read is seen (the epoch goes back to dirty), one after it re-adds the
    * epoch itself. Either way a refresh is never lost.
+   *
+   * An epoch superseded while it was built (a promotion landed meanwhile) ends in neither set: false. On a
+   * cluster the epoch is added to `epoch:clean` before its status is read, and {@link retire} writes the
+   * status before it removes the epoch from the sets, so one of the two always takes it out.
    */
   async markClean(epochId: string, refreshTs: string): Promise<boolean> {
     const k = this.keys;
@@ -183,17 +187,23 @@ export class EpochStore {
       return false;
     }
     await this.bus.cmd.sadd(k.epochClean, epochId);
+    if ((await this.bus.cmd.hget(k.epochMeta(epochId), 'status')) === 'superseded') {
+      await this.bus.cmd.srem(k.epochClean, epochId);
+      return false;
+    }
     return true;
   }
 
-  /** Retires a superseded epoch: status, meta expiry, out of the dirty and clean sets. Substrates expire by TTL. */
+  /**
+   * Retires a superseded epoch: status, meta expiry, out of the dirty and clean sets. Substrates expire by
+   * TTL. The status is written first (see {@link markClean}'s cluster path).
+   */
   async retire(epochId: string): Promise<void> {
     const r = this.bus.cmd;
-    await Promise.all([
-      r.hset(this.keys.epochMeta(epochId), 'status', 'superseded'),
-      r.expire(this.keys.epochMeta(epochId), SUPERSEDED_META_TTL_SEC),
-      r.srem(this.keys.epochDirty, epochId),
-      r.srem(this.keys.epochClean, epochId),
+    const meta = this.keys.epochMeta(epochId);
+    await this.inOrder([
+      () => Promise.all([r.hset(meta, 'status', 'superseded'), r.expire(meta, SUPERSEDED_META_TTL_SEC)]),
+      () => Promise.all([r.srem(this.keys.epochDirty, epochId), r.srem(this.keys.epochClean, epochId)]),
     ]);
   }
 
@@ -250,7 +260,8 @@ export class EpochStore {
   }
 
   /**
-   * Live updates of an active epoch's substrates: SET with KEEPTTL (the snapshot set the TTLs), in order, on
+   * Live updates of an active epoch's substrates: SET with XX KEEPTTL (the snapshot set the TTLs; a substrate
+   * that expired is not recreated: it would have no TTL and outlive its epoch), in order, on
    * the bulk writer (pre-encoded RESP, replies counted by line): through the client, the ~500 SETs of a
    * live build were 500 command objects and promises built in one turn of the event loop and 500 replies
    * resolved in another, the live stream's longest main-thread turns with the WebSocket frames.
@@ -264,6 +275,7 @@ export class EpochStore {
         'SET',
         this.keys.epochContract(epochId, id),
         json,
+        'XX',
         'KEEPTTL',
       ]),
     );

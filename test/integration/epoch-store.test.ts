@@ -61,6 +61,21 @@ for (const target of redisTargets()) {
       expect(meta.stream_updates).toBe('7');
     });
 
+    it('a live write never recreates a substrate that expired (it would have no TTL and outlive its epoch)', async () => {
+      const store = new EpochStore(worker, keys);
+      const id = 'SPX:1764600000:gone00';
+      const kept = keys.epochContract(id, 'O:SPX261207C05000000');
+      const gone = keys.epochContract(id, 'O:SPX261207P05000000');
+      await worker.cmd.set(kept, '{"old":1}', 'EX', 600);
+      await store.writeLiveSubstrates(id, [
+        ['O:SPX261207P05000000', '{"new":1}'],
+        ['O:SPX261207C05000000', '{"new":2}'],
+      ]);
+      expect(await worker.cmd.exists(gone)).toBe(0);
+      expect(await worker.cmd.get(kept)).toBe('{"new":2}');
+      expect(await worker.cmd.ttl(kept)).toBeGreaterThan(590);
+    });
+
     it('a live build of 600 substrates (strings and Buffers) lands byte for byte, each key keeping its TTL', async () => {
       const store = new EpochStore(worker, keys);
       const id = 'SPX:1764600000:fedcba';
@@ -79,9 +94,9 @@ for (const target of redisTargets()) {
         expect(ttl).toBeGreaterThan(590 + (i % 7));
         expect(ttl).toBeLessThanOrEqual(600 + (i % 7));
       }
-      // A key the snapshot did not write gets none (KEEPTTL on a new key: no expiry).
+      // A key the snapshot did not write is not created (it would have no TTL).
       await store.writeLiveSubstrates(id, [['O:SPX261207P05000000', '{"new":3}']]);
-      expect(await worker.cmd.ttl(keys.epochContract(id, 'O:SPX261207P05000000'))).toBe(-1);
+      expect(await worker.cmd.ttl(keys.epochContract(id, 'O:SPX261207P05000000'))).toBe(-2);
       await store.writeLiveSubstrates(id, []);
     });
 
@@ -124,6 +139,19 @@ for (const target of redisTargets()) {
       // An absent timestamp is "" on both sides.
       await store.markDirty('SPX:e2');
       expect(await b.markClean('SPX:e2', await b.refreshTs('SPX:e2'))).toBe(true);
+    });
+
+    it('a build that finishes after its epoch was superseded leaves it in neither set', async () => {
+      const store = new EpochStore(worker, keys);
+      const b = new EpochStore(builder, keys);
+      await refresh(store, 'SPX:old', '100.5');
+      const read = await b.refreshTs('SPX:old');
+      // The worker promotes another epoch while the build runs, and retires this one.
+      await store.retire('SPX:old');
+      expect(await b.markClean('SPX:old', read)).toBe(false);
+      expect(await worker.cmd.sismember(keys.epochClean, 'SPX:old')).toBe(0);
+      expect(await worker.cmd.sismember(keys.epochDirty, 'SPX:old')).toBe(0);
+      expect((await store.meta('SPX:old')).status).toBe('superseded');
     });
 
     it.runIf(!target.cluster)(

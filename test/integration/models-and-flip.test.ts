@@ -3,11 +3,14 @@
  * epoch built once across two builders, the atomic flip under a concurrent reader, and analytics series
  * uniqueness and trimming. Single server and cluster.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import type { GexModel, HeatmapModel } from '../../src/models/types.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { SubstrateHandoff } from '../../src/models/substrate-handoff.js';
+import { MarketSwarmOutput } from '../../src/outputs/marketswarm/writer.js';
+import type { ModelObserver } from '../../src/outputs/observers.js';
 import { AnalyticsWriter } from '../../src/wiring/analytics.js';
 import { redisTargets } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -102,6 +105,52 @@ describe.each(redisTargets())('models and epochs on $name', (target) => {
     const outcomes = await builder('b3').drain();
     expect(outcomes.find((o) => o.epochId === a.epochId)?.status).toBe('superseded');
     expect(outcomes.find((o) => o.epochId === b.epochId)?.status).toBe('built');
+  });
+
+  it('an epoch superseded while its build runs publishes nothing and is not marked clean', async () => {
+    const hh = (h = await startHarness(target));
+    const a = await runCycle(hh.deps, 'I:SPX', '');
+    // The promotion lands after the build read A's substrates and before it writes A's models: the last
+    // step before the writes is waiting for the epoch's announcement.
+    const handoff = new SubstrateHandoff();
+    let promoted: Awaited<ReturnType<typeof runCycle>> | undefined;
+    handoff.announced = async (epochId: string): Promise<void> => {
+      if (epochId !== a.epochId || promoted) return;
+      (hh.market as SimMarket).adjust({ contractsPerExpiration: 120 });
+      promoted = await runCycle(hh.deps, 'I:SPX', '');
+      landed();
+    };
+    // MarketSwarm's outputs, A's columns held until the promotion has landed (its build outlasts it).
+    const compat = new MarketSwarmOutput(hh.bus, hh.keys, hh.logger, 100);
+    onTestFinished(() => compat.close());
+    let landed!: () => void;
+    const promotion = new Promise<void>((r) => (landed = r));
+    const held: ModelObserver = {
+      name: 'marketswarm',
+      substratesRead: (e) => {
+        if (e.epochId === a.epochId) void promotion.then(() => compat.substratesRead(e));
+        else compat.substratesRead(e);
+      },
+      modelsPublished: () => compat.modelsPublished(),
+      idle: async () => {
+        await promotion;
+        await compat.idle();
+      },
+    };
+    const b = new ModelBuilder({ ...hh, owner: 'racing', handoff, observers: [held] });
+    builders.push(b);
+    const outcomes = await b.drain();
+    // The promotion's epoch is built by this drain or the next (its nudge may come while this one ends).
+    outcomes.push(...(await b.drain()));
+    await b.idle();
+    expect(promoted?.promoted).toBe(true);
+    expect(outcomes.find((o) => o.epochId === a.epochId)?.status).toBe('superseded');
+    expect(outcomes.find((o) => o.epochId === promoted?.epochId)?.status).toBe('built');
+    const gex = JSON.parse((await hh.bus.cmd.get(hh.keys.model('gex', 'SPX'))) as string) as GexModel;
+    expect(gex.epoch_id).toBe(promoted?.epochId);
+    expect(await hh.bus.cmd.smembers(hh.keys.epochClean)).toEqual([promoted?.epochId]);
+    // A's MarketSwarm outputs were built, and not written: B was active by then.
+    expect(compat.stats).toMatchObject({ built: 1, superseded: 1, failed: 0 });
   });
 
   it('a failed build leaves the epoch dirty and the last good model in place', async () => {

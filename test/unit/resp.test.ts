@@ -83,6 +83,8 @@ describe('LineReplies: one-line replies counted however the stream is split', ()
     ],
     ['-ERR clé «é» inconnue\r\n:3\r\n', ['ERR clé «é» inconnue', null]],
     ['-\r\n+\r\n', ['', null]],
+    // A SET XX whose key is absent answers a null bulk string: one line too.
+    ['$-1\r\n+OK\r\n$-1\r\n', [null, null, null]],
   ];
 
   it.each(REPLIES)('%j at every split', (wire, expected) => {
@@ -100,7 +102,7 @@ describe('LineReplies: one-line replies counted however the stream is split', ()
     expect(seen).toEqual([null, 'ERR x']);
   });
 
-  it.each([['$5\r\nhello\r\n'], ['*2\r\n:1\r\n:2\r\n'], ['_\r\n'], ['\r\n']])(
+  it.each([['$5\r\nhello\r\n'], ['$-2\r\n'], ['$-10\r\n'], ['*2\r\n:1\r\n:2\r\n'], ['_\r\n'], ['\r\n']])(
     'refuses a reply that is not one line: %j',
     (wire) => {
       expect(() => readAll([Buffer.from(wire)])).toThrow(ReplyProtocolError);

@@ -10,6 +10,7 @@ import type { Logger } from '../../lib/logger.js';
 import { unixSeconds } from '../../lib/time.js';
 import type { LargeMessage, RedisBus } from '../../redis/bus.js';
 import type { KeySchema } from '../../redis/keys.js';
+import { EpochStore } from '../../wiring/epoch-store.js';
 import type { ModelObserver, SubstratesRead } from '../observers.js';
 import { compatBuffers, type CompatRequest, type CompatResponse } from './build.js';
 import { CompatThread } from './compat-thread.js';
@@ -30,7 +31,9 @@ export class MarketSwarmOutput implements ModelObserver {
   private readonly waiting = new Map<string, SubstratesRead>();
   private running: Promise<void> | undefined;
   private closed = false;
-  readonly stats = { built: 0, replaced: 0, failed: 0 };
+  /** built: written; superseded: built, then not written (a newer epoch was promoted meanwhile). */
+  readonly stats = { built: 0, replaced: 0, failed: 0, superseded: 0 };
+  private readonly epochs: EpochStore;
 
   constructor(
     private readonly bus: RedisBus,
@@ -38,7 +41,9 @@ export class MarketSwarmOutput implements ModelObserver {
     private readonly logger: Logger,
     /** Entries the replay stream keeps (`CHAIN_COMPAT_REPLAY_MAXLEN`). */
     private readonly replayMaxLen: number,
-  ) {}
+  ) {
+    this.epochs = new EpochStore(bus, keys);
+  }
 
   /** The first version the next heatmap of `symbol` may use: strictly above the last, and at least now. */
   nextVersion(symbol: string, nowMs = Date.now()): number {
@@ -76,10 +81,14 @@ export class MarketSwarmOutput implements ModelObserver {
           windowPct: e.windowPct,
           tsSec: Math.round(e.ts) / 1000,
         });
-        await this.write(symbol, e.spot, e.ts, c);
+        // A promotion that landed meanwhile wins: its outputs are the newer ones (another builder process
+        // may have written them already).
+        const current = (await this.epochs.activeId(e.underlying)) === e.epochId;
+        if (current) await this.write(symbol, e.spot, e.ts, c);
         // Every reply is in (no socket still reads them): the thread writes its next builds into them.
         this.thread.recycle(compatBuffers(c));
-        this.stats.built++;
+        if (current) this.stats.built++;
+        else this.stats.superseded++;
       } catch (err) {
         this.stats.failed++;
         this.logger.warn({ symbol, err: (err as Error).message }, 'marketswarm outputs not written');

@@ -11,9 +11,18 @@
   compare and the move from dirty to clean cannot straddle a refresh: either the refresh came first (the
   timestamps differ: nothing changes, the epoch stays dirty) or it comes after (its SADD re-dirties it).
 
-  Returns 1 when marked clean, 0 when a refresh landed (the epoch stays dirty).
+  An epoch retired while it was being built (status `superseded`: a promotion landed meanwhile) is taken
+  out of both sets: a superseded id in epoch:clean would stay there forever (retire removed it already).
+
+  Returns 1 when marked clean, 0 when a refresh landed (the epoch stays dirty) or the epoch was superseded.
 ]]
-local ts = redis.call('HGET', KEYS[1], 'last_refresh_ts') or ''
+local meta = redis.call('HMGET', KEYS[1], 'last_refresh_ts', 'status')
+if meta[2] == 'superseded' then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 0
+end
+local ts = meta[1] or ''
 if ts ~= ARGV[2] then
   return 0
 end
