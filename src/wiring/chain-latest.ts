@@ -104,6 +104,18 @@ export interface Assembly {
   delta: { entered: string[]; exited: string[] } | null;
   /** The own parts it carries: their write sequence, ticker-set hash and layout token. */
   own: Map<string, { seq: number; hash: string | null; tickers: readonly string[] | null; token: string }>;
+  /** Symbols the current document holds and this one leaves out ({@link ChainLatestStore.departed}). */
+  departed: string[];
+}
+
+/** The epoch id in a part's summary (our `latestEntry`), or null (none, or not JSON). */
+export function summaryEpochId(summary: Buffer): string | null {
+  try {
+    const id = (JSON.parse(summary.toString('utf8')) as { epoch_id?: unknown }).epoch_id;
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -324,8 +336,34 @@ export class ChainLatestStore {
     for (;;) {
       const { rev, version, entries } = await this.readLayout();
       const got = await this.readFromDocument(rev, entries);
-      if (got !== null) return this.compose(nowSec, rev, version, entries, got);
+      if (got === null) continue;
+      const departed = await this.departed(got);
+      return this.compose(nowSec, rev, version, entries, got, departed);
     }
+  }
+
+  /**
+   * Other writers' symbols that no worker keeps any more, with the tickers they leave (sorted; empty when
+   * no delta is written): those whose summary names an epoch whose contract index expired and that no
+   * worker holds (no lease). A worker keeps
+   * its active epoch's index alive every cycle, failed ones too (the seed's TTL, `CHAIN_SUBSTRATE_TTL_SEC`),
+   * so the index is gone only when no worker has held the symbol for that long; its part would otherwise
+   * stay in the document forever, stale contracts under a fresh `ts`.
+   */
+  private async departed(
+    got: ReadonlyMap<string, { summary?: Buffer }>,
+  ): Promise<Map<string, readonly string[]>> {
+    const out = new Map<string, readonly string[]>();
+    const delta = [...this.own.values()].some((m) => m.delta);
+    for (const [u, g] of got) {
+      if (this.own.has(u) || !g.summary) continue;
+      const epochId = summaryEpochId(g.summary);
+      if (epochId === null || (await this.bus.cmd.exists(this.keys.epochContracts(epochId))) === 1) continue;
+      // A worker that holds the symbol (its lease) is about to write it again (a cadence longer than the TTL).
+      if ((await this.bus.cmd.exists(this.keys.workerLease(u))) === 1) continue;
+      out.set(u, delta ? await this.previousTickers(this.keys.latestPart(u)) : []);
+    }
+    return out;
   }
 
   /**
@@ -401,6 +439,7 @@ export class ChainLatestStore {
     version: number,
     entries: ReadonlyMap<string, LayoutEntry>,
     got: ReadonlyMap<string, { summary?: Buffer; contracts?: Buffer }>,
+    departed: ReadonlyMap<string, readonly string[]> = new Map(),
   ): Assembly {
     const parts: LatestPart[] = [];
     const tokens = new Map<string, string>();
@@ -420,8 +459,12 @@ export class ChainLatestStore {
         if (mine.delta) deltas.push(tickerDelta(mine.base, mine.tickers ?? []));
       }
     }
+    for (const exited of departed.values()) {
+      changed = true;
+      if (exited.length > 0) deltas.push({ entered: [], exited: [...exited] });
+    }
     for (const [u, e] of entries) {
-      if (this.own.has(u)) continue;
+      if (this.own.has(u) || departed.has(u)) continue;
       const read = got.get(u);
       if (!read?.summary) continue;
       const cached = this.cache.get(u);
@@ -441,6 +484,7 @@ export class ChainLatestStore {
       layout,
       delta: deltas.length > 0 ? joinDeltas(deltas) : null,
       own: ownParts,
+      departed: [...departed.keys()],
     };
   }
 
@@ -487,6 +531,17 @@ export class ChainLatestStore {
           mine.base = mine.hash === c.hash ? null : c.tickers;
         }
       }
+    }
+    if (result !== 'stale' && a.departed.length > 0) {
+      // Its ticker set is no delta's base any more: a worker that holds it again starts from none.
+      for (const u of a.departed) {
+        await this.bus.cmd.del(k.latestPart(u));
+        this.cache.delete(u);
+      }
+      this.logger?.warn(
+        { symbols: a.departed },
+        'massive:chain:latest: symbols no worker keeps left the document',
+      );
     }
     const size = a.chunks.reduce((n, b) => n + b.length, 0);
     this.logger?.debug(

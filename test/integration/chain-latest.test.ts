@@ -253,6 +253,62 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
     expect(commits.ok).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a symbol whose epoch expired (no worker keeps it any more) leaves the document: its tickers exit, the version moves', async () => {
+    const { hh, a, b } = await twoWriters();
+    const part = (u: string, epochId: string, n: number): PartWrite => ({
+      underlying: u,
+      summary: JSON.stringify({ symbol: `I:${u}`, epoch_id: epochId }),
+      contracts: contractsFragment(
+        Array.from({ length: n }, (_, i) => ({
+          ticker: `O:${u}W${String(i).padStart(4, '0')}`,
+          bytes: Buffer.from(`{"i":${i}}`),
+        })),
+      ),
+      tickers: Array.from({ length: n }, (_, i) => `O:${u}W${String(i).padStart(4, '0')}`),
+      ts: Date.now() / 1000,
+      delta: true,
+    });
+    // Both epochs alive (their contract indexes exist, as a worker keeps them).
+    await hh.bus.cmd.set(hh.keys.epochContracts('SPX:e1'), 'x', 'EX', 300);
+    await hh.bus.cmd.set(hh.keys.epochContracts('NDX:e1'), 'x', 'EX', 300);
+    await a.write(part('SPX', 'SPX:e1', 3));
+    await b.write(part('NDX', 'NDX:e1', 2));
+    let doc = (await latest(hh)).doc;
+    expect(Object.keys(doc.symbols).sort()).toEqual(['NDX', 'SPX']);
+    const before = doc.version;
+    // SPX's epoch index expired while a worker still holds SPX (its lease): SPX stays.
+    await hh.bus.cmd.del(hh.keys.epochContracts('SPX:e1'));
+    await hh.bus.cmd.set(hh.keys.workerLease('SPX'), 'w1|1', 'PX', 15_000);
+    await b.write({ ...part('NDX', 'NDX:e1', 2), contracts: null, tickers: null });
+    expect(Object.keys((await latest(hh)).doc.symbols).sort()).toEqual(['NDX', 'SPX']);
+    expect((await latest(hh)).doc.version).toBe(before);
+    // SPX's worker is gone too (no lease): NDX's next assembly leaves SPX out.
+    await hh.bus.cmd.del(hh.keys.workerLease('SPX'));
+    await b.write({ ...part('NDX', 'NDX:e1', 2), contracts: null, tickers: null });
+    doc = (await latest(hh)).doc;
+    expect(Object.keys(doc.symbols)).toEqual(['NDX']);
+    expect(Object.keys(doc.contracts)).toEqual(['O:NDXW0000', 'O:NDXW0001']);
+    expect(doc.version).toBe(before + 1);
+    const delta = JSON.parse((await hh.bus.cmd.get(hh.keys.latestDelta)) as string) as Delta;
+    expect(delta).toMatchObject({
+      version: before + 1,
+      entered: [],
+      exited: ['O:SPXW0000', 'O:SPXW0001', 'O:SPXW0002'],
+    });
+    expect(await hh.bus.cmd.exists(hh.keys.latestPart('SPX'))).toBe(0);
+    // SPX comes back (a worker holds it again): every ticker enters.
+    await hh.bus.cmd.set(hh.keys.epochContracts('SPX:e2'), 'x', 'EX', 300);
+    const c = new ChainLatestStore(hh.bus, hh.keys);
+    await c.write(part('SPX', 'SPX:e2', 1));
+    doc = (await latest(hh)).doc;
+    expect(Object.keys(doc.symbols).sort()).toEqual(['NDX', 'SPX']);
+    expect(JSON.parse((await hh.bus.cmd.get(hh.keys.latestDelta)) as string)).toMatchObject({
+      version: before + 2,
+      entered: ['O:SPXW0000'],
+      exited: [],
+    });
+  });
+
   it('one process, two symbols in flight: one assembly carries both parts; Redis keeps no copy of a fragment outside the document', async () => {
     h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
     const hh = h;
