@@ -222,6 +222,22 @@ export class LiveChain {
   }
 
   /**
+   * A new session of `feed`'s connection went live: the server may number its messages afresh (the local
+   * stream server starts every contract's `q` again on each connection), so the quote and trade marks of
+   * the options feed are forgotten; without this every quote of the new session was dropped as
+   * out_of_order until its `q` passed the old session's. The indices feed has no sequence check.
+   *
+   * Called on the connection's change to `live` (start-live.ts). Frames are handled in the order they were
+   * received (stream-client.ts), so every frame of the previous socket, queued before this session's
+   * `auth_success`, has reached {@link onEvents} already: none can raise a mark again after the reset.
+   */
+  newSession(feed: Feed): void {
+    if (feed !== 'options') return;
+    this.seq.reset();
+    this.tradeSeq.reset();
+  }
+
+  /**
    * The stream's events (from either feed). Never throws on bad input. The counters are added once per
    * label per call (a frame of ~1,000 events), not once per event: prom-client hashes the labels on every
    * `inc`, a fifth of this loop's time at 20,000 quotes/s.

@@ -1,7 +1,8 @@
 /**
  * @module Per-contract sequence numbers: the feed's `q` only increases per ticker (not contiguously), so a
  * message whose `q` is at or below the last one seen is a duplicate or arrived out of order. Both are
- * dropped and counted.
+ * dropped and counted. The numbering holds within one connection: the live chain resets its trackers when
+ * a new session goes live (LiveChain.newSession).
  */
 
 export type SequenceVerdict = 'accept' | 'duplicate' | 'out_of_order';

@@ -1,7 +1,8 @@
 /**
  * @module Wires the live chain into a running worker: the Massive stream client (both feeds) feeding a
  * {@link LiveChain}. `auth_failed` stops streaming only (logged once by the client); REST snapshots go on
- * and models keep coming from them.
+ * and models keep coming from them. Each session that goes live resets the chain's sequence marks of its
+ * feed (the server may number a new session afresh).
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
@@ -42,6 +43,8 @@ export function startLive(o: StartLiveOptions): LiveService {
     silenceMs: o.config.streamSilenceMs,
     onEvents: (feed, events, at) => chain.onEvents(feed, events, at),
     onState: (feed, state) => {
+      // A new session may restart the sequence numbers (LiveChain.newSession).
+      if (state === 'live') chain.newSession(feed);
       if (
         state === 'connecting' &&
         (feed === 'options' ? client.options : client.indices).stats.reconnects > 0

@@ -278,6 +278,57 @@ describe('live chain: auth_failed stops streaming, not REST', () => {
   });
 });
 
+describe('live chain: a stream reconnect', () => {
+  it("a new session's quotes and trades are accepted although the server numbers them afresh", async () => {
+    const { startStreamServer } = await import('../../src/provider/local-api/ws-server.js');
+    const { SimStreamSource } = await import('../../src/provider/local-api/ws-feed.js');
+    const { startLive } = await import('../../src/live/start-live.js');
+    const { SimMarket } = await import('../../src/provider/sim/sim-market.js');
+    // Six quoted contracts at 600 quotes/s: each gets ~100 a second, its `q` rising by 1-3 each.
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX', MASSIVE_STREAM_MAX_CONTRACTS: '6' } },
+    );
+    const server = await startStreamServer({
+      source: new SimStreamSource(new SimMarket({ seed: 7 })),
+      indices: ['I:SPX'],
+      apiKey: 'k',
+      faults: { ratePerSec: 600 },
+    });
+    const live = startLive({ ...h, wsUrl: server.url, apiKey: 'k' });
+    const dropped = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (await h.metrics.streamDropped.get()).values.map((v) => [String(v.labels.reason), v.value]),
+      );
+    try {
+      await runCycle(h.deps, 'I:SPX', '');
+      // The first session runs until every contract's `q` is far above where the next session starts
+      // (the local server starts each contract at 1,000,000 on every connection).
+      await waitFor(() => live.chain.counters.accepted >= 600, 10_000);
+      server.drop();
+      await waitFor(() => live.client.options.stats.reconnects === 1 && live.client.options.state === 'live');
+      const atLive = live.chain.counters.accepted;
+      // Half a second of the new session: ~50 quotes per contract, all below the old session's marks.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(live.chain.counters.accepted - atLive).toBeGreaterThan(150);
+      expect(live.chain.counters).toMatchObject({ duplicates: 0, outOfOrder: 0 });
+      // Trades (their own sequence check) included: nothing was dropped for its sequence.
+      expect(await dropped()).not.toHaveProperty('out_of_order');
+      expect(await dropped()).not.toHaveProperty('duplicate');
+      expect(server.stats().tradesSent).toBeGreaterThan(0);
+      const reconnects = (await h.metrics.streamReconnects.get()).values;
+      expect(Object.fromEntries(reconnects.map((v) => [String(v.labels.feed), v.value]))).toEqual({
+        options: 1,
+        indices: 1,
+      });
+    } finally {
+      await live.stop();
+      await server.close();
+      await h.close();
+    }
+  });
+});
+
 async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {

@@ -5,7 +5,11 @@ import { createLogger } from '../../src/lib/logger.js';
 import { SequenceTracker } from '../../src/live/sequence.js';
 import { SimStreamSource } from '../../src/provider/local-api/ws-feed.js';
 import { startStreamServer, type StreamServer } from '../../src/provider/local-api/ws-server.js';
-import { backoffDelay, MassiveStreamClient } from '../../src/provider/massive/stream-client.js';
+import {
+  backoffDelay,
+  MassiveStreamClient,
+  StreamConnection,
+} from '../../src/provider/massive/stream-client.js';
 import type { QuoteEvent, StreamEvent } from '../../src/provider/massive/stream-protocol.js';
 import { formatOptionTicker } from '../../src/provider/massive/ticker.js';
 import { SimMarket } from '../../src/provider/sim/sim-market.js';
@@ -249,6 +253,73 @@ describe('stream client against the local stream server', () => {
     expect(perTurn.size).toBeGreaterThanOrEqual(6);
     // Every quote, once, in the order sent.
     expect(calls.map((c) => c.events)).toEqual(sent);
+  });
+
+  it("a dropped socket's queued frames are all delivered before the next session goes live", async () => {
+    // The first session sends 30 frames at once and closes; the client takes 4 ms over each, so they are
+    // still queued when the next socket opens. What resets per session on `live` (the live chain's
+    // sequence marks) must never see one of them afterwards.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const quote = (q: number): QuoteEvent => ({
+      ev: 'Q',
+      sym: tickers[0] as string,
+      bx: 1,
+      ax: 1,
+      bp: 10,
+      ap: 10.2,
+      bs: 1,
+      as: 1,
+      t: 1_900_000_000_000,
+      q,
+    });
+    let sessions = 0;
+    wss.on('connection', (ws) => {
+      const session = ++sessions;
+      ws.send(JSON.stringify([{ ev: 'status', status: 'connected', message: 'Connected Successfully' }]));
+      ws.on('message', (m: Buffer) => {
+        const msg = JSON.parse(m.toString()) as { action: string };
+        if (msg.action === 'auth')
+          ws.send(JSON.stringify([{ ev: 'status', status: 'auth_success', message: 'authenticated' }]));
+        else if (msg.action === 'subscribe' && session === 1) {
+          for (let f = 0; f < 30; f++) ws.send(JSON.stringify([quote(5000 + f)]));
+          ws.close();
+        } else if (msg.action === 'subscribe') ws.send(JSON.stringify([quote(1)]));
+      });
+    });
+    const { port } = wss.address() as { port: number };
+    const log: string[] = [];
+    const conn = new StreamConnection({
+      url: `ws://127.0.0.1:${port}/options`,
+      feed: 'options',
+      apiKey: KEY,
+      logger: capture().logger,
+      backoffBaseMs: 1,
+      backoffMaxMs: 1,
+      onState: (state) => log.push(state),
+      onEvents: (evs) => {
+        for (const e of evs) log.push(`q${e.ev === 'Q' ? e.q : '?'}`);
+        const until = performance.now() + 4;
+        while (performance.now() < until);
+      },
+    });
+    try {
+      conn.setSubscriptions([`Q.${tickers[0] as string}`]);
+      conn.start();
+      await waitUntil(() => log.includes('q1'), 10_000, "the second session's quote");
+    } finally {
+      conn.close();
+      await new Promise((r) => wss.close(r));
+    }
+    const old = Array.from({ length: 30 }, (_, f) => `q${5000 + f}`);
+    const secondLive = log.lastIndexOf('live');
+    // In order: the first session, its 30 quotes, then the second session going live, then its quote.
+    expect(log.indexOf('live')).toBeLessThan(log.indexOf('q5000'));
+    expect(log.filter((x) => x.startsWith('q'))).toEqual([...old, 'q1']);
+    expect(log.indexOf('q5029')).toBeLessThan(secondLive);
+    expect(secondLive).toBeLessThan(log.indexOf('q1'));
+    // Some of them were still queued while the next socket was opening (the case this is about).
+    expect(log.indexOf('q5029')).toBeGreaterThan(log.lastIndexOf('connecting'));
   });
 
   it('a slow consumer is told so and disconnected, then the client reconnects', async () => {

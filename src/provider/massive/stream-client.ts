@@ -194,6 +194,9 @@ export class StreamConnection {
   /**
    * One frame: its data events go to `onEvents` with the frame's receive time, even when its socket has
    * been replaced since (they were received); its status events only while that socket is the current one.
+   * The queue keeps the order of receipt across sockets: a replaced socket's frames (its listeners are gone
+   * before the next socket opens) are all handled before the next session's `connected` and `auth_success`,
+   * so no event of an older session reaches `onEvents` after a later session's `live` state change.
    */
   private handleFrame(text: string, from: WebSocket | undefined, receivedAt: number): void {
     const { events, malformed } = parseFrame(text);
