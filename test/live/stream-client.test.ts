@@ -35,9 +35,12 @@ function capture(): { logger: ReturnType<typeof createLogger>; lines: string[] }
 
 let server: StreamServer | undefined;
 let client: MassiveStreamClient | undefined;
+let conn: StreamConnection | undefined;
 afterEach(async () => {
   client?.close();
   client = undefined;
+  conn?.close();
+  conn = undefined;
   await server?.close();
   server = undefined;
 });
@@ -334,6 +337,61 @@ describe('stream client against the local stream server', () => {
       'back',
     );
     expect(server.stats().slowConsumers).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('reconnect backoff', () => {
+  /** The options connection to a local stream server that tells every session it is a slow consumer. */
+  async function kicked(healthySessionMs?: number) {
+    server = await startStreamServer({
+      source: new SimStreamSource(new SimMarket({ seed: 7 })),
+      indices: ['I:SPX'],
+      apiKey: KEY,
+      faults: { slowConsumer: true },
+    });
+    const { logger, lines } = capture();
+    conn = new StreamConnection({
+      url: `${server.url}/options`,
+      feed: 'options',
+      apiKey: KEY,
+      logger,
+      onEvents: () => undefined,
+      backoffBaseMs: 50,
+      backoffMaxMs: 5_000,
+      random: () => 1, // no jitter: 50, 100, 200, 400, … ms
+      ...(healthySessionMs !== undefined ? { healthySessionMs } : {}),
+    });
+    conn.setSubscriptions([`Q.${tickers[0] as string}`]);
+    conn.start();
+    const lost = (): { reason: string; retryInMs: number }[] =>
+      lines
+        .map((l) => JSON.parse(l) as { msg: string; reason: string; retryInMs: number })
+        .filter((l) => l.msg === 'stream connection lost')
+        .map(({ reason, retryInMs }) => ({ reason, retryInMs }));
+    return { server, conn, lost };
+  }
+
+  it('grows when every session is cut right after auth_success: a disconnect notice is a failed attempt', async () => {
+    const { server, lost } = await kicked();
+    await waitUntil(() => lost().length >= 5, 10_000, 'five sessions cut');
+    expect(lost().slice(0, 5)).toEqual(
+      [50, 100, 200, 400, 800].map((retryInMs) => ({ reason: 'slow_consumer', retryInMs })),
+    );
+    expect(server.stats().authSuccess).toBe(server.stats().slowConsumers);
+  });
+
+  it('starts again from the base after a session that stayed live for healthySessionMs', async () => {
+    const { server, conn, lost } = await kicked(300);
+    await waitUntil(() => lost().length >= 3, 10_000, 'three sessions cut');
+    server.setFaults({ slowConsumer: false });
+    await waitUntil(() => conn.state === 'live', 10_000, 'a session that lasts');
+    await new Promise((r) => setTimeout(r, 500));
+    const cut = lost().length;
+    server.drop();
+    await waitUntil(() => lost().length === cut + 1, 10_000, 'the drop');
+    const delays = lost().map((l) => l.retryInMs);
+    expect(delays.slice(0, cut)).toEqual([50, 100, 200, 400, 800].slice(0, cut));
+    expect(delays[cut]).toBe(50);
   });
 });
 

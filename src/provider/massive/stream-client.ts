@@ -2,8 +2,10 @@
  * @module The Massive WebSocket client, beside the REST client: one connection per feed (`options`,
  * `indices`), each authenticating, subscribing, and keeping itself alive.
  *
- * - Reconnects with exponential backoff and jitter after a drop, an error or a silence of `silenceMs`
- *   (no frame and no ping), then re-authenticates and re-subscribes to everything wanted.
+ * - Reconnects with exponential backoff and jitter after a drop, an error, a silence of `silenceMs`
+ *   (no frame and no ping) or a disconnect notice, then re-authenticates and re-subscribes to everything
+ *   wanted. The backoff starts again from its base only once a session has stayed live for
+ *   {@link HEALTHY_SESSION_MS}.
  * - `auth_failed` is fatal for streaming only: logged once, no more reconnects; the REST loop is untouched.
  * - The API key is sent only in the auth message: never logged, never in an error.
  */
@@ -21,6 +23,15 @@ export const DEFAULT_BACKOFF_MAX_MS = 15_000;
 export const FRAME_BUDGET_MS = 3;
 /** How long a connection may take to open and authenticate before it is cut and retried. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a session must stay live before the reconnect backoff starts again from its base (ms). Not at
+ * `auth_success`: a server that authenticates and then cuts the connection (`max_connections`,
+ * `force_disconnect`, `slow_consumer`) had the client reconnect at the base delay for ever, 3–4 times a
+ * second. Not at the first data event either: `slow_consumer` is sent precisely to a client that has been
+ * receiving data. A session cut sooner is a failed attempt; a server that cuts every session later costs
+ * at most one reconnect at the base delay per 10 s.
+ */
+export const HEALTHY_SESSION_MS = 10_000;
 
 export type ConnectionState =
   'idle' | 'connecting' | 'authenticating' | 'live' | 'backoff' | 'failed' | 'closed';
@@ -56,6 +67,8 @@ export interface StreamConnectionOptions {
   silenceMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** @defaultValue {@link HEALTHY_SESSION_MS} */
+  healthySessionMs?: number;
   /** For jitter. @defaultValue Math.random */
   random?: () => number;
 }
@@ -73,11 +86,14 @@ export class StreamConnection {
   private readonly wanted = new Set<string>();
   /** What the current session has been sent (reset on every new connection). */
   private readonly sent = new Set<string>();
+  /** Failed attempts since the last healthy session (the next backoff's exponent). */
   private attempt = 0;
   private opened = 0;
   private silenceTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** Set at `auth_success`: when it fires the session is healthy and the backoff starts again from its base. */
+  private healthyTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   readonly stats: StreamConnectionStats = {
     frames: 0,
@@ -130,7 +146,8 @@ export class StreamConnection {
     clearTimeout(this.silenceTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
-    this.silenceTimer = this.retryTimer = this.connectTimer = undefined;
+    clearTimeout(this.healthyTimer);
+    this.silenceTimer = this.retryTimer = this.connectTimer = this.healthyTimer = undefined;
   }
 
   private connect(): void {
@@ -219,7 +236,10 @@ export class StreamConnection {
           break;
         case STATUS.authSuccess:
           clearTimeout(this.connectTimer);
-          this.attempt = 0;
+          clearTimeout(this.healthyTimer);
+          this.healthyTimer = setTimeout(() => {
+            this.attempt = 0;
+          }, this.opts.healthySessionMs ?? HEALTHY_SESSION_MS);
           this.setState('live');
           this.opts.logger.info({ feed: this.opts.feed, channels: this.wanted.size }, 'stream authenticated');
           this.sync();
@@ -236,6 +256,9 @@ export class StreamConnection {
             { feed: this.opts.feed, status: e.status },
             'stream disconnected by the server',
           );
+          // The session is over (the server closes it next): one failed attempt, so a server that cuts
+          // every session before it is healthy is called back after longer and longer waits.
+          this.retry(e.status);
           break;
         case STATUS.error:
           this.opts.logger.debug({ feed: this.opts.feed, message: e.message }, 'stream status error');
