@@ -340,6 +340,60 @@ describe('stream client against the local stream server', () => {
   });
 });
 
+describe('auth_timeout', () => {
+  it('is retried with backoff, not fatal: the key was never judged', async () => {
+    // Three sessions answer the auth with auth_timeout (the client was late with it) and close; the
+    // fourth authenticates.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    let sessions = 0;
+    wss.on('connection', (ws) => {
+      const session = ++sessions;
+      ws.send(JSON.stringify([{ ev: 'status', status: 'connected', message: 'Connected Successfully' }]));
+      ws.on('message', () => {
+        if (session <= 3) {
+          ws.send(
+            JSON.stringify([{ ev: 'status', status: 'auth_timeout', message: 'authentication timed out' }]),
+          );
+          ws.close();
+        } else ws.send(JSON.stringify([{ ev: 'status', status: 'auth_success', message: 'authenticated' }]));
+      });
+    });
+    const { port } = wss.address() as { port: number };
+    const { logger, lines } = capture();
+    const fatal: string[] = [];
+    conn = new StreamConnection({
+      url: `ws://127.0.0.1:${port}/options`,
+      feed: 'options',
+      apiKey: KEY,
+      logger,
+      onEvents: () => undefined,
+      onFatal: (reason) => fatal.push(reason),
+      backoffBaseMs: 20,
+      backoffMaxMs: 1_000,
+      random: () => 1,
+    });
+    let outcome: string | undefined;
+    try {
+      conn.start();
+      await waitUntil(() => conn?.state === 'live' || conn?.state === 'failed', 5_000, 'an outcome');
+      outcome = conn.state;
+    } finally {
+      conn.close();
+      await new Promise((r) => wss.close(r));
+    }
+    expect(outcome).toBe('live');
+    expect(fatal).toEqual([]);
+    expect(sessions).toBe(4);
+    const lost = lines
+      .map((l) => JSON.parse(l) as { msg: string; reason: string; retryInMs: number })
+      .filter((l) => l.msg === 'stream connection lost')
+      .map(({ reason, retryInMs }) => ({ reason, retryInMs }));
+    expect(lost).toEqual([20, 40, 80].map((retryInMs) => ({ reason: 'auth_timeout', retryInMs })));
+    expect(lines.join('')).not.toContain('stream authentication failed');
+  });
+});
+
 describe('reconnect backoff', () => {
   /** The options connection to a local stream server that tells every session it is a slow consumer. */
   async function kicked(healthySessionMs?: number) {

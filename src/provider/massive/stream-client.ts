@@ -7,6 +7,7 @@
  *   wanted. The backoff starts again from its base only once a session has stayed live for
  *   {@link HEALTHY_SESSION_MS}.
  * - `auth_failed` is fatal for streaming only: logged once, no more reconnects; the REST loop is untouched.
+ *   `auth_timeout` is not (the auth arrived late, the key was not judged): it is retried like a drop.
  * - The API key is sent only in the auth message: never logged, never in an error.
  */
 import { WebSocket } from 'ws';
@@ -245,9 +246,14 @@ export class StreamConnection {
           this.sync();
           break;
         case STATUS.authFailed:
-        case STATUS.authTimeout:
           this.fail(e.status);
           return;
+        case STATUS.authTimeout:
+          // The auth came too late (a stalled event loop, a slow link): the key was never judged. A failed
+          // attempt like a drop, retried with backoff, never fatal: the backoff already bounds the calls to
+          // one per `backoffMaxMs`, and turning streaming off until a restart would outlast the cause.
+          this.retry(e.status);
+          break;
         case STATUS.slowConsumer:
         case STATUS.forceDisconnect:
         case STATUS.maxConnections:
