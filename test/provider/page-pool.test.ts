@@ -94,6 +94,12 @@ describe('PagePool', () => {
     await expect(pool().decode(Buffer.from('{"results":['), opts)).rejects.toBeInstanceOf(PageSyntaxError);
   });
 
+  it('rejects JSON that is not an object (a list) with a PageSyntaxError, as inline', async () => {
+    await expect(pool().decode(Buffer.from('[]'), opts)).rejects.toThrow(
+      new PageSyntaxError('the body is not a JSON object'),
+    );
+  });
+
   it('fails the pages of a thread that dies, then starts a new one', async () => {
     const p = pool(1);
     await p.decode(Buffer.from(pageText(2)), opts);

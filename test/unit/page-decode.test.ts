@@ -146,9 +146,12 @@ describe('decodePage + liftContracts', () => {
     expect(decodePage(Buffer.from('{"results":[],"next_url":5}'), opts).nextUrl).toBeUndefined();
   });
 
-  it.each([['{"results":['], ['not json'], ['null'], ['7'], ['']])('rejects %j as a syntax error', (text) => {
-    expect(() => decodePage(Buffer.from(text), opts)).toThrow(PageSyntaxError);
-  });
+  it.each([['{"results":['], ['not json'], ['null'], ['7'], [''], ['[]'], ['[{"results":[]}]'], ['"OK"']])(
+    'rejects %j as a syntax error',
+    (text) => {
+      expect(() => decodePage(Buffer.from(text), opts)).toThrow(PageSyntaxError);
+    },
+  );
 
   it('decodes every real chain fixture like the main-thread reading', () => {
     let n = 0;

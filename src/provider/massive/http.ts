@@ -5,6 +5,7 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/async.js';
+import { documentProblem } from './api-document.js';
 import {
   MalformedPageError,
   MassiveAuthError,
@@ -103,16 +104,21 @@ export class MassiveHttp {
     return (await this.getPage<T>(pathOrUrl, signal, stats)).doc;
   }
 
-  /** Like {@link getJson}, also returning the response bytes (for zero-copy raw storage). */
+  /**
+   * Like {@link getJson}, also returning the response bytes (for zero-copy raw storage). A body that is not
+   * a document of the API (api-document.ts: e.g. `null`) is a malformed page, retried.
+   */
   getPage<T>(
     pathOrUrl: string,
     signal: AbortSignal,
     stats: RequestStats,
   ): Promise<{ doc: T; bytes: Buffer }> {
-    return this.getDecoded(pathOrUrl, signal, stats, (bytes) => ({
-      doc: JSON.parse(bytes.toString('utf8')) as T,
-      bytes,
-    }));
+    return this.getDecoded(pathOrUrl, signal, stats, (bytes) => {
+      const doc: unknown = JSON.parse(bytes.toString('utf8'));
+      const problem = documentProblem(doc);
+      if (problem !== undefined) throw new Error(problem);
+      return { doc: doc as T, bytes };
+    });
   }
 
   /**

@@ -9,6 +9,7 @@
  * number, anything else (null, a string) in a short side list.
  */
 import { isAscii } from 'node:buffer';
+import { documentProblem } from './api-document.js';
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
 import { splitResults } from './split-results.js';
 import { vendorBytes } from './vendor-bytes.js';
@@ -96,12 +97,12 @@ export interface DecodedPage {
   writes?: PageWrites;
 }
 
-/** The page's bytes are not a JSON document. */
+/** The page's bytes are not a JSON document, or not a document of the API (api-document.ts). */
 export class PageSyntaxError extends Error {
   override readonly name = 'PageSyntaxError';
 }
 
-/** Decodes one page. Throws {@link PageSyntaxError} when the bytes are not JSON. */
+/** Decodes one page. Throws {@link PageSyntaxError} when the bytes are not JSON or not a page. */
 export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage {
   return decodeWith(bytes, opts, undefined);
 }
@@ -146,7 +147,8 @@ function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefin
   } catch (err) {
     throw new PageSyntaxError((err as Error).message);
   }
-  if (page === null || typeof page !== 'object') throw new PageSyntaxError('the page is not a JSON object');
+  const problem = documentProblem(page);
+  if (problem !== undefined) throw new PageSyntaxError(problem);
   // Same reading as before the page moved off the main thread: anything that is not a list yields nothing.
   const results: readonly unknown[] = page.results ?? [];
   const count = typeof results.length === 'number' ? results.length : 0;
