@@ -100,6 +100,13 @@ describe('PagePool', () => {
     );
   });
 
+  it('rejects a page whose status is not a success with a PageSyntaxError, as inline', async () => {
+    const text = '{"status":"ERROR","request_id":"r2","error":"Internal error, please retry"}';
+    await expect(pool().decode(Buffer.from(text), opts)).rejects.toThrow(
+      new PageSyntaxError('status "ERROR" (request r2): Internal error, please retry'),
+    );
+  });
+
   it('fails the pages of a thread that dies, then starts a new one', async () => {
     const p = pool(1);
     await p.decode(Buffer.from(pageText(2)), opts);

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { MassiveChainClient } from '../../src/provider/massive/chain-client.js';
 import { MalformedPageError } from '../../src/provider/massive/errors.js';
 import { MassiveHttp } from '../../src/provider/massive/http.js';
-import { inlineDecoder } from '../../src/provider/massive/page-pool.js';
+import { inlineDecoder, PagePool, type PageDecoder } from '../../src/provider/massive/page-pool.js';
 
 const KEY = 'vendor_pages_key_7c1e5a90';
 // Wednesday 2026-01-07 10:00 New York.
@@ -22,8 +22,11 @@ type Script = (u: URL, n: number) => { status?: number; body: unknown };
 
 let server: Server | undefined;
 let http: MassiveHttp | undefined;
+let pool: PagePool | undefined;
 afterEach(async () => {
   await http?.close();
+  await pool?.close();
+  pool = undefined;
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   server = http = undefined;
@@ -65,7 +68,7 @@ const ok = (results: unknown[], extra: Record<string, unknown> = {}) => ({
 /** Discovery's one-contract requests (`limit=1`). */
 const isDiscovery = (u: URL): boolean => u.searchParams.get('limit') === '1';
 
-function client(url: string): MassiveChainClient {
+function client(url: string, pages: PageDecoder = inlineDecoder): MassiveChainClient {
   const logger = createLogger({ level: 'silent' });
   http = new MassiveHttp({
     baseUrl: url,
@@ -88,9 +91,22 @@ function client(url: string): MassiveChainClient {
     expirationCacheSec: 0,
     strikeWindowPct: 0,
     logger,
-    pages: inlineDecoder,
+    pages,
   });
 }
+
+/** Chain pages are decoded inline or on page threads (the worker's way): both read a page alike. */
+const DECODERS: [string, () => PageDecoder][] = [
+  ['inline', () => inlineDecoder],
+  [
+    'on a page thread',
+    () => {
+      pool = new PagePool(1);
+      expect(pool.threaded).toBe(true); // the compiled thread script exists (npm run build)
+      return pool;
+    },
+  ],
+];
 
 describe('a 2xx body that is JSON but not an object', () => {
   it.each([
@@ -130,5 +146,79 @@ describe('a 2xx body that is JSON but not an object', () => {
     const snap = await client(url).fetchSnapshot('I:SPX');
     expect(indices).toBe(2);
     expect(snap).toMatchObject({ expirations: [], contracts: [], spot: 6901.25, retries: 1 });
+  });
+});
+
+describe('a 2xx page whose status is not a success, or whose results are not a list', () => {
+  /** A stream of two pages; page 2's first `bad` answers are `page2`. */
+  function twoPages(bad: number, page2: unknown): Script {
+    let page2Answers = 0;
+    return (u) => {
+      if (isDiscovery(u)) return ok([contract(6900)]);
+      if (!u.searchParams.has('cursor'))
+        return ok([contract(6900)], { next_url: '/v3/snapshot/options/I:SPX?cursor=p2' });
+      return ++page2Answers <= bad ? { body: page2 } : ok([contract(6950)]);
+    };
+  }
+  const errorPage = { status: 'ERROR', request_id: 'r2', error: 'Internal error, please retry' };
+
+  it.each(DECODERS)(
+    'a status ERROR page mid-stream is retried (decoded %s): the snapshot is whole',
+    async (_, decoder) => {
+      const { url, seen } = await serve(twoPages(1, errorPage));
+      const snap = await client(url, decoder()).fetchSnapshot('I:SPX');
+      expect(seen.filter((p) => p.includes('cursor=p2'))).toHaveLength(2);
+      expect(snap).toMatchObject({ partial: false, partialReasons: [], retries: 1 });
+      expect(snap.contracts.map((c) => c.strike)).toEqual([6900, 6950]);
+    },
+  );
+
+  it.each(DECODERS)(
+    'a page that stays status ERROR (decoded %s) marks the snapshot partial, page_failed',
+    async (_, decoder) => {
+      const { url, seen } = await serve(twoPages(3, errorPage));
+      const snap = await client(url, decoder()).fetchSnapshot('I:SPX');
+      expect(seen.filter((p) => p.includes('cursor=p2'))).toHaveLength(3); // 1 + 2 retries
+      expect(snap).toMatchObject({ partial: true, partialReasons: [`${EXP}:page_failed`], retries: 2 });
+      expect(snap.contracts.map((c) => c.strike)).toEqual([6900]);
+    },
+  );
+
+  it('results that are not a list are a malformed page, retried', async () => {
+    const { url } = await serve(twoPages(1, { status: 'OK', request_id: 'r2', results: { a: 1 } }));
+    const snap = await client(url).fetchSnapshot('I:SPX');
+    expect(snap).toMatchObject({ partial: false, retries: 1 });
+    expect(snap.contracts.map((c) => c.strike)).toEqual([6900, 6950]);
+  });
+
+  it('status ERROR in discovery is retried; after the retries the fetch fails, naming it', async () => {
+    const once = await serve((u, n) =>
+      n === 1 ? { body: errorPage } : ok([contract(isDiscovery(u) ? 6900 : 6950)]),
+    );
+    const snap = await client(once.url).fetchSnapshot('I:SPX');
+    expect(snap).toMatchObject({ expirations: [EXP], retries: 1, partial: false });
+    await http?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((r) => server?.close(() => r()));
+
+    const always = await serve(() => ({ body: errorPage }));
+    const err = await client(always.url)
+      .fetchSnapshot('I:SPX')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedPageError);
+    expect((err as Error).cause).toMatchObject({
+      message: 'status "ERROR" (request r2): Internal error, please retry',
+    });
+    expect(always.seen).toHaveLength(3);
+  });
+
+  it('status DELAYED, or none, is read as a page', async () => {
+    const { url } = await serve((u) => {
+      if (isDiscovery(u)) return { body: { request_id: 'r', results: [contract(6900)] } };
+      return { body: { status: 'DELAYED', request_id: 'r', results: [contract(6900), contract(6950)] } };
+    });
+    const snap = await client(url).fetchSnapshot('I:SPX');
+    expect(snap).toMatchObject({ partial: false, retries: 0 });
+    expect(snap.contracts.map((c) => c.strike)).toEqual([6900, 6950]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Issue 10, defect 2: an API (or a proxy in front of it) that echoes the `Authorization` header in its
- * 401 and 500 bodies, raw, percent-encoded and JSON-escaped, or in a 200 that is not JSON. The key must
+ * 401 and 500 bodies, raw, percent-encoded and JSON-escaped, or in a 200 that is not JSON or is that error
+ * body (`status: "ERROR"`, a malformed page whose message quotes the vendor's). The key must
  * reach no error (message, stack, cause chain), no log line, no Redis key or value, no HTTP response of
  * our server and no output stream of the binary (`run`, `inspect`, `fetch`, `record`).
  */
@@ -34,7 +35,7 @@ function forms(text: string): string[] {
   );
 }
 
-type Mode = '500' | '401' | 'not-json';
+type Mode = '500' | '401' | 'not-json' | 'error-200';
 let mode: Mode = '500';
 let api: Server;
 let apiUrl = '';
@@ -53,7 +54,7 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${auth} is not JSON`);
       return;
     }
-    const status = mode === '401' ? 401 : 500;
+    const status = mode === '401' ? 401 : mode === 'error-200' ? 200 : 500;
     // JSON.stringify leaves "/" alone; write the \u-escaped forms into the raw JSON text.
     const body = `{"status":"ERROR","request_id":${JSON.stringify(auth)},"${mode === '401' ? 'message' : 'error'}":"${echo(auth).replace(/"/g, '\\"')}"}`;
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -89,6 +90,7 @@ describe('an echoed API key (defect 2)', () => {
     ['500', /Massive API HTTP 500/],
     ['401', /authentication failed \(HTTP 401/],
     ['not-json', /malformed page/],
+    ['error-200', /malformed page(.|\n)*status "ERROR"/],
   ])('HTTP layer, %s: the thrown error and every log line are clean', async (m, re) => {
     mode = m;
     const log = captureLogger({ level: 'trace' });

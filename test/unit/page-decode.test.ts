@@ -107,7 +107,8 @@ const PAGES: [string, string][] = [
     'unicode and whitespace',
     '{ "results" : [ {"details":{"ticker":"O:SPX260107C06850000"},"note":"é–ü\\u00e9"} ] }',
   ],
-  ['results not a list', '{"results":"abc"}'],
+  ['results null (read as none)', '{"status":"OK","results":null}'],
+  ['status DELAYED', JSON.stringify({ status: 'DELAYED', results: [contract()] })],
 ];
 
 describe('decodePage + liftContracts', () => {
@@ -152,6 +153,19 @@ describe('decodePage + liftContracts', () => {
       expect(() => decodePage(Buffer.from(text), opts)).toThrow(PageSyntaxError);
     },
   );
+
+  it.each([
+    [
+      '{"status":"ERROR","request_id":"r9","error":"Internal error"}',
+      'status "ERROR" (request r9): Internal error',
+    ],
+    ['{"status":"NOT_FOUND","results":[]}', 'status "NOT_FOUND"'],
+    ['{"status":"ok","results":[]}', 'status "ok"'],
+    ['{"results":"abc"}', 'results is not a list'],
+    ['{"status":"OK","results":{"0":{}}}', 'results is not a list'],
+  ])('rejects %s as not a page: %s', (text, message) => {
+    expect(() => decodePage(Buffer.from(text), opts)).toThrow(new PageSyntaxError(message));
+  });
 
   it('decodes every real chain fixture like the main-thread reading', () => {
     let n = 0;

@@ -149,9 +149,9 @@ function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefin
   }
   const problem = documentProblem(page);
   if (problem !== undefined) throw new PageSyntaxError(problem);
-  // Same reading as before the page moved off the main thread: anything that is not a list yields nothing.
+  // A list (documentProblem), or none.
   const results: readonly unknown[] = page.results ?? [];
-  const count = typeof results.length === 'number' ? results.length : 0;
+  const count = results.length;
   const slices = count > 0 ? splitResults(buf) : null;
   const exact = slices !== null && slices.length === count;
   const out: DecodedPage = {
