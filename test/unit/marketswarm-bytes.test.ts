@@ -155,6 +155,26 @@ describe('MarketSwarm heatmap as bytes', () => {
     }
   });
 
+  it.each<[string, number | null, number]>([
+    ['every strike (windowPct 0)', 6850, 0],
+    ['no spot, windowPct 0: every strike from mids', null, 0],
+    ['no spot, windowPct 5: no tiles', null, 5],
+    ['a window edge on a strike (2.5 % of 6800 = 6970 in floats 6969.999999999999)', 6800, 2.5],
+  ])('the window: %s, the same bytes as the text path', (_, spot, windowPct) => {
+    resetCompatState();
+    const chain = [6800, 6825, 6850, 6875, 6900, 6925, 6950, 6970, 6990].flatMap((k, i) => [
+      substrate('SPXW', '2026-01-16', 'C', k, { mid: 60 - i * 5, iv: 0.2 }, AS_OF),
+      substrate('SPXW', '2026-01-16', 'P', k, { mid: 10 + i * 5, iv: 0.2 }, AS_OF),
+    ]);
+    const input = { asOfMs: AS_OF, spot, widths: [20, 25], windowPct, tsSec: AS_OF / 1000 };
+    const req = { symbol: 'I:SPX', versionBase: 1, maxDiffBytes: 2_000 };
+    const a = buildMarketSwarmOutputs(chain, input, req);
+    resetCompatState();
+    const f = buildMarketSwarmOutputsFast(chain, input, req);
+    same(a, f);
+    expect(f.tiles).toBe(spot === null && windowPct > 0 ? 0 : a.tiles);
+  });
+
   it('diffs across builds with repeated keys, a repeated width, reordered widths and removals: as the text path', () => {
     resetCompatState();
     const c = (type: 'C' | 'P', strike: number, mid: number | null, exp = '2026-01-16'): ContractSubstrate =>

@@ -1,10 +1,50 @@
-/** MarketSwarm-compatible outputs, pure parts: GEX sums, diff splitting under the size cap, DTE. */
+/**
+ * MarketSwarm-compatible outputs, pure parts: GEX sums, diff splitting under the size cap, DTE, the heatmap's
+ * strike window (text and bytes paths alike, against our own heatmap).
+ */
 import { describe, expect, it } from 'vitest';
+import { buildHeatmapModel } from '../../src/models/heatmap/index.js';
 import { diffTiles, splitDiff } from '../../src/outputs/marketswarm/build.js';
 import { marketSwarmGex, marketSwarmGexBytes, strikeKey } from '../../src/outputs/marketswarm/gex.js';
 import { substrateColumns, type ColumnSubstrate } from '../../src/models/substrate-columns.js';
-import { calendarDays } from '../../src/outputs/marketswarm/heatmap.js';
+import {
+  calendarDays,
+  marketSwarmSurface,
+  type SurfaceInput,
+} from '../../src/outputs/marketswarm/heatmap.js';
+import { marketSwarmSurfaceBytes } from '../../src/outputs/marketswarm/tiles.js';
 import { membersOfRoots, subscriptionChange } from '../../src/outputs/marketswarm/subscriptions.js';
+import { substrate } from '../models/substrate-fixture.js';
+
+/** Wed 2026-01-07 10:00 New York; the SPXW expiration below is 9 calendar days away. */
+const AS_OF = Date.UTC(2026, 0, 7, 15, 0);
+const EXP = '2026-01-16';
+
+/** An SPXW call and put at each strike, with a mid and an IV. */
+function smallChain(strikes: readonly number[]): ReturnType<typeof substrate>[] {
+  return strikes.flatMap((k) =>
+    (['C', 'P'] as const).map((type) =>
+      substrate(
+        'SPXW',
+        EXP,
+        type,
+        k,
+        { mid: 10 + (type === 'C' ? 6900 - k : k - 6900) / 10, iv: 0.15 },
+        AS_OF / 1000,
+      ),
+    ),
+  );
+}
+
+/** The surface's tile keys, sorted; the bytes path must give the same keys and count as the text path. */
+function surfaceKeys(input: SurfaceInput): string[] {
+  const text = Object.keys(marketSwarmSurface(input).tiles).sort();
+  const b = marketSwarmSurfaceBytes(input);
+  const bytes = Object.keys(JSON.parse(`{${Buffer.from(b.run).toString()}}`) as object).sort();
+  expect(bytes).toEqual(text);
+  expect(b.tiles).toBe(text.length);
+  return text;
+}
 
 describe('marketSwarmGex', () => {
   it('gamma·OI·100 per expiration and int(strike); puts positive; shared keys summed; no gamma / OI left out', () => {
@@ -138,6 +178,56 @@ describe('heatmap diffs', () => {
     expect(calendarDays('2026-01-07', '2026-01-07')).toBe(0);
     expect(calendarDays('2026-01-07', '2026-01-16')).toBe(9);
     expect(calendarDays('2026-03-07', '2026-03-09')).toBe(2); // across the DST change
+  });
+});
+
+describe('MarketSwarm heatmap window (as our heatmap: models/heatmap/window.ts)', () => {
+  const STRIKES = [6850, 6875, 6900, 6925, 6950];
+  it.each<[string, number[], number | null, number, number[], number]>([
+    // name, strikes, spot, windowPct, the single tiles' strikes, all tiles (singles, butterflies, verticals)
+    ['windowPct 0: every strike', STRIKES, 6901.3, 0, STRIKES, 5 + 3 + 5],
+    ['a negative windowPct counts as 0', STRIKES, 6901.3, -1, STRIKES, 13],
+    ['a windowPct not finite counts as 0', STRIKES, 6901.3, NaN, STRIKES, 13],
+    ['no spot, windowPct 0: every strike (priced from mids)', STRIKES, null, 0, STRIKES, 13],
+    ['no spot, windowPct 5: the window cannot be placed, no tiles', STRIKES, null, 5, [], 0],
+    ['spot 0 is no spot', STRIKES, 0, 5, [], 0],
+    ['0.4 % of 6900: 6872.4 to 6927.6', STRIKES, 6900, 0.4, [6875, 6900, 6925], 3 + 3 + 3],
+    // 6800 × 1.025 is 6969.999999999999 in floats: the edge strike 6970 is in (both edges included), with
+    // its single, its 20-wide butterfly (6950/6970/6990) and its verticals (6950 call; 6970 call and put)
+    [
+      'the window edge is in: 2.5 % of 6800 reaches 6970',
+      [6950, 6970, 6990],
+      6800,
+      2.5,
+      [6950, 6970],
+      2 + 1 + 2,
+    ],
+  ])('%s', (_, strikes, spot, windowPct, singles, tiles) => {
+    const contracts = smallChain(strikes);
+    const keys = surfaceKeys({
+      contracts,
+      symbol: 'I:SPX',
+      asOfMs: AS_OF,
+      spot,
+      widths: [25, 20],
+      windowPct,
+    });
+    const singleStrikes = keys.filter((k) => k.startsWith('single:')).map((k) => Number(k.split(':')[3]));
+    expect(singleStrikes.sort((a, b) => a - b)).toEqual(singles);
+    expect(keys.length).toBe(tiles);
+    // Our own heatmap of the same chain centres the same strikes.
+    const ours = buildHeatmapModel({
+      symbol: 'SPX',
+      epochId: 'e',
+      asOf: AS_OF,
+      spot,
+      contracts,
+      ts: AS_OF,
+      stale: false,
+      widths: [25, 20],
+      windowPct,
+    });
+    expect(Object.keys(ours.expirations[EXP]?.single ?? {}).map(Number)).toEqual(singles);
   });
 });
 

@@ -9,13 +9,16 @@
  *   neither (no IV or spot, and no mids) is left out.
  * - Butterfly at centre K, width w: K−w, K, K+w. Vertical call: long K, short K+w; put: long K, short K−w.
  * - One root per date: the PM-settled root when it has contracts that date (SPXW over SPX).
- * - Centres are limited to `windowPct` percent of spot each side (as our own heatmap).
+ * - Centres are limited to `windowPct` percent of spot each side, both edges included (as our own heatmap,
+ *   with its helpers: models/heatmap/window.ts); `windowPct` 0 (or negative, or not finite) means every
+ *   strike. Without a spot the window cannot be placed: with `windowPct` > 0 there are no tiles.
  */
 import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import type { ColumnSubstrate } from '../../models/substrate-columns.js';
 import { contractMid } from '../../models/heatmap/mid.js';
+import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { strikeKey } from './gex.js';
 
 export interface SpreadSide {
@@ -164,9 +167,10 @@ export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson 
   const dtes: number[] = [];
   const sym = JSON.stringify(i.symbol);
   const spot = i.spot !== null && Number.isFinite(i.spot) && i.spot > 0 ? i.spot : null;
-  const lo = spot === null ? -Infinity : spot * (1 - i.windowPct / 100);
-  const hi = spot === null ? Infinity : spot * (1 + i.windowPct / 100);
-  const chains = chainsByDate(i.contracts);
+  const pct = windowPctOf(i.windowPct);
+  const window = spot === null ? null : strikeWindow(spot, pct);
+  // Without a spot a window cannot be placed: no tiles (with 0 every strike, priced from mids).
+  const chains = spot === null && pct > 0 ? new Map<string, DateChain>() : chainsByDate(i.contracts);
   for (const date of [...chains.keys()].sort()) {
     const chain = chains.get(date) as DateChain;
     const dte = calendarDays(today, date);
@@ -198,7 +202,7 @@ export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson 
       tiles.set(key, `${json}}`);
     };
     const strikes = [...new Set([...chain.calls.keys(), ...chain.puts.keys()])]
-      .filter((k) => k >= lo && k <= hi)
+      .filter((k) => inWindow(window, k))
       .sort((a, b) => a - b);
     const sides = [
       [chain.calls, 'C'],

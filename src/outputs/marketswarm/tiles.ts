@@ -12,6 +12,7 @@
  */
 import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
+import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { substrateColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 import { ascii, ByteWriter } from './bytes.js';
 import { calendarDays, type SurfaceInput } from './heatmap.js';
@@ -262,8 +263,11 @@ export function marketSwarmSurfaceBytes(
   const dtes: number[] = [];
   const symbolJson = JSON.stringify(i.symbol);
   const spot = i.spot !== null && Number.isFinite(i.spot) && i.spot > 0 ? i.spot : null;
-  const lo = spot === null ? -Infinity : spot * (1 - i.windowPct / 100);
-  const hi = spot === null ? Infinity : spot * (1 + i.windowPct / 100);
+  const pct = windowPctOf(i.windowPct);
+  const win = spot === null ? null : strikeWindow(spot, pct);
+  // The window's edges, for the legs' reach below (a strike in it is tested by inWindow: edges included).
+  const lo = win === null ? -Infinity : win.low;
+  const hi = win === null ? Infinity : win.high;
   const widths = i.widths;
   const nw = widths.length;
   // Slots: 0 single, 1 + 2·wi butterfly, 2 + 2·wi vertical. A width repeated (by its text) is the first one's
@@ -285,11 +289,12 @@ export function marketSwarmSurfaceBytes(
       ),
     );
   }
-  const chains = legsByDate(cols);
+  // Without a spot a window cannot be placed: no tiles (with 0 every strike, priced from mids).
+  const chains = spot === null && pct > 0 ? [] : legsByDate(cols);
   // How far from the window a leg can be and still be priced for a tile in it (a strike more: rounding).
   const reach = widths.reduce((x, y) => Math.max(x, Math.abs(y)), 0) + 1;
   let estimate = 0;
-  for (const d of chains) for (const k of d.strikes) if (k >= lo && k <= hi) estimate += slots;
+  for (const d of chains) for (const k of d.strikes) if (inWindow(win, k)) estimate += slots;
   const mem = new Members(estimate);
   let contiguous = true;
   // The members of the current int(strike), by slot (a repeated key replaces its member).
@@ -419,7 +424,7 @@ export function marketSwarmSurfaceBytes(
     const [midC, midP] = mid;
     for (let p = 0; p < m; p++) {
       const k = d.strikes[p] as number;
-      if (!(k >= lo && k <= hi)) continue;
+      if (!inWindow(win, k)) continue;
       const sk = Math.trunc(k);
       if (sk !== lastSk) {
         gen++;
