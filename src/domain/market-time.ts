@@ -59,10 +59,12 @@ export function nyDate(ms: number): string {
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
-/** The UTC instant of a New York wall-clock time on a YYYY-MM-DD date (DST-correct). */
+/** The UTC instant of a New York wall-clock time on a YYYY-MM-DD date (DST-correct); NaN if not a date. */
 export function nyWallClockToUtc(date: string, hour: number, minute: number): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const guess = Date.UTC(y, m - 1, d, hour, minute);
+  // Not a date (`20260116`): NaN, so a settlement from it is never in the future (Intl would throw).
+  if (!Number.isFinite(guess)) return NaN;
   // Offset of New York from UTC at the guess; applying it twice settles DST edges.
   let ms = guess;
   for (let i = 0; i < 2; i++) {

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
+import { yearsToSettlement } from '../../src/domain/market-time.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
@@ -135,7 +136,12 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
       ['I:NDX', ndx.epochId],
     ] as const) {
       const subs = await substratesOf(hh, epochId as string);
-      // ── GEX: two keys, EX one day, gamma·OI·100 summed per (expiration, int(strike)), puts positive ──
+      // The build's as-of (the epoch's, Unix seconds): contracts settled then are not in the GEX sides.
+      const meta = await r.hgetall(hh.keys.epochMeta(epochId as string));
+      const asOfMs = Number(meta.as_of ?? meta.last_refresh_ts) * 1000;
+      expect(Number.isFinite(asOfMs)).toBe(true);
+      // ── GEX: two keys, EX one day, gamma·OI·100 summed per (expiration, int(strike)) of the contracts not
+      // settled at the as-of, puts positive ──
       for (const side of ['calls', 'puts'] as const) {
         const key = hh.keys.compatGex(symbol, side);
         expect(gatewayParse(key.slice(hh.prefix.length))).toEqual({ symbol, type: side });
@@ -154,7 +160,8 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
             (c.type === 'call') !== (side === 'calls') ||
             c.gamma === null ||
             c.gamma === 0 ||
-            !(c.oi !== null && c.oi > 0)
+            !(c.oi !== null && c.oi > 0) ||
+            !(yearsToSettlement(asOfMs, c.expiration, c.root) > 0)
           )
             continue;
           const k = `${c.expiration}|${Math.trunc(c.strike)}`;

@@ -60,6 +60,7 @@ describe('marketSwarmGex', () => {
       gamma,
       oi,
       expiration,
+      root: 'SPXW',
     });
     const { calls, puts } = marketSwarmGex(
       [
@@ -73,6 +74,7 @@ describe('marketSwarmGex', () => {
       ],
       'I:SPX',
       1_764_577_498.123,
+      AS_OF,
     );
     expect(calls).toEqual({
       ts: 1_764_577_498.123,
@@ -105,11 +107,59 @@ describe('marketSwarmGex', () => {
         gamma: rnd() < 0.1 ? null : (rnd() - 0.2) * 0.01,
         oi: rnd() < 0.1 ? null : Math.floor(rnd() * 1000),
       }));
-      const text = marketSwarmGex(cs, 'I:SPX', 1_764_577_498.123);
-      const bytes = marketSwarmGexBytes(substrateColumns(cs), 'I:SPX', 1_764_577_498.123);
+      // Every other chain on the third Friday at 11:00 New York: the AM SPX monthly of 2026-01-16 has settled.
+      const asOf = seed % 2 === 0 ? AS_OF : Date.UTC(2026, 0, 16, 16, 0);
+      const text = marketSwarmGex(cs, 'I:SPX', 1_764_577_498.123, asOf);
+      const bytes = marketSwarmGexBytes(substrateColumns(cs), 'I:SPX', 1_764_577_498.123, asOf);
       expect(Buffer.from(bytes.calls).toString()).toBe(JSON.stringify(text.calls));
       expect(Buffer.from(bytes.puts).toString()).toBe(JSON.stringify(text.puts));
     }
+  });
+});
+
+describe('marketSwarmGex leaves settled contracts out (as our GEX: yearsToSettlement > 0)', () => {
+  // The third Friday 2026-01-16: the AM SPX monthly settles at 09:30 New York (14:30Z), SPXW at 16:00 (21:00Z).
+  const contracts: ColumnSubstrate[] = [
+    ['SPX', '2026-01-16', 'call', 0.002, 50_000],
+    ['SPXW', '2026-01-16', 'call', 0.003, 1_000],
+    ['SPX', '2026-01-16', 'put', 0.001, 20_000],
+    ['SPXW', '2026-01-23', 'call', 0.004, 100],
+  ].map(([root, expiration, type, gamma, oi]) => ({
+    ...{ root: root as string, expiration: expiration as string, type: type as 'call' | 'put' },
+    ...{ strike: 6900, mid: null, bid: null, ask: null, iv: 0.15, gamma: gamma as number, oi: oi as number },
+  }));
+  it.each<[string, number, Record<string, Record<string, number>>, Record<string, Record<string, number>>]>([
+    [
+      'Friday 09:00 New York: both roots live, summed',
+      Date.UTC(2026, 0, 16, 14, 0),
+      { '2026-01-16': { '6900': 0.002 * 50_000 * 100 + 0.003 * 1_000 * 100 }, '2026-01-23': { '6900': 40 } },
+      { '2026-01-16': { '6900': 0.001 * 20_000 * 100 } },
+    ],
+    [
+      'Friday 09:30 New York: the AM monthly settles (at its settlement, out)',
+      Date.UTC(2026, 0, 16, 14, 30),
+      { '2026-01-16': { '6900': 0.003 * 1_000 * 100 }, '2026-01-23': { '6900': 40 } },
+      {},
+    ],
+    [
+      'Friday 11:00 New York: SPXW alone',
+      Date.UTC(2026, 0, 16, 16, 0),
+      { '2026-01-16': { '6900': 0.003 * 1_000 * 100 }, '2026-01-23': { '6900': 40 } },
+      {},
+    ],
+    [
+      'Friday 16:00 New York: the date has settled',
+      Date.UTC(2026, 0, 16, 21, 0),
+      { '2026-01-23': { '6900': 40 } },
+      {},
+    ],
+  ])('%s', (_, asOf, calls, puts) => {
+    const text = marketSwarmGex(contracts, 'I:SPX', 1, asOf);
+    expect(text.calls.expirations).toEqual(calls);
+    expect(text.puts.expirations).toEqual(puts);
+    const bytes = marketSwarmGexBytes(substrateColumns(contracts), 'I:SPX', 1, asOf);
+    expect(Buffer.from(bytes.calls).toString()).toBe(JSON.stringify(text.calls));
+    expect(Buffer.from(bytes.puts).toString()).toBe(JSON.stringify(text.puts));
   });
 });
 

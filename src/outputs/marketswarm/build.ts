@@ -207,7 +207,7 @@ export function buildMarketSwarmOutputs(
   req: CompatRequest,
 ): CompatResponse {
   const enc = new TextEncoder();
-  const gex = marketSwarmGex(contracts, req.symbol, input.tsSec);
+  const gex = marketSwarmGex(contracts, req.symbol, input.tsSec, input.asOfMs);
   const surface = marketSwarmSurfaceJson(surfaceInput(contracts, req, input));
   const next = surface.tiles;
   const prev = previous.get(req.symbol) ?? new Map<string, string>();
@@ -415,7 +415,7 @@ export function buildMarketSwarmOutputsFast(
 }
 
 function buildFromColumns(columns: SubstrateColumns, input: BuildInput, req: CompatRequest): CompatResponse {
-  const gex = marketSwarmGexBytes(columns, req.symbol, input.tsSec);
+  const gex = marketSwarmGexBytes(columns, req.symbol, input.tsSec, input.asOfMs);
   const prev = previousBytes.get(req.symbol);
   const { asOfMs, spot, widths, windowPct } = input;
   const surface = marketSwarmSurfaceBytes(

@@ -1,7 +1,9 @@
 /**
  * @module MarketSwarm's GEX keys (`massive:gex:model:{symbol}:calls` / `:puts`): per expiration and strike,
- * gamma × OI × 100, puts positive (readers compute net = calls − puts). Pure.
+ * gamma × OI × 100, puts positive (readers compute net = calls − puts), of the contracts not yet settled at
+ * the build's as-of time (as our GEX and the compat heatmap). Pure.
  */
+import { yearsToSettlement } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import { ByteWriter } from '../../models/byte-writer.js';
 import { substratesOfColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
@@ -21,16 +23,19 @@ export function strikeKey(strike: number): string {
 }
 
 /**
- * Both sides. Contracts with no or zero gamma, or no or zero OI, are left out; contracts that share a key (SPX and
- * SPXW on the third Friday, or two strikes with the same integer part) are summed.
+ * Both sides. Contracts with no or zero gamma, or no or zero OI, are left out, and so are contracts settled at
+ * `asOfMs` (their root's settlement at or before it: the AM SPX monthly from 09:30 on its third Friday);
+ * contracts that share a key (SPX and SPXW on the third Friday before 09:30, or two strikes with the same
+ * integer part) are summed.
  *
  * @example
- * marketSwarmGex(contracts, 'I:SPX', 1764577498.123).calls.expirations['2026-01-16']['6850']; // 12345.6
+ * marketSwarmGex(contracts, 'I:SPX', 1764577498.123, asOfMs).calls.expirations['2026-01-16']['6850']; // 12345.6
  */
 export function marketSwarmGex(
-  contracts: readonly Pick<ContractSubstrate, 'expiration' | 'strike' | 'type' | 'gamma' | 'oi'>[],
+  contracts: readonly Pick<ContractSubstrate, 'expiration' | 'root' | 'strike' | 'type' | 'gamma' | 'oi'>[],
   symbol: string,
   tsSec: number,
+  asOfMs: number,
 ): { calls: MarketSwarmGexSide; puts: MarketSwarmGexSide } {
   const sums = {
     calls: new Map<string, Map<string, number>>(),
@@ -38,6 +43,8 @@ export function marketSwarmGex(
   };
   for (const c of contracts) {
     if (c.gamma === null || !Number.isFinite(c.gamma) || c.oi === null || !(c.oi > 0)) continue;
+    // Settled (or a date that cannot be read): no gamma left.
+    if (!(yearsToSettlement(asOfMs, c.expiration, c.root) > 0)) continue;
     const value = Math.abs(c.gamma) * c.oi * 100;
     // A zero gamma adds nothing and would only add an empty strike.
     if (!Number.isFinite(value) || value <= 0) continue;
@@ -67,19 +74,24 @@ const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
 /**
  * {@link marketSwarmGex} on the substrate columns, each side's JSON written as `JSON.stringify` writes the
  * side (the same sums, in the same contract order): strikes summed under int(strike) as numbers, no key
- * string per contract. Falls back to the objects when a key would not be a plain array index (negative,
- * not finite) or an expiration would be one (JSON's key order then differs from the sorted order).
+ * string per contract, whether a contract has settled looked up once per (expiration, root). Falls back to
+ * the objects when a key would not be a plain array index (negative, not finite) or an expiration would be
+ * one (JSON's key order then differs from the sorted order).
  */
 export function marketSwarmGexBytes(
   cols: SubstrateColumns,
   symbol: string,
   tsSec: number,
+  asOfMs: number,
 ): { calls: Uint8Array; puts: Uint8Array } {
   // Per side and expiration: int(strike) → its sum's place in `sum` (a number there is not boxed).
   const at: [(Map<number, number> | undefined)[], (Map<number, number> | undefined)[]] = [[], []];
   let sum = new Float64Array(1024);
   let used = 0;
   let plain = !cols.expirations.some((e) => INDEX_LIKE.test(e));
+  // Per (expiration, root): 1 not settled at asOfMs, -1 settled, 0 not looked up yet.
+  const nr = cols.roots.length;
+  const live = new Int8Array(cols.expirations.length * nr);
   const n = cols.strike.length;
   for (let i = 0; i < n && plain; i++) {
     const g = cols.gamma[i] as number;
@@ -87,8 +99,15 @@ export function marketSwarmGexBytes(
     if (!Number.isFinite(g) || !(oi > 0)) continue;
     const value = Math.abs(g) * oi * 100;
     if (!Number.isFinite(value) || value <= 0) continue;
-    const side = at[cols.call[i] === 1 ? 0 : 1];
     const e = cols.expiration[i] as number;
+    const r = cols.root[i] as number;
+    let l = live[e * nr + r] as number;
+    if (l === 0) {
+      const years = yearsToSettlement(asOfMs, cols.expirations[e] as string, cols.roots[r] as string);
+      live[e * nr + r] = l = years > 0 ? 1 : -1;
+    }
+    if (l < 0) continue;
+    const side = at[cols.call[i] === 1 ? 0 : 1];
     let byStrike = side[e];
     if (!byStrike) side[e] = byStrike = new Map<number, number>();
     const k = Math.trunc(cols.strike[i] as number);
@@ -106,7 +125,7 @@ export function marketSwarmGexBytes(
     }
   }
   if (!plain) {
-    const gex = marketSwarmGex(substratesOfColumns(cols), symbol, tsSec);
+    const gex = marketSwarmGex(substratesOfColumns(cols), symbol, tsSec, asOfMs);
     const enc = new TextEncoder();
     return { calls: enc.encode(JSON.stringify(gex.calls)), puts: enc.encode(JSON.stringify(gex.puts)) };
   }
