@@ -8,6 +8,7 @@ import { diffTiles, splitDiff } from '../../src/outputs/marketswarm/build.js';
 import { marketSwarmGex, marketSwarmGexBytes, strikeKey } from '../../src/outputs/marketswarm/gex.js';
 import { substrateColumns, type ColumnSubstrate } from '../../src/models/substrate-columns.js';
 import {
+  atmIv,
   calendarDays,
   marketSwarmSurface,
   type SurfaceInput,
@@ -278,6 +279,73 @@ describe('MarketSwarm heatmap window (as our heatmap: models/heatmap/window.ts)'
       windowPct,
     });
     expect(Object.keys(ours.expirations[EXP]?.single ?? {}).map(Number)).toEqual(singles);
+  });
+});
+
+describe('MarketSwarm ATM IV: the IV at the strike nearest spot with a usable one (MIN_IV ≤ iv < 5)', () => {
+  it.each<[string, [number, number | null, number | null][], number | null]>([
+    // name, [strike, call IV, put IV] (spot 6901), the ATM IV
+    [
+      'both sides at the nearest strike: averaged',
+      [
+        [6900, 0.25, 0.5],
+        [6925, 0.2, 0.2],
+      ],
+      0.375,
+    ],
+    [
+      'a failed solve (under 0.001) is no IV: the next strike',
+      [
+        [6900, 0.0004, null],
+        [6925, 0.15, null],
+      ],
+      0.15,
+    ],
+    [
+      'a failed solve beside a usable side: that side alone',
+      [
+        [6900, 0.0004, 0.16],
+        [6925, 0.2, 0.2],
+      ],
+      0.16,
+    ],
+    [
+      '0.001 (MIN_IV) itself is usable',
+      [
+        [6900, 0.001, null],
+        [6925, 0.2, null],
+      ],
+      0.001,
+    ],
+    [
+      '0 and 5 are not',
+      [
+        [6900, 0, 5],
+        [6925, 0.2, null],
+      ],
+      0.2,
+    ],
+    [
+      'no usable IV anywhere',
+      [
+        [6900, 0.0009, null],
+        [6925, null, 1e-5],
+      ],
+      null,
+    ],
+  ])('%s', (_, legs, expected) => {
+    const calls = new Map(legs.map(([k, c]) => [k, { mid: 10, iv: c }]));
+    const puts = new Map(legs.map(([k, , p]) => [k, { mid: 10, iv: p }]));
+    expect(atmIv({ calls, puts }, 6901)).toBe(expected);
+    // The surface's atm_iv on both paths (the bytes path has its own search).
+    const contracts = legs.flatMap(([k, c, p]) => [
+      substrate('SPXW', EXP, 'C', k, { mid: 10, iv: c }, AS_OF / 1000),
+      substrate('SPXW', EXP, 'P', k, { mid: 10, iv: p }, AS_OF / 1000),
+    ]);
+    const input = { contracts, symbol: 'I:SPX', asOfMs: AS_OF, spot: 6901, widths: [25], windowPct: 0 };
+    const atm = expected === null ? {} : { '9': expected };
+    expect(marketSwarmSurface(input).atm_iv).toEqual(atm);
+    expect(marketSwarmSurfaceBytes(input).atm_iv).toEqual(atm);
   });
 });
 

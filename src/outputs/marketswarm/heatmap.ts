@@ -5,7 +5,7 @@
  *
  * - `dte`: calendar days from the as-of date in New York to the expiration.
  * - `debit`: Black-Scholes at the expiration's ATM IV (the IV of the strike nearest spot, calls and puts
- *   averaged); `market_debit` from mids. A side with no mids has no `market_debit` (never 0); a side with
+ *   averaged; an IV under MIN_IV, a failed solve, is none); `market_debit` from mids. A side with no mids has no `market_debit` (never 0); a side with
  *   neither (no IV or spot, and no mids) is left out.
  * - Butterfly at centre K, width w: K−w, K, K+w. Vertical call: long K, short K+w; put: long K, short K−w.
  * - One root per date: the PM-settled root when it has contracts that date (SPXW over SPX).
@@ -15,6 +15,7 @@
  */
 import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
+import { MIN_IV } from '../../normalizers/bounds.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import type { ColumnSubstrate } from '../../models/substrate-columns.js';
 import { contractMid } from '../../models/heatmap/mid.js';
@@ -115,14 +116,17 @@ export function chainsByDate(contracts: readonly MarketSwarmContract[]): Map<str
   return out;
 }
 
-/** The IV at the strike nearest spot that has one (calls and puts averaged there). */
+/**
+ * The IV at the strike nearest spot that has a usable one (calls and puts averaged there): in
+ * [{@link MIN_IV}, 5); under MIN_IV an IV is a failed solve, not a volatility (docs/models.md).
+ */
 export function atmIv(chain: Pick<DateChain, 'calls' | 'puts'>, spot: number): number | null {
   const strikes = [...new Set([...chain.calls.keys(), ...chain.puts.keys()])].sort(
     (a, b) => Math.abs(a - spot) - Math.abs(b - spot) || a - b,
   );
   for (const k of strikes) {
     const ivs = [chain.calls.get(k)?.iv, chain.puts.get(k)?.iv].filter(
-      (v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 5,
+      (v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= MIN_IV && v < 5,
     );
     if (ivs.length > 0) return ivs.reduce((a, b) => a + b, 0) / ivs.length;
   }

@@ -14,6 +14,7 @@ import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
 import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { substrateColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
+import { MIN_IV } from '../../normalizers/bounds.js';
 import { ascii, ByteWriter } from './bytes.js';
 import { calendarDays, type SurfaceInput } from './heatmap.js';
 
@@ -165,7 +166,8 @@ function legsByDate(cols: SubstrateColumns): DateLegs[] {
 
 const SIDES = [0, 1] as const;
 
-const okIv = (v: number): boolean => Number.isFinite(v) && v > 0 && v < 5;
+/** heatmap.ts's usable IV: a smaller one than {@link MIN_IV} is a failed solve. */
+const okIv = (v: number): boolean => Number.isFinite(v) && v >= MIN_IV && v < 5;
 
 /** heatmap.ts's `atmIv`: the IV at the strike nearest spot that has one (calls and puts averaged there). */
 function atmIvOf(d: DateLegs, spot: number): number | null {
