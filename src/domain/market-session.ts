@@ -3,8 +3,11 @@
  * (the day after Thanksgiving, Christmas Eve and July 3 when they are trading days), weekends and NYSE
  * holidays (the same calendar the simulated market lists expirations on).
  */
-import { nyDate, nyWallClockToUtc } from './market-time.js';
-import { isTradingDay, marketHolidays } from '../provider/sim/holidays.js';
+import { isEarlyClose, nyDate, nyWallClockToUtc } from './market-time.js';
+import { isTradingDay } from '../provider/sim/holidays.js';
+
+// The early-close rule lives with the settlement instants it moves (PM roots settle on the 13:00 close).
+export { isEarlyClose };
 
 export type SessionState = 'open' | 'pre-market' | 'after-hours' | 'weekend' | 'holiday';
 
@@ -28,16 +31,6 @@ function addDays(date: string, n: number): string {
 function weekday(date: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-}
-
-/** Whether a trading day closes at 13:00 New York. */
-export function isEarlyClose(date: string): boolean {
-  if (!isTradingDay(date)) return false;
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  if (m === 7 && d === 3) return true;
-  if (m === 12 && d === 24) return true;
-  // The day after Thanksgiving (the 4th Thursday of November, a holiday).
-  return m === 11 && weekday(date) === 5 && marketHolidays(y).has(addDays(date, -1));
 }
 
 function nextTradingDay(date: string): string {

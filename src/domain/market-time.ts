@@ -1,10 +1,12 @@
 /**
  * @module Market time: New York calendar dates, settlement instants and year fractions.
  *
- * Options on US indices settle in New York time. PM-settled roots (SPXW, NDXP, equity options) stop at
- * 16:00 on the expiration date; AM-settled index monthlies (SPX, NDX, RUT, VIX roots) settle on the
- * opening print, taken as 09:30.
+ * Options on US indices settle in New York time. PM-settled roots (SPXW, NDXP, equity options) settle on the
+ * close of the expiration date: 16:00, or 13:00 on an NYSE early-close day (July 3, Christmas Eve, the day
+ * after Thanksgiving, when they are trading days); AM-settled index monthlies (SPX, NDX, RUT, VIX roots)
+ * settle on the opening print, taken as 09:30, early close or not.
  */
+import { isTradingDay, marketHolidays } from '../provider/sim/holidays.js';
 
 export const MARKET_TZ = 'America/New_York';
 export const MS_PER_YEAR = 365 * 24 * 3600 * 1000;
@@ -75,15 +77,44 @@ export function nyWallClockToUtc(date: string, hour: number, minute: number): nu
   return ms;
 }
 
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Whether a trading day (YYYY-MM-DD) closes at 13:00 New York: July 3, Christmas Eve and the day after
+ * Thanksgiving, when they are trading days (market-session.ts's sessions, settlementInstant's PM close).
+ *
+ * @example
+ * isEarlyClose('2026-12-24'); // true (a Thursday)
+ * isEarlyClose('2026-07-03'); // false (the observed Independence Day holiday)
+ */
+export function isEarlyClose(date: string): boolean {
+  if (!DATE_RE.test(date) || !isTradingDay(date)) return false;
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  if (m === 7 && d === 3) return true;
+  if (m === 12 && d === 24) return true;
+  // The day after Thanksgiving (the 4th Thursday of November, a holiday).
+  const before = new Date(Date.UTC(y, m - 1, d - 1));
+  return m === 11 && before.getUTCDay() === 4 && marketHolidays(y).has(before.toISOString().slice(0, 10));
+}
+
 const settlementCache = new Map<string, number>();
 
-/** Settlement instant (epoch ms) of an expiration for a root. */
+/**
+ * Settlement instant (epoch ms) of an expiration for a root: AM 09:30; PM the close, 16:00 or 13:00 on an
+ * early-close day ({@link isEarlyClose}). NaN when the expiration is not a date.
+ *
+ * @example
+ * settlementInstant('2026-12-24', 'SPXW'); // 13:00 New York (Christmas Eve closes early)
+ */
 export function settlementInstant(expiration: string, root: string): number {
   const style = settlementStyle(root);
   const cacheKey = `${expiration}|${style}`;
   let ms = settlementCache.get(cacheKey);
   if (ms === undefined) {
-    ms = style === 'AM' ? nyWallClockToUtc(expiration, 9, 30) : nyWallClockToUtc(expiration, 16, 0);
+    ms =
+      style === 'AM'
+        ? nyWallClockToUtc(expiration, 9, 30)
+        : nyWallClockToUtc(expiration, isEarlyClose(expiration) ? 13 : 16, 0);
     settlementCache.set(cacheKey, ms);
   }
   return ms;

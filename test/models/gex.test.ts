@@ -391,6 +391,17 @@ describe('buildGexModel edge cases', () => {
     expect(model.by_expiration['2026-01-16']!.by_strike.map((r) => r.strike)).toEqual([6800, 7000]);
   });
 
+  it.each<[string, number, number]>([
+    // Christmas Eve 2026 (Thu): the index closes at 13:00 New York (18:00Z) and SPXW settles on that close.
+    ['12:00 New York: live, an hour to the 13:00 settlement', Date.UTC(2026, 11, 24, 17, 0), 0],
+    ['14:00 New York: settled at the 13:00 close, not live until 16:00', Date.UTC(2026, 11, 24, 19, 0), 1],
+  ])('SPXW expiring on an early-close day, %s', (_, at, expired) => {
+    const c = substrate('SPXW', '2026-12-24', 'C', 6900, g(0.01, 100, 0.15), at);
+    const model = buildGexModel({ ...input([c]), asOf: at });
+    expect(model.excluded.expired).toBe(expired);
+    expect(model.by_strike.length).toBe(1 - expired);
+  });
+
   it('stays JSON-safe with absurd inputs and invalid times', () => {
     const model = buildGexModel({
       ...input([

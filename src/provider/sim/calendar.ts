@@ -49,7 +49,7 @@ export function monthlyExpiration(year: number, month: number): string {
 /**
  * Expirations listed at `nowMs`, ascending: a date is listed for a root while that root's settlement
  * on it is still in the future (so a 3rd Friday loses its AM root at 09:30 New York, and keeps the PM root
- * until 16:00).
+ * until the close: 16:00, 13:00 on an early-close day).
  */
 export function listExpirations(spec: CalendarSpec, nowMs: number): ListedExpiration[] {
   const dailyCount = spec.dailyCount ?? 30;
