@@ -349,6 +349,100 @@ describe('MarketSwarm ATM IV: the IV at the strike nearest spot with a usable on
   });
 });
 
+describe('MarketSwarm market figures: mids in whole thousandths, rounded half away from zero (as our tiles)', () => {
+  type Field = 'market_debit' | 'market_mid';
+  it.each<
+    [string, ['C' | 'P', number, number, number][], string, 'call' | 'put', Field, number, number | null]
+  >([
+    // name, legs [type, strike, bid, ask], tile key, side, field, its value (and the debit or mid without an
+    // IV), max_profit without an IV (width − value, rounded the same way)
+    [
+      'vertical call 2.675 − 2.65 = 0.025 → 0.03 (floats: 0.024999999999999467 → 0.02)',
+      [
+        ['C', 6900, 2.65, 2.7],
+        ['C', 6920, 2.6, 2.7],
+      ],
+      'vertical:9:20:6900',
+      'call',
+      'market_debit',
+      0.03,
+      19.98,
+    ],
+    [
+      'butterfly call 1.85 + 2.125 − 2·2 = −0.025 → −0.03 (floats: −0.02499999999999991 → −0.02)',
+      [
+        ['C', 6880, 1.8, 1.9],
+        ['C', 6900, 1.95, 2.05],
+        ['C', 6920, 2.1, 2.15],
+      ],
+      'butterfly:9:20:6900',
+      'call',
+      'market_debit',
+      -0.03,
+      20.03,
+    ],
+    [
+      'vertical put 2.305 − 0.575 = 1.73 (a mid of 2.3049999999999997 is 2.305; floats agree here)',
+      [
+        ['P', 6900, 2.3, 2.31],
+        ['P', 6880, 0.57, 0.58],
+      ],
+      'vertical:9:20:6900',
+      'put',
+      'market_debit',
+      1.73,
+      18.27,
+    ],
+    [
+      'single call, a mid of 1.005 → 1.01 (floats: 1)',
+      [['C', 6900, 1, 1.01]],
+      'single:9:0:6900',
+      'call',
+      'market_mid',
+      1.01,
+      null,
+    ],
+    [
+      'single put, a mid of 0.575 → 0.58 (floats: 0.57)',
+      [['P', 6900, 0.57, 0.58]],
+      'single:9:0:6900',
+      'put',
+      'market_mid',
+      0.58,
+      null,
+    ],
+  ])('%s', (_, legs, key, side, field, value, maxProfit) => {
+    for (const iv of [null, 0.15]) {
+      const contracts = legs.map(([type, k, bid, ask]) =>
+        substrate('SPXW', EXP, type, k, { bid, ask, iv }, AS_OF / 1000),
+      );
+      const input = { contracts, symbol: 'I:SPX', asOfMs: AS_OF, spot: 6900, widths: [20], windowPct: 0 };
+      type Tiles = Record<string, Record<string, unknown>>;
+      const b = marketSwarmSurfaceBytes(input);
+      const bytes = JSON.parse(`{${Buffer.from(b.run).toString()}}`) as Tiles;
+      for (const tiles of [marketSwarmSurface(input).tiles as unknown as Tiles, bytes]) {
+        const t = tiles[key]?.[side] as Record<string, number> | undefined;
+        expect(t?.[field]).toBe(value);
+        if (iv !== null) continue;
+        // Without an IV the figure is also the debit (max_loss) or the mid.
+        if (field === 'market_mid') expect(t?.mid).toBe(value);
+        else expect([t?.debit, t?.max_loss, t?.max_profit]).toEqual([value, value, maxProfit]);
+      }
+      // Our heatmap prices the same structure the same.
+      const ours = buildHeatmapModel({
+        ...{ symbol: 'SPX', epochId: 'e', asOf: AS_OF, spot: 6900, contracts, ts: AS_OF, stale: false },
+        ...{ widths: [20], windowPct: 0 },
+      }).expirations[EXP];
+      const [strategy] = key.split(':');
+      const tile =
+        strategy === 'single'
+          ? ours?.single['6900']?.[side]
+          : ours?.[strategy as 'butterfly' | 'vertical'][side]['6900']?.['20'];
+      expect(tile?.value).toBe(value);
+    }
+  });
+});
+
 describe('MarketSwarm subscription list (pure parts)', () => {
   it.each([
     { current: [], next: ['a', 'b'], add: ['a', 'b'], remove: [] },

@@ -17,9 +17,19 @@ export interface Quote {
   milli: number;
 }
 
+/**
+ * A price in integer thousandths of a dollar (a mid of two cent quotes is exact there).
+ *
+ * @example
+ * milliOf((2.65 + 2.7) / 2); // 2675
+ */
+export function milliOf(price: number): number {
+  return Math.round(price * 1000);
+}
+
 /** A quote for `strike` at `mid`. */
 export function quote(strike: number, mid: number): Quote {
-  return { strike, label: String(strike), mid, milli: Math.round(mid * 1000) };
+  return { strike, label: String(strike), mid, milli: milliOf(mid) };
 }
 
 /**

@@ -5,8 +5,11 @@
  *
  * - `dte`: calendar days from the as-of date in New York to the expiration.
  * - `debit`: Black-Scholes at the expiration's ATM IV (the IV of the strike nearest spot, calls and puts
- *   averaged; an IV under MIN_IV, a failed solve, is none); `market_debit` from mids. A side with no mids has no `market_debit` (never 0); a side with
- *   neither (no IV or spot, and no mids) is left out.
+ *   averaged; an IV under MIN_IV, a failed solve, is none); `market_debit` from mids. A side with no mids
+ *   has no `market_debit` (never 0); a side with neither (no IV or spot, and no mids) is left out.
+ * - Market figures (`market_debit`, `market_mid`, and `debit` / `max_profit` / `mid` when they fall back to
+ *   the market) as our own tiles: each mid in whole thousandths, the structure summed there, rounded half
+ *   away from zero to cents (`2.675 − 2.65 = 0.025 → 0.03`). Black-Scholes figures are rounded as floats.
  * - Butterfly at centre K, width w: K−w, K, K+w. Vertical call: long K, short K+w; put: long K, short K−w.
  * - One root per date: the PM-settled root when it has contracts that date (SPXW over SPX).
  * - Centres are limited to `windowPct` percent of spot each side, both edges included (as our own heatmap,
@@ -19,6 +22,7 @@ import { MIN_IV } from '../../normalizers/bounds.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
 import type { ColumnSubstrate } from '../../models/substrate-columns.js';
 import { contractMid } from '../../models/heatmap/mid.js';
+import { centsIntOfMilli, milliOf } from '../../models/heatmap/tiles.js';
 import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { strikeKey } from './gex.js';
 
@@ -73,6 +77,16 @@ export function calendarDays(fromDate: string, toDate: string): number {
 
 function cents(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/** A market figure given in whole thousandths, to the cent half away from zero (our tiles' rounding). */
+function marketCents(milli: number): number {
+  return centsIntOfMilli(milli) / 100 + 0;
+}
+
+/** A leg's mid in whole thousandths, or null. */
+function milliOrNull(mid: number | null): number | null {
+  return mid === null ? null : milliOf(mid);
 }
 
 export interface Leg {
@@ -133,13 +147,21 @@ export function atmIv(chain: Pick<DateChain, 'calls' | 'puts'>, spot: number): n
   return null;
 }
 
-/** A spread side's JSON (`{debit, max_profit, max_loss, market_debit?}`), or null when it has no price. */
+/**
+ * A spread side's JSON (`{debit, max_profit, max_loss, market_debit?}`), or null when it has no price.
+ * `theo` in dollars; `market` (from mids) in whole thousandths.
+ */
 function spreadSideJson(width: number, theo: number | null, market: number | null): string | null {
-  const debit = theo ?? market;
-  if (debit === null || !Number.isFinite(debit)) return null;
-  const d = cents(debit);
-  const head = `{"debit":${d},"max_profit":${cents(width - debit)},"max_loss":${d}`;
-  return market !== null && Number.isFinite(market) ? `${head},"market_debit":${cents(market)}}` : `${head}}`;
+  let head: string;
+  if (theo !== null) {
+    if (!Number.isFinite(theo)) return null;
+    const d = cents(theo);
+    head = `{"debit":${d},"max_profit":${cents(width - theo)},"max_loss":${d}`;
+  } else if (market !== null) {
+    const d = marketCents(market);
+    head = `{"debit":${d},"max_profit":${marketCents(milliOf(width) - market)},"max_loss":${d}`;
+  } else return null;
+  return market !== null ? `${head},"market_debit":${marketCents(market)}}` : `${head}}`;
 }
 
 /** The surface with each tile as its JSON text (what the document and the diffs carry), in key order. */
@@ -194,7 +216,8 @@ export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson 
       }
       return v;
     };
-    const mid = (m: Map<number, Leg>, k: number): number | null => m.get(k)?.mid ?? null;
+    // A leg's mid in whole thousandths (market figures are summed there).
+    const mid = (m: Map<number, Leg>, k: number): number | null => milliOrNull(m.get(k)?.mid ?? null);
     let count = 0;
     const put = (key: string, head: string, call: string | null, putSide: string | null): void => {
       if (call === null && putSide === null) return;
@@ -220,10 +243,10 @@ export function marketSwarmSurfaceJson(i: SurfaceInput): MarketSwarmSurfaceJson 
       sides.forEach(([legs, side], n) => {
         if (!legs.has(k)) return;
         const m = mid(legs, k);
-        const value = theo(side, k) ?? m;
-        if (value === null) return;
-        single[n] =
-          m !== null ? `{"mid":${cents(value)},"market_mid":${cents(m)}}` : `{"mid":${cents(value)}}`;
+        const t = theo(side, k);
+        if (t === null && m === null) return;
+        const value = t !== null ? cents(t) : marketCents(m as number);
+        single[n] = m !== null ? `{"mid":${value},"market_mid":${marketCents(m)}}` : `{"mid":${value}}`;
       });
       put(
         `single:${dte}:0:${sk}`,

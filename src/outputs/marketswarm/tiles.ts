@@ -12,6 +12,7 @@
  */
 import { blackScholes } from '../../domain/black-scholes.js';
 import { nyDate, settlementStyle, yearsToSettlement } from '../../domain/market-time.js';
+import { centsIntOfMilli, milliOf } from '../../models/heatmap/tiles.js';
 import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { substrateColumns, type SubstrateColumns } from '../../models/substrate-columns.js';
 import { MIN_IV } from '../../normalizers/bounds.js';
@@ -77,8 +78,8 @@ interface DateLegs {
   strikes: Float64Array;
   /** Per side (0 call, 1 put), per position: 1 when the side has a leg there. */
   has: [Uint8Array, Uint8Array];
-  /** The leg's mid and IV (NaN: null). */
-  mid: [Float64Array, Float64Array];
+  /** The leg's mid in whole thousandths (market figures are summed there) and its IV (NaN: null). */
+  milli: [Float64Array, Float64Array];
   iv: [Float64Array, Float64Array];
 }
 
@@ -148,7 +149,7 @@ function legsByDate(cols: SubstrateColumns): DateLegs[] {
       root: cols.roots[chosen[e] as number] as string,
       strikes,
       has: [new Uint8Array(m), new Uint8Array(m)],
-      mid: [new Float64Array(m), new Float64Array(m)],
+      milli: [new Float64Array(m), new Float64Array(m)],
       iv: [new Float64Array(m), new Float64Array(m)],
     };
     for (const i of list) {
@@ -156,7 +157,7 @@ function legsByDate(cols: SubstrateColumns): DateLegs[] {
       const p = strikeAt(strikes, cols.strike[i] as number);
       if (p < 0) continue;
       legs.has[side][p] = 1;
-      legs.mid[side][p] = cols.mid[i] as number;
+      legs.milli[side][p] = milliOf(cols.mid[i] as number);
       legs.iv[side][p] = cols.iv[i] as number;
     }
     out.push(legs);
@@ -272,6 +273,8 @@ export function marketSwarmSurfaceBytes(
   const hi = win === null ? Infinity : win.high;
   const widths = i.widths;
   const nw = widths.length;
+  // Each width in whole thousandths: a spread's max_profit from the market is width − market there.
+  const widthMilli = widths.map(milliOf);
   // Slots: 0 single, 1 + 2·wi butterfly, 2 + 2·wi vertical. A width repeated (by its text) is the first one's
   // slot, so its later tile replaces the earlier as the same key does.
   const slots = 1 + 2 * nw;
@@ -322,7 +325,7 @@ export function marketSwarmSurfaceBytes(
           if (d.has[n][p] === 1)
             theoV[n][p] = blackScholes({ side: n === 0 ? 'C' : 'P', spot, strike: k, t, iv }).price;
       }
-    const { has, mid } = d;
+    const { has, milli } = d;
     const dteText = String(dte);
     const keyHead: Uint8Array[] = [];
     for (let s = 0; s < slots; s++) {
@@ -341,13 +344,15 @@ export function marketSwarmSurfaceBytes(
     let baseEnd = -1;
     // The numbers the writers below read, in a typed array rather than captured variables or arguments
     // (a double there is a heap number per assignment): the strike, int(strike), the member number's base,
-    // and per side (0 call, 1 put) the tile's figure and its market figure (NaN: none).
-    const f = new Float64Array(8);
+    // and per side (0 call, 1 put) in integer cents the tile's figure (debit or mid), its market figure and
+    // a spread's max_profit (NaN: none).
+    const f = new Float64Array(9);
     const K = 0;
     const SK = 1;
     const BASE = 2;
     const A = 3;
     const M = 5;
+    const P = 7;
     /** Opens member `slot` of the current strike: `,"key":{"symbol":…,"width":…`. */
     const open = (slot: number, keySlot: number): void => {
       const n = mem.add();
@@ -387,43 +392,43 @@ export function marketSwarmSurfaceBytes(
     const singleSide = (label: Uint8Array, n: number): void => {
       w.bytes(label);
       w.bytes(MID);
-      w.centsOf(Math.round((f[A + n] as number) * 100));
+      w.centsOf(f[A + n] as number);
       if (f[M + n] === f[M + n]) {
         w.bytes(MARKET_MID);
-        w.centsOf(Math.round((f[M + n] as number) * 100));
+        w.centsOf(f[M + n] as number);
       }
       w.byte(0x7d);
     };
     /** Side n's spread `{debit, max_profit, max_loss, market_debit?}`. */
-    const spreadSide = (label: Uint8Array, n: number, width: number): void => {
+    const spreadSide = (label: Uint8Array, n: number): void => {
       w.bytes(label);
       w.bytes(DEBIT);
       const d0 = w.pos;
-      w.centsOf(Math.round((f[A + n] as number) * 100));
+      w.centsOf(f[A + n] as number);
       const d1 = w.pos;
       w.bytes(MAX_PROFIT);
-      w.centsOf(Math.round((width - (f[A + n] as number)) * 100));
+      w.centsOf(f[P + n] as number);
       w.bytes(MAX_LOSS);
       w.repeat(d0, d1);
       if (f[M + n] === f[M + n]) {
         w.bytes(MARKET_DEBIT);
-        w.centsOf(Math.round((f[M + n] as number) * 100));
+        w.centsOf(f[M + n] as number);
       }
       w.byte(0x7d);
     };
     /** The spread tile from f's debits (NaN: no side). */
-    const spreadTile = (slot: number, keySlot: number, width: number): void => {
+    const spreadTile = (slot: number, keySlot: number): void => {
       const c = f[A] === f[A];
       const u = f[A + 1] === f[A + 1];
       if (!c && !u) return;
       open(slot, keySlot);
-      if (c) spreadSide(CALL, 0, width);
-      if (u) spreadSide(PUT, 1, width);
+      if (c) spreadSide(CALL, 0);
+      if (u) spreadSide(PUT, 1);
       close();
     };
     const [theoC, theoP] = theoV;
     const [hasC, hasP] = has;
-    const [midC, midP] = mid;
+    const [milliC, milliP] = milli;
     for (let p = 0; p < m; p++) {
       const k = d.strikes[p] as number;
       if (!inWindow(win, k)) continue;
@@ -437,14 +442,14 @@ export function marketSwarmSurfaceBytes(
       f[BASE] = keyed && Math.abs(sk) < STRIKE_SPAN ? (dte * 2 ** 24 + (sk + STRIKE_SPAN)) * SLOT_SPAN : NaN;
       skStart = -1;
       baseStart = -1;
-      // single: {mid: theo ?? mid, market_mid: mid}
-      const cm = hasC[p] === 1 ? (midC[p] as number) : NaN;
-      const um = hasP[p] === 1 ? (midP[p] as number) : NaN;
+      // single: {mid: theo ?? mid, market_mid: mid}, in cents (the mids' from their thousandths)
+      const cm = hasC[p] === 1 ? centsIntOfMilli(milliC[p] as number) : NaN;
+      const um = hasP[p] === 1 ? centsIntOfMilli(milliP[p] as number) : NaN;
       const cOk = hasC[p] === 1 && (priced || cm === cm);
       const uOk = hasP[p] === 1 && (priced || um === um);
       if (cOk || uOk) {
-        f[A] = priced ? (theoC[p] as number) : cm;
-        f[A + 1] = priced ? (theoP[p] as number) : um;
+        f[A] = priced ? Math.round((theoC[p] as number) * 100) : cm;
+        f[A + 1] = priced ? Math.round((theoP[p] as number) * 100) : um;
         f[M] = cm;
         f[M + 1] = um;
         open(0, 0);
@@ -454,6 +459,7 @@ export function marketSwarmSurfaceBytes(
       }
       for (let wi = 0; wi < nw; wi++) {
         const wd = widths[wi] as number;
+        const wm = widthMilli[wi] as number;
         const pm = strikeAt(d.strikes, k - wd);
         const pp = strikeAt(d.strikes, k + wd);
         const ws = widthSlot[wi] as number;
@@ -463,14 +469,23 @@ export function marketSwarmSurfaceBytes(
           f[M + n] = NaN;
           const hs = n === 0 ? hasC : hasP;
           if (pm < 0 || pp < 0 || hs[pm] !== 1 || hs[p] !== 1 || hs[pp] !== 1) continue;
-          const ms = n === 0 ? midC : midP;
+          const ms = n === 0 ? milliC : milliP;
           const ts = n === 0 ? theoC : theoP;
+          // The market in whole thousandths (NaN: a leg without a mid); the debit and max_profit from
+          // Black-Scholes when priced, else from the market; all in cents, none when not finite.
           const market = (ms[pm] as number) - 2 * (ms[p] as number) + (ms[pp] as number);
-          const debit = priced ? (ts[pm] as number) - 2 * (ts[p] as number) + (ts[pp] as number) : market;
-          f[A + n] = Number.isFinite(debit) ? debit : NaN;
-          f[M + n] = Number.isFinite(market) ? market : NaN;
+          f[M + n] = centsIntOfMilli(market);
+          if (priced) {
+            const theo = (ts[pm] as number) - 2 * (ts[p] as number) + (ts[pp] as number);
+            const ok = Number.isFinite(theo);
+            f[A + n] = ok ? Math.round(theo * 100) : NaN;
+            f[P + n] = ok ? Math.round((wd - theo) * 100) : NaN;
+          } else {
+            f[A + n] = f[M + n] as number;
+            f[P + n] = centsIntOfMilli(wm - market);
+          }
         }
-        spreadTile(1 + 2 * wi, 1 + 2 * ws, wd);
+        spreadTile(1 + 2 * wi, 1 + 2 * ws);
         // vertical: call long K short K+w; put long K short K−w
         for (let n = 0; n < 2; n++) {
           f[A + n] = NaN;
@@ -478,14 +493,22 @@ export function marketSwarmSurfaceBytes(
           const hs = n === 0 ? hasC : hasP;
           const q = n === 0 ? pp : pm;
           if (q < 0 || hs[p] !== 1 || hs[q] !== 1) continue;
-          const ms = n === 0 ? midC : midP;
+          const ms = n === 0 ? milliC : milliP;
           const ts = n === 0 ? theoC : theoP;
+          // As the butterfly's.
           const market = (ms[p] as number) - (ms[q] as number);
-          const debit = priced ? (ts[p] as number) - (ts[q] as number) : market;
-          f[A + n] = Number.isFinite(debit) ? debit : NaN;
-          f[M + n] = Number.isFinite(market) ? market : NaN;
+          f[M + n] = centsIntOfMilli(market);
+          if (priced) {
+            const theo = (ts[p] as number) - (ts[q] as number);
+            const ok = Number.isFinite(theo);
+            f[A + n] = ok ? Math.round(theo * 100) : NaN;
+            f[P + n] = ok ? Math.round((wd - theo) * 100) : NaN;
+          } else {
+            f[A + n] = f[M + n] as number;
+            f[P + n] = centsIntOfMilli(wm - market);
+          }
         }
-        spreadTile(2 + 2 * wi, 2 + 2 * ws, wd);
+        spreadTile(2 + 2 * wi, 2 + 2 * ws);
       }
     }
     if (count > 0) {
