@@ -345,14 +345,34 @@ export function marketSwarmSurfaceBytes(
     // The numbers the writers below read, in a typed array rather than captured variables or arguments
     // (a double there is a heap number per assignment): the strike, int(strike), the member number's base,
     // and per side (0 call, 1 put) in integer cents the tile's figure (debit or mid), its market figure and
-    // a spread's max_profit (NaN: none).
-    const f = new Float64Array(9);
+    // a spread's max_profit (NaN: none); then a spread side's market in thousandths and its Black-Scholes value
+    // (the inputs of spreadFigures).
+    const f = new Float64Array(11);
     const K = 0;
     const SK = 1;
     const BASE = 2;
     const A = 3;
     const M = 5;
     const P = 7;
+    const MARKET = 9;
+    const THEO = 10;
+    /**
+     * A spread side's figures from f[MARKET] (NaN: a leg without a mid) and, when priced, f[THEO]: the debit
+     * and max_profit from Black-Scholes when priced, else from the market; all in cents, none when not finite.
+     */
+    const spreadFigures = (n: number, wi: number): void => {
+      const market = f[MARKET] as number;
+      f[M + n] = centsIntOfMilli(market);
+      if (priced) {
+        const theo = f[THEO] as number;
+        const ok = Number.isFinite(theo);
+        f[A + n] = ok ? Math.round(theo * 100) : NaN;
+        f[P + n] = ok ? Math.round(((widths[wi] as number) - theo) * 100) : NaN;
+      } else {
+        f[A + n] = f[M + n] as number;
+        f[P + n] = centsIntOfMilli((widthMilli[wi] as number) - market);
+      }
+    };
     /** Opens member `slot` of the current strike: `,"key":{"symbol":…,"width":…`. */
     const open = (slot: number, keySlot: number): void => {
       const n = mem.add();
@@ -459,7 +479,6 @@ export function marketSwarmSurfaceBytes(
       }
       for (let wi = 0; wi < nw; wi++) {
         const wd = widths[wi] as number;
-        const wm = widthMilli[wi] as number;
         const pm = strikeAt(d.strikes, k - wd);
         const pp = strikeAt(d.strikes, k + wd);
         const ws = widthSlot[wi] as number;
@@ -471,19 +490,9 @@ export function marketSwarmSurfaceBytes(
           if (pm < 0 || pp < 0 || hs[pm] !== 1 || hs[p] !== 1 || hs[pp] !== 1) continue;
           const ms = n === 0 ? milliC : milliP;
           const ts = n === 0 ? theoC : theoP;
-          // The market in whole thousandths (NaN: a leg without a mid); the debit and max_profit from
-          // Black-Scholes when priced, else from the market; all in cents, none when not finite.
-          const market = (ms[pm] as number) - 2 * (ms[p] as number) + (ms[pp] as number);
-          f[M + n] = centsIntOfMilli(market);
-          if (priced) {
-            const theo = (ts[pm] as number) - 2 * (ts[p] as number) + (ts[pp] as number);
-            const ok = Number.isFinite(theo);
-            f[A + n] = ok ? Math.round(theo * 100) : NaN;
-            f[P + n] = ok ? Math.round((wd - theo) * 100) : NaN;
-          } else {
-            f[A + n] = f[M + n] as number;
-            f[P + n] = centsIntOfMilli(wm - market);
-          }
+          f[MARKET] = (ms[pm] as number) - 2 * (ms[p] as number) + (ms[pp] as number);
+          if (priced) f[THEO] = (ts[pm] as number) - 2 * (ts[p] as number) + (ts[pp] as number);
+          spreadFigures(n, wi);
         }
         spreadTile(1 + 2 * wi, 1 + 2 * ws);
         // vertical: call long K short K+w; put long K short K−w
@@ -495,18 +504,9 @@ export function marketSwarmSurfaceBytes(
           if (q < 0 || hs[p] !== 1 || hs[q] !== 1) continue;
           const ms = n === 0 ? milliC : milliP;
           const ts = n === 0 ? theoC : theoP;
-          // As the butterfly's.
-          const market = (ms[p] as number) - (ms[q] as number);
-          f[M + n] = centsIntOfMilli(market);
-          if (priced) {
-            const theo = (ts[p] as number) - (ts[q] as number);
-            const ok = Number.isFinite(theo);
-            f[A + n] = ok ? Math.round(theo * 100) : NaN;
-            f[P + n] = ok ? Math.round((wd - theo) * 100) : NaN;
-          } else {
-            f[A + n] = f[M + n] as number;
-            f[P + n] = centsIntOfMilli(wm - market);
-          }
+          f[MARKET] = (ms[p] as number) - (ms[q] as number);
+          if (priced) f[THEO] = (ts[p] as number) - (ts[q] as number);
+          spreadFigures(n, wi);
         }
         spreadTile(2 + 2 * wi, 2 + 2 * ws);
       }
