@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { LiveChain } from '../../src/live/live-chain.js';
+import { startLive } from '../../src/live/start-live.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import type { GexModel, HeatmapModel } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { SimStreamSource } from '../../src/provider/local-api/ws-feed.js';
+import { startStreamServer } from '../../src/provider/local-api/ws-server.js';
 import type { StreamEvent } from '../../src/provider/massive/stream-protocol.js';
+import { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { SINGLE_URL } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { expectedGex, price, years } from '../support/independent-gex.js';
@@ -244,10 +248,6 @@ describe('live chain: stream hydration on the single server', () => {
 
 describe('live chain: auth_failed stops streaming, not REST', () => {
   it('the stream fails for good while cycles and snapshot models go on', async () => {
-    const { startStreamServer } = await import('../../src/provider/local-api/ws-server.js');
-    const { SimStreamSource } = await import('../../src/provider/local-api/ws-feed.js');
-    const { startLive } = await import('../../src/live/start-live.js');
-    const { SimMarket } = await import('../../src/provider/sim/sim-market.js');
     const h = await startHarness(
       { name: 'single', url: SINGLE_URL, cluster: false },
       { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
@@ -280,10 +280,6 @@ describe('live chain: auth_failed stops streaming, not REST', () => {
 
 describe('live chain: a stream reconnect', () => {
   it("a new session's quotes and trades are accepted although the server numbers them afresh", async () => {
-    const { startStreamServer } = await import('../../src/provider/local-api/ws-server.js');
-    const { SimStreamSource } = await import('../../src/provider/local-api/ws-feed.js');
-    const { startLive } = await import('../../src/live/start-live.js');
-    const { SimMarket } = await import('../../src/provider/sim/sim-market.js');
     // Six quoted contracts at 600 quotes/s: each gets ~100 a second, its `q` rising by 1-3 each.
     const h = await startHarness(
       { name: 'single', url: SINGLE_URL, cluster: false },
