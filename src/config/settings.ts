@@ -312,7 +312,7 @@ export const SETTINGS = {
     name: 'CHAIN_COMPAT_REPLAY_MAXLEN',
     schema: int(10, 1_000_000),
     default: 1_000,
-    help: "Entries each `massive:heatmap:replay:{symbol}` keeps (`XADD … MAXLEN ~ N`). An entry is one heatmap diff of up to 512 KB, and a build that reprices every tile writes several, so the worst case is about N × 512 KB per symbol (MarketSwarm's own 50,000 would allow ~25 GB).",
+    help: "Entries each `massive:heatmap:replay:{symbol}` keeps (`XADD … MAXLEN ~ N`). An entry is one heatmap diff of up to 128 KiB, and a build that reprices every tile writes ~20 of them per symbol, so the worst case is about N × 128 KiB per symbol (MarketSwarm's own 50,000 would allow ~6 GB).",
   }),
   eventsMaxLen: spec({
     name: 'CHAIN_EVENTS_MAXLEN',

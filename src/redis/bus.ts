@@ -296,7 +296,7 @@ export class RedisBus {
   }
 
   /**
-   * PUBLISHes and XADDs of large payloads (MarketSwarm's heatmap diffs, up to 512 KB each), in order, on a
+   * PUBLISHes and XADDs of large payloads (MarketSwarm's heatmap diffs, up to 128 KiB each), in order, on a
    * raw connection of their own (`streams`, which counts XADD's entry-id reply): each payload's bytes go to
    * the socket as they are, where ioredis copied each into its command buffer and again into its
    * auto-pipeline's. Resolves when every reply is in; rejects on the first error reply. On a cluster,

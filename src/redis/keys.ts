@@ -238,7 +238,7 @@ export class KeySchema {
     return this.k(`massive:heatmap:model:${symbol}:latest`);
   }
 
-  /** Channel carrying each heatmap change as a diff (changed and removed tiles only, ≤ 512 KB each). */
+  /** Channel carrying each heatmap change as a diff (changed and removed tiles only, ≤ 128 KiB each). */
   compatHeatmapDiff(symbol: string): string {
     return this.k(`massive:heatmap:diff:${symbol}`);
   }

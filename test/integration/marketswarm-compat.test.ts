@@ -10,6 +10,7 @@ import { yearsToSettlement } from '../../src/domain/market-time.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { MAX_DIFF_BYTES } from '../../src/outputs/marketswarm/build.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -272,7 +273,7 @@ describe.each(redisTargets())('MarketSwarm-compatible outputs on $name', (target
       for (const [k, t] of Object.entries(d.changed)) tiles[k] = t;
       for (const k of d.removed) delete tiles[k];
     }
-    for (const s of sizes) expect(s).toBeLessThanOrEqual(512 * 1024);
+    for (const s of sizes) expect(s).toBeLessThanOrEqual(MAX_DIFF_BYTES);
     expect(diffs.some((d) => d.removed.length > 0)).toBe(true);
     expect(tiles).toEqual(after.tiles);
     // The replay stream holds the same diffs.

@@ -1,6 +1,6 @@
 /**
  * The MarketSwarm heatmap replay stream is capped by CHAIN_COMPAT_REPLAY_MAXLEN, not by MarketSwarm's
- * 50,000 (each entry is a diff of up to 512 KB: 50,000 of them would be ~25 GB of Redis).
+ * 50,000 (each entry is a diff of up to 128 KiB: 50,000 of them would be ~6 GB of Redis).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';

@@ -11,6 +11,7 @@ import { ByteWriter } from '../../src/outputs/marketswarm/bytes.js';
 import {
   buildMarketSwarmOutputs,
   buildMarketSwarmOutputsFast,
+  MAX_DIFF_BYTES,
   resetCompatState,
   type CompatResponse,
 } from '../../src/outputs/marketswarm/build.js';
@@ -92,6 +93,27 @@ describe('MarketSwarm heatmap as bytes', () => {
         version = (f.version ?? version) + 1;
       }
     }
+  });
+
+  it("by default a diff message is at most 128 KiB (a Redis stream entry that size is not fresh memory): the burst chain's first build", () => {
+    resetCompatState();
+    const t = AS_OF;
+    const { contracts, spot } = simSubstrates(new SimMarket({ clock: () => t, burst: true }), 'SPX', t);
+    const input = { asOfMs: t, spot, widths: BENCH_WIDTHS.SPX ?? [5], windowPct: 5, tsSec: t / 1000 };
+    const f = buildMarketSwarmOutputsFast(contracts, input, { symbol: 'I:SPX', versionBase: 1_000 });
+    expect(MAX_DIFF_BYTES).toBe(128 * 1024);
+    const sizes = f.diffs.map((d) => d.length);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(1024 * 1024); // a first build sends every tile
+    for (const n of sizes) expect(n).toBeLessThanOrEqual(MAX_DIFF_BYTES);
+    // Filled, not split needlessly: every message but the last more than half full.
+    for (const n of sizes.slice(0, -1)) expect(n).toBeGreaterThan(MAX_DIFF_BYTES / 2);
+    // Versions: one per message, strictly rising, the last the document's.
+    const versions = f.diffs.map(
+      (d) => (JSON.parse(Buffer.from(d).toString()) as { version: number }).version,
+    );
+    expect(versions).toEqual(versions.map((_, i) => 1_000 + i));
+    expect(f.version).toBe(versions.at(-1));
   });
 
   it.each([16, 1 << 20, 4 << 20])(

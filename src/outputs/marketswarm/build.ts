@@ -19,8 +19,13 @@ import {
 } from './heatmap.js';
 import { marketSwarmSurfaceBytes, memberKey, type SurfaceBytes } from './tiles.js';
 
-/** A diff message never exceeds this (MarketSwarm's gateway drops a client whose buffer passes 1 MB). */
-export const MAX_DIFF_BYTES = 512 * 1024;
+/**
+ * A diff message never exceeds this. The issue's bound is 512 KB (MarketSwarm's gateway drops a client whose
+ * buffer passes 1 MB); 128 KiB because Redis stores a stream entry of 512 KB in fresh memory, 0.6–1.9 ms per
+ * XADD at 3 ms per MiB of fresh memory, where an entry of 128 KiB takes 9–13 µs (median) of its time
+ * (README "Compat cost").
+ */
+export const MAX_DIFF_BYTES = 128 * 1024;
 
 export interface CompatRequest {
   /** Vendor form, e.g. `I:SPX`. */
@@ -333,7 +338,7 @@ export function splitDiffBytes(
   return messages.map((m, i) => {
     const head0 = open(head.versionBase + i);
     const removed = Buffer.from(m.removed.join(','));
-    // Sized exactly, so the message is the writer's own buffer (no copy of up to 512 KB per message).
+    // Sized exactly, so the message is the writer's own buffer (no copy of up to 128 KiB per message).
     let size = Buffer.byteLength(head0) + closeChanged.length + removed.length + 1 + tail.length;
     m.changed.forEach((n, j) => {
       size += (s.end[n] as number) - (s.start[n] as number) + (j > 0 ? 1 : 0);

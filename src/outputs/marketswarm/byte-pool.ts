@@ -9,7 +9,7 @@
  */
 
 /** The most buffers, and bytes, the pool keeps; what comes back beyond that is left to the collector. */
-export const POOL_MAX_BUFFERS = 32;
+export const POOL_MAX_BUFFERS = 64;
 export const POOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Smaller buffers (the GEX sides) are not kept: cheap to allocate, they would only take the pool's places. */
 export const POOL_MIN_BYTES = 64 * 1024;
