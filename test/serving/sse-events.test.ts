@@ -130,3 +130,59 @@ describe('SSE events (single Redis)', () => {
     expect(streamEvents(d).map((e) => e.id)).toEqual([id]);
   });
 });
+
+describe('SSE events: a Last-Event-ID newer than the stream', () => {
+  let h: Harness | undefined;
+  let server: HttpServer | undefined;
+  const clients: SseClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server?.close();
+    server = undefined;
+    await h?.close();
+    h = undefined;
+  });
+
+  it('resumes from the newest entry: live events arrive (an id from a flushed stream, or past 2^64)', async () => {
+    h = await stack(target, { build: false });
+    server = await startHttpServer(
+      depsOf(h),
+      { host: '127.0.0.1', port: 0 },
+      { sse: { eventsBlockMs: 300 } },
+    );
+    const out = new EventsOutput(h.bus, h.keys, h.config, h.logger);
+    const health = (): Promise<string> =>
+      out.emit({
+        type: 'health_changed',
+        symbol: 'SPX',
+        epoch_id: null,
+        ts: Date.now() / 1000,
+        from: 'ok',
+        to: 'slow',
+      });
+    let newest = await health();
+    // An id a week ahead (a stream that was flushed and refilled, another Redis), and one that is a
+    // stream id by its shape but past what Redis accepts (XRANGE answers "Invalid stream ID").
+    const ahead = `${Date.now() + 7 * 86_400_000}-0`;
+    for (const lastEventId of [ahead, '99999999999999999999-0']) {
+      const c = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, {
+        'last-event-id': lastEventId,
+      });
+      clients.push(c);
+      await c.waitFor(() => c.events.length >= 1, 10_000, 'hello');
+      expect(c.events[0]).toMatchObject({ event: 'hello', id: newest });
+      expect(JSON.parse(c.events[0]?.data ?? '{}')).toMatchObject({
+        resumed_from: lastEventId,
+        events_from: newest,
+      });
+      const id = await health();
+      await c.waitFor(
+        () => c.events.some((e) => e.event === 'health_changed'),
+        5_000,
+        `a live event after Last-Event-ID ${lastEventId}`,
+      );
+      expect(c.events.filter((e) => e.event === 'health_changed').map((e) => e.id)).toEqual([id]);
+      newest = id;
+    }
+  });
+});

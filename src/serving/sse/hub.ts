@@ -436,7 +436,11 @@ export class SseHub {
     const newest = await lastId(this.deps.bus.cmd, this.deps.keys).catch(() => null);
     // The reader must start no later than this client's point (on a server just started it may not have).
     if (this.tailId === null && newest !== null) this.tailId = newest;
-    const resume = isStreamId(sub.lastEventId) ? sub.lastEventId : newest;
+    // An id newer than the newest entry was never issued by this stream (a stream flushed and refilled,
+    // another Redis, an id past 2^64 that XRANGE refuses): resuming after it would hold back every live
+    // event older than it, so the client resumes from the newest entry instead.
+    const asked = isStreamId(sub.lastEventId) ? sub.lastEventId : null;
+    const resume = asked !== null && (newest === null || compareIds(asked, newest) <= 0) ? asked : newest;
     if (client.closed) return;
     const hello = {
       server: this.startMs,
