@@ -138,6 +138,38 @@ describe('chain-worker events', () => {
     }
   });
 
+  it('an entry that is not an event does not end the listing: every event after it is printed', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const bus = await openBus(single);
+    const keys = new KeySchema(prefix);
+    try {
+      // Another writer's entry (no JSON payload) in the first page, then 1,100 events: more than one page
+      // (1,000) of entries.
+      await bus.conn.xadd(keys.events, '*', 'payload', 'not json');
+      const pipe = bus.conn.pipeline();
+      for (let i = 0; i < 1_100; i++)
+        pipe.xadd(
+          keys.events,
+          '*',
+          'payload',
+          JSON.stringify({
+            type: 'health_changed',
+            symbol: 'SPX',
+            epoch_id: null,
+            ts: Date.now() / 1000,
+            from: `s${i}`,
+            to: 'ok',
+          }),
+        );
+      const ids = ((await pipe.exec()) ?? []).map(([, id]) => id as string);
+      expect(ids).toHaveLength(1_100);
+      expect((await events(prefix, [])).map((e) => e.id)).toEqual(ids);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('chain-worker run writes a shutdown event with the reason on SIGTERM', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);

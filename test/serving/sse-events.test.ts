@@ -186,3 +186,61 @@ describe('SSE events: a Last-Event-ID newer than the stream', () => {
     }
   });
 });
+
+describe('SSE events: catch-up past an unreadable entry', () => {
+  let h: Harness | undefined;
+  let server: HttpServer | undefined;
+  const clients: SseClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server?.close();
+    server = undefined;
+    await h?.close();
+    h = undefined;
+  });
+
+  it('an entry that is not an event does not end the catch-up: every event after the id arrives', async () => {
+    h = await stack(target, { build: false });
+    server = await startHttpServer(
+      depsOf(h),
+      { host: '127.0.0.1', port: 0 },
+      { sse: { eventsBlockMs: 300 } },
+    );
+    const out = new EventsOutput(h.bus, h.keys, h.config, h.logger);
+    const from = await out.emit({
+      type: 'health_changed',
+      symbol: 'SPX',
+      epoch_id: null,
+      ts: Date.now() / 1000,
+      from: 'ok',
+      to: 'slow',
+    });
+    // Another writer's entry (no JSON payload) in the first catch-up page, then 600 events: more than
+    // one page (500) of entries.
+    await h.bus.conn.xadd(h.keys.events, '*', 'payload', 'not json');
+    const pipe = h.bus.conn.pipeline();
+    for (let i = 0; i < 600; i++)
+      pipe.xadd(
+        h.keys.events,
+        '*',
+        'payload',
+        JSON.stringify({
+          type: 'health_changed',
+          symbol: 'SPX',
+          epoch_id: null,
+          ts: Date.now() / 1000,
+          from: `s${i}`,
+          to: 'ok',
+        }),
+      );
+    const ids = ((await pipe.exec()) ?? []).map(([, id]) => id as string);
+    expect(ids).toHaveLength(600);
+    const c = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, { 'last-event-id': from });
+    clients.push(c);
+    const got = (): (string | undefined)[] =>
+      c.events.filter((e) => e.event === 'health_changed').map((e) => e.id);
+    await c.waitFor(() => got().length >= 600, 10_000, 'the 600 events after the id');
+    await new Promise((r) => setTimeout(r, 500)); // nothing more (a repeat) arrives later
+    expect(got()).toEqual(ids);
+  });
+});

@@ -99,9 +99,9 @@ export async function eventsCommand(flags: EventsFlags): Promise<number> {
     let at = since ?? '0-0';
     for (;;) {
       const page = await readAfter(rt.bus.cmd, rt.keys, at, PAGE);
-      for (const e of page) print(e);
-      if (page.length > 0) at = (page.at(-1) as StoredEvent).id;
-      if (page.length < PAGE) break;
+      for (const e of page.events) print(e);
+      at = page.next;
+      if (!page.more) break;
     }
     if (flags.follow) {
       tail = rt.bus.duplicate();

@@ -59,20 +59,27 @@ export function eventMatches(e: StoredEvent, symbols: ReadonlySet<string> | null
   return symbols === null || e.symbol === null || symbols.has(e.symbol);
 }
 
-/** Events strictly after `afterId` (`0-0`: from the start), oldest first, up to `count`. */
+/**
+ * Events strictly after `afterId` (`0-0`: from the start), oldest first, from the next `count` entries.
+ * `next` is the id to read after next (the last entry's, even when it was unreadable) and `more` whether
+ * the page was full (there may be more): an unreadable entry makes `events` shorter than the page, so
+ * `events.length < count` does not mean the end.
+ */
 export async function readAfter(
   r: Pick<RedisCommands, 'xrange'>,
   keys: KeySchema,
   afterId: string,
   count: number,
-): Promise<StoredEvent[]> {
+): Promise<{ events: StoredEvent[]; next: string; more: boolean }> {
   const entries = await r.xrange(keys.events, `(${afterId}`, '+', 'COUNT', count);
-  const out: StoredEvent[] = [];
+  const events: StoredEvent[] = [];
+  let next = afterId;
   for (const [id, fields] of entries) {
+    next = id;
     const e = parseEntry(id, fields);
-    if (e) out.push(e);
+    if (e) events.push(e);
   }
-  return out;
+  return { events, next, more: entries.length >= count };
 }
 
 /** The id of the newest entry, or `0-0` for an empty (or absent) stream. */

@@ -231,11 +231,11 @@ export class SseHub {
       try {
         for (;;) {
           const page = await readAfter(this.deps.bus.cmd, this.deps.keys, at, CATCH_UP_PAGE);
-          for (const e of page)
+          for (const e of page.events)
             if (eventMatches(e, c.sub.symbols))
               this.write(c, formatSse({ event: e.type, id: e.id, data: e.json }));
-          if (page.length > 0) at = (page.at(-1) as StoredEvent).id;
-          if (page.length < CATCH_UP_PAGE || c.closed) break;
+          at = page.next;
+          if (!page.more || c.closed) break;
         }
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message }, 'SSE: events catch-up failed');
