@@ -108,10 +108,11 @@ export async function getModel<M extends ModelName>(
  * loop breaks; throws when the server refuses the stream (401, 400 …).
  */
 export async function* watchModels(opts: WatchOptions): AsyncGenerator<ModelUpdate> {
+  // Before anything is opened: returning after would leave the stream (or the Redis connections) open.
+  if (opts.signal?.aborted) return;
   const queue = new AsyncQueue<ModelUpdate>();
   const stop = 'url' in opts ? watchSse(opts, queue) : watchRedis(opts, queue);
   const onAbort = (): void => queue.end();
-  if (opts.signal?.aborted) return;
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const seen = new Map<string, string>();
   try {

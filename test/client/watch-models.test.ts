@@ -81,6 +81,38 @@ describe('chain-worker/client', () => {
     );
   });
 
+  it('watchModels with a signal already aborted ends at once and leaves no stream or connection open', async () => {
+    h = await stack(single, { build: false, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } });
+    await cycleAndBuild(h);
+    server = await startHttpServer(depsOf(h), { host: '127.0.0.1', port: 0 });
+    const sseClients = async (): Promise<number | undefined> =>
+      (await h!.metrics.sseClients.get()).values[0]?.value;
+    const stopped = new AbortController();
+    stopped.abort();
+    const got: ModelUpdate[] = [];
+    for await (const u of watchModels({ url: server.url, symbols: ['SPX'], signal: stopped.signal }))
+      got.push(u);
+    expect(got).toEqual([]);
+    // An EventSource left open would have connected by now (and would reconnect for ever).
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await sseClients()).toBe(0);
+
+    // Over Redis: no subscriber left on this prefix's models channel (the server's hub is the one there).
+    const subscribers = async (): Promise<number> =>
+      ((await h!.bus.conn.call('PUBSUB', 'NUMSUB', h!.keys.modelsChannel)) as [string, number])[1];
+    expect(await subscribers()).toBe(1);
+    for await (const u of watchModels({
+      redis: single.url,
+      prefix: h.keys.prefix,
+      symbols: ['SPX'],
+      signal: stopped.signal,
+    }))
+      got.push(u);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual([]);
+    expect(await subscribers()).toBe(1);
+  });
+
   it('watchModels over Redis pub/sub: the current models, then each publish; getModel from Redis', async () => {
     h = await stack(single, { build: false, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } });
     await cycleAndBuild(h);
