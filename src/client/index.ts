@@ -129,6 +129,9 @@ export async function* watchModels(opts: WatchOptions): AsyncGenerator<ModelUpda
   }
 }
 
+/** Statuses that mean "not now" (the stream is retried), not "never" (401, 400…: the iteration throws). */
+const RETRIED_STATUSES = new Set([502, 503, 504]);
+
 function watchSse(
   opts: WatchOptions & { url: string; token?: string },
   queue: AsyncQueue<ModelUpdate>,
@@ -139,11 +142,20 @@ function watchSse(
   if (opts.lastEventId) url.searchParams.set('lastEventId', opts.lastEventId);
   const source = { url: opts.url, ...(opts.token ? { token: opts.token } : {}) };
   const es = new EventSource(url, {
-    fetch: (input, init) =>
-      fetch(input, {
+    fetch: async (input, init) => {
+      const res = await fetch(input, {
         ...init,
         headers: { ...(init.headers as Record<string, string>), ...authHeaders(opts.token) },
-      }),
+      });
+      // A server shutting down or full (503 shutting_down / too_many_clients), or a proxy in front of a
+      // restarting one, answers for now only: a failed fetch, which EventSource retries after `retry`,
+      // where any other non-200 status makes it give up for good.
+      if (RETRIED_STATUSES.has(res.status)) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new Error(`SSE stream: HTTP ${res.status}, retrying`);
+      }
+      return res;
+    },
   });
   // Documents are fetched in arrival order, so updates keep the stream's order.
   let chain = Promise.resolve();

@@ -3,12 +3,15 @@
  * current model, keeps going through a server stop and restart on the same port (reconnect with
  * Last-Event-ID) and yields the model published meanwhile; over Redis pub/sub it yields each publish;
  * `getModel` reads the stored document both ways. Every document validates against the shipped schema.
+ * A 503 while the server restarts is retried; a signal already aborted opens nothing.
  */
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getModel, watchModels, type ModelUpdate } from '../../src/client/index.js';
 import { startHttpServer, type HttpServer } from '../../src/serving/server.js';
 import { redisTargets } from '../support/redis.js';
 import { expectSchema } from '../support/schema.js';
+import { waitUntil } from '../support/wait.js';
 import type { Harness } from '../support/worker-harness.js';
 import { cycleAndBuild, depsOf, stack } from '../serving/support.js';
 
@@ -79,6 +82,43 @@ describe('chain-worker/client', () => {
     expect(await getModel({ url: server.url }, 'heatmap', 'SPX')).toEqual(
       JSON.parse((await h.bus.cmd.get(h.keys.model('heatmap', 'SPX'))) as string),
     );
+  });
+
+  it('watchModels over SSE: a 503 while the server restarts (shutting down, too many clients) is retried, not fatal', async () => {
+    h = await stack(single, { build: false, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } });
+    await cycleAndBuild(h);
+    const opts = { sse: { heartbeatMs: 200, retryMs: 200 } };
+    server = await startHttpServer(depsOf(h), { host: '127.0.0.1', port: 0 }, opts);
+    const port = Number(new URL(server.url).port);
+    const it = watchModels({ url: server.url, symbols: ['SPX'], models: ['gex'], signal: abort.signal })[
+      Symbol.asyncIterator
+    ]();
+    await nextWithin(it, 10_000, 'the current model');
+
+    // The server stops; while the old process drains (or a proxy stands in) the port answers 503 as
+    // the server does when closing or full; a model is published; then the new server listens.
+    await server.close();
+    server = undefined;
+    let refused = 0;
+    const stand = createServer((_req, res) => {
+      refused++;
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' });
+      res.end(JSON.stringify({ error: 'shutting_down', message: 'the server is shutting down' }));
+    });
+    await new Promise<void>((r) => stand.listen(port, '127.0.0.1', r));
+    await cycleAndBuild(h);
+    const stored2 = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as unknown;
+    const next = nextWithin(it, 20_000, 'the model published during the restart');
+    const failed = next.then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    await waitUntil(() => refused >= 1, 10_000, 'a reconnect answered 503');
+    stand.closeAllConnections();
+    await new Promise<void>((r) => stand.close(() => r()));
+    server = await startHttpServer(depsOf(h), { host: '127.0.0.1', port }, opts);
+    expect(await failed).toBeNull();
+    expect((await next).document).toEqual(stored2);
   });
 
   it('watchModels with a signal already aborted ends at once and leaves no stream or connection open', async () => {
