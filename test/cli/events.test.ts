@@ -138,6 +138,17 @@ describe('chain-worker events', () => {
     }
   });
 
+  it('an id of the right shape past what Redis takes (a part over 2^64 - 1) is a usage error', async () => {
+    const prefix = testPrefix();
+    for (const since of ['99999999999999999999-0', '1-18446744073709551616']) {
+      const big = (await run(BIN, ['events', '--since', since], { env: env(prefix) }).catch(
+        (e: unknown) => e,
+      )) as { code: number; stderr: string };
+      expect(big.code).toBe(2);
+      expect(big.stderr).toMatch(/--since/);
+    }
+  });
+
   it('an entry that is not an event does not end the listing: every event after it is printed', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);

@@ -13,6 +13,9 @@ describe('stream ids', () => {
     [undefined, false],
     ['abc-1', false],
     ['$', false],
+    ['18446744073709551615-18446744073709551615', true], // 2^64 - 1 each
+    ['18446744073709551616-0', false], // past what XRANGE takes
+    ['1-99999999999999999999', false],
   ])('isStreamId(%j) = %s', (id, want) => {
     expect(isStreamId(id)).toBe(want);
   });

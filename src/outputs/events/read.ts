@@ -19,9 +19,17 @@ export interface StoredEvent {
 
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
-/** A Redis stream id (`1764577498123-0`): what `Last-Event-ID` and `--since` accept. */
+/** The largest part of a stream id Redis takes (each of milliseconds and sequence is 64 bits unsigned). */
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * A Redis stream id (`1764577498123-0`): what `Last-Event-ID` and `--since` accept. Both parts at most
+ * 2^64 - 1: a longer one (`99999999999999999999-0`) is refused by XRANGE ("Invalid stream ID").
+ */
 export function isStreamId(s: string | undefined | null): s is string {
-  return typeof s === 'string' && STREAM_ID.test(s);
+  if (typeof s !== 'string' || !STREAM_ID.test(s)) return false;
+  const [ms = '', seq = ''] = s.split('-');
+  return BigInt(ms) <= MAX_ID_PART && BigInt(seq) <= MAX_ID_PART;
 }
 
 /** Compares two stream ids (negative: `a` is older). */
