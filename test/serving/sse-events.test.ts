@@ -3,10 +3,11 @@
  * `symbols=` filter (worker-wide events pass), and resuming with `Last-Event-ID` (header or query) while
  * events keep arriving: every event after the id exactly once, in stream order.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventsOutput } from '../../src/outputs/events/writer.js';
 import { startHttpServer, type HttpServer } from '../../src/serving/server.js';
-import { redisTargets, type RedisTarget } from '../support/redis.js';
+import { openBus, redisTargets, type RedisTarget, type TestBus } from '../support/redis.js';
 import { expectSchema } from '../support/schema.js';
 import type { Harness } from '../support/worker-harness.js';
 import { SseClient, depsOf, stack } from './support.js';
@@ -242,5 +243,80 @@ describe('SSE events: catch-up past an unreadable entry', () => {
     await c.waitFor(() => got().length >= 600, 10_000, 'the 600 events after the id');
     await new Promise((r) => setTimeout(r, 500)); // nothing more (a repeat) arrives later
     expect(got()).toEqual(ids);
+  });
+});
+
+describe('SSE events: a catch-up that fails', () => {
+  let h: Harness | undefined;
+  let server: HttpServer | undefined;
+  let limited: TestBus | undefined;
+  const user = `cwtest-${randomBytes(4).toString('hex')}`;
+  const clients: SseClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server?.close();
+    server = undefined;
+    await limited?.close();
+    limited = undefined;
+    await h?.bus.conn.call('ACL', 'DELUSER', user);
+    await h?.close();
+    h = undefined;
+  });
+
+  it('ends the stream, so the client reconnects from its last id: the events it could not read are not skipped', async () => {
+    h = await stack(target, { build: false });
+    // The server's Redis user may not XRANGE (the catch-up's read): the catch-up fails as on a Redis
+    // error, while the live reader (XREAD) works.
+    await h.bus.conn.call('ACL', 'SETUSER', user, 'on', '>cw-test-pw', '~*', '&*', '+@all', '-xrange');
+    const url = new URL(target.url);
+    url.username = user;
+    url.password = 'cw-test-pw';
+    limited = await openBus({ ...target, url: url.toString() });
+    server = await startHttpServer(
+      depsOf(h, { bus: limited }),
+      { host: '127.0.0.1', port: 0 },
+      { sse: { eventsBlockMs: 300 } },
+    );
+    const out = new EventsOutput(h.bus, h.keys, h.config, h.logger);
+    const health = (): Promise<string> =>
+      out.emit({
+        type: 'health_changed',
+        symbol: 'SPX',
+        epoch_id: null,
+        ts: Date.now() / 1000,
+        from: 'ok',
+        to: 'slow',
+      });
+    const from = await health();
+    const missed = [await health(), await health(), await health()];
+    const c = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, { 'last-event-id': from });
+    clients.push(c);
+    await c.waitFor(() => c.events.length >= 1, 10_000, 'hello');
+    expect(c.events[0]).toMatchObject({ event: 'hello', id: from });
+    // Not left open past the events it could not send: a live event must not come before them.
+    const live = await health();
+    await c.waitFor(
+      () => c.ended || c.events.some((e) => e.event === 'health_changed'),
+      5_000,
+      'the stream to end',
+    );
+    expect(c.events.filter((e) => e.event === 'health_changed').map((e) => e.id)).toEqual([]);
+    expect(c.ended).toBe(true);
+
+    // Redis answers again; the client reconnects with the last id it got (hello's): every event once.
+    await h.bus.conn.call('ACL', 'SETUSER', user, '+xrange');
+    const again = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, {
+      'last-event-id': from,
+    });
+    clients.push(again);
+    await again.waitFor(
+      () => again.events.filter((e) => e.event === 'health_changed').length >= 4,
+      10_000,
+      'the events after the id',
+    );
+    expect(again.events.filter((e) => e.event === 'health_changed').map((e) => e.id)).toEqual([
+      ...missed,
+      live,
+    ]);
   });
 });

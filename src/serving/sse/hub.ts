@@ -224,6 +224,7 @@ export class SseHub {
   /**
    * Sends a client every event after `resume` still in the stream (XRANGE, paged), then what arrived live
    * meanwhile (newer than the last id sent), then switches it to live delivery: none lost, none repeated.
+   * When the stream cannot be read, the response is ended instead (the client resumes from its last id).
    */
   private async catchUp(c: Client, resume: string | null): Promise<void> {
     let at = resume;
@@ -238,7 +239,15 @@ export class SseHub {
           if (!page.more || c.closed) break;
         }
       } catch (err) {
-        this.deps.logger.warn({ err: (err as Error).message }, 'SSE: events catch-up failed');
+        // Going live now would skip the events not read (the client's last id would pass them): end the
+        // stream instead, and the client reconnects with the last id it got (hello's or an event's).
+        this.deps.logger.warn(
+          { client: c.n, err: (err as Error).message },
+          'SSE: events catch-up failed; stream ended for the client to resume',
+        );
+        this.detach(c);
+        c.res.end();
+        return;
       }
     }
     for (const e of c.pending) {
