@@ -118,6 +118,10 @@ describe('GET /api/chain/{symbol}', () => {
   it.each([
     ['/api/chain/SPX', 400, 'bad_query'],
     ['/api/chain/SPX?expiration=12-01', 400, 'bad_query'],
+    // The shape of a date but no day of the calendar: not a date with no contracts.
+    ['/api/chain/SPX?expiration=2026-13-45', 400, 'bad_query'],
+    ['/api/chain/SPX?expiration=2026-02-30', 400, 'bad_query'],
+    ['/api/chain/SPX?expiration=2026-00-10', 400, 'bad_query'],
     ['/api/chain/FOO?expiration=2026-12-01', 404, 'unknown_symbol'],
   ])('%s → %i %s', async (url, status, error) => {
     const res = await app.inject(url);

@@ -28,6 +28,13 @@ export interface ChainRow {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** `YYYY-MM-DD` naming a day of the calendar (not 2026-13-45 or 2026-02-30). */
+function isCalendarDate(s: string): boolean {
+  if (!DATE.test(s)) return false;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === s;
+}
+
 function num(v: unknown): number | null {
   const n = typeof v === 'string' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) ? n : null;
@@ -69,7 +76,7 @@ export function registerChainRoutes(app: FastifyInstance, ctx: ServingContext): 
     async (req, reply) => {
       const symbol = resolveSymbol(ctx, req.params.symbol);
       const expiration = queryOne(req, 'expiration');
-      if (expiration === undefined || !DATE.test(expiration))
+      if (expiration === undefined || !isCalendarDate(expiration))
         throw new HttpError(400, 'bad_query', 'expiration: give one date, YYYY-MM-DD');
       const epochId = await fromRedis(bus.read((r) => r.hget(keys.epochActive, symbol)));
       if (!epochId) throw new HttpError(404, 'chain_not_found', `no active epoch for ${symbol}`);
