@@ -335,6 +335,10 @@ describe('serving API (app.inject, single Redis)', () => {
     expect(
       (await app.inject({ url: '/vendor/echarts.min.js', headers: { 'if-none-match': etag } })).statusCode,
     ).toBe(304);
+    // gzip;q=0 says gzip is not acceptable (as the model API reads it): the file goes out as it is.
+    const plain = await app.inject({ url: '/app.js', headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(js.body);
   });
 });
 

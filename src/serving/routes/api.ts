@@ -54,7 +54,8 @@ export function queryOne(req: FastifyRequest, name: string): string | undefined 
   return v;
 }
 
-function acceptsGzip(req: FastifyRequest): boolean {
+/** Whether the request accepts gzip (`gzip;q=0` does not). */
+export function acceptsGzip(req: FastifyRequest): boolean {
   const h = req.headers['accept-encoding'];
   return typeof h === 'string' && /\bgzip\b(?!;q=0(?:\.0*)?(?:,|$))/i.test(h);
 }

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PACKAGE_ROOT } from '../../lib/repo-paths.js';
+import { acceptsGzip } from './api.js';
 
 /** Where index.html, app.js and style.css live (also in the published package: see package.json files). */
 export const DASHBOARD_DIR = resolve(PACKAGE_ROOT, 'src/serving/dashboard');
@@ -90,9 +91,7 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: { dir?: stri
     if (a.type.startsWith('text/html'))
       void reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer');
     if (req.headers['if-none-match'] === f.etag) return reply.code(304).send();
-    const ae = req.headers['accept-encoding'];
-    if (typeof ae === 'string' && /\bgzip\b/.test(ae))
-      return reply.header('content-encoding', 'gzip').send(f.gz);
+    if (acceptsGzip(req)) return reply.header('content-encoding', 'gzip').send(f.gz);
     return reply.send(f.body);
   };
 
