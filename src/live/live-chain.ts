@@ -313,8 +313,8 @@ export class LiveChain {
     const meta = await epochs.meta(epochId);
     if (ids === null || (meta.last_refresh_ts ?? '') !== refreshTs) return; // mid-write: next pass
     const raw = await epochs.substrateBytes(epochId, ids);
-    // Parsed in the symbol's thread, which keeps them (a corrupt substrate there leaves the whole load empty,
-    // as the builder's parse would fail on it).
+    // Parsed in the symbol's thread, which keeps them. A corrupt substrate fails the whole load, as the
+    // builder's parse fails on it: no live build from this snapshot (the pass's catch), tried again next pass.
     const contracts = await st.thread.load(joinJsonArray(raw));
     const spot = Number(meta.spot);
     // The REST snapshot replaces the live state.

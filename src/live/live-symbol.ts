@@ -52,7 +52,8 @@ export interface LiveBuildResult {
 }
 
 export class LiveSymbol {
-  private base: ContractSubstrate[] = [];
+  /** Null until a snapshot is loaded: a thread started again after it died holds none, and must not build. */
+  private base: ContractSubstrate[] | null = null;
   private chosen = new Set<string>();
   private readonly quotes = new Map<string, AppliedQuote>();
   private readonly volumes = new Map<string, number>();
@@ -68,9 +69,24 @@ export class LiveSymbol {
     return contracts.length;
   }
 
+  /** The loaded snapshot; throws when there is none (the main thread then reloads it). */
+  private snapshot(): ContractSubstrate[] {
+    if (this.base === null) throw new Error('live thread has no snapshot loaded');
+    return this.base;
+  }
+
+  /** Forgets the snapshot and everything applied to it: no build until the next {@link load}. */
+  unload(): void {
+    this.base = null;
+    this.chosen.clear();
+    this.quotes.clear();
+    this.volumes.clear();
+    this.changed.clear();
+  }
+
   /** Chooses the quoted contracts again (see subscription.ts); the quotes of the ones dropped are forgotten. */
   choose(req: ChooseRequest): ChooseResult {
-    const next = chooseSubscriptions(this.base, { ...req, current: this.chosen });
+    const next = chooseSubscriptions(this.snapshot(), { ...req, current: this.chosen });
     const nextSet = new Set(next);
     const gone = [...this.chosen].filter((id) => !nextSet.has(id));
     for (const id of gone) {
@@ -82,6 +98,7 @@ export class LiveSymbol {
 
   /** Applies what arrived, hydrates every contract at the live spot and builds both models. */
   build(req: LiveBuildRequest): LiveBuildResult {
+    const base = this.snapshot();
     const t0 = performance.now();
     for (const q of req.quotes) {
       this.quotes.set(q.sym, { bid: q.bid, ask: q.ask, t: q.t });
@@ -94,7 +111,7 @@ export class LiveSymbol {
     }
     const now = req.asOf;
     const hydrated = hydrate({
-      contracts: this.base,
+      contracts: base,
       quotes: this.quotes,
       volumes: this.volumes,
       spot: req.spot,

@@ -24,14 +24,18 @@ export type LiveOp =
 export function runLiveOp(state: LiveSymbol, op: LiveOp): number | ChooseResult | LiveBuildResult {
   switch (op.kind) {
     case 'load': {
+      // A snapshot that does not parse is refused (the builder's parse fails on it too, and publishes
+      // nothing): loaded as empty, every live build published models of no contracts over the snapshot's.
+      state.unload();
       const b = op.substrates;
       let parsed: unknown;
       try {
         parsed = JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
-      } catch {
-        parsed = [];
+      } catch (err) {
+        throw new Error(`live snapshot does not parse: ${(err as Error).message}`);
       }
-      return state.load(Array.isArray(parsed) ? (parsed as ContractSubstrate[]) : []);
+      if (!Array.isArray(parsed)) throw new Error('live snapshot is not a JSON array');
+      return state.load(parsed as ContractSubstrate[]);
     }
     case 'choose':
       return state.choose(op.req);

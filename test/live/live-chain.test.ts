@@ -246,6 +246,47 @@ describe('live chain: stream hydration on the single server', () => {
   });
 });
 
+describe('live chain: a snapshot the live thread cannot read', () => {
+  it('a corrupt substrate publishes no live model until the snapshot is readable again', async () => {
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    const builder = new ModelBuilder({ ...h, owner: 'b1' });
+    const live = new LiveChain({ ...h, subscriber: { setOptions: () => {}, setIndices: () => {} } });
+    try {
+      const first = await runCycle(h.deps, 'I:SPX', '');
+      const epochId = first.epochId as string;
+      await builder.drain();
+      const snapshotGex = await h.bus.cmd.get(h.keys.model('gex', 'SPX'));
+      const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
+      const key = h.keys.epochContract(epochId, ids[0] as string);
+      const good = (await h.bus.cmd.get(key)) as string;
+      await h.bus.cmd.set(key, '{"id":', 'KEEPTTL', 'XX');
+      const spot = Number(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'spot'));
+      expect(await live.step()).toEqual([]);
+      expect(live.stateOf('SPX')?.epochId).toBeNull();
+      // A live spot: nothing is built from the unreadable snapshot, the snapshot model stays.
+      live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: spot + 1, t: Date.now() }], Date.now());
+      expect(await live.step()).toEqual([]);
+      expect(await h.bus.cmd.get(h.keys.model('gex', 'SPX'))).toBe(snapshotGex);
+      // Readable again: loaded, and the next spot builds from every contract.
+      await h.bus.cmd.set(key, good, 'KEEPTTL', 'XX');
+      expect(await live.step()).toEqual([]);
+      expect(live.stateOf('SPX')).toMatchObject({ epochId, contracts: ids.length });
+      live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: spot + 2, t: Date.now() }], Date.now());
+      const [built] = await live.step();
+      expect(built).toMatchObject({ trigger: 'spot', spot: spot + 2, published: true });
+      const gex = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as GexModel;
+      expect(gex.contract_count).toBe(ids.length);
+    } finally {
+      await live.stop();
+      await builder.stop();
+      await h.close();
+    }
+  });
+});
+
 describe('live chain: auth_failed stops streaming, not REST', () => {
   it('the stream fails for good while cycles and snapshot models go on', async () => {
     const h = await startHarness(

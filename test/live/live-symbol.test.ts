@@ -97,6 +97,15 @@ describe('LiveSymbol (the state a live thread keeps)', () => {
     expect(third.streamed).toBe(0);
   });
 
+  it('refuses to build or choose before a snapshot is loaded (an empty chain is a loaded one)', () => {
+    const s = new LiveSymbol();
+    expect(() => s.build(request())).toThrow(/no snapshot/);
+    expect(() => s.choose({ spot: 6860, now: NOW, max: 4 })).toThrow(/no snapshot/);
+    expect(s.load([])).toBe(0);
+    expect(s.choose({ spot: 6860, now: NOW, max: 4 })).toEqual({ chosen: [], gone: [] });
+    expect(s.build(request()).streamed).toBe(0);
+  });
+
   it('a contract no longer chosen loses its quote (back to the snapshot IV) and is rewritten once', () => {
     const s = new LiveSymbol();
     s.load(structuredClone(BASE));
@@ -132,11 +141,37 @@ describe('LiveThread', () => {
       expect(Buffer.from(a.gex).toString()).toBe(Buffer.from(b.gex).toString());
       expect(Buffer.from(a.heatmap).toString()).toBe(Buffer.from(b.heatmap).toString());
       expect(a.substrates).toEqual(b.substrates);
-      // A corrupt snapshot loads as empty rather than killing the thread.
-      expect(await threaded.load(new TextEncoder().encode('[{"id":'))).toBe(0);
+      // A corrupt snapshot is refused without killing the thread, and leaves it with no snapshot: no build
+      // from an empty chain until the next load.
+      await expect(threaded.load(new TextEncoder().encode('[{"id":'))).rejects.toThrow(/snapshot/);
+      await expect(inline.load(new TextEncoder().encode('{"id":1}'))).rejects.toThrow(/snapshot/);
+      await expect(threaded.build(req())).rejects.toThrow(/no snapshot/);
+      await expect(inline.build(req())).rejects.toThrow(/no snapshot/);
+      expect(await threaded.load(bytes())).toBe(4);
+      expect((await threaded.build(req())).streamed).toBe(1);
     } finally {
       await threaded.close();
       await inline.close();
+    }
+  });
+
+  it('a thread that died is started again empty: its next build and choice are refused, not built from no contracts', async () => {
+    const script = new URL('../../dist/src/live/live-thread-entry.js', import.meta.url).pathname;
+    const thread = new LiveThread(script);
+    try {
+      expect(await thread.load(new TextEncoder().encode(JSON.stringify(BASE)))).toBe(4);
+      // The thread dies between two requests (nothing pending to reject).
+      const rpc = (thread as unknown as { rpc: { worker: { terminate(): Promise<number> } | undefined } })
+        .rpc;
+      await rpc.worker?.terminate();
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(thread.build(request())).rejects.toThrow(/no snapshot/);
+      await expect(thread.choose({ spot: 6860, now: NOW, max: 2 })).rejects.toThrow(/no snapshot/);
+      // Reloaded: it answers again.
+      expect(await thread.load(new TextEncoder().encode(JSON.stringify(BASE)))).toBe(4);
+      expect((await thread.build(request())).gex.byteLength).toBeGreaterThan(0);
+    } finally {
+      await thread.close();
     }
   });
 });
