@@ -257,6 +257,16 @@ export class LiveChain {
           drop('unknown_contract');
           continue;
         }
+        // What the normalizer refuses in a REST snapshot is not applied either: the contract keeps its last
+        // good quote (a crossed one wrote bid > ask with mid null and put the snapshot IV back).
+        if (e.bp < 0 || e.ap < 0) {
+          drop('negative_price');
+          continue;
+        }
+        if (e.bp > 0 && e.ap > 0 && e.bp > e.ap) {
+          drop('crossed_quote');
+          continue;
+        }
         const verdict = this.seq.check(e.sym, e.q);
         if (verdict !== 'accept') {
           drop(verdict);

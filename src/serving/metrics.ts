@@ -119,7 +119,7 @@ export class Metrics {
   });
   readonly streamDropped = new Counter({
     name: 'chain_worker_stream_dropped_total',
-    help: 'Stream quotes dropped: duplicate or out_of_order sequence, unknown contract, buffer overflow',
+    help: 'Stream quotes dropped: duplicate or out_of_order sequence, unknown contract, buffer overflow, crossed_quote, negative_price',
     labelNames: ['reason'],
     registers: [this.registry],
   });

@@ -246,6 +246,74 @@ describe('live chain: stream hydration on the single server', () => {
   });
 });
 
+describe('live chain: quotes the snapshot would refuse', () => {
+  it('a crossed or negative quote is dropped and counted; the contract keeps its last good quote', async () => {
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { sim: { clock: () => T0 }, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    const live = new LiveChain({
+      ...h,
+      subscriber: { setOptions: () => {}, setIndices: () => {} },
+      clock: () => T0 + 1000,
+    });
+    try {
+      const first = await runCycle(h.deps, 'I:SPX', '');
+      const epochId = first.epochId as string;
+      expect(await live.step()).toEqual([]);
+      const subscribed = new Set(live.stateOf('SPX')?.subscribed);
+      const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
+      const base = (await h.bus.getMany(ids.map((id) => h.keys.epochContract(epochId, id)))).map(
+        (s) => JSON.parse(s as string) as ContractSubstrate,
+      );
+      const [a, b] = base.filter((c) => subscribed.has(c.id) && c.iv !== null && years(T0 + 1000, c) > 0);
+      if (!a || !b) throw new Error('no quotable contracts');
+      const spot = Number(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'spot'));
+      const quote = (c: ContractSubstrate, bp: number, ap: number, q: number, t: number): StreamEvent => ({
+        ev: 'Q',
+        sym: c.id,
+        bx: 1,
+        ax: 1,
+        bp,
+        ap,
+        bs: 1,
+        as: 1,
+        t,
+        q,
+      });
+      const fair = price(a.type === 'call', spot, a.strike, years(T0 + 1000, a), (a.iv as number) + 0.01);
+      live.onEvents('options', [quote(a, fair - 0.05, fair + 0.05, 1, T0 + 500)], Date.now());
+      const [good] = await live.step();
+      expect(good).toMatchObject({ trigger: 'quotes', streamed: 1, published: true });
+      const read = async (c: ContractSubstrate): Promise<ContractSubstrate> =>
+        JSON.parse((await h.bus.cmd.get(h.keys.epochContract(epochId, c.id))) as string) as ContractSubstrate;
+      const applied = await read(a);
+      expect(Math.abs((applied.iv as number) - ((a.iv as number) + 0.01))).toBeLessThan(1e-6);
+      // Crossed (bid above ask) and a negative bid: the normalizer rejects both in a REST snapshot.
+      live.onEvents(
+        'options',
+        [quote(a, fair + 1, fair - 1, 2, T0 + 600), quote(b, -0.05, 1, 3, T0 + 600)],
+        Date.now(),
+      );
+      expect(await live.step()).toEqual([]);
+      expect(await read(a)).toEqual(applied);
+      expect(await read(b)).toEqual(b);
+      const dropped = Object.fromEntries(
+        (await h.metrics.streamDropped.get()).values.map((v) => [String(v.labels.reason), v.value]),
+      );
+      expect(dropped).toEqual({ crossed_quote: 1, negative_price: 1 });
+      // A locked quote (bid = ask) is a quote.
+      live.onEvents('options', [quote(a, fair, fair, 4, T0 + 700)], Date.now());
+      const [locked] = await live.step();
+      expect(locked).toMatchObject({ streamed: 1, published: true });
+      expect(await read(a)).toMatchObject({ bid: fair, ask: fair, mid: fair });
+    } finally {
+      await live.stop();
+      await h.close();
+    }
+  });
+});
+
 describe('live chain: a snapshot the live thread cannot read', () => {
   it('a corrupt substrate publishes no live model until the snapshot is readable again', async () => {
     const h = await startHarness(
