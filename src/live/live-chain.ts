@@ -350,11 +350,16 @@ export class LiveChain {
     );
   }
 
+  /**
+   * Contracts no longer subscribed: their owner, sequence marks and quotes go, the pending ones too (the
+   * thread forgot their applied quotes; a pending one drained after this put it back, for good).
+   */
   private forget(st: SymbolState, ids: readonly string[]): void {
     for (const id of ids) {
       if (this.owner.get(id) === st) this.owner.delete(id);
       st.quoted.delete(id);
     }
+    st.buffer.delete(ids);
     this.seq.forget(ids);
     this.tradeSeq.forget(ids);
   }

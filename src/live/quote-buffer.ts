@@ -57,6 +57,15 @@ export class QuoteBuffer {
     return out;
   }
 
+  /** Drops the pending quotes of these contracts (no longer subscribed: their quotes must not be applied). */
+  delete(syms: Iterable<string>): void {
+    let removed = false;
+    for (const s of syms) removed = this.pending.delete(s) || removed;
+    if (!removed) return;
+    this.oldest = Number.POSITIVE_INFINITY;
+    for (const q of this.pending.values()) if (q.receivedAt < this.oldest) this.oldest = q.receivedAt;
+  }
+
   /** Drops everything (a REST snapshot replaced the live state). */
   clear(): void {
     this.pending.clear();

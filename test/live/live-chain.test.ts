@@ -314,6 +314,68 @@ describe('live chain: quotes the snapshot would refuse', () => {
   });
 });
 
+describe('live chain: a re-choice of the subscriptions', () => {
+  it('a contract that left the subscriptions has its pending quote dropped, not applied after it left', async () => {
+    let liveNow = T0 + 1000;
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { sim: { clock: () => T0 }, env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    const live = new LiveChain({
+      ...h,
+      subscriber: { setOptions: () => {}, setIndices: () => {} },
+      clock: () => liveNow,
+    });
+    try {
+      const first = await runCycle(h.deps, 'I:SPX', '');
+      const epochId = first.epochId as string;
+      expect(await live.step()).toEqual([]);
+      const subscribed = new Set(live.stateOf('SPX')?.subscribed);
+      const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
+      const base = (await h.bus.getMany(ids.map((id) => h.keys.epochContract(epochId, id)))).map(
+        (s) => JSON.parse(s as string) as ContractSubstrate,
+      );
+      // Two quoted contracts: one of today's SPXW (settles at 16:00 New York, 21:00 UTC), one of a later date.
+      const today = base.find((c) => subscribed.has(c.id) && c.expiration === '2026-01-07' && c.iv !== null);
+      const later = base.find((c) => subscribed.has(c.id) && c.expiration > '2026-01-07' && c.iv !== null);
+      if (!today || !later) throw new Error('no quotable contracts');
+      const spot = Number(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'spot'));
+      const quote = (c: ContractSubstrate, q: number): StreamEvent => ({
+        ev: 'Q',
+        sym: c.id,
+        bx: 1,
+        ax: 1,
+        bp: (c.bid ?? 1) + 0.1,
+        ap: (c.ask ?? 2) + 0.1,
+        bs: 1,
+        as: 1,
+        t: T0 + 900,
+        q,
+      });
+      live.onEvents('options', [quote(today, 1), quote(later, 2)], Date.now());
+      // Before the next build the clock passes today's settlement and spot moves 1 %: the choice is made
+      // again, without today's contracts.
+      liveNow = Date.parse('2026-01-07T21:00:01Z');
+      const moved = Math.round(spot * 1.01 * 100) / 100;
+      live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: moved, t: liveNow }], Date.now());
+      const [built] = await live.step();
+      const after = new Set(live.stateOf('SPX')?.subscribed);
+      expect(after.has(today.id)).toBe(false);
+      expect(after.has(later.id)).toBe(true);
+      expect(built).toMatchObject({ trigger: 'quotes+spot', spot: moved, streamed: 1, applied: 1 });
+      expect(live.stateOf('SPX')?.quotes).toBe(1);
+      // Today's substrate is the snapshot's; the later one carries its quote.
+      const read = async (c: ContractSubstrate): Promise<ContractSubstrate> =>
+        JSON.parse((await h.bus.cmd.get(h.keys.epochContract(epochId, c.id))) as string) as ContractSubstrate;
+      expect(await read(today)).toEqual(today);
+      expect(await read(later)).toMatchObject({ bid: (later.bid ?? 1) + 0.1, ts: (T0 + 900) / 1000 });
+    } finally {
+      await live.stop();
+      await h.close();
+    }
+  });
+});
+
 describe('live chain: a snapshot the live thread cannot read', () => {
   it('a corrupt substrate publishes no live model until the snapshot is readable again', async () => {
     const h = await startHarness(

@@ -415,4 +415,15 @@ describe('QuoteBuffer', () => {
     expect(b.overflow).toBe(150 * 400); // every quote for S100…S249 (400 each)
     expect(b.drain()).toHaveLength(100);
   });
+  it('drops the pending quotes of contracts no longer subscribed (and their receive time)', () => {
+    const b = new QuoteBuffer(2);
+    b.put(q('A', 1));
+    b.put(q('B', 4));
+    b.delete(['A', 'Z']);
+    expect(b.size).toBe(1);
+    expect(b.oldestReceivedAt).toBe(4);
+    b.put(q('C', 6)); // the freed place takes another contract
+    expect(b.overflow).toBe(0);
+    expect(b.drain().map((x) => x.sym)).toEqual(['B', 'C']);
+  });
 });
