@@ -3,8 +3,8 @@
  * least unsubscribe/subscribe churn. Pure.
  *
  * **The rule.** Candidates are the active epoch's contracts that have not settled. Each gets the score
- * `gamma × OI / (1 + i)`, where `i` is the rank of its expiration (0 = nearest): its share of the dealer
- * gamma, weighted toward the nearest expirations. Contracts already subscribed get their score × 1.25
+ * `gamma × OI / (1 + i)`, where `i` is the rank of its expiration among the candidates' (0 = nearest): its
+ * share of the dealer gamma, weighted toward the nearest expirations. Contracts already subscribed get their score × 1.25
  * (hysteresis), so a small reshuffle does not swap them out. Highest score first; ties, and every contract
  * without gamma or OI (score 0), go by nearest expiration, then strike nearest spot, then ticker. The first
  * `max` are quoted.
@@ -52,19 +52,22 @@ export function chooseSubscriptions(
   if (!(opts.max > 0)) return [];
   if (contracts.every((c) => positive(c.gamma) * positive(c.oi) === 0))
     return chooseNearest(contracts, idOfCandidate, opts);
-  const expirations = [...new Set(contracts.map((c) => c.expiration))].sort();
-  const rank = new Map(expirations.map((e, i) => [e, i]));
   const settled = new Map<string, boolean>();
-  const scored: Scored[] = [];
-  for (const c of contracts) {
+  const candidates = contracts.filter((c) => {
     const sk = `${c.root}|${c.expiration}`;
     let gone = settled.get(sk);
     if (gone === undefined) {
-      const t = yearsToSettlement(opts.now, c.expiration, c.root);
-      gone = !(t > 0);
+      gone = !(yearsToSettlement(opts.now, c.expiration, c.root) > 0);
       settled.set(sk, gone);
     }
-    if (gone) continue;
+    return !gone;
+  });
+  // i ranks the candidates' expirations: one whose every contract settled (today's after 16:00 New York,
+  // until the next discovery leaves it out) is not the nearest.
+  const expirations = [...new Set(candidates.map((c) => c.expiration))].sort();
+  const rank = new Map(expirations.map((e, i) => [e, i]));
+  const scored: Scored[] = [];
+  for (const c of candidates) {
     const exp = rank.get(c.expiration) ?? 0;
     let score = (positive(c.gamma) * positive(c.oi)) / (1 + exp);
     if (opts.current?.has(c.id)) score *= INCUMBENT_BONUS;

@@ -85,6 +85,18 @@ describe('chooseSubscriptions', () => {
       current: ['old'],
       want: ['new'],
     },
+    {
+      // 10:00 New York: the SPX monthly of 2026-01-02 settled; the nearest live expiration is i = 0 (weight 1),
+      // the next i = 1 (weight 1/2), so 1.6× the gamma × OI there is worth 0.8 of the nearest's.
+      name: 'a settled expiration still in the chain takes no rank: the nearest live one is i = 0',
+      contracts: [
+        c('settled', '2026-01-02', 6850, 0.01, 9999, 'SPX'),
+        c('near', '2026-01-08', 6850, 0.002, 100),
+        c('far', '2026-01-09', 6850, 0.002, 160),
+      ],
+      max: 1,
+      want: ['near'],
+    },
     { name: 'max 0 chooses nothing', contracts: [c('a', '2026-01-08', 6850, 1, 1)], max: 0, want: [] },
   ];
   it.each(cases)('$name', ({ contracts, max, spot, current, want }) => {
@@ -125,11 +137,12 @@ function byTheRule(
   opts: Parameters<typeof chooseSubscriptions>[1],
 ) {
   if (!(opts.max > 0)) return [];
-  const expirations = [...new Set(contracts.map((x) => x.expiration))].sort();
+  const live = contracts.filter((x) => yearsToSettlement(opts.now, x.expiration, x.root) > 0);
+  // i ranks the expirations of the candidates (settled contracts are none).
+  const expirations = [...new Set(live.map((x) => x.expiration))].sort();
   const rank = new Map(expirations.map((e, i) => [e, i]));
   const scored: { id: string; score: number; exp: number; dist: number }[] = [];
-  for (const x of contracts) {
-    if (!(yearsToSettlement(opts.now, x.expiration, x.root) > 0)) continue;
+  for (const x of live) {
     const exp = rank.get(x.expiration) ?? 0;
     const g = x.gamma !== null && Number.isFinite(x.gamma) && x.gamma > 0 ? x.gamma : 0;
     const oi = x.oi !== null && Number.isFinite(x.oi) && x.oi > 0 ? x.oi : 0;
