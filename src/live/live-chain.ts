@@ -45,6 +45,11 @@ export interface LiveChainDeps {
   clock?: () => number;
   /** Outputs told about every published live build (`trigger: "stream"`), e.g. the history. */
   observers?: readonly ModelObserver[];
+  /**
+   * Whether this worker holds the symbol's lease (vendor ticker): a symbol another worker holds is neither
+   * subscribed nor built here (its holder streams it). @defaultValue every symbol
+   */
+  holds?: (vendor: string) => boolean;
 }
 
 /** What moved since the last build: `quotes`, `trades`, `spot`, joined by `+` (e.g. `quotes+spot`). */
@@ -307,8 +312,21 @@ export class LiveChain {
 
   /** Reloads the symbol's state when its active epoch changed or was refreshed by a REST snapshot. */
   private async follow(st: SymbolState): Promise<void> {
-    const { logger } = this.deps;
+    const { logger, holds } = this.deps;
     const { epochs } = this;
+    if (holds && !holds(st.vendor)) {
+      // Another worker holds it (or nobody yet): no live state, no subscriptions, no build here.
+      if (st.epochId !== null || st.chosen.length > 0) {
+        this.dropLiveState(st);
+        st.epochId = null;
+        st.refreshTs = null;
+        st.contracts = 0;
+        st.snapshotSpot = null;
+        this.sendOptions();
+        logger.debug({ symbol: st.symbol }, 'live: symbol not held, streaming stopped');
+      }
+      return;
+    }
     const epochId = await epochs.activeId(st.symbol);
     if (!epochId) return;
     const refreshTs = await epochs.refreshTs(epochId);
@@ -333,6 +351,16 @@ export class LiveChain {
     st.contracts = contracts;
     st.snapshotSpot = spot > 0 ? spot : null;
     st.asOfMs = msOfSeconds(meta.as_of ?? meta.last_refresh_ts);
+    this.dropLiveState(st);
+    if (st.snapshotSpot !== null) await this.choose(st, st.snapshotSpot);
+    logger.debug(
+      { symbol: st.symbol, epochId, contracts, subscribed: st.chosen.length },
+      'live: snapshot loaded',
+    );
+  }
+
+  /** Drops what streamed since the snapshot (quotes, trades, live spot) and the symbol's subscriptions. */
+  private dropLiveState(st: SymbolState): void {
     st.liveSpot = null;
     st.spotReceivedAt = null;
     st.spotChanged = false;
@@ -343,11 +371,6 @@ export class LiveChain {
     st.lastTickMs = null;
     this.forget(st, st.chosen);
     st.chosen = [];
-    if (st.snapshotSpot !== null) await this.choose(st, st.snapshotSpot);
-    logger.debug(
-      { symbol: st.symbol, epochId, contracts, subscribed: st.chosen.length },
-      'live: snapshot loaded',
-    );
   }
 
   /**
@@ -372,6 +395,11 @@ export class LiveChain {
     for (const id of chosen) this.owner.set(id, st);
     st.chosen = chosen;
     st.chosenSpot = spot;
+    this.sendOptions();
+  }
+
+  /** Sends the union of every symbol's choice to the options connection. */
+  private sendOptions(): void {
     // Quotes for the spot-weighted choice; trades for the day volume since the snapshot.
     const params: string[] = [];
     for (const s of this.states.values()) for (const id of s.chosen) params.push(`Q.${id}`, `T.${id}`);

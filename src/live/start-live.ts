@@ -32,6 +32,8 @@ export interface StartLiveOptions {
   observers?: readonly ModelObserver[];
   /** The market's clock (a replay's is its recording's). @defaultValue Date.now */
   clock?: () => number;
+  /** Whether this worker holds the symbol's lease: only those are streamed. @defaultValue every symbol */
+  holds?: (vendor: string) => boolean;
 }
 
 /** Starts streaming and the live build loop. */
@@ -61,6 +63,7 @@ export function startLive(o: StartLiveOptions): LiveService {
     metrics: o.metrics,
     ...(o.observers ? { observers: o.observers } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.holds ? { holds: o.holds } : {}),
     subscriber: {
       setOptions: (p) => client.options.setSubscriptions(p),
       setIndices: (p) => client.indices.setSubscriptions(p),

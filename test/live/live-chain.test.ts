@@ -376,6 +376,57 @@ describe('live chain: a re-choice of the subscriptions', () => {
   });
 });
 
+describe('live chain: only the symbols whose lease the worker holds', () => {
+  it('a symbol another worker holds is neither subscribed nor built; taken over, it streams; lost, it stops', async () => {
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    let held = false;
+    const options: string[][] = [];
+    const live = new LiveChain({
+      ...h,
+      subscriber: { setOptions: (p) => options.push(p), setIndices: () => {} },
+      holds: (vendor) => held && vendor === 'I:SPX',
+    });
+    try {
+      const first = await runCycle(h.deps, 'I:SPX', '');
+      const epochId = first.epochId as string;
+      const spot = Number(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'spot'));
+      const v = (val: number): void =>
+        live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val, t: Date.now() }], Date.now());
+      const publishedGex = async (): Promise<string | null> =>
+        await h.bus.cmd.get(h.keys.model('gex', 'SPX'));
+      // Another worker holds SPX: nothing loaded, subscribed or published.
+      expect(await live.step()).toEqual([]);
+      v(spot + 1);
+      expect(await live.step()).toEqual([]);
+      expect(live.stateOf('SPX')).toMatchObject({ epochId: null, subscribed: [] });
+      expect(options.flat()).toEqual([]);
+      expect(await publishedGex()).toBeNull();
+      // Taken over: loaded, subscribed, built.
+      held = true;
+      expect(await live.step()).toEqual([]);
+      expect(live.stateOf('SPX')?.epochId).toBe(epochId);
+      expect(options.at(-1)?.length).toBeGreaterThan(0);
+      v(spot + 2);
+      const [built] = await live.step();
+      expect(built).toMatchObject({ trigger: 'spot', published: true });
+      // Lost: the subscriptions go, the state is dropped, a new spot builds nothing.
+      held = false;
+      const before = await publishedGex();
+      v(spot + 3);
+      expect(await live.step()).toEqual([]);
+      expect(options.at(-1)).toEqual([]);
+      expect(live.stateOf('SPX')).toMatchObject({ epochId: null, subscribed: [], liveSpot: null });
+      expect(await publishedGex()).toBe(before);
+    } finally {
+      await live.stop();
+      await h.close();
+    }
+  });
+});
+
 describe('live chain: a snapshot the live thread cannot read', () => {
   it('a corrupt substrate publishes no live model until the snapshot is readable again', async () => {
     const h = await startHarness(

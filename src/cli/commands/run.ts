@@ -65,6 +65,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       apiKey: config.apiKey ?? 'local',
       observers,
       ...(provider.kind === 'replay' ? { clock: provider.clock } : {}),
+      // Several workers share the symbols: each streams only those whose lease it holds.
+      holds: (vendor) => worker.leases.held.has(vendor),
     });
   }
   const offSignals = onShutdownSignals((signal) => {
