@@ -333,7 +333,7 @@ export class LiveChain {
     if (epochId === st.epochId && refreshTs === st.refreshTs) {
       const spot = st.liveSpot ?? st.snapshotSpot;
       if (spot !== null && spotMovedFar(st.chosenSpot, spot, this.deps.config.streamResubscribePct)) {
-        await this.choose(st, spot);
+        await this.choose(st, spot, true);
       }
       return;
     }
@@ -387,10 +387,13 @@ export class LiveChain {
     this.tradeSeq.forget(ids);
   }
 
-  /** Chooses the symbol's quoted contracts again and sends the union of every symbol's to the stream. */
-  private async choose(st: SymbolState, spot: number): Promise<void> {
+  /**
+   * Chooses the symbol's quoted contracts again and sends the union of every symbol's to the stream;
+   * `liveSpot`: scored by the gammas at this (live) spot, not the snapshot's.
+   */
+  private async choose(st: SymbolState, spot: number, liveSpot = false): Promise<void> {
     const max = perSymbolBudget(this.deps.config.streamMaxContracts, this.states.size);
-    const { chosen, gone } = await st.thread.choose({ spot, now: this.clock(), max });
+    const { chosen, gone } = await st.thread.choose({ spot, now: this.clock(), max, liveSpot });
     this.forget(st, gone);
     for (const id of chosen) this.owner.set(id, st);
     st.chosen = chosen;

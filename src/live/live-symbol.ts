@@ -21,6 +21,12 @@ export interface ChooseRequest {
   /** Epoch ms. */
   now: number;
   max: number;
+  /**
+   * `spot` is a live spot (spot moved far since the last choice): every contract is scored by its gamma
+   * there (hydrated: sticky-strike IV, or the live one), not by the snapshot's, which is at the snapshot's
+   * spot and would choose the same contracts again.
+   */
+  liveSpot?: boolean;
 }
 
 export interface ChooseResult {
@@ -86,7 +92,17 @@ export class LiveSymbol {
 
   /** Chooses the quoted contracts again (see subscription.ts); the quotes of the ones dropped are forgotten. */
   choose(req: ChooseRequest): ChooseResult {
-    const next = chooseSubscriptions(this.snapshot(), { ...req, current: this.chosen });
+    const base = this.snapshot();
+    const candidates =
+      req.liveSpot === true
+        ? hydrate({ contracts: base, quotes: this.quotes, spot: req.spot, now: req.now }).contracts
+        : base;
+    const next = chooseSubscriptions(candidates, {
+      spot: req.spot,
+      now: req.now,
+      max: req.max,
+      current: this.chosen,
+    });
     const nextSet = new Set(next);
     const gone = [...this.chosen].filter((id) => !nextSet.has(id));
     for (const id of gone) {

@@ -10,7 +10,8 @@
  * `max` are quoted.
  *
  * **When to choose again.** On every promotion, on every REST snapshot of the active epoch, and when spot has
- * moved more than `farMovePct` percent from the spot of the last choice.
+ * moved more than `farMovePct` percent from the spot of the last choice (then the live thread passes the
+ * gammas at the live spot: LiveSymbol.choose).
  */
 import { yearsToSettlement } from '../domain/market-time.js';
 

@@ -3,6 +3,7 @@ import { LiveSymbol, type LiveBuildRequest } from '../../src/live/live-symbol.js
 import { LiveThread } from '../../src/live/live-thread.js';
 import type { GexModel } from '../../src/models/types.js';
 import type { ContractSubstrate } from '../../src/normalizers/substrate.js';
+import { gamma, years } from '../support/independent-gex.js';
 
 // Wednesday 2026-01-07 10:00 New York; the contracts settle on Friday 16:00 (21:00 UTC).
 const NOW = Date.parse('2026-01-07T15:00:00Z');
@@ -104,6 +105,29 @@ describe('LiveSymbol (the state a live thread keeps)', () => {
     expect(s.load([])).toBe(0);
     expect(s.choose({ spot: 6860, now: NOW, max: 4 })).toEqual({ chosen: [], gone: [] });
     expect(s.build(request()).streamed).toBe(0);
+  });
+
+  it('chosen again for a live spot, the contracts are scored by their gamma at that spot (independent Black-Scholes)', () => {
+    // Calls every 5 points around 6850, the vendor's gamma at the snapshot spot 6850, equal OI and IV.
+    const t = years(NOW, contract('x', 1, 'call'));
+    const chain = Array.from({ length: 81 }, (_, i) => {
+      const k = 6650 + 5 * i;
+      return contract(`O:K${k}`, k, 'call', { gamma: gamma(6850, k, t, 0.15) });
+    });
+    const s = new LiveSymbol();
+    s.load(chain);
+    const top = (spot: number, n: number): string[] =>
+      [...chain]
+        .sort((a, b) => gamma(spot, b.strike, t, 0.15) - gamma(spot, a.strike, t, 0.15))
+        .slice(0, n)
+        .map((c) => c.id)
+        .sort();
+    const first = s.choose({ spot: 6850, now: NOW, max: 10 });
+    expect([...first.chosen].sort()).toEqual(top(6850, 10));
+    // Spot 2 % higher: the ten strikes nearest 6987 have more than 1.25× the gamma of the old ones there.
+    const moved = s.choose({ spot: 6987, now: NOW, max: 10, liveSpot: true });
+    expect([...moved.chosen].sort()).toEqual(top(6987, 10));
+    expect(moved.gone.sort()).toEqual(first.chosen.filter((id) => !top(6987, 10).includes(id)).sort());
   });
 
   it('a contract no longer chosen loses its quote (back to the snapshot IV) and is rewritten once', () => {
