@@ -168,8 +168,9 @@ export class LiveChain {
     st.running ??= this.follow(st)
       .then(() => this.build(st))
       .catch((err: unknown) => {
-        // A failed build (a dead thread lost its state) reloads the snapshot on the next pass.
+        // A failed build (a dead thread lost its state, Redis down) reloads the snapshot on the next pass.
         st.epochId = null;
+        this.deps.metrics.liveFailures.inc({ symbol: st.symbol });
         this.deps.logger.warn({ symbol: st.symbol, err: (err as Error).message }, 'live build failed');
         return null;
       })

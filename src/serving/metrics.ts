@@ -136,6 +136,12 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
     registers: [this.registry],
   });
+  readonly liveFailures = new Counter({
+    name: 'chain_worker_live_failures_total',
+    help: 'Live passes that failed (Redis unreachable, a live thread lost or refusing its snapshot): nothing built, the snapshot reloaded next pass',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
   readonly liveBuilds = new Counter({
     name: 'chain_worker_live_builds_total',
     help: 'Live model builds, by what triggered them (quotes, spot, quotes+spot)',

@@ -9,6 +9,7 @@ import { SimStreamSource } from '../../src/provider/local-api/ws-feed.js';
 import { startStreamServer } from '../../src/provider/local-api/ws-server.js';
 import type { StreamEvent } from '../../src/provider/massive/stream-protocol.js';
 import { SimMarket } from '../../src/provider/sim/sim-market.js';
+import { RedisBus } from '../../src/redis/bus.js';
 import { SINGLE_URL } from '../support/redis.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
 import { expectedGex, price, years } from '../support/independent-gex.js';
@@ -422,6 +423,36 @@ describe('live chain: only the symbols whose lease the worker holds', () => {
       expect(await publishedGex()).toBe(before);
     } finally {
       await live.stop();
+      await h.close();
+    }
+  });
+});
+
+describe('live chain: Redis down', () => {
+  it('a pass that cannot reach Redis neither throws nor builds, and is counted', async () => {
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX' } },
+    );
+    // Nothing listens on port 1: every command fails after the bus's retries.
+    const down = new RedisBus({ url: 'redis://127.0.0.1:1', name: 'down' });
+    const live = new LiveChain({
+      ...h,
+      bus: down,
+      subscriber: { setOptions: () => {}, setIndices: () => {} },
+    });
+    try {
+      expect(await live.step()).toEqual([]);
+      live.onEvents('indices', [{ ev: 'V', T: 'I:SPX', val: 6900, t: Date.now() }], Date.now());
+      expect(await live.step()).toEqual([]);
+      const failures = (await h.metrics.liveFailures.get()).values;
+      expect(failures.map((v) => [v.labels.symbol, v.value])).toEqual([['SPX', 2]]);
+      const t0 = Date.now();
+      await live.stop();
+      expect(Date.now() - t0).toBeLessThan(1000);
+    } finally {
+      await live.stop();
+      await down.close();
       await h.close();
     }
   });
