@@ -80,6 +80,33 @@ function redisUrls(accepts: string): z.ZodType<string, string> {
     });
 }
 
+/**
+ * The WebSocket base URL, checked the way the stream client will open it (`new URL`, a host, port
+ * 1–65535): a value that passed only the shape check made the client throw on its first connect, after
+ * Redis and the local API were open.
+ */
+const wsBaseUrl = z
+  .string()
+  .regex(/^wss?:\/\/[^/?#]+\/?$/, 'expected ws:// or wss:// host, without a path')
+  .transform((v, ctx) => {
+    const port = /^wss?:\/\/(?:\[[^\]]*\]|[^:/]*):(\d+)\/?$/.exec(v)?.[1];
+    let problem: string | undefined;
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))
+      problem = `port ${port} is out of range (1-65535)`;
+    else {
+      try {
+        if (new URL(v).hostname === '') problem = 'not a valid URL (no host)';
+      } catch {
+        problem = 'not a valid URL (expected ws[s]://host[:port])';
+      }
+    }
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ws:// or wss:// host, without a path: ${problem}` });
+      return z.NEVER;
+    }
+    return v;
+  });
+
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
   return s;
 }
@@ -250,7 +277,7 @@ export const SETTINGS = {
   }),
   wsUrl: spec({
     name: 'MASSIVE_WS_URL',
-    schema: z.string().regex(/^wss?:\/\/[^/?#]+\/?$/, 'expected ws:// or wss:// host, without a path'),
+    schema: wsBaseUrl,
     default: undefined,
     help: 'WebSocket base URL (feeds at /options and /indices): `wss://socket.massive.com` (real time, the default with the real API) or `wss://delayed.massive.com` (15-minute delayed). `sim` and `replay` use their in-process stream server (a replay plays the `stream` events of its recording) unless this is set.',
   }),

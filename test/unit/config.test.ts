@@ -203,3 +203,28 @@ describe('Redis URLs (issue 10, defect 3)', () => {
     ).toBe(true);
   });
 });
+
+describe('MASSIVE_WS_URL: a URL the stream client can open', () => {
+  it.each([
+    [
+      'ws://127.0.0.1:99999',
+      /^Invalid configuration: MASSIVE_WS_URL: .*port 99999 is out of range \(1-65535\)/,
+    ],
+    ['ws://127.0.0.1:0', /^Invalid configuration: MASSIVE_WS_URL: .*port 0 is out of range/],
+    ['wss://socket.massive.com:abc', /^Invalid configuration: MASSIVE_WS_URL: .*not a valid URL/],
+    ['ws://:8080', /^Invalid configuration: MASSIVE_WS_URL: .*not a valid URL/],
+    ['wss://a b', /^Invalid configuration: MASSIVE_WS_URL: .*not a valid URL/],
+  ])('%s stops start-up naming MASSIVE_WS_URL', (url, re) => {
+    expect(() => loadConfig({ env: { MASSIVE_WS_URL: url } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { MASSIVE_WS_URL: url } })).toThrow(re);
+  });
+
+  it.each([
+    ['wss://socket.massive.com', 'wss://socket.massive.com'],
+    ['wss://delayed.massive.com/', 'wss://delayed.massive.com/'],
+    ['ws://127.0.0.1:8765', 'ws://127.0.0.1:8765'],
+    ['ws://[::1]:8765', 'ws://[::1]:8765'],
+  ])('%s is kept as given', (url, want) => {
+    expect(loadConfig({ env: { MASSIVE_WS_URL: url } }).wsUrl).toBe(want);
+  });
+});
