@@ -150,9 +150,25 @@ export const SETTINGS = {
   }),
   symbols: spec({
     name: 'MASSIVE_CHAIN_SYMBOLS',
-    schema: csvList.pipe(z.array(symbol).min(1, 'expected at least one symbol')),
+    schema: csvList.pipe(z.array(symbol).min(1, 'expected at least one symbol')).superRefine((list, ctx) => {
+      // One lease, one epoch and one cadence per underlying: the same underlying twice (I:SPX,I:SPX or
+      // SPX,I:SPX) ran two cycles of it at once, each promoting its own epoch.
+      const seen = new Map<string, string>();
+      for (const s of list) {
+        const u = s.startsWith('I:') ? s.slice(2) : s;
+        const first = seen.get(u);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected each underlying once: ${first} and ${s} are both ${u}`,
+          });
+          return;
+        }
+        seen.set(u, s);
+      }
+    }),
     default: ['I:SPX', 'I:NDX'],
-    help: 'Underlyings to snapshot, comma-separated.',
+    help: 'Underlyings to snapshot, comma-separated, each once (`I:SPX` and `SPX` are one underlying).',
   }),
   intervalSec: spec({
     name: 'MASSIVE_CHAIN_INTERVAL_SEC',

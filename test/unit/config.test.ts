@@ -228,3 +228,24 @@ describe('MASSIVE_WS_URL: a URL the stream client can open', () => {
     expect(loadConfig({ env: { MASSIVE_WS_URL: url } }).wsUrl).toBe(want);
   });
 });
+
+describe('MASSIVE_CHAIN_SYMBOLS: each underlying once', () => {
+  it.each([
+    ['I:SPX,I:SPX', 'I:SPX and I:SPX are both SPX'],
+    ['SPX,I:NDX,I:SPX', 'SPX and I:SPX are both SPX'],
+    ['I:NDX, I:SPX ,I:NDX', 'I:NDX and I:NDX are both NDX'],
+  ])('%s stops start-up naming the setting and the underlying', (list, why) => {
+    expect(() => loadConfig({ env: { MASSIVE_CHAIN_SYMBOLS: list } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { MASSIVE_CHAIN_SYMBOLS: list } })).toThrow(
+      `Invalid configuration: MASSIVE_CHAIN_SYMBOLS: expected each underlying once: ${why}`,
+    );
+  });
+
+  it('distinct underlyings still load, in the order given', () => {
+    expect(loadConfig({ env: { MASSIVE_CHAIN_SYMBOLS: 'I:NDX,I:SPX,AAPL' } }).symbols).toEqual([
+      'I:NDX',
+      'I:SPX',
+      'AAPL',
+    ]);
+  });
+});
