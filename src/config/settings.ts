@@ -65,13 +65,16 @@ const widths = z.union([z.string(), z.array(z.number())]).transform((v, ctx) => 
 const symbol = z.string().regex(/^(I:)?[A-Z][A-Z0-9.]{0,9}$/, 'expected tickers like I:SPX or AAPL');
 
 /** Redis URL(s), each checked the way the bus will parse it (port 1–65535, a decimal database number). */
-function redisUrls(accepts: string): z.ZodType<string, string> {
+function redisUrls(accepts: string, single = false): z.ZodType<string, string> {
   return z
     .string()
     .regex(/^\s*rediss?:\/\/.+/, accepts)
     .transform((v, ctx) => {
       try {
-        if (parseRedisUrls(v).length === 0) throw new Error('no URL');
+        const n = parseRedisUrls(v).length;
+        if (n === 0) throw new Error('no URL');
+        // The bus would connect to the first and ignore the rest without a word.
+        if (single && n > 1) throw new Error(`${n} URLs given, the system bus is one server`);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `${accepts}: ${(err as Error).message}` });
         return z.NEVER;
@@ -126,9 +129,9 @@ export const SETTINGS = {
   }),
   systemRedisUrl: spec({
     name: 'SYSTEM_REDIS_URL',
-    schema: redisUrls('expected a redis:// or rediss:// URL'),
+    schema: redisUrls('expected a redis:// or rediss:// URL', true),
     default: undefined,
-    help: 'System bus for the heartbeat (`buses.system-redis.url`); defaults to the market bus.',
+    help: 'System bus for the heartbeat (`buses.system-redis.url`): one server (not a cluster); defaults to the market bus.',
   }),
   redisTlsCaFile: spec({
     name: 'REDIS_TLS_CA_FILE',

@@ -190,6 +190,24 @@ describe('Redis URLs (issue 10, defect 3)', () => {
     }
   });
 
+  it('SYSTEM_REDIS_URL is one server: a comma-separated list stops start-up naming it', () => {
+    expect(() =>
+      loadConfig({ env: { SYSTEM_REDIS_URL: 'redis://:hunter22@10.0.0.1:6379,redis://10.0.0.2:6379' } }),
+    ).toThrow(ConfigError);
+    try {
+      loadConfig({ env: { SYSTEM_REDIS_URL: 'redis://:hunter22@10.0.0.1:6379,redis://10.0.0.2:6379' } });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(
+        /^Invalid configuration: SYSTEM_REDIS_URL: .*2 URLs given, the system bus is one server/,
+      );
+      expect((err as Error).message).not.toContain('hunter22');
+    }
+    expect(loadConfig({ env: { SYSTEM_REDIS_URL: ' redis://10.0.0.2:6380/1 ' } }).systemRedisUrl).toBe(
+      'redis://10.0.0.2:6380/1',
+    );
+  });
+
   it('good URLs still parse: db, IPv6, TLS, a cluster seed list', () => {
     expect(loadConfig({ env: { MARKET_REDIS_URL: ' redis://:pw@10.0.0.1:6380/3 ' } }).marketRedisUrl).toBe(
       'redis://:pw@10.0.0.1:6380/3',
