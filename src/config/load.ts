@@ -101,7 +101,8 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
 
   const secrets = Object.values(SETTINGS)
     .filter((s) => s.secret === true)
-    .map((s) => env[s.name] ?? file[s.name])
+    // The value in force: a blank environment value is unset, so the file's secret applies.
+    .map((s) => present(env[s.name]) ?? present(file[s.name]))
     .filter((v): v is string => typeof v === 'string');
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
@@ -138,7 +139,7 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
     throw new ConfigError(
       'MARKET_REDIS_URL',
       'several URLs need MARKET_REDIS_CLUSTER=1',
-      describe(settings.marketRedisUrl, false),
+      describe(settings.marketRedisUrl, false, secrets),
     );
   }
 
@@ -172,15 +173,27 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; configFile?: string 
   return { ...settings, chainLatest, provider, providerDefaulted, widths };
 }
 
-/** The configuration as safe to print: secrets replaced by `[set]`. */
+/**
+ * The configuration as safe to print: secrets replaced by `[set]`, and a secret pasted into another setting
+ * (the key in MASSIVE_BASE_URL's query, say) replaced by `[redacted]` there.
+ */
 export function redactedConfig(config: Config): Record<string, unknown> {
+  const values = config as unknown as Record<string, unknown>;
+  const secrets = Object.entries(SETTINGS)
+    .filter(([, spec]) => spec.secret === true)
+    .map(([key]) => values[key])
+    .filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  const scrub = (v: unknown): unknown => {
+    if (typeof v === 'string') return secrets.reduce((s, x) => s.split(x).join('[redacted]'), v);
+    return Array.isArray(v) ? v.map(scrub) : v;
+  };
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS)) {
-    const value = (config as unknown as Record<string, unknown>)[key];
-    out[spec.name] = spec.secret === true && value !== undefined ? '[set]' : value;
+    const value = values[key];
+    out[spec.name] = spec.secret === true ? (value !== undefined ? '[set]' : value) : scrub(value);
   }
-  out.MARKET_REDIS_URL = redactUrl(config.marketRedisUrl);
-  if (config.systemRedisUrl) out.SYSTEM_REDIS_URL = redactUrl(config.systemRedisUrl);
+  out.MARKET_REDIS_URL = scrub(redactUrl(config.marketRedisUrl));
+  if (config.systemRedisUrl) out.SYSTEM_REDIS_URL = scrub(redactUrl(config.systemRedisUrl));
   return out;
 }
 

@@ -53,6 +53,53 @@ describe('config', () => {
     expect(JSON.stringify(redactedConfig(loadConfig({ env: { MASSIVE_API_KEY: key } })))).not.toContain(key);
   });
 
+  it('never echoes a secret pasted into another setting: errors, the file key under a blank env, config output', () => {
+    const key = 'sk_live_abcdefghijklmnop';
+    const token = 'tok-0123456789';
+    const messageOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return expect.unreachable();
+    };
+    // The several-URLs check of MARKET_REDIS_URL quoted the value without scrubbing the secrets.
+    const several = messageOf(() =>
+      loadConfig({ env: { MASSIVE_API_KEY: key, MARKET_REDIS_URL: `redis://${key}@a:6379,redis://b:6379` } }),
+    );
+    expect(several).toMatch(
+      /^Invalid configuration: MARKET_REDIS_URL: several URLs need MARKET_REDIS_CLUSTER=1/,
+    );
+    expect(several).not.toContain(key);
+    // A key from the file, the environment's copy blank (unset): still a secret.
+    const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ settings: { MASSIVE_API_KEY: key } }));
+    const fromFile = messageOf(() =>
+      loadConfig({ env: { MASSIVE_API_KEY: ' ', MASSIVE_CHAIN_INTERVAL_SEC: key }, configFile: file }),
+    );
+    expect(fromFile).toMatch(/^Invalid configuration: MASSIVE_CHAIN_INTERVAL_SEC: .*\(got "\[redacted\]"\)$/);
+    expect(fromFile).not.toContain(key);
+    // `chain-worker config` and doctor print redactedConfig: the key in the base URL, the token in a host list.
+    const shown = redactedConfig(
+      loadConfig({
+        env: {
+          MASSIVE_API_KEY: key,
+          CHAIN_WORKER_HTTP_TOKEN: token,
+          MASSIVE_BASE_URL: `https://api.massive.com/?apiKey=${key}`,
+          CHAIN_HTTP_ALLOWED_HOSTS: `desk.example,${token}`,
+        },
+      }),
+    );
+    expect(JSON.stringify(shown)).not.toContain(key);
+    expect(JSON.stringify(shown)).not.toContain(token);
+    expect(shown.MASSIVE_BASE_URL).toBe('https://api.massive.com/?apiKey=[redacted]');
+    expect(shown.CHAIN_HTTP_ALLOWED_HOSTS).toEqual(['desk.example', '[redacted]']);
+    expect(shown.MASSIVE_API_KEY).toBe('[set]');
+    expect(shown.CHAIN_WORKER_HTTP_TOKEN).toBe('[set]');
+  });
+
   it('reads the seed-shaped file; env overrides it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
     const file = join(dir, 'c.json');
