@@ -1,10 +1,10 @@
 /**
  * @module The `chain-worker` command line.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { RecordingError } from '../provider/replay/recording.js';
-import { RedisUnavailableError } from './runtime.js';
+import { RedisUnavailableError, wholeNumberFlag } from './runtime.js';
 import { EXIT } from '../chain-worker/worker.js';
 import { buildCommand, runCommand } from './commands/run.js';
 import { fetchCommand, recordCommand } from './commands/fetch.js';
@@ -16,11 +16,7 @@ import { simServerCommand } from './commands/sim-server.js';
 import { serveCommand } from './commands/serve.js';
 import { doctorCommand } from './commands/doctor.js';
 
-function intArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
+const intArg = wholeNumberFlag();
 
 /** Runs a command; a thrown error (sync or async) becomes one line on stderr and the documented exit code. */
 async function exitWith(command: () => Promise<number> | number): Promise<void> {
@@ -139,7 +135,7 @@ program
 program
   .command('sim-server')
   .description('run the local Massive-compatible API over the simulated market (or a recording)')
-  .option('--port <n>', 'port (0 = ephemeral)', intArg, 0)
+  .option('--port <n>', 'port (0 = ephemeral)', wholeNumberFlag(65_535), 0)
   .option('--host <host>', 'address', '127.0.0.1')
   .option('--seed <n>', 'simulation seed', intArg)
   .option('--burst', 'burst chain (~20,000 contracts over 5 expirations of SPX+NDX)')

@@ -2,6 +2,7 @@
  * @module Process wiring shared by the commands: config, logger, Redis buses, metrics, signal handling.
  */
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, redactUrl, type Config } from '../config/load.js';
 import { tuneHeap } from '../lib/heap.js';
@@ -211,4 +212,20 @@ export function httpAddress(value: string, config: Config): { host: string; port
     );
   }
   return at;
+}
+
+/**
+ * A parser for a whole-number flag (`--port`, `--seed`, `--latency-ms`, `--step`): plain decimal digits,
+ * surrounding blanks trimmed, from 0 to `max`, as the numeric settings are read. `Number()` took `''` as 0,
+ * `0x10` as 16 and `1e3` as 1000, and let a port over 65,535 through to listen().
+ */
+export function wholeNumberFlag(max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const range = max === Number.MAX_SAFE_INTEGER ? '' : ` from 0 to ${max}`;
+  return (value: string): number => {
+    const text = value.trim();
+    const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n > max)
+      throw new InvalidArgumentError(`expected a whole number${range}, plain decimal digits`);
+    return n;
+  };
 }

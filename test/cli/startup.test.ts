@@ -68,6 +68,39 @@ describe('chain-worker config (defect 5)', () => {
   });
 });
 
+describe('whole-number flags: plain decimal digits, in range', () => {
+  it.each([
+    [
+      ['sim-server', '--port', '70000'],
+      /option '--port <n>' argument '70000' is invalid\. expected a whole number from 0 to 65535/,
+    ],
+    [
+      ['sim-server', '--port', ''],
+      /option '--port <n>' argument '' is invalid\. expected a whole number from 0 to 65535/,
+    ],
+    [['sim-server', '--port', '0x1f90'], /option '--port <n>' argument '0x1f90' is invalid/],
+    [
+      ['sim-server', '--seed', '1e3'],
+      /option '--seed <n>' argument '1e3' is invalid\. expected a whole number, plain decimal digits/,
+    ],
+    [
+      ['history', '--symbol', 'SPX', '--step', '0x10'],
+      /option '--step <seconds>' argument '0x10' is invalid/,
+    ],
+    [['history', '--symbol', 'SPX', '--step', ' '], /option '--step <seconds>' argument ' ' is invalid/],
+  ])('%j: exit 1 at once, one line naming the flag', async (args, re) => {
+    // Was: 70000 reached listen() (exit 1, "options.port should be >= 0 and < 65536", no flag named); '' and
+    // 0x1f90 were read by Number() as ports 0 and 8080 (the server started and listened); 1e3 as seed 1000;
+    // --step 0x10 as 16 s and ' ' as 0.
+    const r = await runBinary(args, { MARKET_REDIS_URL: single.url }, 10_000);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(re);
+    expect(r.stdout).toBe('');
+  });
+});
+
 /** A free loopback port (listened on, then released). */
 async function freePort(): Promise<number> {
   const s = createServer();
