@@ -263,7 +263,7 @@ export class ChainWorker {
         );
       }
     }
-    this.updateHeartbeatStatus(result);
+    this.updateHeartbeatStatus(result, st);
     st.lastDelayMs = nextCycleDelayMs({
       intervalMs: config.intervalSec * 1000,
       cycleMs: result.cycleMs,
@@ -316,13 +316,25 @@ export class ChainWorker {
       );
   }
 
-  private updateHeartbeatStatus(result: CycleResult): void {
+  /**
+   * `degraded` once a symbol has failed CHAIN_DORMANT_THRESHOLD cycles in a row: counted on its epoch
+   * (dormant_count, shared by the workers) or, with no epoch to mark (none promoted yet, or Redis refused
+   * the counter), by this worker; `ok` again when no symbol is failing.
+   */
+  private updateHeartbeatStatus(result: CycleResult, st: SymbolState): void {
     if (this.heartbeat.state.status === 'faulty') return;
-    const dormant = !result.ok && result.dormantCount >= this.deps.config.dormantThreshold;
-    if (dormant)
+    const threshold = this.deps.config.dormantThreshold;
+    if (!result.ok && result.dormantCount >= threshold)
       this.heartbeat.set(
         'degraded',
         `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`,
+      );
+    else if (!result.ok && st.failures >= threshold)
+      this.heartbeat.set(
+        'degraded',
+        `${result.underlying}: ${st.failures} failed cycles in a row, ${
+          result.epochId === null ? 'no active epoch to fall back on' : 'its epoch not marked dormant'
+        }`,
       );
     else if (result.ok && this.heartbeat.state.status === 'degraded') {
       const anyFailing = [...this.state.values()].some(

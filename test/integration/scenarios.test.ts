@@ -170,6 +170,40 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await run).toBe(EXIT.ok);
   });
 
+  it('stale with no epoch yet: API down from the start → heartbeat degraded at the dormant threshold, ok on recovery', async () => {
+    h = await startHarness(target, {
+      env: {
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+        CHAIN_DORMANT_THRESHOLD: '2',
+        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
+        MASSIVE_MAX_RETRIES: '0',
+      },
+    });
+    h.api.setFaults({ down: true });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-down-from-start' },
+    );
+    const run = worker.run();
+    await waitUntil(() => (worker?.state.get('I:SPX')?.failures ?? 0) >= 2, 10_000, 'two failed cycles');
+    // Nothing to mark dormant: no epoch was ever promoted.
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
+    await worker.heartbeat.beat();
+    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
+      status: string;
+      reason: string;
+    };
+    // Was: status ok (only an epoch's dormant_count turned it degraded) until the exit-3 limit.
+    expect(hb.status).toBe('degraded');
+    expect(hb.reason).toMatch(/^SPX: \d+ failed cycles in a row, no active epoch to fall back on$/);
+    h.api.resetFaults();
+    await waitUntil(() => worker?.heartbeat.state.status === 'ok', 10_000, 'heartbeat ok');
+    expect(worker.heartbeat.state.reason).toBeNull();
+    expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toMatch(/^SPX:\d+:[0-9a-z]{6}$/);
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
   it('failure: 401 ends in a controlled shutdown (exit 4, heartbeat faulty), prior epoch left readable', async () => {
     h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
     const first = await runCycle(h.deps, 'I:SPX', '');
