@@ -295,6 +295,13 @@ describe('history retention and stream builds (single Redis)', () => {
     const left = await e.bus.cmd.ttl(e.keys.modelHistoryVersion('gex', 'SPX', v));
     expect(left).toBeGreaterThan(ttl - 30);
     expect(left).toBeLessThanOrEqual(ttl);
+    // The index lives as long as its newest record: a symbol no longer published (or a history turned off)
+    // leaves no ZSET behind. Was -1 (no TTL): rows were trimmed only by the next write, which never came.
+    for (const model of ['gex', 'heatmap'] as const) {
+      const indexTtl = await e.bus.cmd.ttl(e.keys.modelHistory(model, 'SPX'));
+      expect(indexTtl).toBeGreaterThan(ttl - 30);
+      expect(indexTtl).toBeLessThanOrEqual(ttl);
+    }
     expect((await get(e, `/api/models/gex/SPX?at=${iso(now - 3_600_000 - 60_000)}`)).status).toBe(404);
   });
 

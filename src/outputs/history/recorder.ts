@@ -6,7 +6,8 @@
  *
  * - `SET massive:{model}:history:{U}:{version} <record> EX <retention + keyframe span + 60 s>`;
  * - `ZADD massive:{model}:history:{U} <publish time, Unix s> <index row JSON>`;
- * - `ZREMRANGEBYSCORE` of the same index below the records' lifetime.
+ * - `ZREMRANGEBYSCORE` of the same index below the records' lifetime, and `EXPIRE` of the index with the
+ *   records' TTL (it goes with its newest record).
  *
  * Live builds (`trigger: "stream"`, up to once a second per symbol) are kept at most once per
  * `CHAIN_MODEL_HISTORY_STREAM_SEC`; snapshot builds always are.
@@ -168,6 +169,9 @@ export class HistoryRecorder implements ModelObserver {
     await r.zadd(index, unixSeconds(e.ts), JSON.stringify(row));
     // Rows whose record has expired (records live `ttl` from their write).
     await r.zremrangebyscore(index, '-inf', `(${unixSeconds(Date.now() - ttl * 1000)}`);
+    // The index lives as long as its newest record: with no more writes (a symbol dropped, the history
+    // turned off) nothing would trim it.
+    await r.expire(index, ttl);
     this.stats.recorded++;
     if (res.kind === 'keyframe') this.stats.keyframes++;
     else this.stats.patches++;
