@@ -33,7 +33,8 @@ export function configFrom(opts: { config?: string }): Config {
   });
 }
 
-function tlsFrom(config: Config): { ca: string } | undefined {
+/** The CA of REDIS_TLS_CA_FILE; an unreadable file is a {@link ConfigError} naming the setting (exit 2). */
+export function tlsFrom(config: Config): { ca: string } | undefined {
   const file = config.redisTlsCaFile;
   if (!file) return undefined;
   try {

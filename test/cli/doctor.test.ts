@@ -67,6 +67,23 @@ describe('chain-worker doctor', () => {
     expect(r.config.MARKET_REDIS_URL).toBe(single.url.replace(/(\/\/[^:/@,]*:)[^@/,]*@/g, '$1***@'));
   });
 
+  it('an unreadable REDIS_TLS_CA_FILE is a bad setting: exit 2, one line naming it, as run says', async () => {
+    // Was: exit 1 with Node's "ENOENT: no such file or directory, open '/nonexistent/ca.pem'" (no setting named).
+    const err = (await run(BIN, ['doctor', '--json'], {
+      env: binaryEnv({
+        MARKET_REDIS_URL: single.url,
+        MASSIVE_PROVIDER: 'sim',
+        REDIS_TLS_CA_FILE: '/nonexistent/ca.pem',
+      }),
+      timeout: 30_000,
+    }).catch((e: unknown) => e)) as { code: number; stdout: string; stderr: string };
+    expect(err.code).toBe(2);
+    expect(err.stdout).toBe('');
+    expect(err.stderr).toBe(
+      "chain-worker: Invalid configuration: REDIS_TLS_CA_FILE: expected a readable PEM file (got /nonexistent/ca.pem: ENOENT: no such file or directory, open '/nonexistent/ca.pem')\n",
+    );
+  });
+
   it('a Redis with maxmemory and allkeys-lru warns about evicting epoch keys (exit 0: a warning)', async () => {
     const srv = new RedisServerProcess({
       args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'],

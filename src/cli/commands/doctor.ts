@@ -2,7 +2,6 @@
  * @module `chain-worker doctor [--json]`: checks Redis (both buses), the Massive API, the market session and
  * the configuration, each ok / warn / fail with one line of advice; exits 1 when any check fails.
  */
-import { readFileSync } from 'node:fs';
 import { redactedConfig } from '../../config/load.js';
 import {
   configChecks,
@@ -14,7 +13,7 @@ import {
 } from '../../doctor/checks.js';
 import { probeMassive, probeRedis } from '../../doctor/probe.js';
 import { probeStream } from '../../doctor/probe-stream.js';
-import { configFrom } from '../runtime.js';
+import { configFrom, tlsFrom } from '../runtime.js';
 
 /** The real-time feed's host (the live chain's default). */
 const DEFAULT_WS_URL = 'wss://socket.massive.com';
@@ -42,7 +41,8 @@ export function formatChecks(checks: readonly Check[]): string {
 
 export async function doctorCommand(flags: { config?: string; json?: boolean }): Promise<number> {
   const config = configFrom(flags);
-  const tls = config.redisTlsCaFile ? { ca: readFileSync(config.redisTlsCaFile, 'utf8') } : undefined;
+  // As `run` reads it: an unreadable file is a bad setting (exit 2), not an internal error.
+  const tls = tlsFrom(config);
   const [market, system, massive] = await Promise.all([
     probeRedis({
       label: 'market bus',
