@@ -68,6 +68,8 @@ export interface SymbolState {
   lastDelayMs: number;
   /** The last cycle was a burst (the next fetch may be capped). */
   burst: boolean;
+  /** Why this symbol turns the heartbeat `degraded` (failing past CHAIN_DORMANT_THRESHOLD), or null. */
+  degraded?: string | null;
 }
 
 export class ChainWorker {
@@ -146,6 +148,7 @@ export class ChainWorker {
           nextLeaseCheck = now + leaseEveryMs;
         }
         const held = config.symbols.filter((s) => this.leases.held.has(s));
+        this.applyHeartbeatStatus();
         const due = held.filter((s) => (this.state.get(s)?.nextDue ?? 0) <= Date.now());
         if (due.length > 0) {
           // A symbol's models build as soon as its own cycle is written (the builder coalesces the calls),
@@ -263,6 +266,7 @@ export class ChainWorker {
         );
       }
     }
+    this.state.set(symbol, st);
     this.updateHeartbeatStatus(result, st);
     st.lastDelayMs = nextCycleDelayMs({
       intervalMs: config.intervalSec * 1000,
@@ -271,7 +275,6 @@ export class ChainWorker {
       burstFactor: config.burstIntervalFactor,
     });
     st.nextDue = started + st.lastDelayMs;
-    this.state.set(symbol, st);
     return result;
   }
 
@@ -317,31 +320,36 @@ export class ChainWorker {
   }
 
   /**
-   * `degraded` once a symbol has failed CHAIN_DORMANT_THRESHOLD cycles in a row: counted on its epoch
-   * (dormant_count, shared by the workers) or, with no epoch to mark (none promoted yet, or Redis refused
-   * the counter), by this worker; `ok` again when no symbol is failing.
+   * A symbol turns the heartbeat `degraded` once it has failed CHAIN_DORMANT_THRESHOLD cycles in a row:
+   * counted on its epoch (dormant_count, shared by the workers) or, with no epoch to mark (none promoted
+   * yet, or Redis refused the counter), by this worker. Its next successful cycle clears it; a cycle
+   * abandoned for a lost lease changes nothing.
    */
   private updateHeartbeatStatus(result: CycleResult, st: SymbolState): void {
-    if (this.heartbeat.state.status === 'faulty') return;
     const threshold = this.deps.config.dormantThreshold;
-    if (!result.ok && result.dormantCount >= threshold)
-      this.heartbeat.set(
-        'degraded',
-        `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`,
-      );
-    else if (!result.ok && st.failures >= threshold)
-      this.heartbeat.set(
-        'degraded',
-        `${result.underlying}: ${st.failures} failed cycles in a row, ${
-          result.epochId === null ? 'no active epoch to fall back on' : 'its epoch not marked dormant'
-        }`,
-      );
-    else if (result.ok && this.heartbeat.state.status === 'degraded') {
-      const anyFailing = [...this.state.values()].some(
-        (s) => s.failures >= this.deps.config.dormantThreshold,
-      );
-      if (!anyFailing) this.heartbeat.set('ok', null);
-    }
+    if (result.ok) st.degraded = null;
+    else if (result.dormantCount >= threshold)
+      st.degraded = `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`;
+    else if (st.failures >= threshold)
+      st.degraded = `${result.underlying}: ${st.failures} failed cycles in a row, ${
+        result.epochId === null ? 'no active epoch to fall back on' : 'its epoch not marked dormant'
+      }`;
+    this.applyHeartbeatStatus();
+  }
+
+  /**
+   * The heartbeat status from the symbols this worker holds: `degraded` while one of them is (with their
+   * reasons), else `ok`. Also run when the leases change: a failing symbol that moved to another worker is
+   * that worker's to report, and no cycle of this one would come to clear it. `faulty` stays.
+   */
+  private applyHeartbeatStatus(): void {
+    if (this.heartbeat.state.status === 'faulty') return;
+    const reasons = this.deps.config.symbols
+      .filter((s) => this.leases.held.has(s))
+      .map((s) => this.state.get(s)?.degraded)
+      .filter((r): r is string => typeof r === 'string');
+    if (reasons.length > 0) this.heartbeat.set('degraded', reasons.join('; '));
+    else if (this.heartbeat.state.status === 'degraded') this.heartbeat.set('ok', null);
   }
 
   private fault(code: number, reason: string): void {

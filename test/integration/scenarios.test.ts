@@ -204,6 +204,37 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await run).toBe(EXIT.ok);
   });
 
+  it('a degraded worker whose failing symbol moves to another worker reports ok again', async () => {
+    h = await startHarness(target, {
+      env: {
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+        CHAIN_DORMANT_THRESHOLD: '2',
+        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
+        CHAIN_LEASE_TTL_SEC: '1.5',
+        MASSIVE_MAX_RETRIES: '0',
+      },
+    });
+    await runCycle(h.deps, 'I:SPX', '');
+    h.api.setFaults({ down: true });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-loses-spx' },
+    );
+    const run = worker.run();
+    await waitUntil(() => worker?.heartbeat.state.status === 'degraded', 10_000, 'degraded');
+    // Another worker takes SPX over (its lease, registered as live): this one holds nothing any more.
+    h.api.resetFaults();
+    await h.bus.cmd.zadd(h.keys.workers, Date.now() / 1000 + 3600, 'w-other');
+    await h.bus.cmd.set(h.keys.workerLease('SPX'), 'w-other|999', 'PX', 60_000);
+    await waitUntil(() => worker?.leases.held.size === 0, 10_000, 'lease lost');
+    // Was: degraded for good (the failures of a symbol it no longer holds still counted, and no cycle of
+    // its own came to clear them).
+    await waitUntil(() => worker?.heartbeat.state.status === 'ok', 5_000, 'heartbeat ok');
+    expect(worker.heartbeat.state.reason).toBeNull();
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
   it('failure: 401 ends in a controlled shutdown (exit 4, heartbeat faulty), prior epoch left readable', async () => {
     h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
     const first = await runCycle(h.deps, 'I:SPX', '');
