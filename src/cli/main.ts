@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
+import { MassiveAuthError } from '../provider/massive/errors.js';
 import { RecordingError } from '../provider/replay/recording.js';
 import { RedisUnavailableError, wholeNumberFlag } from './runtime.js';
 import { EXIT } from '../chain-worker/worker.js';
@@ -26,6 +27,12 @@ async function exitWith(command: () => Promise<number> | number): Promise<void> 
     if (err instanceof RedisUnavailableError) {
       process.stderr.write(`chain-worker: ${err.message}\n`);
       process.exitCode = EXIT.redisUnavailable;
+      return;
+    }
+    // fetch, record: the API refused the key, the exit code run gives it.
+    if (err instanceof MassiveAuthError) {
+      process.stderr.write(`chain-worker: ${err.message}\n`);
+      process.exitCode = EXIT.auth;
       return;
     }
     if (err instanceof ConfigError || err instanceof RecordingError) {

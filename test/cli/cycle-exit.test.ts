@@ -1,8 +1,9 @@
 /**
  * Exit code 6 of the binary: `run --once` when a symbol's cycle failed (the API unreachable), and `fetch`
- * of an underlying the API does not know.
+ * of an underlying the API does not know; exit 4 of `fetch` and `record` when the API refuses the key.
  */
 import { execFile } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,5 +71,40 @@ describe('exit code 6 (a failed cycle in run --once, an unknown symbol in fetch)
       timeout: 30_000,
     });
     expect(out.stderr).toBe('');
+  });
+
+  it('fetch and record with a key the API refuses (401) exit 4, as run does', async () => {
+    // An API that refuses every key, as the real one does an unknown key.
+    const api = createHttpServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"status":"ERROR","request_id":"r1","error":"Unknown API Key"}');
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const { port } = api.address() as { port: number };
+    const refused = {
+      MASSIVE_PROVIDER: 'massive',
+      MASSIVE_API_KEY: 'k-refused-123456',
+      MASSIVE_BASE_URL: `http://127.0.0.1:${port}`,
+      MASSIVE_MAX_RETRIES: '0',
+      MASSIVE_STREAM: 'off',
+    };
+    try {
+      for (const args of [
+        ['fetch', '--symbol', 'I:SPX'],
+        ['record', '--out', '/tmp/chain-worker-refused.rec'],
+      ]) {
+        const err = (await run(BIN, args, { env: env(refused), timeout: 30_000 }).catch(
+          (e: unknown) => e,
+        )) as ExecError;
+        // Was: exit 1 (an unexpected error) for the same refusal run reports as 4.
+        expect(err.code).toBe(4);
+        expect(err.stderr).toBe(
+          'chain-worker: Massive API authentication failed (HTTP 401, request r1): Unknown API Key\n',
+        );
+        expect(err.stderr).not.toContain('k-refused-123456');
+      }
+    } finally {
+      await new Promise<void>((r) => api.close(() => r()));
+    }
   });
 });
