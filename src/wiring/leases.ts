@@ -34,12 +34,19 @@ export class LeaseManager {
   private running: Promise<string[]> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /**
+   * The TTL sent as PX: whole milliseconds (CHAIN_LEASE_TTL_SEC × 1000 is not always one in floating point,
+   * 16.1 s gives 16100.000000000002, and Redis refuses a PX that is not an integer).
+   */
+  private readonly ttlMs: number;
 
   constructor(
     private readonly bus: RedisBus,
     private readonly keys: KeySchema,
     private readonly opts: LeaseOptions,
-  ) {}
+  ) {
+    this.ttlMs = Math.max(1, Math.round(opts.ttlMs));
+  }
 
   /** The lease value for `symbol` if held. */
   valueFor(symbol: string): string | undefined {
@@ -88,7 +95,7 @@ export class LeaseManager {
     const now = Date.now();
     // Scores are Unix seconds (the one time unit in Redis).
     await r.zadd(this.keys.workers, unixSeconds(now), this.opts.owner);
-    await r.zremrangebyscore(this.keys.workers, '-inf', `(${unixSeconds(now - this.opts.ttlMs)}`);
+    await r.zremrangebyscore(this.keys.workers, '-inf', `(${unixSeconds(now - this.ttlMs)}`);
     const live = Math.max(1, await r.zcard(this.keys.workers));
     const share = Math.ceil(this.opts.symbols.length / live);
 
@@ -111,7 +118,7 @@ export class LeaseManager {
         this.keys.workerLease(u),
         this.keys.workerFence(u),
         this.opts.owner,
-        this.opts.ttlMs,
+        this.ttlMs,
       );
       if (value !== null) {
         this.held.set(symbol, value);
@@ -128,7 +135,7 @@ export class LeaseManager {
     const ok = await this.bus.scripts.leaseRenew(
       this.keys.workerLease(underlyingOf(symbol)),
       value,
-      this.opts.ttlMs,
+      this.ttlMs,
     );
     if (ok) return true;
     this.held.delete(symbol);

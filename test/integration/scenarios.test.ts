@@ -235,6 +235,27 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await run).toBe(EXIT.ok);
   });
 
+  it('a lease TTL whose milliseconds are not a whole number in floating point (16.1 s) still takes the lease', async () => {
+    // 16.1 × 1000 = 16100.000000000002: sent as PX, Redis refused it ("value is not an integer"), so the
+    // worker never held a symbol and never cycled, logging "lease rebalance failed (Redis?)" for ever.
+    h = await startHarness(target, {
+      env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.2', CHAIN_LEASE_TTL_SEC: '16.1' },
+    });
+    expect(h.config.leaseTtlSec * 1000).not.toBe(16_100);
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-lease-16.1' },
+    );
+    const run = worker.run();
+    await waitUntil(() => worker?.lastResults.get('I:SPX')?.ok, 10_000, 'a cycle under the lease');
+    const pttl = await h.bus.cmd.pttl(h.keys.workerLease('SPX'));
+    expect(pttl).toBeGreaterThan(10_000);
+    expect(pttl).toBeLessThanOrEqual(16_100);
+    expect(await h.bus.cmd.get(h.keys.workerLease('SPX'))).toMatch(/^w-lease-16\.1\|\d+$/);
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
   it('failure: 401 ends in a controlled shutdown (exit 4, heartbeat faulty), prior epoch left readable', async () => {
     h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.1' } });
     const first = await runCycle(h.deps, 'I:SPX', '');
