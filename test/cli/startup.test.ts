@@ -4,7 +4,7 @@
  * the process alive.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,23 @@ describe('chain-worker config (defect 5)', () => {
     const r = await runBinary(['config'], { MASSIVE_RATE_LIMIT_RPS: ' ' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ MASSIVE_RATE_LIMIT_RPS: 100 });
+  });
+});
+
+describe('record --stream-seconds: plain decimal seconds', () => {
+  it.each(['0x10', '1e2', '', ' '])('%j: exit 2 naming the flag, nothing recorded', async (v) => {
+    // Was: read by Number() as 16 s, 100 s, 0 and 0: the snapshots fetched and a recording written.
+    const out = `/tmp/chain-worker-ops-${process.pid}-${v.trim() || 'blank'}.rec`;
+    const r = await runBinary(['record', '--out', out, '--stream-seconds', v], {
+      MARKET_REDIS_URL: single.url,
+      MASSIVE_PROVIDER: 'sim',
+    });
+    expect(r.code).toBe(EXIT.config);
+    expectOneLine(
+      r.stderr,
+      /^chain-worker: Invalid configuration: --stream-seconds: expected seconds from 0 to 3600, plain decimal digits/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 });
 

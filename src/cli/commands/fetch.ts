@@ -8,6 +8,7 @@ import { createProvider } from '../../provider/create-provider.js';
 import { UnknownSymbolError } from '../../provider/massive/errors.js';
 import type { ChainSnapshot, RawContract } from '../../provider/massive/types.js';
 import { ConfigError } from '../../config/errors.js';
+import { DECIMAL } from '../../config/settings.js';
 import { chooseSubscriptions, perSymbolBudget } from '../../live/subscription.js';
 import { normalizeSnapshot } from '../../normalizers/registry.js';
 import { RECORDING_VERSION, type Recording } from '../../provider/replay/recording.js';
@@ -82,9 +83,15 @@ export async function recordCommand(flags: {
   streamSeconds?: string;
 }): Promise<number> {
   const config = configFrom(flags);
-  const streamSeconds = flags.streamSeconds === undefined ? 0 : Number(flags.streamSeconds);
+  // Plain decimal, as the numeric settings: Number() read '' as 0, '0x10' as 16 and '1e2' as 100.
+  const raw = flags.streamSeconds?.trim();
+  const streamSeconds = raw === undefined ? 0 : DECIMAL.test(raw) ? Number(raw) : NaN;
   if (!(Number.isFinite(streamSeconds) && streamSeconds >= 0 && streamSeconds <= 3600)) {
-    throw new ConfigError('--stream-seconds', 'expected seconds in [0, 3600]', flags.streamSeconds);
+    throw new ConfigError(
+      '--stream-seconds',
+      'expected seconds from 0 to 3600, plain decimal digits',
+      JSON.stringify(flags.streamSeconds ?? ''),
+    );
   }
   const logger = createLogger({
     level: config.logLevel,
