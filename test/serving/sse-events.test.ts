@@ -132,7 +132,7 @@ describe('SSE events (single Redis)', () => {
   });
 });
 
-describe('SSE events: a Last-Event-ID newer than the stream', () => {
+describe('SSE events: resuming past what the stream holds', () => {
   let h: Harness | undefined;
   let server: HttpServer | undefined;
   const clients: SseClient[] = [];
@@ -143,15 +143,19 @@ describe('SSE events: a Last-Event-ID newer than the stream', () => {
     await h?.close();
     h = undefined;
   });
-
-  it('resumes from the newest entry: live events arrive (an id from a flushed stream, or past 2^64)', async () => {
+  /** A stack without builds, the HTTP server on it (events polled every 300 ms) and an events writer. */
+  const serve = async (): Promise<{ h: Harness; server: HttpServer; out: EventsOutput }> => {
     h = await stack(target, { build: false });
     server = await startHttpServer(
       depsOf(h),
       { host: '127.0.0.1', port: 0 },
       { sse: { eventsBlockMs: 300 } },
     );
-    const out = new EventsOutput(h.bus, h.keys, h.config, h.logger);
+    return { h, server, out: new EventsOutput(h.bus, h.keys, h.config, h.logger) };
+  };
+
+  it('resumes from the newest entry: live events arrive (an id from a flushed stream, or past 2^64)', async () => {
+    const { server: srv, out } = await serve();
     const health = (): Promise<string> =>
       out.emit({
         type: 'health_changed',
@@ -166,7 +170,7 @@ describe('SSE events: a Last-Event-ID newer than the stream', () => {
     // stream id by its shape but past what Redis accepts (XRANGE answers "Invalid stream ID").
     const ahead = `${Date.now() + 7 * 86_400_000}-0`;
     for (const lastEventId of [ahead, '99999999999999999999-0']) {
-      const c = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, {
+      const c = await SseClient.open(`${srv.url}/events?symbols=SPX&models=gex`, {
         'last-event-id': lastEventId,
       });
       clients.push(c);
@@ -186,28 +190,9 @@ describe('SSE events: a Last-Event-ID newer than the stream', () => {
       newest = id;
     }
   });
-});
-
-describe('SSE events: catch-up past an unreadable entry', () => {
-  let h: Harness | undefined;
-  let server: HttpServer | undefined;
-  const clients: SseClient[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await server?.close();
-    server = undefined;
-    await h?.close();
-    h = undefined;
-  });
 
   it('an entry that is not an event does not end the catch-up: every event after the id arrives', async () => {
-    h = await stack(target, { build: false });
-    server = await startHttpServer(
-      depsOf(h),
-      { host: '127.0.0.1', port: 0 },
-      { sse: { eventsBlockMs: 300 } },
-    );
-    const out = new EventsOutput(h.bus, h.keys, h.config, h.logger);
+    const { h: hh, server: srv, out } = await serve();
     const from = await out.emit({
       type: 'health_changed',
       symbol: 'SPX',
@@ -218,11 +203,11 @@ describe('SSE events: catch-up past an unreadable entry', () => {
     });
     // Another writer's entry (no JSON payload) in the first catch-up page, then 600 events: more than
     // one page (500) of entries.
-    await h.bus.conn.xadd(h.keys.events, '*', 'payload', 'not json');
-    const pipe = h.bus.conn.pipeline();
+    await hh.bus.conn.xadd(hh.keys.events, '*', 'payload', 'not json');
+    const pipe = hh.bus.conn.pipeline();
     for (let i = 0; i < 600; i++)
       pipe.xadd(
-        h.keys.events,
+        hh.keys.events,
         '*',
         'payload',
         JSON.stringify({
@@ -236,7 +221,7 @@ describe('SSE events: catch-up past an unreadable entry', () => {
       );
     const ids = ((await pipe.exec()) ?? []).map(([, id]) => id as string);
     expect(ids).toHaveLength(600);
-    const c = await SseClient.open(`${server.url}/events?symbols=SPX&models=gex`, { 'last-event-id': from });
+    const c = await SseClient.open(`${srv.url}/events?symbols=SPX&models=gex`, { 'last-event-id': from });
     clients.push(c);
     const got = (): (string | undefined)[] =>
       c.events.filter((e) => e.event === 'health_changed').map((e) => e.id);
