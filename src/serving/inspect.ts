@@ -7,6 +7,7 @@ import type { KeySchema } from '../redis/keys.js';
 import { readSeries } from '../wiring/analytics.js';
 import { EpochStore } from '../wiring/epoch-store.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
+import { readMetaFields } from './meta-fields.js';
 
 export interface SymbolView {
   symbol: string;
@@ -36,6 +37,11 @@ export interface SymbolView {
   last_health: string | null;
   /** Unix seconds, as in Redis. */
   last_cycle_ts: number | null;
+  /**
+   * What of the epoch's meta could not be read (`'spot: not a number (got "abc")'`, `'meta: not a hash
+   * (WRONGTYPE …)'`); each such field reads as absent. Empty when the meta is sound.
+   */
+  meta_errors: string[];
 }
 
 export interface InspectView {
@@ -55,14 +61,29 @@ export interface InspectView {
   heartbeat: unknown;
 }
 
-/** A JSON array of strings from a meta field; [] when absent or not one. */
-function jsonStrings(raw: string | undefined): string[] {
-  if (!raw) return [];
+/** A Redis WRONGTYPE reply (a key of another type), as opposed to Redis being unreachable. */
+function isWrongType(err: unknown): err is Error {
+  return err instanceof Error && err.message.startsWith('WRONGTYPE');
+}
+
+/** A read of one key that answers `fallback` and notes the error when the key is of another type. */
+async function tolerant<T>(p: Promise<T>, fallback: T, onError: (e: Error) => void): Promise<T> {
   try {
-    const v = JSON.parse(raw) as unknown;
-    return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+    return await p;
+  } catch (err) {
+    if (!isWrongType(err)) throw err;
+    onError(err);
+    return fallback;
+  }
+}
+
+/** The heartbeat JSON; an unreadable one says so rather than failing the view. */
+function heartbeatOf(raw: string | null): unknown {
+  if (raw === null) return null;
+  try {
+    return JSON.parse(raw) as unknown;
   } catch {
-    return [];
+    return { status: 'unreadable', reason: 'massive:heartbeat is not JSON' };
   }
 }
 
@@ -88,10 +109,16 @@ export async function inspect(
   const views: SymbolView[] = [];
   for (const symbol of names) {
     const id = active[symbol] ?? null;
-    const meta = id ? await epochs.meta(id) : {};
+    const metaErrors: string[] = [];
+    const meta = id
+      ? await tolerant(epochs.meta(id), {}, (e) => metaErrors.push(`meta: not a hash (${e.message})`))
+      : {};
+    const f = readMetaFields(meta);
+    metaErrors.push(...f.errors);
     const dirty = id ? await epochs.isDirty(id) : false;
     const expired = id ? await epochs.indexExpired(id) : false;
-    const created = meta.created_ts ? msOfSeconds(meta.created_ts) : null;
+    const created = f.created_ts === null ? null : msOfSeconds(f.created_ts);
+    const lastTs = analytics[`last_ts:${symbol}`];
     views.push({
       symbol,
       epoch_id: id,
@@ -99,19 +126,20 @@ export async function inspect(
       status: meta.status ?? null,
       expired,
       partial: meta.partial === '1',
-      missing_expirations: jsonStrings(meta.missing_expirations),
+      missing_expirations: f.missing_expirations ?? [],
       provider: meta.provider || null,
       dirty,
-      dormant_count: Number(meta.dormant_count ?? 0),
+      dormant_count: f.dormant_count ?? 0,
       forced_dirty: meta.forced_dirty === '1',
-      contract_count: Number(meta.contract_count ?? 0),
-      strike_count: Number(meta.strike_count ?? 0),
-      expiration_count: Number(meta.expiration_count ?? 0),
-      expirations: meta.expirations ? (JSON.parse(meta.expirations) as string[]) : [],
-      spot: meta.spot ? Number(meta.spot) : null,
-      last_refresh_ts: meta.last_refresh_ts ? Number(meta.last_refresh_ts) : null,
+      contract_count: f.contract_count ?? 0,
+      strike_count: f.strike_count ?? 0,
+      expiration_count: f.expiration_count ?? 0,
+      expirations: f.expirations ?? [],
+      spot: f.spot,
+      last_refresh_ts: f.last_refresh_ts,
       last_health: analytics[`last_health:${symbol}`] ?? meta.last_health ?? null,
-      last_cycle_ts: analytics[`last_ts:${symbol}`] ? Number(analytics[`last_ts:${symbol}`]) : null,
+      last_cycle_ts: lastTs && Number.isFinite(Number(lastTs)) ? Number(lastTs) : null,
+      meta_errors: metaErrors,
     });
   }
   const latencies = (await readSeries(bus, keys, 'fetch_latency', unixSeconds(now - windowMs)))
@@ -119,7 +147,8 @@ export async function inspect(
     .sort((a, b) => a - b);
   const health = await r.hgetall(keys.fetchHealth);
   const coverage = await r.hgetall(keys.symbolCoverage);
-  const hb = await r.get(keys.heartbeat);
+  // A heartbeat key of another type reads as '' (unreadable), as a non-JSON one does.
+  const hb = await tolerant(r.get(keys.heartbeat), '', () => undefined);
   const toNumbers = (h: Record<string, string>): Record<string, number> =>
     Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
   return {
@@ -141,7 +170,7 @@ export async function inspect(
       health: toNumbers(Object.fromEntries(Object.entries(health).filter(([k]) => !k.includes(':')))),
       coverage: toNumbers(coverage),
     },
-    heartbeat: hb ? (JSON.parse(hb) as unknown) : null,
+    heartbeat: heartbeatOf(hb),
   };
 }
 
@@ -167,6 +196,10 @@ export function renderInspect(v: InspectView): string {
         s.last_health ?? '-',
       ].join(' '),
     );
+  }
+  for (const s of v.symbols) {
+    if (s.meta_errors.length > 0)
+      lines.push(`${s.symbol}: unreadable epoch meta: ${s.meta_errors.join('; ')}`);
   }
   const a = v.analytics;
   lines.push('');
