@@ -157,6 +157,25 @@ describe('heatmap diff (pure)', () => {
     expectSchema(diff, 'sse-heatmap-diff');
     expect(applyHeatmapDiff(clone(base), diff)).toEqual(next);
   });
+
+  it('a top-level field the new version dropped (live): applying the diff drops it too', () => {
+    const live = {
+      source: 'stream',
+      spot_source: 'stream',
+      last_tick_ts: 't0',
+      streamed_contracts: 3,
+      quote_age_ms: null,
+    };
+    const prev = { ...model('t0', { [D]: exp() }), live } as HeatmapModel;
+    const next = model('t1', { [D]: exp() }, 101);
+    const diff = diffHeatmap(prev, next);
+    expect(diff.header).not.toHaveProperty('live');
+    const applied = applyHeatmapDiff(clone(prev), diff);
+    expect(applied).not.toHaveProperty('live');
+    expect(applied).toEqual(next);
+    // The same document byte for byte: the fields in the published order.
+    expect(JSON.stringify(applied)).toBe(JSON.stringify(next));
+  });
 });
 
 describe('heatmap diffs from real models and over SSE', () => {

@@ -1618,6 +1618,8 @@ function applyHeatmapDiff(d) {
   if (!doc || state.at || d.symbol !== state.symbol) return false;
   if (d.base.epoch_id !== doc.epoch_id || d.base.ts !== doc.ts) return false;
   flushPending();
+  // The header is every top-level field of the new version: one it dropped (e.g. `live`) goes too.
+  for (const k of Object.keys(doc)) if (k !== 'expirations' && !(k in d.header)) delete doc[k];
   for (const [k, v] of Object.entries(d.header)) doc[k] = v;
   for (const date of d.removed_expirations) delete doc.expirations[date];
   let added = false;

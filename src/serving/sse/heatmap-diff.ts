@@ -48,7 +48,10 @@ export interface HeatmapDiff {
   base: { epoch_id: string; ts: string | null };
   /** The new version's publish time (equal to `header.ts`). */
   ts: string | null;
-  /** Every top-level field of the new model except `expirations` (small: spot, live, flags, …). */
+  /**
+   * Every top-level field of the new model except `expirations` (small: spot, live, flags, …); a field
+   * the held version has and this lacks is one the new version dropped.
+   */
   header: Record<string, unknown>;
   /**
    * Per date, tiles whose legs are the same and only the price moved: the new value alone (the
@@ -187,6 +190,9 @@ export function diffHeatmap(prev: HeatmapModel, next: HeatmapModel): HeatmapDiff
 
 /** Applies a diff to the document it was made from (mutates and returns it). */
 export function applyHeatmapDiff(doc: HeatmapModel, diff: HeatmapDiff): HeatmapModel {
+  // The header is every top-level field of the new version: one it no longer has (e.g. `live`) goes.
+  const fields = doc as unknown as Record<string, unknown>;
+  for (const k of Object.keys(fields)) if (k !== 'expirations' && !(k in diff.header)) delete fields[k];
   Object.assign(doc, diff.header);
   for (const date of diff.removed_expirations) delete doc.expirations[date];
   const reprice = (t: Tile | undefined, value: number): void => {
