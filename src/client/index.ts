@@ -12,6 +12,7 @@
  */
 import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../config/load.js';
 import { KeySchema, type ModelName } from '../redis/keys.js';
 import {
   CHAIN_EVENT_TYPES,
@@ -31,13 +32,31 @@ export type ModelSource =
       url: string;
       /** `CHAIN_WORKER_HTTP_TOKEN`, when the server requires one. */
       token?: string;
+      /** How long one model GET may take, answer and body (default {@link DEFAULT_MODEL_TIMEOUT_MS}). */
+      timeoutMs?: number;
     }
   | {
       /** `redis://…` of the market bus. */
       redis: string;
       /** `CHAIN_KEY_PREFIX` of the workers (default empty). */
       prefix?: string;
+      /** How long one model read may take, connecting included (default {@link DEFAULT_MODEL_TIMEOUT_MS}). */
+      timeoutMs?: number;
     };
+
+/** How long `getModel` waits by default: a 5 MB heatmap over a slow link, not a server that never answers. */
+export const DEFAULT_MODEL_TIMEOUT_MS = 30_000;
+
+/** `getModel` got no complete answer within `timeoutMs` (the server accepted and stalled, or is too slow). */
+export class ModelRequestTimeoutError extends Error {
+  override readonly name = 'ModelRequestTimeoutError';
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface ModelDocuments {
   gex: GexModelDoc;
@@ -84,20 +103,56 @@ export async function getModel<M extends ModelName>(
   model: M,
   symbol: string,
 ): Promise<ModelDocuments[M] | null> {
+  const timeoutMs = source.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
   if ('url' in source) {
-    const res = await fetch(new URL(`/api/models/${model}/${encodeURIComponent(symbol)}`, source.url), {
-      headers: authHeaders(source.token),
-    });
-    if (res.status === 404) return null;
-    if (!res.ok) throw new Error(`GET /api/models/${model}/${symbol}: HTTP ${res.status}`);
-    return (await res.json()) as ModelDocuments[M];
+    const what = `GET /api/models/${model}/${symbol}`;
+    // One deadline for the answer and its body: the signal aborts the body's read as well.
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await fetch(new URL(`/api/models/${model}/${encodeURIComponent(symbol)}`, source.url), {
+        headers: authHeaders(source.token),
+        signal,
+      });
+      if (res.status === 404) {
+        await res.body?.cancel().catch(() => undefined);
+        return null;
+      }
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new Error(`${what}: HTTP ${res.status}`);
+      }
+      return (await res.json()) as ModelDocuments[M];
+    } catch (err) {
+      if (signal.aborted) {
+        throw new ModelRequestTimeoutError(
+          `${what}: no complete answer from ${redactUrl(source.url)} within ${timeoutMs} ms`,
+          timeoutMs,
+        );
+      }
+      throw err;
+    }
   }
+  const key = new KeySchema(source.prefix ?? '').model(model, underlying(symbol));
   const redis = new Redis(source.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ModelRequestTimeoutError(
+            `GET ${key}: no answer from ${redactUrl(source.redis)} within ${timeoutMs} ms`,
+            timeoutMs,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
   try {
-    await redis.connect();
-    const doc = await redis.get(new KeySchema(source.prefix ?? '').model(model, underlying(symbol)));
+    const doc = await Promise.race([redis.connect().then(() => redis.get(key)), deadline]);
     return doc === null ? null : (JSON.parse(doc) as ModelDocuments[M]);
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }
@@ -140,13 +195,30 @@ function watchSse(
   if (opts.symbols) url.searchParams.set('symbols', opts.symbols.join(','));
   if (opts.models) url.searchParams.set('models', opts.models.join(','));
   if (opts.lastEventId) url.searchParams.set('lastEventId', opts.lastEventId);
-  const source = { url: opts.url, ...(opts.token ? { token: opts.token } : {}) };
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
+  const source = { url: opts.url, timeoutMs, ...(opts.token ? { token: opts.token } : {}) };
   const es = new EventSource(url, {
     fetch: async (input, init) => {
-      const res = await fetch(input, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), ...authHeaders(opts.token) },
-      });
+      // The stream's answer (its headers) within timeoutMs, or this attempt fails and is retried like a
+      // dropped connection; the body then streams for as long as it lasts (the pings keep it alive).
+      const outer = init.signal as AbortSignal | null | undefined; // es.close()
+      const connect = new AbortController();
+      const timer = setTimeout(() => connect.abort(), timeoutMs);
+      let res: Response;
+      try {
+        res = await fetch(input, {
+          ...init,
+          signal: outer ? AbortSignal.any([outer, connect.signal]) : connect.signal,
+          headers: { ...(init.headers as Record<string, string>), ...authHeaders(opts.token) },
+        });
+      } catch (err) {
+        // Not an AbortError: EventSource retries any other failure, and gives up on an abort.
+        if (connect.signal.aborted && !outer?.aborted)
+          throw new Error(`SSE stream: no answer within ${timeoutMs} ms, retrying`);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
       // A server shutting down or full (503 shutting_down / too_many_clients), or a proxy in front of a
       // restarting one, answers for now only: a failed fetch, which EventSource retries after `retry`,
       // where any other non-200 status makes it give up for good.
