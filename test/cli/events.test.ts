@@ -149,6 +149,65 @@ describe('chain-worker events', () => {
     }
   });
 
+  it('edge ids: the newest, one newer than the stream, the largest id: nothing printed, exit 0; --follow from a future id follows', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const bus = await openBus(single);
+    const keys = new KeySchema(prefix);
+    const emit = async (from: string): Promise<string> =>
+      (await bus.conn.xadd(
+        keys.events,
+        '*',
+        'payload',
+        JSON.stringify({ type: 'health_changed', symbol: 'SPX', epoch_id: null, ts: 1, from, to: 'ok' }),
+      )) as string;
+    try {
+      let newest = await emit('a');
+      const max = '18446744073709551615-18446744073709551615';
+      for (const since of [newest, '9999999999999-0', '18446744073709551615-0', max]) {
+        const r = await run(BIN, ['events', '--since', since], { env: env(prefix), timeout: 30_000 }).catch(
+          (e: unknown) => e as { code: number; stdout: string; stderr: string },
+        );
+        expect({ since, code: 'code' in r ? r.code : 0, stdout: r.stdout, stderr: r.stderr }).toEqual({
+          since,
+          code: 0,
+          stdout: '',
+          stderr: '',
+        });
+      }
+      // --follow after an id the stream never issued (newer than its newest entry): it follows from the
+      // newest entry, as the SSE server resumes, instead of holding back every event older than that id.
+      for (const since of ['9999999999999-0', max]) {
+        const child = spawn(BIN, ['events', '--follow', '--json', '--since', since], {
+          env: env(prefix),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let text = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (text += c));
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+        const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+        await waitUntil(() => err.includes('newer than'), 15_000, 'the note on stderr');
+        const id = await emit(since);
+        await waitUntil(() => text.includes(id), 15_000, 'the followed event');
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(
+          text
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as Line).id),
+        ).toEqual([id]);
+        expect(err).toBe(
+          `chain-worker: --since ${since} is newer than the stream's newest entry (${newest}): following from there\n`,
+        );
+        newest = id;
+      }
+    } finally {
+      await bus.close();
+    }
+  }, 60_000);
+
   it('an entry that is not an event does not end the listing: every event after it is printed', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);

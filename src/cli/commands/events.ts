@@ -2,12 +2,15 @@
  * @module `chain-worker events [--follow] [--since ID] [--symbol U] [--json]`: prints `massive:events`, one
  * line per event, oldest first (from the start of what the stream keeps, or after `--since`); `--follow`
  * then blocks for new ones until SIGINT/SIGTERM. Resuming with `--since <the last id printed>` loses none
- * and repeats none.
+ * and repeats none; an id at or past the newest prints nothing (exit 0), and `--follow` after an id newer than
+ * the stream's newest follows from the newest.
  */
 import { ConfigError } from '../../config/errors.js';
 import {
+  compareIds,
   eventMatches,
   isStreamId,
+  lastId,
   readAfter,
   readBlocking,
   type StoredEvent,
@@ -97,6 +100,17 @@ export async function eventsCommand(flags: EventsFlags): Promise<number> {
   };
   try {
     let at = since ?? '0-0';
+    if (flags.follow && since !== undefined) {
+      // An id newer than the newest entry was never issued by this stream (flushed and refilled, another
+      // Redis): following after it would hold back every new event older than it. Follow from the newest
+      // entry instead, as the SSE server resumes such a Last-Event-ID.
+      const newest = await lastId(rt.bus.cmd, rt.keys);
+      if (compareIds(since, newest) > 0) {
+        const what = newest === '0-0' ? 'the stream is empty' : `the stream's newest entry (${newest})`;
+        process.stderr.write(`chain-worker: --since ${since} is newer than ${what}: following from there\n`);
+        at = newest;
+      }
+    }
     for (;;) {
       const page = await readAfter(rt.bus.cmd, rt.keys, at, PAGE);
       for (const e of page.events) print(e);

@@ -22,6 +22,9 @@ const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 /** The largest part of a stream id Redis takes (each of milliseconds and sequence is 64 bits unsigned). */
 const MAX_ID_PART = 2n ** 64n - 1n;
 
+/** The largest stream id: no entry can come after it. */
+export const MAX_STREAM_ID = `${MAX_ID_PART}-${MAX_ID_PART}`;
+
 /**
  * A Redis stream id (`1764577498123-0`): what `Last-Event-ID` and `--since` accept. Both parts at most
  * 2^64 - 1: a longer one (`99999999999999999999-0`) is refused by XRANGE ("Invalid stream ID").
@@ -79,6 +82,8 @@ export async function readAfter(
   afterId: string,
   count: number,
 ): Promise<{ events: StoredEvent[]; next: string; more: boolean }> {
+  // Nothing comes after the largest id, and XRANGE refuses it as an exclusive start.
+  if (afterId === MAX_STREAM_ID) return { events: [], next: afterId, more: false };
   const entries = await r.xrange(keys.events, `(${afterId}`, '+', 'COUNT', count);
   const events: StoredEvent[] = [];
   let next = afterId;
