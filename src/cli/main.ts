@@ -50,7 +50,14 @@ const program = new Command()
   .description(
     'Option-chain snapshots from the Massive API into a Redis workspace of epochs, substrates and models.',
   )
-  .option('-c, --config <file>', 'JSON config file (also CHAIN_WORKER_CONFIG)');
+  .option('-c, --config <file>', 'JSON config file (also CHAIN_WORKER_CONFIG)')
+  // commander's usage errors (an unknown option or command, a missing or invalid flag value) are a bad
+  // configuration like any other: exit 2, one `chain-worker: …` line. Set before the commands, which
+  // inherit it. --help stays 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config))
+  .configureOutput({
+    outputError: (text, write) => write(`chain-worker: ${text.replace(/^error: /, '')}`),
+  });
 
 program
   .command('run')

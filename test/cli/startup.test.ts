@@ -105,16 +105,45 @@ describe('whole-number flags: plain decimal digits, in range', () => {
       /option '--step <seconds>' argument '0x10' is invalid/,
     ],
     [['history', '--symbol', 'SPX', '--step', ' '], /option '--step <seconds>' argument ' ' is invalid/],
-  ])('%j: exit 1 at once, one line naming the flag', async (args, re) => {
+  ])('%j: exit 2 at once, one line naming the flag', async (args, re) => {
     // Was: 70000 reached listen() (exit 1, "options.port should be >= 0 and < 65536", no flag named); '' and
     // 0x1f90 were read by Number() as ports 0 and 8080 (the server started and listened); 1e3 as seed 1000;
-    // --step 0x10 as 16 s and ' ' as 0.
+    // --step 0x10 as 16 s and ' ' as 0. Then exit 1, commander's code for every usage error.
     const r = await runBinary(args, { MARKET_REDIS_URL: single.url }, 10_000);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT.config);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(re);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe("commander's usage errors: exit 2, as every bad flag", () => {
+  it.each([
+    [['run', '--bogus'], /^chain-worker: unknown option '--bogus'$/],
+    [['--bogus'], /^chain-worker: unknown option '--bogus'$/],
+    [['events', '--since'], /^chain-worker: option '--since <id>' argument missing$/],
+    [['fetch'], /^chain-worker: required option '--symbol <symbol>' not specified$/],
+    [['frobnicate'], /^chain-worker: unknown command 'frobnicate'$/],
+    [
+      ['run', '--once', 'extra'],
+      /^chain-worker: too many arguments for 'run'\. Expected 0 arguments but got 1\.$/,
+    ],
+  ])('%j: exit 2, one line, nothing run', async (args, re) => {
+    // Was: exit 1, the code of an unexpected error, where README's exit codes give 2 to a bad configuration.
+    const r = await runBinary(args, { MARKET_REDIS_URL: single.url }, 10_000);
+    expect(r.code).toBe(EXIT.config);
+    expectOneLine(r.stderr, re);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--help still exits 0 with the usage on stdout', async () => {
+    for (const args of [['--help'], ['run', '--help']]) {
+      const r = await runBinary(args, {}, 10_000);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: chain-worker /);
+      expect(r.stderr).toBe('');
+    }
   });
 });
 
