@@ -36,6 +36,8 @@ export const EXIT = {
   redisUnavailable: 5,
   /** `run --once`: a symbol's cycle failed; `fetch`: the API does not know the symbol. */
   cycleFailed: 6,
+  /** `run --once`: no symbol lease could be taken within one lease TTL (another worker holds them all). */
+  noLease: 7,
 } as const;
 
 export interface WorkerDeps {
@@ -134,6 +136,10 @@ export class ChainWorker {
     // a change wakes the loop so a symbol just taken over cycles at once.
     this.leases.start(leaseEveryMs, () => this.nap?.abort());
     let nextLeaseCheck = 0;
+    // `--once` with no lease: a dead holder's lease expires within one TTL, so a rebalance that starts
+    // after that and still gets nothing means a live worker holds every symbol.
+    const onceLeaseDeadline = Date.now() + config.leaseTtlSec * 1000;
+    let lastRebalance = 0;
     try {
       for (;;) {
         if (this.abort.signal.aborted) break;
@@ -146,6 +152,7 @@ export class ChainWorker {
             logger.warn({ err: (err as Error).message }, 'lease rebalance failed (Redis?)');
           }
           nextLeaseCheck = now + leaseEveryMs;
+          lastRebalance = now;
         }
         const held = config.symbols.filter((s) => this.leases.held.has(s));
         this.applyHeartbeatStatus();
@@ -179,12 +186,11 @@ export class ChainWorker {
           if (this.abort.signal.aborted) break;
         }
         if (this.opts.once && held.length > 0 && held.every((s) => this.state.has(s))) break;
-        if (
-          this.opts.once &&
-          held.length === 0 &&
-          Date.now() > nextLeaseCheck - leaseEveryMs + config.leaseTtlSec * 1000
-        ) {
-          logger.warn('run --once: no symbol lease could be taken (another worker holds them)');
+        if (this.opts.once && held.length === 0 && lastRebalance > onceLeaseDeadline) {
+          logger.error(
+            `run --once: no symbol lease could be taken within CHAIN_LEASE_TTL_SEC (${config.leaseTtlSec} s): another worker holds every symbol; nothing fetched`,
+          );
+          this.exitCode = EXIT.noLease;
           break;
         }
         const nextDue = Math.min(nextLeaseCheck, ...held.map((s) => this.state.get(s)?.nextDue ?? 0));

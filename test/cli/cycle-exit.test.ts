@@ -73,6 +73,38 @@ describe('exit code 6 (a failed cycle in run --once, an unknown symbol in fetch)
     expect(out.stderr).toBe('');
   });
 
+  it('run --once while another worker holds every symbol exits 7 after one lease TTL, having fetched nothing', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const k = new KeySchema(prefix);
+    const bus = await openBus(single);
+    try {
+      // Another live worker holding both leases for longer than this run lasts.
+      for (const u of ['SPX', 'NDX']) await bus.cmd.set(k.workerLease(u), 'other-worker|1', 'PX', 120_000);
+      await bus.cmd.zadd(k.workers, Date.now() / 1000 + 120, 'other-worker');
+      const t0 = Date.now();
+      const err = (await run(BIN, ['run', '--once', '--no-build'], {
+        env: env({ CHAIN_KEY_PREFIX: prefix, CHAIN_LEASE_TTL_SEC: '2' }),
+        timeout: 30_000,
+      }).catch((e: unknown) => e)) as ExecError & { killed?: boolean };
+      const ms = Date.now() - t0;
+      // Was: it never exited (killed at the 30 s limit) while the other worker held the leases.
+      expect(err.killed ?? false).toBe(false);
+      expect(err.code).toBe(7);
+      expect(ms).toBeGreaterThanOrEqual(2_000);
+      expect(ms).toBeLessThan(15_000);
+      expect(err.stderr + err.stdout).toContain(
+        'run --once: no symbol lease could be taken within CHAIN_LEASE_TTL_SEC (2 s): another worker holds every symbol; nothing fetched',
+      );
+      // Nothing fetched or promoted; the other worker's leases are untouched.
+      expect(await bus.cmd.hgetall(k.epochActive)).toEqual({});
+      expect(await bus.cmd.get(k.workerLease('SPX'))).toBe('other-worker|1');
+      expect(await bus.cmd.get(k.workerLease('NDX'))).toBe('other-worker|1');
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('fetch and record with a key the API refuses (401) exit 4, as run does', async () => {
     // An API that refuses every key, as the real one does an unknown key.
     const api = createHttpServer((_req, res) => {
