@@ -134,4 +134,19 @@ describe('GET /api/chain/{symbol}', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json<{ contracts: unknown[] }>().contracts).toEqual([]);
   });
+
+  it('an unreadable contract index is a 404 chain_not_found naming it, not a 500; other symbols still answer', async () => {
+    const epochId = (await h.bus.cmd.hget(h.keys.epochActive, 'NDX')) as string;
+    for (const raw of ['not zlib, not JSON', '["a", 1]', '[not json']) {
+      await h.bus.cmd.set(h.keys.epochContracts(epochId), raw, 'EX', 60);
+      const res = await app.inject('/api/chain/NDX?expiration=2026-12-01');
+      expect(res.statusCode, raw).toBe(404);
+      const body = res.json<{ error: string; message: string }>();
+      expect(body.error, raw).toBe('chain_not_found');
+      expect(body.message.startsWith(`the contract index of epoch ${epochId} is unreadable: `), raw).toBe(
+        true,
+      );
+    }
+    expect((await app.inject('/api/chain/SPX?expiration=2001-01-01')).statusCode).toBe(200);
+  });
 });

@@ -87,9 +87,15 @@ export function registerChainRoutes(app: FastifyInstance, ctx: ServingContext): 
         ]),
       );
       if (idsRaw === null) throw new HttpError(404, 'chain_not_found', `epoch ${epochId} has expired`);
-      const ids = (await decodeContractIndex(idsRaw)).filter(
-        (id) => parseOptionTicker(id)?.expiration === expiration,
-      );
+      // A corrupt index (another writer, a torn value) is this epoch's chain being unavailable, not a bug.
+      const all = await decodeContractIndex(idsRaw).catch((err: unknown) => {
+        throw new HttpError(
+          404,
+          'chain_not_found',
+          `the contract index of epoch ${epochId} is unreadable: ${(err as Error).message}`,
+        );
+      });
+      const ids = all.filter((id) => parseOptionTicker(id)?.expiration === expiration);
       const raws =
         ids.length > 0
           ? await fromRedis(bus.getManyBuffers(ids.map((id) => keys.epochContract(epochId, id))))
