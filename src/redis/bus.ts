@@ -79,6 +79,11 @@ export class BulkWriteError extends RedisLayerError {
   }
 }
 
+/** The key a bulk command writes (a script's is after its SHA or source and key count). */
+function bulkKey(c: BulkCommand): string | undefined {
+  return c[0] === 'EVALSHA' || c[0] === 'EVAL' ? c[3] : c[1];
+}
+
 /** A bulk connection failed (closed, refused, timed out): same message, typed, the socket error as `cause`. */
 function bulkConnectionError(err: unknown): Error {
   if (err instanceof RedisLayerError) return err;
@@ -384,7 +389,7 @@ export class RedisBus {
     const slots = (this.client as Cluster).slots;
     const groups = new Map<string, BulkCommand[]>();
     for (const c of commands) {
-      const node = slots[calculateSlot(String(c[1]))]?.[0] ?? 'unknown';
+      const node = slots[calculateSlot(String(bulkKey(c)))]?.[0] ?? 'unknown';
       let g = groups.get(node);
       if (!g) groups.set(node, (g = []));
       g.push(c);

@@ -19,6 +19,8 @@ export type BulkCommand =
   | readonly ['SET', string, RespArg]
   | readonly ['SET', string, RespArg, 'EX', string]
   | readonly ['SET', string, RespArg, 'XX', 'KEEPTTL']
+  /** A one-key script answering an integer (`live-substrate`): the key is the fourth element. */
+  | readonly ['EVALSHA' | 'EVAL', string, '1', string, RespArg]
   | readonly ['DEL', string]
   | readonly ['EXPIRE', string, string]
   | readonly ['PING'];

@@ -3,6 +3,7 @@
  * declared here (not read from a file name), arguments and results are typed, and an error reply is
  * matched by its code (its first word, e.g. `FENCED`), never by searching its message.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
@@ -18,6 +19,7 @@ export const SCRIPT_KEYS = {
   'lease-renew': 1,
   'lease-release': 1,
   'events-levels': 2,
+  'live-substrate': 1,
 } as const satisfies Record<string, number | null>;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
@@ -25,20 +27,35 @@ export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
 const SCRIPT_DIR = resolve(PACKAGE_ROOT, 'src/redis/scripts');
 let sources: Record<ScriptName, string> | undefined;
 
-/** The command name ioredis gives a script (`promote-epoch` → `script_promote_epoch`). */
-const commandName = (name: ScriptName): string => `script_${name.replace(/-/g, '_')}`;
-
-/** Defines every script as a command of `client` (EVALSHA with an EVAL fallback, done by ioredis). */
-export function defineScripts(client: Redis | Cluster): void {
+/** Every script's source, read once. */
+function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
     const loaded = {} as Record<ScriptName, string>;
     for (const name of SCRIPT_NAMES) loaded[name] = readFileSync(resolve(SCRIPT_DIR, `${name}.lua`), 'utf8');
     sources = loaded;
   }
+  return sources;
+}
+
+/**
+ * A script as the bulk writer sends it (EVALSHA on its raw connections, which have no EVAL fallback of
+ * their own): the source and its SHA-1.
+ */
+export function scriptText(name: ScriptName): { lua: string; sha: string } {
+  const lua = scriptSources()[name];
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/** The command name ioredis gives a script (`promote-epoch` → `script_promote_epoch`). */
+const commandName = (name: ScriptName): string => `script_${name.replace(/-/g, '_')}`;
+
+/** Defines every script as a command of `client` (EVALSHA with an EVAL fallback, done by ioredis). */
+export function defineScripts(client: Redis | Cluster): void {
+  const all = scriptSources();
   for (const name of SCRIPT_NAMES) {
     const n = SCRIPT_KEYS[name];
     client.defineCommand(commandName(name), {
-      lua: sources[name],
+      lua: all[name],
       ...(n === null ? {} : { numberOfKeys: n }),
     });
   }

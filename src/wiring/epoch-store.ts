@@ -11,9 +11,9 @@
  * pointing at nothing; on a cluster (where they live in other slots) the worker checks the connection
  * generation instead and abandons the cycle if Redis reconnected while it wrote.
  */
-import type { BulkCommand, RedisBus } from '../redis/bus.js';
+import { BulkWriteError, type BulkCommand, type RedisBus } from '../redis/bus.js';
 import { RedisLayerError } from '../redis/errors.js';
-import { ScriptError } from '../redis/scripts.js';
+import { ScriptError, scriptText } from '../redis/scripts.js';
 import type { KeySchema } from '../redis/keys.js';
 import { decodeContractIndex } from './contract-index.js';
 import type { ActiveEpochView } from '../chain-worker/epoch-decision.js';
@@ -260,25 +260,35 @@ export class EpochStore {
   }
 
   /**
-   * Live updates of an active epoch's substrates: SET with XX KEEPTTL (the snapshot set the TTLs; a substrate
-   * that expired is not recreated: it would have no TTL and outlive its epoch), in order, on
-   * the bulk writer (pre-encoded RESP, replies counted by line): through the client, the ~500 SETs of a
-   * live build were 500 command objects and promises built in one turn of the event loop and 500 replies
-   * resolved in another, the live stream's longest main-thread turns with the WebSocket frames.
+   * Live updates of an active epoch's substrates, each by the `live-substrate` script: written only over an
+   * existing key, keeping its TTL (the snapshot set the TTLs; a substrate that expired is not recreated: it
+   * would have no TTL and outlive its epoch), and only when the stored substrate is not newer (its `ts`
+   * after the written one's: a REST refresh that landed first keeps its values). In order, on the bulk
+   * writer (pre-encoded RESP, replies counted by line): through the client, the ~500 writes of a live build
+   * were 500 command objects and promises built in one turn of the event loop and 500 replies resolved in
+   * another, the live stream's longest main-thread turns with the WebSocket frames. EVALSHA; after a
+   * NOSCRIPT (a restarted or new server) the writes are sent again as EVAL, which caches the script.
    */
   async writeLiveSubstrates(
     epochId: string,
     substrates: readonly [string, string | Buffer][],
   ): Promise<void> {
-    await this.bus.writeBulk(
+    const { lua, sha } = scriptText('live-substrate');
+    const writes = (cmd: 'EVALSHA' | 'EVAL', script: string): BulkCommand[] =>
       substrates.map(([id, json]): BulkCommand => [
-        'SET',
+        cmd,
+        script,
+        '1',
         this.keys.epochContract(epochId, id),
         json,
-        'XX',
-        'KEEPTTL',
-      ]),
-    );
+      ]);
+    try {
+      await this.bus.writeBulk(writes('EVALSHA', sha));
+    } catch (err) {
+      if (!(err instanceof BulkWriteError) || !/NOSCRIPT/.test(err.message)) throw err;
+      // Each write compares before it sets: one that did land is harmless to send again.
+      await this.bus.writeBulk(writes('EVAL', lua));
+    }
   }
 
   /** Records a live build in the meta: `last_stream_ts` (Unix seconds) and `stream_updates` += `updates`. */

@@ -100,6 +100,40 @@ for (const target of redisTargets()) {
       await store.writeLiveSubstrates(id, []);
     });
 
+    it("a live write built from quotes older than a refresh's snapshot never replaces its substrates", async () => {
+      const store = new EpochStore(worker, keys);
+      const id = 'SPX:1764600000:newer0';
+      const [c1, c2, c3] = ['O:SPX261207C05000000', 'O:SPX261207P05000000', 'O:SPX261207C05100000'];
+      const sub = (c: string, bid: number, ts: number): string =>
+        JSON.stringify({ id: c, bid, ask: bid + 0.2, mid: bid + 0.1, iv: 0.2, volume: 10, ts });
+      const get = async (c: string): Promise<{ bid: number; ts: number }> =>
+        JSON.parse((await worker.cmd.get(keys.epochContract(id, c))) as string) as {
+          bid: number;
+          ts: number;
+        };
+      // The first snapshot (as of 1764600000), then a live build from its quotes (1764600003.5).
+      for (const c of [c1, c2, c3])
+        await worker.cmd.set(keys.epochContract(id, c), sub(c, 1, 1764600000), 'EX', 600);
+      await store.writeLiveSubstrates(id, [[c1, sub(c1, 2, 1764600003.5)]]);
+      expect(await get(c1)).toMatchObject({ bid: 2, ts: 1764600003.5 });
+      // A REST refresh of the same epoch (as of 1764600005) rewrites every substrate.
+      for (const c of [c1, c2, c3])
+        await worker.cmd.set(keys.epochContract(id, c), sub(c, 5, 1764600005), 'EX', 900);
+      // A live flush built before it lands after it: quotes of 1764600004 and a trade-only contract
+      // stamped with the first snapshot's as-of. The refresh's newer values stay; a newer quote applies.
+      await store.writeLiveSubstrates(id, [
+        [c1, sub(c1, 3, 1764600004)],
+        [c2, Buffer.from(sub(c2, 1, 1764600000))],
+        [c3, sub(c3, 6, 1764600005.25)],
+      ]);
+      expect(await get(c1)).toMatchObject({ bid: 5, ts: 1764600005 });
+      expect(await get(c2)).toMatchObject({ bid: 5, ts: 1764600005 });
+      expect(await get(c3)).toMatchObject({ bid: 6, ts: 1764600005.25 });
+      // The refresh's TTL stays on every key.
+      for (const c of [c1, c2, c3])
+        expect(await worker.cmd.ttl(keys.epochContract(id, c))).toBeGreaterThan(890);
+    });
+
     it('promotion errors arrive typed by their reply code, with the reply as cause', async () => {
       const store = new EpochStore(worker, keys);
       await worker.cmd.set(keys.workerLease('SPX'), 'w1|7');
