@@ -20,6 +20,7 @@ export const SCRIPT_KEYS = {
   'lease-release': 1,
   'events-levels': 2,
   'live-substrate': 1,
+  'meta-stream': 1,
 } as const satisfies Record<string, number | null>;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
@@ -177,6 +178,11 @@ export class RedisScripts {
   /** Deletes a lease that still holds `value`; false when it did not. */
   async leaseRelease(lease: string, value: string): Promise<boolean> {
     return (await this.run('lease-release', [lease], [value])) === 1;
+  }
+
+  /** Notes a live build in an epoch's meta if the meta still exists (meta-stream.lua): false when it is gone. */
+  async metaStream(meta: string, lastStreamSec: number, updates: number): Promise<boolean> {
+    return (await this.run('meta-stream', [meta], [lastStreamSec, updates])) === 1;
   }
 
   /**

@@ -291,10 +291,13 @@ export class EpochStore {
     }
   }
 
-  /** Records a live build in the meta: `last_stream_ts` (Unix seconds) and `stream_updates` += `updates`. */
-  async noteStream(epochId: string, lastStreamSec: number, updates: number): Promise<void> {
-    await this.bus.cmd.hset(this.keys.epochMeta(epochId), 'last_stream_ts', lastStreamSec);
-    if (updates > 0) await this.bus.cmd.hincrby(this.keys.epochMeta(epochId), 'stream_updates', updates);
+  /**
+   * Records a live build in the meta: `last_stream_ts` (Unix seconds) and `stream_updates` += `updates`, in
+   * one script, only while the meta exists (its TTL kept): a meta that expired is not recreated without
+   * one. False when it was gone.
+   */
+  async noteStream(epochId: string, lastStreamSec: number, updates: number): Promise<boolean> {
+    return await this.bus.scripts.metaStream(this.keys.epochMeta(epochId), lastStreamSec, updates);
   }
 
   /**

@@ -53,6 +53,7 @@ for (const target of redisTargets()) {
       expect(ttl).toBeLessThanOrEqual(600);
       const bytes = await store.substrateBytes(id, ['O:SPX261207C05000000', 'O:SPX261207P05000000']);
       expect(bytes.map((b) => b?.toString() ?? null)).toEqual(['{"new":2}', null]);
+      await store.writeMeta(id, { symbol: 'SPX', status: 'active' });
       await store.noteStream(id, 1764600001.25, 3);
       await store.noteStream(id, 1764600002.5, 0);
       await store.noteStream(id, 1764600003.75, 4);
@@ -98,6 +99,29 @@ for (const target of redisTargets()) {
       await store.writeLiveSubstrates(id, [['O:SPX261207P05000000', '{"new":3}']]);
       expect(await worker.cmd.ttl(keys.epochContract(id, 'O:SPX261207P05000000'))).toBe(-2);
       await store.writeLiveSubstrates(id, []);
+    });
+
+    it('the stream bookkeeping never recreates a meta that expired, and keeps the TTL of one that is retiring', async () => {
+      const store = new EpochStore(worker, keys);
+      // Gone (superseded a day ago, or lost in an outage): a live build that lands late writes nothing.
+      const gone = 'SPX:1764600000:gone01';
+      await store.noteStream(gone, 1764600001.25, 3);
+      await store.noteStream(gone, 1764600002.5, 0);
+      expect(await worker.cmd.exists(keys.epochMeta(gone))).toBe(0);
+      // Superseded while the build ran: the fields land, the one-day TTL stays.
+      const retiring = 'SPX:1764600000:retir1';
+      await store.writeMeta(retiring, { symbol: 'SPX', status: 'active' });
+      await store.retire(retiring);
+      await store.noteStream(retiring, 1764600003.75, 4);
+      const meta = await store.meta(retiring);
+      expect(meta).toMatchObject({
+        status: 'superseded',
+        last_stream_ts: '1764600003.75',
+        stream_updates: '4',
+      });
+      const ttl = await worker.cmd.ttl(keys.epochMeta(retiring));
+      expect(ttl).toBeGreaterThan(86_390);
+      expect(ttl).toBeLessThanOrEqual(86_400);
     });
 
     it("a live write built from quotes older than a refresh's snapshot never replaces its substrates", async () => {
