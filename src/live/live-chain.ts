@@ -95,6 +95,8 @@ interface SymbolState {
   lastTickMs: number | null;
   /** The pass (follow + build) in flight. */
   running: Promise<LiveBuildOutcome | null> | undefined;
+  /** This worker holds the symbol's lease (as of the last pass): its index value is subscribed. */
+  held: boolean;
 }
 
 /** Per-symbol live state and its build loop. */
@@ -137,11 +139,13 @@ export class LiveChain {
         chosenSpot: 0,
         lastTickMs: null,
         running: undefined,
+        // Without a lease check every symbol is streamed; with one, a symbol is held once a pass saw it.
+        held: deps.holds === undefined,
       };
       this.states.set(st.symbol, st);
       this.byVendor.set(vendor, st);
     }
-    deps.subscriber.setIndices(deps.config.symbols.map((s) => `V.${s}`));
+    this.sendIndices();
   }
 
   /**
@@ -315,7 +319,12 @@ export class LiveChain {
   private async follow(st: SymbolState): Promise<void> {
     const { logger, holds } = this.deps;
     const { epochs } = this;
-    if (holds && !holds(st.vendor)) {
+    const held = !holds || holds(st.vendor);
+    if (held !== st.held) {
+      st.held = held;
+      this.sendIndices();
+    }
+    if (!held) {
       // Another worker holds it (or nobody yet): no live state, no subscriptions, no build here.
       if (st.epochId !== null || st.chosen.length > 0) {
         this.dropLiveState(st);
@@ -400,6 +409,16 @@ export class LiveChain {
     st.chosen = chosen;
     st.chosenSpot = spot;
     this.sendOptions();
+  }
+
+  /**
+   * Sends the index values of the symbols held to the indices connection. With none held (nor any contract
+   * chosen) the stream client has nothing to subscribe to and closes its connections (start-live.ts).
+   */
+  private sendIndices(): void {
+    const params: string[] = [];
+    for (const s of this.states.values()) if (s.held) params.push(`V.${s.vendor}`);
+    this.deps.subscriber.setIndices(params);
   }
 
   /** Sends the union of every symbol's choice to the options connection. */

@@ -38,19 +38,22 @@ export interface StartLiveOptions {
 
 /** Starts streaming and the live build loop. */
 export function startLive(o: StartLiveOptions): LiveService {
+  // Reconnects counted so far per feed: a connection opened again after an idle spell is not one.
+  const reconnects = { options: 0, indices: 0 };
   const client = new MassiveStreamClient({
     baseUrl: o.wsUrl,
     apiKey: o.apiKey,
     logger: o.logger,
     silenceMs: o.config.streamSilenceMs,
+    // A connection is open only while it has something to stream: a worker holding no symbol opens none.
+    onDemand: true,
     onEvents: (feed, events, at) => chain.onEvents(feed, events, at),
     onState: (feed, state) => {
       // A new session may restart the sequence numbers (LiveChain.newSession).
       if (state === 'live') chain.newSession(feed);
-      if (
-        state === 'connecting' &&
-        (feed === 'options' ? client.options : client.indices).stats.reconnects > 0
-      ) {
+      const n = (feed === 'options' ? client.options : client.indices).stats.reconnects;
+      if (state === 'connecting' && n > reconnects[feed]) {
+        reconnects[feed] = n;
         o.metrics.streamReconnects.inc({ feed });
       }
     },

@@ -513,6 +513,8 @@ describe('live chain: auth_failed stops streaming, not REST', () => {
     const live = startLive({ ...h, wsUrl: server.url, apiKey: 'a-wrong-key' });
     const builder = new ModelBuilder({ ...h, owner: 'b1' });
     try {
+      // A snapshot to stream: the options connection opens once the live chain has chosen its contracts.
+      await runCycle(h.deps, 'I:SPX', '');
       await waitFor(() => live.client.options.state === 'failed' && live.client.indices.state === 'failed');
       const res = await runCycle(h.deps, 'I:SPX', '');
       expect(res.health).toBe('ok');
@@ -525,6 +527,50 @@ describe('live chain: auth_failed stops streaming, not REST', () => {
     } finally {
       await live.stop();
       await builder.stop();
+      await server.close();
+      await h.close();
+    }
+  });
+});
+
+describe('live chain: stream connections follow the leases', () => {
+  it('a worker holding no symbol opens no stream connection; taking one opens both, losing the last closes them', async () => {
+    const h = await startHarness(
+      { name: 'single', url: SINGLE_URL, cluster: false },
+      { env: { MASSIVE_CHAIN_SYMBOLS: 'I:SPX', CHAIN_LIVE_MODEL_HZ: '10' } },
+    );
+    const server = await startStreamServer({
+      source: new SimStreamSource(new SimMarket({ seed: 7 })),
+      indices: ['I:SPX'],
+      apiKey: 'k',
+    });
+    let held = false;
+    const live = startLive({ ...h, wsUrl: server.url, apiKey: 'k', holds: (v) => held && v === 'I:SPX' });
+    const states = (): string[] => [live.client.options.state, live.client.indices.state];
+    try {
+      await runCycle(h.deps, 'I:SPX', '');
+      // Another worker holds SPX: a second of passes (10 a second) and no connection was opened.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(server.stats()).toMatchObject({ connections: 0, open: 0 });
+      expect(states()).toEqual(['idle', 'idle']);
+      // Taken over: both feeds connect, authenticate and are subscribed (the symbol's quotes, its index).
+      held = true;
+      await waitFor(() => states().every((s) => s === 'live') && server.stats().quoteSubscriptions > 0);
+      expect(server.stats()).toMatchObject({ connections: 2, open: 2 });
+      expect(live.client.indices.subscriptions).toEqual(new Set(['V.I:SPX']));
+      // Lost (the last one it held): both connections are closed, and stay closed.
+      held = false;
+      await waitFor(() => server.stats().open === 0);
+      expect(states()).toEqual(['idle', 'idle']);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.stats()).toMatchObject({ connections: 2, open: 0 });
+      // Taken again: connected afresh (not counted as a reconnect: nothing was lost).
+      held = true;
+      await waitFor(() => states().every((s) => s === 'live'));
+      expect(server.stats()).toMatchObject({ connections: 4, open: 2 });
+      expect((await h.metrics.streamReconnects.get()).values).toEqual([]);
+    } finally {
+      await live.stop();
       await server.close();
       await h.close();
     }

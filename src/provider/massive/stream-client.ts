@@ -72,6 +72,11 @@ export interface StreamConnectionOptions {
   healthySessionMs?: number;
   /** For jitter. @defaultValue Math.random */
   random?: () => number;
+  /**
+   * Connected only while something is wanted: with no subscription the connection is not opened, and it is
+   * closed (state `idle`) when the last one goes; the next subscription opens it again. @defaultValue false
+   */
+  onDemand?: boolean;
 }
 
 /** Backoff before reconnect attempt `attempt` (0-based): exponential, capped, "equal jitter" (½ to 1×). */
@@ -96,6 +101,10 @@ export class StreamConnection {
   /** Set at `auth_success`: when it fires the session is healthy and the backoff starts again from its base. */
   private healthyTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** {@link start} was called (an on-demand connection may still be idle). */
+  private started = false;
+  /** The next connection follows an idle spell, not a loss: not counted as a reconnect. */
+  private fresh = false;
   readonly stats: StreamConnectionStats = {
     frames: 0,
     messages: 0,
@@ -117,16 +126,39 @@ export class StreamConnection {
   }
 
   start(): void {
-    if (this.stopped || this.ws || this.stateValue === 'failed') return;
+    if (this.stopped || this.ws || this.retryTimer || this.stateValue === 'failed') return;
+    this.started = true;
+    if (this.opts.onDemand && this.wanted.size === 0) return;
     this.connect();
   }
 
-  /** Makes `params` the wanted set; a live session gets only the difference. */
+  /**
+   * Makes `params` the wanted set; a live session gets only the difference. On demand, the first channel
+   * opens the connection (the session subscribes once authenticated) and removing the last closes it.
+   */
   setSubscriptions(params: Iterable<string>): void {
     const next = new Set(params);
     for (const p of [...this.wanted]) if (!next.has(p)) this.wanted.delete(p);
     for (const p of next) this.wanted.add(p);
+    if (this.opts.onDemand && this.started && !this.stopped && this.stateValue !== 'failed') {
+      if (this.wanted.size === 0) {
+        this.idle();
+        return;
+      }
+      if (!this.ws && !this.retryTimer) this.connect();
+    }
     this.sync();
+  }
+
+  /** Closes the socket (and any pending retry) until something is wanted again; the backoff starts afresh. */
+  private idle(): void {
+    if (this.stateValue === 'idle') return;
+    this.clearTimers();
+    this.dropSocket();
+    this.attempt = 0;
+    this.fresh = true;
+    this.setState('idle');
+    this.opts.logger.info({ feed: this.opts.feed }, 'stream connection closed: nothing to stream');
   }
 
   /** Closes for good. Idempotent. */
@@ -152,7 +184,8 @@ export class StreamConnection {
   }
 
   private connect(): void {
-    if (this.opened > 0) this.stats.reconnects++;
+    if (this.opened > 0 && !this.fresh) this.stats.reconnects++;
+    this.fresh = false;
     this.opened++;
     this.sent.clear();
     this.setState('connecting');
@@ -350,6 +383,8 @@ export interface MassiveStreamOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
+  /** See {@link StreamConnectionOptions.onDemand}. @defaultValue false */
+  onDemand?: boolean;
 }
 
 /** Both feeds: quotes and trades on `options`, index values on `indices`. */
@@ -372,6 +407,7 @@ export class MassiveStreamClient {
         ...(opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {}),
         ...(opts.backoffMaxMs !== undefined ? { backoffMaxMs: opts.backoffMaxMs } : {}),
         ...(opts.random ? { random: opts.random } : {}),
+        ...(opts.onDemand ? { onDemand: true } : {}),
       });
     this.options = make('options');
     this.indices = make('indices');
