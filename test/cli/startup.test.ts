@@ -9,7 +9,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { redisTargets } from '../support/redis.js';
+import { openBus, redisTargets } from '../support/redis.js';
+import { ownRedis, targetOf } from '../support/fault-kit.js';
 import { EXIT } from '../../src/chain-worker/worker.js';
 import { BIN, binaryEnv } from '../support/binary.js';
 
@@ -272,4 +273,34 @@ describe('start-up failures of run and serve (defect 3)', () => {
       expect(sockets.size).toBeGreaterThanOrEqual(1);
     },
   );
+});
+
+describe('start-up failures of build', () => {
+  it('build whose Redis user may not subscribe: exit 1 naming the refusal, nothing left open', async () => {
+    // A user with every command but no channel: the builder's SUBSCRIBE to the dirty nudge is refused
+    // after the buses (and the subscriber's connection) are open. Was: the line printed, then a hang.
+    const srv = await ownRedis();
+    const admin = await openBus(targetOf(srv));
+    try {
+      await admin.conn.call('ACL', 'SETUSER', 'nochan', 'on', '>pw', '~*', '+@all', 'resetchannels');
+      const r = await runBinary(
+        ['build'],
+        {
+          MARKET_REDIS_URL: `redis://nochan:pw@127.0.0.1:${srv.port}`,
+          LOG_LEVEL: 'warn',
+          MASSIVE_CHAIN_SYMBOLS: 'I:SPX',
+        },
+        15_000,
+      );
+      expect(r.code).toBe(EXIT.internal);
+      expectOneLine(r.stderr, /NOPERM .*channels/);
+      expect(r.ms).toBeLessThan(10_000);
+      // Every connection the binary opened is gone: only this test's own remain.
+      const clients = String(await admin.conn.call('CLIENT', 'LIST'));
+      expect(clients).not.toMatch(/user=nochan/);
+    } finally {
+      await admin.close();
+      await srv.destroy();
+    }
+  });
 });

@@ -17,6 +17,11 @@ import {
   untilShutdownSignal,
 } from '../runtime.js';
 
+/** What a start-up step opened: closed, the latest first, when a later step fails. */
+interface Closable {
+  close(): Promise<void>;
+}
+
 export interface RunFlags {
   config?: string;
   once?: boolean;
@@ -29,45 +34,73 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const config = configFrom(flags);
   const at = flags.http ? httpAddress(flags.http, config) : undefined;
   const rt = await createRuntime(config);
-  // A start-up step that fails closes what the earlier ones opened, so the process exits by itself.
-  const provider = await createProvider(config, rt.logger).catch(closing(rt));
+  // A start-up step that fails closes what the earlier ones opened (the latest first), so the process
+  // exits by itself with the failure's code: a Redis connection, the local API or the HTTP server left
+  // open kept it alive after the error line.
+  const opened: Closable[] = [rt];
+  const step = async <T>(start: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await start();
+    } catch (err) {
+      return await closing(...[...opened].reverse())(err);
+    }
+  };
+  const provider = await step(() => createProvider(config, rt.logger));
+  opened.push(provider);
   const owner = `${process.pid}`;
   // One set of outputs for the snapshot builder and the live chain (one history writer per process).
-  const observers = flags.build === false ? [] : modelObservers(rt);
+  const observers = flags.build === false ? [] : await step(() => modelObservers(rt));
+  opened.push({ close: () => closeObservers(observers) });
   // The cycles hand the substrates they wrote to the builder of this process (no read-back from Redis).
   const handoff = flags.build === false ? undefined : new SubstrateHandoff();
   const builder =
     flags.build === false
       ? undefined
-      : new ModelBuilder({ ...rt, owner: `builder-${owner}`, observers, ...(handoff ? { handoff } : {}) });
-  const worker = new ChainWorker(
-    {
-      ...rt,
-      client: provider.client,
-      ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}),
-      ...(handoff ? { handoff } : {}),
-    },
-    { once: flags.once === true },
+      : await step(
+          () =>
+            new ModelBuilder({
+              ...rt,
+              owner: `builder-${owner}`,
+              observers,
+              ...(handoff ? { handoff } : {}),
+            }),
+        );
+  if (builder) opened.push({ close: () => builder.stop() });
+  const worker = await step(
+    () =>
+      new ChainWorker(
+        {
+          ...rt,
+          client: provider.client,
+          ...(builder ? { onDirty: async () => void (await builder.drain()) } : {}),
+          ...(handoff ? { handoff } : {}),
+        },
+        { once: flags.once === true },
+      ),
   );
-  // Before the live chain starts: a failed listen then has only the provider and Redis to close.
+  // Before the live chain starts: a failed listen then has nothing streaming to stop.
   let http: HttpServer | undefined;
   if (at) {
-    http = await startHttpServer({ ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs }, at).catch(
-      closing(provider, rt),
+    http = await step(() =>
+      startHttpServer({ ...rt, mode: 'run', lastSuccessTs: () => worker.lastSuccessTs }, at),
     );
+    opened.push(http);
   }
   // The live chain (MASSIVE_STREAM=on): streamed quotes and spot between REST snapshots, models every second.
   let live: LiveService | undefined;
   if (provider.wsUrl && !flags.once && flags.build !== false) {
-    live = startLive({
-      ...rt,
-      wsUrl: provider.wsUrl,
-      apiKey: config.apiKey ?? 'local',
-      observers,
-      ...(provider.kind === 'replay' ? { clock: provider.clock } : {}),
-      // Several workers share the symbols: each streams only those whose lease it holds.
-      holds: (vendor) => worker.leases.held.has(vendor),
-    });
+    const wsUrl = provider.wsUrl;
+    live = await step(() =>
+      startLive({
+        ...rt,
+        wsUrl,
+        apiKey: config.apiKey ?? 'local',
+        observers,
+        ...(provider.kind === 'replay' ? { clock: provider.clock } : {}),
+        // Several workers share the symbols: each streams only those whose lease it holds.
+        holds: (vendor) => worker.leases.held.has(vendor),
+      }),
+    );
   }
   const offSignals = onShutdownSignals((signal) => {
     rt.logger.info({ signal }, 'shutting down');
@@ -105,7 +138,9 @@ export async function buildCommand(flags: { config?: string }): Promise<number> 
   const config = configFrom(flags);
   const rt = await createRuntime(config, 'chain-worker-build');
   const builder = new ModelBuilder({ ...rt, owner: `builder-${process.pid}` });
-  await builder.start();
+  // A refused start (the dirty channel's SUBSCRIBE, e.g. NOPERM) closes the builder's subscriber and the
+  // buses: the process exits with the error instead of hanging on them.
+  await builder.start().catch(closing({ close: () => builder.stop() }, rt));
   rt.logger.info('model builder started');
   await untilShutdownSignal();
   await builder.stop();
