@@ -9,7 +9,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { clusterGetMany, retryClusterRead } from './cluster-read.js';
 import { rateLimitedErrorLog, type WarnSink } from './error-log.js';
 import { RedisConnectionError, RedisLayerError } from './errors.js';
-import { RawPipeline, type EncodedSource } from './raw-pipeline.js';
+import { isReadOnlyReply, RawPipeline, type EncodedSource } from './raw-pipeline.js';
 import { defineScripts, RedisScripts } from './scripts.js';
 import { encodeCommandPieces, type BulkCommand } from './resp.js';
 import { parseRedisUrls, type RedisEndpoint } from './redis-url.js';
@@ -166,7 +166,16 @@ export class RedisBus {
         },
       );
     } else {
-      this.client = new Redis({ host: first.host, port: first.port, db: first.db, ...common });
+      this.client = new Redis({
+        host: first.host,
+        port: first.port,
+        db: first.db,
+        ...common,
+        // A server demoted to a replica (a failover behind the same address) keeps its open connections and
+        // answers every write READONLY: the command fails, and the client reconnects to whoever the
+        // address names now. (A cluster replica redirects with MOVED instead.)
+        reconnectOnError: (err) => isReadOnlyReply(err.message),
+      });
     }
     this.client.on('ready', () => {
       this.generation++;

@@ -33,6 +33,14 @@ interface Sent {
 
 const nothing = (): BatchOutcome => ({ replies: 0, errors: new Map() });
 
+/**
+ * A `READONLY` error reply: the server was demoted to a replica (a failover behind the same address) and
+ * will refuse every write on this connection; a new one reaches the server the address names now.
+ */
+export function isReadOnlyReply(message: string): boolean {
+  return message.startsWith('READONLY ');
+}
+
 const CHUNK_COMMANDS = 1_000;
 /** Bytes a batch may have queued on the socket before the writer waits for it to drain. */
 const WRITE_AHEAD_BYTES = 1024 * 1024;
@@ -70,6 +78,8 @@ export class RawPipeline {
   private pending: Pending[] = [];
   private readonly replies: LineReplies;
   private lock: Promise<unknown> = Promise.resolve();
+  /** The server answered READONLY on this connection: it is dropped once its batches are answered. */
+  private demoted = false;
 
   /**
    * @param bulkReplies count bulk-string replies too (see {@link LineReplies}): a connection that sends
@@ -212,8 +222,13 @@ export class RawPipeline {
     });
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', () => undefined);
-    socket.on('close', () => this.failAll(new Error('redis bulk connection closed')));
+    socket.on('close', () => {
+      // A connection dropped on purpose ({@link drop}) fails nothing: its batches were all answered.
+      if (this.socket === socket || this.socket === undefined)
+        this.failAll(new Error('redis bulk connection closed'));
+    });
     this.replies.reset();
+    this.demoted = false;
     this.socket = socket;
     const hello: string[][] = [];
     if (this.endpoint.password !== undefined) {
@@ -244,10 +259,14 @@ export class RawPipeline {
         const head = this.pending[0];
         if (!head) return;
         if (error !== null) head.errors.set(head.received, error);
+        if (error !== null && isReadOnlyReply(error)) this.demoted = true;
         head.received++;
         if (head.received === head.expected) {
           this.pending.shift();
           head.resolve({ replies: head.received, errors: head.errors });
+          // Refused as a replica: once nothing more is awaited on it, the connection is dropped and the
+          // next batch connects again (to the new master after a failover).
+          if (this.demoted && this.pending.length === 0) this.drop(socket);
         }
       });
     } catch (err) {
@@ -262,6 +281,12 @@ export class RawPipeline {
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) p.reject(err);
+  }
+
+  /** Drops a connection whose batches are all answered; the next batch opens a new one. */
+  private drop(socket: Socket): void {
+    if (this.socket === socket) this.socket = undefined;
+    socket.destroy();
   }
 
   close(): void {
