@@ -125,7 +125,10 @@ export class RedisBus {
   readonly isCluster: boolean;
   /** The Lua scripts, one typed function each. */
   readonly scripts: RedisScripts;
-  /** Incremented every time the connection (re)becomes ready: a change mid-cycle means Redis may have lost data. */
+  /**
+   * Incremented every time the connection (re)becomes ready, a cluster node connection ends, or a bulk-write
+   * connection is lost: a change mid-cycle means Redis may have lost data.
+   */
   generation = 0;
   private readonly endpoints: RedisEndpoint[];
   private readonly raw = new Map<string, RawPipeline>();
@@ -180,6 +183,12 @@ export class RedisBus {
     this.client.on('ready', () => {
       this.generation++;
     });
+    // A cluster stays `ready` while one master restarts: its node connection ends (and is replaced) instead.
+    // That master may have lost what this process wrote to it.
+    if (this.isCluster)
+      this.client.on('-node', () => {
+        this.generation++;
+      });
     this.client.on('error', rateLimitedErrorLog(opts.logger, opts.name ?? 'redis'));
     defineScripts(this.client);
     this.scripts = new RedisScripts(this.client);
@@ -420,6 +429,10 @@ export class RedisBus {
         { ...sniFor(endpoint.host), ...(this.opts.tls ?? {}) },
         undefined,
         node === 'streams',
+        // The bulk writes went to that server (on a cluster, to that master): they may be lost with it.
+        () => {
+          this.generation++;
+        },
       );
       this.raw.set(node, p);
     }

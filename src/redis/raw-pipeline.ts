@@ -90,6 +90,11 @@ export class RawPipeline {
     private readonly tlsOptions: ConnectionOptions = {},
     private readonly connectTimeoutMs = 5_000,
     bulkReplies = false,
+    /**
+     * Called when an open connection closes without being asked to (the server went away: what it held
+     * may be lost).
+     */
+    private readonly onLost: () => void = () => undefined,
   ) {
     this.replies = new LineReplies(bulkReplies);
   }
@@ -223,6 +228,7 @@ export class RawPipeline {
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      if (this.socket === socket) this.onLost();
       // A connection dropped on purpose ({@link drop}) fails nothing: its batches were all answered.
       if (this.socket === socket || this.socket === undefined)
         this.failAll(new Error('redis bulk connection closed'));
