@@ -369,11 +369,22 @@ export class ChainWorker {
 
   /**
    * Idempotent: tells the observers (the `shutdown` event), releases leases, writes the final heartbeat.
-   * Every step runs even if one throws.
+   * Every step runs even if one throws. With Redis unreachable none is tried (they would only wait).
    */
   shutdown(): Promise<void> {
     this.shutdownDone ??= (async () => {
-      const { logger } = this.deps;
+      const { logger, bus, systemBus } = this.deps;
+      // With Redis unreachable every step below would wait out the client's reconnect attempts (seconds each)
+      // and the 15 s hard limit would end the process (exit 1): leases and the heartbeat expire by themselves.
+      if (!bus.connected || !systemBus.connected) {
+        logger.warn(
+          { leases: [...this.leases.held.keys()], leaseTtlSec: this.deps.config.leaseTtlSec },
+          'Redis unreachable at shutdown: leases and heartbeat left to expire',
+        );
+        this.leases.stop();
+        this.heartbeat.halt();
+        return;
+      }
       const faultyNow = this.heartbeat.state.status === 'faulty';
       const aborted = this.abort.signal.reason as Error | undefined;
       await notifyCycleObservers(

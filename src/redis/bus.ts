@@ -230,6 +230,17 @@ export class RedisBus {
     this.client.disconnect(false);
   }
 
+  /**
+   * Shutting down: from now on a command fails at once while the connection is down instead of waiting in
+   * the offline queue for a reconnect, and those already waiting fail at the next failed reconnect attempt
+   * (at most the 2 s back-off). Without it a stop with Redis gone waited seconds per command (lease
+   * releases, the final heartbeat) and the 15 s hard limit ended the process.
+   */
+  failFast(): void {
+    this.client.options.enableOfflineQueue = false;
+    if (!this.isCluster) (this.client as Redis).options.maxRetriesPerRequest = 0;
+  }
+
   /** Waits until the connection is ready (or fails after `timeoutMs`). */
   async ready(timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -95,13 +95,18 @@ export class Heartbeat {
     return view;
   }
 
+  /** Stops the timer without writing (Redis is unreachable: the entry and the view expire by themselves). */
+  halt(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
   /**
    * Stops the timer and writes this worker's final entry with `status` (`stopped`, or `faulty` with the
    * reason of a controlled shutdown), then the fleet view: `stopped` only when no other worker is alive.
    */
   async stop(status: HeartbeatStatus, reason: string | null): Promise<FleetHeartbeat> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.halt();
     this.set(status, reason);
     this.final = true;
     return this.beat();

@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KeySchema } from '../../src/redis/keys.js';
 import { cleanupPrefix, openBus, redisTargets, testPrefix } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
+import { ownRedis, sleepMs } from '../support/fault-kit.js';
 import { BIN, binaryEnv } from '../support/binary.js';
 
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
@@ -99,4 +100,43 @@ describe('SIGTERM with a cycle in flight (real binary)', () => {
       await bus.close();
     }
   });
+});
+
+describe('SIGTERM while Redis is down (real binary)', () => {
+  it('exits 0 within the bound: nothing waits on the Redis that is gone (leases and heartbeat left to expire)', async () => {
+    const srv = await ownRedis();
+    try {
+      const proc = spawn(BIN, ['run'], {
+        env: binaryEnv({
+          MARKET_REDIS_URL: srv.url,
+          MASSIVE_PROVIDER: 'sim',
+          LOG_LEVEL: 'info',
+          MASSIVE_CHAIN_INTERVAL_SEC: '1',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = proc;
+      let out = '';
+      proc.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+      proc.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+      const exited = new Promise<{ code: number | null; at: number }>((res) =>
+        proc.once('exit', (code) => res({ code, at: performance.now() })),
+      );
+      await waitUntil(() => (out.match(/"msg":"cycle done"/g) ?? []).length >= 2, 20_000, 'two good cycles');
+      await srv.stop();
+      // Long enough for the client to be reconnecting with its longest back-off (2 s between attempts).
+      await sleepMs(4_000);
+      const t0 = performance.now();
+      proc.kill('SIGTERM');
+      const { code, at } = await exited;
+      const exitMs = at - t0;
+      console.info(`SIGTERM with Redis down → exit ${code} in ${Math.round(exitMs)} ms`);
+      expect(code).toBe(0);
+      expect(exitMs).toBeLessThan(SIGTERM_EXIT_BOUND_MS);
+      expect(out).toMatch(/"exitCode":0,"msg":"chain-worker stopped"/);
+      expect(out).toMatch(/"msg":"Redis unreachable at shutdown: leases and heartbeat left to expire"/);
+    } finally {
+      await srv.destroy();
+    }
+  }, 60_000);
 });

@@ -106,6 +106,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     rt.logger.info({ signal }, 'shutting down');
     // The history's and MarketSwarm's queues are dropped now, not worked through while the cycles end.
     quiesceObservers(observers);
+    // Nothing waits for a Redis that is gone: its commands fail at once (the leases and heartbeat expire).
+    rt.bus.failFast();
+    rt.systemBus.failFast();
     worker.stop(`signal ${signal}`);
   });
   rt.logger.info(
