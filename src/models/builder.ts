@@ -183,10 +183,17 @@ export class ModelBuilder {
     if (this.ownsObservers) await closeObservers(this.observers);
   }
 
-  /** The epoch's substrates read from Redis through its contract index, as one JSON array; null without an index. */
-  private async readSubstrates(epochId: string): Promise<Uint8Array | null> {
+  /**
+   * The epoch's substrates read from Redis through its contract index, as one JSON array; null without an
+   * index; `{ lost, of }` when some the index lists are gone (expired before the index, evicted, lost with a
+   * node): a model of the rest would be published as the whole chain.
+   */
+  private async readSubstrates(epochId: string): Promise<Uint8Array | { lost: number; of: number } | null> {
     const ids = await this.epochs.contractIds(epochId);
-    return ids === null ? null : joinJsonArray(await this.epochs.substrateBytes(epochId, ids));
+    if (ids === null) return null;
+    const parts = await this.epochs.substrateBytes(epochId, ids);
+    const lost = parts.reduce((n, p) => (p === null ? n + 1 : n), 0);
+    return lost > 0 ? { lost, of: ids.length } : joinJsonArray(parts);
   }
 
   /** Builds one epoch if it is dirty, active and unclaimed. */
@@ -223,6 +230,15 @@ export class ModelBuilder {
           if (substrates === null) {
             logger.warn({ epochId }, 'epoch contract index missing; leaving the last model in place');
             return { epochId, symbol, status: 'missing' };
+          }
+          if (!(substrates instanceof Uint8Array)) {
+            // The epoch stays dirty: the worker's next refresh rewrites every substrate, then it builds.
+            const error = `${substrates.lost} of ${substrates.of} substrates missing`;
+            logger.warn(
+              { epochId, ...substrates },
+              'epoch substrates missing; leaving the last model in place',
+            );
+            return { epochId, symbol, status: 'missing', error };
           }
           const readMs = performance.now() - t0;
           const fresh = await epochs.meta(epochId);

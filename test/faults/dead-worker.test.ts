@@ -49,4 +49,38 @@ describe.each(redisTargets())('an expired active epoch on $name', (target) => {
     expect(outcome).toMatchObject({ epochId, status: 'missing' });
     expect(await h.bus.cmd.get(h.keys.model('gex', 'SPX'))).toBe(model);
   });
+
+  it('substrates partly gone while the index remains (expired first, evicted, lost with a node): no model from the rest, the last model stays', async () => {
+    h = await startHarness(target);
+    builder = new ModelBuilder({ ...h, owner: 'b-lost' });
+    const res = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = res.epochId as string;
+    await builder.drain();
+    const gex = await h.bus.cmd.get(h.keys.model('gex', 'SPX'));
+    const heatmap = await h.bus.cmd.get(h.keys.model('heatmap', 'SPX'));
+    expect(gex).not.toBeNull();
+    // A third of the substrates disappear; the index and the meta stay (the epoch is not expired).
+    const ids = await readIndex(h.bus.cmd, h.keys.epochContracts(epochId));
+    const gone = ids.filter((_, i) => i % 3 === 0);
+    for (const id of gone) await h.bus.cmd.del(h.keys.epochContract(epochId, id));
+    await h.deps.epochs.markDirty(epochId);
+    const [outcome] = await builder.drain();
+    expect(outcome).toMatchObject({
+      epochId,
+      status: 'missing',
+      error: `${gone.length} of ${ids.length} substrates missing`,
+    });
+    // Nothing was published from the two thirds left: both models are the complete epoch's, byte for byte.
+    expect(await h.bus.cmd.get(h.keys.model('gex', 'SPX'))).toBe(gex);
+    expect(await h.bus.cmd.get(h.keys.model('heatmap', 'SPX'))).toBe(heatmap);
+    // The next cycle rewrites every substrate of the epoch (same geometry) and the build goes through.
+    const next = await runCycle(h.deps, 'I:SPX', '');
+    expect(next).toMatchObject({ ok: true, epochId });
+    const [rebuilt] = await builder.drain();
+    expect(rebuilt).toMatchObject({ epochId, status: 'built', contracts: ids.length });
+    const m = JSON.parse((await h.bus.cmd.get(h.keys.model('gex', 'SPX'))) as string) as {
+      contract_count: number;
+    };
+    expect(m.contract_count).toBe(ids.length);
+  });
 });
