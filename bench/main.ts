@@ -514,6 +514,12 @@ interface CompatSummary {
   burst_cycle_cost_pct: number | null;
   /** The same within each round (its two processes ran next to each other): the spread of the estimate. */
   burst_cycle_cost_pct_by_round: (number | null)[];
+  /** Each round's burst cycles (ms) and the worker's CPU per burst (ms), per mode, in the order they ran. */
+  rounds: {
+    first: CompatMode;
+    burst_cycle_ms: Record<CompatMode, number[]>;
+    worker_cpu_ms: Record<CompatMode, number[]>;
+  }[];
   /** The same for the model build (wall time of the builds after the writes). */
   build_cost_pct: number | null;
   /** The longest worker command in SLOWLOG over both modes, ms (null: none reached the threshold). */
@@ -549,6 +555,17 @@ function compatSummary(c: CompatRuns): CompatSummary {
     runs: Math.min(c.runs.none.length, c.runs.marketswarm.length),
     burst_cycle_cost_pct: cost((r) => r.totalMs),
     burst_cycle_cost_pct_by_round: c.rounds.map((r) => cost((x) => x.totalMs, r)),
+    rounds: c.rounds.map((r, i) => ({
+      first: i % 2 === 0 ? 'none' : 'marketswarm',
+      burst_cycle_ms: {
+        none: r.none.map((x) => round(x.totalMs, 1)),
+        marketswarm: r.marketswarm.map((x) => round(x.totalMs, 1)),
+      },
+      worker_cpu_ms: {
+        none: r.none.map((x) => round(x.workerCpuMs, 1)),
+        marketswarm: r.marketswarm.map((x) => round(x.workerCpuMs, 1)),
+      },
+    })),
     build_cost_pct: cost((r) => r.buildMs.wall),
     slowlog_longest_ms: longest > 0 ? round(longest / 1000, 2) : null,
   };
