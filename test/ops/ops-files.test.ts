@@ -17,6 +17,8 @@ import { cycleAndBuild, depsOf, stack } from '../serving/support.js';
 const run = promisify(execFile);
 const DASHBOARD = resolve(PACKAGE_ROOT, 'ops/grafana/chain-worker.json');
 const ALERTS = resolve(PACKAGE_ROOT, 'ops/prometheus/alerts.yml');
+/** `promtool test rules` cases: series in, alerts expected out. */
+const ALERT_TESTS = resolve(PACKAGE_ROOT, 'test/ops/alerts.promtool.yml');
 const single = redisTargets()[0] as ReturnType<typeof redisTargets>[number];
 
 /** Metric names a scrape of /metrics yields. */
@@ -114,5 +116,14 @@ describe('ops/ files', () => {
     if (!(await hasPromtool())) return ctx.skip();
     const { stdout } = await run('promtool', ['check', 'rules', ALERTS]);
     expect(stdout).toMatch(/SUCCESS: 8 rules found/);
+  });
+
+  it('promtool test rules: the alerts fire on the series they are meant for (skipped without promtool)', async (ctx) => {
+    if (!(await hasPromtool())) return ctx.skip();
+    const out = await run('promtool', ['test', 'rules', ALERT_TESTS]).catch(
+      (err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    );
+    expect(out.stdout).toMatch(/SUCCESS/);
+    expect(out.stdout).not.toMatch(/FAILED/);
   });
 });
