@@ -134,7 +134,10 @@ export class ChainWorker {
     const leaseEveryMs = (config.leaseTtlSec * 1000) / 3;
     // Leases are renewed and taken over on their own timer (a long cycle must not delay a takeover);
     // a change wakes the loop so a symbol just taken over cycles at once.
-    this.leases.start(leaseEveryMs, () => this.nap?.abort());
+    this.leases.start(leaseEveryMs, () => {
+      this.applyLeaseMetrics();
+      this.nap?.abort();
+    });
     let nextLeaseCheck = 0;
     // `--once` with no lease: a dead holder's lease expires within one TTL, so a rebalance that starts
     // after that and still gets nothing means a live worker holds every symbol.
@@ -147,7 +150,7 @@ export class ChainWorker {
         if (now >= nextLeaseCheck) {
           try {
             await this.leases.rebalance();
-            this.deps.metrics.leasesHeld.set(this.leases.held.size);
+            this.applyLeaseMetrics();
           } catch (err) {
             logger.warn({ err: (err as Error).message }, 'lease rebalance failed (Redis?)');
           }
@@ -356,6 +359,17 @@ export class ChainWorker {
       .filter((r): r is string => typeof r === 'string');
     if (reasons.length > 0) this.heartbeat.set('degraded', reasons.join('; '));
     else if (this.heartbeat.state.status === 'degraded') this.heartbeat.set('ok', null);
+  }
+
+  /**
+   * The lease gauges follow the symbols held: the count, and no last-success time for a symbol another
+   * worker now cycles (its alert, `time() - that`, would page here for a symbol that is fine there).
+   */
+  private applyLeaseMetrics(): void {
+    const { metrics, config } = this.deps;
+    metrics.leasesHeld.set(this.leases.held.size);
+    for (const s of config.symbols)
+      if (!this.leases.held.has(s)) metrics.lastSuccess.remove({ symbol: underlyingOf(s) });
   }
 
   private fault(code: number, reason: string): void {
