@@ -124,10 +124,11 @@ export class AnalyticsWriter {
     ];
     const cutoff = ts - this.retentionSec;
     for (const [series, value] of samples) {
-      if (value === null || !Number.isFinite(value)) continue;
       const key = k.analyticsSeries(series);
-      ops.push(r.zadd(key, ts, seriesMember(Math.round(value * 1000) / 1000, u, ts)));
+      // Every series is trimmed, with or without a value this time (an empty chain has no strike range).
       ops.push(r.zremrangebyscore(key, '-inf', `(${cutoff}`));
+      if (value === null || !Number.isFinite(value)) continue;
+      ops.push(r.zadd(key, ts, seriesMember(Math.round(value * 1000) / 1000, u, ts)));
     }
     await Promise.all(ops);
   }
