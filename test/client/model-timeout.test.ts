@@ -14,15 +14,19 @@ import {
   watchModels,
 } from '../../src/client/index.js';
 
-/** A TCP server that accepts and then says nothing. */
-async function silent(): Promise<{ server: Server; port: number; sockets: Socket[] }> {
+/** A TCP server that accepts and then says nothing; closed (its sockets destroyed) after the test. */
+async function silent(): Promise<{ server: Server; port: number }> {
   const sockets: Socket[] = [];
   const server = createNetServer((s) => {
     sockets.push(s);
     s.on('error', () => undefined);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as { port: number }).port, sockets };
+  closers.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { server, port: (server.address() as { port: number }).port };
 }
 
 /** Settles within `ms`, or rejects saying it hung. */
@@ -45,25 +49,26 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
+/** What `getModel` rejects with (null if it resolves), failing the test if it has not settled within 5 s. */
+function getModelError(source: Parameters<typeof getModel>[0]): Promise<unknown> {
+  return within(
+    getModel(source, 'gex', 'SPX').then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    5_000,
+  );
+}
+
 describe('getModel timeout', () => {
   it('a default exists and is sane', () => {
     expect(DEFAULT_MODEL_TIMEOUT_MS).toBe(30_000);
   });
 
   it('HTTP: a server that accepts and never answers fails after timeoutMs with ModelRequestTimeoutError', async () => {
-    const { server, port, sockets } = await silent();
-    closers.push(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
+    const { port } = await silent();
     const t0 = Date.now();
-    const err = await within(
-      getModel({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 }, 'gex', 'SPX').then(
-        () => null,
-        (e: unknown) => e,
-      ),
-      5_000,
-    );
+    const err = await getModelError({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
     const ms = Date.now() - t0;
     expect(err).toBeInstanceOf(ModelRequestTimeoutError);
     expect((err as ModelRequestTimeoutError).name).toBe('ModelRequestTimeoutError');
@@ -86,18 +91,12 @@ describe('getModel timeout', () => {
       await new Promise<void>((r) => server.close(() => r()));
     });
     const port = (server.address() as { port: number }).port;
-    const err = await within(
-      getModel({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 }, 'gex', 'SPX').then(
-        () => null,
-        (e: unknown) => e,
-      ),
-      5_000,
-    );
+    const err = await getModelError({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
     expect(err).toBeInstanceOf(ModelRequestTimeoutError);
   });
 
   it('watchModels over HTTP: a stream that never answers is given up after timeoutMs and retried', async () => {
-    const { server, port, sockets } = await silent();
+    const { server, port } = await silent();
     const requests: number[] = [];
     const closed: number[] = [];
     const t0 = Date.now();
@@ -108,11 +107,7 @@ describe('getModel timeout', () => {
       s.on('close', () => closed.push(Date.now() - t0));
     });
     const stop = new AbortController();
-    closers.push(async () => {
-      stop.abort();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
+    closers.push(() => Promise.resolve(stop.abort()));
     const it = watchModels({ url: `http://127.0.0.1:${port}`, timeoutMs: 300, signal: stop.signal })[
       Symbol.asyncIterator
     ]();
@@ -129,19 +124,9 @@ describe('getModel timeout', () => {
   });
 
   it('Redis: a server that accepts and never answers fails after timeoutMs with ModelRequestTimeoutError', async () => {
-    const { server, port, sockets } = await silent();
-    closers.push(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
+    const { port } = await silent();
     const t0 = Date.now();
-    const err = await within(
-      getModel({ redis: `redis://127.0.0.1:${port}`, timeoutMs: 300 }, 'gex', 'SPX').then(
-        () => null,
-        (e: unknown) => e,
-      ),
-      5_000,
-    );
+    const err = await getModelError({ redis: `redis://127.0.0.1:${port}`, timeoutMs: 300 });
     expect(err).toBeInstanceOf(ModelRequestTimeoutError);
     expect((err as Error).message).toBe(
       `GET massive:models:gex:SPX: no answer from redis://127.0.0.1:${port} within 300 ms`,

@@ -35,6 +35,23 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return binaryEnv({ MARKET_REDIS_URL: single.url, MASSIVE_PROVIDER: 'sim', LOG_LEVEL: 'info', ...extra });
 }
 
+/** Starts `chain-worker run` (the test's child, killed after it): its output so far, and its exit. */
+function startRun(env: NodeJS.ProcessEnv): {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; at: number }>;
+} {
+  const proc = spawn(BIN, ['run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<{ code: number | null; at: number }>((res) =>
+    proc.once('exit', (code) => res({ code, at: performance.now() })),
+  );
+  return { proc, output: () => out, exited };
+}
+
 async function apiRequests(url: string): Promise<number> {
   const res = await request(`${url}/__admin/stats`);
   return ((await res.body.json()) as { requests: number }).requests;
@@ -45,21 +62,13 @@ describe('SIGTERM with a cycle in flight (real binary)', () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
     const k = new KeySchema(prefix);
-    const proc = spawn(BIN, ['run'], {
-      env: env({ CHAIN_KEY_PREFIX: prefix, MASSIVE_SIM_LATENCY_MS: '300', MASSIVE_CHAIN_INTERVAL_SEC: '1' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    const exited = new Promise<{ code: number | null; at: number }>((res) =>
-      proc.once('exit', (code) => res({ code, at: performance.now() })),
+    const { proc, output, exited } = startRun(
+      env({ CHAIN_KEY_PREFIX: prefix, MASSIVE_SIM_LATENCY_MS: '300', MASSIVE_CHAIN_INTERVAL_SEC: '1' }),
     );
     const bus = await openBus(single);
     try {
       const apiUrl = await waitUntil(
-        () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1],
+        () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output())?.[1],
         15_000,
         'the local API url in the log',
       );
@@ -79,8 +88,8 @@ describe('SIGTERM with a cycle in flight (real binary)', () => {
       console.info(`SIGTERM mid-cycle → exit ${code} in ${Math.round(exitMs)} ms`);
       expect(code).toBe(0);
       expect(exitMs).toBeLessThan(SIGTERM_EXIT_BOUND_MS);
-      expect(out).toMatch(/"msg":"shutting down"/);
-      expect(out).toMatch(/"exitCode":0,"msg":"chain-worker stopped"/);
+      expect(output()).toMatch(/"msg":"shutting down"/);
+      expect(output()).toMatch(/"exitCode":0,"msg":"chain-worker stopped"/);
       const hb = JSON.parse((await bus.cmd.get(k.heartbeat)) as string) as { status: string; reason: string };
       expect(hb.status).toBe('stopped');
       expect(hb.reason).toBe('shutdown');
@@ -106,23 +115,19 @@ describe('SIGTERM while Redis is down (real binary)', () => {
   it('exits 0 within the bound: nothing waits on the Redis that is gone (leases and heartbeat left to expire)', async () => {
     const srv = await ownRedis();
     try {
-      const proc = spawn(BIN, ['run'], {
-        env: binaryEnv({
+      const { proc, output, exited } = startRun(
+        binaryEnv({
           MARKET_REDIS_URL: srv.url,
           MASSIVE_PROVIDER: 'sim',
           LOG_LEVEL: 'info',
           MASSIVE_CHAIN_INTERVAL_SEC: '1',
         }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child = proc;
-      let out = '';
-      proc.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      proc.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      const exited = new Promise<{ code: number | null; at: number }>((res) =>
-        proc.once('exit', (code) => res({ code, at: performance.now() })),
       );
-      await waitUntil(() => (out.match(/"msg":"cycle done"/g) ?? []).length >= 2, 20_000, 'two good cycles');
+      await waitUntil(
+        () => (output().match(/"msg":"cycle done"/g) ?? []).length >= 2,
+        20_000,
+        'two good cycles',
+      );
       await srv.stop();
       // Long enough for the client to be reconnecting with its longest back-off (2 s between attempts).
       await sleepMs(4_000);
@@ -133,8 +138,8 @@ describe('SIGTERM while Redis is down (real binary)', () => {
       console.info(`SIGTERM with Redis down → exit ${code} in ${Math.round(exitMs)} ms`);
       expect(code).toBe(0);
       expect(exitMs).toBeLessThan(SIGTERM_EXIT_BOUND_MS);
-      expect(out).toMatch(/"exitCode":0,"msg":"chain-worker stopped"/);
-      expect(out).toMatch(/"msg":"Redis unreachable at shutdown: leases and heartbeat left to expire"/);
+      expect(output()).toMatch(/"exitCode":0,"msg":"chain-worker stopped"/);
+      expect(output()).toMatch(/"msg":"Redis unreachable at shutdown: leases and heartbeat left to expire"/);
     } finally {
       await srv.destroy();
     }
