@@ -13,8 +13,11 @@ export type PromoteReason = 'first' | 'geometry' | 'recovery' | 'meta_missing' |
 
 export type EpochDecision =
   | { action: 'refresh'; epochId: string }
-  /** A partial snapshot inside the active epoch: its geometry and every other contract are kept. */
-  | { action: 'merge'; epochId: string }
+  /**
+   * A partial snapshot inside the active epoch: its geometry and every other contract are kept. `dormant`:
+   * the epoch is dormant and stays so (only a complete snapshot recovers it).
+   */
+  | { action: 'merge'; epochId: string; dormant: boolean }
   | { action: 'promote'; prevEpochId: string | null; forced: boolean; reason: PromoteReason };
 
 export interface DecisionFacts {
@@ -28,7 +31,7 @@ export interface DecisionFacts {
  * - no active epoch → promote (`first`), even from a partial snapshot;
  * - the active epoch's meta is gone (Redis lost it) → promote (`meta_missing`);
  * - a partial snapshot → merge into the active epoch (its geometry stands; a partial fetch is not a new
- *   geometry), unless the epoch's contract index expired: then there is nothing to keep → promote
+ *   geometry; a dormant epoch stays dormant), unless the epoch's contract index expired: then there is nothing to keep → promote
  *   (`index_missing`);
  * - the active epoch went dormant (fetches failed past the threshold) → promote a fresh epoch even with
  *   the same geometry (`recovery`, forced_dirty);
@@ -47,7 +50,7 @@ export function decideEpoch(
   if (facts.partial === true) {
     if (facts.activeIndex === false)
       return { action: 'promote', prevEpochId: active.id, forced: false, reason: 'index_missing' };
-    return { action: 'merge', epochId: active.id };
+    return { action: 'merge', epochId: active.id, dormant: active.status === 'dormant' };
   }
   if (active.status === 'dormant')
     return { action: 'promote', prevEpochId: active.id, forced: true, reason: 'recovery' };

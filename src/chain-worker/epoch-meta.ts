@@ -31,8 +31,10 @@ export interface MetaWriteInput {
  *   a complete snapshot also sets `last_complete_ts` (seconds);
  * - a promotion or a full refresh: the geometry, counts and expirations, `dormant_count = 0`, `status =
  *   active`; a promotion adds `created_ts`, `forced_dirty`, `prev_epoch`;
- * - a merge (partial snapshot inside the active epoch): geometry, counts, expirations, status and
- *   dormant count are left as they are.
+ * - a merge (partial snapshot inside the active epoch): geometry, counts, expirations and status are left
+ *   as they are; a successful cycle ends a run of failures, so `dormant_count = 0` unless the epoch is
+ *   dormant (it stays dormant, with its count, until a complete snapshot recovers it):
+ *   CHAIN_DORMANT_THRESHOLD counts failed cycles in a row.
  */
 export function metaFieldsFor(i: MetaWriteInput): Partial<EpochMeta> {
   const fields: Partial<EpochMeta> = {
@@ -47,7 +49,10 @@ export function metaFieldsFor(i: MetaWriteInput): Partial<EpochMeta> {
     missing_expirations: JSON.stringify(i.missingExpirations),
   };
   if (!i.partial) fields.last_complete_ts = unixSeconds(i.nowMs);
-  if (i.decision.action === 'merge') return fields;
+  if (i.decision.action === 'merge') {
+    if (!i.decision.dormant) fields.dormant_count = 0;
+    return fields;
+  }
   Object.assign(fields, {
     geometry_hash: i.geometry.hash,
     strike_count: i.geometry.strikeCount,

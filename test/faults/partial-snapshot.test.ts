@@ -183,4 +183,66 @@ describe.each(redisTargets())('partial snapshots on $name', (target) => {
     expect(meta.last_complete_ts).toBeUndefined();
     expect(JSON.parse(meta.missing_expirations as string)).toHaveLength(1);
   });
+  it('a partial snapshot ends a run of failed cycles: the epoch turns dormant only after failures in a row', async () => {
+    let now = T0;
+    h = await startHarness(target, {
+      sim: { clock: () => now },
+      env: { MASSIVE_CONCURRENCY: '1', MASSIVE_MAX_RETRIES: '0', CHAIN_DORMANT_THRESHOLD: '3' },
+    });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    expect(first).toMatchObject({ ok: true, promoted: true });
+    const epochId = first.epochId as string;
+    const meta = (): Promise<Record<string, string>> => h!.bus.cmd.hgetall(h!.keys.epochMeta(epochId));
+    // A failed cycle: the API answers every request 503.
+    const fail = async (): Promise<void> => {
+      now += 10_000;
+      h!.api.setFaults({ down: true });
+      expect(await runCycle(h!.deps, 'I:SPX', '')).toMatchObject({ ok: false });
+      h!.api.setFaults({ down: false });
+    };
+    await fail();
+    await fail();
+    expect(await meta()).toMatchObject({ dormant_count: '2', status: 'active' });
+    // A successful (partial) cycle: every stream answers, then loops on its next_url.
+    now += 10_000;
+    h.api.setFaults({ nextUrlLoop: true });
+    expect(await runCycle(h.deps, 'I:SPX', '')).toMatchObject({ ok: true, merged: true, epochId });
+    h.api.setFaults({ nextUrlLoop: false });
+    expect(await meta()).toMatchObject({ dormant_count: '0', status: 'active' });
+    // One failure after it is one failed cycle in a row, not the third: the epoch stays active.
+    await fail();
+    expect(await meta()).toMatchObject({ dormant_count: '1', status: 'active' });
+    // The next complete snapshot refreshes it in place (no recovery promotion, no forced_dirty).
+    now += 10_000;
+    expect(await runCycle(h.deps, 'I:SPX', '')).toMatchObject({ ok: true, promoted: false, epochId });
+  });
+
+  it('a partial snapshot keeps a dormant epoch dormant; the complete one recovers it', async () => {
+    let now = T0;
+    h = await startHarness(target, {
+      sim: { clock: () => now },
+      env: { MASSIVE_CONCURRENCY: '1', MASSIVE_MAX_RETRIES: '0', CHAIN_DORMANT_THRESHOLD: '2' },
+    });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = first.epochId as string;
+    h.api.setFaults({ down: true });
+    for (let i = 0; i < 2; i++) {
+      now += 10_000;
+      expect(await runCycle(h.deps, 'I:SPX', '')).toMatchObject({ ok: false });
+    }
+    h.api.setFaults({ down: false });
+    const meta = (): Promise<Record<string, string>> => h!.bus.cmd.hgetall(h!.keys.epochMeta(epochId));
+    expect(await meta()).toMatchObject({ dormant_count: '2', status: 'dormant' });
+    now += 10_000;
+    h.api.setFaults({ nextUrlLoop: true });
+    expect(await runCycle(h.deps, 'I:SPX', '')).toMatchObject({ ok: true, merged: true, epochId });
+    h.api.setFaults({ nextUrlLoop: false });
+    expect(await meta()).toMatchObject({ dormant_count: '2', status: 'dormant' });
+    now += 10_000;
+    expect(await runCycle(h.deps, 'I:SPX', '')).toMatchObject({
+      ok: true,
+      promoted: true,
+      promoteReason: 'recovery',
+    });
+  });
 });

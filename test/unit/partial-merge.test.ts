@@ -75,10 +75,10 @@ describe('metaFieldsFor', () => {
       status: 'active',
     });
   });
-  it('a merge leaves geometry, counts, status, dormant count and last_complete_ts alone', () => {
+  it('a merge into a dormant epoch leaves geometry, counts, status, dormant count and last_complete_ts alone', () => {
     const f = metaFieldsFor({
       ...base,
-      decision: { action: 'merge', epochId: 'SPX:1:a' },
+      decision: { action: 'merge', epochId: 'SPX:1:a', dormant: true },
       partial: true,
       missingExpirations: ['2026-01-09'],
       health: 'partial',
@@ -94,6 +94,24 @@ describe('metaFieldsFor', () => {
       partial: 1,
       missing_expirations: '["2026-01-09"]',
     });
+  });
+  // CHAIN_DORMANT_THRESHOLD counts failed cycles in a row: a partial snapshot is a successful cycle, so it
+  // ends the run of failures on an epoch that is not dormant; a dormant epoch stays dormant (and its count)
+  // until a complete snapshot recovers it.
+  it.each([
+    ['active', false, { dormant_count: 0 }],
+    ['dormant', true, {}],
+  ] as const)('a merge into a %s epoch: dormant fields %j', (_name, dormant, expected) => {
+    const f = metaFieldsFor({
+      ...base,
+      decision: { action: 'merge', epochId: 'SPX:1:a', dormant },
+      partial: true,
+      missingExpirations: ['2026-01-09'],
+      health: 'partial',
+    });
+    const got: Record<string, unknown> = {};
+    for (const k of ['dormant_count', 'status'] as const) if (k in f) got[k] = f[k];
+    expect(got).toEqual(expected);
   });
   it('a first promotion from a partial snapshot has no last_complete_ts', () => {
     const f = metaFieldsFor({

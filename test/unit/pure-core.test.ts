@@ -48,13 +48,13 @@ describe('decideEpoch', () => {
   it.each([
     ['partial, no active epoch', null, null, {}, { action: 'promote', reason: 'first' }],
     ['partial, meta missing', null, 'SPX:1:a', {}, { action: 'promote', reason: 'meta_missing' }],
-    ['partial, other geometry', view, 'SPX:1:a', {}, { action: 'merge', epochId: 'SPX:1:a' }],
+    ['partial, other geometry', view, 'SPX:1:a', {}, { action: 'merge', epochId: 'SPX:1:a', dormant: false }],
     [
       'partial, dormant',
       { ...view, status: 'dormant' },
       'SPX:1:a',
       {},
-      { action: 'merge', epochId: 'SPX:1:a' },
+      { action: 'merge', epochId: 'SPX:1:a', dormant: true },
     ],
     [
       'partial, index expired',
