@@ -169,6 +169,7 @@ export async function applySnapshot(
       partial: snapshot.partial,
       missingExpirations: norm.missingExpirations,
       merged: plan.split !== null,
+      ...(plan.decision.action === 'merge' && plan.decision.dormant ? { stillDormant: true } : {}),
       outsideGeometry: plan.split?.outside.length ?? 0,
     };
   } catch (err) {

@@ -331,12 +331,16 @@ export class ChainWorker {
   /**
    * A symbol turns the heartbeat `degraded` once it has failed CHAIN_DORMANT_THRESHOLD cycles in a row:
    * counted on its epoch (dormant_count, shared by the workers) or, with no epoch to mark (none promoted
-   * yet, or Redis refused the counter), by this worker. Its next successful cycle clears it; a cycle
+   * yet, or Redis refused the counter), by this worker. Its next successful cycle clears it, unless the
+   * epoch stays dormant (a partial snapshot merged into it: only a complete one recovers it); a cycle
    * abandoned for a lost lease changes nothing.
    */
   private updateHeartbeatStatus(result: CycleResult, st: SymbolState): void {
     const threshold = this.deps.config.dormantThreshold;
-    if (result.ok) st.degraded = null;
+    if (result.ok)
+      st.degraded = result.stillDormant
+        ? `${result.underlying} epoch dormant: partial snapshots until a complete one recovers it`
+        : null;
     else if (result.dormantCount >= threshold)
       st.degraded = `${result.underlying} epoch dormant after ${result.dormantCount} failed cycles`;
     else if (st.failures >= threshold)

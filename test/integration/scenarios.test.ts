@@ -170,6 +170,41 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await run).toBe(EXIT.ok);
   });
 
+  it('stale, then partial snapshots: the epoch stays dormant and the heartbeat degraded until a complete one', async () => {
+    h = await startHarness(target, {
+      env: {
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+        CHAIN_DORMANT_THRESHOLD: '2',
+        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
+        MASSIVE_MAX_RETRIES: '0',
+      },
+    });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const epochId = first.epochId as string;
+    h.api.setFaults({ down: true });
+    worker = new ChainWorker(
+      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-dormant-partial' },
+    );
+    const run = worker.run();
+    await waitUntil(() => worker?.heartbeat.state.status === 'degraded', 10_000, 'degraded');
+    expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('dormant');
+    // The API answers again, but every stream loops on its next_url: partial snapshots, merged into the
+    // dormant epoch, which stays dormant (its models stale) until a complete snapshot recovers it.
+    h.api.setFaults({ down: false, nextUrlLoop: true });
+    await waitUntil(() => worker?.lastResults.get('I:SPX')?.merged === true, 10_000, 'a merged partial');
+    expect(worker.lastResults.get('I:SPX')).toMatchObject({ ok: true, epochId, health: 'partial' });
+    expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('dormant');
+    // Was: 'ok' (any successful cycle cleared it) while the epoch it serves was still dormant.
+    expect(worker.heartbeat.state.status).toBe('degraded');
+    expect(worker.heartbeat.state.reason).toMatch(/^SPX epoch dormant/);
+    h.api.resetFaults();
+    await waitUntil(() => worker?.heartbeat.state.status === 'ok', 10_000, 'heartbeat ok');
+    expect(worker.lastResults.get('I:SPX')?.epochId).not.toBe(epochId);
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+  });
+
   it('stale with no epoch yet: API down from the start → heartbeat degraded at the dormant threshold, ok on recovery', async () => {
     h = await startHarness(target, {
       env: {

@@ -87,6 +87,8 @@ export interface CycleResult {
   missingExpirations?: string[];
   /** A partial snapshot merged into the active epoch (its geometry and other contracts kept). */
   merged?: boolean;
+  /** The epoch stays dormant after this successful cycle (a partial snapshot merged into a dormant epoch). */
+  stillDormant?: boolean;
   /** Fetched contracts outside the active epoch's geometry (merge only): written as raw keys alone. */
   outsideGeometry?: number;
 }
