@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
+import type { SnapshotApplied } from '../../src/outputs/observers.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -99,6 +100,46 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await h.bus.cmd.hget(h.keys.analytics, 'partial_snapshots')).toBe('1');
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'partial')).toBe('1');
     // Four 10,000-contract cycles and a worker run: ~10 s on an idle machine, over 30 s on a loaded one.
+  }, 90_000);
+
+  it('burst with an expiration cap: the cap holds while the chain is a burst, no flip between capped and whole chains', async () => {
+    h = await startHarness(target, {
+      sim: { burst: true },
+      env: {
+        CHAIN_BURST_MAX_EXPIRATIONS: '3',
+        CHAIN_BURST_THRESHOLD: '9000',
+        CHAIN_BURST_INTERVAL_FACTOR: '1',
+        MASSIVE_CHAIN_INTERVAL_SEC: '0.2',
+      },
+    });
+    const seen: { action: string; expirations: number; contracts: number }[] = [];
+    const probe = {
+      name: 'probe',
+      snapshotApplied: (e: SnapshotApplied): Promise<void> => {
+        seen.push({ action: e.action, expirations: e.expirations.length, contracts: e.contracts.length });
+        return Promise.resolve();
+      },
+    };
+    worker = new ChainWorker(
+      { ...h.deps, observers: [probe], systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+      { id: 'w-burst-cap' },
+    );
+    const run = worker.run();
+    await waitUntil(() => seen.length >= 5, 60_000, 'five cycles');
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+    // The whole chain (a burst), then the capped chain promoted once and refreshed in place.
+    // Was: promote 5, promote 3, promote 5, promote 3, ... (a capped fetch under the threshold ended the
+    // burst, the next uncapped one started it again: a promotion and 2 expirations' keys churned each cycle).
+    expect(seen[0]).toMatchObject({ action: 'promote', expirations: 5 });
+    expect(seen[0]?.contracts).toBeGreaterThanOrEqual(9_000);
+    expect(seen.slice(1, 5).map((e) => [e.action, e.expirations])).toEqual([
+      ['promote', 3],
+      ['refresh', 3],
+      ['refresh', 3],
+      ['refresh', 3],
+    ]);
+    expect(worker.lastResults.get('I:SPX')?.burst).toBe(true);
   }, 90_000);
 
   it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextCycleDelayMs } from '../../src/chain-worker/cadence.js';
+import { isBurst, nextCycleDelayMs } from '../../src/chain-worker/cadence.js';
 import { decideEpoch } from '../../src/chain-worker/epoch-decision.js';
 import { geometryOf, newEpochId } from '../../src/chain-worker/geometry.js';
 import { classifyHealth } from '../../src/chain-worker/health.js';
@@ -90,6 +90,20 @@ describe('nextCycleDelayMs', () => {
     [{ intervalMs: 30_000, cycleMs: 200_000, burst: false, burstFactor: 2 }, 240_000],
     [{ intervalMs: 1_000, cycleMs: 400, burst: false, burstFactor: 2 }, 1_000],
   ])('%j → %d', (i, d) => expect(nextCycleDelayMs(i)).toBe(d));
+});
+
+// A fetch capped at CHAIN_BURST_MAX_EXPIRATIONS stands for the whole chain: its contracts per expiration
+// over every listed expiration decide whether the burst lasts (else the cap ends the burst it was for).
+describe('isBurst', () => {
+  it.each([
+    [{ contracts: 10_000, fetched: 5, listed: 5, threshold: 10_000 }, true],
+    [{ contracts: 9_999, fetched: 5, listed: 5, threshold: 10_000 }, false],
+    [{ contracts: 6_000, fetched: 3, listed: 5, threshold: 10_000 }, true],
+    [{ contracts: 5_000, fetched: 3, listed: 5, threshold: 10_000 }, false],
+    [{ contracts: 0, fetched: 0, listed: 0, threshold: 1 }, false],
+    [{ contracts: 12_000, fetched: 3, listed: undefined, threshold: 10_000 }, true],
+    [{ contracts: 6_000, fetched: 3, listed: undefined, threshold: 10_000 }, false],
+  ])('%j → %s', (i, expected) => expect(isBurst(i)).toBe(expected));
 });
 
 describe('geometry', () => {

@@ -3,6 +3,7 @@
  * the geometry they form, and the cycle's health. No Redis, no I/O: input and output are plain data, so
  * the phase can move to a worker thread as one call.
  */
+import { isBurst } from '../cadence.js';
 import type { Geometry } from '../geometry.js';
 import { classifyHealth, type HealthCategory, type HealthThresholds } from '../health.js';
 import { missingExpirations } from '../partial.js';
@@ -16,7 +17,7 @@ import type { WrittenContract } from '../../wiring/snapshot-writes.js';
 
 export interface NormalizeInput {
   snapshot: ChainSnapshot;
-  /** Contracts at or above which the cycle is a burst. */
+  /** Contracts at or above which the cycle is a burst (a capped fetch: counted over the whole chain). */
   burstThreshold: number;
   thresholds: HealthThresholds;
 }
@@ -114,7 +115,12 @@ export async function normalizePhase(input: NormalizeInput): Promise<NormalizedS
     geometry,
     skipped: snapshot.skipped + norm.rejectedCount,
     skippedReasons,
-    burst: written.length >= input.burstThreshold,
+    burst: isBurst({
+      contracts: written.length,
+      fetched: snapshot.expirations.length,
+      listed: snapshot.listedExpirations,
+      threshold: input.burstThreshold,
+    }),
     stalenessSec,
     health,
     missingExpirations: snapshot.partial ? missingExpirations(snapshot.partialReasons) : [],

@@ -106,6 +106,7 @@ export class MassiveChainClient {
       // An empty answer (off-hours, holiday) is not remembered: the next cycle asks again.
       if (expirations.length > 0) this.expirations.set(symbol, this.opts.numExpirations, asOf, expirations);
     }
+    const listedExpirations = expirations.length;
     expirations = expirations.slice(0, n);
     const discovery = { pages: stats.pages, ms: performance.now() - discoveryStart, cached };
 
@@ -197,6 +198,7 @@ export class MassiveChainClient {
       underlyingAsset,
       newestVendorTs,
       expirations,
+      listedExpirations,
       contracts,
       pages: stats.pages,
       retries: stats.retries,

@@ -123,6 +123,8 @@ export interface ChainSnapshot {
   newestVendorTs: number | null;
   /** The expirations requested, ascending (YYYY-MM-DD). */
   expirations: string[];
+  /** How many expirations the chain lists up to the configured count (more than requested while capped). */
+  listedExpirations?: number;
   contracts: ParsedContract[];
   pages: number;
   retries: number;
