@@ -238,7 +238,7 @@ export const SETTINGS = {
     name: 'MASSIVE_FETCH_DEADLINE_MS',
     schema: int(100, 3_600_000),
     default: 25_000,
-    help: 'Overall deadline of one symbol snapshot, ms; streams cut by it mark the snapshot partial.',
+    help: 'Overall deadline of one symbol snapshot, ms; streams cut by it mark the snapshot partial (a stream it cut before its first page failed: when none got a page, the fetch failed).',
   }),
   maxRetries: spec({
     name: 'MASSIVE_MAX_RETRIES',

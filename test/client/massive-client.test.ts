@@ -43,7 +43,14 @@ afterEach(async () => {
 async function setup(
   opts: {
     dataset?: MarketDataset;
-    env?: Partial<{ maxPages: number; timeoutMs: number; retries: number; deadlineMs: number; n: number }>;
+    env?: Partial<{
+      maxPages: number;
+      timeoutMs: number;
+      retries: number;
+      deadlineMs: number;
+      n: number;
+      concurrency: number;
+    }>;
   } = {},
 ): Promise<Setup> {
   const dataset = opts.dataset ?? new SimMarket({ seed: 3, clock: () => NOW });
@@ -65,7 +72,7 @@ async function setup(
     http,
     clock: () => dataset.now(),
     numExpirations: opts.env?.n ?? 5,
-    concurrency: 8,
+    concurrency: opts.env?.concurrency ?? 8,
     fetchDeadlineMs: opts.env?.deadlineMs ?? 10_000,
     maxPagesPerStream: opts.env?.maxPages ?? 200,
     expirationCacheSec: 300,
@@ -184,6 +191,33 @@ describe('Massive chain client', () => {
     await client.fetchSnapshot('I:SPX');
     api.setFaults({ down: true });
     await expect(client.fetchSnapshot('I:SPX')).rejects.toBeInstanceOf(FetchFailedError);
+  });
+
+  it('fails the snapshot when the deadline passes before any stream got a page (API slow, fewer streams than expirations)', async () => {
+    const { api, client } = await setup({ env: { deadlineMs: 1_000, concurrency: 2, retries: 0 } });
+    // Expirations discovered and cached while the API is fast.
+    expect((await client.fetchSnapshot('I:SPX')).partial).toBe(false);
+    // Every page now takes longer than the whole deadline: no stream gets a page. The two running streams
+    // fail at the deadline; the three queued behind them start after it.
+    api.setFaults({ latencyMs: 1_500 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Was: a snapshot of zero contracts, partial ('deadline'): a successful, 'empty' cycle (nothing
+      // counted against the epoch, the heartbeat ok; with no epoch yet, an empty epoch promoted), and the
+      // queued streams' first requests rejected unhandled (in the binary: the process ends, exit 1).
+      const err = await client.fetchSnapshot('I:SPX').then(
+        (snap) => ({ contracts: snap.contracts.length, partialReasons: snap.partialReasons }),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(FetchFailedError);
+      expect((err as FetchFailedError).reasons).toHaveLength(5);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('treats 401 as an authentication failure: distinct error, no retry', async () => {

@@ -285,7 +285,13 @@ export class MassiveChainClient {
     let pending = fetchPage(url, 1, stats, signal);
     try {
       for (;;) {
-        if (signal.aborted) return { pages, partialReason: 'deadline' };
+        // Cut by the deadline (or shutdown) after some pages: partial; the request already started for the
+        // next page is dropped (its rejection handled: an unhandled one ends the process). Before its first
+        // page a stream is not cut but failed: that request rejects below, as any request that got nothing.
+        if (signal.aborted && pages > 0) {
+          pending.catch(() => undefined);
+          return { pages, partialReason: 'deadline' };
+        }
         let page: DecodedResults;
         try {
           page = await pending;
