@@ -83,8 +83,12 @@ export class ChainWorker {
   private readonly latest: ChainLatestStore;
   private readonly observers: readonly CycleObserver[];
   private readonly abort = new AbortController();
-  /** Aborted to end the loop's current sleep early (the symbols held changed). */
+  /** Aborted to end the loop's current sleep early (the symbols held changed, a cycle finished). */
   private nap: AbortController | undefined;
+  /** The cycles under way (and their model builds), by symbol. */
+  private readonly running = new Map<string, Promise<void>>();
+  /** What a cycle threw (a defect, not a failed cycle): run() rethrows it once stopped. */
+  private crashed: Error | undefined;
   /** Per-symbol schedule (read by tests and /readyz). */
   readonly state = new Map<string, SymbolState>();
   private exitCode: number = EXIT.ok;
@@ -159,36 +163,35 @@ export class ChainWorker {
         }
         const held = config.symbols.filter((s) => this.leases.held.has(s));
         this.applyHeartbeatStatus();
-        const due = held.filter((s) => (this.state.get(s)?.nextDue ?? 0) <= Date.now());
-        if (due.length > 0) {
-          // A symbol's models build as soon as its own cycle is written (the builder coalesces the calls),
-          // while the other symbols still fetch and write: builds overlap the burst instead of following it.
-          const builds: Promise<void>[] = [];
-          const onDirty = this.deps.onDirty;
-          const build = (): void => {
-            if (onDirty)
-              builds.push(
-                onDirty().catch((err: unknown) =>
-                  logger.warn({ err: (err as Error).message }, 'model build failed'),
-                ),
-              );
-          };
-          await Promise.all(
-            due.map(async (s) => {
-              // The build starts when the cycle's epoch is committed (before its publish phase).
-              let started = false;
-              const r = await this.cycle(s, () => {
-                started = true;
-                build();
-              });
-              if (r.ok && !started) build();
-              return r;
-            }),
-          );
-          await Promise.all(builds);
-          if (this.abort.signal.aborted) break;
+        // Each due symbol's cycle runs on its own: the loop does not wait for it, so a slow symbol (a burst,
+        // a slow API) never holds back the cadence of another; a finished cycle wakes the loop.
+        const due = held.filter(
+          (s) =>
+            !this.running.has(s) &&
+            !(this.opts.once && this.state.has(s)) &&
+            (this.state.get(s)?.nextDue ?? 0) <= Date.now(),
+        );
+        for (const s of due) {
+          const task = this.cycleAndBuild(s)
+            .catch((err: unknown) => {
+              // Not a failed cycle (those are results): a defect. The run ends with it, as before.
+              this.crashed ??= err instanceof Error ? err : new Error(String(err));
+              this.stop('unexpected error');
+            })
+            .finally(() => {
+              this.running.delete(s);
+              this.nap?.abort();
+            });
+          this.running.set(s, task);
         }
-        if (this.opts.once && held.length > 0 && held.every((s) => this.state.has(s))) break;
+        if (this.abort.signal.aborted) break;
+        if (
+          this.opts.once &&
+          held.length > 0 &&
+          this.running.size === 0 &&
+          held.every((s) => this.state.has(s))
+        )
+          break;
         if (this.opts.once && held.length === 0 && lastRebalance > onceLeaseDeadline) {
           logger.error(
             `run --once: no symbol lease could be taken within CHAIN_LEASE_TTL_SEC (${config.leaseTtlSec} s): another worker holds every symbol; nothing fetched`,
@@ -196,7 +199,8 @@ export class ChainWorker {
           this.exitCode = EXIT.noLease;
           break;
         }
-        const nextDue = Math.min(nextLeaseCheck, ...held.map((s) => this.state.get(s)?.nextDue ?? 0));
+        const idle = held.filter((s) => !this.running.has(s));
+        const nextDue = Math.min(nextLeaseCheck, ...idle.map((s) => this.state.get(s)?.nextDue ?? 0));
         this.nap = new AbortController();
         await sleep(
           Math.max(10, nextDue - Date.now()),
@@ -204,13 +208,33 @@ export class ChainWorker {
         ).catch(() => undefined);
       }
     } finally {
+      // The running cycles end at their next await once stopped (a --once run waits for them all).
+      await Promise.allSettled(this.running.values());
       await this.shutdown();
     }
+    if (this.crashed) throw this.crashed;
     if (this.opts.once && this.exitCode === EXIT.ok && this.failedOnce().length > 0) {
       this.deps.logger.error({ symbols: this.failedOnce() }, 'run --once: a cycle failed');
       return EXIT.cycleFailed;
     }
     return this.exitCode;
+  }
+
+  /**
+   * One cycle of `symbol`, then its models: the build starts when the cycle's epoch is committed (before its
+   * publish phase), or after a successful cycle that committed nothing new; a failed build is logged.
+   */
+  private async cycleAndBuild(symbol: string): Promise<void> {
+    const onDirty = this.deps.onDirty;
+    let build: Promise<void> | undefined;
+    const startBuild = (): void => {
+      build ??= onDirty?.().catch((err: unknown) =>
+        this.deps.logger.warn({ err: (err as Error).message }, 'model build failed'),
+      );
+    };
+    const r = await this.cycle(symbol, startBuild);
+    if (r.ok) startBuild();
+    await build;
   }
 
   /** Symbols whose last cycle failed (not counting cycles abandoned by shutdown or a lost lease). */

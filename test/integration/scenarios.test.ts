@@ -142,6 +142,50 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(worker.lastResults.get('I:SPX')?.burst).toBe(true);
   }, 90_000);
 
+  it('symbols cycle independently: a slow symbol does not hold back the cadence of another', async () => {
+    // No massive:chain:latest: its assembly waits (up to 1 s, by design) for the other symbol's part.
+    h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.3', CHAIN_LATEST_MODE: 'off' } });
+    // SPX's fetches take 1.5 s (then it waits 2 × its cycle); NDX's are fast (every 0.3 s).
+    const real = h.deps.client;
+    const client = Object.create(real) as typeof real;
+    client.fetchSnapshot = async (symbol, opts) => {
+      if (symbol === 'I:SPX') await new Promise((r) => setTimeout(r, 1_500));
+      return real.fetchSnapshot(symbol, opts);
+    };
+    const starts: number[] = [];
+    const probe = {
+      name: 'probe',
+      snapshotApplied: (e: SnapshotApplied): Promise<void> => {
+        if (e.underlying === 'NDX') starts.push(Date.now());
+        return Promise.resolve();
+      },
+    };
+    worker = new ChainWorker(
+      {
+        ...h.deps,
+        client,
+        observers: [probe],
+        systemBus: h.bus,
+        config: { ...h.config, symbols: ['I:SPX', 'I:NDX'] },
+      },
+      { id: 'w-independent' },
+    );
+    const run = worker.run();
+    await waitUntil(
+      () => (worker?.lastResults.get('I:SPX') ? starts.length >= 1 : false),
+      10_000,
+      'first cycles',
+    );
+    const from = starts.length;
+    await new Promise((r) => setTimeout(r, 4_000));
+    worker.stop();
+    expect(await run).toBe(EXIT.ok);
+    const gaps = starts.slice(from).map((t, i) => t - (starts[from + i - 1] ?? t));
+    // Was: NDX's cycles waited for SPX's whole cycle whenever both were due (gaps of 1.5 s and more).
+    expect(Math.max(...gaps)).toBeLessThan(1_000);
+    expect(starts.length - from).toBeGreaterThanOrEqual(6);
+  }, 60_000);
+
   it('stale: API down → prior epoch stays readable and alive, dormant_count rises, dormant + degraded, forced recovery', async () => {
     h = await startHarness(target, {
       env: {
