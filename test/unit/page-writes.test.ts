@@ -191,6 +191,7 @@ describe('pre-encoded page writes', () => {
         contracts,
         underlying: 'SPX',
         asOf: ASOF,
+        expirations: ['2026-01-17'],
         skipped: 0,
         skippedReasons: {},
         newestVendorTs: null,
