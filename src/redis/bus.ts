@@ -169,6 +169,9 @@ export class RedisBus {
         },
       );
     } else {
+      // Set while the connection that answered READONLY is being dropped: every command pipelined on it
+      // answers READONLY too, and each reconnect request would add another 'close' listener to that socket.
+      let dropping = false;
       this.client = new Redis({
         host: first.host,
         port: first.port,
@@ -177,7 +180,15 @@ export class RedisBus {
         // A server demoted to a replica (a failover behind the same address) keeps its open connections and
         // answers every write READONLY: the command fails, and the client reconnects to whoever the
         // address names now. (A cluster replica redirects with MOVED instead.)
-        reconnectOnError: (err) => isReadOnlyReply(err.message),
+        // Once per connection (the later replies' commands fail as they are).
+        reconnectOnError: (err) => {
+          if (dropping || !isReadOnlyReply(err.message)) return false;
+          dropping = true;
+          return true;
+        },
+      });
+      this.client.on('connect', () => {
+        dropping = false;
       });
     }
     this.client.on('ready', () => {

@@ -186,6 +186,11 @@ describe('Redis degraded', () => {
       'model of E1',
     );
 
+    // Every command pipelined on the connection answers READONLY: the client drops the connection once,
+    // not once per reply (each request added a 'close' listener to the same socket: MaxListenersExceeded).
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
     const deadMaster = await freePort();
     await hh.bus.conn.call('REPLICAOF', '127.0.0.1', String(deadMaster));
     // Let any cycle that was mid-flight finish, then take the picture.
@@ -203,6 +208,8 @@ describe('Redis degraded', () => {
     expect(worker).toBeDefined();
 
     await hh.bus.conn.call('REPLICAOF', 'NO', 'ONE');
+    process.off('warning', onWarning);
+    expect(warnings.filter((n) => n === 'MaxListenersExceededWarning')).toEqual([]);
     const good = await nextCycle(w, Date.now(), true);
     expect(good.epochId).toBe(e1); // same geometry: refreshed in place
     await expectEpochKeys(hh, e1, good.contracts);
