@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
-import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
+import { ChainWorker, EXIT, type WorkerDeps } from '../../src/chain-worker/worker.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import type { SnapshotApplied } from '../../src/outputs/observers.js';
 import { redisTargets } from '../support/redis.js';
@@ -14,6 +14,14 @@ import { readIndex } from '../support/contract-index.js';
 
 function workerFor(h: Harness, id = 'w-test'): ChainWorker {
   return new ChainWorker({ ...h.deps, systemBus: h.bus }, { id });
+}
+
+/** A worker of SPX alone on the harness (its own heartbeat on the harness's bus). */
+function spxWorker(h: Harness, id: string, deps: Partial<WorkerDeps> = {}): ChainWorker {
+  return new ChainWorker(
+    { ...h.deps, ...deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
+    { id },
+  );
 }
 
 describe.each(redisTargets())('operational scenarios on $name', (target) => {
@@ -120,10 +128,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
         return Promise.resolve();
       },
     };
-    worker = new ChainWorker(
-      { ...h.deps, observers: [probe], systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-burst-cap' },
-    );
+    worker = spxWorker(h, 'w-burst-cap', { observers: [probe] });
     const run = worker.run();
     await waitUntil(() => seen.length >= 5, 60_000, 'five cycles');
     worker.stop();
@@ -202,10 +207,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     const sample = h.keys.epochContract(epochId, ids[0] as string);
     await h.bus.cmd.expire(sample, 12); // below the 30 s TTL, longer than three failed cycles on a loaded machine
     h.api.setFaults({ down: true });
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-stale' },
-    );
+    worker = spxWorker(h, 'w-stale');
     const run = worker.run();
     await waitUntil(
       async () => (await h?.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')) === 'dormant',
@@ -267,10 +269,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     const first = await runCycle(h.deps, 'I:SPX', '');
     const epochId = first.epochId as string;
     h.api.setFaults({ down: true });
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-dormant-partial' },
-    );
+    worker = spxWorker(h, 'w-dormant-partial');
     const run = worker.run();
     await waitUntil(() => worker?.heartbeat.state.status === 'degraded', 10_000, 'degraded');
     expect(await h.bus.cmd.hget(h.keys.epochMeta(epochId), 'status')).toBe('dormant');
@@ -300,10 +299,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
       },
     });
     h.api.setFaults({ down: true });
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-down-from-start' },
-    );
+    worker = spxWorker(h, 'w-down-from-start');
     const run = worker.run();
     await waitUntil(() => (worker?.state.get('I:SPX')?.failures ?? 0) >= 2, 10_000, 'two failed cycles');
     // Nothing to mark dormant: no epoch was ever promoted.
@@ -336,10 +332,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     });
     await runCycle(h.deps, 'I:SPX', '');
     h.api.setFaults({ down: true });
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-loses-spx' },
-    );
+    worker = spxWorker(h, 'w-loses-spx');
     const run = worker.run();
     await waitUntil(() => worker?.heartbeat.state.status === 'degraded', 10_000, 'degraded');
     // Another worker takes SPX over (its lease, registered as live): this one holds nothing any more.
@@ -362,10 +355,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
       env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.2', CHAIN_LEASE_TTL_SEC: '16.1' },
     });
     expect(h.config.leaseTtlSec * 1000).not.toBe(16_100);
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-lease-16.1' },
-    );
+    worker = spxWorker(h, 'w-lease-16.1');
     const run = worker.run();
     await waitUntil(() => worker?.lastResults.get('I:SPX')?.ok, 10_000, 'a cycle under the lease');
     const pttl = await h.bus.cmd.pttl(h.keys.workerLease('SPX'));
@@ -381,10 +371,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     const first = await runCycle(h.deps, 'I:SPX', '');
     const publishedBefore = await h.bus.cmd.hget(h.keys.analytics, 'snapshots');
     h.api.setFaults({ unauthorized: true });
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-401' },
-    );
+    worker = spxWorker(h, 'w-401');
     expect(await worker.run()).toBe(EXIT.auth);
     const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
       status: string;
@@ -412,10 +399,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     const messages: string[] = [];
     sub.on('message', (_c: string, m: string) => messages.push(m));
     await sub.subscribe(h.keys.snapshotChannel);
-    worker = new ChainWorker(
-      { ...h.deps, systemBus: h.bus, config: { ...h.config, symbols: ['I:SPX'] } },
-      { id: 'w-fail' },
-    );
+    worker = spxWorker(h, 'w-fail');
     expect(await worker.run()).toBe(EXIT.tooManyFailures);
     sub.disconnect();
     expect(messages).toEqual([]);
