@@ -83,6 +83,11 @@ async function slowlogSince(redis: Redis | Cluster, threshold: number): Promise<
   };
 }
 
+/** The modes in the order round `i` runs them: alternating, so the machine's drift falls on both alike. */
+export function roundOrder(i: number): readonly CompatMode[] {
+  return i % 2 === 0 ? COMPAT_MODES : [...COMPAT_MODES].reverse();
+}
+
 /**
  * `rounds` × (one worker process per mode, `runs` burst cycles each, after its warm-up), modes alternating
  * so the machine's load drifts over both alike. `redis` is the bench's own server (its SLOWLOG is set here).
@@ -102,7 +107,7 @@ export async function compatRuns(opts: {
   const sums: Record<CompatMode, SlowlogSummary[]> = { none: [], marketswarm: [] };
   for (let i = 0; i < opts.rounds; i++) {
     const round: Record<CompatMode, BurstRun[]> = { none: [], marketswarm: [] };
-    for (const mode of i % 2 === 0 ? COMPAT_MODES : [...COMPAT_MODES].reverse()) {
+    for (const mode of roundOrder(i)) {
       await redis.call('SLOWLOG', 'RESET');
       round[mode] = await opts.worker(mode, opts.runs);
       runs[mode].push(...round[mode]);

@@ -30,7 +30,14 @@ import {
 import { firstTouch, type FirstTouch } from './first-touch.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
-import { COMPAT_MODES, compatRuns, type CompatMode, type CompatRuns, type SlowlogSummary } from './compat.js';
+import {
+  COMPAT_MODES,
+  compatRuns,
+  roundOrder,
+  type CompatMode,
+  type CompatRuns,
+  type SlowlogSummary,
+} from './compat.js';
 
 const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth', 'live', 'compat'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -556,7 +563,7 @@ function compatSummary(c: CompatRuns): CompatSummary {
     burst_cycle_cost_pct: cost((r) => r.totalMs),
     burst_cycle_cost_pct_by_round: c.rounds.map((r) => cost((x) => x.totalMs, r)),
     rounds: c.rounds.map((r, i) => ({
-      first: i % 2 === 0 ? 'none' : 'marketswarm',
+      first: roundOrder(i)[0] as CompatMode,
       burst_cycle_ms: {
         none: r.none.map((x) => round(x.totalMs, 1)),
         marketswarm: r.marketswarm.map((x) => round(x.totalMs, 1)),
