@@ -233,21 +233,30 @@ describe('history encoder', () => {
       enc.encode({ stream, id: `${stream}${i}`, tsMs: ts, published: doc(i), gex: false });
     expect(kind('a', 0, t0).kind).toBe('keyframe');
     expect(kind('b', 0, t0).kind).toBe('keyframe');
-    expect(kind('a', 1, t0 + 1000).kind).toBe('patch');
+    expect(kind('a', 1, t0 + 1000).kind).toBe('values');
     expect(kind('a', 2, t0 + KEYFRAME_MAX_AGE_SEC * 1000).keyframeReason).toBe('age');
     enc.reset('a');
     expect(kind('a', 3, t0 + KEYFRAME_MAX_AGE_SEC * 1000 + 1).keyframeReason).toBe('first');
-    expect(kind('b', 1, t0 + 1000).kind).toBe('patch');
+    expect(kind('b', 1, t0 + 1000).kind).toBe('values');
   });
 
-  it('a version whose bytes a parse and stringify do not give back is kept as a keyframe, byte for byte', () => {
+  it('a version whose bytes a parse and stringify do not give back is still kept byte for byte', () => {
     const enc = new HistoryEncoder();
-    enc.encode({ stream: 's', id: 'a', tsMs: 1, published: doc(1), gex: false });
-    // Spaces and a number spelled 1.50: JSON.stringify would write neither.
+    const first = enc.encode({ stream: 's', id: 'a', tsMs: 1, published: doc(1), gex: false });
+    // Spaces and a number spelled 1.50: JSON.stringify would write neither (a values patch of the text).
     const odd = Buffer.from('{"ts": "t2", "totals": {"net": 1.50}}');
     const res = enc.encode({ stream: 's', id: 'b', tsMs: 2, published: new Uint8Array(odd), gex: false });
-    expect(res.kind).toBe('keyframe');
-    expect(res.keyframeReason === 'mismatch' || res.keyframeReason === 'size').toBe(true);
-    expect(reconstruct([Buffer.from(res.record)]).equals(odd)).toBe(true);
+    expect(reconstruct([Buffer.from(first.record), Buffer.from(res.record)]).equals(odd)).toBe(true);
+  });
+
+  it('versions that part outside any container fall back to a structural patch, or a keyframe', () => {
+    const enc = new HistoryEncoder();
+    const text = (v: string): Uint8Array => new TextEncoder().encode(v);
+    enc.encode({ stream: 's', id: 'a', tsMs: 1, published: text('1'), gex: false });
+    const res = enc.encode({ stream: 's', id: 'b', tsMs: 2, published: text('[1]'), gex: false });
+    expect(res.kind).toBe('patch');
+    // A leading space: the structural patch's stringify cannot give it back.
+    const odd = enc.encode({ stream: 's', id: 'c', tsMs: 3, published: text(' 2'), gex: false });
+    expect(odd).toMatchObject({ kind: 'keyframe', keyframeReason: 'mismatch' });
   });
 });

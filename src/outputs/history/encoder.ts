@@ -1,10 +1,13 @@
 /**
  * @module Turns each published model version into its history record: a patch against the previous
- * version this encoder recorded for the same model and symbol, or a keyframe. Every patch is checked by
- * applying it and comparing the result with the published bytes; one that does not give them back exactly
- * becomes a keyframe. Runs on the history thread (see encoder-thread.ts).
+ * version this encoder recorded for the same model and symbol, or a keyframe. The patch is a values patch
+ * of the text when the two versions share their skeleton (values-patch.ts: one pass over the bytes, no
+ * parse), else a structural patch of the parsed JSON (patch.ts). Every patch is checked by applying it and
+ * comparing the result with the published bytes; one that does not give them back exactly becomes a
+ * keyframe. The previous version is kept as its bytes. Runs on the history thread (see encoder-thread.ts).
  */
 import { diff, applyPatch, type Json } from './patch.js';
+import { applyValues, diffValues } from './values-patch.js';
 import { encodeKeyframe, encodePatch, type RecordKind } from './record.js';
 import { valuesOfGex, type HistoryValues } from './rows.js';
 
@@ -43,7 +46,8 @@ export interface EncodeResult {
 
 interface Previous {
   id: string;
-  doc: Json;
+  /** Its published bytes (what a reader rebuilds: every record is checked to give them back). */
+  bytes: Buffer;
   /** Ids from the keyframe up to and including this version. */
   chain: string[];
   keyframeTsMs: number;
@@ -59,47 +63,59 @@ export class HistoryEncoder {
 
   encode(req: EncodeRequest): EncodeResult {
     const bytes = Buffer.from(req.published.buffer, req.published.byteOffset, req.published.byteLength);
-    const text = bytes.toString('utf8');
-    const doc = JSON.parse(text) as Json;
     const prev = this.prev.get(req.stream);
-    const values = req.gex ? valuesOfGex(doc) : null;
+    const values = req.gex ? valuesOfGex(JSON.parse(bytes.toString('utf8')) as Json) : null;
+    const result = (kind: RecordKind, record: Buffer, keyframeReason: string | null): EncodeResult => ({
+      stream: req.stream,
+      id: req.id,
+      kind,
+      record,
+      publishedBytes: bytes.length,
+      keyframeReason,
+      values,
+    });
     const keyframe = (reason: string): EncodeResult => {
-      this.prev.set(req.stream, { id: req.id, doc, chain: [req.id], keyframeTsMs: req.tsMs });
-      return {
-        stream: req.stream,
-        id: req.id,
-        kind: 'keyframe',
-        record: encodeKeyframe(bytes),
-        publishedBytes: bytes.length,
-        keyframeReason: reason,
-        values,
-      };
+      this.prev.set(req.stream, { id: req.id, bytes, chain: [req.id], keyframeTsMs: req.tsMs });
+      return result('keyframe', encodeKeyframe(bytes), reason);
     };
     if (!prev) return keyframe('first');
     if (prev.chain.length >= KEYFRAME_EVERY) return keyframe('every');
     if (req.tsMs - prev.keyframeTsMs >= KEYFRAME_MAX_AGE_SEC * 1000) return keyframe('age');
-    const patch = diff(prev.doc, doc);
-    const patchJson = JSON.stringify(patch);
-    if (text.length >= SIZE_RULE_MIN_BYTES && patchJson.length > PATCH_MAX_SHARE * text.length)
+    const patch = patchOf(prev.bytes, bytes);
+    if (bytes.length >= SIZE_RULE_MIN_BYTES && patch.json.length > PATCH_MAX_SHARE * bytes.length)
       return keyframe('size');
-    // What a reader will rebuild: the previous version with the patch applied (the previous doc is ours).
-    const rebuilt = applyPatch(prev.doc, patch);
-    if (JSON.stringify(rebuilt) !== text) return keyframe('mismatch');
-    const chain = [...prev.chain];
+    if (!patch.exact) return keyframe('mismatch');
     this.prev.set(req.stream, {
       id: req.id,
-      doc: rebuilt,
-      chain: [...chain, req.id],
+      bytes,
+      chain: [...prev.chain, req.id],
       keyframeTsMs: prev.keyframeTsMs,
     });
-    return {
-      stream: req.stream,
-      id: req.id,
-      kind: 'patch',
-      record: encodePatch(chain, patchJson),
-      publishedBytes: bytes.length,
-      keyframeReason: null,
-      values,
-    };
+    return result(patch.kind, encodePatch(prev.chain, patch.json, patch.kind), null);
   }
+}
+
+/**
+ * The patch from `prev` to `next`: a values patch when their skeletons match, else a structural one;
+ * `exact` when applying it gives `next` back byte for byte (what a reader rebuilds).
+ */
+function patchOf(prev: Buffer, next: Buffer): { kind: 'patch' | 'values'; json: string; exact: boolean } {
+  const vp = diffValues(prev, next);
+  if (vp !== null) {
+    let exact: boolean;
+    try {
+      exact = applyValues(prev, vp).equals(next);
+    } catch {
+      exact = false;
+    }
+    return { kind: 'values', json: JSON.stringify(vp), exact };
+  }
+  const text = next.toString('utf8');
+  const prevDoc = JSON.parse(prev.toString('utf8')) as Json;
+  const p = diff(prevDoc, JSON.parse(text) as Json);
+  const json = JSON.stringify(p);
+  // The size rule looks at the patch first: an oversized one is not applied.
+  if (next.length >= SIZE_RULE_MIN_BYTES && json.length > PATCH_MAX_SHARE * next.length)
+    return { kind: 'patch', json, exact: false };
+  return { kind: 'patch', json, exact: JSON.stringify(applyPatch(prevDoc, p)) === text };
 }
