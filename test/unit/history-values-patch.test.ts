@@ -3,6 +3,7 @@
  * what it stores for each kind of change (a delta, an edit, a literal, a span), and a chain mixing it with
  * the structural patches records written before it.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   applyValues,
@@ -139,6 +140,17 @@ describe('values patch: what it stores', () => {
     expect(diffValues(b('1'), b('[1]'))).toBeNull();
     expect(diffValues(b('{"a":1}'), b(' {"a":1}'))).toBeNull();
     expect(diffValues(b('{"a":"x'), b('{"a":"y'))).toBeNull();
+  });
+
+  it.each<[string, string, string]>([
+    ['closing brackets that differ', '{"a":1}', '{"a":1]'],
+    ['an array closed by a brace', '[1]', '[1}'],
+    ['a bracket hidden in a number', '[[1,2],[3,[4,[5]]],{]', '[[1],[3,0[4,[5,6]]],{"k":[]}]'],
+  ])('malformed text (%s) gives no values patch, without looping', (_, prev, next) => {
+    // A sync loop ignores the test timeout: the vm's timeout interrupts it.
+    const run = (): unknown =>
+      runInNewContext('f()', { f: () => diffValues(b(prev), b(next)) }, { timeout: 1000 });
+    expect(run()).toBeNull();
   });
 
   it('refuses to apply a patch to another base', () => {

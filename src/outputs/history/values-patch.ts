@@ -374,7 +374,13 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
         parted = true;
     }
     if (parted) {
+      const i0 = i;
+      const j0 = j;
       if (!realign() && !replaceContainer()) return null;
+      // Each parting must move the walk on. In malformed text the walk and containerEnd can disagree (a
+      // bracket inside a number token, a `]` closing a `{`): a parting that stays put or goes back would
+      // repeat forever, so there is no values patch.
+      if (i < i0 || j < j0 || (i === i0 && j === j0)) return null;
       continue;
     }
     if (pKey) {
