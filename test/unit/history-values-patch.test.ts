@@ -158,6 +158,24 @@ describe('values patch: what it stores', () => {
     expect(() => applyValues(b('{"a":1}'), patch)).toThrow(/values patch/);
   });
 
+  it('refuses a corrupt patch (a record read back from Redis) rather than writing wrong bytes', () => {
+    const prev = b('{"a":[1.25,2],"b":"BUY 1 SPX @ 1.25 CREDIT","c":[3]}');
+    const patch = diffValues(prev, b('{"a":[1.5,2],"b":"BUY 1 SPX @ 1.30 CREDIT","c":[3,4]}')) as ValuesPatch;
+    expect(patch).toEqual({ n: 4, g: [0, 1], d: [2, 0], e: [[25], [[15, 8, '30']]], s: [[50, 50, ',4']] });
+    const corrupt: unknown[] = [
+      { ...patch, d: [[1, 2], 0] },
+      { ...patch, d: [1e8, 0] },
+      { ...patch, e: [[null], [[15, 8, '30']]] },
+      { ...patch, e: [[{ x: 1 }], [[15, 8, '30']]] },
+      { ...patch, e: [[0.5], [[15, 8, '30']]] },
+      { ...patch, e: [[25], [[15, 8, 5]]] },
+      { ...patch, s: [[50, 50.5, 'x']] },
+      { ...patch, g: null },
+      null,
+    ];
+    for (const c of corrupt) expect(() => applyValues(prev, c as ValuesPatch)).toThrow(/values patch/);
+  });
+
   it.each<[number, number, string]>([
     [0, 2, '0'],
     [5, 2, '0.05'],

@@ -440,8 +440,50 @@ function malformed(why: string): Error {
   return new Error(`history values patch: ${why}`);
 }
 
+function isIndex(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 0;
+}
+
+/** One changed value as {@link diffValues} writes it: a safe integer delta, a text, or an edit. */
+function isEntry(x: unknown): x is Entry {
+  return (
+    typeof x === 'string' ||
+    Number.isSafeInteger(x) ||
+    (Array.isArray(x) && x.length === 3 && isIndex(x[0]) && isIndex(x[1]) && typeof x[2] === 'string')
+  );
+}
+
+function isSpan(x: unknown): x is [number, number, string] {
+  return Array.isArray(x) && x.length === 3 && isIndex(x[0]) && isIndex(x[1]) && typeof x[2] === 'string';
+}
+
+/**
+ * Throws unless `patch` has the shape {@link diffValues} writes. A record read back from Redis may be
+ * corrupt, and a value of the wrong type does not always throw in {@link applyValues}: it writes wrong bytes
+ * (decimals `[1,2]` print `NaN`, an entry `null` keeps the old value) or a huge one (decimals `1e8` pad a
+ * number with 100 MB of zeros).
+ */
+function checkShape(patch: unknown): asserts patch is ValuesPatch {
+  const p = patch as Partial<Record<keyof ValuesPatch, unknown>> | null;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !isIndex(p.n) ||
+    !Array.isArray(p.g) ||
+    !p.g.every(isIndex) ||
+    !Array.isArray(p.d) ||
+    !p.d.every((d) => Number.isInteger(d) && (d as number) >= 0 && (d as number) <= MAX_DECIMALS) ||
+    !Array.isArray(p.e) ||
+    !p.e.every((group) => Array.isArray(group) && group.every(isEntry)) ||
+    !Array.isArray(p.s) ||
+    !p.s.every(isSpan)
+  )
+    throw malformed('not the shape of a values patch');
+}
+
 /** `prev` with a values patch applied: the next version's bytes. Throws when the patch does not fit `prev`. */
 export function applyValues(prev: Buffer, patch: ValuesPatch): Buffer {
+  checkShape(patch);
   const { g: gaps, d: decimals, e: entries, s: spans } = patch;
   // An upper bound of the output: the old text, every literal and span, every delta's number at its longest.
   let size = prev.length;
