@@ -576,6 +576,8 @@ export function applyValues(prev: Buffer, patch: ValuesPatch): Buffer {
   if (index !== patch.n)
     throw malformed(`the base version has ${index} values, the patch was made on ${patch.n}`);
   if (g !== gaps.length || span !== spans.length) throw malformed('changes past the end of the base version');
+  // Entries no change took: the gaps and entries of a corrupt record disagree.
+  if (entries.some((list, k) => list.length !== taken[k])) throw malformed('more entries than changes');
   o += prev.copy(out, o, copied, pl);
   return out.subarray(0, o);
 }
