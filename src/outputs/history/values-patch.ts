@@ -191,6 +191,22 @@ interface Open {
   index: number;
   keyStart: number;
   keyEnd: number;
+  /**
+   * Where it ends in both texts ({@link containerEnd}), found at its first parting and kept: a container
+   * that parts at many members (every other key of a big object removed) would be scanned once per parting.
+   * -2 until then.
+   */
+  pe: number;
+  ne: number;
+}
+
+/** The ends of `open` in `prev` and `next` (-1 when it never closes), scanned once per container. */
+function openEnds(open: Open, prev: Uint8Array, next: Uint8Array): Open {
+  if (open.pe === -2) {
+    open.pe = containerEnd(prev, open.p);
+    open.ne = containerEnd(next, open.n);
+  }
+  return open;
 }
 
 function sameBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
@@ -286,8 +302,7 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
   const replaceContainer = (): boolean => {
     const open = stack.pop();
     if (!open) return false;
-    const pe = containerEnd(prev, open.p);
-    const ne = containerEnd(next, open.n);
+    const { pe, ne } = openEnds(open, prev, next);
     if (pe < 0 || ne < 0) return false;
     while (changes.length > 0 && (changes[changes.length - 1] as Change).index >= open.index) changes.pop();
     while (spans.length > 0 && (spans[spans.length - 1] as [number, number, string])[0] >= open.p)
@@ -309,8 +324,9 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
   const realign = (): boolean => {
     const open = stack[stack.length - 1];
     if (!open) return false;
-    const pClose = containerEnd(prev, open.p) - 1;
-    const nClose = containerEnd(next, open.n) - 1;
+    const { pe, ne } = openEnds(open, prev, next);
+    const pClose = pe - 1;
+    const nClose = ne - 1;
     if (pClose < 0 || nClose < 0) return false;
     if (i === pClose) {
       spans.push([i, i, next.toString('utf8', j, nClose)]);
@@ -352,7 +368,7 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
         parted = true;
         break;
       }
-      if (c === 0x7b || c === 0x5b) stack.push({ p: i, n: j, index, keyStart, keyEnd });
+      if (c === 0x7b || c === 0x5b) stack.push({ p: i, n: j, index, keyStart, keyEnd, pe: -2, ne: -2 });
       else if (c === 0x7d || c === 0x5d) stack.pop();
       i++;
       j++;
