@@ -200,11 +200,11 @@ describe('values patch: what it stores', () => {
     const prev = b('{"a":[1.25,2],"b":"BUY 1 SPX @ 1.25 CREDIT","c":[3]}');
     const patch = diffValues(prev, b('{"a":[1.5,2],"b":"BUY 1 SPX @ 1.30 CREDIT","c":[3,4]}')) as ValuesPatch;
     // One gap where there were two changes: the second group's edit is left over; or an extra delta.
-    for (const c of [
+    const corrupt: ValuesPatch[] = [
       { ...patch, g: [0] },
       { ...patch, e: [[25, 7], [[15, 8, '30']]] },
-    ])
-      expect(() => applyValues(prev, c)).toThrow(/more entries than changes/);
+    ];
+    for (const c of corrupt) expect(() => applyValues(prev, c)).toThrow(/more entries than changes/);
   });
 
   it.each<[number, number, string]>([
