@@ -21,9 +21,11 @@
  * in the order their first change comes, values inside a replaced container not counted.
  */
 
+import { jsonStringEnd } from '../../lib/json-bytes.js';
+
 /**
  * A changed value: an integer delta (a plain decimal), the new text, or an edit of the old text: its first
- * `p` and last `q` bytes around a new middle (a string whose price moved keeps its first 54 characters).
+ * `p` and last `q` bytes around a new middle (a tile description whose price moved keeps all up to the price).
  */
 export type Entry = number | string | [p: number, q: number, middle: string];
 
@@ -37,7 +39,6 @@ export interface ValuesPatch {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const MINUS = 0x2d;
 const DOT = 0x2e;
@@ -54,14 +55,7 @@ function isValueStart(c: number): boolean {
 }
 
 /** The index after a string token starting at `i` (its opening quote), or -1 when it never closes. */
-function stringEnd(b: Uint8Array, i: number): number {
-  for (let k = i + 1; k < b.length; k++) {
-    const c = b[k] as number;
-    if (c === BACKSLASH) k++;
-    else if (c === QUOTE) return k + 1;
-  }
-  return -1;
-}
+const stringEnd = jsonStringEnd;
 
 /** The index after a number or literal starting at `i`: up to the next punctuation or whitespace. */
 function atomEnd(b: Uint8Array, i: number): number {

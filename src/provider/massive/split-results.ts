@@ -7,8 +7,9 @@
  * tracks strings and depth finds the elements without a second parse.
  */
 
+import { jsonStringEnd } from '../../lib/json-bytes.js';
+
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const LBRACKET = 0x5b;
@@ -19,16 +20,6 @@ const RESULTS = Buffer.from('"results"');
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-}
-
-/** Index just past the string starting at `i` (which holds the opening quote). */
-function skipString(buf: Buffer, i: number): number {
-  for (let j = i + 1; j < buf.length; j++) {
-    const b = buf[j] as number;
-    if (b === BACKSLASH) j++;
-    else if (b === QUOTE) return j + 1;
-  }
-  return -1;
 }
 
 /**
@@ -43,7 +34,7 @@ export function splitResults(buf: Buffer): Buffer[] | null {
   while (i < buf.length) {
     const b = buf[i] as number;
     if (b === QUOTE) {
-      const end = skipString(buf, i);
+      const end = jsonStringEnd(buf, i);
       if (end < 0) return null;
       if (
         depth === 1 &&
@@ -76,7 +67,7 @@ export function splitResults(buf: Buffer): Buffer[] | null {
     const b = buf[i] as number;
     if (b === QUOTE) {
       if (elemStart < 0) elemStart = i;
-      const end = skipString(buf, i);
+      const end = jsonStringEnd(buf, i);
       if (end < 0) return null;
       i = end - 1;
       continue;
