@@ -24,6 +24,22 @@ function spxWorker(h: Harness, id: string, deps: Partial<WorkerDeps> = {}): Chai
   );
 }
 
+/** The heartbeat JSON the worker last stored in Redis. */
+async function storedHeartbeat(h: Harness): Promise<{ status: string; reason: string | null }> {
+  return JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
+    status: string;
+    reason: string | null;
+  };
+}
+
+/** A worker against an API that fails: fast cycles, dormant after two failures, never the exit-3 limit. */
+const FAILING_API_ENV = {
+  MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
+  CHAIN_DORMANT_THRESHOLD: '2',
+  CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
+  MASSIVE_MAX_RETRIES: '0',
+};
+
 describe.each(redisTargets())('operational scenarios on $name', (target) => {
   let h: Harness | undefined;
   let worker: ChainWorker | undefined;
@@ -220,10 +236,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await h.bus.cmd.get(sample)).not.toBeNull();
     expect(await h.bus.cmd.ttl(sample)).toBeGreaterThan(12); // kept alive while it is the fallback
     await worker.heartbeat.beat();
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
-      status: string;
-      reason: string;
-    };
+    const hb = await storedHeartbeat(h);
     expect(hb.status).toBe('degraded');
     expect(hb.reason).toMatch(/dormant/);
     expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'publish_failures'))).toBeGreaterThanOrEqual(3);
@@ -259,12 +272,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
 
   it('stale, then partial snapshots: the epoch stays dormant and the heartbeat degraded until a complete one', async () => {
     h = await startHarness(target, {
-      env: {
-        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
-        CHAIN_DORMANT_THRESHOLD: '2',
-        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
-        MASSIVE_MAX_RETRIES: '0',
-      },
+      env: FAILING_API_ENV,
     });
     const first = await runCycle(h.deps, 'I:SPX', '');
     const epochId = first.epochId as string;
@@ -291,12 +299,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
 
   it('stale with no epoch yet: API down from the start → heartbeat degraded at the dormant threshold, ok on recovery', async () => {
     h = await startHarness(target, {
-      env: {
-        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
-        CHAIN_DORMANT_THRESHOLD: '2',
-        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
-        MASSIVE_MAX_RETRIES: '0',
-      },
+      env: FAILING_API_ENV,
     });
     h.api.setFaults({ down: true });
     worker = spxWorker(h, 'w-down-from-start');
@@ -305,10 +308,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     // Nothing to mark dormant: no epoch was ever promoted.
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
     await worker.heartbeat.beat();
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
-      status: string;
-      reason: string;
-    };
+    const hb = await storedHeartbeat(h);
     // Was: status ok (only an epoch's dormant_count turned it degraded) until the exit-3 limit.
     expect(hb.status).toBe('degraded');
     expect(hb.reason).toMatch(/^SPX: \d+ failed cycles in a row, no active epoch to fall back on$/);
@@ -322,13 +322,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
 
   it('a degraded worker whose failing symbol moves to another worker reports ok again', async () => {
     h = await startHarness(target, {
-      env: {
-        MASSIVE_CHAIN_INTERVAL_SEC: '0.1',
-        CHAIN_DORMANT_THRESHOLD: '2',
-        CHAIN_MAX_CONSECUTIVE_FAILURES: '1000',
-        CHAIN_LEASE_TTL_SEC: '1.5',
-        MASSIVE_MAX_RETRIES: '0',
-      },
+      env: { ...FAILING_API_ENV, CHAIN_LEASE_TTL_SEC: '1.5' },
     });
     await runCycle(h.deps, 'I:SPX', '');
     h.api.setFaults({ down: true });
@@ -373,10 +367,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     h.api.setFaults({ unauthorized: true });
     worker = spxWorker(h, 'w-401');
     expect(await worker.run()).toBe(EXIT.auth);
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as {
-      status: string;
-      reason: string;
-    };
+    const hb = await storedHeartbeat(h);
     expect(hb.status).toBe('faulty');
     expect(hb.reason).toMatch(/authentication failed/);
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(first.epochId);
@@ -406,7 +397,7 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBeNull();
     expect(Number(await h.bus.cmd.hget(h.keys.analytics, 'failed_cycles'))).toBe(3);
     expect(await h.bus.cmd.hget(h.keys.fetchHealth, 'failed')).toBe('3');
-    const hb = JSON.parse((await h.bus.cmd.get(h.keys.heartbeat)) as string) as { status: string };
+    const hb = await storedHeartbeat(h);
     expect(hb.status).toBe('faulty');
   });
 
