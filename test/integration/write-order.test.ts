@@ -5,6 +5,7 @@
  * nudge after it; the snapshot announcement after those; a refresh's meta after its last contract write.
  * And a promotion whose bulk write fails leaves no meta without an expiry behind.
  */
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
@@ -15,25 +16,53 @@ import { startHarness, type Harness } from '../support/worker-harness.js';
 
 const target = { name: 'single' as const, url: SINGLE_URL, cluster: false };
 
-/** Every command MONITOR reports while `fn` runs whose first key starts with `prefix`. */
+/**
+ * Every command MONITOR reports while `fn` runs whose first key starts with `prefix`. Read on a socket of
+ * its own: ioredis's monitor mode begins one turn after MONITOR's `+OK`, so a monitor line that arrives in
+ * the same read as the `+OK` (the harness's builds and events still writing) was taken for a command reply
+ * ("Command queue state error", an uncaught exception).
+ */
 async function monitored(prefix: string, fn: () => Promise<void>): Promise<string[][]> {
-  const client = new Redis(SINGLE_URL);
-  const monitor = await client.monitor();
+  const url = new URL(SINGLE_URL);
+  const socket = connect(Number(url.port || 6379), url.hostname);
+  socket.setEncoding('utf8');
   const seen: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    const [name, ...rest] = args;
-    const upper = String(name).toUpperCase();
-    // EVALSHA sha numkeys key…: its first key is the fourth argument.
-    const key = upper === 'EVALSHA' || upper === 'EVAL' ? rest[2] : rest[0];
-    if (key?.startsWith(prefix)) seen.push([upper, ...rest]);
+  let pending = '';
+  const started = new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let nl = pending.indexOf('\r\n'); nl >= 0; nl = pending.indexOf('\r\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 2);
+        if (line === '+OK') resolve();
+        else if (line.startsWith('-')) reject(new Error(line));
+        else {
+          // `+1796288549.381765 [0 127.0.0.1:45966] "hmget" "key" …`: the quoted arguments, unescaped.
+          const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
+            (m[1] ?? '').replace(/\\(.)/g, '$1'),
+          );
+          const [name, ...rest] = args;
+          const upper = String(name).toUpperCase();
+          // EVALSHA sha numkeys key…: its first key is the fourth argument.
+          const key = upper === 'EVALSHA' || upper === 'EVAL' ? rest[2] : rest[0];
+          if (key?.startsWith(prefix)) seen.push([upper, ...rest]);
+        }
+      }
+    });
   });
+  if (url.password)
+    socket.write(
+      `AUTH ${decodeURIComponent(url.username || 'default')} ${decodeURIComponent(url.password)}\r\n`,
+    );
+  socket.write('MONITOR\r\n');
   try {
+    await started;
     await fn();
     // MONITOR reports on its own connection: let it catch up with the last commands.
     await new Promise((r) => setTimeout(r, 200));
   } finally {
-    monitor.disconnect();
-    client.disconnect();
+    socket.destroy();
   }
   return seen;
 }
