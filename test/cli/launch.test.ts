@@ -28,21 +28,24 @@ describe('parseLaunchLine', () => {
 });
 
 describe('bin/chain-worker launch', () => {
-  it('a process started the way bin/chain-worker is has the malloc thresholds and the semi-space cap', async () => {
+  it('a process started the way bin/chain-worker is has the malloc arenas and thresholds and the semi-space cap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'launch-'));
     const probe = join(dir, 'probe.mjs');
     writeFileSync(
       probe,
-      `console.log(JSON.stringify({ mmap: process.env.MALLOC_MMAP_THRESHOLD_, trim: process.env.MALLOC_TRIM_THRESHOLD_, argv: process.execArgv, args: process.argv.slice(2) }));`,
+      `console.log(JSON.stringify({ arenas: process.env.MALLOC_ARENA_MAX, mmap: process.env.MALLOC_MMAP_THRESHOLD_, trim: process.env.MALLOC_TRIM_THRESHOLD_, argv: process.execArgv, args: process.argv.slice(2) }));`,
     );
     const run = asChainWorker(probe, ['--x', 'y z']);
     const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
     delete env.MALLOC_MMAP_THRESHOLD_;
     delete env.MALLOC_TRIM_THRESHOLD_;
     const { stdout } = await exec(run.command, run.args, { env }).finally(() =>
       rmSync(dir, { recursive: true, force: true }),
     );
-    const got = JSON.parse(stdout) as { mmap: string; trim: string; argv: string[]; args: string[] };
+    const got = JSON.parse(stdout) as { arenas: string; mmap: string; trim: string; argv: string[]; args: string[] };
+    // Two malloc arenas shared by every thread, not one per thread each keeping its own high-water mark.
+    expect(got.arenas).toBe('2');
     // 32 MiB (glibc's largest dynamic threshold) and 1 GiB: freed blocks stay in the process for reuse.
     expect(got.mmap).toBe(String(32 * 2 ** 20));
     expect(got.trim).toBe(String(2 ** 30));
