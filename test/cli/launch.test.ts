@@ -43,7 +43,13 @@ describe('bin/chain-worker launch', () => {
     const { stdout } = await exec(run.command, run.args, { env }).finally(() =>
       rmSync(dir, { recursive: true, force: true }),
     );
-    const got = JSON.parse(stdout) as { arenas: string; mmap: string; trim: string; argv: string[]; args: string[] };
+    const got = JSON.parse(stdout) as {
+      arenas: string;
+      mmap: string;
+      trim: string;
+      argv: string[];
+      args: string[];
+    };
     // Two malloc arenas shared by every thread, not one per thread each keeping its own high-water mark.
     expect(got.arenas).toBe('2');
     // 32 MiB (glibc's largest dynamic threshold) and 1 GiB: freed blocks stay in the process for reuse.
