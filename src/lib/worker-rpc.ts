@@ -48,12 +48,15 @@ export class WorkerRpc {
    * @param name how errors name the thread (`model thread`).
    * @param failMessage the rejection when the thread answers `ok: false` without an error.
    * @param requireResult an `ok` reply without `res` or `bytes` is a failure too.
+   * @param youngGenerationMb the thread's young generation (see `tuneHeap`: the launch line's semi-space
+   *   size is the main thread's alone): 8 for threads that build objects, 2 (V8's least) for bytes work.
    */
   constructor(
     private readonly script: string,
     private readonly name: string,
     private readonly failMessage: string,
     private readonly requireResult: boolean,
+    private readonly youngGenerationMb = 8,
   ) {}
 
   /**
@@ -81,10 +84,9 @@ export class WorkerRpc {
   private ensure(): Worker {
     if (this.worker) return this.worker;
     // A small young generation keeps the thread's peak RSS down: its work allocates fast and dies young.
-    // (bin/chain-worker's --max-semi-space-size=4 overrides it, process-wide.)
     // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
     const w = new Worker(this.script, {
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb },
       workerData: threadNiceData(),
     });
     w.unref();

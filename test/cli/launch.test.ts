@@ -66,3 +66,40 @@ describe('bin/chain-worker launch', () => {
     expect(pkg.scripts.start?.startsWith('./bin/chain-worker ')).toBe(true);
   });
 });
+
+describe('young generations under the launch line', () => {
+  // The probe churns short-lived objects until each new space is at its largest, then reports its size
+  // (MB): the main thread's, and that of a thread started with maxYoungGenerationSizeMb 2 (the page and
+  // history threads'), with or without tuneHeap first.
+  const probeText = (heapJs: string, tune: boolean): string => `
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import v8 from 'node:v8';
+import { tuneHeap } from ${JSON.stringify(heapJs)};
+const churn = () => { let keep = []; for (let i = 0; i < 4e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 1000) keep = []; } };
+const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;
+if (isMainThread) {
+  ${tune ? 'tuneHeap(50);' : ''}
+  churn();
+  const main = newSpace();
+  const w = new Worker(new URL(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+  w.on('message', (thread) => console.log(JSON.stringify({ main, thread })));
+} else {
+  churn();
+  parentPort.postMessage(newSpace());
+}`;
+
+  it.each([
+    [true, { main: 8, thread: 2 }],
+    // Without it the flag overrides every thread's limit: each had the main thread's 8 MB.
+    [false, { main: 8, thread: 8 }],
+  ])('tuneHeap run first: %s → %j', async (tune, want) => {
+    const dir = mkdtempSync(join(tmpdir(), 'launch-yg-'));
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, probeText(resolve(PACKAGE_ROOT, 'dist/src/lib/heap.js'), tune));
+    const run = asChainWorker(probe, []);
+    const { stdout } = await exec(run.command, run.args).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
+    expect(JSON.parse(stdout)).toEqual(want);
+  });
+});

@@ -17,7 +17,7 @@ export class EncoderThread {
     'dist/src/outputs/history/encoder-thread-entry.js',
   );
   private readonly rpc = this.script
-    ? new WorkerRpc(this.script, 'history thread', 'history thread failed', true)
+    ? new WorkerRpc(this.script, 'history thread', 'history thread failed', true, 2)
     : null;
 
   encode(req: EncodeRequest): Promise<EncodeResult> {

@@ -136,11 +136,11 @@ export class PagePool implements PageDecoder {
   }
 
   private start(script: string, index: number): Slot {
-    // A small young generation keeps each thread's RSS down: a page's garbage dies young. (bin/chain-worker's
-    // --max-semi-space-size=4 overrides it, process-wide: 4 MB semi-spaces here too.)
+    // V8's least young generation (2 MB: 1 MB semi-spaces): a page's garbage dies young, and each page
+    // thread's RSS is 6 MB less than with the main thread's 4 MB semi-spaces (see `tuneHeap`).
     // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
     const worker = new Worker(script, {
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
       workerData: threadNiceData(),
     });
     worker.unref();
