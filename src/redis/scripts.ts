@@ -21,6 +21,7 @@ export const SCRIPT_KEYS = {
   'events-levels': 2,
   'live-substrate': 1,
   'meta-stream': 1,
+  'record-failure': 1,
 } as const satisfies Record<string, number | null>;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
@@ -162,6 +163,17 @@ export class RedisScripts {
       ),
     );
     return out === 2 ? 2 : out === 1 ? 1 : 0;
+  }
+
+  /**
+   * Counts a failed cycle against the epoch whose meta is `meta`: its new dormant count and whether it is
+   * dormant now (the threshold reached); `{count: 0, dormant: false}` when the meta is gone or the epoch
+   * was retired (nothing changed).
+   */
+  async recordFailure(meta: string, dormantThreshold: number): Promise<{ count: number; dormant: boolean }> {
+    const out = await this.run('record-failure', [meta], [dormantThreshold]);
+    const [count, dormant] = Array.isArray(out) ? (out as unknown[]) : [];
+    return { count: Number(count ?? 0), dormant: dormant === 1 };
   }
 
   /** Takes a free lease or extends the caller's own: the value held (`{owner}|{fence}`), or null. */

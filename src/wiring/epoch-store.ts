@@ -310,10 +310,8 @@ export class EpochStore {
   ): Promise<{ epochId: string | null; dormantCount: number; dormant: boolean }> {
     const { id, view } = await this.readActive(underlying);
     if (!id || !view) return { epochId: id, dormantCount: 0, dormant: false };
-    const count = await this.bus.cmd.hincrby(this.keys.epochMeta(id), 'dormant_count', 1);
-    const dormant = count >= dormantThreshold;
-    if (dormant && view.status !== 'dormant')
-      await this.bus.cmd.hset(this.keys.epochMeta(id), 'status', 'dormant');
+    // One script: the count and the status move together, and never on an epoch retired meanwhile.
+    const { count, dormant } = await this.bus.scripts.recordFailure(this.keys.epochMeta(id), dormantThreshold);
     return { epochId: id, dormantCount: count, dormant };
   }
 }

@@ -212,6 +212,32 @@ for (const target of redisTargets()) {
       expect((await store.meta('SPX:old')).status).toBe('superseded');
     });
 
+    it.each([
+      // [meta before, threshold, recordFailure's result, the meta's status and count after]
+      ['absent', null, 3, { dormantCount: 0, dormant: false }, null],
+      ['active, below the threshold', 'active:0', 3, { dormantCount: 1, dormant: false }, 'active:1'],
+      ['active, reaching it', 'active:2', 3, { dormantCount: 3, dormant: true }, 'dormant:3'],
+      ['dormant already', 'dormant:5', 3, { dormantCount: 6, dormant: true }, 'dormant:6'],
+      // Retired after the caller read epoch:active: neither counted nor made dormant.
+      ['superseded meanwhile', 'superseded:0', 1, { dormantCount: 0, dormant: false }, 'superseded:0'],
+    ] as const)('recordFailure on an epoch %s', async (_name, before, threshold, want, after) => {
+      const store = new EpochStore(worker, keys);
+      const id = 'SPX:1764600000:fail01';
+      await worker.cmd.hset(keys.epochActive, 'SPX', id);
+      if (before !== null) {
+        const [status, count] = before.split(':');
+        await worker.cmd.hset(keys.epochMeta(id), {
+          symbol: 'SPX',
+          geometry_hash: 'g1',
+          status,
+          dormant_count: count,
+        });
+      }
+      expect(await store.recordFailure('SPX', threshold)).toEqual({ epochId: id, ...want });
+      const meta = await worker.cmd.hgetall(keys.epochMeta(id));
+      expect(after === null ? meta : `${meta.status}:${meta.dormant_count}`).toEqual(after ?? {});
+    });
+
     it.runIf(!target.cluster)(
       "a refresh landing between the build's compare and its mark-clean stays dirty",
       async () => {
