@@ -8,6 +8,7 @@ import { runCycle, type CycleResult } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import type { GexModel } from '../../src/models/types.js';
+import { FencedError } from '../../src/wiring/epoch-store.js';
 import { counterValue } from '../support/fault-kit.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
@@ -111,6 +112,28 @@ describe('Massive API faults', () => {
       'errors:fetch_failed': '1',
       snapshots: '2',
     });
+  });
+
+  it('a fetch that fails after the lease was lost charges nothing to the epoch, now another worker’s', async () => {
+    h = await startHarness(single, { env: { MASSIVE_MAX_RETRIES: '1' } });
+    const first = await runCycle(h.deps, 'I:SPX', '');
+    const id = first.epochId as string;
+    const metaBefore = await h.bus.cmd.hgetall(h.keys.epochMeta(id));
+    const analyticsBefore = await analytics(h);
+    h.api.setFaults({ queue: [], errorRate: 1 });
+    // The lease went to another worker while this one's requests were failing.
+    let asked = 0;
+    const lost = { ...h.deps, checkLease: () => Promise.resolve((asked++, false)) };
+    const failed = await runCycle(lost, 'I:SPX', '');
+    expect(asked).toBe(1);
+    expect(failed).toMatchObject({ ok: false, epochId: null, dormantCount: 0 });
+    expect(failed.error).toBeInstanceOf(FencedError);
+    expect((failed.error?.cause as Error).name).toBe('FetchFailedError');
+    expect(failed.error?.message).toMatch(/^lease for SPX lost while the cycle failed: .*HTTP 500/);
+    // Neither the count nor the status of the epoch moved, and no failed cycle is in the analytics.
+    expect(await h.bus.cmd.hgetall(h.keys.epochMeta(id))).toEqual(metaBefore);
+    expect(await analytics(h)).toEqual(analyticsBefore);
+    expect(await counterValue(h.metrics.errors, { kind: 'fenced' })).toBe(1);
   });
 
   it('request timeouts (MASSIVE_REQUEST_TIMEOUT_MS=300) are retried; a hung API fails the cycle within the bound', async () => {

@@ -10,16 +10,38 @@ import { FencedError } from '../../wiring/epoch-store.js';
 import { buildKeepAliveWrites } from '../../wiring/snapshot-writes.js';
 import type { CycleDeps, CyclePhases, CycleResult } from './context.js';
 
+/**
+ * True when the worker's lease on `symbol` is known lost: a cycle that failed after that is another
+ * worker's business. Asked only while Redis answers (the question would wait out a reconnect) and only of
+ * a worker that holds leases; an error asking counts as "not known lost".
+ */
+async function leaseLost(deps: CycleDeps, symbol: string): Promise<boolean> {
+  if (!deps.checkLease || !deps.bus.connected) return false;
+  try {
+    return !(await deps.checkLease(symbol));
+  } catch {
+    return false;
+  }
+}
+
 export async function failCycle(
   deps: CycleDeps,
   symbol: string,
-  error: Error,
+  failure: Error,
   started: number,
   phases: CyclePhases,
   abandoned = false,
 ): Promise<CycleResult> {
   const { config, keys, bus, epochs, logger, metrics } = deps;
   const underlying = underlyingOf(symbol);
+  // A fetch that failed once the lease was gone (it can take minutes of retries): the active epoch is the
+  // new owner's, so its dormant count and keys are not ours to touch. Reported as fenced.
+  const error =
+    !abandoned && !(failure instanceof FencedError) && (await leaseLost(deps, symbol))
+      ? new FencedError(`lease for ${underlying} lost while the cycle failed: ${failure.message}`, {
+          cause: failure,
+        })
+      : failure;
   if (abandoned) {
     logger.info({ symbol: underlying, err: error.message }, 'cycle abandoned: shutting down');
   } else if (error instanceof FencedError) {
