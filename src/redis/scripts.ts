@@ -22,6 +22,7 @@ export const SCRIPT_KEYS = {
   'live-substrate': 1,
   'meta-stream': 1,
   'record-failure': 1,
+  'confirm-active': 2,
 } as const satisfies Record<string, number | null>;
 export type ScriptName = keyof typeof SCRIPT_KEYS;
 export const SCRIPT_NAMES = Object.keys(SCRIPT_KEYS) as ScriptName[];
@@ -125,6 +126,19 @@ export class RedisScripts {
     if (keys.meta !== undefined && keys.contracts !== undefined) list.push(keys.meta, keys.contracts);
     const prev = await this.run('promote-epoch', list, [symbol, epochId, leaseValue]);
     return typeof prev === 'string' && prev !== '' ? prev : null;
+  }
+
+  /**
+   * Whether `epoch:active[symbol]` is still `epochId`, read with the lease in one step. Error code `FENCED`:
+   * `leaseValue` ("" skips the check) no longer holds the lease.
+   */
+  async confirmActive(
+    keys: { active: string; lease: string },
+    symbol: string,
+    epochId: string,
+    leaseValue: string,
+  ): Promise<boolean> {
+    return (await this.run('confirm-active', [keys.active, keys.lease], [symbol, epochId, leaseValue])) === 1;
   }
 
   /** Moves an epoch from dirty to clean if its meta's `last_refresh_ts` is still `refreshTs` ("" = absent). */

@@ -110,6 +110,26 @@ export class EpochStore {
     }
   }
 
+  /**
+   * Before a refresh or merge of `epochId` is announced: true while it is still the active epoch, false when
+   * another (or none) is. Throws {@link FencedError} when `leaseValue` ("" skips the check) lost the lease:
+   * the symbol is another worker's, whatever epoch is active.
+   */
+  async confirmActive(underlying: string, epochId: string, leaseValue: string): Promise<boolean> {
+    try {
+      return await this.bus.scripts.confirmActive(
+        { active: this.keys.epochActive, lease: this.keys.workerLease(underlying) },
+        underlying,
+        epochId,
+        leaseValue,
+      );
+    } catch (err) {
+      if (err instanceof ScriptError && err.code === 'FENCED')
+        throw new FencedError(`lease for ${underlying} lost; not announcing ${epochId}`, { cause: err });
+      throw err;
+    }
+  }
+
   /** The active epoch id of `{U}` (null when none). */
   async activeId(underlying: string): Promise<string | null> {
     return await this.bus.cmd.hget(this.keys.epochActive, underlying);
@@ -311,7 +331,10 @@ export class EpochStore {
     const { id, view } = await this.readActive(underlying);
     if (!id || !view) return { epochId: id, dormantCount: 0, dormant: false };
     // One script: the count and the status move together, and never on an epoch retired meanwhile.
-    const { count, dormant } = await this.bus.scripts.recordFailure(this.keys.epochMeta(id), dormantThreshold);
+    const { count, dormant } = await this.bus.scripts.recordFailure(
+      this.keys.epochMeta(id),
+      dormantThreshold,
+    );
     return { epochId: id, dormantCount: count, dormant };
   }
 }

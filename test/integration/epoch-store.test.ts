@@ -238,6 +238,26 @@ for (const target of redisTargets()) {
       expect(after === null ? meta : `${meta.status}:${meta.dormant_count}`).toEqual(after ?? {});
     });
 
+    it.each([
+      // [active epoch, lease held, lease the caller presents, result]
+      ['SPX:e1', 'w1|1', 'w1|1', true],
+      ['SPX:e2', 'w1|1', 'w1|1', false],
+      [null, 'w1|1', 'w1|1', false],
+      ['SPX:e1', 'w2|2', 'w1|1', 'fenced'],
+      ['SPX:e1', null, 'w1|1', 'fenced'],
+      ['SPX:e1', null, '', true],
+    ] as const)(
+      'confirmActive of SPX:e1 (active %s, lease %s, presented %s): %s',
+      async (active, held, presented, want) => {
+        const store = new EpochStore(worker, keys);
+        if (active !== null) await worker.cmd.hset(keys.epochActive, 'SPX', active);
+        if (held !== null) await worker.cmd.set(keys.workerLease('SPX'), held, 'PX', 60_000);
+        const got = store.confirmActive('SPX', 'SPX:e1', presented);
+        if (want === 'fenced') await expect(got).rejects.toBeInstanceOf(FencedError);
+        else expect(await got).toBe(want);
+      },
+    );
+
     it.runIf(!target.cluster)(
       "a refresh landing between the build's compare and its mark-clean stays dirty",
       async () => {

@@ -2,11 +2,13 @@
  * The seed's five operational scenarios against real Redis and the local API's fault knobs:
  * normal, burst, stale, failure and off-hours.
  */
+import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT, type WorkerDeps } from '../../src/chain-worker/worker.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import type { SnapshotApplied } from '../../src/outputs/observers.js';
+import { FencedError } from '../../src/wiring/epoch-store.js';
 import { redisTargets } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { startHarness, type Harness } from '../support/worker-harness.js';
@@ -340,6 +342,35 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     expect(worker.heartbeat.state.reason).toBeNull();
     worker.stop();
     expect(await run).toBe(EXIT.ok);
+  });
+
+  it('a refresh written after the lease was lost is not announced: FencedError, the epoch not flagged dirty', async () => {
+    h = await startHarness(target);
+    await h.bus.cmd.set(h.keys.workerLease('SPX'), 'w-mine|1', 'PX', 60_000);
+    const first = await runCycle(h.deps, 'I:SPX', 'w-mine|1');
+    expect(first).toMatchObject({ ok: true, promoted: true });
+    const id = first.epochId as string;
+    await h.bus.cmd.srem(h.keys.epochDirty, id);
+    // The same chain again (a refresh of the same epoch), but the lease went to another worker meanwhile.
+    await h.bus.cmd.set(h.keys.workerLease('SPX'), 'w-other|2', 'PX', 60_000);
+    const announced: string[] = [];
+    const sub = h.bus.duplicate() as Redis;
+    await sub.subscribe(h.keys.snapshotChannel);
+    sub.on('message', (_c: string, m: string) => announced.push(m));
+    try {
+      const refresh = await runCycle(h.deps, 'I:SPX', 'w-mine|1');
+      expect(refresh.ok).toBe(false);
+      expect(refresh.error).toBeInstanceOf(FencedError);
+      expect(refresh.error?.message).toBe(`lease for SPX lost; not announcing ${id}`);
+      // Was: announced on massive:chain:snapshot and flagged dirty for the builders, the lease notwithstanding.
+      expect(await h.bus.cmd.sismember(h.keys.epochDirty, id)).toBe(0);
+      expect(await h.bus.cmd.hget(h.keys.epochActive, 'SPX')).toBe(id);
+      await h.bus.cmd.publish(h.keys.snapshotChannel, 'fence-post');
+      await waitUntil(() => announced.includes('fence-post'), 5_000, 'own publish');
+      expect(announced).toEqual(['fence-post']);
+    } finally {
+      sub.disconnect();
+    }
   });
 
   it('a lease TTL whose milliseconds are not a whole number in floating point (16.1 s) still takes the lease', async () => {

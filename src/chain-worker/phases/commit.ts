@@ -2,7 +2,8 @@
  * @module Phase "promote or refresh": makes what was written the active epoch. A promotion flips
  * `epoch:active` (fenced), records the timeline and retires the superseded epoch (pruning the raw keys of
  * contracts that left the chain — never after a partial snapshot); a refresh or merge checks that the
- * epoch is still active. Either way the epoch is flagged dirty for the model builders.
+ * epoch is still active and the lease still ours (fenced, in one script). Either way the epoch is flagged
+ * dirty for the model builders.
  */
 import { EpochLostError } from '../../wiring/epoch-store.js';
 import { buildPruneWrites } from '../../wiring/snapshot-writes.js';
@@ -58,9 +59,10 @@ export async function commitPhase(deps: CycleDeps, s: CycleState): Promise<Commi
       'epoch promoted',
     );
     return { prevEpochId: superseded, prevIds };
-  } else if ((await epochs.activeId(underlying)) !== epochId) {
+  } else if (!(await epochs.confirmActive(underlying, epochId, s.leaseValue))) {
     // The epoch refreshed in place stopped being active while we wrote (Redis restarted and lost it, or
-    // another worker promoted): announce nothing, and retire the meta we just wrote so it expires.
+    // another worker promoted): announce nothing, and retire the meta we just wrote so it expires. A lost
+    // lease throws FencedError here: nothing is announced and the epoch, now another worker's, is left alone.
     epochs.retireUnawaited(epochId);
     throw new EpochLostError(`epoch ${epochId} is no longer active; its refresh is not announced`);
   }
