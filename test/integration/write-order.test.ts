@@ -219,6 +219,9 @@ describe('the order of a cycle’s commands (single server)', () => {
     };
     const activeId = store.activeId.bind(store);
     store.activeId = async (u: string) => (lost ? 'another-workers-epoch' : activeId(u));
+    const confirmActive = store.confirmActive.bind(store);
+    store.confirmActive = async (u: string, id: string, lease: string) =>
+      lost ? false : confirmActive(u, id, lease);
     const t0 = performance.now();
     const r = await runCycle({ ...h.deps, epochs: store }, 'I:SPX', '');
     const ms = performance.now() - t0;
