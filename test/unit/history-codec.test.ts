@@ -259,4 +259,44 @@ describe('history encoder', () => {
     const odd = enc.encode({ stream: 's', id: 'c', tsMs: 3, published: text(' 2'), gex: false });
     expect(odd).toMatchObject({ kind: 'keyframe', keyframeReason: 'mismatch' });
   });
+
+  it('a version over the limit is not kept, and its stream starts again with a keyframe', () => {
+    const text = (v: string): Uint8Array => new TextEncoder().encode(v);
+    const limit = doc(1).byteLength + 10;
+    const enc = new HistoryEncoder(limit);
+    const over = text(`[${'1,'.repeat(60)}1]`);
+    expect(over.byteLength).toBeGreaterThan(limit);
+    expect(enc.encode({ stream: 's', id: 'a', tsMs: 1, published: doc(1), gex: false }).kind).toBe(
+      'keyframe',
+    );
+    expect(() => enc.encode({ stream: 's', id: 'b', tsMs: 2, published: over, gex: false })).toThrow(
+      `a version of ${over.byteLength} bytes is over the history's ${limit}: not kept`,
+    );
+    expect(enc.encode({ stream: 's', id: 'c', tsMs: 3, published: doc(2), gex: false })).toMatchObject({
+      kind: 'keyframe',
+      keyframeReason: 'first',
+    });
+  });
+});
+
+describe('reading a damaged record', () => {
+  it.each([
+    ['inflating past the limit', (r: Buffer) => r, 999_999, 'history record: body over 999999 bytes'],
+    [
+      'a body that is not brotli',
+      (r: Buffer) => Buffer.concat([r.subarray(0, r.length - 8), Buffer.from('not brotli')]),
+      undefined,
+      /^history record: body does not decompress/,
+    ],
+  ] as const)('%s is refused, not allocated', (_name, damage, limit, message) => {
+    // A megabyte of spaces: a few hundred bytes of brotli.
+    const rec = damage(encodeKeyframe(Buffer.alloc(1_000_000, 0x20)));
+    expect(rec.length).toBeLessThan(2_000);
+    expect(() => decodeRecord(rec, limit)).toThrow(message);
+  });
+
+  it('a body of exactly the limit is read', () => {
+    const rec = encodeKeyframe(Buffer.alloc(1_000_000, 0x20));
+    expect(decodeRecord(rec, 1_000_000).body.equals(Buffer.alloc(1_000_000, 0x20))).toBe(true);
+  });
 });

@@ -8,7 +8,7 @@
  */
 import { diff, applyPatch, type Json } from './patch.js';
 import { applyValues, diffValues } from './values-patch.js';
-import { encodeKeyframe, encodePatch, type RecordKind } from './record.js';
+import { encodeKeyframe, encodePatch, MAX_VERSION_BYTES, type RecordKind } from './record.js';
 import { valuesOfGex, type HistoryValues } from './rows.js';
 
 /** A keyframe at least every this many versions of a stream (bounds the records a read needs). */
@@ -56,6 +56,9 @@ interface Previous {
 export class HistoryEncoder {
   private readonly prev = new Map<string, Previous>();
 
+  /** @param maxBytes the largest version kept (a reader refuses to inflate more: {@link MAX_VERSION_BYTES}). */
+  constructor(private readonly maxBytes = MAX_VERSION_BYTES) {}
+
   /** Forgets a stream's previous version (its record was not stored): the next one is a keyframe. */
   reset(stream: string): void {
     this.prev.delete(stream);
@@ -63,6 +66,11 @@ export class HistoryEncoder {
 
   encode(req: EncodeRequest): EncodeResult {
     const bytes = Buffer.from(req.published.buffer, req.published.byteOffset, req.published.byteLength);
+    // Never stored: no reader could read it back. The stream starts again at its next version.
+    if (bytes.length > this.maxBytes) {
+      this.prev.delete(req.stream);
+      throw new Error(`a version of ${bytes.length} bytes is over the history's ${this.maxBytes}: not kept`);
+    }
     const prev = this.prev.get(req.stream);
     const values = req.gex ? valuesOfGex(JSON.parse(bytes.toString('utf8')) as Json) : null;
     const result = (kind: RecordKind, record: Buffer, keyframeReason: string | null): EncodeResult => ({

@@ -24,6 +24,13 @@ const BROTLI = {
   },
 };
 
+/**
+ * The largest body a record may decompress to (and so the largest version the history keeps): 256 MiB,
+ * ~50× a 20,000-contract heatmap. A damaged or foreign record that would inflate beyond it is refused
+ * before it is allocated, not read into gigabytes.
+ */
+export const MAX_VERSION_BYTES = 256 * 2 ** 20;
+
 /** `patch`: a structural patch (patch.ts); `values`: a values patch (values-patch.ts). */
 export type RecordKind = 'keyframe' | 'patch' | 'values';
 
@@ -61,7 +68,20 @@ export function encodePatch(chain: string[], patchJson: string, kind: 'patch' | 
   return encode(kind, chain, patchJson);
 }
 
-export function decodeRecord(rec: Buffer): DecodedRecord {
+function inflate(body: Buffer, maxBytes: number): Buffer {
+  try {
+    return brotliDecompressSync(body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(`history record: body over ${maxBytes} bytes`, { cause: err });
+    throw new Error(`history record: body does not decompress (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+}
+
+/** A record's kind, chain and body; `maxBytes` bounds the body decompressed ({@link MAX_VERSION_BYTES}). */
+export function decodeRecord(rec: Buffer, maxBytes = MAX_VERSION_BYTES): DecodedRecord {
   if (rec.length < 9 || !rec.subarray(0, 4).equals(MAGIC)) throw new Error('history record: bad magic');
   const kindByte = rec.readUInt8(4);
   const kind = KINDS[kindByte];
@@ -72,7 +92,7 @@ export function decodeRecord(rec: Buffer): DecodedRecord {
   return {
     kind,
     chain,
-    body: brotliDecompressSync(rec.subarray(9 + len)),
+    body: inflate(rec.subarray(9 + len), maxBytes),
   };
 }
 
@@ -82,7 +102,7 @@ export function decodeRecord(rec: Buffer): DecodedRecord {
  * the parsed JSON (each form made from the other only where the chain switches kind).
  */
 export function reconstruct(records: Buffer[]): Buffer {
-  const decoded = records.map(decodeRecord);
+  const decoded = records.map((r) => decodeRecord(r));
   const first = decoded[0];
   if (!first || first.kind !== 'keyframe') throw new Error('history: the chain does not start at a keyframe');
   let bytes: Buffer | null = first.body;
