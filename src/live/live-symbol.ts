@@ -64,6 +64,8 @@ export class LiveSymbol {
   private readonly quotes = new Map<string, AppliedQuote>();
   private readonly volumes = new Map<string, number>();
   private readonly changed = new Set<string>();
+  /** The last heatmap's size: the next is written into a buffer sized from it (models/heatmap/json.ts). */
+  private lastHeatmapBytes: number | undefined;
 
   /** A REST snapshot: replaces the whole live state. Returns the number of contracts. */
   load(contracts: ContractSubstrate[]): number {
@@ -143,7 +145,12 @@ export class LiveSymbol {
       quote_age_ms: percentiles(ages),
     };
     const t1 = performance.now();
-    const built = buildModelsFrom(hydrated.contracts, { ...req, live });
+    const built = buildModelsFrom(hydrated.contracts, {
+      ...req,
+      live,
+      lastHeatmapBytes: this.lastHeatmapBytes,
+    });
+    this.lastHeatmapBytes = built.heatmap.byteLength;
     const t2 = performance.now();
     const substrates: [string, string][] = [];
     if (this.changed.size > 0) {

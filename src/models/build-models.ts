@@ -5,7 +5,7 @@
  */
 import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { buildGexModel } from './gex/index.js';
-import { heatmapModelBytes } from './heatmap/json.js';
+import { heatmapCapacity, heatmapModelBytes } from './heatmap/json.js';
 import { substrateColumns, type SubstrateColumns } from './substrate-columns.js';
 import type { LiveInfo, ModelProvider } from './types.js';
 
@@ -26,6 +26,8 @@ export interface BuildRequest {
   substrates: Uint8Array;
   /** The `live` header of both models (absent: no `live` field). */
   live?: LiveInfo;
+  /** Bytes of the symbol's last heatmap: the buffer it is written into is sized from it (heatmapCapacity). */
+  lastHeatmapBytes?: number;
   /**
    * Hand the substrates' {@link SubstrateColumns} (MarketSwarm's outputs build from them) to `buildModels`'s
    * `onColumns` as soon as they are parsed, before our models are built.
@@ -107,6 +109,7 @@ export function buildModelsFrom(
   const heatmap = heatmapModelBytes(
     { ...input, widths: req.widths, windowPct: req.windowPct, levels },
     req.live ? { live: req.live } : {},
+    req.lastHeatmapBytes ? heatmapCapacity(req.lastHeatmapBytes) : undefined,
   );
   const t3 = performance.now();
   return {

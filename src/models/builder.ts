@@ -96,6 +96,8 @@ export class ModelBuilder {
   private readonly epochs: EpochStore;
   /** The observers were made here (not given): {@link stop} closes them. */
   private readonly ownsObservers: boolean;
+  /** Each symbol's last heatmap size: the next is written into a buffer sized from it (no growth, no copy). */
+  private readonly lastHeatmapBytes = new Map<string, number>();
 
   constructor(private readonly deps: BuilderDeps) {
     this.ownsObservers = deps.observers === undefined;
@@ -283,10 +285,12 @@ export class ModelBuilder {
               substrates,
               live: SNAPSHOT_LIVE_INFO,
               compat: this.modelOutputs.length > 0,
+              lastHeatmapBytes: this.lastHeatmapBytes.get(symbol),
             },
             handColumns,
           );
           lease.release();
+          this.lastHeatmapBytes.set(symbol, built.heatmap.byteLength);
           const t3 = performance.now();
           const gexJson = Buffer.from(built.gex.buffer, built.gex.byteOffset, built.gex.byteLength);
           const heatmapJson = Buffer.from(

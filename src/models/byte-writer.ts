@@ -148,4 +148,18 @@ export class ByteWriter {
     this.length = 0;
     return out;
   }
+
+  /**
+   * The bytes written as a view of the writer's own buffer (its own ArrayBuffer, transferable; the writer
+   * gives it up) when at most `maxSlack` bytes of it are unused; otherwise a copy of exactly their size, as
+   * {@link finish}. For a writer sized from an estimate: the copy of a multi-MB document is skipped, at the
+   * cost of the slack travelling with it. Readers must honour the view's `byteOffset` and `byteLength`.
+   */
+  takeView(maxSlack: number): Uint8Array {
+    if (this.buf.length - this.length > maxSlack) return this.finish();
+    const out = this.buf.subarray(0, this.length);
+    this.buf = new Uint8Array(16);
+    this.length = 0;
+    return out;
+  }
 }

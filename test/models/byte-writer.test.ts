@@ -75,6 +75,30 @@ describe('ByteWriter.take', () => {
   });
 });
 
+describe('ByteWriter.takeView', () => {
+  it.each([
+    // [what, capacity, written, maxSlack, the writer's own buffer handed over (a view, no copy)]
+    ['full', 20, 20, 0, true],
+    ['unused bytes within the slack', 64, 60, 4, true],
+    ['unused bytes over the slack: a copy', 64, 59, 4, false],
+    ['grown past its capacity (32 of 48 unused)', 16, 17, 8, false],
+  ])('%s', (_name, capacity, n, maxSlack, own) => {
+    const w = new ByteWriter(capacity);
+    w.text('x'.repeat(n));
+    const before = w.written();
+    const b = w.takeView(maxSlack);
+    expect([b.byteOffset, b.byteLength]).toEqual([0, n]);
+    expect(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString()).toBe('x'.repeat(n));
+    expect(b.buffer === before.buffer).toBe(own);
+    // A copy is exactly its size; a view keeps its buffer's slack.
+    expect(b.buffer.byteLength).toBe(own ? before.buffer.byteLength : n);
+    // The writer gave it up: what it writes next does not touch the bytes handed over.
+    w.length = 0;
+    w.text('y'.repeat(n));
+    expect(Buffer.from(b).toString()).toBe('x'.repeat(n));
+  });
+});
+
 describe('cents as text', () => {
   const straight = (c: number): { number: string; fixed: string } => ({
     number: String(c / 100 + 0),

@@ -1,6 +1,11 @@
 /** @module The heatmap JSON written as text is byte for byte JSON.stringify of the model object. */
 import { describe, expect, it } from 'vitest';
-import { buildHeatmapModel, heatmapModelJson } from '../../src/models/heatmap/index.js';
+import {
+  buildHeatmapModel,
+  heatmapCapacity,
+  heatmapModelBytes,
+  heatmapModelJson,
+} from '../../src/models/heatmap/index.js';
 import { buildModelsFrom } from '../../src/models/build-models.js';
 import { buildGexModel } from '../../src/models/gex/index.js';
 import type { HeatmapInput } from '../../src/models/types.js';
@@ -99,6 +104,44 @@ describe('heatmapModelJson', () => {
       expect(expected.length).toBeGreaterThan(3_000_000);
       const built = buildModelsFrom(contracts, hm);
       expect(Buffer.from(built.heatmap).toString('utf8')).toBe(expected);
+      // Without an estimate: the doubling writer's buffer (handed over when at most 1/8 of it is unused)
+      // or a copy of exactly the document.
+      const unused = built.heatmap.buffer.byteLength - built.heatmap.byteLength;
+      expect(unused).toBeLessThanOrEqual(built.heatmap.byteLength / 8);
+      // The next build, sized from this one (as the builder and the live thread ask): the same bytes,
+      // written into the estimated buffer and handed over without a copy.
+      const size = built.heatmap.byteLength;
+      const again = buildModelsFrom(contracts, { ...hm, lastHeatmapBytes: size });
+      expect(Buffer.from(again.heatmap).toString('utf8')).toBe(expected);
+      expect([again.heatmap.byteOffset, again.heatmap.byteLength]).toEqual([0, size]);
+      expect(again.heatmap.buffer.byteLength).toBe(heatmapCapacity(size));
     }
   }, 60_000);
+
+  it.each([
+    // [what, the last heatmap's size as a share of this one's, copied (a buffer of exactly its size)]
+    ['the same size', 1, false],
+    ['2 % larger before (the unused part still within 1/8)', 1.02, false],
+    ['much larger before (over 1/8 unused: copied)', 1.5, true],
+    ['much smaller before (outgrown: grown to 428 KB, then copied)', 0.3, true],
+  ])('sized from the last heatmap: %s', (_what, share, copied) => {
+    const hm = input();
+    // ~300 KB: the estimate's 16 KiB is within the slack (a document of a few KB is always copied).
+    const extra = { pad: 'x'.repeat(300_000) };
+    const expected = JSON.stringify({ ...buildHeatmapModel(hm), ...extra });
+    const bytes = heatmapModelBytes(hm, extra, heatmapCapacity(Math.round(expected.length * share)));
+    expect(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')).toBe(expected);
+    expect(bytes.byteOffset).toBe(0);
+    expect(bytes.buffer.byteLength === bytes.byteLength).toBe(copied);
+  });
+});
+
+describe('heatmapCapacity', () => {
+  it.each([
+    [0, 16_384],
+    [1_000, 17_424],
+    [4_380_000, 4_571_584],
+  ])('%i bytes last time: a buffer of %i', (last, capacity) => {
+    expect(heatmapCapacity(last)).toBe(capacity);
+  });
 });

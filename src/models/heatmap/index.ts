@@ -1,6 +1,6 @@
 /** @module The butterfly / vertical / single heatmap: per expiration, one root, tiles priced from mids. */
 export { buildHeatmapModel } from './build.js';
-export { heatmapModelBytes, heatmapModelJson } from './json.js';
+export { heatmapCapacity, heatmapModelBytes, heatmapModelJson } from './json.js';
 export { orderDescription, orderExpiry, orderPrefix, orderPrice, orderWhat } from './description.js';
 export { callDensity, NEAR_ZERO_GAMMA } from './density.js';
 export { contractMid } from './mid.js';

@@ -255,14 +255,37 @@ function writeExpiration(
   return flags;
 }
 
+/** The writer's first size when the caller has no estimate of the document's. */
+const DEFAULT_CAPACITY = 1 << 20;
+/** Unused bytes of an estimated buffer that travel with the document rather than it being copied. */
+export const HEATMAP_MAX_SLACK_SHARE = 1 / 8;
+
 /**
- * `JSON.stringify({ ...buildHeatmapModel(input), ...extra })` as UTF-8 bytes, in a buffer of their own
- * (transferable). `extra` holds fields appended after the model's own (the `live` header).
+ * The buffer to write a heatmap into, from the size of the symbol's last one: 4 % and 16 KiB more (a
+ * cycle's document moves by a few tiles; one that outgrows it is copied, as without an estimate).
  */
-export function heatmapModelBytes(input: HeatmapInput, extra: Record<string, unknown> = {}): Uint8Array {
+export function heatmapCapacity(lastBytes: number): number {
+  return Math.ceil(lastBytes * 1.04) + (16 << 10);
+}
+
+/**
+ * `JSON.stringify({ ...buildHeatmapModel(input), ...extra })` as UTF-8 bytes, in an ArrayBuffer of their
+ * own (transferable). `extra` holds fields appended after the model's own (the `live` header).
+ *
+ * `capacity`: the size to write into from the start (the caller's estimate, e.g. the symbol's last
+ * heatmap). Without it the writer starts at 1 MiB and doubles: a 4.4 MB document took buffers of 1, 2, 4
+ * and 8 MiB and a copy of its exact size, ~19 MB of allocations, up to ~17 MB of it live at the end of
+ * every build (the worker's peak RSS is there). When the buffer written into is at most 1/8 unused, the
+ * result is a view of it (no copy): its `byteLength` is the document's, its `buffer` may be larger.
+ */
+export function heatmapModelBytes(
+  input: HeatmapInput,
+  extra: Record<string, unknown> = {},
+  capacity = DEFAULT_CAPACITY,
+): Uint8Array {
   const { model, widths, window, spot, dates } = heatmapFrame(input);
   const { expirations: _none, flags: _counts, ...head } = model;
-  const w = new ByteWriter(1 << 20);
+  const w = new ByteWriter(Math.max(16, Math.ceil(capacity)));
   w.text(JSON.stringify(head).slice(0, -1)).text(',"expirations":{');
   let written = 0;
   for (const d of dates) {
@@ -280,7 +303,8 @@ export function heatmapModelBytes(input: HeatmapInput, extra: Record<string, unk
   w.text(`},"flags":${JSON.stringify(model.flags)}`);
   for (const [k, v] of Object.entries(extra))
     if (v !== undefined) w.text(`,${JSON.stringify(k)}:${JSON.stringify(v)}`);
-  return w.byte(0x7d).finish();
+  w.byte(0x7d);
+  return w.takeView(Math.floor(w.length * HEATMAP_MAX_SLACK_SHARE));
 }
 
 /** {@link heatmapModelBytes} as a string: `JSON.stringify({ ...buildHeatmapModel(input), ...extra })`. */
