@@ -101,10 +101,11 @@ export class ModelBuilder {
 
   constructor(private readonly deps: BuilderDeps) {
     this.ownsObservers = deps.observers === undefined;
-    this.observers = deps.observers ?? modelObservers(deps);
+    this.threads = new ModelThreadPool(deps.config.modelThreads);
+    // The history encodes on the first model thread, after its builds (no thread of its own).
+    this.observers = deps.observers ?? modelObservers({ ...deps, historyThread: this.threads.historyLane() });
     this.modelOutputs = this.observers.filter((o) => o.substratesRead !== undefined);
     this.epochs = new EpochStore(deps.bus, deps.keys);
-    this.threads = new ModelThreadPool(deps.config.modelThreads);
     this.drains = new Drain({
       dirtyIds: () => this.epochs.dirtyIds(),
       build: (epochId) => this.buildEpoch(epochId),
@@ -181,8 +182,9 @@ export class ModelBuilder {
     this.sub = undefined;
     if (sub) sub.disconnect();
     await this.drains.settled();
-    await this.threads.close();
+    // The observers first: the history's last encodes run on a model thread.
     if (this.ownsObservers) await closeObservers(this.observers);
+    await this.threads.close();
   }
 
   /**

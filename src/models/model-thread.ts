@@ -38,6 +38,11 @@ export class ModelThread {
     ) as Promise<BuildResponse>;
   }
 
+  /** The thread's RPC (null without a compiled thread script): the history lane runs on it too. */
+  lane(): WorkerRpc | null {
+    return this.rpc;
+  }
+
   /** Stops the thread. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -85,6 +90,21 @@ export class ModelThreadPool {
         else this.free.push(t);
       },
     };
+  }
+
+  /**
+   * The first thread's RPC, for the history (encoder-thread.ts): it encodes the published versions after
+   * its builds, so the worker has no history thread of its own (one isolate, ~10–15 MB, fewer). The thread
+   * is created (not started) if no build has made it yet. Null without a compiled thread script.
+   */
+  historyLane(): WorkerRpc | null {
+    let first = this.threads[0];
+    if (!first) {
+      first = new ModelThread();
+      this.threads.push(first);
+      this.free.push(first);
+    }
+    return first.lane();
   }
 
   /** Stops every thread. Idempotent. */

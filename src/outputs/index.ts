@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
+import type { WorkerRpc } from '../lib/worker-rpc.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema } from '../redis/keys.js';
 import { HistoryRecorder } from './history/recorder.js';
@@ -43,12 +44,14 @@ export function modelObservers(deps: {
     | 'eventsWallConfirmBuilds'
   >;
   logger: Logger;
+  /** The thread the history encodes on (the model thread's); absent, it starts one of its own. */
+  historyThread?: WorkerRpc | null;
 }): ModelObserver[] {
   const out: ModelObserver[] = [];
   if (deps.config.compat === 'marketswarm')
     out.push(new MarketSwarmOutput(deps.bus, deps.keys, deps.logger, deps.config.compatReplayMaxLen));
   if (deps.config.modelHistorySec > 0)
-    out.push(new HistoryRecorder(deps.bus, deps.keys, deps.config, deps.logger));
+    out.push(new HistoryRecorder(deps.bus, deps.keys, deps.config, deps.logger, deps.historyThread));
   out.push(new EventsOutput(deps.bus, deps.keys, deps.config, deps.logger));
   return out;
 }

@@ -1,6 +1,7 @@
 /**
- * @module Runs the history encoder on a worker thread of its own (started lazily, restarted if it dies:
- * then every stream starts again with a keyframe), so parsing, diffing and compressing a 6 MB heatmap never
+ * @module Runs the history encoder on a worker thread (the model thread's in the worker, after its
+ * builds; else one of its own; started lazily, restarted if it dies: then every stream starts again
+ * with a keyframe), so parsing, diffing and compressing a 6 MB heatmap never
  * holds the main event loop. Falls back to encoding in-process when the compiled thread script is absent
  * (running from TypeScript sources without a build).
  */
@@ -11,14 +12,24 @@ import { reconstruct } from './record.js';
 export class EncoderThread {
   private inline: HistoryEncoder | undefined;
   private closed = false;
-  private readonly script = threadScript(
-    import.meta.url,
-    'encoder-thread-entry.js',
-    'dist/src/outputs/history/encoder-thread-entry.js',
-  );
-  private readonly rpc = this.script
-    ? new WorkerRpc(this.script, 'history thread', 'history thread failed', true, 2)
-    : null;
+  private readonly rpc: WorkerRpc | null;
+
+  /**
+   * @param shared a thread that runs the history lane beside its own work (the model thread's, see
+   *   models/model-thread-entry.ts), owned and closed by whoever gave it; without one, a history thread of
+   *   its own (V8's least young generation: its garbage is a version's bytes).
+   */
+  constructor(private readonly shared?: WorkerRpc) {
+    const script = shared
+      ? null
+      : threadScript(
+          import.meta.url,
+          'encoder-thread-entry.js',
+          'dist/src/outputs/history/encoder-thread-entry.js',
+        );
+    this.rpc =
+      shared ?? (script ? new WorkerRpc(script, 'history thread', 'history thread failed', true, 2) : null);
+  }
 
   encode(req: EncodeRequest): Promise<EncodeResult> {
     if (this.closed) return Promise.reject(new Error('history thread closed'));
@@ -31,7 +42,7 @@ export class EncoderThread {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
-    return this.rpc.request({ req }, [req.published.buffer as ArrayBuffer]) as Promise<EncodeResult>;
+    return this.rpc.request({ encode: req }, [req.published.buffer as ArrayBuffer]) as Promise<EncodeResult>;
   }
 
   /** The published bytes of a version from its records, keyframe first (see record.ts), on the thread. */
@@ -63,8 +74,9 @@ export class EncoderThread {
     this.rpc?.postIfRunning({ id: 0, reset: stream });
   }
 
+  /** Stops taking work; stops the thread unless it was {@link shared} (its owner closes it). */
   async close(): Promise<void> {
     this.closed = true;
-    await this.rpc?.close();
+    if (!this.shared) await this.rpc?.close();
   }
 }

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../lib/logger.js';
 import { copyInSlices } from '../../lib/slices.js';
+import type { WorkerRpc } from '../../lib/worker-rpc.js';
 import { unixSeconds } from '../../lib/time.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema, ModelName } from '../../redis/keys.js';
@@ -67,7 +68,7 @@ export interface HistoryStats {
 
 export class HistoryRecorder implements ModelObserver {
   readonly name = 'history';
-  private readonly thread = new EncoderThread();
+  private readonly thread: EncoderThread;
   private readonly tails = new Map<string, Promise<void>>();
   private pendingBytes = 0;
   /** Publish time (ms) of the last version kept per stream. */
@@ -90,7 +91,11 @@ export class HistoryRecorder implements ModelObserver {
     private readonly keys: KeySchema,
     private readonly settings: HistorySettings,
     private readonly logger: Logger,
-  ) {}
+    /** The thread to encode on (the model thread's); without it, a history thread of its own. */
+    thread?: WorkerRpc | null,
+  ) {
+    this.thread = new EncoderThread(thread ?? undefined);
+  }
 
   modelsPublished(e: ModelsPublished): Promise<void> {
     if (this.closed || this.settings.modelHistorySec <= 0) return Promise.resolve();
