@@ -168,11 +168,11 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
   it('symbols cycle independently: a slow symbol does not hold back the cadence of another', async () => {
     // No massive:chain:latest: its assembly waits (up to 1 s, by design) for the other symbol's part.
     h = await startHarness(target, { env: { MASSIVE_CHAIN_INTERVAL_SEC: '0.3', CHAIN_LATEST_MODE: 'off' } });
-    // SPX's fetches take 1.5 s (then it waits 2 × its cycle); NDX's are fast (every 0.3 s).
+    // SPX's fetches take 3 s (then it waits 2 × its cycle); NDX's are fast (every 0.3 s).
     const real = h.deps.client;
     const client = Object.create(real) as typeof real;
     client.fetchSnapshot = async (symbol, opts) => {
-      if (symbol === 'I:SPX') await new Promise((r) => setTimeout(r, 1_500));
+      if (symbol === 'I:SPX') await new Promise((r) => setTimeout(r, 3_000));
       return real.fetchSnapshot(symbol, opts);
     };
     const starts: number[] = [];
@@ -204,8 +204,10 @@ describe.each(redisTargets())('operational scenarios on $name', (target) => {
     worker.stop();
     expect(await run).toBe(EXIT.ok);
     const gaps = starts.slice(from).map((t, i) => t - (starts[from + i - 1] ?? t));
-    // Was: NDX's cycles waited for SPX's whole cycle whenever both were due (gaps of 1.5 s and more).
-    expect(Math.max(...gaps)).toBeLessThan(1_000);
+    // Was: NDX's cycles waited for SPX's whole cycle whenever both were due (gaps of 3 s and more). A gap
+    // up to 2 s is a loaded machine's (NDX's own cycle every 0.3 s took up to 1.01 s once in CI, with
+    // SPX's fetch at 1.5 s and a 1 s bound).
+    expect(Math.max(...gaps)).toBeLessThan(2_000);
     expect(starts.length - from).toBeGreaterThanOrEqual(6);
   }, 60_000);
 
