@@ -43,6 +43,8 @@ export class WorkerRpc {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  /** Closed: requests are refused (a thread is not started again after its owner stopped it). */
+  private closed = false;
 
   /**
    * @param name how errors name the thread (`model thread`).
@@ -68,6 +70,7 @@ export class WorkerRpc {
     transfer: readonly Transferable[] = [],
     onProgress?: (p: unknown) => void,
   ): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error(`${this.name} closed`));
     const w = this.ensure();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
@@ -116,6 +119,7 @@ export class WorkerRpc {
 
   /** Stops the thread (a later request starts a new one). */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();

@@ -66,6 +66,11 @@ export interface BuilderDeps {
   observers?: ModelObserver[];
   /** Substrates the cycles of this process wrote (skips reading them back when the version matches). */
   handoff?: SubstrateHandoff;
+  /**
+   * The model threads (given when the observers were made outside with its history lane, as `run` does:
+   * whoever gave them closes them, after the observers); default: a pool of `CHAIN_MODEL_THREADS` of its own.
+   */
+  threads?: ModelThreadPool;
 }
 
 export interface BuildOutcome {
@@ -96,12 +101,15 @@ export class ModelBuilder {
   private readonly epochs: EpochStore;
   /** The observers were made here (not given): {@link stop} closes them. */
   private readonly ownsObservers: boolean;
+  /** The threads were made here (not given): {@link stop} closes them. */
+  private readonly ownsThreads: boolean;
   /** Each symbol's last heatmap size: the next is written into a buffer sized from it (no growth, no copy). */
   private readonly lastHeatmapBytes = new Map<string, number>();
 
   constructor(private readonly deps: BuilderDeps) {
     this.ownsObservers = deps.observers === undefined;
-    this.threads = new ModelThreadPool(deps.config.modelThreads);
+    this.ownsThreads = deps.threads === undefined;
+    this.threads = deps.threads ?? new ModelThreadPool(deps.config.modelThreads);
     // The history encodes on the first model thread, after its builds (no thread of its own).
     this.observers = deps.observers ?? modelObservers({ ...deps, historyThread: this.threads.historyLane() });
     this.modelOutputs = this.observers.filter((o) => o.substratesRead !== undefined);
@@ -184,7 +192,7 @@ export class ModelBuilder {
     await this.drains.settled();
     // The observers first: the history's last encodes run on a model thread.
     if (this.ownsObservers) await closeObservers(this.observers);
-    await this.threads.close();
+    if (this.ownsThreads) await this.threads.close();
   }
 
   /**

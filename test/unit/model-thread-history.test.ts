@@ -97,4 +97,14 @@ describe('history on the model thread', () => {
     expect((await again.thread.build(buildRequest())).contracts).toBe(6);
     again.release();
   });
+
+  it('a closed pool refuses the history lane (its thread is not started again behind its owner)', async () => {
+    const pool = new ModelThreadPool(1);
+    const history = new EncoderThread(pool.historyLane() ?? undefined);
+    const encode = (): Promise<unknown> =>
+      history.encode({ stream: 'gex:SPX', id: 'v', tsMs: AS_OF, published: bigVersion(1), gex: false });
+    await expect(encode()).resolves.toMatchObject({ kind: 'keyframe' });
+    await pool.close();
+    await expect(encode()).rejects.toThrow(/model thread closed/);
+  });
 });

@@ -3,6 +3,7 @@
  */
 import { ChainWorker, EXIT } from '../../chain-worker/worker.js';
 import { ModelBuilder } from '../../models/builder.js';
+import { ModelThreadPool } from '../../models/model-thread.js';
 import { SubstrateHandoff } from '../../models/substrate-handoff.js';
 import { closeObservers, modelObservers, quiesceObservers } from '../../outputs/index.js';
 import { startLive, type LiveService } from '../../live/start-live.js';
@@ -48,8 +49,15 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const provider = await step(() => createProvider(config, rt.logger));
   opened.push(provider);
   const owner = `${process.pid}`;
+  // The model threads, made here: the history encodes on the first, after its builds (no thread of its
+  // own), and is closed before them.
+  const threads = flags.build === false ? undefined : new ModelThreadPool(config.modelThreads);
+  if (threads) opened.push(threads);
   // One set of outputs for the snapshot builder and the live chain (one history writer per process).
-  const observers = flags.build === false ? [] : await step(() => modelObservers(rt));
+  const observers =
+    flags.build === false
+      ? []
+      : await step(() => modelObservers({ ...rt, historyThread: threads?.historyLane() ?? null }));
   opened.push({ close: () => closeObservers(observers) });
   // The cycles hand the substrates they wrote to the builder of this process (no read-back from Redis).
   const handoff = flags.build === false ? undefined : new SubstrateHandoff();
@@ -62,6 +70,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
               ...rt,
               owner: `builder-${owner}`,
               observers,
+              ...(threads ? { threads } : {}),
               ...(handoff ? { handoff } : {}),
             }),
         );
@@ -128,6 +137,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     await live?.stop();
     await builder?.stop();
     await closeObservers(observers);
+    await threads?.close();
     await http?.close();
     await provider.close();
     await rt.close();
