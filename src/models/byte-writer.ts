@@ -142,11 +142,7 @@ export class ByteWriter {
    * itself, which the writer then gives up (it holds an empty one). Otherwise a copy, as `finish`.
    */
   take(): Uint8Array {
-    if (this.length !== this.buf.length) return this.finish();
-    const out = this.buf;
-    this.buf = new Uint8Array(16);
-    this.length = 0;
-    return out;
+    return this.takeView(0);
   }
 
   /**

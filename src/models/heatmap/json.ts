@@ -258,7 +258,7 @@ function writeExpiration(
 /** The writer's first size when the caller has no estimate of the document's. */
 const DEFAULT_CAPACITY = 1 << 20;
 /** Unused bytes of an estimated buffer that travel with the document rather than it being copied. */
-export const HEATMAP_MAX_SLACK_SHARE = 1 / 8;
+const HEATMAP_MAX_SLACK_SHARE = 1 / 8;
 
 /**
  * The buffer to write a heatmap into, from the size of the symbol's last one: 4 % and 16 KiB more (a
@@ -285,7 +285,7 @@ export function heatmapModelBytes(
 ): Uint8Array {
   const { model, widths, window, spot, dates } = heatmapFrame(input);
   const { expirations: _none, flags: _counts, ...head } = model;
-  const w = new ByteWriter(Math.max(16, Math.ceil(capacity)));
+  const w = new ByteWriter(capacity);
   w.text(JSON.stringify(head).slice(0, -1)).text(',"expirations":{');
   let written = 0;
   for (const d of dates) {
