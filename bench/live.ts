@@ -19,7 +19,7 @@ import { SimStreamSource } from '../src/provider/local-api/ws-feed.js';
 import { startStreamServer } from '../src/provider/local-api/ws-server.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { freePort, RedisServerProcess } from '../tools/redis-servers.js';
-import type { ProbeResult } from './probes.js';
+import { worstTurnReport, type ProbeResult, type WorstTurn } from './probes.js';
 
 export interface LiveRun {
   rate: number;
@@ -40,6 +40,8 @@ export interface LiveRun {
   max_event_loop_block_ms: number;
   /** Most main-thread CPU between two turns of the loop (what the block costs on an idle machine); null off Linux. */
   max_event_loop_block_cpu_ms: number | null;
+  /** The longest turn of the loop, split into CPU, run queue and off-CPU time (see probes.ts). */
+  worst_turn: WorstTurn | null;
   redis_commands_per_sec: number;
   /** Median work per build in the symbol's live thread, ms. */
   thread_ms: { hydrate: number; models: number; substrates: number };
@@ -182,6 +184,7 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
       cpu_share: Math.round(((cpu1 - cpu0) / wall) * 100) / 100,
       max_event_loop_block_ms: probe ? r1(probe.maxBlockMs) : Number.NaN,
       max_event_loop_block_cpu_ms: probe && probe.maxBlockCpuMs !== null ? r1(probe.maxBlockCpuMs) : null,
+      worst_turn: worstTurnReport(probe?.worstTurn ?? null),
       redis_commands_per_sec: Math.round((cmd1 - cmd0) / wall),
       thread_ms: {
         hydrate: r1(pct(threadMs.hydrate, 0.5)),

@@ -27,6 +27,7 @@ import {
   type FetchRun,
   type WriteRun,
 } from './scenarios.js';
+import { worstTurnReport, type TurnBreakdown, type WorstTurn } from './probes.js';
 import { firstTouch, type FirstTouch } from './first-touch.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
           max_event_loop_block_ms: r1(Math.max(...gr.map((g) => g.maxBlockMs))),
           max_event_loop_block_cpu_ms: maxOf(gr.map((g) => g.maxBlockCpuMs)),
           us_per_contract: r1((cyc.median * 1000) / (gr[0]?.contracts ?? 1)),
+          worst_turn: worstTurnOf(gr),
         });
       }
     }
@@ -370,6 +372,7 @@ async function main(): Promise<void> {
         handoff_builds: sb(burst.map((b) => b.handoffBuilds)),
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
         minor_faults: sb(burst.map((b) => b.minorFaults)),
+        worst_turn: worstTurnOf(burst),
       },
       write: {
         keys,
@@ -443,6 +446,7 @@ type Result = {
     handoff_builds: Brief | null;
     run_queue_ms: Brief | null;
     minor_faults: Brief | null;
+    worst_turn: WorstTurn | null;
   };
   write: {
     keys: number;
@@ -482,10 +486,19 @@ type Result = {
     max_event_loop_block_ms: number;
     max_event_loop_block_cpu_ms: number | null;
     us_per_contract: number;
+    /** The longest turn of the runs, split up (see bench/probes.ts, TurnBreakdown). */
+    worst_turn: WorstTurn | null;
   }[];
   live: LiveSummary | null;
   compat: CompatSummary | null;
 };
+
+/** The longest of the runs' longest turns, as reported, or null when none could be split up. */
+function worstTurnOf(runs: readonly { worstTurn: TurnBreakdown | null }[]): WorstTurn | null {
+  let w: TurnBreakdown | null = null;
+  for (const r of runs) if (r.worstTurn && (!w || r.worstTurn.wallMs > w.wallMs)) w = r.worstTurn;
+  return worstTurnReport(w);
+}
 
 interface LiveSummary {
   contracts: number;
@@ -655,10 +668,10 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     `4. model builds: GEX ${m(r.builds.gex_ms)}, heatmap ${m(r.builds.heatmap_ms)}; total ${String(r.build_ms)} ms; JSON.parse of the same substrates (floor) ${m(r.builds.parse_floor_ms)}: ratio ${String(r.build_ratio)}`,
     `5. memory: worker peak RSS ${String(r.worker_peak_rss_mb)} MB; Redis ${String(r.redis_bytes_per_contract)} B/contract of dataset, CHAIN_COMPAT=none (${String(r.redis_used_memory_per_contract)} of used_memory; ${String(r.redis_bytes_per_contract_with_models)} with models; MarketSwarm outputs add ${String(r.redis_compat_extra_bytes_per_contract)}); longest event-loop block ${String(r.max_event_loop_block_ms)} ms wall, ${String(r.max_event_loop_block_cpu_ms)} ms of main-thread CPU`,
     '6. growth:',
-    '     contracts  cycle_ms  µs/contract  rss_mb  block_ms  block_cpu_ms',
+    '     contracts  cycle_ms  µs/contract  rss_mb  block_ms  block_cpu_ms  longest turn: wall = cpu + run queue + off cpu',
     ...r.growth.map(
       (g) =>
-        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}`,
+        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}  ${g.worst_turn ? `${g.worst_turn.wall_ms} = ${g.worst_turn.cpu_ms} + ${g.worst_turn.run_queue_ms} + ${g.worst_turn.off_cpu_ms}` : 'n/a'}`,
     ),
     `7. live stream, ${String(r.live?.contracts ?? 'n/a')} contracts:`,
     '     msgs/s  sent/s  tick→model p50/p95 ms (floor, ratio)  builds/s  cpu (cores)  block_ms  block_cpu_ms  redis cmd/s  thread ms (hydrate+models+substrates)',

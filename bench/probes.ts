@@ -25,6 +25,50 @@ export interface ProbeResult {
    * more than on bare metal (measured here: ~14 µs of CPU per 4 KiB page, ~3.5 ms per MiB).
    */
   minorFaults: number;
+  /** The longest gap between two ticks of the 1 ms timer, split up (null where schedstat cannot be read). */
+  worstTurn: TurnBreakdown | null;
+}
+
+/**
+ * One turn of the event loop from the outside: the wall-clock gap between two ticks, the main thread's CPU
+ * in it, the time it was runnable but waiting for a core (the run queue), and the rest, `offCpuMs`: the
+ * thread was off the CPU and not runnable (waiting on a lock, for V8's helper threads to finish their part
+ * of a collection, or in a blocking call). Only the CPU part is the code's own; the run-queue part is the
+ * machine's load; the off-CPU part is contention inside the process.
+ */
+export interface TurnBreakdown {
+  wallMs: number;
+  cpuMs: number;
+  runQueueMs: number;
+  offCpuMs: number;
+}
+
+/** The breakdown of a gap of `wallMs` in which the thread ran `cpuNs` and waited `waitNs` for a core. */
+export function turnBreakdown(wallMs: number, cpuNs: number, waitNs: number): TurnBreakdown {
+  const cpuMs = cpuNs / 1e6;
+  const runQueueMs = waitNs / 1e6;
+  // The counters and the clock are read at slightly different instants: never a negative rest.
+  return { wallMs, cpuMs, runQueueMs, offCpuMs: Math.max(0, wallMs - cpuMs - runQueueMs) };
+}
+
+/** A {@link TurnBreakdown} as `--json` reports it (ms, one decimal). */
+export interface WorstTurn {
+  wall_ms: number;
+  cpu_ms: number;
+  run_queue_ms: number;
+  off_cpu_ms: number;
+}
+
+export function worstTurnReport(t: TurnBreakdown | null): WorstTurn | null {
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  return t
+    ? {
+        wall_ms: r1(t.wallMs),
+        cpu_ms: r1(t.cpuMs),
+        run_queue_ms: r1(t.runQueueMs),
+        off_cpu_ms: r1(t.offCpuMs),
+      }
+    : null;
 }
 
 export interface Probe {
@@ -62,14 +106,20 @@ export function startProbe(everyMs = 5): Probe {
   const faults0 = process.resourceUsage().minorPageFault;
   const first = schedstat();
   let last = first;
+  let lastAt = performance.now();
   let maxCpuNs = 0;
+  let worst: TurnBreakdown | null = null;
   // A 1 ms tick: the CPU the main thread used between two ticks is the work done in between.
   const tick = first
     ? setInterval(() => {
         const now = schedstat();
+        const at = performance.now();
         if (!now || !last) return;
         maxCpuNs = Math.max(maxCpuNs, now[0] - last[0]);
+        if (!worst || at - lastAt > worst.wallMs)
+          worst = turnBreakdown(at - lastAt, now[0] - last[0], now[1] - last[1]);
         last = now;
+        lastAt = at;
       }, 1)
     : undefined;
   return {
@@ -87,6 +137,7 @@ export function startProbe(everyMs = 5): Probe {
         maxBlockCpuMs: first ? maxCpuNs / 1e6 : null,
         runQueueMs: first && end ? (end[1] - first[1]) / 1e6 : null,
         minorFaults: process.resourceUsage().minorPageFault - faults0,
+        worstTurn: worst,
       };
     },
   };

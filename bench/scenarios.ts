@@ -9,7 +9,7 @@ import type { ChainSnapshot } from '../src/provider/massive/types.js';
 import type { BulkCommand } from '../src/redis/bus.js';
 import { encodeContractIndex } from '../src/wiring/contract-index.js';
 import { buildSnapshotWrites } from '../src/wiring/snapshot-writes.js';
-import { startProbe } from './probes.js';
+import { startProbe, type TurnBreakdown } from './probes.js';
 import { clientPipelineWrite, rawSocketWrite } from './raw-baseline.js';
 import type { Stack } from './stack.js';
 
@@ -38,6 +38,8 @@ export interface BurstRun {
   redisCpuMs: number;
   /** Minor page faults of the worker process (every thread) during the cycle. */
   minorFaults: number;
+  /** The cycle's longest turn of the event loop, split into CPU, run queue and off-CPU time. */
+  worstTurn: TurnBreakdown | null;
 }
 
 /** The Redis server's CPU so far (user + system), ms. */
@@ -73,7 +75,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   // Coalesced drains share one outcome list: count each outcome once.
   const outcomes = [...new Set((await Promise.all(drains)).flat())];
   const t1 = performance.now();
-  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs, minorFaults } = probe.stop();
+  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs, minorFaults, worstTurn } = probe.stop();
   const cpu = process.cpuUsage(cpu0);
   const redisCpu = (await redisCpuMs(stack)) - redis0;
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
@@ -103,6 +105,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     workerCpuMs: (cpu.user + cpu.system) / 1000,
     redisCpuMs: redisCpu,
     minorFaults,
+    worstTurn,
   };
 }
 
