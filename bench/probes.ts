@@ -10,6 +10,7 @@
  */
 import { openSync, readSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { round } from './stats.js';
 
 export interface ProbeResult {
   peakRssMb: number;
@@ -60,13 +61,12 @@ export interface WorstTurn {
 }
 
 export function worstTurnReport(t: TurnBreakdown | null): WorstTurn | null {
-  const r1 = (x: number): number => Math.round(x * 10) / 10;
   return t
     ? {
-        wall_ms: r1(t.wallMs),
-        cpu_ms: r1(t.cpuMs),
-        run_queue_ms: r1(t.runQueueMs),
-        off_cpu_ms: r1(t.offCpuMs),
+        wall_ms: round(t.wallMs),
+        cpu_ms: round(t.cpuMs),
+        run_queue_ms: round(t.runQueueMs),
+        off_cpu_ms: round(t.offCpuMs),
       }
     : null;
 }

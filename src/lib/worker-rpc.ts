@@ -117,7 +117,7 @@ export class WorkerRpc {
     return w;
   }
 
-  /** Stops the thread (a later request starts a new one). */
+  /** Stops the thread; later requests are refused. */
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
