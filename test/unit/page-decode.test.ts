@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MASSIVE_FIXTURES_DIR } from '../../src/lib/repo-paths.js';
 import {
   decodePage,
+  decodePageWithWrites,
   liftContracts,
   PageSyntaxError,
   peekNextUrl,
@@ -183,6 +184,46 @@ describe('decodePage + liftContracts', () => {
 });
 
 const opts = { keepRaw: false, wantUnderlying: false };
+
+describe('contracts lifted with encoded writes read their fields from the page', () => {
+  const writes = {
+    prefix: '',
+    underlying: 'SPX',
+    asOfMs: 1767798000000,
+    snapshotSec: 300,
+    substrateSec: 300,
+  };
+  const withWrites = (text: string) => {
+    const bytes = Buffer.from(text);
+    return liftContracts(decodePageWithWrites(bytes, { ...opts, writes }), null);
+  };
+
+  it.each(PAGES)('%s: the fields of the plain reading, read in any order', (_name, text) => {
+    const plain = decoded(text, false);
+    const lifted = withWrites(text);
+    expect(lifted).toHaveLength(plain.length);
+    // Last to first: each contract finds its own odd values, not the ones after the previous read.
+    for (let i = lifted.length - 1; i >= 0; i--) {
+      const r = lifted[i];
+      const p = plain[i] as { ok: boolean; contract?: ParsedContract };
+      expect(r?.ok).toBe(p.ok);
+      if (!r?.ok || !p.contract) continue;
+      expect(r.contract.fields).toEqual(p.contract.fields);
+      expect(r.ts).toBe(p.contract.fields.ts);
+      // Nothing kept per contract: the fields are made when read.
+      expect(Object.hasOwn(r.contract, 'fields')).toBe(false);
+      expect(r.contract.fields).not.toBe(r.contract.fields);
+    }
+  });
+
+  it('a field set on a contract replaces the view', () => {
+    const [r] = withWrites(JSON.stringify({ results: [contract()] }));
+    if (!r?.ok) throw new Error('expected a contract');
+    const fields = { ...r.contract.fields, bid: 9 };
+    r.contract.fields = fields;
+    expect(r.contract.fields).toBe(fields);
+  });
+});
 
 describe('peekNextUrl (a guess, checked against the decoded page)', () => {
   it.each([

@@ -185,7 +185,8 @@ describe('pre-encoded page writes', () => {
       ...(await contractsOf(pageText(6000), true)),
       ...(await contractsOf(pageText(7000), true)),
     ];
-    const bare = encoded.map((c) => ({ ...c, encoded: undefined }));
+    // The same contracts as plain objects (the encoded ones read their fields and bytes when asked).
+    const bare = encoded.map((c) => ({ ...c, fields: c.fields, rawJson: c.rawJson, encoded: undefined }));
     const snap = (contracts: ParsedContract[]): ChainSnapshot =>
       ({
         contracts,

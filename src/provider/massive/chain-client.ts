@@ -148,8 +148,8 @@ export class MassiveChainClient {
               const c = parsed.contract;
               if (spot === null) spot = parsed.spot;
               if (underlyingAsset === null && parsed.underlying) underlyingAsset = parsed.underlying;
-              if (c.fields.ts !== null && (newestVendorTs === null || c.fields.ts > newestVendorTs))
-                newestVendorTs = c.fields.ts;
+              if (parsed.ts !== null && (newestVendorTs === null || parsed.ts > newestVendorTs))
+                newestVendorTs = parsed.ts;
               seenExpirations.add(c.expiration);
               byTicker.set(c.ticker, c);
             }

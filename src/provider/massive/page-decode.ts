@@ -223,6 +223,8 @@ export type LiftedResult =
       contract: ParsedContract;
       /** The spot this result carries (`underlying_asset.value` or `.price`). */
       spot: number | null;
+      /** Its `fields.ts` (newest vendor timestamp as sent), read without building `fields`. */
+      ts: number | null;
       /** Its `underlying_asset`, when it was asked for. */
       underlying: RawContract['underlying_asset'] | undefined;
     }
@@ -246,6 +248,8 @@ export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedRe
           : Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength),
       }
     : undefined;
+  // Encoded contracts read their fields from the page's numbers when asked (see EncodedContract).
+  const source: FieldSource | undefined = writes ? { nums: page.nums, odd: page.odd } : undefined;
   for (let i = 0; i < page.count; i++) {
     const st = page.status[i] as number;
     if (st !== 0) {
@@ -254,24 +258,6 @@ export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedRe
     }
     const n = page.nums;
     const b = i * STRIDE;
-    const fields: VendorFields = {
-      bid: num(n[b]),
-      ask: num(n[b + 1]),
-      midpoint: num(n[b + 2]),
-      last: num(n[b + 3]),
-      delta: num(n[b + 4]),
-      gamma: num(n[b + 5]),
-      theta: num(n[b + 6]),
-      vega: num(n[b + 7]),
-      iv: num(n[b + 8]),
-      oi: num(n[b + 9]),
-      volume: num(n[b + 10]),
-      ts: tsOf(n[b + TS]),
-    };
-    while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
-      const [, f, v] = page.odd[odd++] as [number, number, unknown];
-      (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
-    }
     const ticker = page.tickers[i] as string;
     const root = page.names[page.rootIds[i] as number] as string;
     const expiration = page.names[page.expirationIds[i] as number] as string;
@@ -279,24 +265,84 @@ export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedRe
     const strike = n[b + STRIKE] as number;
     const raw = page.raw?.[i];
     let contract: ParsedContract;
-    if (writes) {
+    if (writes && source) {
       // The bytes as fetched are in the encoded writes (so the page itself can go); read when asked.
-      contract = new EncodedContract(ticker, root, expiration, type, strike, fields, { writes, index: i });
+      contract = new EncodedContract(ticker, root, expiration, type, strike, source, { writes, index: i });
     } else {
+      let fields: VendorFields;
+      [fields, odd] = fieldsAt(page, i, odd);
       contract = { ticker, root, expiration, type, strike, fields };
       if (page.exact && bytes) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
     if (raw) contract.raw = raw;
     const spot = n[b + SPOT] as number;
-    out[i] = { ok: true, contract, spot: Number.isNaN(spot) ? null : spot, underlying: page.underlying?.[i] };
+    out[i] = {
+      ok: true,
+      contract,
+      spot: Number.isNaN(spot) ? null : spot,
+      ts: tsOf(n[b + TS]),
+      underlying: page.underlying?.[i],
+    };
   }
   return out;
 }
 
+/** A page's numbers, shared by its encoded contracts (each reads its row when asked). */
+interface FieldSource {
+  nums: Float64Array;
+  odd: [number, number, unknown][];
+}
+
 /**
- * A lifted contract with encoded writes: its raw JSON is a view of them made when read (`rawJson`), so a
+ * Result `i`'s {@link VendorFields} from its page's numbers and odd values; `odd` is where to start
+ * looking in `page.odd` (sorted by result). Returns the fields and where the next result's odd values
+ * start.
+ */
+function fieldsAt(page: FieldSource, i: number, odd = 0): [VendorFields, number] {
+  const n = page.nums;
+  const b = i * STRIDE;
+  const fields: VendorFields = {
+    bid: num(n[b]),
+    ask: num(n[b + 1]),
+    midpoint: num(n[b + 2]),
+    last: num(n[b + 3]),
+    delta: num(n[b + 4]),
+    gamma: num(n[b + 5]),
+    theta: num(n[b + 6]),
+    vega: num(n[b + 7]),
+    iv: num(n[b + 8]),
+    oi: num(n[b + 9]),
+    volume: num(n[b + 10]),
+    ts: tsOf(n[b + TS]),
+  };
+  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] < i) odd++;
+  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
+    const [, f, v] = page.odd[odd++] as [number, number, unknown];
+    (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
+  }
+  return [fields, odd];
+}
+
+/** The first of `odd`'s entries for result `i` or later (`odd` is sorted by result). */
+function firstOddOf(odd: readonly [number, number, unknown][], i: number): number {
+  let lo = 0;
+  let hi = odd.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((odd[mid] as [number, number, unknown])[0] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A lifted contract with encoded writes. Its raw JSON is a view of them made when read (`rawJson`), so a
  * fetch does not keep a Buffer object per contract on the main thread (20,000 per burst fetch, all
- * surviving into the old generation). Setting `rawJson` replaces the view with an own property.
+ * surviving into the old generation). Its fields likewise are read from the page's numbers when asked:
+ * the page thread already normalized it, so on the main thread they are read only by a fallback (a
+ * cluster write, a substrate normalized again); an object of eleven numbers per contract (most of them
+ * heap numbers) was the largest part of what a burst fetch kept on the main heap. Setting `rawJson` or
+ * `fields` replaces the view with an own property.
  */
 class EncodedContract implements ParsedContract {
   raw?: RawContract;
@@ -306,9 +352,18 @@ class EncodedContract implements ParsedContract {
     public expiration: string,
     public type: ContractType,
     public strike: number,
-    public fields: VendorFields,
+    private readonly source: FieldSource,
     public encoded: EncodedRef,
   ) {}
+
+  get fields(): VendorFields {
+    const i = this.encoded.index;
+    return fieldsAt(this.source, i, firstOddOf(this.source.odd, i))[0];
+  }
+
+  set fields(fields: VendorFields) {
+    ownProperty(this, 'fields', fields);
+  }
 
   get rawJson(): Buffer {
     const { writes, index } = this.encoded;
@@ -317,13 +372,12 @@ class EncodedContract implements ParsedContract {
   }
 
   set rawJson(bytes: Buffer | undefined) {
-    Object.defineProperty(this, 'rawJson', {
-      value: bytes,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
+    ownProperty(this, 'rawJson', bytes);
   }
+}
+
+function ownProperty(o: object, name: string, value: unknown): void {
+  Object.defineProperty(o, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /**
