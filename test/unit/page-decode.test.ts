@@ -109,6 +109,19 @@ const PAGES: [string, string][] = [
     '{ "results" : [ {"details":{"ticker":"O:SPX260107C06850000"},"note":"é–ü\\u00e9"} ] }',
   ],
   ['results null (read as none)', '{"status":"OK","results":null}'],
+  // Parsed piece by piece, these must still read as JSON.parse reads the whole document.
+  [
+    "a second results key wins (the first array is not the document's)",
+    `{"results":[${JSON.stringify(contract())}],"status":"OK","results":[]}`,
+  ],
+  [
+    'a second results key spelt with an escape wins too',
+    `{"results":[${JSON.stringify(contract())}],"res\\u0075lts":[${JSON.stringify(contract({ open_interest: 3 }))}]}`,
+  ],
+  [
+    'a results key inside another object is not the results',
+    `{"meta":{"results":[1]},"results":[${JSON.stringify(contract())}],"next_url":"https:\\/\\/x\\/n?a=1\\u0026b=2"}`,
+  ],
   ['status DELAYED', JSON.stringify({ status: 'DELAYED', results: [contract()] })],
 ];
 
@@ -148,12 +161,23 @@ describe('decodePage + liftContracts', () => {
     expect(decodePage(Buffer.from('{"results":[],"next_url":5}'), opts).nextUrl).toBeUndefined();
   });
 
-  it.each([['{"results":['], ['not json'], ['null'], ['7'], [''], ['[]'], ['[{"results":[]}]'], ['"OK"']])(
-    'rejects %j as a syntax error',
-    (text) => {
-      expect(() => decodePage(Buffer.from(text), opts)).toThrow(PageSyntaxError);
-    },
-  );
+  it.each([
+    ['{"results":['],
+    ['not json'],
+    ['null'],
+    ['7'],
+    [''],
+    ['[]'],
+    ['[{"results":[]}]'],
+    ['"OK"'],
+    // Pieces that parse one by one, in a document that does not.
+    ['{"results":[{"a":1},]}'],
+    ['{"results":[{"a":1} {"b":2}]}'],
+    ['{"results":[{"a":1}],}'],
+    ['{"results":[{"a":1}]]'],
+  ])('rejects %j as a syntax error', (text) => {
+    expect(() => decodePage(Buffer.from(text), opts)).toThrow(PageSyntaxError);
+  });
 
   it.each([
     [

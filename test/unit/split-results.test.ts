@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MASSIVE_FIXTURES_DIR } from '../../src/lib/repo-paths.js';
-import { splitResults } from '../../src/provider/massive/split-results.js';
+import { splitPage, splitResults } from '../../src/provider/massive/split-results.js';
 
 function check(text: string): void {
   const parts = splitResults(Buffer.from(text));
@@ -22,12 +22,26 @@ describe('splitResults', () => {
     ['{\n  "results": [\n    {"a": 1},\n    {"a": 2}\n  ]\n}'],
   ])('splits %s', (text) => check(text));
 
-  it.each([['{}'], ['{"results":{}}'], ['{"results":[{"a":1}'], ['[1,2]'], ['{"results":"x"}']])(
-    'returns null for %s',
-    (text) => {
-      expect(splitResults(Buffer.from(text))).toBeNull();
-    },
-  );
+  it.each([
+    ['{}'],
+    ['{"results":{}}'],
+    ['{"results":[{"a":1}'],
+    ['[1,2]'],
+    ['{"results":"x"}'],
+    ['{"results":[{"a":1},]}'],
+    ['{"results":[,{"a":1}]}'],
+  ])('returns null for %s', (text) => {
+    expect(splitResults(Buffer.from(text))).toBeNull();
+  });
+
+  it.each([
+    ['{"results":[]}', 11, 13],
+    ['{"status":"OK","results" : [ {"a":1} ],"next_url":"x"}', 27, 38],
+  ])('finds the array of %s at [%i, %i)', (text, start, end) => {
+    const split = splitPage(Buffer.from(text));
+    expect(split && [split.start, split.end]).toEqual([start, end]);
+    expect(text.slice(start, end)).toMatch(/^\[.*\]$/s);
+  });
 
   it('keeps the exact bytes of each element (no re-encoding of numbers)', () => {
     const parts = splitResults(Buffer.from('{"results":[{"x":1.50,"y":1e3}]}'));

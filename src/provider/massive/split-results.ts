@@ -22,11 +22,30 @@ function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
+/** The elements of a page's top-level `results` array, and where the array sits in the bytes. */
+export interface SplitPage {
+  /** Each element's bytes (sharing memory with the page). */
+  slices: Buffer[];
+  /** Index of the array's `[`. */
+  start: number;
+  /** Index after the array's `]`. */
+  end: number;
+}
+
 /**
  * Slices of `buf` for each element of the top-level `"results": [...]`, or null when the document does
  * not have that shape. The slices share memory with `buf`.
  */
 export function splitResults(buf: Buffer): Buffer[] | null {
+  return splitPage(buf)?.slices ?? null;
+}
+
+/**
+ * {@link splitResults} with the array's byte range: null when the document does not have that shape, or
+ * when the array's separators are not JSON's (an empty element, a trailing comma), so that a document
+ * whose pieces all parse is a document that parses (see page-decode.ts).
+ */
+export function splitPage(buf: Buffer): SplitPage | null {
   let depth = 0;
   let i = 0;
   // Find the key "results" at depth 1.
@@ -62,6 +81,7 @@ export function splitResults(buf: Buffer): Buffer[] | null {
 
   const out: Buffer[] = [];
   let elemStart = -1;
+  let afterComma = false;
   let d = 0; // depth inside the array
   for (i = arrayStart + 1; i < buf.length; i++) {
     const b = buf[i] as number;
@@ -75,12 +95,14 @@ export function splitResults(buf: Buffer): Buffer[] | null {
     if (d === 0) {
       if (b === RBRACKET) {
         if (elemStart >= 0) out.push(trimEnd(buf, elemStart, i));
-        return out;
+        else if (afterComma) return null;
+        return { slices: out, start: arrayStart, end: i + 1 };
       }
       if (b === COMMA) {
         if (elemStart < 0) return null;
         out.push(trimEnd(buf, elemStart, i));
         elemStart = -1;
+        afterComma = true;
         continue;
       }
     }
