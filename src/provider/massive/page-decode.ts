@@ -9,10 +9,22 @@
  * number, anything else (null, a string) in a short side list.
  */
 import { isAscii } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import { documentProblem } from './api-document.js';
 import { parseContract, spotFromResult, type SkipReason } from './parse-contract.js';
-import { splitPage, type SplitPage } from './split-results.js';
+import { splitPage } from './split-results.js';
+import { parsePagePieces } from './page-pieces.js';
+import {
+  FIELD_NAMES,
+  NF,
+  SPOT,
+  STRIDE,
+  STRIKE,
+  TS,
+  fieldsAt,
+  firstOddOf,
+  tsOf,
+  type FieldSource,
+} from './page-fields.js';
 import { vendorBytes } from './vendor-bytes.js';
 import type { ChainPage, ContractType, ParsedContract, RawContract, VendorFields } from './types.js';
 import {
@@ -23,28 +35,6 @@ import {
   type PageWrites,
   type WriteEncoding,
 } from '../../wiring/page-writes.js';
-
-/** The {@link VendorFields} carried as numbers, in this order (then `strike` and the result's spot). */
-export const FIELD_NAMES = [
-  'bid',
-  'ask',
-  'midpoint',
-  'last',
-  'delta',
-  'gamma',
-  'theta',
-  'vega',
-  'iv',
-  'oi',
-  'volume',
-  'ts',
-] as const satisfies readonly (keyof VendorFields)[];
-const NF = FIELD_NAMES.length;
-const TS = NF - 1;
-const STRIKE = NF;
-const SPOT = NF + 1;
-/** Numbers per result in {@link DecodedPage.nums}. */
-export const STRIDE = NF + 2;
 
 const SKIP_REASONS: readonly SkipReason[] = [
   'not_object',
@@ -135,65 +125,10 @@ interface Kept {
   contracts: (ParsedContract | undefined)[];
 }
 
-/** The skeleton's stand-in for the results array: a string no page can hold (new in every thread). */
-const RESULTS_STAND_IN = `chain-worker:${randomUUID()}`;
-
-/** A page parsed piece by piece: the document, its results, and each result's text. */
-interface Pieces {
-  page: ChainPage;
-  results: unknown[];
-  texts: string[];
-}
-
-/**
- * Parses a page piece by piece: the document with its results array replaced by a stand-in (a few hundred
- * bytes), then each result's bytes on their own. Null when the pieces do not make the document (a piece
- * does not parse, or the stand-in is not the document's `results`: a second `results` key comes later);
- * the caller then parses the page whole, which gives the same document whenever this one does, or the
- * syntax error.
- *
- * Why: a page of 250 contracts is ~165 KB, and a string over 128 KB is a large object for V8, allocated on
- * pages of its own that are mapped for it and unmapped after it. Decoding a page to one string cost ~0.6
- * ms of the page thread's ~3.6 ms per page (the same bytes as 250 strings: ~0.05 ms; see the performance
- * log), and each such map and unmap takes the process's memory-map lock, which the main thread waited for.
- */
-function parsePieces(buf: Buffer, split: SplitPage): Pieces | null {
-  let page: ChainPage;
-  try {
-    page = JSON.parse(
-      buf.toString('utf8', 0, split.start) +
-        JSON.stringify(RESULTS_STAND_IN) +
-        buf.toString('utf8', split.end),
-    ) as ChainPage;
-  } catch {
-    return null;
-  }
-  if (
-    page === null ||
-    typeof page !== 'object' ||
-    (page as { results?: unknown }).results !== RESULTS_STAND_IN
-  )
-    return null;
-  const n = split.slices.length;
-  const results = new Array<unknown>(n);
-  const texts = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const text = (split.slices[i] as Buffer).toString('utf8');
-    try {
-      results[i] = JSON.parse(text);
-    } catch {
-      return null;
-    }
-    texts[i] = text;
-  }
-  (page as { results: unknown[] }).results = results;
-  return { page, results, texts };
-}
-
 function decodeWith(bytes: Uint8Array, opts: DecodeOptions, kept: Kept | undefined): DecodedPage {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const split = splitPage(buf);
-  const pieces = split ? parsePieces(buf, split) : null;
+  const pieces = split ? parsePagePieces(buf, split) : null;
   let page: ChainPage;
   if (pieces) {
     page = pieces.page;
@@ -347,54 +282,6 @@ export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedRe
   return out;
 }
 
-/** A page's numbers, shared by its encoded contracts (each reads its row when asked). */
-interface FieldSource {
-  nums: Float64Array;
-  odd: [number, number, unknown][];
-}
-
-/**
- * Result `i`'s {@link VendorFields} from its page's numbers and odd values; `odd` is where to start
- * looking in `page.odd` (sorted by result). Returns the fields and where the next result's odd values
- * start.
- */
-function fieldsAt(page: FieldSource, i: number, odd = 0): [VendorFields, number] {
-  const n = page.nums;
-  const b = i * STRIDE;
-  const fields: VendorFields = {
-    bid: num(n[b]),
-    ask: num(n[b + 1]),
-    midpoint: num(n[b + 2]),
-    last: num(n[b + 3]),
-    delta: num(n[b + 4]),
-    gamma: num(n[b + 5]),
-    theta: num(n[b + 6]),
-    vega: num(n[b + 7]),
-    iv: num(n[b + 8]),
-    oi: num(n[b + 9]),
-    volume: num(n[b + 10]),
-    ts: tsOf(n[b + TS]),
-  };
-  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] < i) odd++;
-  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
-    const [, f, v] = page.odd[odd++] as [number, number, unknown];
-    (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
-  }
-  return [fields, odd];
-}
-
-/** The first of `odd`'s entries for result `i` or later (`odd` is sorted by result). */
-function firstOddOf(odd: readonly [number, number, unknown][], i: number): number {
-  let lo = 0;
-  let hi = odd.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((odd[mid] as [number, number, unknown])[0] < i) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * A lifted contract with encoded writes. Its raw JSON is a view of them made when read (`rawJson`), so a
  * fetch does not keep a Buffer object per contract on the main thread (20,000 per burst fetch, all
@@ -457,14 +344,6 @@ export function attachPageWrites(page: DecodedPage, bytes: Buffer, enc: WriteEnc
     },
     enc,
   );
-}
-
-function num(v: number | undefined): number | undefined {
-  return v === undefined || Number.isNaN(v) ? undefined : v;
-}
-
-function tsOf(v: number | undefined): number | null {
-  return v === undefined || Number.isNaN(v) ? null : v;
 }
 
 const NEXT_URL_KEY = Buffer.from('"next_url"');
