@@ -21,7 +21,6 @@ import {
   STRIKE,
   TS,
   fieldsAt,
-  firstOddOf,
   tsOf,
   type FieldSource,
 } from './page-fields.js';
@@ -233,7 +232,6 @@ export type LiftedResult =
  */
 export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedResult[] {
   const out = new Array<LiftedResult>(page.count);
-  let odd = 0;
   const w = page.writes;
   const writes = w
     ? {
@@ -264,9 +262,7 @@ export function liftContracts(page: DecodedPage, bytes: Buffer | null): LiftedRe
       // The bytes as fetched are in the encoded writes (so the page itself can go); read when asked.
       contract = new EncodedContract(ticker, root, expiration, type, strike, source, { writes, index: i });
     } else {
-      let fields: VendorFields;
-      [fields, odd] = fieldsAt(page, i, odd);
-      contract = { ticker, root, expiration, type, strike, fields };
+      contract = { ticker, root, expiration, type, strike, fields: fieldsAt(page, i) };
       if (page.exact && bytes) contract.rawJson = bytes.subarray(page.ranges[2 * i], page.ranges[2 * i + 1]);
     }
     if (raw) contract.raw = raw;
@@ -304,8 +300,7 @@ class EncodedContract implements ParsedContract {
   ) {}
 
   get fields(): VendorFields {
-    const i = this.encoded.index;
-    return fieldsAt(this.source, i, firstOddOf(this.source.odd, i))[0];
+    return fieldsAt(this.source, this.encoded.index);
   }
 
   set fields(fields: VendorFields) {

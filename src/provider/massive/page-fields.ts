@@ -36,12 +36,8 @@ export interface FieldSource {
   odd: [number, number, unknown][];
 }
 
-/**
- * Result `i`'s {@link VendorFields} from its page's numbers and odd values; `odd` is where to start
- * looking in `page.odd` (sorted by result). Returns the fields and where the next result's odd values
- * start.
- */
-export function fieldsAt(page: FieldSource, i: number, odd = 0): [VendorFields, number] {
+/** Result `i`'s {@link VendorFields}, from its page's row of numbers and its entries in `odd`. */
+export function fieldsAt(page: FieldSource, i: number): VendorFields {
   const n = page.nums;
   const b = i * STRIDE;
   const fields: VendorFields = {
@@ -58,16 +54,16 @@ export function fieldsAt(page: FieldSource, i: number, odd = 0): [VendorFields, 
     volume: num(n[b + 10]),
     ts: tsOf(n[b + TS]),
   };
-  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] < i) odd++;
-  while (odd < page.odd.length && (page.odd[odd] as [number, number, unknown])[0] === i) {
-    const [, f, v] = page.odd[odd++] as [number, number, unknown];
+  for (let k = firstOddOf(page.odd, i); k < page.odd.length; k++) {
+    const [result, f, v] = page.odd[k] as [number, number, unknown];
+    if (result !== i) break;
     (fields as unknown as Record<string, unknown>)[FIELD_NAMES[f] as string] = v;
   }
-  return [fields, odd];
+  return fields;
 }
 
 /** The first of `odd`'s entries for result `i` or later (`odd` is sorted by result). */
-export function firstOddOf(odd: readonly [number, number, unknown][], i: number): number {
+function firstOddOf(odd: readonly [number, number, unknown][], i: number): number {
   let lo = 0;
   let hi = odd.length;
   while (lo < hi) {

@@ -10,10 +10,9 @@ import type { ChainPage } from './types.js';
 /** The skeleton's stand-in for the results array: a string no page can hold (new in every thread). */
 const RESULTS_STAND_IN = `chain-worker:${randomUUID()}`;
 
-/** A page parsed piece by piece: the document, its results, and each result's text. */
+/** A page parsed piece by piece: the document (its results parsed) and each result's text. */
 export interface PagePieces {
   page: ChainPage;
-  results: unknown[];
   texts: string[];
 }
 
@@ -59,5 +58,5 @@ export function parsePagePieces(buf: Buffer, split: SplitPage): PagePieces | nul
     texts[i] = text;
   }
   (page as { results: unknown[] }).results = results;
-  return { page, results, texts };
+  return { page, texts };
 }
