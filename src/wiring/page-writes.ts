@@ -65,6 +65,82 @@ export function epochIdPlaceholder(underlying: string): string {
 }
 
 /**
+ * Encodes a page's writes one result at a time (`add`, in page order), so a page thread can encode each
+ * contract as soon as it is parsed and let its vendor object go. `rawOf`'s bytes: the contract as fetched.
+ */
+export class PageWritesEncoder {
+  private readonly keys: KeySchema;
+  private readonly placeholder: string;
+  private readonly ctx: { underlying: string; asOf: number };
+  private readonly snapTtl: string;
+  private readonly subTtl: string;
+  private readonly offsets: Uint32Array;
+  private readonly parts: (string | Uint8Array)[] = [];
+  private size = 0;
+
+  constructor(
+    count: number,
+    private readonly enc: WriteEncoding,
+  ) {
+    this.keys = new KeySchema(enc.prefix);
+    this.placeholder = epochIdPlaceholder(enc.underlying);
+    this.ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
+    this.snapTtl = String(enc.snapshotSec);
+    this.subTtl = String(enc.substrateSec);
+    this.offsets = new Uint32Array(count * WRITE_STRIDE);
+  }
+
+  private push(p: string | Uint8Array): void {
+    this.parts.push(p);
+    this.size += typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
+  }
+
+  /** Result `i` (a contract; skipped results are not added) and its bytes as fetched. */
+  add(i: number, c: ParsedContract, raw: Uint8Array): void {
+    const { offsets, keys, placeholder } = this;
+    const o = i * WRITE_STRIDE;
+    const res = normalizeContract(c, this.ctx);
+    if (!res.ok) {
+      offsets[o + 2] = 1 + REJECT_REASONS.indexOf(res.reason);
+      offsets[o + 3] = this.size;
+      this.push(raw);
+      offsets[o + 4] = this.size;
+      return;
+    }
+    offsets[o] = this.size;
+    const rawKey = snapshotKeyOf(keys, this.enc.underlying, c);
+    this.push(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(rawKey)}\r\n${rawKey}\r\n$${raw.byteLength}\r\n`);
+    offsets[o + 3] = this.size;
+    this.push(raw);
+    offsets[o + 4] = this.size;
+    this.push(`\r\n$2\r\nEX\r\n$${this.snapTtl.length}\r\n${this.snapTtl}\r\n`);
+    const subKey = keys.epochContract(placeholder, c.ticker);
+    const head = `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(subKey)}\r\n`;
+    offsets[o + 2] =
+      this.size + Buffer.byteLength(head) + Buffer.byteLength(subKey.slice(0, subKey.indexOf(placeholder)));
+    const json = JSON.stringify(res.record);
+    this.push(
+      `${head}${subKey}\r\n$${Buffer.byteLength(json)}\r\n${json}\r\n$2\r\nEX\r\n$${this.subTtl.length}\r\n${this.subTtl}\r\n`,
+    );
+    offsets[o + 1] = this.size;
+  }
+
+  finish(): PageWrites {
+    // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
+    const bytes = Buffer.allocUnsafeSlow(this.size);
+    let at = 0;
+    for (const p of this.parts) {
+      if (typeof p === 'string') at += bytes.write(p, at, 'utf8');
+      else {
+        bytes.set(p, at);
+        at += p.byteLength;
+      }
+    }
+    return { bytes, offsets: this.offsets, epochIdLength: Buffer.byteLength(this.placeholder) };
+  }
+}
+
+/**
  * Encodes one page's writes. `contracts[i]` is the page's i-th result (undefined when it was skipped) and
  * `rawOf(i)` its bytes as fetched.
  */
@@ -73,120 +149,130 @@ export function encodePageWrites(
   rawOf: (i: number) => Uint8Array,
   enc: WriteEncoding,
 ): PageWrites {
-  const keys = new KeySchema(enc.prefix);
-  const placeholder = epochIdPlaceholder(enc.underlying);
-  const ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
-  const snapTtl = String(enc.snapshotSec);
-  const subTtl = String(enc.substrateSec);
-  const n = contracts.length;
-  const offsets = new Uint32Array(n * WRITE_STRIDE);
-  const parts: (string | Uint8Array)[] = [];
-  let size = 0;
-  const push = (p: string | Uint8Array): void => {
-    parts.push(p);
-    size += typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
-  };
-  for (let i = 0; i < n; i++) {
-    const c = contracts[i];
-    if (!c) continue;
-    const raw = rawOf(i);
+  const w = new PageWritesEncoder(contracts.length, enc);
+  contracts.forEach((c, i) => {
+    if (c) w.add(i, c, rawOf(i));
+  });
+  return w.finish();
+}
+
+/** Characters of text an ASCII encoder gathers before it writes them out (a string well under 128 KB). */
+const ASCII_CHUNK = 16 * 1024;
+
+/**
+ * The buffer an {@link AsciiPageWritesEncoder} writes into, kept by the thread from page to page (a page's
+ * own buffer is then allocated once, at its exact size). Grown when a page needs more.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+
+/**
+ * {@link PageWritesEncoder} for a page whose bytes are ASCII, from each contract's raw JSON as text: the
+ * same bytes. `finish` gives null when the text was not ASCII after all (a non-ASCII key prefix or
+ * underlying): the caller then uses {@link PageWritesEncoder}.
+ *
+ * Why: {@link PageWritesEncoder} measures and writes three strings and one byte range per contract (about
+ * 150,000 calls into Node's buffer code per 20,000-contract fetch); with ASCII text a character is a byte,
+ * so lengths and offsets are string lengths, and the text is written out a chunk at a time. Never the page's
+ * writes as one string: ~230 KB, over V8's 128 KB limit for an ordinary object, so a large object on freshly
+ * mapped pages (see page-pieces.ts for what that costs).
+ */
+export class AsciiPageWritesEncoder {
+  private readonly keys: KeySchema;
+  private readonly placeholder: string;
+  private readonly ctx: { underlying: string; asOf: number };
+  private readonly snapTail: string;
+  private readonly subTail: string;
+  private readonly offsets: Uint32Array;
+  /** Text not yet written out, and how many bytes were before it. */
+  private text = '';
+  private base = 0;
+  private ascii = true;
+
+  constructor(
+    count: number,
+    private readonly enc: WriteEncoding,
+  ) {
+    this.keys = new KeySchema(enc.prefix);
+    this.placeholder = epochIdPlaceholder(enc.underlying);
+    this.ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
+    const snapTtl = String(enc.snapshotSec);
+    const subTtl = String(enc.substrateSec);
+    this.snapTail = `\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`;
+    this.subTail = `\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`;
+    this.offsets = new Uint32Array(count * WRITE_STRIDE);
+  }
+
+  /** Result `i` (a contract; skipped results are not added) and its raw JSON as text. */
+  add(i: number, c: ParsedContract, raw: string): void {
+    const { offsets, keys, placeholder } = this;
     const o = i * WRITE_STRIDE;
-    const res = normalizeContract(c, ctx);
+    const res = normalizeContract(c, this.ctx);
     if (!res.ok) {
       offsets[o + 2] = 1 + REJECT_REASONS.indexOf(res.reason);
-      offsets[o + 3] = size;
-      push(raw);
-      offsets[o + 4] = size;
-      continue;
+      offsets[o + 3] = this.base + this.text.length;
+      this.text += raw;
+      offsets[o + 4] = this.base + this.text.length;
+    } else {
+      offsets[o] = this.base + this.text.length;
+      const rawKey = snapshotKeyOf(keys, this.enc.underlying, c);
+      this.text += `*5\r\n$3\r\nSET\r\n$${rawKey.length}\r\n${rawKey}\r\n$${raw.length}\r\n`;
+      offsets[o + 3] = this.base + this.text.length;
+      this.text += raw;
+      offsets[o + 4] = this.base + this.text.length;
+      this.text += this.snapTail;
+      const subKey = keys.epochContract(placeholder, c.ticker);
+      const head = `*5\r\n$3\r\nSET\r\n$${subKey.length}\r\n`;
+      offsets[o + 2] = this.base + this.text.length + head.length + subKey.indexOf(placeholder);
+      const json = JSON.stringify(res.record);
+      this.text += `${head}${subKey}\r\n$${json.length}\r\n${json}${this.subTail}`;
+      offsets[o + 1] = this.base + this.text.length;
     }
-    offsets[o] = size;
-    const rawKey = snapshotKeyOf(keys, enc.underlying, c);
-    push(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(rawKey)}\r\n${rawKey}\r\n$${raw.byteLength}\r\n`);
-    offsets[o + 3] = size;
-    push(raw);
-    offsets[o + 4] = size;
-    push(`\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`);
-    const subKey = keys.epochContract(placeholder, c.ticker);
-    const head = `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(subKey)}\r\n`;
-    offsets[o + 2] =
-      size + Buffer.byteLength(head) + Buffer.byteLength(subKey.slice(0, subKey.indexOf(placeholder)));
-    const json = JSON.stringify(res.record);
-    push(
-      `${head}${subKey}\r\n$${Buffer.byteLength(json)}\r\n${json}\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`,
-    );
-    offsets[o + 1] = size;
+    if (this.text.length >= ASCII_CHUNK) this.flush();
   }
-  // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
-  const bytes = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const p of parts) {
-    if (typeof p === 'string') at += bytes.write(p, at, 'utf8');
-    else {
-      bytes.set(p, at);
-      at += p.byteLength;
+
+  /**
+   * Writes the gathered text out. UTF-8 gives one byte per character exactly when every one is ASCII; the
+   * room for three bytes a character means no write is cut short (a cut could even out the count).
+   */
+  private flush(): void {
+    const n = this.text.length;
+    if (n === 0) return;
+    const room = this.base + 3 * n;
+    if (scratch.length < room) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(room, 2 * scratch.length, 256 * 1024));
+      scratch.copy(grown, 0, 0, this.base);
+      scratch = grown;
     }
+    if (scratch.write(this.text, this.base, 'utf8') !== n) this.ascii = false;
+    this.base += n;
+    this.text = '';
   }
-  return { bytes, offsets, epochIdLength: Buffer.byteLength(placeholder) };
+
+  finish(): PageWrites | null {
+    this.flush();
+    if (!this.ascii) return null;
+    // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
+    const bytes = Buffer.allocUnsafeSlow(this.base);
+    scratch.copy(bytes, 0, 0, this.base);
+    return { bytes, offsets: this.offsets, epochIdLength: this.placeholder.length };
+  }
 }
 
 /**
  * {@link encodePageWrites} for a page whose bytes are ASCII, from each contract's raw JSON as text (a
- * substring of the page's text): the same bytes, built as one string and written into the buffer in one
- * call. Null when the result is not ASCII (a non-ASCII key prefix, underlying or raw JSON): the caller then
- * uses {@link encodePageWrites}.
- *
- * Why: {@link encodePageWrites} measures and writes three strings and one byte range per contract (about
- * 150,000 calls into Node's buffer code per 20,000-contract fetch); with ASCII text a character is a byte,
- * so lengths and offsets are string lengths and the page's writes are one latin1 write.
+ * substring of the page's text): the same bytes ({@link AsciiPageWritesEncoder}). Null when the result is
+ * not ASCII (a non-ASCII key prefix, underlying or raw JSON): the caller then uses {@link encodePageWrites}.
  */
 export function encodeAsciiPageWrites(
   contracts: readonly (ParsedContract | undefined)[],
   rawTextOf: (i: number) => string,
   enc: WriteEncoding,
 ): PageWrites | null {
-  const keys = new KeySchema(enc.prefix);
-  const placeholder = epochIdPlaceholder(enc.underlying);
-  const ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
-  const snapTtl = String(enc.snapshotSec);
-  const subTtl = String(enc.substrateSec);
-  const snapTail = `\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`;
-  const subTail = `\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`;
-  const n = contracts.length;
-  const offsets = new Uint32Array(n * WRITE_STRIDE);
-  let text = '';
-  for (let i = 0; i < n; i++) {
-    const c = contracts[i];
-    if (!c) continue;
-    const raw = rawTextOf(i);
-    const o = i * WRITE_STRIDE;
-    const res = normalizeContract(c, ctx);
-    if (!res.ok) {
-      offsets[o + 2] = 1 + REJECT_REASONS.indexOf(res.reason);
-      offsets[o + 3] = text.length;
-      text += raw;
-      offsets[o + 4] = text.length;
-      continue;
-    }
-    offsets[o] = text.length;
-    const rawKey = snapshotKeyOf(keys, enc.underlying, c);
-    text += `*5\r\n$3\r\nSET\r\n$${rawKey.length}\r\n${rawKey}\r\n$${raw.length}\r\n`;
-    offsets[o + 3] = text.length;
-    text += raw;
-    offsets[o + 4] = text.length;
-    text += snapTail;
-    const subKey = keys.epochContract(placeholder, c.ticker);
-    const head = `*5\r\n$3\r\nSET\r\n$${subKey.length}\r\n`;
-    offsets[o + 2] = text.length + head.length + subKey.indexOf(placeholder);
-    const json = JSON.stringify(res.record);
-    text += `${head}${subKey}\r\n$${json.length}\r\n${json}${subTail}`;
-    offsets[o + 1] = text.length;
-  }
-  // Every length above counted characters: they are the byte lengths only when every character is ASCII.
-  if (Buffer.byteLength(text, 'utf8') !== text.length) return null;
-  // Not from Node's shared pool: the buffer's memory is transferred to the main thread whole.
-  const bytes = Buffer.allocUnsafeSlow(text.length);
-  bytes.write(text, 0, 'latin1');
-  return { bytes, offsets, epochIdLength: placeholder.length };
+  const w = new AsciiPageWritesEncoder(contracts.length, enc);
+  contracts.forEach((c, i) => {
+    if (c) w.add(i, c, rawTextOf(i));
+  });
+  return w.finish();
 }
 
 /** A contract's pre-encoded writes: its page's {@link PageWrites} and its index there. */

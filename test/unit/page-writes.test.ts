@@ -161,6 +161,16 @@ describe('pre-encoded page writes', () => {
     expect(
       encodeAsciiPageWrites(contracts, (i) => `${text(i)} `.replace(/ $/, '\u00e9'), encoding),
     ).toBeNull();
+    // The text is written out in chunks of ~16 KB: the page's writes span more than one, and one
+    // non-ASCII character in any one contract (early, in the middle, the last) is seen.
+    expect(fromBytes.bytes.length).toBeGreaterThan(16 * 1024);
+    const accepted = contracts.flatMap((c, i) => (c ? [i] : []));
+    for (const k of [accepted[0], accepted[20], accepted.at(-1)]) {
+      for (const ch of ['\u00e9', '\u0141', '\u{1F600}']) {
+        const once = (i: number): string => (i === k ? text(i).replace('"', `"${ch}`) : text(i));
+        expect(encodeAsciiPageWrites(contracts, once, encoding)).toBeNull();
+      }
+    }
   });
 
   it('refuse an epoch id that does not fit, and a contract without encoded writes', async () => {
