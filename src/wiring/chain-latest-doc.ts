@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import { inSlices, SLICE } from '../lib/slices.js';
+import { joinLines } from '../lib/join-lines.js';
 
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
@@ -131,13 +132,12 @@ export async function contractsFragmentInSlices(
 
 /**
  * A stable hash of a ticker set (order-free): the part's geometry. SHA-1 of each sorted ticker and a
- * newline, hashed as one string (an update per ticker cost ~4 ms for 20,000; the same bytes, the same hash).
+ * newline, hashed as one buffer (joinLines: an update per ticker cost ~4 ms for 20,000; the same bytes,
+ * the same hash).
  */
 export function tickerSetHash(tickers: readonly string[]): string {
   const sorted = [...tickers].sort();
-  return createHash('sha1')
-    .update(sorted.length > 0 ? `${sorted.join('\n')}\n` : '')
-    .digest('hex');
+  return createHash('sha1').update(joinLines(sorted, true)).digest('hex');
 }
 
 /**
@@ -147,7 +147,7 @@ export function tickerSetHash(tickers: readonly string[]): string {
  * thread pool, not the event loop.
  */
 export async function packTickers(tickers: readonly string[]): Promise<Buffer> {
-  return deflate(Buffer.from([...tickers].sort().join('\n')));
+  return deflate(joinLines([...tickers].sort()));
 }
 
 /** The ticker set of {@link packTickers}' bytes. */

@@ -7,6 +7,7 @@
  */
 import { promisify } from 'node:util';
 import { deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
+import { joinLines } from '../lib/join-lines.js';
 
 const deflate = promisify(deflateCb);
 const inflate = promisify(inflateCb);
@@ -16,7 +17,7 @@ const LEGACY_JSON = 0x5b;
 
 /** The stored value of an index holding `ids`, in that order. */
 export function encodeContractIndex(ids: readonly string[]): Promise<Buffer> {
-  return deflate(Buffer.from(ids.join('\n')));
+  return deflate(joinLines(ids));
 }
 
 /** Thrown for a value that is neither encoding (a key written by something else). */
