@@ -4,12 +4,8 @@
  * a thread that dies fails only its own pages and is replaced.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  decodePage,
-  decodePageWithWrites,
-  liftContracts,
-  PageSyntaxError,
-} from '../../src/provider/massive/page-decode.js';
+import { decodePage, decodePageWithWrites, PageSyntaxError } from '../../src/provider/massive/page-decode.js';
+import { liftContracts } from '../../src/provider/massive/page-lift.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
 
 const pools: PagePool[] = [];

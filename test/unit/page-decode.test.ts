@@ -10,10 +10,10 @@ import { MASSIVE_FIXTURES_DIR } from '../../src/lib/repo-paths.js';
 import {
   decodePage,
   decodePageWithWrites,
-  liftContracts,
   PageSyntaxError,
   peekNextUrl,
 } from '../../src/provider/massive/page-decode.js';
+import { liftContracts } from '../../src/provider/massive/page-lift.js';
 import { parseContract, spotFromResult } from '../../src/provider/massive/parse-contract.js';
 import { splitResults } from '../../src/provider/massive/split-results.js';
 import type { ParsedContract, RawContract } from '../../src/provider/massive/types.js';

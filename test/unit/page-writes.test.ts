@@ -7,12 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { newEpochId } from '../../src/chain-worker/geometry.js';
 import { normalizeSnapshot } from '../../src/normalizers/registry.js';
-import {
-  attachPageWrites,
-  decodePage,
-  decodePageWithWrites,
-  liftContracts,
-} from '../../src/provider/massive/page-decode.js';
+import { decodePage, decodePageWithWrites } from '../../src/provider/massive/page-decode.js';
+import { attachPageWrites, liftContracts } from '../../src/provider/massive/page-lift.js';
 import { PagePool } from '../../src/provider/massive/page-pool.js';
 import type { ChainSnapshot, ParsedContract } from '../../src/provider/massive/types.js';
 import { KeySchema } from '../../src/redis/keys.js';

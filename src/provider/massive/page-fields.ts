@@ -1,9 +1,10 @@
 /**
  * @module Where a decoded page keeps each result's vendor fields (page-decode.ts): a row of numbers per
  * result in `nums` (the fields in {@link FIELD_NAMES}' order, then the strike and the spot the result
- * carries), and the values sent that are not numbers in a short side list, `odd`; and reading a result's
- * fields back from them. Pure.
+ * carries), and the values sent that are not numbers in a short side list, `odd`; reading a result's
+ * fields back from them; and the codes of skipped results in `status`. Pure.
  */
+import type { SkipReason } from './parse-contract.js';
 import type { VendorFields } from './types.js';
 
 /** The {@link VendorFields} carried as numbers, in this order (then `strike` and the result's spot). */
@@ -81,3 +82,13 @@ function num(v: number | undefined): number | undefined {
 export function tsOf(v: number | undefined): number | null {
   return v === undefined || Number.isNaN(v) ? null : v;
 }
+
+/** A skipped result's reason, by code (1 + index) in a decoded page's `status`. */
+export const SKIP_REASONS: readonly SkipReason[] = [
+  'not_object',
+  'no_ticker',
+  'bad_ticker',
+  'unknown_type',
+  'bad_strike',
+  'bad_expiration',
+];
