@@ -64,23 +64,19 @@ export function epochIdPlaceholder(underlying: string): string {
   return `${underlying}:${'0'.repeat(10)}:${'0'.repeat(6)}`;
 }
 
-/**
- * Encodes a page's writes one result at a time (`add`, in page order), so a page thread can encode each
- * contract as soon as it is parsed and let its vendor object go. `rawOf`'s bytes: the contract as fetched.
- */
-export class PageWritesEncoder {
-  private readonly keys: KeySchema;
-  private readonly placeholder: string;
-  private readonly ctx: { underlying: string; asOf: number };
-  private readonly snapTtl: string;
-  private readonly subTtl: string;
-  private readonly offsets: Uint32Array;
-  private readonly parts: (string | Uint8Array)[] = [];
-  private size = 0;
+/** What a page's encoder sets up once: the key schema, the placeholder, the normalizer's context, the TTLs. */
+abstract class PageEncoding {
+  protected readonly keys: KeySchema;
+  protected readonly placeholder: string;
+  protected readonly ctx: { underlying: string; asOf: number };
+  protected readonly snapTtl: string;
+  protected readonly subTtl: string;
+  /** {@link WRITE_STRIDE} offsets per result (see {@link PageWrites}). */
+  protected readonly offsets: Uint32Array;
 
   constructor(
     count: number,
-    private readonly enc: WriteEncoding,
+    protected readonly enc: WriteEncoding,
   ) {
     this.keys = new KeySchema(enc.prefix);
     this.placeholder = epochIdPlaceholder(enc.underlying);
@@ -89,6 +85,15 @@ export class PageWritesEncoder {
     this.subTtl = String(enc.substrateSec);
     this.offsets = new Uint32Array(count * WRITE_STRIDE);
   }
+}
+
+/**
+ * Encodes a page's writes one result at a time (`add`, in page order), so a page thread can encode each
+ * contract as soon as it is parsed and let its vendor object go. `rawOf`'s bytes: the contract as fetched.
+ */
+export class PageWritesEncoder extends PageEncoding {
+  private readonly parts: (string | Uint8Array)[] = [];
+  private size = 0;
 
   private push(p: string | Uint8Array): void {
     this.parts.push(p);
@@ -176,31 +181,13 @@ let scratch = Buffer.allocUnsafeSlow(0);
  * writes as one string: ~230 KB, over V8's 128 KB limit for an ordinary object, so a large object on freshly
  * mapped pages (see page-pieces.ts for what that costs).
  */
-export class AsciiPageWritesEncoder {
-  private readonly keys: KeySchema;
-  private readonly placeholder: string;
-  private readonly ctx: { underlying: string; asOf: number };
-  private readonly snapTail: string;
-  private readonly subTail: string;
-  private readonly offsets: Uint32Array;
+export class AsciiPageWritesEncoder extends PageEncoding {
+  private readonly snapTail = `\r\n$2\r\nEX\r\n$${this.snapTtl.length}\r\n${this.snapTtl}\r\n`;
+  private readonly subTail = `\r\n$2\r\nEX\r\n$${this.subTtl.length}\r\n${this.subTtl}\r\n`;
   /** Text not yet written out, and how many bytes were before it. */
   private text = '';
   private base = 0;
   private ascii = true;
-
-  constructor(
-    count: number,
-    private readonly enc: WriteEncoding,
-  ) {
-    this.keys = new KeySchema(enc.prefix);
-    this.placeholder = epochIdPlaceholder(enc.underlying);
-    this.ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
-    const snapTtl = String(enc.snapshotSec);
-    const subTtl = String(enc.substrateSec);
-    this.snapTail = `\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`;
-    this.subTail = `\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`;
-    this.offsets = new Uint32Array(count * WRITE_STRIDE);
-  }
 
   /** Result `i` (a contract; skipped results are not added) and its raw JSON as text. */
   add(i: number, c: ParsedContract, raw: string): void {
