@@ -5,8 +5,8 @@
  *
  * The main thread turns a {@link DecodedPage} back into {@link ParsedContract}s with `liftContracts`
  * (page-lift.ts: a few hundred object allocations per page), slicing each contract's raw JSON out of the
- * page bytes or its encoded writes without a copy. The lifted fields keep their values as sent: a number travels as a
- * number, anything else (null, a string) in a short side list.
+ * page bytes or its encoded writes without a copy. The lifted fields keep their values as sent: a number
+ * travels as a number, anything else (null, a string) in a short side list.
  */
 import { isAscii } from 'node:buffer';
 import { documentProblem } from './api-document.js';
