@@ -64,13 +64,16 @@ export function epochIdPlaceholder(underlying: string): string {
   return `${underlying}:${'0'.repeat(10)}:${'0'.repeat(6)}`;
 }
 
-/** What a page's encoder sets up once: the key schema, the placeholder, the normalizer's context, the TTLs. */
+/**
+ * What a page's encoder sets up once: the key schema, the placeholder, the normalizer's context, and each
+ * command's tail after its value (`EX` and the TTL).
+ */
 abstract class PageEncoding {
   protected readonly keys: KeySchema;
   protected readonly placeholder: string;
   protected readonly ctx: { underlying: string; asOf: number };
-  protected readonly snapTtl: string;
-  protected readonly subTtl: string;
+  protected readonly snapTail: string;
+  protected readonly subTail: string;
   /** {@link WRITE_STRIDE} offsets per result (see {@link PageWrites}). */
   protected readonly offsets: Uint32Array;
 
@@ -81,15 +84,17 @@ abstract class PageEncoding {
     this.keys = new KeySchema(enc.prefix);
     this.placeholder = epochIdPlaceholder(enc.underlying);
     this.ctx = { underlying: enc.underlying, asOf: enc.asOfMs };
-    this.snapTtl = String(enc.snapshotSec);
-    this.subTtl = String(enc.substrateSec);
+    const snapTtl = String(enc.snapshotSec);
+    const subTtl = String(enc.substrateSec);
+    this.snapTail = `\r\n$2\r\nEX\r\n$${snapTtl.length}\r\n${snapTtl}\r\n`;
+    this.subTail = `\r\n$2\r\nEX\r\n$${subTtl.length}\r\n${subTtl}\r\n`;
     this.offsets = new Uint32Array(count * WRITE_STRIDE);
   }
 }
 
 /**
  * Encodes a page's writes one result at a time (`add`, in page order), so a page thread can encode each
- * contract as soon as it is parsed and let its vendor object go. `rawOf`'s bytes: the contract as fetched.
+ * contract as soon as it is parsed and let its vendor object go.
  */
 export class PageWritesEncoder extends PageEncoding {
   private readonly parts: (string | Uint8Array)[] = [];
@@ -118,15 +123,13 @@ export class PageWritesEncoder extends PageEncoding {
     offsets[o + 3] = this.size;
     this.push(raw);
     offsets[o + 4] = this.size;
-    this.push(`\r\n$2\r\nEX\r\n$${this.snapTtl.length}\r\n${this.snapTtl}\r\n`);
+    this.push(this.snapTail);
     const subKey = keys.epochContract(placeholder, c.ticker);
     const head = `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(subKey)}\r\n`;
     offsets[o + 2] =
       this.size + Buffer.byteLength(head) + Buffer.byteLength(subKey.slice(0, subKey.indexOf(placeholder)));
     const json = JSON.stringify(res.record);
-    this.push(
-      `${head}${subKey}\r\n$${Buffer.byteLength(json)}\r\n${json}\r\n$2\r\nEX\r\n$${this.subTtl.length}\r\n${this.subTtl}\r\n`,
-    );
+    this.push(`${head}${subKey}\r\n$${Buffer.byteLength(json)}\r\n${json}${this.subTail}`);
     offsets[o + 1] = this.size;
   }
 
@@ -182,8 +185,6 @@ let scratch = Buffer.allocUnsafeSlow(0);
  * mapped pages (see page-pieces.ts for what that costs).
  */
 export class AsciiPageWritesEncoder extends PageEncoding {
-  private readonly snapTail = `\r\n$2\r\nEX\r\n$${this.snapTtl.length}\r\n${this.snapTtl}\r\n`;
-  private readonly subTail = `\r\n$2\r\nEX\r\n$${this.subTtl.length}\r\n${this.subTtl}\r\n`;
   /** Text not yet written out, and how many bytes were before it. */
   private text = '';
   private base = 0;

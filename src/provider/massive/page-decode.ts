@@ -166,11 +166,7 @@ function decodeWith(bytes: Uint8Array, opts: DecodeOptions, sink: ContractSink |
       count: slices.length,
       // As for a page parsed whole: an empty list has no ranges to be exact about.
       exact: slices.length > 0,
-      at(i) {
-        const slice = slices[i] as Buffer;
-        const piece = parsePiece(slice);
-        return piece ? { value: piece.value, text: piece.text, slice } : undefined;
-      },
+      at: (i) => parsePiece(slices[i] as Buffer) ?? undefined,
     };
     const out = decodeResults(skeleton, results, buf, opts, sink);
     if (out) return out;

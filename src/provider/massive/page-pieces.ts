@@ -44,17 +44,18 @@ export function parseSkeleton(buf: Buffer, split: SplitPage): ChainPage | null {
   return page;
 }
 
-/** One result: its value and its text as fetched. */
+/** One result: its value, its text and its bytes as fetched. */
 export interface Piece {
   value: unknown;
   text: string;
+  slice: Buffer;
 }
 
 /** One result's bytes parsed, or null when they are not JSON. */
 export function parsePiece(slice: Buffer): Piece | null {
   const text = slice.toString('utf8');
   try {
-    return { value: JSON.parse(text) as unknown, text };
+    return { value: JSON.parse(text) as unknown, text, slice };
   } catch {
     return null;
   }
