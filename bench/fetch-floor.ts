@@ -26,8 +26,8 @@ export async function recordStreams(
   const next = new Map<string, string | undefined>();
   const starts: string[] = [];
   const original = http.getDecoded.bind(http);
-  http.getDecoded = async (url, signal, stats, decode) => {
-    const res = await original(url, signal, stats, decode);
+  http.getDecoded = async (url, signal, stats, decode, bodies) => {
+    const res = await original(url, signal, stats, decode, bodies);
     const path = http.resolvePath(url);
     const nextUrl = (res as { nextUrl?: unknown }).nextUrl;
     next.set(path, typeof nextUrl === 'string' ? http.resolvePath(nextUrl) : undefined);

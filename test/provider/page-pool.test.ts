@@ -114,6 +114,52 @@ describe('PagePool', () => {
     expect(again.page.count).toBe(2);
   });
 
+  it("decodes a page read into a body slot in place: the bytes stay the caller's, the answer as inline", async () => {
+    const p = pool(1);
+    const text = pageText(250);
+    const inline = Buffer.from(text);
+    const expected = liftContracts(decodePage(inline, opts), inline);
+    const lease = p.lease(Buffer.byteLength(text));
+    if (!lease) throw new Error('no body slot');
+    lease.bytes.write(text);
+    const { page, bytes } = await p.decode(lease.bytes, opts);
+    expect(lease.bytes.toString()).toBe(text); // not detached: shared, still the caller's
+    expect(bytes?.buffer).toBeInstanceOf(ArrayBuffer); // the bytes that come back are a copy of their own
+    expect(bytes?.toString()).toBe(text);
+    expect(liftContracts(page, bytes)).toEqual(expected);
+    expect(p.bodiesLeased).toBe(1);
+    lease.release();
+    expect(p.bodiesLeased).toBe(0);
+  });
+
+  it('reads a reused slot as it is now, also on a thread started after the first one died', async () => {
+    const p = pool(1);
+    const decodeIn = async (base: number) => {
+      const text = pageText(3, base);
+      const lease = p.lease(Buffer.byteLength(text));
+      if (!lease) throw new Error('no body slot');
+      lease.bytes.write(text);
+      try {
+        return (await p.decode(lease.bytes, opts)).page.tickers[0];
+      } finally {
+        lease.release();
+      }
+    };
+    expect(await decodeIn(1000)).toBe(ticker(1000));
+    expect(await decodeIn(2000)).toBe(ticker(2000)); // the same slot, sent to the thread once
+    expect(p.bodyBytes).toBe(64 * 1024);
+    const slot = (p as unknown as { slots: { worker: import('node:worker_threads').Worker }[] }).slots[0];
+    await slot?.worker.terminate();
+    expect(await decodeIn(3000)).toBe(ticker(3000)); // a new thread is sent the slot's buffer again
+  });
+
+  it('rejects a page in a body slot that is not JSON with a PageSyntaxError', async () => {
+    const p = pool(1);
+    const lease = p.lease(12);
+    lease?.bytes.write('{"results":[');
+    await expect(p.decode(lease?.bytes ?? Buffer.alloc(0), opts)).rejects.toBeInstanceOf(PageSyntaxError);
+  });
+
   it('refuses work once closed', async () => {
     const p = pool();
     await p.close();

@@ -184,6 +184,17 @@ describe('a 2xx page whose status is not a success, or whose results are not a l
     },
   );
 
+  it('on page threads, every page body is read into a body slot and every slot is given back, retries too', async () => {
+    const { url } = await serve(twoPages(1, errorPage));
+    const threads = new PagePool(1);
+    pool = threads;
+    const snap = await client(url, threads).fetchSnapshot('I:SPX');
+    expect(snap).toMatchObject({ partial: false, retries: 1 });
+    expect(snap.contracts.map((c) => c.strike)).toEqual([6900, 6950]);
+    expect(threads.bodyBytes).toBeGreaterThan(0);
+    expect(threads.bodiesLeased).toBe(0);
+  });
+
   it('results that are not a list are a malformed page, retried', async () => {
     const { url } = await serve(twoPages(1, { status: 'OK', request_id: 'r2', results: { a: 1 } }));
     const snap = await client(url).fetchSnapshot('I:SPX');

@@ -271,17 +271,28 @@ export class MassiveChainClient {
      * two requests of a stream; the walk uses that request only if the decoded page names the same URL.
      */
     const fetchPage = (u: string, n: number, st: RequestStats, sig: AbortSignal): Promise<DecodedResults> =>
-      this.opts.http.getDecoded(u, sig, st, async (bytes) => {
-        const hint = n < this.opts.maxPagesPerStream ? peekNextUrl(bytes) : undefined;
-        if (hint !== undefined && !ahead.has(hint) && !cursors.has(cursorOf(hint)) && !aheadSignal.aborted) {
-          const aheadStats: RequestStats = { pages: 0, retries: 0 };
-          const page = fetchPage(hint, n + 1, aheadStats, aheadSignal);
-          page.catch(() => undefined); // used (and its error seen) only if the walk asks for it
-          ahead.set(hint, { stats: aheadStats, page });
-        }
-        const decoded = await this.pages.decode(bytes, decodeOptions());
-        return { results: liftContracts(decoded.page, decoded.bytes), nextUrl: decoded.page.nextUrl };
-      });
+      this.opts.http.getDecoded(
+        u,
+        sig,
+        st,
+        async (bytes) => {
+          const hint = n < this.opts.maxPagesPerStream ? peekNextUrl(bytes) : undefined;
+          if (
+            hint !== undefined &&
+            !ahead.has(hint) &&
+            !cursors.has(cursorOf(hint)) &&
+            !aheadSignal.aborted
+          ) {
+            const aheadStats: RequestStats = { pages: 0, retries: 0 };
+            const page = fetchPage(hint, n + 1, aheadStats, aheadSignal);
+            page.catch(() => undefined); // used (and its error seen) only if the walk asks for it
+            ahead.set(hint, { stats: aheadStats, page });
+          }
+          const decoded = await this.pages.decode(bytes, decodeOptions());
+          return { results: liftContracts(decoded.page, decoded.bytes), nextUrl: decoded.page.nextUrl };
+        },
+        this.pages.bodies,
+      );
     let pages = 0;
     let pending = fetchPage(url, 1, stats, signal);
     try {

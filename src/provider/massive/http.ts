@@ -6,6 +6,7 @@ import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { sleep } from '../../lib/async.js';
 import { documentProblem } from './api-document.js';
+import type { BodyLease, BodyStore } from './body-slots.js';
 import {
   MalformedPageError,
   MassiveAuthError,
@@ -123,13 +124,15 @@ export class MassiveHttp {
 
   /**
    * GET with retries, the 2xx body handed to `decode` (which may run elsewhere, e.g. on a page thread).
-   * A body `decode` rejects is a malformed page: retried like one.
+   * A body `decode` rejects is a malformed page: retried like one. With `bodies`, a 2xx body is read into
+   * memory borrowed from it, given back once `decode` has settled.
    */
   async getDecoded<R>(
     pathOrUrl: string,
     signal: AbortSignal,
     stats: RequestStats,
     decode: (bytes: Buffer) => R | Promise<R>,
+    bodies?: BodyStore,
   ): Promise<R> {
     const path = this.resolvePath(pathOrUrl);
     const base = this.opts.retryBaseMs ?? 250;
@@ -137,7 +140,7 @@ export class MassiveHttp {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.limiter.acquire(signal);
-        const doc = await this.once(path, signal, decode);
+        const doc = await this.once(path, signal, decode, bodies);
         stats.pages++;
         return doc;
       } catch (err) {
@@ -163,12 +166,14 @@ export class MassiveHttp {
     path: string,
     deadline: AbortSignal,
     decode: (bytes: Buffer) => R | Promise<R>,
+    bodies: BodyStore | undefined,
   ): Promise<R> {
     const signal = AbortSignal.any([deadline, AbortSignal.timeout(this.opts.requestTimeoutMs)]);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
     let status: number;
     let bytes: Buffer;
+    let lease: BodyLease | null = null;
     let retryAfter: string | string[] | undefined;
     try {
       const res = await request(this.origin + path, {
@@ -179,7 +184,14 @@ export class MassiveHttp {
       });
       status = res.statusCode;
       retryAfter = res.headers['retry-after'];
-      bytes = Buffer.from(await res.body.arrayBuffer());
+      const chunks: Buffer[] = [];
+      let length = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+      lease = status >= 200 && status < 300 ? (bodies?.lease(length) ?? null) : null;
+      bytes = lease ? fill(lease.bytes, chunks) : Buffer.concat(chunks, length);
     } catch (err) {
       const timedOut = signal.aborted && !deadline.aborted;
       const kind =
@@ -197,6 +209,8 @@ export class MassiveHttp {
         return await decode(bytes);
       } catch (err) {
         throw new RetryableError(new MalformedPageError(redactQuery(path), err));
+      } finally {
+        lease?.release();
       }
     }
     const text = bytes.toString('utf8');
@@ -213,6 +227,13 @@ export class MassiveHttp {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** `chunks` copied into `into` (exactly their length), which is returned. */
+function fill(into: Buffer, chunks: readonly Buffer[]): Buffer {
+  let at = 0;
+  for (const c of chunks) at += c.copy(into, at);
+  return into;
 }
 
 /** Query strings may hold cursors, never keys; still, logs show only the path and parameter names. */

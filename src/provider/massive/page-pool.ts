@@ -1,6 +1,7 @@
 /**
  * @module Decodes chain pages off the main thread: a small pool of worker threads, each receiving a
- * page's bytes (transferred, not copied) and sending back the decoded page (typed arrays, transferred):
+ * page's bytes (read into a shared body slot, see body-slots.ts, or else transferred; never copied) and
+ * sending back the decoded page (typed arrays, transferred):
  * with pre-encoded writes (the chain client's way), the writes hold each contract's raw JSON and the page
  * bytes stay with the thread; without, the bytes come back too, so the main thread keeps zero-copy slices
  * of each contract's raw JSON.
@@ -20,6 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isThreadNiceFailure, threadNiceData } from '../../lib/thread-priority.js';
+import { BodySlots, type BodyLease, type BodyStore } from './body-slots.js';
 import { threadScript } from '../../lib/worker-rpc.js';
 import {
   decodePageWithWrites,
@@ -36,8 +38,13 @@ export interface PageDecodeResult {
 }
 
 export interface PageDecoder {
-  /** Decodes `bytes`; the caller must not use `bytes` afterwards (use the returned `bytes`). */
+  /**
+   * Decodes `bytes`; the caller must not use `bytes` afterwards (use the returned `bytes`), except bytes
+   * leased from `bodies`, which stay the caller's (to release once this has settled).
+   */
   decode(bytes: Buffer, opts: DecodeOptions): Promise<PageDecodeResult>;
+  /** Where page bodies are best read into, if anywhere (the page threads read them in place). */
+  readonly bodies?: BodyStore;
   close(): Promise<void>;
 }
 
@@ -48,6 +55,11 @@ export const inlineDecoder: PageDecoder = {
   },
   close: () => Promise.resolve(),
 };
+
+/** A page for a page thread: its bytes transferred, or in a body slot (its buffer sent once per thread). */
+export type PageRequest = { id: number; opts: DecodeOptions } & (
+  { bytes: ArrayBuffer } | { slot: number; length: number; buffer?: SharedArrayBuffer }
+);
 
 /** A page thread's answer. */
 export type PageReply =
@@ -63,6 +75,8 @@ interface Slot {
   worker: Worker;
   /** Requests sent to this thread and not answered yet. */
   ids: Set<number>;
+  /** Body slots whose buffer this thread has been sent. */
+  slots: Set<number>;
 }
 
 function pageThreadScript(): string | null {
@@ -87,8 +101,9 @@ function ownBuffer(bytes: Buffer): ArrayBuffer {
   return copy;
 }
 
-export class PagePool implements PageDecoder {
+export class PagePool implements PageDecoder, BodyStore {
   private readonly slots: (Slot | undefined)[];
+  private readonly bodySlots = new BodySlots();
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private closed = false;
@@ -110,17 +125,44 @@ export class PagePool implements PageDecoder {
     return this.slots.filter((s) => s !== undefined).length;
   }
 
+  /** Bodies are read into shared slots when pages go to threads. */
+  get bodies(): BodyStore | undefined {
+    return this.script ? this : undefined;
+  }
+
+  lease(length: number): BodyLease | null {
+    return this.script && !this.closed ? this.bodySlots.lease(length) : null;
+  }
+
+  /** Shared body memory made so far, bytes (it is kept and reused). */
+  get bodyBytes(): number {
+    return this.bodySlots.allocatedBytes;
+  }
+
+  /** Body slots on loan now. */
+  get bodiesLeased(): number {
+    return this.bodySlots.leased;
+  }
+
   decode(bytes: Buffer, opts: DecodeOptions): Promise<PageDecodeResult> {
     if (this.closed) return Promise.reject(new Error('page pool closed'));
     if (!this.script) return inlineDecoder.decode(bytes, opts);
     const slot = this.pick(this.script);
     const id = ++this.seq;
-    const ab = ownBuffer(bytes);
+    const body = this.bodySlots.slotOf(bytes);
     return new Promise<PageDecodeResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (slot.ids.size === 0) slot.worker.ref();
       slot.ids.add(id);
-      slot.worker.postMessage({ id, bytes: ab, opts }, [ab]);
+      if (body) {
+        const first = !slot.slots.has(body.index);
+        slot.slots.add(body.index);
+        const msg: PageRequest = { id, opts, slot: body.index, length: bytes.length };
+        slot.worker.postMessage(first ? { ...msg, buffer: body.buffer } : msg);
+      } else {
+        const ab = ownBuffer(bytes);
+        slot.worker.postMessage({ id, bytes: ab, opts } satisfies PageRequest, [ab]);
+      }
     });
   }
 
@@ -144,7 +186,7 @@ export class PagePool implements PageDecoder {
       workerData: threadNiceData(),
     });
     worker.unref();
-    const slot: Slot = { worker, ids: new Set() };
+    const slot: Slot = { worker, ids: new Set(), slots: new Set() };
     worker.on('message', (msg: PageReply) => {
       if (isThreadNiceFailure(msg)) return;
       const p = this.pending.get(msg.id);

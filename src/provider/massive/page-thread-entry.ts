@@ -1,24 +1,44 @@
 /**
- * @module Entry point of a page thread: decodes the pages the main thread sends (see page-pool.ts) and
- * hands back the decoded page, transferred; with `opts.writes`, also the page's pre-encoded bulk writes
- * (wiring/page-writes.ts), which hold every contract's bytes as fetched. The page bytes go back only when
- * the main thread reads contracts out of them (no writes): every buffer transferred into the main thread
- * counts towards its heap's next full collection (see page-pool.ts).
+ * @module Entry point of a page thread: decodes the pages the main thread sends (see page-pool.ts: in a
+ * body slot, whose shared buffer comes with its first page, or transferred) and hands back the decoded
+ * page, transferred; with `opts.writes`, also the page's pre-encoded bulk writes (wiring/page-writes.ts),
+ * which hold every contract's bytes as fetched. The page bytes go back only when the main thread reads
+ * contracts out of them (no writes; a copy when they were in a slot): every buffer transferred into the
+ * main thread counts towards its heap's next full collection (see page-pool.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../../lib/thread-priority.js';
-import { decodePageWithWrites, PageSyntaxError, type DecodeOptions } from './page-decode.js';
-import type { PageReply } from './page-pool.js';
+import { decodePageWithWrites, PageSyntaxError } from './page-decode.js';
+import type { PageReply, PageRequest } from './page-pool.js';
 
 // Before any work: this thread yields the core to the main thread's event loop (CHAIN_THREAD_NICE).
 lowerThisThread();
 
-parentPort?.on('message', (msg: { id: number; bytes: ArrayBuffer; opts: DecodeOptions }) => {
+/** The body slots' buffers, by slot (each sent once, with the first page read into it). */
+const slots = new Map<number, SharedArrayBuffer>();
+
+/** A slot's bytes copied out, for a page whose bytes must go back (the slot is the main thread's again). */
+function ownCopy(bytes: Buffer): ArrayBuffer {
+  const ab = new ArrayBuffer(bytes.length);
+  new Uint8Array(ab).set(bytes);
+  return ab;
+}
+
+function pageBytes(msg: PageRequest): Buffer {
+  if ('bytes' in msg) return Buffer.from(msg.bytes);
+  if (msg.buffer) slots.set(msg.slot, msg.buffer);
+  const buffer = slots.get(msg.slot);
+  if (!buffer) throw new Error(`page thread: unknown body slot ${msg.slot}`);
+  return Buffer.from(buffer, 0, msg.length);
+}
+
+parentPort?.on('message', (msg: PageRequest) => {
   let reply: PageReply;
   try {
-    const bytes = Buffer.from(msg.bytes);
+    const bytes = pageBytes(msg);
     const page = decodePageWithWrites(bytes, msg.opts);
-    reply = { id: msg.id, ok: true, page, bytes: page.writes ? null : msg.bytes };
+    const back = page.writes ? null : 'bytes' in msg ? msg.bytes : ownCopy(bytes);
+    reply = { id: msg.id, ok: true, page, bytes: back };
   } catch (err) {
     const syntax = err instanceof PageSyntaxError;
     reply = { id: msg.id, ok: false, syntax, error: (err as Error).message };
