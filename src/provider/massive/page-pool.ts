@@ -1,10 +1,10 @@
 /**
  * @module Decodes chain pages off the main thread: a small pool of worker threads, each receiving a
  * page's bytes (read into a shared body slot, see body-slots.ts, or else transferred; never copied) and
- * sending back the decoded page (typed arrays, transferred):
- * with pre-encoded writes (the chain client's way), the writes hold each contract's raw JSON and the page
- * bytes stay with the thread; without, the bytes come back too, so the main thread keeps zero-copy slices
- * of each contract's raw JSON.
+ * sending back the decoded page (typed arrays, transferred): with pre-encoded writes (the chain client's
+ * way), the writes hold each contract's raw JSON and the page bytes do not come back; without, they come
+ * back too (a copy, when they were in a slot), so the main thread keeps zero-copy slices of each
+ * contract's raw JSON.
  *
  * Why the bytes stay: V8 (Node 20) counts every buffer a thread transfers into the main thread, as every
  * buffer allocated there, towards its heap's next full collection (external memory since the last one);
