@@ -4,7 +4,7 @@
  *
  * Why: a page body read into a buffer of its own (~165 KB for 250 contracts) was allocated on the main
  * thread, transferred to a page thread and freed only at that thread's next full collection, which its
- * small heap seldom needs: each page thread held 10–15 MB of dead page bodies, and glibc's arenas kept the
+ * small heap seldom needs: each page thread held 9–15 MB of dead page bodies, and glibc's arenas kept the
  * high-water mark. A slot is taken when a body has arrived, written once, and given back when its page
  * thread has decoded it; a thread learns each buffer once, so a page crosses as an index and a length.
  */
