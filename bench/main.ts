@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
+import { nyDateTime } from '../src/domain/market-time.js';
 import { asChainWorker } from './launch-line.js';
 import { SimProcess } from './sim-process.js';
 import { redisSched, setRedisSched } from './redis-priority.js';
@@ -353,6 +354,12 @@ async function main(): Promise<void> {
         sim_nice: simNice,
         sim_nice_fetch: simNiceFetch,
         redis_sched_compat: compatSched,
+        // The chain follows the clock (the simulated market lists expirations from its New York date):
+        // after 16:00 the day's expiration has expired, and the chain's contracts and bytes differ.
+        market: {
+          ny_time: snapshots[0] ? nyDateTime(snapshots[0].asOf) : null,
+          expirations: Object.fromEntries(snapshots.map((x) => [x.symbol, x.expirations])),
+        },
       },
       contracts: burst[0]?.contracts ?? snapshots.reduce((n, x) => n + x.contracts.length, 0),
       // The ratios: ours against a floor measured in this run (see the README's Performance section).

@@ -61,6 +61,12 @@ export function nyDate(ms: number): string {
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
+/** The New York date and wall-clock time (YYYY-MM-DD HH:MM, 24-hour) at an instant. */
+export function nyDateTime(ms: number): string {
+  const p = zonedParts(ms);
+  return `${nyDate(ms)} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
 /** The UTC instant of a New York wall-clock time on a YYYY-MM-DD date (DST-correct); NaN if not a date. */
 export function nyWallClockToUtc(date: string, hour: number, minute: number): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

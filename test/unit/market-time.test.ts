@@ -4,7 +4,7 @@
  * after Thanksgiving, when trading days). EST is UTC−5, EDT UTC−4.
  */
 import { describe, expect, it } from 'vitest';
-import { settlementInstant, yearsToSettlement } from '../../src/domain/market-time.js';
+import { nyDateTime, settlementInstant, yearsToSettlement } from '../../src/domain/market-time.js';
 
 describe('settlementInstant', () => {
   it.each<[string, string, string, number]>([
@@ -46,5 +46,17 @@ describe('yearsToSettlement on an early-close day (Christmas Eve 2026, SPXW)', (
     const t = yearsToSettlement(asOf, '2026-12-24', 'SPXW');
     expect(t > 0).toBe(live);
     expect(t).toBeCloseTo((Date.UTC(2026, 11, 24, 18, 0) - asOf) / (365 * 24 * 3_600_000), 12);
+  });
+});
+
+describe('nyDateTime', () => {
+  it.each<[string, string]>([
+    ['2026-12-03T20:59:00Z', '2026-12-03 15:59'], // EST: UTC−5
+    ['2026-12-03T21:05:00Z', '2026-12-03 16:05'],
+    ['2026-12-04T04:30:00Z', '2026-12-03 23:30'], // still the 3rd in New York
+    ['2026-07-01T13:30:00Z', '2026-07-01 09:30'], // EDT: UTC−4
+    ['2026-03-08T07:00:00Z', '2026-03-08 03:00'], // the spring-forward hour: 02:00 does not exist
+  ])('%s → %s', (iso, expected) => {
+    expect(nyDateTime(Date.parse(iso))).toBe(expected);
   });
 });
