@@ -64,7 +64,8 @@ export function nyDate(ms: number): string {
 /** The New York date and wall-clock time (YYYY-MM-DD HH:MM, 24-hour) at an instant. */
 export function nyDateTime(ms: number): string {
   const p = zonedParts(ms);
-  return `${nyDate(ms)} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}`;
 }
 
 /** The UTC instant of a New York wall-clock time on a YYYY-MM-DD date (DST-correct); NaN if not a date. */

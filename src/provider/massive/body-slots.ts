@@ -9,6 +9,18 @@
  * thread has decoded it; a thread learns each buffer once, so a page crosses as an index and a length.
  */
 
+/**
+ * The memory of `bytes` as an ArrayBuffer the caller may transfer: its own when `bytes` views all of an
+ * ArrayBuffer, else a copy (a view of part of one, or of a shared buffer such as a body slot).
+ */
+export function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const ab = bytes.buffer;
+  if (ab instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === ab.byteLength) return ab;
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
 /** A body's memory, on loan until `release` (idempotent). */
 export interface BodyLease {
   /** The body's bytes (a view of `length` bytes of a shared buffer). */
@@ -48,7 +60,7 @@ export function slotSize(length: number): number | null {
 export class BodySlots implements BodyStore {
   private readonly free = new Map<number, BodySlot[]>();
   private readonly all: BodySlot[] = [];
-  private readonly indexOf = new WeakMap<SharedArrayBuffer, number>();
+  private readonly byBuffer = new WeakMap<SharedArrayBuffer, BodySlot>();
   private bytes = 0;
 
   constructor(private readonly capBytes = 16 * 1024 * 1024) {}
@@ -73,7 +85,7 @@ export class BodySlots implements BodyStore {
       if (this.bytes + size > this.capBytes) return null;
       slot = { index: this.all.length, buffer: new SharedArrayBuffer(size) };
       this.all.push(slot);
-      this.indexOf.set(slot.buffer, slot.index);
+      this.byBuffer.set(slot.buffer, slot);
       this.bytes += size;
     }
     const taken = slot;
@@ -93,8 +105,6 @@ export class BodySlots implements BodyStore {
   /** The slot whose buffer `bytes` views, or undefined when `bytes` is not a body of this store. */
   slotOf(bytes: Buffer): BodySlot | undefined {
     const buf = bytes.buffer;
-    if (!(buf instanceof SharedArrayBuffer) || bytes.byteOffset !== 0) return undefined;
-    const i = this.indexOf.get(buf);
-    return i === undefined ? undefined : this.all[i];
+    return buf instanceof SharedArrayBuffer && bytes.byteOffset === 0 ? this.byBuffer.get(buf) : undefined;
   }
 }

@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { isThreadNiceFailure, threadNiceData } from '../../lib/thread-priority.js';
-import { BodySlots, type BodyLease, type BodyStore } from './body-slots.js';
+import { BodySlots, ownBuffer, type BodyLease, type BodyStore } from './body-slots.js';
 import { threadScript } from '../../lib/worker-rpc.js';
 import {
   decodePageWithWrites,
@@ -90,15 +90,6 @@ function pageThreadScript(): string | null {
 /** Threads in the default pool: two, or one on a single-core machine. */
 export function defaultPageThreads(): number {
   return Math.max(1, Math.min(2, availableParallelism()));
-}
-
-/** The memory of `bytes` as an ArrayBuffer the caller may transfer (copied only when it is shared). */
-function ownBuffer(bytes: Buffer): ArrayBuffer {
-  const ab = bytes.buffer as ArrayBuffer;
-  if (bytes.byteOffset === 0 && bytes.byteLength === ab.byteLength) return ab;
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
 }
 
 export class PagePool implements PageDecoder, BodyStore {

@@ -8,6 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { lowerThisThread } from '../../lib/thread-priority.js';
+import { ownBuffer } from './body-slots.js';
 import { decodePageWithWrites, PageSyntaxError } from './page-decode.js';
 import type { PageReply, PageRequest } from './page-pool.js';
 
@@ -16,13 +17,6 @@ lowerThisThread();
 
 /** The body slots' buffers, by slot (each sent once, with the first page read into it). */
 const slots = new Map<number, SharedArrayBuffer>();
-
-/** A slot's bytes copied out, for a page whose bytes must go back (the slot is the main thread's again). */
-function ownCopy(bytes: Buffer): ArrayBuffer {
-  const ab = new ArrayBuffer(bytes.length);
-  new Uint8Array(ab).set(bytes);
-  return ab;
-}
 
 function pageBytes(msg: PageRequest): Buffer {
   if ('bytes' in msg) return Buffer.from(msg.bytes);
@@ -37,7 +31,8 @@ parentPort?.on('message', (msg: PageRequest) => {
   try {
     const bytes = pageBytes(msg);
     const page = decodePageWithWrites(bytes, msg.opts);
-    const back = page.writes ? null : 'bytes' in msg ? msg.bytes : ownCopy(bytes);
+    // A page in a slot goes back as a copy: the slot is the main thread's again once this answers.
+    const back = page.writes ? null : 'bytes' in msg ? msg.bytes : ownBuffer(bytes);
     reply = { id: msg.id, ok: true, page, bytes: back };
   } catch (err) {
     const syntax = err instanceof PageSyntaxError;
