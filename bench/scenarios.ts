@@ -1,6 +1,7 @@
 /**
  * @module The six benchmark scenarios. Each returns raw samples; main.ts summarizes and prints them.
  */
+import type { Redis } from 'ioredis';
 import { applySnapshot, cycleFetchOptions, runCycle, type CycleResult } from '../src/chain-worker/cycle.js';
 import { buildModelsFrom } from '../src/models/build-models.js';
 import type { ContractSubstrate } from '../src/normalizers/substrate.js';
@@ -11,6 +12,7 @@ import { encodeContractIndex } from '../src/wiring/contract-index.js';
 import { buildSnapshotWrites } from '../src/wiring/snapshot-writes.js';
 import { startProbe, type TurnBreakdown } from './probes.js';
 import { clientPipelineWrite, rawSocketWrite } from './raw-baseline.js';
+import { measureRedisMemory } from './redis-dataset.js';
 import type { Stack } from './stack.js';
 
 export const SYMBOLS = ['I:SPX', 'I:NDX'] as const;
@@ -164,7 +166,7 @@ export async function writePhase(
   await flush(stack);
   const rawMs = await rawSocketWrite(redis.host, redis.port, commands);
   await flush(stack);
-  const pipelineMs = await clientPipelineWrite(stack.bus.conn as import('ioredis').Redis, commands);
+  const pipelineMs = await clientPipelineWrite(stack.bus.conn as Redis, commands);
   return { workerMs, phases, bulkCommands: commands.length, rawMs, pipelineMs };
 }
 
@@ -230,7 +232,9 @@ export function modelBuilds(
 /**
  * Redis memory per contract for one cycle's keys (no models), then with the models: the growth of
  * `MEMORY STATS` dataset.bytes (used_memory less Redis's own overhead such as client buffers, which the
- * bulk write inflates for a moment), and of used_memory itself after the buffers settle.
+ * bulk write inflates for a moment), and of used_memory itself after the buffers settle. The cycle and
+ * the build run once unmeasured first (see redis-dataset.ts: Redis's first call of a command allocates
+ * memory that no contract holds).
  */
 export async function redisMemory(stack: Stack): Promise<{
   bytesPerContract: number;
@@ -238,19 +242,16 @@ export async function redisMemory(stack: Stack): Promise<{
   withModelsBytesPerContract: number;
   contracts: number;
 }> {
-  await flush(stack);
-  const stats = async (): Promise<{ dataset: number; used: number }> => {
-    await new Promise((r) => setTimeout(r, 1_200)); // let clientsCron shrink the query buffers
-    const raw = (await stack.bus.conn.call('MEMORY', 'STATS')) as (string | number)[];
-    const get = (name: string): number => Number(raw[raw.indexOf(name) + 1] ?? 0);
-    return { dataset: get('dataset.bytes'), used: get('total.allocated') };
+  let contracts = 0;
+  const cycle = async (): Promise<void> => {
+    const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
+    contracts = results.reduce((n, r) => n + r.contracts, 0);
   };
-  const before = await stats();
-  const results = await Promise.all(SYMBOLS.map((s) => runCycle(stack.deps, s, '')));
-  const after = await stats();
-  await stack.builder.drain();
-  const withModels = await stats();
-  const contracts = results.reduce((n, r) => n + r.contracts, 0);
+  const [before, after, withModels] = await measureRedisMemory(stack.bus.conn as Redis, [
+    cycle,
+    () => stack.builder.drain(),
+  ]);
+  if (!before || !after || !withModels) throw new Error('redis memory: a measurement is missing');
   return {
     bytesPerContract: (after.dataset - before.dataset) / contracts,
     usedMemoryPerContract: (after.used - before.used) / contracts,
