@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
  * Applies the heap growing percent (0 leaves V8's dynamic default), and makes the launch line's
  * `--max-semi-space-size` the main thread's alone: V8 reads the flag when an isolate is created and it
  * overrides a worker's `resourceLimits.maxYoungGenerationSizeMb`, so with it every thread had the main
- * thread's 8 MB young generation. Cleared here (the main isolate keeps its size), each thread started
+ * thread's young generation. Cleared here (the main isolate keeps its size), each thread started
  * afterwards gets the one its pool asks for. Call once at start-up, before any thread starts.
  */
 export function tuneHeap(growingPercent: number): void {

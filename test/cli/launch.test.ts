@@ -55,7 +55,8 @@ describe('bin/chain-worker launch', () => {
     // 32 MiB (glibc's largest dynamic threshold) and 1 GiB: freed blocks stay in the process for reuse.
     expect(got.mmap).toBe(String(32 * 2 ** 20));
     expect(got.trim).toBe(String(2 ** 30));
-    expect(got.argv).toEqual(['--max-semi-space-size=4']);
+    // The main isolate's young generation: 2 MB semi-spaces (see README "Performance", Memory).
+    expect(got.argv).toEqual(['--max-semi-space-size=2']);
     expect(got.args).toEqual(['--x', 'y z']);
   });
 
@@ -89,9 +90,9 @@ if (isMainThread) {
 }`;
 
   it.each([
-    [true, { main: 8, thread: 2 }],
-    // Without it the flag overrides every thread's limit: each had the main thread's 8 MB.
-    [false, { main: 8, thread: 8 }],
+    [true, { main: 4, thread: 2 }],
+    // Without it the flag overrides every thread's limit: each had the main thread's 4 MB.
+    [false, { main: 4, thread: 4 }],
   ])('tuneHeap run first: %s → %j', async (tune, want) => {
     const dir = mkdtempSync(join(tmpdir(), 'launch-yg-'));
     const probe = join(dir, 'probe.mjs');

@@ -170,7 +170,7 @@ export class PagePool implements PageDecoder, BodyStore {
 
   private start(script: string, index: number): Slot {
     // V8's least young generation (2 MB: 1 MB semi-spaces): a page's garbage dies young, and each page
-    // thread's RSS is 6 MB less than with the main thread's 4 MB semi-spaces (see `tuneHeap`).
+    // thread's RSS was 6 MB less than with 4 MB semi-spaces (see `tuneHeap`).
     // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
     const worker = new Worker(script, {
       resourceLimits: { maxYoungGenerationSizeMb: 2 },
