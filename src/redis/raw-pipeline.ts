@@ -42,8 +42,41 @@ export function isReadOnlyReply(message: string): boolean {
 }
 
 const CHUNK_COMMANDS = 1_000;
-/** Bytes a batch may have queued on the socket before the writer waits for it to drain. */
-const WRITE_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * Bytes the writer puts on the socket in one turn of the event loop before it gives the loop a turn…
+ * The kernel takes a local socket's writes at once (its buffer grows to megabytes), so yielding after
+ * every 256 KB chunk kept Redis at most one chunk (~2 ms of its work) ahead of this thread, and every
+ * stall of the main thread idled it: in the write scenario Redis was busy 139–167 ms of the worker's
+ * 169–246 ms write, and 134–146 ms of the raw socket's 139–156 (the performance log, 4 Dec 05:23).
+ */
+export const TURN_BYTES = 2 * 1024 * 1024;
+/** …or for this long, whichever comes first (a lazy source's chunks cost CPU to encode). */
+export const TURN_MS = 1;
+
+/** What the writer does after writing a chunk (see {@link afterWrite}). */
+export type NextStep = 'continue' | 'yield' | 'drain';
+
+/**
+ * After a chunk is written: wait for `drain` when the socket said so (the kernel's buffer is full and
+ * bytes queue here); else write the next chunk in the same turn until the turn's bytes or time are
+ * spent, then give the event loop a turn.
+ */
+export function afterWrite(accepted: boolean, turnBytes: number, turnMs: number): NextStep {
+  if (!accepted) return 'drain';
+  return turnBytes >= TURN_BYTES || turnMs >= TURN_MS ? 'yield' : 'continue';
+}
+
+/** The bytes and time a batch has spent in the current turn of the event loop. */
+class TurnBudget {
+  bytes = 0;
+  started = performance.now();
+
+  reset(): void {
+    this.bytes = 0;
+    this.started = performance.now();
+  }
+}
 
 /** Commands to stream: an array, or any iterable that knows its length up front (replies are counted). */
 export interface CommandSource extends Iterable<BulkCommand> {
@@ -131,6 +164,7 @@ export class RawPipeline {
     if (source.commands === 0) return { done: Promise.resolve(nothing()), complete: true };
     const socket = await this.ensureSocket();
     const done = this.expect(source.commands);
+    const turn = new TurnBudget();
     for (const chunk of source) {
       let bytes: Buffer;
       try {
@@ -140,7 +174,8 @@ export class RawPipeline {
         socket.destroy(new Error(`bulk source failed: ${cause.message}`, { cause }));
         break;
       }
-      if (!(await this.sendBytes(socket, bytes))) break;
+      if (!Buffer.isBuffer(chunk)) turn.reset();
+      if (!(await this.sendBytes(socket, bytes, turn))) break;
     }
     return { done, complete: !socket.destroyed };
   }
@@ -164,17 +199,18 @@ export class RawPipeline {
     // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
     // the event loop gets a turn between chunks.
     const batch: BulkCommand[] = [];
+    const turn = new TurnBudget();
     let sent = 0;
     for (const cmd of commands) {
       batch.push(cmd);
       if (batch.length < CHUNK_COMMANDS) continue;
-      if (!(await this.send(socket, batch))) break;
+      if (!(await this.send(socket, batch, turn))) break;
       sent += batch.length;
       batch.length = 0;
     }
     if (batch.length > 0 && !socket.destroyed) {
       sent += batch.length;
-      await this.send(socket, batch);
+      await this.send(socket, batch, turn);
     }
     if (sent !== commands.length && !socket.destroyed) {
       socket.destroy(new Error(`bulk source yielded ${sent} commands, announced ${commands.length}`));
@@ -183,17 +219,24 @@ export class RawPipeline {
   }
 
   /** Encodes and writes one chunk; false when the socket is gone. */
-  private send(socket: Socket, batch: readonly BulkCommand[]): Promise<boolean> {
-    return this.sendBytes(socket, encodeCommands(batch));
+  private send(socket: Socket, batch: readonly BulkCommand[], turn: TurnBudget): Promise<boolean> {
+    return this.sendBytes(socket, encodeCommands(batch), turn);
   }
 
-  /** Writes one chunk of encoded commands; false when the socket is gone. */
-  private async sendBytes(socket: Socket, chunk: Buffer): Promise<boolean> {
-    socket.write(chunk);
-    // Keep up to WRITE_AHEAD_BYTES queued so the kernel (and Redis) never wait for this thread's next
-    // turn; beyond that wait for 'drain', or for 'close': a socket destroyed while full never drains.
-    if (socket.writableLength > WRITE_AHEAD_BYTES && !socket.destroyed) await drainOrClose(socket);
+  /**
+   * Writes one chunk of encoded commands ({@link afterWrite}: the kernel's buffer, not this thread's
+   * turns, decides how far Redis is ahead); false when the socket is gone.
+   */
+  private async sendBytes(socket: Socket, chunk: Buffer, turn: TurnBudget): Promise<boolean> {
+    const accepted = socket.write(chunk);
+    turn.bytes += chunk.length;
+    if (socket.destroyed) return false;
+    const step = afterWrite(accepted, turn.bytes, performance.now() - turn.started);
+    if (step === 'continue') return true;
+    // 'close' too: a socket destroyed while full never drains.
+    if (step === 'drain') await drainOrClose(socket);
     else await new Promise<void>((r) => setImmediate(r));
+    turn.reset();
     return !socket.destroyed;
   }
 

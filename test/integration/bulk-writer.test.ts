@@ -159,6 +159,72 @@ describe('bulk writer', () => {
       expect(await bus.conn.get(`${prefix}k`)).toBe('second');
     }));
 
+  it('writes chunks the kernel takes at once in the same turn, so Redis is not held to one chunk per turn', () =>
+    onRealRedis(async ({ bus, prefix, pipe }) => {
+      const value = 'v'.repeat(64 * 1024);
+      // A first batch grows the connection's socket buffers, as a running worker's are.
+      const warm = Array.from({ length: 32 }, (_, i) => setEx(`${prefix}w${i}`, value, 60));
+      expect((await pipe.run(warm)).replies).toBe(32);
+      // Turns of the event loop, counted while the writer pulls 16 chunks of 64 KB (1 MiB in all).
+      let turns = 0;
+      let counting = true;
+      const tick = (): void => {
+        turns++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const pulledAt: number[] = [];
+      const outcome = await pipe.runEncoded({
+        commands: 16,
+        *[Symbol.iterator]() {
+          for (let i = 0; i < 16; i++) {
+            pulledAt.push(turns);
+            yield encodeCommands([setEx(`${prefix}k${i}`, value, 120)]);
+          }
+        },
+      });
+      counting = false;
+      expect(outcome.replies).toBe(16);
+      expect(outcome.errors.size).toBe(0);
+      // One chunk per turn pulled them in 16 turns; within the turn's budget (TURN_BYTES, TURN_MS) a
+      // few turns at most, however slow the machine.
+      expect(new Set(pulledAt).size).toBeLessThanOrEqual(8);
+      expect(await bus.conn.strlen(`${prefix}k15`)).toBe(64 * 1024);
+      const ttl = await bus.conn.ttl(`${prefix}k15`);
+      expect(ttl).toBeGreaterThan(100);
+      expect(ttl).toBeLessThanOrEqual(120);
+    }));
+
+  it('waits for the socket to drain when the server stops reading, and sends the rest once it reads again', async () => {
+    let paused: Socket | undefined;
+    const port = await fakeRedis(() => '+OK\r\n');
+    server?.on('connection', (s: Socket) => {
+      s.pause();
+      paused = s;
+    });
+    const pipe = new RawPipeline({ host: '127.0.0.1', port, db: 0, tls: false });
+    const chunk = encodeCommands([setEx('k', 'v'.repeat(256 * 1024), 60)]);
+    let pulled = 0;
+    const done = pipe.runEncoded({
+      commands: 64,
+      *[Symbol.iterator]() {
+        for (let i = 0; i < 64; i++) {
+          pulled++;
+          yield chunk;
+        }
+      },
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    // 16 MB would be all queued in this process; the writer stopped once the kernel's buffers were full.
+    expect(pulled).toBeGreaterThan(0);
+    expect(pulled).toBeLessThan(64);
+    paused?.resume();
+    const outcome = await done;
+    expect(pulled).toBe(64);
+    expect(outcome.replies).toBe(64);
+    pipe.close();
+  });
+
   it('fails the batch when a promised chunk is rejected, then works on a new connection', () =>
     onRealRedis(async ({ bus, prefix, pipe }) => {
       const bad = Promise.reject(new Error('compression failed'));
