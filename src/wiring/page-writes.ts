@@ -332,7 +332,12 @@ const CHUNK_BYTES = 256 * 1024;
  * accepted it (its commands are not empty), and the id fits the placeholder.
  */
 export function encodedWriteFits(e: EncodedRef | undefined, epochId: string): boolean {
-  if (!e || e.writes.epochIdLength !== Buffer.byteLength(epochId)) return false;
+  return encodedWriteFitsBytes(e, Buffer.byteLength(epochId));
+}
+
+/** {@link encodedWriteFits} for an epoch id of `idBytes` bytes (measured once for a whole chain). */
+export function encodedWriteFitsBytes(e: EncodedRef | undefined, idBytes: number): boolean {
+  if (!e || e.writes.epochIdLength !== idBytes) return false;
   const o = e.index * WRITE_STRIDE;
   return (e.writes.offsets[o + 1] as number) > (e.writes.offsets[o] as number);
 }

@@ -17,6 +17,8 @@ import {
   AcceptedContract,
   encodeAsciiPageWrites,
   encodedSnapshotWrites,
+  encodedWriteFits,
+  encodedWriteFitsBytes,
   encodePageWrites,
   epochIdPlaceholder,
   vendorBytesRange,
@@ -184,6 +186,24 @@ describe('pre-encoded page writes', () => {
     const replaced = Buffer.from('{}');
     c.rawJson = replaced;
     expect(c.rawJson).toBe(replaced);
+  });
+
+  it('fit an epoch id by its byte length: every accepted contract, not a rejected one or one without writes', async () => {
+    const contracts = await contractsOf(pageText(6000), false);
+    const id = newEpochId('SPX', Date.now());
+    const idBytes = Buffer.byteLength(id);
+    const written = writtenOf(contracts, 1);
+    expect(written.length).toBe(contracts.length - 1);
+    expect(written.every((w) => encodedWriteFitsBytes(w.contract.encoded, idBytes))).toBe(true);
+    expect(written.every((w) => encodedWriteFits(w.contract.encoded, id))).toBe(true);
+    const first = (written[0] as WrittenContract).contract.encoded;
+    expect(encodedWriteFitsBytes(first, idBytes + 1)).toBe(false);
+    expect(encodedWriteFitsBytes(first, idBytes - 1)).toBe(false);
+    expect(encodedWriteFitsBytes(undefined, idBytes)).toBe(false);
+    // The normalizer's reject: its encoded writes are empty.
+    const rejected = contracts.find((c) => !written.some((w) => w.contract === c));
+    expect(rejected?.encoded).toBeDefined();
+    expect(encodedWriteFitsBytes(rejected?.encoded, idBytes)).toBe(false);
   });
 
   it('carry the normalizer verdicts: the normalize phase need not run it again', async () => {

@@ -3,7 +3,7 @@
  * buffer of its own, for sizes around the slice boundaries, and gives the event loop a turn between slices.
  */
 import { describe, expect, it } from 'vitest';
-import { copyInSlices, everyInSlices, inSlices, mapInSlices } from '../../src/lib/slices.js';
+import { copyInSlices, inSlices } from '../../src/lib/slices.js';
 import { turnsDuring } from '../support/turns.js';
 
 const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 256);
@@ -45,37 +45,5 @@ describe('inSlices', () => {
       [4, 8],
       [8, 10],
     ]);
-  });
-});
-
-describe('mapInSlices and everyInSlices', () => {
-  const items = Array.from({ length: 25 }, (_, i) => i);
-
-  it.each([0, 1, 4, 25, 100])('map, slices of %i: what Array.map gives', async (size) => {
-    expect(await mapInSlices(items, (x) => x * x, Math.max(1, size))).toEqual(items.map((x) => x * x));
-  });
-
-  it.each([
-    { name: 'all pass', fn: (x: number) => x < 100, out: true, calls: 25 },
-    { name: 'the first fails: stops there', fn: (x: number) => x > 0, out: false, calls: 1 },
-    { name: 'one in the third slice fails: stops there', fn: (x: number) => x !== 12, out: false, calls: 13 },
-  ])('every: $name', async (c) => {
-    let calls = 0;
-    const out = await everyInSlices(
-      items,
-      (x) => {
-        calls++;
-        return c.fn(x);
-      },
-      5,
-    );
-    expect(out).toBe(c.out);
-    expect(calls).toBe(c.calls);
-    expect(await everyInSlices([], () => false)).toBe(true);
-  });
-
-  it('give the event loop a turn between slices', async () => {
-    expect(await turnsDuring(() => mapInSlices(items, (x) => x, 5))).toBeGreaterThanOrEqual(4);
-    expect(await turnsDuring(() => everyInSlices(items, () => true, 5))).toBeGreaterThanOrEqual(4);
   });
 });
