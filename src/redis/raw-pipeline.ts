@@ -197,7 +197,7 @@ export class RawPipeline {
     const socket = await this.ensureSocket();
     const done = this.expect(commands.length);
     // Commands are pulled from the source a chunk at a time: a lazy source is never all in memory, and
-    // the event loop gets a turn between chunks.
+    // the event loop gets a turn once a turn's bytes or time are spent ({@link afterWrite}).
     const batch: BulkCommand[] = [];
     const turn = new TurnBudget();
     let sent = 0;
