@@ -199,7 +199,12 @@ function zoomOf(page: Page, testid: string): Promise<{ startValue: number; endVa
   }, testid);
 }
 
-/** The page position of a tile in the middle of the heatmap's visible window, and its cell. */
+/**
+ * The page position of a tile in the middle of the heatmap's visible window, and its cell. The page is
+ * scrolled to put that tile in the middle of the viewport first: a mouse click outside the viewport
+ * reaches nothing, and how far down the tile sits depends on the chain of the hour and the page above the
+ * chart (at 01:50 New York time it sat ~1,165 px down, below the 1,150 px viewport).
+ */
 function middleTile(page: Page): Promise<{ x: number; y: number; cell: number[] }> {
   return page.evaluate(() => {
     const el = document.querySelector<HTMLElement>('[data-testid=heatmap-chart]') as HTMLElement;
@@ -218,6 +223,8 @@ function middleTile(page: Page): Promise<{ x: number; y: number; cell: number[] 
       number,
       number,
     ];
+    const before = el.getBoundingClientRect();
+    window.scrollBy(0, before.top + y - window.innerHeight / 2);
     const r = el.getBoundingClientRect();
     return { x: r.left + x, y: r.top + y, cell };
   });
