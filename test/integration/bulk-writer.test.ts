@@ -10,6 +10,7 @@ import { RawPipeline } from '../../src/redis/raw-pipeline.js';
 import { parseRedisUrl } from '../../src/redis/redis-url.js';
 import { del, encodeCommands, expire, setEx, type BulkCommand } from '../../src/redis/resp.js';
 import { cleanupPrefix, SINGLE_URL, testPrefix, TestBus } from '../support/redis.js';
+import { turnCounter } from '../support/turns.js';
 
 let server: Server | undefined;
 const sockets: Socket[] = [];
@@ -166,24 +167,18 @@ describe('bulk writer', () => {
       const warm = Array.from({ length: 32 }, (_, i) => setEx(`${prefix}w${i}`, value, 60));
       expect((await pipe.run(warm)).replies).toBe(32);
       // Turns of the event loop, counted while the writer pulls 16 chunks of 64 KB (1 MiB in all).
-      let turns = 0;
-      let counting = true;
-      const tick = (): void => {
-        turns++;
-        if (counting) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const counter = turnCounter();
       const pulledAt: number[] = [];
       const outcome = await pipe.runEncoded({
         commands: 16,
         *[Symbol.iterator]() {
           for (let i = 0; i < 16; i++) {
-            pulledAt.push(turns);
+            pulledAt.push(counter.turns);
             yield encodeCommands([setEx(`${prefix}k${i}`, value, 120)]);
           }
         },
       });
-      counting = false;
+      counter.stop();
       expect(outcome.replies).toBe(16);
       expect(outcome.errors.size).toBe(0);
       // One chunk per turn pulled them in 16 turns; within the turn's budget (TURN_BYTES, TURN_MS) a

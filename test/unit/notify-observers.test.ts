@@ -9,18 +9,13 @@ import {
   type CycleObserver,
   type SnapshotApplied,
 } from '../../src/outputs/observers.js';
+import { turnCounter } from '../support/turns.js';
 
 const event = { symbol: 'I:SPX' } as SnapshotApplied;
 
 describe('notifyCycleObservers', () => {
   it('starts each observer on its own turn, runs them concurrently, logs a failure', async () => {
-    let turn = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turn++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const counter = turnCounter();
     const startedAt: number[] = [];
     let releaseFirst!: () => void;
     const secondStarted = new Promise<void>((r) => (releaseFirst = r));
@@ -30,14 +25,14 @@ describe('notifyCycleObservers', () => {
         name: 'a',
         // Finishes only once the next observer has started: a sequential loop would never get there.
         snapshotApplied: async () => {
-          startedAt.push(turn);
+          startedAt.push(counter.turns);
           await secondStarted;
         },
       },
       {
         name: 'b',
         snapshotApplied: () => {
-          startedAt.push(turn);
+          startedAt.push(counter.turns);
           releaseFirst();
           return Promise.resolve();
         },
@@ -46,7 +41,7 @@ describe('notifyCycleObservers', () => {
       {
         name: 'c',
         snapshotApplied: () => {
-          startedAt.push(turn);
+          startedAt.push(counter.turns);
           return Promise.reject(new Error('boom'));
         },
       },
@@ -54,7 +49,7 @@ describe('notifyCycleObservers', () => {
     await notifyCycleObservers(observers, 'snapshotApplied', event, {
       warn: (obj) => warnings.push(JSON.stringify(obj)),
     });
-    ticking = false;
+    counter.stop();
     expect(startedAt).toHaveLength(3);
     expect(startedAt[1]).toBeGreaterThan(startedAt[0] as number);
     expect(startedAt[2]).toBeGreaterThan(startedAt[1] as number);
