@@ -358,7 +358,9 @@ export function encodedSnapshotWrites(
   /** `checked`: every contract already passed {@link encodedWriteFits} (e.g. in slices). */
   opts: { checked?: boolean } = {},
 ): EncodedWrites | null {
-  if (!opts.checked && !written.every((w) => encodedWriteFits(encodedOf(w.contract), epochId))) return null;
+  const idBytes = Buffer.byteLength(epochId);
+  if (!opts.checked && !written.every((w) => encodedWriteFitsBytes(encodedOf(w.contract), idBytes)))
+    return null;
   return {
     commands: written.length * 2 + 1,
     *[Symbol.iterator]() {
