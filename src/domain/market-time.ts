@@ -6,7 +6,10 @@
  * after Thanksgiving, when they are trading days); AM-settled index monthlies (SPX, NDX, RUT, VIX roots)
  * settle on the opening print, taken as 09:30, early close or not.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isTradingDay, marketHolidays } from '../provider/sim/holidays.js';
+import { offsetAt, parseTzif, type ZoneRules } from './zone-rules.js';
 
 export const MARKET_TZ = 'America/New_York';
 export const MS_PER_YEAR = 365 * 24 * 3600 * 1000;
@@ -20,17 +23,6 @@ export function settlementStyle(root: string): SettlementStyle {
   return AM_SETTLED_ROOTS.has(root) ? 'AM' : 'PM';
 }
 
-const partsFormatter = new Intl.DateTimeFormat('en-US', {
-  timeZone: MARKET_TZ,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
 interface ZonedParts {
   year: number;
   month: number;
@@ -40,9 +32,41 @@ interface ZonedParts {
   second: number;
 }
 
-function zonedParts(ms: number): ZonedParts {
+/** Where the system keeps its TZif files (`TZDIR` first, as the C library does). */
+function zoneinfoDirs(): string[] {
+  const dirs = ['/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo'];
+  return process.env.TZDIR ? [process.env.TZDIR, ...dirs] : dirs;
+}
+
+/** New York's rules from the system's zoneinfo; null where there is none (ICU then answers). */
+export function loadMarketZone(dirs: readonly string[] = zoneinfoDirs()): ZoneRules | null {
+  for (const dir of dirs) {
+    try {
+      const rules = parseTzif(readFileSync(join(dir, MARKET_TZ)));
+      if (rules) return rules;
+    } catch {
+      // Not there: the next place, then ICU.
+    }
+  }
+  return null;
+}
+
+let zone: ZoneRules | null | undefined;
+let formatter: Intl.DateTimeFormat | undefined;
+
+function icuParts(ms: number): ZonedParts {
+  formatter ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: MARKET_TZ,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
   const out: Record<string, number> = {};
-  for (const p of partsFormatter.formatToParts(new Date(ms))) {
+  for (const p of formatter.formatToParts(new Date(ms))) {
     if (p.type !== 'literal') out[p.type] = Number(p.value);
   }
   return {
@@ -52,6 +76,24 @@ function zonedParts(ms: number): ZonedParts {
     hour: out.hour ?? 0,
     minute: out.minute ?? 0,
     second: out.second ?? 0,
+  };
+}
+
+/**
+ * New York's calendar fields at an instant: from the system's zone rules (read once per thread), or from
+ * ICU where the system has none (see zone-rules.ts for why ICU is the fallback, not the rule).
+ */
+function zonedParts(ms: number): ZonedParts {
+  if (zone === undefined) zone = loadMarketZone();
+  if (zone === null || !Number.isFinite(ms)) return icuParts(ms);
+  const d = new Date(ms + offsetAt(zone, Math.floor(ms / 1000)) * 1000);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
   };
 }
 
