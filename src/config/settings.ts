@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRedisUrls } from '../redis/redis-url.js';
+import { groupDigits } from '../lib/compare.js';
 
 export interface SettingSpec<T> {
   /** Environment variable name; also the key in the config file's `settings` object. */
@@ -25,8 +26,7 @@ export const DECIMAL = /^-?\d+(\.\d+)?$/;
  */
 function decimal(min: number, max: number, integer: boolean): z.ZodType<number, number | string> {
   const kind = integer ? 'an integer' : 'a decimal number';
-  const range =
-    max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max.toLocaleString('en-US')}`;
+  const range = max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${groupDigits(max)}`;
   return z.union([z.number(), z.string()]).transform((v, ctx) => {
     const n = typeof v === 'number' ? v : DECIMAL.test(v.trim()) ? Number(v.trim()) : NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {

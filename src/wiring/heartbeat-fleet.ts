@@ -11,6 +11,7 @@
  * - `last_cycle` merges every entry's cycles per symbol, newest first.
  * - `workers` lists the live entries and the final `faulty` ones; a stopped or vanished worker drops out.
  */
+import { byCodeUnit } from '../lib/compare.js';
 
 export type HeartbeatStatus = 'ok' | 'degraded' | 'faulty' | 'stopped';
 
@@ -131,7 +132,7 @@ export function composeFleet(
     for (const [field, e] of finals) if (e.status === 'faulty') prune.push(field);
     finalFaulty.length = 0;
   }
-  const shown = [...live, ...finalFaulty].sort((a, b) => a.instance.localeCompare(b.instance));
+  const shown = [...live, ...finalFaulty].sort((a, b) => byCodeUnit(a.instance, b.instance));
 
   let status: HeartbeatStatus;
   let reason: string | null = null;
@@ -168,7 +169,7 @@ export function composeFleet(
     provider: providers.length > 0 ? providers.join(',') : null,
     instance: opts.instance,
     live_workers: live.length,
-    last_cycle: Object.fromEntries(Object.entries(lastCycle).sort(([a], [b]) => a.localeCompare(b))),
+    last_cycle: Object.fromEntries(Object.entries(lastCycle).sort(([a], [b]) => byCodeUnit(a, b))),
     workers: Object.fromEntries(shown.map((e) => [e.instance, e])),
   };
   const expireSec = live.length === 0 && finalFaulty.length > 0 ? FINAL_KEEP_SEC : opts.ttlSec;

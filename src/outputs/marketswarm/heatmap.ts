@@ -25,6 +25,7 @@ import { contractMid } from '../../models/heatmap/mid.js';
 import { centsIntOfMilli, milliOf } from '../../models/heatmap/tiles.js';
 import { inWindow, strikeWindow, windowPctOf } from '../../models/heatmap/window.js';
 import { strikeKey } from './gex.js';
+import { byCodeUnit } from '../../lib/compare.js';
 
 export interface SpreadSide {
   debit: number;
@@ -118,7 +119,7 @@ export function chainsByDate(contracts: readonly MarketSwarmContract[]): Map<str
   for (const [date, byRoot] of roots) {
     const names = [...byRoot.keys()].sort(
       (a, b) =>
-        (settlementStyle(a) === 'PM' ? 0 : 1) - (settlementStyle(b) === 'PM' ? 0 : 1) || a.localeCompare(b),
+        (settlementStyle(a) === 'PM' ? 0 : 1) - (settlementStyle(b) === 'PM' ? 0 : 1) || byCodeUnit(a, b),
     );
     const root = names[0] as string;
     const chain: DateChain = { root, calls: new Map(), puts: new Map() };

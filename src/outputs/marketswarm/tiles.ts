@@ -18,6 +18,7 @@ import { substrateColumns, type SubstrateColumns } from '../../models/substrate-
 import { MIN_IV } from '../../normalizers/bounds.js';
 import { ascii, ByteWriter } from './bytes.js';
 import { calendarDays, type SurfaceInput } from './heatmap.js';
+import { byCodeUnit } from '../../lib/compare.js';
 
 /** The surface as one run of members and where each lies. */
 export interface SurfaceBytes {
@@ -98,7 +99,7 @@ function strikeAt(strikes: Float64Array, k: number): number {
 }
 
 function rootOrder(a: string, b: string): number {
-  return (settlementStyle(a) === 'PM' ? 0 : 1) - (settlementStyle(b) === 'PM' ? 0 : 1) || a.localeCompare(b);
+  return (settlementStyle(a) === 'PM' ? 0 : 1) - (settlementStyle(b) === 'PM' ? 0 : 1) || byCodeUnit(a, b);
 }
 
 /** heatmap.ts's `chainsByDate` on columns: one root per date (PM-settled first), the last leg per strike kept. */
