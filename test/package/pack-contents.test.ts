@@ -42,6 +42,11 @@ describe('npm pack', () => {
     expect(compiled.filter((f) => !files.has(f))).toEqual([]);
     expect(files.has('bin/chain-worker')).toBe(true);
     expect(files.has('dist/src/models/model-thread-entry.js')).toBe(true);
+    // The worker as it runs (tools/bundle.ts): the CLI and every thread entry, with their source maps.
+    const bundles = walk(join(PACKAGE_ROOT, 'dist/app')).filter((f) => !f.includes('/bench-'));
+    expect(bundles).toContain('dist/app/main.js');
+    expect(bundles).toContain('dist/app/page-thread-entry.js.map');
+    expect(bundles.filter((f) => !files.has(f))).toEqual([]);
     // The JSON Schemas the build emits (not committed) ship under schemas/.
     const schemas = [...files].filter((f) => /^schemas\/[a-z-]+\.json$/.test(f));
     expect(schemas).toContain('schemas/gex-model.json');
@@ -53,6 +58,10 @@ describe('npm pack', () => {
 
   it('ships no tests, benchmarks or TypeScript sources', async () => {
     const files = [...(await packedFiles())];
-    expect(files.filter((f) => /^(test|bench|tools)\//.test(f) || /^src\/.*\.ts$/.test(f))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => /^(test|bench|tools)\//.test(f) || /^src\/.*\.ts$/.test(f) || f.startsWith('dist/app/bench-'),
+      ),
+    ).toEqual([]);
   });
 });
