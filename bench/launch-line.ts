@@ -34,3 +34,11 @@ export function asChainWorker(
   if (!l) throw new Error(`${bin} has no interpreter line`);
   return { command: l.command, args: [...(l.arg !== null ? [l.arg] : []), script, ...args] };
 }
+
+/**
+ * A benchmark child's script as it runs: its bundle in `dist/app/` (tools/bundle.ts), as the worker ships,
+ * so the child's memory and event loop are the shipped worker's.
+ */
+export function benchChild(name: 'worker-child' | 'fetch-child' | 'live-child'): string {
+  return resolve(PACKAGE_ROOT, 'dist/app', `bench-${name}.js`);
+}

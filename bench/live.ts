@@ -11,7 +11,6 @@
  * main-thread CPU between two turns, see probes.ts); Redis commands = INFO over the window.
  */
 import { fork } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { startLocalApi } from '../src/provider/local-api/server.js';
@@ -20,6 +19,7 @@ import { startStreamServer } from '../src/provider/local-api/ws-server.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { freePort, RedisServerProcess } from '../tools/redis-servers.js';
 import { worstTurnReport, type ProbeResult, type WorstTurn } from './probes.js';
+import { benchChild } from './launch-line.js';
 
 export interface LiveRun {
   rate: number;
@@ -94,7 +94,7 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
   });
   const httpPort = await freePort();
   const http = `http://127.0.0.1:${httpPort}`;
-  const child = fork(resolve(import.meta.dirname, 'live-child.js'), [`127.0.0.1:${httpPort}`], {
+  const child = fork(benchChild('live-child'), [`127.0.0.1:${httpPort}`], {
     env: {
       ...process.env,
       MASSIVE_PROVIDER: 'massive',

@@ -9,12 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { nyDateTime } from '../src/domain/market-time.js';
-import { asChainWorker } from './launch-line.js';
+import { asChainWorker, benchChild } from './launch-line.js';
 import { SimProcess } from './sim-process.js';
 import { redisSched, setRedisSched } from './redis-priority.js';
 import { BENCH_API_KEY, createStack, type Stack } from './stack.js';
@@ -129,7 +128,7 @@ async function workerProcess(
   extra: string[] = [],
 ): Promise<BurstRun[]> {
   // Started as bin/chain-worker is (its interpreter line sets the memory settings), so its RSS is what users get.
-  const run = asChainWorker(resolve(import.meta.dirname, 'worker-child.js'), [
+  const run = asChainWorker(benchChild('worker-child'), [
     '--api',
     api,
     '--redis',
@@ -226,7 +225,7 @@ async function main(): Promise<void> {
         `3/7 fetch phase vs its floor (bare undici, same requests) and one stream at a time (${runs} runs)`,
       );
       // In a process of its own, started as the worker is (see fetch-child.ts).
-      const run = asChainWorker(resolve(import.meta.dirname, 'fetch-child.js'), [
+      const run = asChainWorker(benchChild('fetch-child'), [
         '--api',
         sim.url,
         '--redis',
