@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { benchUsage, parseBenchArgs, UsageError, type BenchArgs, type Scenario } from './args.js';
 import { RedisServerProcess } from '../tools/redis-servers.js';
 import { nyDateTime } from '../src/domain/market-time.js';
 import { asChainWorker, benchChild } from './launch-line.js';
@@ -40,79 +40,22 @@ import {
   type SlowlogSummary,
 } from './compat.js';
 
-const SCENARIOS = ['burst', 'write', 'fetch', 'build', 'memory', 'growth', 'live', 'compat'] as const;
-type Scenario = (typeof SCENARIOS)[number];
-
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    'latency-ms': { type: 'string', default: '40' },
-    runs: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '250' },
-    growth: { type: 'string', default: '2000,5000,10000,20000,40000' },
-    /** Quote messages per second of the live scenario, one worker run each. */
-    'live-rates': { type: 'string', default: '5000,20000' },
-    'live-seconds': { type: 'string', default: '20' },
-    /**
-     * CHAIN_COMPAT of the worker measured against the targets (burst, write, fetch, growth): `none` (the
-     * worker's own work); the MarketSwarm outputs' cost is the compat scenario's and the memory extra.
-     */
-    'chain-compat': { type: 'string', default: 'none' },
-    /**
-     * Compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode, each measuring
-     * `--compat-runs` burst cycles after its warm-up (not `--runs`: the cost is a difference of two noisy
-     * medians, so it takes more cycles than one figure does; 4 × 3 gives 12 per mode).
-     */
-    'compat-rounds': { type: 'string', default: '4' },
-    'compat-runs': { type: 'string', default: '3' },
-    /** SLOWLOG threshold (µs) during the compat scenario: every command at least this long is logged. */
-    'slowlog-us': { type: 'string', default: '1000' },
-    /**
-     * Nice value of the local API process (it stands in for a remote machine; 0 = the benchmark's own
-     * priority) in the scenarios that measure the worker's event loop and Redis (growth, live, compat).
-     * The worker's own threads: CHAIN_THREAD_NICE in the environment.
-     */
-    'sim-nice': { type: 'string', default: '10' },
-    /**
-     * Its nice value in the scenarios where its serving is on the measured path (burst, write, fetch; the
-     * fetch floor runs under the same conditions).
-     */
-    'sim-nice-fetch': { type: 'string', default: '0' },
-    /**
-     * The bench's redis-server during the compat scenario: `fifo` (real-time priority, SCHED_FIFO 1: it
-     * stands in for a Redis on a host of its own, so SLOWLOG measures the commands, not the scheduler's
-     * waits on two shared cores; needs root or CAP_SYS_NICE, else it stays normal and `settings` says so)
-     * or `other` (normal priority, the worker's). The other scenarios run it at normal priority.
-     */
-    'redis-sched-compat': { type: 'string', default: 'fifo' },
-    /** Comma-separated subset of the scenarios (development); default all. */
-    only: { type: 'string', default: SCENARIOS.join(',') },
-  },
-});
-const latencyMs = Number(args['latency-ms']);
-const chainCompat = args['chain-compat'] ?? 'none';
-function niceArg(name: 'sim-nice' | 'sim-nice-fetch'): number {
-  const n = Number(args[name]);
-  if (!Number.isInteger(n) || n < 0 || n > 19)
-    throw new Error(`--${name}: expected an integer from 0 to 19, got ${args[name]}`);
-  return n;
+let parsed: BenchArgs;
+try {
+  parsed = parseBenchArgs(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`bench: ${err.message} (npm run bench -- --help lists the options)\n`);
+  process.exit(2);
 }
-const redisSchedCompat = args['redis-sched-compat'];
-if (redisSchedCompat !== 'fifo' && redisSchedCompat !== 'other')
-  throw new Error(`--redis-sched-compat: expected fifo or other, got ${String(redisSchedCompat)}`);
-const simNice = niceArg('sim-nice');
-const simNiceFetch = niceArg('sim-nice-fetch');
-const runs = Number(args.runs);
-const concurrency = Number(args.concurrency);
-const rate = Number(args.rate);
-const growthSizes = (args.growth ?? '')
-  .split(',')
-  .map(Number)
-  .filter((n) => n > 0);
-const only = new Set((args.only ?? '').split(',').map((x) => x.trim()));
-for (const o of only)
-  if (!(SCENARIOS as readonly string[]).includes(o)) throw new Error(`unknown scenario ${o}`);
+if (parsed.help) {
+  process.stdout.write(benchUsage());
+  process.exit(0);
+}
+const args = parsed;
+const { latencyMs, chainCompat, redisSchedCompat, simNice, simNiceFetch, runs, concurrency, rate } = args;
+const growthSizes = args.growth;
+const only = args.only;
 const want = (x: Scenario): boolean => only.has(x);
 const log = (msg: string): void => {
   if (!args.json) process.stderr.write(`bench: ${msg}\n`);
@@ -280,23 +223,20 @@ async function main(): Promise<void> {
 
     const liveRuns: LiveRun[] = [];
     if (want('live')) {
-      const liveRates = (args['live-rates'] ?? '')
-        .split(',')
-        .map(Number)
-        .filter((n) => n > 0);
+      const liveRates = args.liveRates;
       log(`7/7 live stream at ${liveRates.join(', ')} quote messages/s (a worker process each)`);
       for (const r of liveRates)
-        liveRuns.push(await liveRun({ rate: r, seconds: Number(args['live-seconds']), warmup: 5 }));
+        liveRuns.push(await liveRun({ rate: r, seconds: args.liveSeconds, warmup: 5 }));
     }
 
     let compat: CompatRuns | undefined;
     // The redis-server's scheduling during the compat scenario as `chrt` reports it (`SCHED_FIFO 1`).
     let compatSched: string | null = null;
     if (want('compat')) {
-      const rounds = Number(args['compat-rounds']);
-      const compatRunsPerRound = Number(args['compat-runs']);
+      const rounds = args.compatRounds;
+      const compatRunsPerRound = args.compatRuns;
       log(
-        `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${compatRunsPerRound} runs, SLOWLOG ≥ ${args['slowlog-us']} µs`,
+        `compat: burst cycle with CHAIN_COMPAT=none and marketswarm, ${rounds} alternating rounds of ${compatRunsPerRound} runs, SLOWLOG ≥ ${args.slowlogUs} µs`,
       );
       await sim.market({ burst: true });
       const pid = redis.pid;
@@ -310,7 +250,7 @@ async function main(): Promise<void> {
           redis: stack.bus.conn,
           rounds,
           runs: compatRunsPerRound,
-          slowlogUs: Number(args['slowlog-us']),
+          slowlogUs: args.slowlogUs,
           worker: (mode, n) => workerProcess(sim.url, redisUrl, n, ['--compat', mode]),
         });
       } finally {
