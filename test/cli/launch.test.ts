@@ -50,8 +50,8 @@ describe('bin/chain-worker launch', () => {
       argv: string[];
       args: string[];
     };
-    // Two malloc arenas shared by every thread, not one per thread each keeping its own high-water mark.
-    expect(got.arenas).toBe('2');
+    // One malloc arena shared by every thread, not one per thread each keeping its own high-water mark.
+    expect(got.arenas).toBe('1');
     // 32 MiB (glibc's largest dynamic threshold) and 1 GiB: freed blocks stay in the process for reuse.
     expect(got.mmap).toBe(String(32 * 2 ** 20));
     expect(got.trim).toBe(String(2 ** 30));

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePage, decodePageWithWrites, PageSyntaxError } from '../../src/provider/massive/page-decode.js';
 import { liftContracts } from '../../src/provider/massive/page-lift.js';
-import { PagePool } from '../../src/provider/massive/page-pool.js';
+import { PagePool, pageThreadsFor } from '../../src/provider/massive/page-pool.js';
 
 const pools: PagePool[] = [];
 afterEach(async () => {
@@ -19,6 +19,18 @@ function pool(threads = 2): PagePool {
   expect(p.threaded).toBe(true); // the compiled thread script exists (npm run build)
   return p;
 }
+
+describe('the default pool size', () => {
+  it.each([
+    [1, 1],
+    [2, 1],
+    [3, 2],
+    [4, 2],
+    [64, 2],
+  ])('%i cores → %i page threads (one core left for the main thread, at most two)', (cores, threads) => {
+    expect(pageThreadsFor(cores)).toBe(threads);
+  });
+});
 
 const ticker = (strike: number): string => `O:SPXW260107C${String(strike * 1000).padStart(8, '0')}`;
 

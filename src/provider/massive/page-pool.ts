@@ -87,9 +87,19 @@ function pageThreadScript(): string | null {
   );
 }
 
-/** Threads in the default pool: two, or one on a single-core machine. */
+/**
+ * Page threads for a machine with `cores` cores: one fewer than the cores, at least one and at most two.
+ * The main thread (and, beside it, Redis and the model thread) needs a core while pages decode; on two
+ * cores a second page thread won the burst ~3 % and cost ~10–15 MB of RSS, an isolate of its own
+ * (README "Performance", Memory).
+ */
+export function pageThreadsFor(cores: number): number {
+  return Math.max(1, Math.min(2, Math.floor(cores) - 1));
+}
+
+/** Threads in the default pool: {@link pageThreadsFor} this machine's available parallelism. */
 export function defaultPageThreads(): number {
-  return Math.max(1, Math.min(2, availableParallelism()));
+  return pageThreadsFor(availableParallelism());
 }
 
 export class PagePool implements PageDecoder, BodyStore {
