@@ -9,6 +9,7 @@ import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isLoopbackHost } from '../lib/net-hosts.js';
 import { configureThreadNice, lowerHelperThreads } from '../lib/thread-priority.js';
+import { configurePagePool } from '../provider/massive/page-pool.js';
 import { RedisBus } from '../redis/bus.js';
 import { KeySchema } from '../redis/keys.js';
 import { Metrics } from '../serving/metrics.js';
@@ -93,6 +94,7 @@ function abandon(bus: RedisBus): void {
 /** Creates logger, buses and metrics. Throws {@link RedisUnavailableError}, with every bus closed, when Redis does not answer. */
 export async function createRuntime(config: Config, name = 'chain-worker'): Promise<Runtime> {
   tuneHeap(config.heapGrowingPercent);
+  configurePagePool(config.pageThreads);
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,

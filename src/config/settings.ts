@@ -426,6 +426,12 @@ export const SETTINGS = {
     default: 1,
     help: 'Model threads of a builder: how many epochs (of different symbols) build at once. Each thread adds its own heap (a second one: +20–35 MB peak RSS in the burst benchmark); more than 1 pays only with cores to spare.',
   }),
+  pageThreads: spec({
+    name: 'CHAIN_PAGE_THREADS',
+    schema: int(0, 8),
+    default: 0,
+    help: 'Threads that decode, normalize and encode the fetched pages (0 = one per core beyond the first, at most two: one on a two-core machine). Each adds its own heap (~10–15 MB of RSS); on two cores a second one made the burst ~3 % faster.',
+  }),
   modelHistorySec: spec({
     name: 'CHAIN_MODEL_HISTORY_SEC',
     schema: int(0, 2_592_000),

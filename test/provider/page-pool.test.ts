@@ -6,7 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePage, decodePageWithWrites, PageSyntaxError } from '../../src/provider/massive/page-decode.js';
 import { liftContracts } from '../../src/provider/massive/page-lift.js';
-import { PagePool, pageThreadsFor } from '../../src/provider/massive/page-pool.js';
+import { availableParallelism } from 'node:os';
+import {
+  configurePagePool,
+  PagePool,
+  pageThreadsFor,
+  sharedPagePool,
+} from '../../src/provider/massive/page-pool.js';
 
 const pools: PagePool[] = [];
 afterEach(async () => {
@@ -29,6 +35,16 @@ describe('the default pool size', () => {
     [64, 2],
   ])('%i cores → %i page threads (one core left for the main thread, at most two)', (cores, threads) => {
     expect(pageThreadsFor(cores)).toBe(threads);
+  });
+
+  it('the process-wide pool takes CHAIN_PAGE_THREADS when set, else the default for this machine', () => {
+    expect(new PagePool().size).toBe(pageThreadsFor(availableParallelism()));
+    configurePagePool(3);
+    const p = sharedPagePool();
+    pools.push(p);
+    expect(p.size).toBe(3);
+    configurePagePool(1);
+    expect(sharedPagePool()).toBe(p); // created once: a later call changes no pool already made
   });
 });
 

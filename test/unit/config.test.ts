@@ -37,6 +37,8 @@ describe('config', () => {
     [{ CHAIN_MODEL_THREADS: '0' }, 'CHAIN_MODEL_THREADS'],
     [{ CHAIN_MODEL_THREADS: '9' }, 'CHAIN_MODEL_THREADS'],
     [{ CHAIN_MODEL_THREADS: '1.5' }, 'CHAIN_MODEL_THREADS'],
+    [{ CHAIN_PAGE_THREADS: '9' }, 'CHAIN_PAGE_THREADS'],
+    [{ CHAIN_PAGE_THREADS: '-1' }, 'CHAIN_PAGE_THREADS'],
   ])('%j stops start-up naming %s', (env, name) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(new RegExp(`^Invalid configuration: ${name}`));

@@ -116,6 +116,11 @@ export class PagePool implements PageDecoder, BodyStore {
     this.slots = new Array<Slot | undefined>(Math.max(1, threads)).fill(undefined);
   }
 
+  /** Threads the pool runs at most (each started on its first page). */
+  get size(): number {
+    return this.slots.length;
+  }
+
   /** True when pages go to threads (false: no compiled thread script, pages are decoded inline). */
   get threaded(): boolean {
     return this.script !== null;
@@ -223,9 +228,18 @@ export class PagePool implements PageDecoder, BodyStore {
 }
 
 let shared: PagePool | undefined;
+let sharedThreads = 0;
+
+/**
+ * The size of the process-wide pool (`CHAIN_PAGE_THREADS`; 0 = {@link defaultPageThreads}), for the pool
+ * {@link sharedPagePool} creates on its first use; a pool already created keeps its size.
+ */
+export function configurePagePool(threads: number): void {
+  sharedThreads = threads;
+}
 
 /** The process-wide page pool (threads start on first use; idle threads never keep the process alive). */
 export function sharedPagePool(): PagePool {
-  shared ??= new PagePool();
+  shared ??= new PagePool(sharedThreads > 0 ? sharedThreads : defaultPageThreads());
   return shared;
 }
