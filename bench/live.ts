@@ -10,7 +10,7 @@
  * log); CPU = the process's (all threads) over wall time; block = the child's own event-loop probe (wall and
  * main-thread CPU between two turns, see probes.ts); Redis commands = INFO over the window.
  */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { startLocalApi } from '../src/provider/local-api/server.js';
@@ -19,7 +19,7 @@ import { startStreamServer } from '../src/provider/local-api/ws-server.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { freePort, RedisServerProcess } from '../tools/redis-servers.js';
 import { worstTurnReport, type ProbeResult, type WorstTurn } from './probes.js';
-import { benchChild } from './launch-line.js';
+import { asChainWorker, benchChild } from './launch-line.js';
 
 export interface LiveRun {
   rate: number;
@@ -94,7 +94,10 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
   });
   const httpPort = await freePort();
   const http = `http://127.0.0.1:${httpPort}`;
-  const child = fork(benchChild('live-child'), [`127.0.0.1:${httpPort}`], {
+  // Started as bin/chain-worker is (its interpreter line: the malloc settings and the main isolate's
+  // young generation), so its turns are the shipped worker's; 'ipc' gives it the channel fork would.
+  const run = asChainWorker(benchChild('live-child'), [`127.0.0.1:${httpPort}`]);
+  const child = spawn(run.command, run.args, {
     env: {
       ...process.env,
       MASSIVE_PROVIDER: 'massive',
