@@ -20,6 +20,7 @@ import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { freePort, RedisServerProcess } from '../tools/redis-servers.js';
 import { worstTurnReport, type ProbeResult, type WorstTurn } from './probes.js';
 import { asChainWorker, benchChild } from './launch-line.js';
+import { niceSelf } from './nice-self.js';
 
 export interface LiveRun {
   rate: number;
@@ -46,6 +47,11 @@ export interface LiveRun {
   /** Median work per build in the symbol's live thread, ms. */
   thread_ms: { hydrate: number; models: number; substrates: number };
   measured_seconds: number;
+  /**
+   * The nice value the benchmark's own threads (the local API and stream server) ran at while the worker
+   * was measured, or null when lowering them was refused.
+   */
+  server_nice: number | null;
 }
 
 export interface LiveOptions {
@@ -54,6 +60,12 @@ export interface LiveOptions {
   warmup: number;
   /** Contracts per root on each of the burst expirations (2,000 → 20,000 contracts per symbol). */
   burstContractsPerExpiration?: number;
+  /**
+   * Nice value for this process's threads while the worker runs (0 = leave them): the local API and the
+   * stream server run here and stand in for Massive's machines, as the API process does at `--sim-nice`
+   * in the growth scenario. Applied after the worker and its redis-server have started (they keep theirs).
+   */
+  serverNice?: number;
 }
 
 const KEY = 'bench-live-key';
@@ -114,6 +126,7 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const exited = new Promise((r) => child.once('exit', r));
+  const niced = o.serverNice ? niceSelf(o.serverNice) : null;
   const latencies: number[] = [];
   const threadMs: { hydrate: number[]; models: number[]; substrates: number[] } = {
     hydrate: [],
@@ -195,8 +208,12 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
         substrates: r1(pct(threadMs.substrates, 0.5)),
       },
       measured_seconds: r1(wall),
+      server_nice: niced === null ? 0 : niced.refused === null ? (o.serverNice ?? 0) : null,
     };
   } finally {
+    const notRestored = niced?.restore() ?? null;
+    if (notRestored)
+      process.stderr.write(`bench: live: could not restore this process's priority: ${notRestored}\n`);
     if (child.connected) child.disconnect();
     child.kill('SIGTERM');
     await exited;

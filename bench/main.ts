@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       const liveRates = args.liveRates;
       log(`7/7 live stream at ${liveRates.join(', ')} quote messages/s (a worker process each)`);
       for (const r of liveRates)
-        liveRuns.push(await liveRun({ rate: r, seconds: args.liveSeconds, warmup: 5 }));
+        liveRuns.push(await liveRun({ rate: r, seconds: args.liveSeconds, warmup: 5, serverNice: simNice }));
     }
 
     let compat: CompatRuns | undefined;
