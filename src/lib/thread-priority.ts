@@ -103,15 +103,29 @@ export function lowerHelperThreads(platform = process.platform): string | null {
   if (nice <= 0) return null;
   if (platform !== 'linux') return `per-thread priorities need Linux, not ${platform}`;
   const target = Math.min(MAX_NICE, getPriority() + nice);
+  return forEachTask('self', (tid) => {
+    if (tid === process.pid) return; // the main thread's task id is the process id
+    if (getPriority(tid) < target) setPriority(tid, target);
+  });
+}
+
+function isEndedTask(err: unknown): boolean {
+  const e = err as { code?: string; info?: { code?: string } };
+  return e.info?.code === 'ESRCH' || e.code === 'ESRCH';
+}
+
+/**
+ * Calls `f` with the id of every task (thread) of process `pid` (Linux: `/proc/<pid>/task`). A task that
+ * ended meanwhile is skipped; returns null, or the first other failure's message (every task is visited).
+ */
+export function forEachTask(pid: number | 'self', f: (tid: number) => void): string | null {
   let failure: string | null = null;
-  for (const name of readdirSync('/proc/self/task')) {
-    const tid = Number(name);
-    if (tid === process.pid) continue; // the main thread's task id is the process id
+  for (const name of readdirSync(`/proc/${String(pid)}/task`)) {
     try {
-      if (getPriority(tid) < target) setPriority(tid, target);
+      f(Number(name));
     } catch (err) {
-      // A task that ended meanwhile is not a failure.
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') failure ??= (err as Error).message;
+      // Node's SystemError: `code` is ERR_SYSTEM_ERROR, the system's own code is in `info`.
+      if (!isEndedTask(err)) failure ??= (err as Error).message;
     }
   }
   return failure;

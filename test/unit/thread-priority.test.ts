@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import {
   configureThreadNice,
+  forEachTask,
   isThreadNiceFailure,
   lowerHelperThreads,
   lowerPriorityBy,
@@ -239,5 +240,27 @@ describe.runIf(linux)('the benchmark’s local API process', () => {
     const nices = [...niceByTask(sim.pid).values()];
     expect(nices.length).toBeGreaterThan(1);
     expect(new Set(nices)).toEqual(new Set([9]));
+  });
+});
+
+describe.runIf(linux)('every task of a process (Linux)', () => {
+  it('a task that ended meanwhile (ESRCH from the system) is skipped, not reported', () => {
+    // os.setPriority on a task that is gone throws a SystemError whose `code` is ERR_SYSTEM_ERROR and
+    // whose `info.code` is ESRCH.
+    expect(forEachTask('self', () => setPriority(2 ** 22 + 12345, 5))).toBeNull();
+  });
+
+  it('reports the first other failure, and still visits every task', () => {
+    const seen: number[] = [];
+    const failure = forEachTask('self', (tid) => {
+      seen.push(tid);
+      throw new Error(`refused ${String(seen.length)}`);
+    });
+    expect(failure).toBe('refused 1');
+    expect(seen.sort((a, b) => a - b)).toEqual(
+      readdirSync('/proc/self/task')
+        .map(Number)
+        .sort((a, b) => a - b),
+    );
   });
 });
