@@ -3,8 +3,8 @@
  * stream server run in the benchmark's process, standing in for Massive's machines (as the API process
  * does at `--sim-nice` from the growth scenario on).
  */
-import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { forEachTask } from '../src/lib/thread-priority.js';
 
 /**
  * Sets every thread of this process to `nice`; returns what puts each back (raising a priority again needs
@@ -12,26 +12,14 @@ import { getPriority, setPriority } from 'node:os';
  */
 export function niceSelf(nice: number): { refused: string | null; restore(): string | null } {
   const before = new Map<number, number>();
-  // A thread that ends in between (ESRCH) is skipped; any other refusal is reported.
-  const each = (f: (tid: number) => void): string | null => {
-    let refusal: string | null = null;
-    for (const tid of readdirSync('/proc/self/task').map(Number)) {
-      try {
-        f(tid);
-      } catch (err) {
-        if ((err as { info?: { code?: string } }).info?.code !== 'ESRCH') refusal ??= (err as Error).message;
-      }
-    }
-    return refusal;
-  };
-  const refused = each((tid) => {
+  const refused = forEachTask('self', (tid) => {
     before.set(tid, getPriority(tid));
     setPriority(tid, nice);
   });
   return {
     refused,
     restore: () =>
-      each((tid) => {
+      forEachTask('self', (tid) => {
         const was = before.get(tid);
         if (was !== undefined && getPriority(tid) !== was) setPriority(tid, was);
       }),

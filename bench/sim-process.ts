@@ -5,11 +5,11 @@
  * per scenario (see main.ts), below the worker where it would otherwise preempt the worker and Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../src/lib/repo-paths.js';
+import { forEachTask } from '../src/lib/thread-priority.js';
 
 export class SimProcess {
   private proc: ChildProcess | undefined;
@@ -67,10 +67,9 @@ export class SimProcess {
     const pid = this.proc?.pid;
     if (pid === undefined) return 'not started';
     try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), nice);
-      return null;
+      return forEachTask(pid, (tid) => setPriority(tid, nice));
     } catch (err) {
-      return (err as Error).message;
+      return (err as Error).message; // the process has gone (its task list cannot be read)
     }
   }
 
