@@ -171,6 +171,19 @@ export class LineReplies {
         onReply(null);
         continue;
       }
+      if (this.carry.length === 0) {
+        // The common reply (`+OK`, `:1`) is counted where it lies: no view of it is cut out of the chunk
+        // (80,000 views a cycle were ~8 MB of garbage on the main thread, and `indexOf` a native call each).
+        const kind = chunk[start];
+        if (kind === PLUS || kind === COLON) {
+          let end = start + 1;
+          while (end < chunk.length && chunk[end] !== LF) end++;
+          if (end === chunk.length) break; // the line goes on in the next chunk
+          start = end + 1;
+          onReply(null);
+          continue;
+        }
+      }
       const end = chunk.indexOf(LF, start);
       if (end < 0) break;
       let line: Buffer;
