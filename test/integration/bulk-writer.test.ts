@@ -182,9 +182,10 @@ describe('bulk writer', () => {
       expect(outcome.replies).toBe(16);
       expect(outcome.errors.size).toBe(0);
       // One chunk per turn pulled them in 16 turns. Within a turn's budget (TURN_BYTES, TURN_MS) they
-      // take one or two: a 64 KB write to a local socket takes microseconds, and 8 leaves room for turns
-      // cut short by a preempted thread.
-      expect(new Set(pulledAt).size).toBeLessThanOrEqual(8);
+      // take one or two: a 64 KB write to a local socket takes microseconds. The budget is wall-clock
+      // time, so a thread preempted mid-turn spends it sooner: 10 turns were seen once with the whole
+      // suite running beside it. Fewer than 16 is what tells the budget from one chunk per turn.
+      expect(new Set(pulledAt).size).toBeLessThan(16);
       expect(await bus.conn.strlen(`${prefix}k15`)).toBe(64 * 1024);
       const ttl = await bus.conn.ttl(`${prefix}k15`);
       expect(ttl).toBeGreaterThan(100);
