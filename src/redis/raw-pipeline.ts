@@ -9,6 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { encodeCommand, encodeCommands, LineReplies, type BulkCommand } from './resp.js';
 import type { RedisEndpoint } from './redis-url.js';
+import { nextTurn } from '../lib/slices.js';
 
 export interface BatchOutcome {
   /** Replies received (equals the commands sent on success). */
@@ -235,7 +236,7 @@ export class RawPipeline {
     if (step === 'continue') return true;
     // 'close' too: a socket destroyed while full never drains.
     if (step === 'drain') await drainOrClose(socket);
-    else await new Promise<void>((r) => setImmediate(r));
+    else await nextTurn();
     turn.reset();
     return !socket.destroyed;
   }
