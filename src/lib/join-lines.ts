@@ -11,15 +11,24 @@
 const LINES_PER_CHUNK = 1024;
 
 /**
+ * The bytes of lines `[start, end)` as {@link joinLines} writes them: each line and the newline after it,
+ * except after the list's last line unless `trailing`. A list's bytes are its consecutive ranges' bytes,
+ * concatenated.
+ */
+export function joinedRange(lines: readonly string[], start: number, end: number, trailing = false): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = start; i < end; i += LINES_PER_CHUNK) {
+    const stop = Math.min(end, i + LINES_PER_CHUNK);
+    const last = stop === lines.length;
+    parts.push(Buffer.from(`${lines.slice(i, stop).join('\n')}${!last || trailing ? '\n' : ''}`));
+  }
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/**
  * The bytes of `lines.join('\n')`, with a newline after the last line too when `trailing` (none for an
  * empty list).
  */
 export function joinLines(lines: readonly string[], trailing = false): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) {
-    const end = Math.min(lines.length, i + LINES_PER_CHUNK);
-    const last = end === lines.length;
-    parts.push(Buffer.from(`${lines.slice(i, end).join('\n')}${!last || trailing ? '\n' : ''}`));
-  }
-  return Buffer.concat(parts);
+  return joinedRange(lines, 0, lines.length, trailing);
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
-import { inSlices, SLICE } from '../lib/slices.js';
+import { inSlices, joinLinesInSlices, SLICE } from '../lib/slices.js';
 import { joinLines } from '../lib/join-lines.js';
 
 const deflate = promisify(deflateRaw);
@@ -147,7 +147,7 @@ export function tickerSetHash(tickers: readonly string[]): string {
  * thread pool, not the event loop.
  */
 export async function packTickers(tickers: readonly string[]): Promise<Buffer> {
-  return deflate(joinLines([...tickers].sort()));
+  return deflate(await joinLinesInSlices([...tickers].sort()));
 }
 
 /** The ticker set of {@link packTickers}' bytes. */

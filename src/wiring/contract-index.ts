@@ -7,7 +7,7 @@
  */
 import { promisify } from 'node:util';
 import { deflate as deflateCb, inflate as inflateCb } from 'node:zlib';
-import { joinLines } from '../lib/join-lines.js';
+import { joinLinesInSlices } from '../lib/slices.js';
 
 const deflate = promisify(deflateCb);
 const inflate = promisify(inflateCb);
@@ -16,8 +16,8 @@ const inflate = promisify(inflateCb);
 const LEGACY_JSON = 0x5b;
 
 /** The stored value of an index holding `ids`, in that order. */
-export function encodeContractIndex(ids: readonly string[]): Promise<Buffer> {
-  return deflate(joinLines(ids));
+export async function encodeContractIndex(ids: readonly string[]): Promise<Buffer> {
+  return deflate(await joinLinesInSlices(ids));
 }
 
 /** Thrown for a value that is neither encoding (a key written by something else). */
