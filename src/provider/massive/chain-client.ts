@@ -11,6 +11,7 @@ import { ExpirationCache } from './expiration-cache.js';
 import type { MassiveHttp, RequestStats } from './http.js';
 import { peekNextUrl, type DecodeOptions } from './page-decode.js';
 import { liftContracts, type LiftedResult } from './page-lift.js';
+import { nextTurn } from '../../lib/slices.js';
 import { sharedPagePool, type PageDecoder } from './page-pool.js';
 import { parseContract, spotFromResult } from './parse-contract.js';
 import type { ChainPage, ChainSnapshot, ParsedContract } from './types.js';
@@ -289,6 +290,9 @@ export class MassiveChainClient {
             ahead.set(hint, { stats: aheadStats, page });
           }
           const decoded = await this.pages.decode(bytes, decodeOptions());
+          // Pages decoded meanwhile arrive together (a port's queued messages are delivered in one go):
+          // each is lifted and merged in a turn's budget, not all of them in the turn they arrived in.
+          await nextTurn();
           return { results: liftContracts(decoded.page, decoded.bytes), nextUrl: decoded.page.nextUrl };
         },
         this.pages.bodies,
