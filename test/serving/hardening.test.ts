@@ -212,10 +212,10 @@ describe('HTTP hardening', () => {
       [{ httpToken: TOKEN }, '0.0.0.0'],
     ] as const) {
       const deps = depsOf(h, { config: { ...h.config, ...config } });
-      const registry = deps.metrics.registry;
-      const render = registry.metrics.bind(registry);
+      const metrics = deps.metrics;
+      const render = metrics.render.bind(metrics);
       let renders = 0;
-      registry.metrics = async () => {
+      metrics.render = async () => {
         renders++;
         return render();
       };
@@ -225,7 +225,7 @@ describe('HTTP hardening', () => {
       expect(renders).toBe(1);
       const rejected = (await deps.metrics.httpRejected.get()).values.reduce((n, v) => n + v.value, 0);
       expect(rejected).toBe(rejectedBefore);
-      registry.metrics = render;
+      metrics.render = render;
     }
   });
 

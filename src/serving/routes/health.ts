@@ -80,7 +80,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServingContext):
 
   app.get('/metrics', { schema: ROUTE_SCHEMAS.metrics }, async (_req, reply) => {
     deps.metrics.sseClients.set(ctx.hub.clientCount);
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metrics.render();
     return reply.header('cache-control', 'no-store').type(deps.metrics.registry.contentType).send(text);
   });
 }
