@@ -1,7 +1,8 @@
 /**
  * @module Per-chain work in bounded slices: a loop over every contract of a chain runs a slice at a time
  * and gives the event loop a turn between slices, so the longest stretch without a turn is one slice
- * (about a millisecond), whatever the size of the chain.
+ * (about a millisecond), whatever the size of the chain; the loops in flight share one budget per turn
+ * ({@link TURN_BUDGET_MS}), so several loops side by side do not add up in one turn either.
  */
 import { joinedRange } from './join-lines.js';
 
