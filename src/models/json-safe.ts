@@ -1,5 +1,6 @@
 /** @module Rounding and guards so that no NaN, Infinity or -0 ever reaches a published model's JSON. */
 import { medianStrike, plausibleSpot } from '../normalizers/bounds.js';
+import type { ContractSubstrate } from '../normalizers/substrate.js';
 import { MODEL_VERSION, type ModelHeader, type ModelInput } from './types.js';
 
 /** Latest instant a JS Date can hold (±100,000,000 days). */
@@ -64,7 +65,10 @@ export function usableSpot(spot: number | null | undefined): number | null {
 export function modelSpot(input: Pick<ModelInput, 'spot' | 'contracts'>): number | null {
   const spot = usableSpot(input.spot);
   if (spot === null) return null;
-  return plausibleSpot(spot, medianStrike(input.contracts.map((c) => c.strike))) ? spot : null;
+  // A loop, not a closure made per build (lib/shape-anchors.ts).
+  const strikes = new Array<number>(input.contracts.length);
+  for (let i = 0; i < strikes.length; i++) strikes[i] = (input.contracts[i] as ContractSubstrate).strike;
+  return plausibleSpot(spot, medianStrike(strikes)) ? spot : null;
 }
 
 /**

@@ -69,7 +69,9 @@ export function gammaCeiling(spot: number, iv: number | null, t: number): number
  * medianStrike([6800, 6900, 7000, 7100]); // 6950
  */
 export function medianStrike(strikes: readonly number[]): number {
-  const s = Float64Array.from(strikes.filter((k) => Number.isFinite(k) && k > 0)).sort();
+  const usable: number[] = [];
+  for (const k of strikes) if (Number.isFinite(k) && k > 0) usable.push(k);
+  const s = Float64Array.from(usable).sort();
   if (s.length === 0) return 0;
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? (s[mid] as number) : 0.5 * ((s[mid - 1] as number) + (s[mid] as number));

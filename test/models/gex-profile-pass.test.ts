@@ -62,7 +62,7 @@ describe('GEX profiles in one pass', () => {
   const { contracts } = classifyForGex(chain(), AS_OF, SPOT);
   const dates = [...new Set(contracts.map((c) => c.expiration))].sort();
   const index = new Map(dates.map((d, i) => [d, i]));
-  const grid = sharedProfiles(contracts, SPOT, (c) => index.get(c.expiration) ?? 0, dates.length);
+  const grid = sharedProfiles(contracts, SPOT, index, dates.length);
   const levels = profileLevels(SPOT);
 
   it('each value is bit for bit the separate evaluation of that set', () => {

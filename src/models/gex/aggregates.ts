@@ -1,4 +1,6 @@
 /** @module Sums of the contracts' exposures for one weight (OI or volume): per strike and overall. */
+import { ascending } from '../../lib/compare.js';
+import { anchorShape } from '../../lib/shape-anchors.js';
 import { cents } from '../json-safe.js';
 import type { GexIncluded, GexStrikeRow, GexTotals } from '../types.js';
 import type { GexContract } from './eligibility.js';
@@ -84,6 +86,9 @@ export function sumExposures(contracts: readonly GexContract[], weight: Weight):
       sums.included.delta++;
     }
   }
+  // The loop's code depends on these shapes, made anew each build (lib/shape-anchors.ts).
+  anchorShape('gex.sums', sums);
+  anchorShape('gex.strikeSums', sums.byStrike.values().next().value);
   return sums;
 }
 
@@ -106,11 +111,20 @@ export function zeroTotals(): GexTotals {
 
 /** Strike rows to the cent, ascending strike; each row's `net` is `call + put` of the rounded values. */
 export function publishStrikeRows(byStrike: ReadonlyMap<number, StrikeSums>): GexStrikeRow[] {
-  const strikes = [...byStrike.keys()].sort((a, b) => a - b);
-  return strikes.map((strike) => {
+  const strikes = [...byStrike.keys()].sort(ascending);
+  const rows: GexStrikeRow[] = [];
+  for (const strike of strikes) {
     const sums = byStrike.get(strike) as StrikeSums;
     const call = cents(sums.call);
     const put = cents(sums.put);
-    return { strike, call, put, net: cents(call + put), vanna: cents(sums.vanna), charm: cents(sums.charm) };
-  });
+    rows.push({
+      strike,
+      call,
+      put,
+      net: cents(call + put),
+      vanna: cents(sums.vanna),
+      charm: cents(sums.charm),
+    });
+  }
+  return rows;
 }

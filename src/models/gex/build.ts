@@ -1,4 +1,5 @@
 /** @module buildGexModel: an epoch's contracts → the published GEX model. */
+import { anchorShape } from '../../lib/shape-anchors.js';
 import { modelHeader, modelSpot } from '../json-safe.js';
 import type { GexBasisView, GexExpiration, GexModel, ModelInput } from '../types.js';
 import { byOpenInterest, byVolume, zeroTotals } from './aggregates.js';
@@ -18,6 +19,13 @@ function byDate(contracts: readonly GexContract[]): Map<string, GexContract[]> {
     list.push(c);
   }
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Contracts without a day's volume. */
+function withoutVolume(contracts: readonly GexContract[]): number {
+  let n = 0;
+  for (const c of contracts) if (c.volume === null) n++;
+  return n;
 }
 
 /** True when any contract entered any computation of the view. */
@@ -63,6 +71,9 @@ export function buildGexModel(input: ModelInput): GexModel {
   const { version, ...header } = modelHeader(input);
   const spot = modelSpot(input);
   const { contracts, excluded } = classifyForGex(input.contracts, input.asOf, spot);
+  // The optimized code of the loops below depends on these shapes (see lib/shape-anchors.ts).
+  anchorShape('substrate', input.contracts[0]);
+  anchorShape('gex.contract', contracts[0]);
   const model: GexModel = {
     version,
     model: 'gex',
@@ -87,8 +98,9 @@ export function buildGexModel(input: ModelInput): GexModel {
 
   // The overall profile, every date's and the volume basis's in one pass over the contracts.
   const dates = [...byDate(contracts)];
-  const dateIndex = new Map(dates.map(([date], i) => [date, i]));
-  const profiles = sharedProfiles(contracts, spot, (c) => dateIndex.get(c.expiration) ?? 0, dates.length);
+  const dateIndex = new Map<string, number>();
+  dates.forEach(([date], i) => dateIndex.set(date, i));
+  const profiles = sharedProfiles(contracts, spot, dateIndex, dates.length);
   const all = gexView(contracts, byOpenInterest, spot, profiles.all);
   model.totals = all.totals;
   model.levels = all.levels;
@@ -113,7 +125,7 @@ export function buildGexModel(input: ModelInput): GexModel {
     zero_gamma_roots: volume.zero_gamma_roots,
     by_strike: volume.by_strike,
     included: volume.included,
-    no_weight: contracts.filter((c) => c.volume === null).length,
+    no_weight: withoutVolume(contracts),
   };
   return model;
 }

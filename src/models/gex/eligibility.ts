@@ -68,27 +68,31 @@ export function hasReadableIdentity(c: ContractSubstrate): boolean {
 }
 
 /**
- * Years from `asOf` to each (root, expiration)'s settlement, computed once per pair.
+ * Years from `asOf` to each (root, expiration)'s settlement, computed once per pair. A class, not a
+ * closure per build: its method is one long-lived function, whose optimized code outlives the build (see
+ * lib/shape-anchors.ts).
  *
  * @example
- * const t = settlementClock(Date.parse('2026-01-07T15:00:00Z'));
- * t('SPXW', '2026-01-07'); // 6 hours to the 16:00 ET settlement: 6 / 8760 ≈ 0.000685
+ * const clock = new SettlementClock(Date.parse('2026-01-07T15:00:00Z'));
+ * clock.yearsTo('SPXW', '2026-01-07'); // 6 hours to the 16:00 ET settlement: 6 / 8760 ≈ 0.000685
  */
-export function settlementClock(asOf: number): (root: string, expiration: string) => number {
-  const byRoot = new Map<string, Map<string, number>>();
-  return (root, expiration) => {
-    let byExpiration = byRoot.get(root);
+export class SettlementClock {
+  private readonly byRoot = new Map<string, Map<string, number>>();
+  constructor(private readonly asOf: number) {}
+
+  yearsTo(root: string, expiration: string): number {
+    let byExpiration = this.byRoot.get(root);
     if (byExpiration === undefined) {
       byExpiration = new Map();
-      byRoot.set(root, byExpiration);
+      this.byRoot.set(root, byExpiration);
     }
     let t = byExpiration.get(expiration);
     if (t === undefined) {
-      t = Number.isFinite(asOf) ? yearsToSettlement(asOf, expiration, root) : Number.NaN;
+      t = Number.isFinite(this.asOf) ? yearsToSettlement(this.asOf, expiration, root) : Number.NaN;
       byExpiration.set(expiration, t);
     }
     return t;
-  };
+  }
 }
 
 type Exposures = Pick<GexContract, 'gex' | 'vanna' | 'charm' | 'delta'>;
@@ -159,13 +163,13 @@ export function classifyForGex(
 ): GexEligibility {
   const excluded: GexExcluded = { no_gamma: 0, no_oi: 0, no_iv: 0, no_delta: 0, expired: 0, invalid: 0 };
   const out: GexContract[] = [];
-  const yearsTo = settlementClock(asOf);
+  const clock = new SettlementClock(asOf);
   for (const c of contracts) {
     if (!hasReadableIdentity(c)) {
       excluded.invalid++;
       continue;
     }
-    const t = yearsTo(c.root, c.expiration);
+    const t = clock.yearsTo(c.root, c.expiration);
     if (!(t > 0)) {
       excluded.expired++;
       continue;

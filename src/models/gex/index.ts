@@ -12,7 +12,7 @@ export {
 } from './exposures.js';
 export { gexHorizons, horizonDates, shareOf } from './horizons.js';
 export { gexView } from './view.js';
-export { classifyForGex, settlementClock } from './eligibility.js';
+export { classifyForGex, SettlementClock } from './eligibility.js';
 export { gammaProfileKernel, netGexAt, profileLevels, PROFILE_POINTS, PROFILE_RANGE } from './profile.js';
 export { gexWalls } from './walls.js';
 export { findRoots, nearestRoot, ROOT_TOLERANCE } from './zero-gamma.js';

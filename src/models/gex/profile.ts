@@ -1,5 +1,6 @@
 /** @module The net-GEX profile: net GEX recomputed with Black-Scholes gamma at hypothetical spot levels. */
 import type { DealerSign } from './exposures.js';
+import { anchorShape } from '../../lib/shape-anchors.js';
 
 /** What the profile needs of a contract: its IV and a weight (OI or volume). */
 export interface ProfileContract {
@@ -49,16 +50,18 @@ const kernelW = (sign: DealerSign, weight: number, volT: number): number =>
 
 /** Precomputes the kernel; contracts with zero OI add nothing and are dropped. */
 export function gammaProfileKernel(contracts: readonly ProfileContract[]): GammaProfileKernel {
-  const used = contracts.filter((c) => c.oi > 0);
+  const used: ProfileContract[] = [];
+  for (const c of contracts) if (c.oi > 0) used.push(c);
   const a = new Float64Array(used.length);
   const b = new Float64Array(used.length);
   const w = new Float64Array(used.length);
-  used.forEach((c, i) => {
+  for (let i = 0; i < used.length; i++) {
+    const c = used[i] as ProfileContract;
     const volT = volTOf(c.iv, c.t);
     a[i] = 1 / volT;
     b[i] = kernelB(c.strike, volT);
     w[i] = kernelW(c.sign, c.oi, volT);
-  });
+  }
   return { size: used.length, a, b, w };
 }
 
@@ -71,8 +74,18 @@ export function gammaProfileKernel(contracts: readonly ProfileContract[]): Gamma
  * netGexAt(k, 6900); // ≈ 1.2976e8 (Γ ≈ 0.002725 at the money)
  */
 export function netGexAt(kernel: GammaProfileKernel, level: number): number {
+  return kernelSum(kernel, Math.log(level)) * level;
+}
+
+/**
+ * `Σ w·exp(−d²/2)` with `d = a·lnL + b`: {@link netGexAt}'s loop, in a function of its own. Why: V8
+ * compiles a long loop while it runs (on-stack replacement) before the code after it has ever run; with
+ * the multiplication after the loop in the same function, that code had no type feedback for it and was
+ * thrown away at the end of every call (105 deoptimizations in one bench worker's model thread). The
+ * products and their order are unchanged: the same bits.
+ */
+function kernelSum(kernel: GammaProfileKernel, lnL: number): number {
   const { size, a, b, w } = kernel;
-  const lnL = Math.log(level);
   let sum = 0;
   for (let i = 0; i < size; i++) {
     const d = (a[i] as number) * lnL + (b[i] as number);
@@ -80,7 +93,7 @@ export function netGexAt(kernel: GammaProfileKernel, level: number): number {
     if (x < EXP_ZERO_BELOW) continue;
     sum += (w[i] as number) * Math.exp(x);
   }
-  return sum * level;
+  return sum;
 }
 
 /** A contract of {@link sharedProfileValues}: both weights (0 = not in that basis) and its date's group. */
@@ -140,6 +153,9 @@ export class SharedKernel {
   }
 }
 
+// A kernel lives for one build; the code of `add` and of the pass depends on its shape (lib/shape-anchors.ts).
+anchorShape('gex.kernel', new SharedKernel(0));
+
 /**
  * The OI profile at every level for the whole set and for each of `groups` groups (expiration dates), and
  * the volume profile of the whole set, in one pass: each contract's Gaussian term is computed once and
@@ -154,13 +170,39 @@ export function sharedKernelValues(
   groups: number,
   levels: readonly number[],
 ): { all: number[]; byGroup: number[][]; volume: number[] } {
-  const { size: n, a, b, wo, wv, group } = kernel;
   const points = levels.length;
   const lnL = new Float64Array(points);
   for (let j = 0; j < points; j++) lnL[j] = Math.log(levels[j] as number);
   const sumOi = new Float64Array(points);
   const sumVol = new Float64Array(points);
   const sums = new Float64Array(groups * points);
+  addKernelTerms(kernel, lnL, sumOi, sums, sumVol);
+  const all: number[] = [];
+  const volume: number[] = [];
+  const byGroup: number[][] = Array.from({ length: groups }, () => []);
+  for (let j = 0; j < points; j++) {
+    const level = levels[j] as number;
+    all.push((sumOi[j] as number) * level);
+    volume.push((sumVol[j] as number) * level);
+    for (let g = 0; g < groups; g++) (byGroup[g] as number[]).push((sums[g * points + j] as number) * level);
+  }
+  return { all, byGroup, volume };
+}
+
+/**
+ * {@link sharedKernelValues}'s pass: adds every contract's terms into the sums at each level of `lnL`
+ * (`sums` holds the groups' sums, level by level within each group). A function of its own so that the
+ * code compiled while the loop runs ends with the loop (see `kernelSum`).
+ */
+function addKernelTerms(
+  kernel: SharedKernel,
+  lnL: Float64Array,
+  sumOi: Float64Array,
+  sums: Float64Array,
+  sumVol: Float64Array,
+): void {
+  const { size: n, a, b, wo, wv, group } = kernel;
+  const points = lnL.length;
   // Contract by contract, each level's sums still receive the contracts in input order (the order
   // netGexAt adds them in); the contract's constants stay in registers across the levels.
   for (let i = 0; i < n; i++) {
@@ -182,16 +224,6 @@ export function sharedKernelValues(
       if (v !== 0) sumVol[j] = (sumVol[j] as number) + v * e;
     }
   }
-  const all: number[] = [];
-  const volume: number[] = [];
-  const byGroup: number[][] = Array.from({ length: groups }, () => []);
-  for (let j = 0; j < points; j++) {
-    const level = levels[j] as number;
-    all.push((sumOi[j] as number) * level);
-    volume.push((sumVol[j] as number) * level);
-    for (let g = 0; g < groups; g++) (byGroup[g] as number[]).push((sums[g * points + j] as number) * level);
-  }
-  return { all, byGroup, volume };
 }
 
 /** {@link sharedKernelValues} of these contracts. */
@@ -214,5 +246,7 @@ export function sharedProfileValues(
 export function profileLevels(spot: number, points = PROFILE_POINTS, range = PROFILE_RANGE): number[] {
   const lo = spot * (1 - range);
   const step = (2 * range * spot) / (points - 1);
-  return Array.from({ length: points }, (_, i) => (i === points - 1 ? spot * (1 + range) : lo + i * step));
+  const out = new Array<number>(points);
+  for (let i = 0; i < points; i++) out[i] = i === points - 1 ? spot * (1 + range) : lo + i * step;
+  return out;
 }

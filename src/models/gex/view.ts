@@ -2,16 +2,10 @@
  * @module One view of GEX over a set of contracts and a weight: totals, strike rows, walls, zero gamma
  * and the profile. The all-expiration model, each expiration date and the volume basis are views.
  */
+import { anchorShape } from '../../lib/shape-anchors.js';
 import { cents, level } from '../json-safe.js';
 import type { GexIncluded, GexLevels, GexProfilePoint, GexStrikeRow, GexTotals } from '../types.js';
-import {
-  byOpenInterest,
-  byVolume,
-  publishStrikeRows,
-  publishTotals,
-  sumExposures,
-  type Weight,
-} from './aggregates.js';
+import { publishStrikeRows, publishTotals, sumExposures, type Weight } from './aggregates.js';
 import type { GexContract } from './eligibility.js';
 import {
   gammaProfileKernel,
@@ -49,6 +43,7 @@ function profileContracts(contracts: readonly GexContract[], weight: Weight): Pr
     if (w === null || c.iv === null) continue;
     out.push({ strike: c.strike, sign: c.sign, t: c.t, iv: c.iv, oi: w });
   }
+  anchorShape('gex.profileContract', out[0]);
   return out;
 }
 
@@ -60,15 +55,24 @@ function profileContracts(contracts: readonly GexContract[], weight: Weight): Pr
 export function sharedProfiles(
   contracts: readonly GexContract[],
   spot: number,
-  groupOf: (c: GexContract) => number,
+  groupOf: ReadonlyMap<string, number>,
   groups: number,
 ): { all: number[]; byGroup: number[][]; volume: number[] } {
   const kernel = new SharedKernel(contracts.length);
+  addToKernel(kernel, contracts, groupOf);
+  return sharedKernelValues(kernel, groups, profileLevels(spot));
+}
+
+/** {@link sharedProfiles}'s loop, on its own so that code compiled while it runs ends with it (see `kernelSum`). */
+function addToKernel(
+  kernel: SharedKernel,
+  contracts: readonly GexContract[],
+  groupOf: ReadonlyMap<string, number>,
+): void {
   for (const c of contracts) {
     if (c.iv === null) continue;
-    kernel.add(c.strike, c.sign, c.t, c.iv, byOpenInterest(c) ?? 0, byVolume(c) ?? 0, groupOf(c));
+    kernel.add(c.strike, c.sign, c.t, c.iv, c.oi ?? 0, c.volume ?? 0, groupOf.get(c.expiration) ?? 0);
   }
-  return sharedKernelValues(kernel, groups, profileLevels(spot));
 }
 
 /**

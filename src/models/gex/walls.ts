@@ -48,8 +48,13 @@ export function strikeWithLargest(
  */
 export function gexWalls(rows: readonly WallRow[], spot: number): GexWalls {
   return {
-    call_wall: strikeWithLargest(rows, spot, (r) => r.call),
-    put_wall: strikeWithLargest(rows, spot, (r) => -r.put),
-    abs_gamma_strike: strikeWithLargest(rows, spot, (r) => r.call - r.put),
+    call_wall: strikeWithLargest(rows, spot, callScore),
+    put_wall: strikeWithLargest(rows, spot, putScore),
+    abs_gamma_strike: strikeWithLargest(rows, spot, absScore),
   };
 }
+
+// The scores as module-level functions, not closures made per build (lib/shape-anchors.ts).
+const callScore = (r: WallRow): number => r.call;
+const putScore = (r: WallRow): number => -r.put;
+const absScore = (r: WallRow): number => r.call - r.put;

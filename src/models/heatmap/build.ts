@@ -1,7 +1,8 @@
 /** @module buildHeatmapModel: an epoch's contracts → the published butterfly / vertical / single heatmap. */
+import { ascending } from '../../lib/compare.js';
 import { settlementStyle } from '../../domain/market-time.js';
 import type { ContractSubstrate } from '../../normalizers/substrate.js';
-import { hasReadableIdentity, settlementClock } from '../gex/eligibility.js';
+import { hasReadableIdentity, SettlementClock } from '../gex/eligibility.js';
 import { level, modelHeader, modelSpot } from '../json-safe.js';
 import type {
   ArbitrageFlag,
@@ -45,10 +46,10 @@ function chainsByDate(
   contracts: readonly ContractSubstrate[],
   asOf: number,
 ): Map<string, Map<string, RootChain>> {
-  const yearsTo = settlementClock(asOf);
+  const clock = new SettlementClock(asOf);
   const byDate = new Map<string, Map<string, RootChain>>();
   for (const c of contracts) {
-    if (!hasReadableIdentity(c) || !(yearsTo(c.root, c.expiration) > 0)) continue;
+    if (!hasReadableIdentity(c) || !(clock.yearsTo(c.root, c.expiration) > 0)) continue;
     let roots = byDate.get(c.expiration);
     if (roots === undefined) {
       roots = new Map();
@@ -71,7 +72,7 @@ function chainsByDate(
 export function centres(quotes: SideQuotes, window: HeatmapWindow | null): number[] {
   const out: number[] = [];
   for (const q of quotes.values()) if (inWindow(window, q.strike)) out.push(q.strike);
-  return out.sort((a, b) => a - b);
+  return out.sort(ascending);
 }
 
 type TileAt = (quotes: SideQuotes, ctx: SideContext, strike: number, width: number) => Tile | null;
@@ -113,7 +114,7 @@ function flagged(
       }
     }
   }
-  return out.sort((a, b) => a.strike - b.strike || a.width - b.width || (a.type < b.type ? -1 : 1));
+  return out.sort(byStrikeWidthType);
 }
 
 /** Negative butterflies and verticals worth more than their width. */
@@ -149,7 +150,7 @@ function expirationTiles(
   const vertPut = gridOf(verticalTile, chain.puts, puts, putStrikes, widths);
 
   const single: Record<string, SingleTiles> = {};
-  const singleStrikes = [...new Set([...callStrikes, ...putStrikes])].sort((a, b) => a - b);
+  const singleStrikes = [...new Set([...callStrikes, ...putStrikes])].sort(ascending);
   for (const strike of singleStrikes) {
     const call = singleTile(chain.calls, calls, strike);
     const put = singleTile(chain.puts, puts, strike);
@@ -245,4 +246,12 @@ export function buildHeatmapModel(input: HeatmapInput): HeatmapModel {
     model.flags.vertical_over_width += tiles.flags.vertical_over_width.length;
   }
   return model;
+}
+
+/** Strike, then width, then type (a module-level comparator: lib/shape-anchors.ts). */
+function byStrikeWidthType(
+  a: { strike: number; width: number; type: string },
+  b: { strike: number; width: number; type: string },
+): number {
+  return a.strike - b.strike || a.width - b.width || (a.type < b.type ? -1 : 1);
 }

@@ -2,6 +2,7 @@
  * @module The risk-neutral density an expiration's call butterflies imply (Breeden–Litzenberger, r = 0):
  * `f(K) ≈ (C(K−w) + C(K+w) − 2·C(K)) / w²`, on the narrowest width with quotes at each strike.
  */
+import { ascending } from '../../lib/compare.js';
 import { roundTo } from '../json-safe.js';
 import type { DensityPoint, HeatmapDensity, HeatmapLevels, HeatmapWindow } from '../types.js';
 import type { SideQuotes } from './tiles.js';
@@ -16,7 +17,7 @@ interface RawPoint {
 
 /** `f(K)` at each strike with wings quoted, on the narrowest such width; negative butterflies counted and floored at 0. */
 function rawDensity(calls: SideQuotes): { points: RawPoint[]; negative: number } {
-  const keys = [...calls.keys()].sort((a, b) => a - b);
+  const keys = [...calls.keys()].sort(ascending);
   const points: RawPoint[] = [];
   let negative = 0;
   for (let i = 1; i < keys.length - 1; i++) {
@@ -40,13 +41,14 @@ function rawDensity(calls: SideQuotes): { points: RawPoint[]; negative: number }
 function cumulative(points: readonly RawPoint[]): number[] {
   const out: number[] = [];
   let acc = 0;
-  points.forEach((p, i) => {
+  for (let i = 0; i < points.length; i++) {
     if (i > 0) {
+      const p = points[i] as RawPoint;
       const q = points[i - 1] as RawPoint;
       acc += 0.5 * (p.f + q.f) * (p.strike - q.strike);
     }
     out.push(acc);
-  });
+  }
   return out;
 }
 
@@ -96,24 +98,24 @@ export function callDensity(
   const cum = cumulative(raw);
   const mass = cum.at(-1) as number;
   if (!(mass > 0) || !Number.isFinite(mass)) return null;
-  const all: DensityPoint[] = raw.map((p, i) => ({
-    strike: p.strike,
-    density: p.f / mass,
-    cumulative: (cum[i] as number) / mass,
-  }));
+  // Loops, not callbacks made per build (lib/shape-anchors.ts).
+  const all: DensityPoint[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const p = raw[i] as RawPoint;
+    all.push({ strike: p.strike, density: p.f / mass, cumulative: (cum[i] as number) / mass });
+  }
+  const shown: DensityPoint[] = [];
+  for (const p of all) {
+    if (window !== null && !(p.strike >= window.low && p.strike <= window.high)) continue;
+    shown.push({ strike: p.strike, density: roundTo(p.density, 8), cumulative: roundTo(p.cumulative, 6) });
+  }
   const zg = levels?.zero_gamma ?? null;
   const near = spot === null || zg === null ? null : NEAR_ZERO_GAMMA * spot;
   return {
     source: 'call_butterflies',
     coverage: roundTo(mass, 4),
     negative_butterflies: negative,
-    points: all
-      .filter((p) => window === null || (p.strike >= window.low && p.strike <= window.high))
-      .map((p) => ({
-        strike: p.strike,
-        density: roundTo(p.density, 8),
-        cumulative: roundTo(p.cumulative, 6),
-      })),
+    points: shown,
     levels,
     probabilities: {
       between_walls: between(all, levels?.put_wall ?? null, levels?.call_wall ?? null),

@@ -11,6 +11,7 @@
  * Key order is JSON.stringify's: an object lists its integer-like keys ("6850") ascending first, then the
  * others ("6852.5") in insertion order, so rows and widths are written in that order.
  */
+import { ascending } from '../../lib/compare.js';
 import { settlementStyle } from '../../domain/market-time.js';
 import type { ArbitrageFlag, HeatmapFlags, HeatmapInput, HeatmapWindow } from '../types.js';
 import { centres, heatmapFrame, type HeatmapDate } from './build.js';
@@ -153,7 +154,7 @@ function writeGrid(
     tiles += inRow;
   }
   w.byte(0x7d);
-  flags.sort((a, b) => a.strike - b.strike || a.width - b.width);
+  flags.sort(byStrikeThenWidth);
   return { tiles, flags };
 }
 
@@ -234,7 +235,7 @@ function writeExpiration(
   w.text(',"put":');
   const vertPut = grid(pricedVertical, chain.puts, put, putStrikes, 'vertical');
   w.text('},"single":');
-  const singleStrikes = [...new Set([...callStrikes, ...putStrikes])].sort((a, b) => a - b);
+  const singleStrikes = [...new Set([...callStrikes, ...putStrikes])].sort(ascending);
   const singles = writeSingles(
     w,
     { quotes: chain.calls, side: call },
@@ -311,4 +312,12 @@ export function heatmapModelBytes(
 export function heatmapModelJson(input: HeatmapInput, extra: Record<string, unknown> = {}): string {
   const bytes = heatmapModelBytes(input, extra);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** Strike, then width (a module-level comparator: lib/shape-anchors.ts). */
+function byStrikeThenWidth(
+  a: { strike: number; width: number },
+  b: { strike: number; width: number },
+): number {
+  return a.strike - b.strike || a.width - b.width;
 }

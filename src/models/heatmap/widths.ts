@@ -1,4 +1,5 @@
 /** @module Heatmap widths: the per-symbol defaults and the clean-up applied to whatever is passed in. */
+import { ascending } from '../../lib/compare.js';
 import { isFiniteNumber } from '../json-safe.js';
 import { priceKey } from './tiles.js';
 
@@ -19,5 +20,5 @@ export function normalizeWidths(widths: readonly number[]): number[] {
   for (const w of widths) {
     if (isFiniteNumber(w) && priceKey(w) > 0 && !byKey.has(priceKey(w))) byKey.set(priceKey(w), w);
   }
-  return [...byKey.values()].sort((a, b) => a - b);
+  return [...byKey.values()].sort(ascending);
 }

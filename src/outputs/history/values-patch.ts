@@ -264,14 +264,16 @@ function memberWithKey(b: Uint8Array, k: number, key: Uint8Array, ks: number, ke
 function groupIds(changes: readonly Change[]): { ids: Int32Array; count: number } {
   const byHash = new Map<number, number>();
   const ids = new Int32Array(changes.length);
-  changes.forEach((c, k) => {
+  // Loops, not callbacks made per call (their optimized code would not outlive the call: lib/shape-anchors.ts).
+  for (let k = 0; k < changes.length; k++) {
+    const c = changes[k] as Change;
     let g = byHash.get(c.hash);
     if (g === undefined) {
       g = byHash.size;
       byHash.set(c.hash, g);
     }
     ids[k] = g;
-  });
+  }
   return { ids, count: byHash.size };
 }
 
@@ -413,18 +415,20 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
   // Each group's decimals: the most any of its plain-decimal pairs has.
   const decimals = new Array<number>(count).fill(0);
   const numeric = new Uint8Array(changes.length);
-  changes.forEach((c, k) => {
-    if (!plainDecimal(next, c.ns, c.ne, true)) return;
+  for (let k = 0; k < changes.length; k++) {
+    const c = changes[k] as Change;
+    if (!plainDecimal(next, c.ns, c.ne, true)) continue;
     const nd = pdDecimals;
-    if (!plainDecimal(prev, c.os, c.oe, false)) return;
+    if (!plainDecimal(prev, c.os, c.oe, false)) continue;
     numeric[k] = 1;
     const g = ids[k] as number;
     decimals[g] = Math.max(decimals[g] as number, nd, pdDecimals);
-  });
+  }
   const entries: Entry[][] = Array.from({ length: count }, () => []);
   const gaps: number[] = [];
   let last = -1;
-  changes.forEach((c, k) => {
+  for (let k = 0; k < changes.length; k++) {
+    const c = changes[k] as Change;
     gaps.push(c.index - last - 1);
     last = c.index;
     const g = ids[k] as number;
@@ -438,11 +442,11 @@ export function diffValues(prev: Buffer, next: Buffer): ValuesPatch | null {
       const delta = n - o;
       if (Number.isSafeInteger(n) && Number.isSafeInteger(o) && Number.isSafeInteger(delta)) {
         out.push(delta);
-        return;
+        continue;
       }
     }
     out.push(stringEdit(prev, c.os, c.oe, next, c.ns, c.ne) ?? next.toString('utf8', c.ns, c.ne));
-  });
+  }
   return { n: index, g: gaps, d: decimals, e: entries, s: spans };
 }
 
