@@ -43,6 +43,36 @@ function addCounts<K extends string>(
   for (const [k, n] of Object.entries(from) as [K, number][]) into[k] = (into[k] ?? 0) + n;
 }
 
+/** {@link geometrySliced}'s first pass in progress. */
+interface GeometryScan {
+  ids: string[];
+  strikes: Set<number>;
+  expirations: Set<string>;
+  minStrike: number | null;
+  maxStrike: number | null;
+}
+
+/**
+ * One slice of {@link geometrySliced}'s first pass. A module-level function, not a closure made per call:
+ * a closure's optimized code does not outlive the call, and every cycle compiled the loop again
+ * (lib/shape-anchors.ts).
+ */
+function geometrySlice(
+  g: GeometryScan,
+  contracts: readonly { ticker: string; strike: number; expiration: string }[],
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const c = contracts[i] as { ticker: string; strike: number; expiration: string };
+    g.ids[i] = c.ticker;
+    g.strikes.add(c.strike);
+    g.expirations.add(c.expiration);
+    if (g.minStrike === null || c.strike < g.minStrike) g.minStrike = c.strike;
+    if (g.maxStrike === null || c.strike > g.maxStrike) g.maxStrike = c.strike;
+  }
+}
+
 /**
  * {@link geometryOf} with its loops in slices. The sort stays one call (the fetch order is runs of sorted
  * pages, which the sort merges in about a millisecond per 20,000 ids), and the hash is one update per slice
@@ -52,25 +82,15 @@ export async function geometrySliced(
   contracts: readonly { ticker: string; strike: number; expiration: string }[],
   size = SLICE,
 ): Promise<Geometry> {
-  const ids = new Array<string>(contracts.length);
-  const strikes = new Set<number>();
-  const expirations = new Set<string>();
-  let minStrike: number | null = null;
-  let maxStrike: number | null = null;
-  await inSlices(
-    contracts.length,
-    (start, end) => {
-      for (let i = start; i < end; i++) {
-        const c = contracts[i] as { ticker: string; strike: number; expiration: string };
-        ids[i] = c.ticker;
-        strikes.add(c.strike);
-        expirations.add(c.expiration);
-        if (minStrike === null || c.strike < minStrike) minStrike = c.strike;
-        if (maxStrike === null || c.strike > maxStrike) maxStrike = c.strike;
-      }
-    },
-    size,
-  );
+  const g: GeometryScan = {
+    ids: new Array<string>(contracts.length),
+    strikes: new Set<number>(),
+    expirations: new Set<string>(),
+    minStrike: null,
+    maxStrike: null,
+  };
+  await inSlices(contracts.length, (start, end) => geometrySlice(g, contracts, start, end), size);
+  const { ids, strikes, expirations, minStrike, maxStrike } = g;
   await nextTurn();
   ids.sort();
   // The hash a slice of ids at a time (joining and hashing 20,000 ids took ~5 ms in one turn): the same

@@ -75,6 +75,16 @@ export function writtenId(w: { contract: Pick<ParsedContract, 'ticker'> }): stri
   return w.contract.ticker;
 }
 
+/**
+ * The written contracts' parsed contracts, in order. A loop in a module-level function rather than a
+ * `map` with a closure made per cycle (whose optimized code would not outlive the call: lib/shape-anchors.ts).
+ */
+export function contractsOf(written: readonly WrittenContract[]): ParsedContract[] {
+  const out = new Array<ParsedContract>(written.length);
+  for (let i = 0; i < written.length; i++) out[i] = (written[i] as WrittenContract).contract;
+  return out;
+}
+
 /** The ids of the written contracts, in order: what the contract index holds. */
 export function writtenIds(written: readonly { contract: Pick<ParsedContract, 'ticker'> }[]): string[] {
   return written.map(writtenId);

@@ -13,7 +13,7 @@ import type { ChainSnapshot, ParsedContract } from '../../provider/massive/types
 import type { NormalizeOutcome } from '../../normalizers/registry.js';
 import { inSlices } from '../../lib/slices.js';
 import { AcceptedContract, encodedRejection, type EncodedRef } from '../../wiring/page-writes.js';
-import type { WrittenContract } from '../../wiring/snapshot-writes.js';
+import { contractsOf, type WrittenContract } from '../../wiring/snapshot-writes.js';
 
 export interface NormalizeInput {
   snapshot: ChainSnapshot;
@@ -54,20 +54,35 @@ async function verdictsOfPageThreads(
   contracts: readonly ParsedContract[],
   ctx: { underlying: string; asOf: number },
 ): Promise<Verdicts | null> {
-  if (!contracts.every((c) => c.encoded !== undefined)) return null;
+  if (!allEncoded(contracts)) return null;
   const out: Verdicts = { written: [], rejected: {}, rejectedCount: 0 };
-  await inSlices(contracts.length, (start, end) => {
-    for (let i = start; i < end; i++) {
-      const c = contracts[i] as ParsedContract;
-      const reason = encodedRejection(c.encoded as EncodedRef);
-      if (reason === null) out.written.push(new AcceptedContract(c, ctx));
-      else {
-        out.rejected[reason] = (out.rejected[reason] ?? 0) + 1;
-        out.rejectedCount++;
-      }
-    }
-  });
+  await inSlices(contracts.length, (start, end) => verdictSlice(out, contracts, ctx, start, end));
   return out;
+}
+
+// The loops as module-level functions, not closures made per cycle: a closure's optimized code does not
+// outlive the call, and every cycle compiled them again (lib/shape-anchors.ts).
+function allEncoded(contracts: readonly ParsedContract[]): boolean {
+  for (const c of contracts) if (c.encoded === undefined) return false;
+  return true;
+}
+
+function verdictSlice(
+  out: Verdicts,
+  contracts: readonly ParsedContract[],
+  ctx: { underlying: string; asOf: number },
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const c = contracts[i] as ParsedContract;
+    const reason = encodedRejection(c.encoded as EncodedRef);
+    if (reason === null) out.written.push(new AcceptedContract(c, ctx));
+    else {
+      out.rejected[reason] = (out.rejected[reason] ?? 0) + 1;
+      out.rejectedCount++;
+    }
+  }
 }
 
 /** Normalizes here (in slices): the written contracts in fetch order, with their substrates. */
@@ -95,7 +110,7 @@ export async function normalizePhase(input: NormalizeInput): Promise<NormalizedS
   const ctx = { underlying: snapshot.underlying, asOf: snapshot.asOf };
   const norm = (await verdictsOfPageThreads(snapshot.contracts, ctx)) ?? (await normalizeHere(snapshot, ctx));
   const written = norm.written;
-  const geometry = await geometrySliced(written.map((w) => w.contract));
+  const geometry = await geometrySliced(contractsOf(written));
   const skippedReasons: Record<string, number> = { ...snapshot.skippedReasons };
   for (const [reason, n] of Object.entries(norm.rejected))
     skippedReasons[reason] = (skippedReasons[reason] ?? 0) + n;

@@ -6,6 +6,7 @@ import { unixSeconds } from '../../lib/time.js';
 import { notifyCycleObservers, type SnapshotApplied } from '../../outputs/observers.js';
 import type { GeometryDelta } from '../geometry.js';
 import { geometryChangeSliced } from '../sliced.js';
+import { contractsOf } from '../../wiring/snapshot-writes.js';
 import type { CommitOutcome } from './commit.js';
 import type { CycleDeps, CycleState } from './context.js';
 
@@ -31,7 +32,7 @@ export function snapshotAppliedEvent(
     prevEpochId: commit.prevEpochId,
     reason: promoted ? d.reason : null,
     contractCount: plan.epochContractCount,
-    contracts: norm.written.map((w) => w.contract),
+    contracts: contractsOf(norm.written),
     expirations:
       d.action === 'merge' ? (plan.activeExpirations ?? snapshot.expirations) : snapshot.expirations,
     geometry,

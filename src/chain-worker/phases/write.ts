@@ -31,20 +31,27 @@ async function idsAndFit(
   written: CycleState['norm']['written'],
   idBytes: number,
 ): Promise<{ ids: string[]; fits: boolean }> {
-  const ids = new Array<string>(written.length);
-  let fits = true;
-  await inSlices(
-    written.length,
-    (start, end) => {
-      for (let i = start; i < end; i++) {
-        const w = written[i] as (typeof written)[number];
-        ids[i] = writtenId(w);
-        if (fits && !encodedWriteFitsBytes(w.contract.encoded, idBytes)) fits = false;
-      }
-    },
-    CHEAP_SLICE,
-  );
-  return { ids, fits };
+  const out = { ids: new Array<string>(written.length), fits: true };
+  await inSlices(written.length, (start, end) => idsSlice(out, written, idBytes, start, end), CHEAP_SLICE);
+  return out;
+}
+
+/**
+ * One slice of {@link idsAndFit}. A module-level function, not a closure made per cycle: a closure's
+ * optimized code does not outlive the call, and every cycle compiled the loop again (lib/shape-anchors.ts).
+ */
+function idsSlice(
+  out: { ids: string[]; fits: boolean },
+  written: CycleState['norm']['written'],
+  idBytes: number,
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const w = written[i] as (typeof written)[number];
+    out.ids[i] = writtenId(w);
+    if (out.fits && !encodedWriteFitsBytes(w.contract.encoded, idBytes)) out.fits = false;
+  }
 }
 
 /**
