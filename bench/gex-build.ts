@@ -2,9 +2,13 @@
  * @module `node dist/bench/gex-build.js`: GEX build time on the burst chain (SPX + NDX, ~20,000 contracts),
  * the model as built now (overall and per-date profiles in one pass) against the same model assembled view
  * by view with a profile pass each (how it was built before), interleaved in one process so the machine's
- * load hits both alike; and the floor: JSON.parse of the same substrates. Prints medians, minimums and ratios.
+ * load hits both alike; the model as built now after a full collection (`gex_after_gc_ms`: as the model
+ * thread builds, whose heap is collected between builds; see src/lib/shape-anchors.ts); and the floor:
+ * JSON.parse of the same substrates. Prints medians, minimums and ratios.
  */
 import { loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import { byOpenInterest, byVolume } from '../src/models/gex/aggregates.js';
 import { classifyForGex } from '../src/models/gex/eligibility.js';
@@ -55,7 +59,12 @@ for (let r = 0; r < 2; r++) {
     viewByView(i);
   }
 }
+// A full collection on demand (what `--expose-gc` gives), for the builds after one.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 const now_: number[] = [];
+const afterGc: number[] = [];
 const before: number[] = [];
 const floor: number[] = [];
 for (let r = 0; r < runs; r++) {
@@ -70,6 +79,8 @@ for (let r = 0; r < runs; r++) {
     a();
   }
   floor.push(time(() => jsons.forEach((j) => void JSON.parse(j))));
+  gc();
+  afterGc.push(time(() => inputs.forEach((i) => JSON.stringify(buildGexModel(i)))));
 }
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -78,6 +89,7 @@ const out = {
   runs,
   loadavg_1m: r1(loadavg()[0] ?? 0),
   gex_ms: { median: r1(med(now_)), min: r1(Math.min(...now_)) },
+  gex_after_gc_ms: { median: r1(med(afterGc)), min: r1(Math.min(...afterGc)) },
   view_by_view_ms: { median: r1(med(before)), min: r1(Math.min(...before)) },
   parse_floor_ms: { median: r1(med(floor)), min: r1(Math.min(...floor)) },
   gex_over_floor: r1(med(now_) / med(floor)),
