@@ -2,7 +2,7 @@
  * @module The substrate JSON inside a page's pre-encoded writes (wiring/page-writes.ts), read back without
  * normalizing or stringifying again: for the in-process model builder (models/substrate-handoff.ts). Pure.
  */
-import { CHEAP_SLICE, inSlices } from '../lib/slices.js';
+import { inSlices } from '../lib/slices.js';
 import { WRITE_STRIDE, type EncodedRef } from './page-writes.js';
 
 const CR = 0x0d;
@@ -54,9 +54,8 @@ export async function encodedSubstrateArray<T>(
     out: EMPTY,
     o: 0,
   };
-  await inSlices(n, (start, end) => refsSlice(s, written, encodedOf, start, end), CHEAP_SLICE);
+  await inSlices(n, (start, end) => locateSlice(s, written, encodedOf, start, end));
   if (!s.complete) return null;
-  await inSlices(n, (start, end) => locateSlice(s, start, end));
   s.out = Buffer.allocUnsafeSlow(s.size);
   s.out[s.o++] = 0x5b;
   // The copy in slices too: ~10 MB at 20,000 contracts held the loop 15–25 ms in one turn.
@@ -81,7 +80,7 @@ interface ArrayState {
 
 // The slices' loops as module-level functions, not closures made per call: a closure's optimized code
 // does not outlive the call, and every cycle compiled these loops again (lib/shape-anchors.ts).
-function refsSlice<T>(
+function locateSlice<T>(
   s: ArrayState,
   written: readonly T[],
   encodedOf: (w: T) => EncodedRef | undefined,
@@ -90,14 +89,11 @@ function refsSlice<T>(
 ): void {
   for (let i = start; i < end && s.complete; i++) {
     const ref = encodedOf(written[i] as T);
-    if (ref === undefined) s.complete = false;
-    else s.refs[i] = ref;
-  }
-}
-
-function locateSlice(s: ArrayState, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const ref = s.refs[i] as EncodedRef;
+    if (ref === undefined) {
+      s.complete = false;
+      return;
+    }
+    s.refs[i] = ref;
     s.starts[i] = substrateAt(
       ref.writes.bytes,
       ref.writes.offsets[ref.index * WRITE_STRIDE + 2] as number,

@@ -50,7 +50,8 @@ function profileContracts(contracts: readonly GexContract[], weight: Weight): Pr
 /**
  * The profile values (at `profileLevels(spot)`) that {@link gexView} computes for `contracts` by open
  * interest, for each group of them by open interest, and for all of them by volume, in one pass,
- * identical to the last bit (see {@link sharedKernelValues}).
+ * identical to the last bit (see {@link sharedKernelValues}). `groupOf` maps an expiration to its group,
+ * 0 .. groups − 1 (an expiration it does not list: group 0).
  */
 export function sharedProfiles(
   contracts: readonly GexContract[],
