@@ -185,7 +185,7 @@ describe('start-up failures of run and serve (defect 3)', () => {
       const r = await runBinary([cmd, '--http', `127.0.0.1:${port}`], redis);
       expect(r.code).toBe(EXIT.config);
       expectOneLine(r.stderr, new RegExp(`--http.*127\\.0\\.0\\.1:${port}: EADDRINUSE`));
-      expect(r.ms).toBeLessThan(10_000);
+      expect(r.ms).toBeLessThan(15_000);
     },
   );
 
@@ -195,11 +195,28 @@ describe('start-up failures of run and serve (defect 3)', () => {
     ['serve', 'host name:80'],
     ['serve', ':8080'],
   ])('%s --http %j: exit 2 naming --http', async (cmd, value) => {
-    // An unreachable Redis proves the flag is checked before anything is opened.
-    const r = await runBinary([cmd, '--http', value], { ...redis, MARKET_REDIS_URL: 'redis://127.0.0.1:1' });
-    expect(r.code).toBe(EXIT.config);
-    expectOneLine(r.stderr, /Invalid configuration: --http: expected HOST:PORT/);
-    expect(r.ms).toBeLessThan(5_000);
+    // The flag is checked before anything is opened: the Redis it is given (a listener that counts
+    // connections and never answers) is never connected to. (A bound on the time taken, 5 s, failed once
+    // under the whole suite's load on two cores: 9.9 s for a start-up that takes 0.6 s alone.)
+    let connections = 0;
+    const redisStandIn = createServer((s) => {
+      connections++;
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => redisStandIn.listen(0, '127.0.0.1', r));
+    const port = (redisStandIn.address() as AddressInfo).port;
+    try {
+      const r = await runBinary([cmd, '--http', value], {
+        ...redis,
+        MARKET_REDIS_URL: `redis://127.0.0.1:${port}`,
+      });
+      expect(r.code).toBe(EXIT.config);
+      expectOneLine(r.stderr, /Invalid configuration: --http: expected HOST:PORT/);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((r) => redisStandIn.close(r));
+    }
   });
 
   it('run --http on a non-loopback address without a token: exit 2 naming CHAIN_WORKER_HTTP_TOKEN', async () => {
@@ -227,7 +244,7 @@ describe('start-up failures of run and serve (defect 3)', () => {
       expect(r.code).toBe(EXIT.config);
       expectOneLine(r.stderr, /Invalid configuration: MASSIVE_REPLAY_FILE: expected a readable recording/);
       expect(r.stderr).toContain(file);
-      expect(r.ms).toBeLessThan(10_000);
+      expect(r.ms).toBeLessThan(15_000);
     }
   });
 
@@ -249,7 +266,9 @@ describe('start-up failures of run and serve (defect 3)', () => {
       );
       expect(`${r.stdout}${r.stderr}`).not.toContain('hunter2secret');
       expect(r.ms).toBeGreaterThanOrEqual(1_400);
-      expect(r.ms).toBeLessThan(6_000);
+      // Well under the harness's 20 s: the message above is the connect timeout's; a start-up alone took
+      // 9.9 s once under the whole suite's load on two cores.
+      expect(r.ms).toBeLessThan(15_000);
     },
   );
 
@@ -269,7 +288,7 @@ describe('start-up failures of run and serve (defect 3)', () => {
           `Redis unreachable at redis://127\\.0\\.0\\.1:${port} \\(MARKET_REDIS_URL\\) after 1500 ms`,
         ),
       );
-      expect(r.ms).toBeLessThan(6_000);
+      expect(r.ms).toBeLessThan(15_000);
       expect(sockets.size).toBeGreaterThanOrEqual(1);
     },
   );
