@@ -10,7 +10,7 @@
  * build and drop them after, so once a full collection fell between two builds, the next build ran its
  * hot loops unoptimized again while V8's helper threads compiled them again: GEX of the burst chain
  * 116–144 → 181–188 ms (median, both symbols) with a full collection before each build, and 866 against
- * 260 TurboFan compilations over the run (the performance log, 4 Dec 18:20). A bench worker's model thread
+ * 260 TurboFan compilations over the run (the performance log, 4 Dec 17:35). A bench worker's model thread
  * compiled 505 functions in 14 builds.
  *
  * Each site keeps its newest example (the map it holds is the one current objects have, even after V8
