@@ -617,7 +617,7 @@ function printTable(r: Result & { targets: Record<string, Target> }): void {
     '     contracts  cycle_ms  µs/contract  rss_mb  block_ms  block_cpu_ms  longest turn: wall = cpu + run queue + off cpu',
     ...r.growth.map(
       (g) =>
-        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}  ${g.worst_turn ? `${g.worst_turn.wall_ms} = ${g.worst_turn.cpu_ms} + ${g.worst_turn.run_queue_ms} + ${g.worst_turn.off_cpu_ms}` : 'n/a'}`,
+        `     ${String(g.contracts).padStart(9)}  ${String(g.cycle_ms).padStart(8)}  ${String(g.us_per_contract).padStart(11)}  ${String(g.rss_mb).padStart(6)}  ${String(g.max_event_loop_block_ms).padStart(8)}  ${String(g.max_event_loop_block_cpu_ms).padStart(12)}  ${g.worst_turn ? `${g.worst_turn.wall_ms} = ${g.worst_turn.cpu_ms} + ${g.worst_turn.run_queue_ms} + ${g.worst_turn.off_cpu_ms}${g.worst_turn.gc_ms === undefined ? '' : ` (gc ${g.worst_turn.gc_ms})`}` : 'n/a'}`,
     ),
     `7. live stream, ${String(r.live?.contracts ?? 'n/a')} contracts:`,
     '     msgs/s  sent/s  tick→model p50/p95 ms (floor, ratio)  builds/s  cpu (cores)  block_ms  block_cpu_ms  redis cmd/s  thread ms (hydrate+models+substrates)',

@@ -9,7 +9,7 @@
  * idle machine. Elsewhere it is reported as null.
  */
 import { openSync, readSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { round } from './stats.js';
 
 export interface ProbeResult {
@@ -42,6 +42,66 @@ export interface TurnBreakdown {
   cpuMs: number;
   runQueueMs: number;
   offCpuMs: number;
+  /**
+   * The main isolate's garbage-collection pauses inside the turn (ms, from `gc` performance entries; they
+   * overlap the other parts: a pause is CPU, or off the CPU while V8's helpers finish). Set by the probe.
+   */
+  gcMs?: number;
+  /** The kind of the longest of those pauses (`major`: a full collection's atomic pause, `minor`: a scavenge). */
+  gcKind?: GcKind;
+  /** When the turn started and ended (`performance.now()`), to attribute the pauses. */
+  startAt?: number;
+  endAt?: number;
+}
+
+export type GcKind = 'major' | 'minor' | 'incremental' | 'weakcb';
+
+/** A garbage-collection pause of the main isolate: start and end (`performance.now()`, ms), and its kind. */
+export interface GcPause {
+  start: number;
+  end: number;
+  kind: GcKind;
+}
+
+const GC_KINDS: ReadonlyMap<number, GcKind> = new Map([
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [constants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+]);
+
+/** What a `gc` performance entry holds: Node puts the collection's kind in `detail.kind`. */
+export interface GcEntry {
+  startTime: number;
+  duration: number;
+  detail?: unknown;
+}
+
+/** A `gc` performance entry as a pause (its `detail.kind` is one of perf_hooks' GC constants). */
+export function gcPause(e: GcEntry): GcPause {
+  const detail = e.detail;
+  const code = typeof detail === 'object' && detail !== null && 'kind' in detail ? detail.kind : undefined;
+  const kind = (typeof code === 'number' ? GC_KINDS.get(code) : undefined) ?? 'major';
+  return { start: e.startTime, end: e.startTime + e.duration, kind };
+}
+
+/** The kind of the longest pause overlapping `[from, to]`, if any. */
+export function longestPauseKind(pauses: readonly GcPause[], from: number, to: number): GcKind | undefined {
+  let best: GcPause | undefined;
+  for (const p of pauses)
+    if (p.end > from && p.start < to && (!best || p.end - p.start > best.end - best.start)) best = p;
+  return best?.kind;
+}
+
+/** How much of `[from, to]` the pauses cover (ms). Pauses do not overlap each other. */
+export function pauseOverlapMs(pauses: readonly GcPause[], from: number, to: number): number {
+  let ms = 0;
+  for (const p of pauses) {
+    const a = Math.max(from, p.start);
+    const b = Math.min(to, p.end);
+    if (b > a) ms += b - a;
+  }
+  return ms;
 }
 
 /** The breakdown of a gap of `wallMs` in which the thread ran `cpuNs` and waited `waitNs` for a core. */
@@ -58,6 +118,10 @@ export interface WorstTurn {
   cpu_ms: number;
   run_queue_ms: number;
   off_cpu_ms: number;
+  /** The main isolate's collection pauses inside the turn (overlapping the parts above); absent if unknown. */
+  gc_ms?: number;
+  /** The kind of the longest of them (`major`, `minor`, …); absent when none fell in the turn. */
+  gc_kind?: GcKind;
 }
 
 export function worstTurnReport(t: TurnBreakdown | null): WorstTurn | null {
@@ -67,6 +131,8 @@ export function worstTurnReport(t: TurnBreakdown | null): WorstTurn | null {
         cpu_ms: round(t.cpuMs),
         run_queue_ms: round(t.runQueueMs),
         off_cpu_ms: round(t.offCpuMs),
+        ...(t.gcMs === undefined ? {} : { gc_ms: round(t.gcMs) }),
+        ...(t.gcKind === undefined ? {} : { gc_kind: t.gcKind }),
       }
     : null;
 }
@@ -103,6 +169,12 @@ export function startProbe(everyMs = 5): Probe {
   }, everyMs);
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  // The main isolate's pauses, delivered after the fact: matched to the worst turn when the probe stops.
+  const pauses: GcPause[] = [];
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push(gcPause(e));
+  });
+  gcs.observe({ entryTypes: ['gc'] });
   const faults0 = process.resourceUsage().minorPageFault;
   const first = schedstat();
   let last = first;
@@ -117,7 +189,11 @@ export function startProbe(everyMs = 5): Probe {
         if (!now || !last) return;
         maxCpuNs = Math.max(maxCpuNs, now[0] - last[0]);
         if (!worst || at - lastAt > worst.wallMs)
-          worst = turnBreakdown(at - lastAt, now[0] - last[0], now[1] - last[1]);
+          worst = {
+            ...turnBreakdown(at - lastAt, now[0] - last[0], now[1] - last[1]),
+            startAt: lastAt,
+            endAt: at,
+          };
         last = now;
         lastAt = at;
       }, 1)
@@ -127,6 +203,13 @@ export function startProbe(everyMs = 5): Probe {
       clearInterval(timer);
       if (tick) clearInterval(tick);
       h.disable();
+      for (const e of gcs.takeRecords()) pauses.push(gcPause(e));
+      gcs.disconnect();
+      const w: TurnBreakdown | null = worst;
+      if (w?.startAt !== undefined && w.endAt !== undefined) {
+        w.gcMs = pauseOverlapMs(pauses, w.startAt, w.endAt);
+        w.gcKind = longestPauseKind(pauses, w.startAt, w.endAt);
+      }
       const rss = process.memoryUsage.rss();
       if (rss > peak) peak = rss;
       const end = schedstat();

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { startProbe, turnBreakdown, worstTurnReport } from '../../bench/probes.js';
+import { constants } from 'node:perf_hooks';
+import {
+  gcPause,
+  longestPauseKind,
+  pauseOverlapMs,
+  startProbe,
+  turnBreakdown,
+  worstTurnReport,
+  type GcPause,
+} from '../../bench/probes.js';
 
 describe('turnBreakdown (the benchmark’s longest turn, split up)', () => {
   it.each([
@@ -40,6 +49,49 @@ describe('turnBreakdown (the benchmark’s longest turn, split up)', () => {
     // ticks on either side of the loop may add a few ms asleep (seen: 5.5 ms with both cores loaded).
     expect((turn?.cpuMs ?? 0) + (turn?.runQueueMs ?? 0)).toBeGreaterThanOrEqual(50);
     expect(turn?.offCpuMs).toBeLessThan(15);
+    // No collection was asked for: whatever V8 did, the pauses fit inside the turn.
+    expect(turn?.gcMs).toBeGreaterThanOrEqual(0);
+    expect(turn?.gcMs).toBeLessThanOrEqual(turn?.wallMs ?? 0);
+  });
+});
+
+describe('pauseOverlapMs (the collections inside the longest turn)', () => {
+  const pauses: GcPause[] = [
+    { start: 10, end: 12, kind: 'minor' },
+    { start: 20, end: 26, kind: 'major' },
+    { start: 40, end: 41.5, kind: 'minor' },
+  ];
+  it.each([
+    { from: 0, to: 100, want: 9.5 }, // all three
+    { from: 11, to: 22, want: 3 }, // the end of one, the start of the next
+    { from: 12, to: 20, want: 0 }, // between two: touching is not overlapping
+    { from: 21, to: 23, want: 2 }, // inside one
+    { from: 41, to: 60, want: 0.5 },
+    { from: 50, to: 60, want: 0 },
+  ])('[$from, $to] holds $want ms of pauses', ({ from, to, want }) => {
+    expect(pauseOverlapMs(pauses, from, to)).toBeCloseTo(want, 9);
+  });
+  it('no pauses, nothing', () => {
+    expect(pauseOverlapMs([], 0, 1e9)).toBe(0);
+    expect(longestPauseKind([], 0, 1e9)).toBeUndefined();
+  });
+  it.each([
+    { from: 0, to: 100, want: 'major' },
+    { from: 11, to: 13, want: 'minor' },
+    { from: 11, to: 21, want: 'major' }, // the longer pause, even where less of it falls inside
+    { from: 12, to: 20, want: undefined },
+  ])('the longest pause in [$from, $to] is $want', ({ from, to, want }) => {
+    expect(longestPauseKind(pauses, from, to)).toBe(want);
+  });
+  it('reads a gc entry: its kind from perf_hooks constants, its end from its duration', () => {
+    const entry = (kind: number) => ({ startTime: 5, duration: 2.5, detail: { kind, flags: 0 } });
+    expect(gcPause(entry(constants.NODE_PERFORMANCE_GC_MINOR))).toEqual({
+      start: 5,
+      end: 7.5,
+      kind: 'minor',
+    });
+    expect(gcPause(entry(constants.NODE_PERFORMANCE_GC_MAJOR)).kind).toBe('major');
+    expect(gcPause(entry(constants.NODE_PERFORMANCE_GC_INCREMENTAL)).kind).toBe('incremental');
   });
 });
 
@@ -50,6 +102,14 @@ describe('worstTurnReport', () => {
       cpu_ms: 8.5,
       run_queue_ms: 9.1,
       off_cpu_ms: 10.9,
+    });
+    expect(worstTurnReport({ ...turnBreakdown(20, 12e6, 3e6), gcMs: 7.26, gcKind: 'major' })).toEqual({
+      wall_ms: 20,
+      cpu_ms: 12,
+      run_queue_ms: 3,
+      off_cpu_ms: 5,
+      gc_ms: 7.3,
+      gc_kind: 'major',
     });
     expect(worstTurnReport(null)).toBeNull();
   });
