@@ -18,7 +18,7 @@ import { SimStreamSource } from '../src/provider/local-api/ws-feed.js';
 import { startStreamServer } from '../src/provider/local-api/ws-server.js';
 import { SimMarket } from '../src/provider/sim/sim-market.js';
 import { freePort, RedisServerProcess } from '../tools/redis-servers.js';
-import { worstTurnReport, type ProbeResult, type WorstTurn } from './probes.js';
+import { mainGcReport, worstTurnReport, type MainGc, type ProbeResult, type WorstTurn } from './probes.js';
 import { asChainWorker, benchChild } from './launch-line.js';
 import { niceSelf } from './nice-self.js';
 
@@ -43,6 +43,8 @@ export interface LiveRun {
   max_event_loop_block_cpu_ms: number | null;
   /** The longest turn of the loop, split into CPU, run queue and off-CPU time (see probes.ts). */
   worst_turn: WorstTurn | null;
+  /** The main isolate's collections during the measured seconds (null if the probe did not answer). */
+  main_gc: MainGc | null;
   redis_commands_per_sec: number;
   /** Median work per build in the symbol's live thread, ms. */
   thread_ms: { hydrate: number; models: number; substrates: number };
@@ -201,6 +203,7 @@ export async function liveRun(o: LiveOptions): Promise<LiveRun> {
       max_event_loop_block_ms: probe ? r1(probe.maxBlockMs) : Number.NaN,
       max_event_loop_block_cpu_ms: probe && probe.maxBlockCpuMs !== null ? r1(probe.maxBlockCpuMs) : null,
       worst_turn: worstTurnReport(probe?.worstTurn ?? null),
+      main_gc: probe ? mainGcReport(probe.gc) : null,
       redis_commands_per_sec: Math.round((cmd1 - cmd0) / wall),
       thread_ms: {
         hydrate: r1(pct(threadMs.hydrate, 0.5)),

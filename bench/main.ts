@@ -27,7 +27,14 @@ import {
   type FetchRun,
   type WriteRun,
 } from './scenarios.js';
-import { worstTurnReport, type TurnBreakdown, type WorstTurn } from './probes.js';
+import {
+  addTallies,
+  mainGcReport,
+  worstTurnReport,
+  type MainGc,
+  type TurnBreakdown,
+  type WorstTurn,
+} from './probes.js';
 import { firstTouch, type FirstTouch } from './first-touch.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
@@ -217,6 +224,7 @@ async function main(): Promise<void> {
           max_event_loop_block_cpu_ms: maxOf(gr.map((g) => g.maxBlockCpuMs)),
           us_per_contract: r1((cyc.median * 1000) / (gr[0]?.contracts ?? 1)),
           worst_turn: worstTurnOf(gr),
+          main_gc: mainGcReport(addTallies(gr.map((g) => g.gc))),
         });
       }
     }
@@ -319,6 +327,7 @@ async function main(): Promise<void> {
         run_queue_ms: sb(burst.flatMap((b) => (b.runQueueMs === null ? [] : [b.runQueueMs]))),
         minor_faults: sb(burst.map((b) => b.minorFaults)),
         worst_turn: worstTurnOf(burst),
+        main_gc: mainGcReport(addTallies(burst.map((b) => b.gc))),
       },
       write: {
         keys,
@@ -393,6 +402,8 @@ type Result = {
     run_queue_ms: Brief | null;
     minor_faults: Brief | null;
     worst_turn: WorstTurn | null;
+    /** The main isolate's collections over the measured bursts, added up. */
+    main_gc: MainGc;
   };
   write: {
     keys: number;
@@ -434,6 +445,8 @@ type Result = {
     us_per_contract: number;
     /** The longest turn of the runs, split up (see bench/probes.ts, TurnBreakdown). */
     worst_turn: WorstTurn | null;
+    /** The main isolate's collections over the measured cycles, added up (see bench/probes.ts, GcTally). */
+    main_gc: MainGc;
   }[];
   live: LiveSummary | null;
   compat: CompatSummary | null;

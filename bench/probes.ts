@@ -28,6 +28,64 @@ export interface ProbeResult {
   minorFaults: number;
   /** The longest gap between two ticks of the 1 ms timer, split up (null where schedstat cannot be read). */
   worstTurn: TurnBreakdown | null;
+  /** The main isolate's collections during the section. */
+  gc: GcTally;
+}
+
+/** The main isolate's collection pauses over a section: how many of each kind, their sum and the longest. */
+export interface GcTally {
+  major: number;
+  minor: number;
+  /** Incremental-marking steps and weak-callback passes the main thread ran. */
+  other: number;
+  pauseMs: number;
+  longestMs: number;
+}
+
+/** Counts `pauses` by kind, with their sum and the longest. */
+export function tallyPauses(pauses: readonly GcPause[]): GcTally {
+  const t: GcTally = { major: 0, minor: 0, other: 0, pauseMs: 0, longestMs: 0 };
+  for (const p of pauses) {
+    if (p.kind === 'major') t.major++;
+    else if (p.kind === 'minor') t.minor++;
+    else t.other++;
+    const ms = p.end - p.start;
+    t.pauseMs += ms;
+    if (ms > t.longestMs) t.longestMs = ms;
+  }
+  return t;
+}
+
+/** Tallies added up (the cycles of one worker process). */
+export function addTallies(tallies: readonly GcTally[]): GcTally {
+  const t: GcTally = { major: 0, minor: 0, other: 0, pauseMs: 0, longestMs: 0 };
+  for (const x of tallies) {
+    t.major += x.major;
+    t.minor += x.minor;
+    t.other += x.other;
+    t.pauseMs += x.pauseMs;
+    t.longestMs = Math.max(t.longestMs, x.longestMs);
+  }
+  return t;
+}
+
+/** A {@link GcTally} as `--json` reports it (`main_gc`: ms to one decimal). */
+export interface MainGc {
+  major: number;
+  minor: number;
+  other: number;
+  pause_ms: number;
+  longest_ms: number;
+}
+
+export function mainGcReport(t: GcTally): MainGc {
+  return {
+    major: t.major,
+    minor: t.minor,
+    other: t.other,
+    pause_ms: round(t.pauseMs),
+    longest_ms: round(t.longestMs),
+  };
 }
 
 /**
@@ -221,6 +279,7 @@ export function startProbe(everyMs = 5): Probe {
         runQueueMs: first && end ? (end[1] - first[1]) / 1e6 : null,
         minorFaults: process.resourceUsage().minorPageFault - faults0,
         worstTurn: worst,
+        gc: tallyPauses(pauses),
       };
     },
   };

@@ -10,7 +10,7 @@ import type { ChainSnapshot } from '../src/provider/massive/types.js';
 import type { BulkCommand } from '../src/redis/bus.js';
 import { encodeContractIndex } from '../src/wiring/contract-index.js';
 import { buildSnapshotWrites } from '../src/wiring/snapshot-writes.js';
-import { startProbe, type TurnBreakdown } from './probes.js';
+import { startProbe, type GcTally, type TurnBreakdown } from './probes.js';
 import { clientPipelineWrite, rawSocketWrite } from './raw-baseline.js';
 import { measureRedisMemory } from './redis-dataset.js';
 import type { Stack } from './stack.js';
@@ -42,6 +42,8 @@ export interface BurstRun {
   minorFaults: number;
   /** The cycle's longest turn of the event loop, split into CPU, run queue and off-CPU time. */
   worstTurn: TurnBreakdown | null;
+  /** The main isolate's collections during the cycle. */
+  gc: GcTally;
 }
 
 /** The Redis server's CPU so far (user + system), ms. */
@@ -77,7 +79,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
   // Coalesced drains share one outcome list: count each outcome once.
   const outcomes = [...new Set((await Promise.all(drains)).flat())];
   const t1 = performance.now();
-  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs, minorFaults, worstTurn } = probe.stop();
+  const { peakRssMb, maxBlockMs, maxBlockCpuMs, runQueueMs, minorFaults, worstTurn, gc } = probe.stop();
   const cpu = process.cpuUsage(cpu0);
   const redisCpu = (await redisCpuMs(stack)) - redis0;
   for (const r of results) if (!r.ok) throw new Error(`cycle failed: ${r.error?.message ?? ''}`);
@@ -108,6 +110,7 @@ export async function burstCycle(stack: Stack): Promise<BurstRun> {
     redisCpuMs: redisCpu,
     minorFaults,
     worstTurn,
+    gc,
   };
 }
 

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
+  addTallies,
   gcPause,
   longestPauseKind,
+  mainGcReport,
+  tallyPauses,
   pauseOverlapMs,
   startProbe,
   turnBreakdown,
@@ -53,6 +58,19 @@ describe('turnBreakdown (the benchmark’s longest turn, split up)', () => {
     expect(turn?.gcMs).toBeGreaterThanOrEqual(0);
     expect(turn?.gcMs).toBeLessThanOrEqual(turn?.wallMs ?? 0);
   });
+
+  it('a probe counts a forced full collection as major', async () => {
+    // A full collection on demand (what `--expose-gc` gives).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const probe = startProbe();
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    const tally = probe.stop().gc;
+    expect(tally.major).toBeGreaterThanOrEqual(1);
+    expect(tally.longestMs).toBeGreaterThan(0);
+    expect(tally.pauseMs).toBeGreaterThanOrEqual(tally.longestMs);
+  });
 });
 
 describe('pauseOverlapMs (the collections inside the longest turn)', () => {
@@ -82,6 +100,18 @@ describe('pauseOverlapMs (the collections inside the longest turn)', () => {
     { from: 12, to: 20, want: undefined },
   ])('the longest pause in [$from, $to] is $want', ({ from, to, want }) => {
     expect(longestPauseKind(pauses, from, to)).toBe(want);
+  });
+  it('tallies them by kind, with their sum and the longest', () => {
+    const t = tallyPauses([...pauses, { start: 50, end: 50.25, kind: 'incremental' }]);
+    expect(t).toEqual({ major: 1, minor: 2, other: 1, pauseMs: 9.75, longestMs: 6 });
+    expect(mainGcReport(t)).toEqual({ major: 1, minor: 2, other: 1, pause_ms: 9.8, longest_ms: 6 });
+    expect(tallyPauses([])).toEqual({ major: 0, minor: 0, other: 0, pauseMs: 0, longestMs: 0 });
+  });
+  it('adds up the cycles of a worker process: counts and sums added, the longest kept', () => {
+    const a = { major: 1, minor: 10, other: 2, pauseMs: 30, longestMs: 12 };
+    const b = { major: 0, minor: 7, other: 0, pauseMs: 9.5, longestMs: 3 };
+    expect(addTallies([a, b])).toEqual({ major: 1, minor: 17, other: 2, pauseMs: 39.5, longestMs: 12 });
+    expect(addTallies([])).toEqual({ major: 0, minor: 0, other: 0, pauseMs: 0, longestMs: 0 });
   });
   it('reads a gc entry: its kind from perf_hooks constants, its end from its duration', () => {
     const entry = (kind: number) => ({ startTime: 5, duration: 2.5, detail: { kind, flags: 0 } });
