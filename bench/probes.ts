@@ -7,6 +7,10 @@
  * between two turns of the loop, read from Linux's per-thread scheduler counters
  * (`/proc/self/task/<tid>/schedstat`: ns on the CPU, ns waiting for it); it is what a stall costs on an
  * idle machine. Elsewhere it is reported as null.
+ *
+ * And the main isolate's collections (`gc` performance entries): how many, how long, and how much of the
+ * longest turn they held. A pause is stretched like any turn by the waits above; the count says how often
+ * the cycle makes the main isolate collect.
  */
 import { openSync, readSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
