@@ -56,8 +56,9 @@ describe('bin/chain-worker launch', () => {
     // documents, history versions, brotli's buffers) are mapped for their use and given back.
     expect(got.mmap).toBe(String(2 * 2 ** 20));
     expect(got.trim).toBe(String(2 ** 30));
-    // The main isolate's young generation: 2 MB semi-spaces (see README "Performance", Memory).
-    expect(got.argv).toEqual(['--max-semi-space-size=2']);
+    // The main isolate's young generation (1 MB semi-spaces), and every isolate's collections done on its
+    // own thread, none waiting for V8's helper threads (see README "Performance").
+    expect(got.argv).toEqual(['--max-semi-space-size=1', '--single-threaded-gc']);
     expect(got.args).toEqual(['--x', 'y z']);
   });
 
@@ -71,8 +72,8 @@ describe('bin/chain-worker launch', () => {
 
 describe('young generations under the launch line', () => {
   // The probe churns short-lived objects until each new space is at its largest, then reports its size
-  // (MB): the main thread's, and that of a thread started with maxYoungGenerationSizeMb 2 (the page and
-  // history threads'), with or without tuneHeap first.
+  // (MB): the main thread's, and that of a thread started with maxYoungGenerationSizeMb 4 (the model
+  // thread's), with or without tuneHeap first.
   const probeText = (heapJs: string, tune: boolean): string => `
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import v8 from 'node:v8';
@@ -83,7 +84,7 @@ if (isMainThread) {
   ${tune ? 'tuneHeap(50);' : ''}
   churn();
   const main = newSpace();
-  const w = new Worker(new URL(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+  const w = new Worker(new URL(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   w.on('message', (thread) => console.log(JSON.stringify({ main, thread })));
 } else {
   churn();
@@ -91,9 +92,9 @@ if (isMainThread) {
 }`;
 
   it.each([
-    [true, { main: 4, thread: 2 }],
-    // Without it the flag overrides every thread's limit: each had the main thread's 4 MB.
-    [false, { main: 4, thread: 4 }],
+    [true, { main: 2, thread: 4 }],
+    // Without it the flag overrides every thread's limit: each had the main thread's 2 MB.
+    [false, { main: 2, thread: 2 }],
   ])('tuneHeap run first: %s → %j', async (tune, want) => {
     const dir = mkdtempSync(join(tmpdir(), 'launch-yg-'));
     const probe = join(dir, 'probe.mjs');
