@@ -4,6 +4,7 @@
  * the consumers' rules (shared/compat/marketswarm.md), on a single server and on the cluster; and two
  * writers holding different symbols racing to assemble one coherent document.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
@@ -189,9 +190,51 @@ describe.each(redisTargets())('massive:chain:latest on $name', (target) => {
       expect(await hh.bus.cmd.exists(hh.keys.latestDelta)).toBe(0);
       await waitUntil(() => heard.length === 2, 5_000, 'geometry_updated twice');
       expect(heard).toEqual([1, 2]);
+      // Nothing reads the list without deltas: the part keeps the set's hash only.
+      const part = hh.keys.latestPart('SPX');
+      expect(await hh.bus.conn.hkeys(part)).toEqual(['tickers_hash']);
+      const epochId = (await latest(hh)).doc.symbols.SPX!.epoch_id;
+      const tickers = await readIndex(hh.bus.conn, hh.keys.epochContracts(epochId));
+      expect(await hh.bus.cmd.hget(part, 'tickers_hash')).toBe(
+        createHash('sha1')
+          .update(
+            [...tickers]
+              .sort()
+              .map((t) => `${t}\n`)
+              .join(''),
+          )
+          .digest('hex'),
+      );
     } finally {
       sub.disconnect();
     }
+  }, 30_000);
+
+  it('a part written without deltas (hash only, an old list dropped) gets its list from the first writer with deltas; the next delta is exact', async () => {
+    h = await startHarness(target, { sim: { contractsPerExpiration: 5 } });
+    const store = new ChainLatestStore(h.bus, h.keys);
+    const part = h.keys.latestPart('SPX');
+    const set = (n: number): string[] =>
+      Array.from({ length: n }, (_, i) => `O:SPXW261218C0${String(6000 + i)}000`);
+    const write = (tickers: string[], delta: boolean): Promise<void> =>
+      store.write({ ...onePart('SPX', { delta }), tickers });
+    await h.bus.conn.hset(part, 'tickers_z', 'stale');
+    await write(set(3), false);
+    expect(await h.bus.conn.hkeys(part)).toEqual(['tickers_hash']);
+    expect((await latest(h)).doc.version).toBe(1);
+    // The same set with deltas: no change (the version stays), but the list is stored for the next one.
+    await write(set(3), true);
+    expect((await latest(h)).doc.version).toBe(1);
+    expect(await unpackTickers((await h.bus.conn.hgetBuffer(part, 'tickers_z'))!)).toEqual(set(3));
+    expect(await h.bus.cmd.exists(h.keys.latestDelta)).toBe(0);
+    await write(set(4).slice(1), true);
+    expect((await latest(h)).doc.version).toBe(2);
+    const delta = JSON.parse((await h.bus.cmd.get(h.keys.latestDelta))!) as Delta;
+    expect(delta).toMatchObject({ version: 2, entered: [set(4)[3]], exited: [set(3)[0]] });
+    // Back without deltas: the set changes (the version moves) and the list goes.
+    await write(set(2), false);
+    expect((await latest(h)).doc.version).toBe(3);
+    expect(await h.bus.conn.hkeys(part)).toEqual(['tickers_hash']);
   }, 30_000);
 
   it('two writers holding different symbols: a stale assembly is dropped and assembled again from the new document, one coherent document', async () => {
