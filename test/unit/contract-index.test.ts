@@ -1,4 +1,4 @@
-import { deflateSync, inflateSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   ContractIndexError,
@@ -24,18 +24,28 @@ describe('contract index encoding', () => {
       ['O:SPX260116P06852500', 'O:SPXW260116P06852500', 'O:NDXP260116C21000000'],
     ],
     ['burst', burstIds()],
-  ])('%s: zlib of the newline-joined ids, decoded back in order', async (_name, ids) => {
+  ])('%s: Brotli of the newline-joined ids, decoded back in order', async (_name, ids) => {
     const packed = await encodeContractIndex(ids);
-    expect(packed[0]).toBe(0x78); // a zlib stream, never a JSON array's '['
-    expect(inflateSync(packed).toString('utf8')).toBe(ids.join('\n'));
+    expect(brotliDecompressSync(packed).toString('utf8')).toBe(ids.join('\n'));
     expect(await decodeContractIndex(packed)).toEqual(ids);
   });
 
-  it('a burst index is ~2 bytes per contract (a JSON array: 24)', async () => {
+  it('a burst index is under a byte per contract (zlib: ~2.6, a JSON array: 24)', async () => {
     const ids = burstIds();
     const packed = await encodeContractIndex(ids);
+    const text = Buffer.from(ids.join('\n'));
     expect(JSON.stringify(ids).length / ids.length).toBeGreaterThan(23);
-    expect(packed.length / ids.length).toBeLessThan(3);
+    expect(deflateSync(text).length / ids.length).toBeGreaterThan(1.5);
+    expect(packed.length / ids.length).toBeLessThan(1);
+  });
+
+  it.each([
+    ['empty', [] as string[]],
+    ['burst', burstIds()],
+  ])('reads a zlib index the versions before Brotli wrote (%s)', async (_name, ids) => {
+    const zlib = deflateSync(Buffer.from(ids.join('\n')));
+    expect(zlib[0]).toBe(0x78);
+    expect(await decodeContractIndex(zlib)).toEqual(ids);
   });
 
   it('reads an index an earlier version wrote as a JSON array', async () => {
@@ -51,6 +61,8 @@ describe('contract index encoding', () => {
       'truncated zlib',
       deflateSync(Buffer.from('O:SPXW260107C06850000\nO:SPX260116P06852500')).subarray(0, 6),
     ],
+    ['truncated Brotli', brotliCompressSync(Buffer.from(burstIds().join('\n'))).subarray(0, 40)],
+    ['a "[" that is neither JSON nor Brotli', Buffer.from('[O:SPXW260107C06850000')],
   ])('refuses %s with a ContractIndexError', async (_name, raw) => {
     await expect(decodeContractIndex(raw)).rejects.toBeInstanceOf(ContractIndexError);
   });
