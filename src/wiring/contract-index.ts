@@ -1,7 +1,7 @@
 /**
  * @module The epoch's contract index, `epoch:{id}:contracts`: the contract ids in the order written,
  * newline-separated and Brotli-compressed (RFC 7932, quality 5, text mode): ~0.7 bytes per contract, where
- * zlib (RFC 1950, what versions before 5 Dec wrote) took ~2.6 and a JSON array ~24. Quality 5 costs what
+ * zlib (RFC 1950, what earlier versions wrote) took ~2.6 and a JSON array ~24. Quality 5 costs what
  * zlib's default level did (2–3 ms for a 10,000-contract index, 220 KB of text); 11 took ~0.6 instead of ~0.7
  * bytes per contract for ~210 ms. Compression and decompression run on libuv's pool, never on the event
  * loop. Indexes the earlier versions wrote, zlib streams and JSON arrays, are still read.
