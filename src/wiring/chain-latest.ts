@@ -156,6 +156,8 @@ export class ChainLatestStore {
   private waiters: (() => void)[] = [];
   /** Symbols whose keys from before the layout were removed by this process. */
   private readonly cleaned = new Set<string>();
+  /** Symbols whose part this process last stored with its ticker list (`tickers_z`). */
+  private readonly listed = new Set<string>();
   /** Per symbol, a fragment buffer of {@link fragmentBuffer}'s that no part and no assembly holds any more. */
   private readonly spare = new Map<string, Buffer>();
   /** Fragment buffers replaced by a newer part while an assembly may still be sending them. */
@@ -233,15 +235,16 @@ export class ChainLatestStore {
     }
     if (p.tickers !== null) {
       hash = p.tickersHash ?? tickerSetHash(p.tickers);
-      const [old, listed] = await this.storedSet(partKey);
+      // A plain read, which Redis serves even when it is out of memory (a read queued in a MULTI it refuses).
+      const old = await bus.cmd.hget(partKey, 'tickers_hash');
       if (old !== hash) {
         // The set the document carries: the one stored, unless a change not yet committed is pending.
         // A base (even an empty one) marks the change: the version moves. Only a delta reads its tickers.
         base ??= old !== null && p.delta ? await this.previousTickers(partKey) : [];
-        await this.storeSet(partKey, hash, p.delta ? p.tickers : null);
-      } else if (p.delta && !listed) {
-        // A writer without deltas kept only the hash: the list goes in now, the next delta's base.
-        await this.storeSet(partKey, hash, p.tickers);
+        await this.storeSet(p.underlying, hash, p.delta ? p.tickers : null);
+      } else if (p.delta && !this.listed.has(p.underlying)) {
+        // A writer without deltas may have kept only the hash: the list goes in once, the next delta's base.
+        await this.storeSet(p.underlying, hash, p.tickers);
       }
     }
     const keep = p.contracts === null;
@@ -260,30 +263,20 @@ export class ChainLatestStore {
     });
   }
 
-  /** A part's stored set: its hash, and whether its list is there (`tickers_z`, or `tickers` of old). */
-  private async storedSet(partKey: string): Promise<[string | null, boolean]> {
-    const res = await this.bus
-      .multi()
-      .hget(partKey, 'tickers_hash')
-      .hexists(partKey, 'tickers_z')
-      .hexists(partKey, 'tickers')
-      .exec();
-    const value = (i: number): unknown => res?.[i]?.[1];
-    const hash = value(0);
-    return [typeof hash === 'string' ? hash : null, value(1) === 1 || value(2) === 1];
-  }
-
   /**
-   * Stores a part's set: its hash, and its list (packed) when deltas are written, the only reader of it;
-   * without deltas the list is dropped (~2.6 bytes per contract), so no stale one can serve as a base later.
-   * A part written before the list was packed held it as JSON under `tickers`.
+   * Stores the part of `u`: its set's hash, and its list (packed) when deltas are written, the only reader
+   * of it; without deltas the list is dropped (~2.6 bytes per contract), so no stale one can serve as a base
+   * later. A part written before the list was packed held it as JSON under `tickers`.
    */
-  private async storeSet(partKey: string, hash: string, tickers: readonly string[] | null): Promise<void> {
+  private async storeSet(u: string, hash: string, tickers: readonly string[] | null): Promise<void> {
+    const partKey = this.keys.latestPart(u);
     const packed = tickers ? await packTickers(tickers) : null;
     const tx = this.bus.multi();
     if (packed) tx.hset(partKey, 'tickers_hash', hash, 'tickers_z', packed).hdel(partKey, 'tickers');
     else tx.hset(partKey, 'tickers_hash', hash).hdel(partKey, 'tickers_z', 'tickers');
     await tx.exec();
+    if (packed) this.listed.add(u);
+    else this.listed.delete(u);
   }
 
   /** The ticker set stored in a part (packed, or as JSON by an earlier version); empty when absent. */

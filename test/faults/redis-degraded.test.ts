@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle, type CycleResult } from '../../src/chain-worker/cycle.js';
 import { ChainWorker, EXIT } from '../../src/chain-worker/worker.js';
 import { ModelBuilder } from '../../src/models/builder.js';
+import { ChainLatestStore, type PartWrite } from '../../src/wiring/chain-latest.js';
 import type { GexModel } from '../../src/models/types.js';
 import type { SimMarket } from '../../src/provider/sim/sim-market.js';
 import { freePort, type RedisServerProcess } from '../../tools/redis-servers.js';
@@ -84,6 +85,31 @@ describe('Redis degraded', () => {
       ok ? 'a good cycle' : 'a failed cycle',
     );
   }
+
+  it("OOM: a part whose ticker set did not change is read, not written (Redis refuses a MULTI's reads too)", async () => {
+    srv = await ownRedis({ args: ['--maxmemory-policy', 'noeviction'] });
+    h = await startHarness(targetOf(srv), { sim: { contractsPerExpiration: 5 } });
+    const store = new ChainLatestStore(h.bus, h.keys);
+    const part = (delta: boolean): PartWrite => ({
+      underlying: 'SPX',
+      summary: '{"u":"SPX"}',
+      contracts: null,
+      tickers: ['O:SPXW261218C06000000', 'O:SPXW261218P06000000'],
+      ts: Date.now() / 1000,
+      delta,
+    });
+    await store.writePart(part(false));
+    await store.writePart(part(true));
+    const stored = await h.bus.cmd.hgetall(h.keys.latestPart('SPX'));
+    await h.bus.conn.call('CONFIG', 'SET', 'maxmemory', '1');
+    try {
+      await expect(h.bus.cmd.hset(h.keys.latestPart('SPX'), 'x', '1')).rejects.toThrow(/OOM/);
+      for (const delta of [false, true]) await store.writePart(part(delta));
+    } finally {
+      await h.bus.conn.call('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    expect(await h.bus.cmd.hgetall(h.keys.latestPart('SPX'))).toEqual(stored);
+  }, 30_000);
 
   it('OOM (maxmemory = the normal chain + 1 MB, noeviction) on a burst: the cycle fails and is counted, the worker lives, the prior epoch and model stay, recovery promotes', async () => {
     srv = await ownRedis({ args: ['--maxmemory-policy', 'noeviction'] });
