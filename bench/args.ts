@@ -68,6 +68,11 @@ const OPTIONS = {
     default: '0',
     help: 'nice value of the local API in the burst, write and fetch scenarios (0–19)',
   },
+  'main-thread-sched': {
+    type: 'string',
+    default: 'fifo',
+    help: "the worker processes' CHAIN_MAIN_THREAD_SCHED: fifo (their main thread at real-time priority 1), rr or other",
+  },
   'redis-sched-compat': {
     type: 'string',
     default: 'fifo',
@@ -93,6 +98,8 @@ export interface BenchArgs {
   simNice: number;
   simNiceFetch: number;
   redisSchedCompat: 'fifo' | 'other';
+  /** The worker processes' CHAIN_MAIN_THREAD_SCHED. */
+  mainThreadSched: 'fifo' | 'rr' | 'other';
 }
 
 /** A command line the benchmark cannot run: its message names the option. */
@@ -154,6 +161,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     slowlogUs: integer('slowlog-us', str('slowlog-us'), 0),
     simNice: integer('sim-nice', str('sim-nice'), 0, 19),
     simNiceFetch: integer('sim-nice-fetch', str('sim-nice-fetch'), 0, 19),
+    mainThreadSched: oneOf('main-thread-sched', str('main-thread-sched'), ['fifo', 'rr', 'other'] as const),
     redisSchedCompat: oneOf('redis-sched-compat', str('redis-sched-compat'), ['fifo', 'other'] as const),
   };
 }

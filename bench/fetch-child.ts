@@ -11,7 +11,8 @@ import { CHILD_OPTIONS } from './child-options.js';
 import { fetchFloor, recordStreams } from './fetch-floor.js';
 import { fetchBoth, fetchPhase, type FetchRun } from './scenarios.js';
 import { warmChains } from './sim-warm.js';
-import { BENCH_API_KEY, createStack } from './stack.js';
+import { BENCH_API_KEY, createStack, STDERR_SCHED_LOG } from './stack.js';
+import { applyMainThreadSched, taskPolicy } from '../src/lib/main-thread-sched.js';
 
 export interface FetchChildResult {
   conc: FetchRun[];
@@ -19,6 +20,8 @@ export interface FetchChildResult {
   serial: FetchRun[];
   /** API requests per second over the runs (warm-up requests excluded). */
   observedRps: number;
+  /** The main thread's scheduling policy (Linux's number; null where unreadable): ours and the floor's. */
+  mainThreadPolicy: number | null;
 }
 
 const { values } = parseArgs({
@@ -39,12 +42,20 @@ async function main(): Promise<void> {
   const opts = { apiUrl: api, redisUrl: values.redis ?? '', rateLimit: rate };
   const stack = await createStack({ ...opts, concurrency });
   const seq = await createStack({ ...opts, concurrency: 1 });
+  // As the worker's start-up does; the floor runs in this process too, under the same policy.
+  await applyMainThreadSched(stack.config.mainThreadSched, STDERR_SCHED_LOG);
   try {
     await fetchBoth(stack); // discovery, as a running worker has it cached
     await fetchPhase(seq, true);
     const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
     const floorOpts = { origin: api, apiKey: BENCH_API_KEY, concurrency, rateLimit: rate };
-    const out: FetchChildResult = { conc: [], floor: [], serial: [], observedRps: NaN };
+    const out: FetchChildResult = {
+      conc: [],
+      floor: [],
+      serial: [],
+      observedRps: NaN,
+      mainThreadPolicy: taskPolicy(),
+    };
     const t0 = performance.now();
     const req0 = await requestsServed(api);
     let warmRequests = 0;

@@ -62,6 +62,10 @@ if (parsed.help) {
 const args = parsed;
 const { latencyMs, chainCompat, redisSchedCompat, simNice, simNiceFetch, runs, concurrency, rate } = args;
 const growthSizes = args.growth;
+// The worker processes (growth, burst, fetch, compat, live) inherit it: their main thread's policy.
+process.env.CHAIN_MAIN_THREAD_SCHED = args.mainThreadSched;
+/** The main thread's policy each worker process reported (Linux's numbers: 0 normal, 1 FIFO, 2 RR). */
+const childPolicies = new Set<number | null>();
 const only = args.only;
 const want = (x: Scenario): boolean => only.has(x);
 const log = (msg: string): void => {
@@ -92,9 +96,21 @@ async function workerProcess(
     ...extra,
   ]);
   const { stdout } = await exec(run.command, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
-  return (JSON.parse(stdout) as { runs: BurstRun[] }).runs;
+  const out = JSON.parse(stdout) as { runs: BurstRun[]; mainThreadPolicy: number | null };
+  childPolicies.add(out.mainThreadPolicy);
+  return out.runs;
 }
 const r1 = (x: number): number => round(x, 1);
+const POLICY_NAMES: Readonly<Record<number, string>> = {
+  0: 'other',
+  1: 'fifo',
+  2: 'rr',
+  3: 'batch',
+  5: 'idle',
+};
+/** Linux's policy numbers as names (`unknown` where a process could not read its own). */
+const policyNames = (xs: (number | null)[]): string[] =>
+  [...new Set(xs.map((x) => (x === null ? 'unknown' : (POLICY_NAMES[x] ?? String(x)))))].sort();
 type Brief = { median: number; min: number; max: number };
 const brief = (x: Summary): Brief => ({ median: r1(x.median), min: r1(x.min), max: r1(x.max) });
 /** Summary of samples, or null when the scenario did not run. */
@@ -189,6 +205,7 @@ async function main(): Promise<void> {
       ]);
       const { stdout } = await exec(run.command, run.args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
       const child = JSON.parse(stdout) as FetchChildResult;
+      childPolicies.add(child.mainThreadPolicy);
       conc.push(...child.conc);
       floor.push(...child.floor);
       serial.push(...child.serial);
@@ -301,6 +318,8 @@ async function main(): Promise<void> {
         sim_nice: simNice,
         sim_nice_fetch: simNiceFetch,
         redis_sched_compat: compatSched,
+        // Asked for, and what the worker processes' main threads got (the live scenario's logs its own).
+        main_thread_sched: { requested: args.mainThreadSched, applied: policyNames([...childPolicies]) },
         // The chain follows the clock (the simulated market lists expirations from its New York date):
         // after 16:00 the day's expiration has expired, and the chain's contracts and bytes differ.
         market: {

@@ -21,6 +21,12 @@ export class BenchBus extends RedisBus {
   }
 }
 
+/** Where a benchmark child reports its main thread's policy (a failure only: the JSON says which it got). */
+export const STDERR_SCHED_LOG = {
+  info: (): void => undefined,
+  warn: (message: string): void => void process.stderr.write(`${message}\n`),
+};
+
 export const BENCH_API_KEY = 'bench-key-not-a-secret';
 
 export interface Stack {
@@ -52,8 +58,12 @@ export async function createStack(opts: {
       MASSIVE_MAX_PAGES_PER_STREAM: '1000',
       MASSIVE_EXPIRATION_CACHE_SEC: '3600',
       LOG_LEVEL: 'silent',
-      // The one setting taken from the benchmark's environment: A/B runs of the threads' priority.
+      // Settings taken from the benchmark's environment: A/B runs of the threads' priority.
       ...(process.env.CHAIN_THREAD_NICE ? { CHAIN_THREAD_NICE: process.env.CHAIN_THREAD_NICE } : {}),
+      // The main thread's policy of the worker processes (the benchmark's --main-thread-sched).
+      ...(process.env.CHAIN_MAIN_THREAD_SCHED
+        ? { CHAIN_MAIN_THREAD_SCHED: process.env.CHAIN_MAIN_THREAD_SCHED }
+        : {}),
       ...(opts.env ?? {}),
     },
   });

@@ -10,6 +10,8 @@ import { burstCycle, fetchBoth, type BurstRun } from './scenarios.js';
 import { warmChains } from './sim-warm.js';
 import { BENCH_API_KEY, createStack } from './stack.js';
 import { lowerHelperThreads } from '../src/lib/thread-priority.js';
+import { applyMainThreadSched, taskPolicy } from '../src/lib/main-thread-sched.js';
+import { STDERR_SCHED_LOG } from './stack.js';
 
 /** Burst cycles run (and discarded) before the measured ones. */
 const WARM_UP_BURSTS = 3;
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   tuneHeap(stack.config.heapGrowingPercent);
   const helpers = lowerHelperThreads();
   if (helpers !== null) process.stderr.write(`helper threads keep their priority: ${helpers}\n`);
+  await applyMainThreadSched(stack.config.mainThreadSched, STDERR_SCHED_LOG);
   try {
     // Discovery, as a running worker has it cached; and the page streams of the chain, recorded.
     const streams = await recordStreams(stack.provider.http, () => fetchBoth(stack));
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARM_UP_BURSTS; i++) await burst();
     const runs = [];
     for (let i = 0; i < Number(values.runs); i++) runs.push(await burst());
-    process.stdout.write(`${JSON.stringify({ runs })}\n`);
+    process.stdout.write(`${JSON.stringify({ runs, mainThreadPolicy: taskPolicy() })}\n`);
   } finally {
     await stack.close();
   }

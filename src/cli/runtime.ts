@@ -8,6 +8,7 @@ import { loadConfig, redactUrl, type Config } from '../config/load.js';
 import { tuneHeap } from '../lib/heap.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isLoopbackHost } from '../lib/net-hosts.js';
+import { applyMainThreadSched } from '../lib/main-thread-sched.js';
 import { configureThreadNice, lowerHelperThreads } from '../lib/thread-priority.js';
 import { configurePagePool } from '../provider/massive/page-pool.js';
 import { RedisBus } from '../redis/bus.js';
@@ -105,6 +106,7 @@ export async function createRuntime(config: Config, name = 'chain-worker'): Prom
   const helpers = lowerHelperThreads();
   if (helpers !== null)
     logger.warn(`CHAIN_THREAD_NICE: V8's and libuv's threads keep the main thread's priority (${helpers})`);
+  await applyMainThreadSched(config.mainThreadSched, logger);
   const tls = tlsFrom(config);
   const bus = new RedisBus({
     url: config.marketRedisUrl,

@@ -547,6 +547,12 @@ export const SETTINGS = {
     default: 5,
     help: 'How much every worker thread (page decoders, model, compat, history, live) lowers its own priority (nice value, added to the process’s; 0 = off) so the main thread’s event loop gets a core first. Linux only; a failure is logged once.',
   }),
+  mainThreadSched: spec({
+    name: 'CHAIN_MAIN_THREAD_SCHED',
+    schema: z.enum(['other', 'fifo', 'rr']),
+    default: 'other' as const,
+    help: '`fifo` or `rr`: the main thread (the event loop) runs at real-time priority 1, the lowest, so it never waits for a core behind normal threads (Redis, the worker threads); threads it starts keep the normal policy. Linux, needs `CAP_SYS_NICE` or `LimitRTPRIO=1`, uses `chrt` (util-linux); a failure is logged and the worker runs as before. `other`: unchanged.',
+  }),
   logLevel: spec({
     name: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
