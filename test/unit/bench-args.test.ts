@@ -21,6 +21,7 @@ describe('the benchmark command line', () => {
       simNice: 10,
       simNiceFetch: 0,
       redisSchedCompat: 'fifo',
+      mainThreadSched: 'fifo',
     });
     expect([...a.only]).toEqual([...SCENARIOS]);
   });
@@ -31,6 +32,7 @@ describe('the benchmark command line', () => {
     expect([...a.only]).toEqual(['growth', 'fetch']);
     expect(a.growth).toEqual([20000, 40000]);
     expect(a.runs).toBe(3);
+    expect(parseBenchArgs(['--main-thread-sched', 'other']).mainThreadSched).toBe('other');
   });
 
   it('--help asks for the list, which names every option with its default', () => {
@@ -50,6 +52,7 @@ describe('the benchmark command line', () => {
     [['--growth', '20000,2e'], /^--growth: expected an integer of at least 1, got "2e"$/],
     [['--chain-compat', 'full'], /^--chain-compat: expected none or marketswarm, got "full"$/],
     [['--redis-sched-compat', 'rr'], /^--redis-sched-compat: expected fifo or other, got "rr"$/],
+    [['--main-thread-sched', 'idle'], /^--main-thread-sched: expected fifo or rr or other, got "idle"$/],
     [['extra'], /positional/],
   ])('refuses %j with a message naming the option', (argv, message) => {
     let caught: unknown;
