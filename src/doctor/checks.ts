@@ -6,6 +6,7 @@
 import { redactedConfig, type Config } from '../config/load.js';
 import { SETTINGS } from '../config/settings.js';
 import { marketSession } from '../domain/market-session.js';
+import { RT_PRIORITY, type MainThreadSched, type SchedOutcome } from '../lib/main-thread-sched.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -561,6 +562,37 @@ export function configChecks(config: Config): Check[] {
   }
   if (out.length === 1) out.push(c('consistency', 'ok', 'no contradictory settings', 'nothing to change'));
   return out;
+}
+
+/**
+ * CHAIN_MAIN_THREAD_SCHED: whether this process could give its main thread the policy asked for, as the
+ * worker does at start-up (`outcome` from trying it here). Never a failure: without it the worker runs at the
+ * normal policy.
+ */
+export function schedCheck(requested: MainThreadSched, outcome: SchedOutcome): Check {
+  const base = { section: 'config', name: 'main thread policy' };
+  if (requested === 'other')
+    return {
+      ...base,
+      status: 'ok',
+      detail: 'normal (CHAIN_MAIN_THREAD_SCHED=other)',
+      advice:
+        'on a host with few cores, `fifo` keeps the event loop from waiting for a core (README, "How to start it")',
+    };
+  if (outcome.ok)
+    return {
+      ...base,
+      status: 'ok',
+      detail: `SCHED_${requested.toUpperCase()} ${RT_PRIORITY}: set on this process's main thread`,
+      advice: 'the worker sets it at start-up when it runs as this user, with these limits',
+    };
+  return {
+    ...base,
+    status: 'warn',
+    detail: `CHAIN_MAIN_THREAD_SCHED=${requested} not possible here: ${outcome.reason}`,
+    advice:
+      'grant CAP_SYS_NICE or an RLIMIT_RTPRIO of 1 (systemd LimitRTPRIO=1, docker --cap-add SYS_NICE) and install util-linux, or set it to other',
+  };
 }
 
 /** The exit code for a set of checks: 1 when any failed. */

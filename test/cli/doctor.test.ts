@@ -64,8 +64,29 @@ describe('chain-worker doctor', () => {
     const exp = check(r, /^market$/, 'next expirations');
     expect(exp.detail).toMatch(/^I:SPX: \d{4}-\d\d-\d\d(, \d{4}-\d\d-\d\d){4}$/);
     expect(check(r, /^market$/, 'new york session').detail).toMatch(/^\d{4}-\d\d-\d\d: /);
+    expect(check(r, /^config$/, 'main thread policy')).toMatchObject({
+      status: 'ok',
+      detail: 'normal (CHAIN_MAIN_THREAD_SCHED=other)',
+    });
     expect(r.config.MARKET_REDIS_URL).toBe(single.url.replace(/(\/\/[^:/@,]*:)[^@/,]*@/g, '$1***@'));
   });
+
+  it.runIf(process.platform === 'linux' && process.getuid?.() === 0)(
+    'CHAIN_MAIN_THREAD_SCHED=fifo as root: tried on the doctor itself, ok',
+    async () => {
+      const { code, out } = await doctor({
+        MARKET_REDIS_URL: single.url,
+        MASSIVE_PROVIDER: 'sim',
+        CHAIN_MAIN_THREAD_SCHED: 'fifo',
+      });
+      const r = JSON.parse(out) as Report;
+      expect(code).toBe(0);
+      expect(check(r, /^config$/, 'main thread policy')).toMatchObject({
+        status: 'ok',
+        detail: "SCHED_FIFO 1: set on this process's main thread",
+      });
+    },
+  );
 
   it('an unreadable REDIS_TLS_CA_FILE is a bad setting: exit 2, one line naming it, as run says', async () => {
     // Was: exit 1 with Node's "ENOENT: no such file or directory, open '/nonexistent/ca.pem'" (no setting named).

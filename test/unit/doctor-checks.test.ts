@@ -1,6 +1,7 @@
 /**
  * The doctor's pure verdicts, table-driven: Redis INFO facts, API answers and `Date` headers, the New York
- * session (regular day, early close, holiday, weekend) and contradictory settings.
+ * session (regular day, early close, holiday, weekend), contradictory settings and the main thread's
+ * scheduling policy.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -12,6 +13,7 @@ import {
   massiveChecks,
   parseInfo,
   redisChecks,
+  schedCheck,
   type Check,
   type MassiveFacts,
   type RedisFacts,
@@ -289,5 +291,35 @@ describe('configChecks', () => {
     expect(c.detail).toBe(
       'provider massive; MASSIVE_CHAIN_SYMBOLS=I:SPX MASSIVE_API_KEY=[set] LOG_LEVEL=warn',
     );
+  });
+});
+
+describe('schedCheck (CHAIN_MAIN_THREAD_SCHED)', () => {
+  it.each<[string, Parameters<typeof schedCheck>, Check['status'], string]>([
+    [
+      'not asked for',
+      ['other', { ok: true, policy: 'other' }],
+      'ok',
+      'normal (CHAIN_MAIN_THREAD_SCHED=other)',
+    ],
+    ['set', ['fifo', { ok: true, policy: 'fifo' }], 'ok', "SCHED_FIFO 1: set on this process's main thread"],
+    ['set (rr)', ['rr', { ok: true, policy: 'rr' }], 'ok', "SCHED_RR 1: set on this process's main thread"],
+    [
+      'refused',
+      ['fifo', { ok: false, reason: "chrt: failed to set pid 7's policy: Operation not permitted" }],
+      'warn',
+      "CHAIN_MAIN_THREAD_SCHED=fifo not possible here: chrt: failed to set pid 7's policy: Operation not permitted",
+    ],
+    [
+      'no chrt',
+      ['rr', { ok: false, reason: 'chrt not found (util-linux)' }],
+      'warn',
+      'CHAIN_MAIN_THREAD_SCHED=rr not possible here: chrt not found (util-linux)',
+    ],
+  ])('%s', (_, args, status, detail) => {
+    const c = schedCheck(...args);
+    expect(c).toMatchObject({ section: 'config', name: 'main thread policy', status, detail });
+    // Never a failure: the worker runs at the normal policy without it.
+    expect(doctorExitCode([c])).toBe(0);
   });
 });

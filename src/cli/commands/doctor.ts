@@ -9,8 +9,10 @@ import {
   marketChecks,
   massiveChecks,
   redisChecks,
+  schedCheck,
   type Check,
 } from '../../doctor/checks.js';
+import { setMainThreadSched } from '../../lib/main-thread-sched.js';
 import { probeMassive, probeRedis } from '../../doctor/probe.js';
 import { probeStream } from '../../doctor/probe-stream.js';
 import { configFrom, tlsFrom } from '../runtime.js';
@@ -68,6 +70,8 @@ export async function doctorCommand(flags: { config?: string; json?: boolean }):
     const wsUrl = (config as { wsUrl?: string }).wsUrl ?? DEFAULT_WS_URL;
     massive.facts.stream = await probeStream(wsUrl, config.apiKey);
   }
+  // Tried on this process, as `run` does at start-up: the same user and limits give the same outcome.
+  const sched = await setMainThreadSched(config.mainThreadSched);
   const checks: Check[] = [
     ...redisChecks(market),
     ...(system
@@ -84,6 +88,7 @@ export async function doctorCommand(flags: { config?: string; json?: boolean }):
     ...massiveChecks(massive.facts),
     ...marketChecks(Date.now(), massive.expirations),
     ...configChecks(config),
+    schedCheck(config.mainThreadSched, sched),
   ];
   const code = doctorExitCode(checks);
   if (flags.json) {
