@@ -8,10 +8,9 @@ import { tuneHeap } from '../src/lib/heap.js';
 import { recordStreams } from './fetch-floor.js';
 import { burstCycle, fetchBoth, type BurstRun } from './scenarios.js';
 import { warmChains } from './sim-warm.js';
-import { BENCH_API_KEY, createStack } from './stack.js';
+import { BENCH_API_KEY, createStack, STDERR_SCHED_LOG } from './stack.js';
 import { lowerHelperThreads } from '../src/lib/thread-priority.js';
 import { applyMainThreadSched, taskPolicy } from '../src/lib/main-thread-sched.js';
-import { STDERR_SCHED_LOG } from './stack.js';
 
 /** Burst cycles run (and discarded) before the measured ones. */
 const WARM_UP_BURSTS = 3;
