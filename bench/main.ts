@@ -36,6 +36,7 @@ import {
   type WorstTurn,
 } from './probes.js';
 import { firstTouch, type FirstTouch } from './first-touch.js';
+import { policyName } from '../src/lib/main-thread-sched.js';
 import { round, summarize, type Summary } from './stats.js';
 import { liveRun, type LiveRun } from './live.js';
 import {
@@ -101,16 +102,8 @@ async function workerProcess(
   return out.runs;
 }
 const r1 = (x: number): number => round(x, 1);
-const POLICY_NAMES: Readonly<Record<number, string>> = {
-  0: 'other',
-  1: 'fifo',
-  2: 'rr',
-  3: 'batch',
-  5: 'idle',
-};
 /** Linux's policy numbers as names (`unknown` where a process could not read its own). */
-const policyNames = (xs: (number | null)[]): string[] =>
-  [...new Set(xs.map((x) => (x === null ? 'unknown' : (POLICY_NAMES[x] ?? String(x)))))].sort();
+const policyNames = (xs: (number | null)[]): string[] => [...new Set(xs.map(policyName))].sort();
 type Brief = { median: number; min: number; max: number };
 const brief = (x: Summary): Brief => ({ median: r1(x.median), min: r1(x.min), max: r1(x.max) });
 /** Summary of samples, or null when the scenario did not run. */

@@ -20,6 +20,17 @@ export type MainThreadSched = 'other' | 'fifo' | 'rr';
 /** Linux's policy numbers (`stat` field 41), by name. */
 const POLICY: Readonly<Record<MainThreadSched, number>> = { other: 0, fifo: 1, rr: 2 };
 
+const POLICY_NAMES: ReadonlyMap<number, string> = new Map([
+  ...Object.entries(POLICY).map(([name, n]) => [n, name] as const),
+  [3, 'batch'],
+  [5, 'idle'],
+]);
+
+/** Linux's number for a policy as its name (`unknown` for null: a task that could not be read). */
+export function policyName(policy: number | null): string {
+  return policy === null ? 'unknown' : (POLICY_NAMES.get(policy) ?? String(policy));
+}
+
 /** The real-time priority the main thread gets: the lowest, above every normal thread and nothing else. */
 export const RT_PRIORITY = 1;
 

@@ -15,6 +15,7 @@ import { PACKAGE_ROOT } from '../../src/lib/repo-paths.js';
 import {
   applyMainThreadSched,
   chrtArgs,
+  policyName,
   setMainThreadSched,
   taskPolicy,
 } from '../../src/lib/main-thread-sched.js';
@@ -73,6 +74,20 @@ describe('chrtArgs', () => {
     ['rr', 7, ['--rr', '--reset-on-fork', '--pid', '1', '7']],
   ] as const)('%s for task %i', (sched, tid, args) => {
     expect(chrtArgs(sched, tid)).toEqual(args);
+  });
+});
+
+describe('policyName', () => {
+  it.each([
+    [0, 'other'],
+    [1, 'fifo'],
+    [2, 'rr'],
+    [3, 'batch'],
+    [5, 'idle'],
+    [6, '6'],
+    [null, 'unknown'],
+  ] as const)('%s is %s', (n, name) => {
+    expect(policyName(n)).toBe(name);
   });
 });
 
