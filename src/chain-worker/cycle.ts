@@ -4,6 +4,7 @@
  * publishes nothing and leaves the prior epoch as the fallback; a partial snapshot never shrinks the
  * active epoch (it is merged into it).
  */
+import { modelWork } from '../lib/quiet-gate.js';
 import { AnalyticsWriter } from '../wiring/analytics.js';
 import { ChainLatestStore } from '../wiring/chain-latest.js';
 import { EpochStore, FencedError } from '../wiring/epoch-store.js';
@@ -82,6 +83,8 @@ export async function runCycle(
   const phases = zeroPhases();
   // The document's assembly of another symbol of this process waits for this cycle's part (bounded).
   deps.latest.begin(symbol);
+  // The history's encodes on the model thread wait while cycles and builds are in flight (lib/quiet-gate.ts).
+  const release = modelWork.hold();
   try {
     let snapshot: ChainSnapshot;
     try {
@@ -95,6 +98,7 @@ export async function runCycle(
     phases.fetch = performance.now() - started;
     return await applySnapshot(deps, snapshot, leaseValue, started, phases);
   } finally {
+    release();
     deps.latest.end(symbol);
   }
 }

@@ -10,6 +10,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/logger.js';
+import { modelWork } from '../lib/quiet-gate.js';
 import { msOfSeconds, unixSeconds } from '../lib/time.js';
 import type { RedisBus } from '../redis/bus.js';
 import type { KeySchema, ModelName } from '../redis/keys.js';
@@ -210,6 +211,16 @@ export class ModelBuilder {
 
   /** Builds one epoch if it is dirty, active and unclaimed. */
   async buildEpoch(epochId: string): Promise<BuildOutcome> {
+    // The history's encodes wait while builds are in flight (lib/quiet-gate.ts).
+    const release = modelWork.hold();
+    try {
+      return await this.buildHeld(epochId);
+    } finally {
+      release();
+    }
+  }
+
+  private async buildHeld(epochId: string): Promise<BuildOutcome> {
     const { bus, keys, logger, metrics, config } = this.deps;
     const { epochs } = this;
     const r = bus.cmd;

@@ -1,11 +1,13 @@
 /**
  * What the builder's drain waits for: the outputs that build models from the substrates (MarketSwarm's) are
  * written before it answers; the history is a background queue it never waits for, which
- * `ModelBuilder.idle()` waits for instead. Real cycles, real builds, real Redis (single server).
+ * `ModelBuilder.idle()` waits for instead, and which encodes only while no cycle or build is in flight.
+ * Real cycles, real builds, real Redis (single server).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCycle } from '../../src/chain-worker/cycle.js';
 import { silentLogger } from '../../src/lib/logger.js';
+import { modelWork } from '../../src/lib/quiet-gate.js';
 import { ModelBuilder } from '../../src/models/builder.js';
 import { HistoryRecorder } from '../../src/outputs/history/recorder.js';
 import type { ModelObserver } from '../../src/outputs/observers.js';
@@ -130,6 +132,47 @@ describe('builder drain and the outputs (single Redis)', () => {
       const ttl = await h.bus.cmd.ttl(h.keys.modelHistoryVersion(model, 'SPX', row.v));
       expect(ttl).toBeGreaterThan(172_800);
     }
+  });
+
+  it('the history encodes once the cycles and builds in flight are done (lib/quiet-gate.ts)', async () => {
+    if (!target) throw new Error('no target');
+    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
+    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
+    cleanup.push(() => recorder.close());
+    const b = builder(h, [recorder]);
+    // A cycle holds the gate from its start to its end; a build from its start to its models written.
+    const cycle = runCycle(h.deps, 'I:SPX', '');
+    expect(modelWork.quiet).toBe(false);
+    expect((await cycle).ok).toBe(true);
+    expect(modelWork.quiet).toBe(true);
+    // Another symbol's cycle in flight (held here): the SPX versions wait to be encoded.
+    const inFlight = modelWork.hold();
+    cleanup.push(() => Promise.resolve(inFlight()));
+    expect((await b.drain()).map((o) => o.status)).toEqual(['built']);
+    const idle = b.idle();
+    expect(await within(idle, 1_000)).toBe('pending');
+    expect(recorder.stats.recorded).toBe(0);
+    expect(await h.bus.conn.zcard(h.keys.modelHistory('heatmap', 'SPX'))).toBe(0);
+    inFlight();
+    expect(await within(idle, 10_000)).toBe('settled');
+    expect(recorder.stats).toMatchObject({ recorded: 2, keyframes: 2, dropped: 0, failed: 0 });
+    for (const model of ['gex', 'heatmap'] as const)
+      expect(await h.bus.conn.zcard(h.keys.modelHistory(model, 'SPX'))).toBe(1);
+  });
+
+  it('a shutdown drops the versions waiting for a quiet moment at once', async () => {
+    if (!target) throw new Error('no target');
+    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
+    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
+    const b = builder(h, [recorder]);
+    expect((await runCycle(h.deps, 'I:SPX', '')).ok).toBe(true);
+    const inFlight = modelWork.hold();
+    cleanup.push(() => Promise.resolve(inFlight()));
+    expect((await b.drain()).map((o) => o.status)).toEqual(['built']);
+    // Without the wake-up, close() waited out CLOSE_WAIT_MS (2 s) for versions that never started.
+    expect(await within(recorder.close(), 1_000)).toBe('settled');
+    expect(recorder.stats).toMatchObject({ recorded: 0, dropped: 2 });
+    expect(await h.bus.conn.zcard(h.keys.modelHistory('gex', 'SPX'))).toBe(0);
   });
 
   it.each(['1', '2'])(

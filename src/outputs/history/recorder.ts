@@ -20,6 +20,7 @@ import { unixSeconds } from '../../lib/time.js';
 import type { RedisBus } from '../../redis/bus.js';
 import type { KeySchema, ModelName } from '../../redis/keys.js';
 import { MODEL_NAMES } from '../../redis/keys.js';
+import { modelWork } from '../../lib/quiet-gate.js';
 import type { ModelObserver, ModelsPublished } from '../observers.js';
 import { KEYFRAME_MAX_AGE_SEC, type EncodeResult } from './encoder.js';
 import { EncoderThread } from './encoder-thread.js';
@@ -30,6 +31,12 @@ import type { HistoryValues } from './rows.js';
  * (and counted), unless nothing waits at all. Four 15 MB burst heatmaps.
  */
 export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The longest a version waits for the process's cycles and builds in flight before it is encoded anyway
+ * (lib/quiet-gate.ts): a worker whose cycles never pause still keeps its history.
+ */
+export const ENCODE_WAIT_MS = 3_000;
 
 /** How long {@link HistoryRecorder.close} waits for the version being encoded (queued ones are dropped). */
 export const CLOSE_WAIT_MS = 2_000;
@@ -74,6 +81,9 @@ export class HistoryRecorder implements ModelObserver {
   /** Publish time (ms) of the last version kept per stream. */
   private readonly lastKept = new Map<string, number>();
   private closed = false;
+  /** Resolves when shutdown begins: versions waiting for a quiet moment are dropped at once. */
+  private readonly closing: Promise<void>;
+  private markClosing: () => void = () => undefined;
   readonly stats: HistoryStats = {
     recorded: 0,
     keyframes: 0,
@@ -95,6 +105,9 @@ export class HistoryRecorder implements ModelObserver {
     thread?: WorkerRpc | null,
   ) {
     this.thread = new EncoderThread(thread ?? undefined);
+    this.closing = new Promise((r) => {
+      this.markClosing = r;
+    });
   }
 
   modelsPublished(e: ModelsPublished): Promise<void> {
@@ -134,7 +147,7 @@ export class HistoryRecorder implements ModelObserver {
           this.stats.dropped++;
           return;
         }
-        return published.then((bytes) => this.record(model, stream, id, e, bytes));
+        return published.then((bytes) => this.recordWhenQuiet(model, stream, id, e, bytes));
       })
       .catch((err: unknown) => {
         this.stats.failed++;
@@ -148,6 +161,25 @@ export class HistoryRecorder implements ModelObserver {
         this.pendingBytes -= size;
       });
     this.tails.set(stream, tail);
+  }
+
+  /**
+   * Encodes once the process's cycles and builds in flight are done (at most {@link ENCODE_WAIT_MS}
+   * later): an encode on the model thread delays a build that arrives while it runs.
+   */
+  private async recordWhenQuiet(
+    model: ModelName,
+    stream: string,
+    id: string,
+    e: ModelsPublished,
+    published: Uint8Array,
+  ): Promise<void> {
+    await Promise.race([modelWork.whenQuiet(ENCODE_WAIT_MS), this.closing]);
+    if (this.closed) {
+      this.stats.dropped++;
+      return;
+    }
+    await this.record(model, stream, id, e, published);
   }
 
   private async record(
@@ -201,6 +233,7 @@ export class HistoryRecorder implements ModelObserver {
   /** Shutdown began: no new versions; the queued ones are dropped (the one being encoded is written). */
   quiesce(): void {
     this.closed = true;
+    this.markClosing();
   }
 
   /**
@@ -208,7 +241,7 @@ export class HistoryRecorder implements ModelObserver {
    * encoded and written, then stops the thread. Bounded, so a shutdown never waits on a backlog.
    */
   async close(): Promise<void> {
-    this.closed = true;
+    this.quiesce();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.idle(),
