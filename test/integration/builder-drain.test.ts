@@ -110,12 +110,18 @@ describe('builder drain and the outputs (single Redis)', () => {
     expect((await drained).map((o) => o.status)).toEqual(['built']);
   });
 
-  it('the real history recorder: rows of both models exist once idle() resolves', async () => {
+  /** A harness with the history on, the real recorder and a builder that feeds it. */
+  async function withHistory(): Promise<{ hh: Harness; recorder: HistoryRecorder; b: ModelBuilder }> {
     if (!target) throw new Error('no target');
-    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
-    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
+    const hh = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
+    h = hh;
+    const recorder = new HistoryRecorder(hh.bus, hh.keys, hh.config, silentLogger());
     cleanup.push(() => recorder.close());
-    const b = builder(h, [recorder]);
+    return { hh, recorder, b: builder(hh, [recorder]) };
+  }
+
+  it('the real history recorder: rows of both models exist once idle() resolves', async () => {
+    const { hh: h, recorder, b } = await withHistory();
     expect((await runCycle(h.deps, 'I:SPX', '')).ok).toBe(true);
     const published = Date.now();
     expect((await b.drain()).map((o) => o.status)).toEqual(['built']);
@@ -135,11 +141,7 @@ describe('builder drain and the outputs (single Redis)', () => {
   });
 
   it('the history encodes once the cycles and builds in flight are done (lib/quiet-gate.ts)', async () => {
-    if (!target) throw new Error('no target');
-    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
-    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
-    cleanup.push(() => recorder.close());
-    const b = builder(h, [recorder]);
+    const { hh: h, recorder, b } = await withHistory();
     // A cycle holds the gate from its start to its end; a build from its start to its models written.
     const cycle = runCycle(h.deps, 'I:SPX', '');
     expect(modelWork.quiet).toBe(false);
@@ -161,10 +163,7 @@ describe('builder drain and the outputs (single Redis)', () => {
   });
 
   it('a shutdown drops the versions waiting for a quiet moment at once', async () => {
-    if (!target) throw new Error('no target');
-    h = await startHarness(target, { env: { CHAIN_MODEL_HISTORY_SEC: '172800' } });
-    const recorder = new HistoryRecorder(h.bus, h.keys, h.config, silentLogger());
-    const b = builder(h, [recorder]);
+    const { hh: h, recorder, b } = await withHistory();
     expect((await runCycle(h.deps, 'I:SPX', '')).ok).toBe(true);
     const inFlight = modelWork.hold();
     cleanup.push(() => Promise.resolve(inFlight()));

@@ -147,7 +147,7 @@ export class HistoryRecorder implements ModelObserver {
           this.stats.dropped++;
           return;
         }
-        return published.then((bytes) => this.recordWhenQuiet(model, stream, id, e, bytes));
+        return published.then((bytes) => this.record(model, stream, id, e, bytes));
       })
       .catch((err: unknown) => {
         this.stats.failed++;
@@ -164,10 +164,10 @@ export class HistoryRecorder implements ModelObserver {
   }
 
   /**
-   * Encodes once the process's cycles and builds in flight are done (at most {@link ENCODE_WAIT_MS}
-   * later): an encode on the model thread delays a build that arrives while it runs.
+   * Encodes and writes one version, once the process's cycles and builds in flight are done (at most
+   * {@link ENCODE_WAIT_MS} later): on the model thread, beside a build, its buffers added to the build's.
    */
-  private async recordWhenQuiet(
+  private async record(
     model: ModelName,
     stream: string,
     id: string,
@@ -179,16 +179,6 @@ export class HistoryRecorder implements ModelObserver {
       this.stats.dropped++;
       return;
     }
-    await this.record(model, stream, id, e, published);
-  }
-
-  private async record(
-    model: ModelName,
-    stream: string,
-    id: string,
-    e: ModelsPublished,
-    published: Uint8Array,
-  ): Promise<void> {
     const res: EncodeResult = await this.thread.encode({
       stream,
       id,
