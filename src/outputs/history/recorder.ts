@@ -38,6 +38,15 @@ export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
  */
 export const ENCODE_WAIT_MS = 3_000;
 
+/**
+ * How long a version may wait for a quiet moment: {@link ENCODE_WAIT_MS}, or not at all once the versions
+ * waiting hold half of {@link MAX_PENDING_BYTES} (a worker whose cycles never pause would otherwise reach the
+ * cap and drop versions). Pure.
+ */
+export function encodeWaitMs(pendingBytes: number): number {
+  return pendingBytes > MAX_PENDING_BYTES / 2 ? 0 : ENCODE_WAIT_MS;
+}
+
 /** How long {@link HistoryRecorder.close} waits for the version being encoded (queued ones are dropped). */
 export const CLOSE_WAIT_MS = 2_000;
 
@@ -174,7 +183,7 @@ export class HistoryRecorder implements ModelObserver {
     e: ModelsPublished,
     published: Uint8Array,
   ): Promise<void> {
-    await Promise.race([modelWork.whenQuiet(ENCODE_WAIT_MS), this.closing]);
+    await Promise.race([modelWork.whenQuiet(encodeWaitMs(this.pendingBytes)), this.closing]);
     if (this.closed) {
       this.stats.dropped++;
       return;
