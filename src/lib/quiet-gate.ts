@@ -5,7 +5,7 @@
  * The process's {@link modelWork}: snapshot cycles and model builds in flight. The history's encodes, which
  * run on the model thread after its builds (one message at a time), wait for it to be quiet: an encode of a
  * burst heatmap takes 80–140 ms with ~40 MB of buffers, and ran beside the other symbol's build and page
- * decoding. Measured (growth, 20,000 contracts, three interleaved pairs): peak RSS 194–237 → 193–194 MB;
+ * decoding. Measured (growth, 20,000 contracts, three interleaved pairs): peak RSS 194–237 → 192–194 MB;
  * the burst's time did not move beyond its spread (README "Performance", the performance log of 5 Dec).
  */
 

@@ -173,8 +173,8 @@ export class HistoryRecorder implements ModelObserver {
   }
 
   /**
-   * Encodes and writes one version, once the process's cycles and builds in flight are done (at most
-   * {@link ENCODE_WAIT_MS} later): on the model thread, beside a build, its buffers added to the build's.
+   * Encodes and writes one version once the process's cycles and builds in flight are done (see
+   * {@link encodeWaitMs}): an encode beside a build shares the model thread and adds its buffers to the build's.
    */
   private async record(
     model: ModelName,
