@@ -31,19 +31,21 @@ export class QuietGate {
   }
 
   /**
-   * Resolves at once when nothing is held, else when the last hold is released or after `maxWaitMs`,
-   * whichever comes first (the timer never keeps the process alive).
+   * Resolves at once when nothing is held, else when the last hold is released, after `maxWaitMs`, or when
+   * `signal` aborts, whichever comes first (the timer never keeps the process alive).
    */
-  whenQuiet(maxWaitMs: number): Promise<void> {
-    if (this.held === 0 || maxWaitMs <= 0) return Promise.resolve();
+  whenQuiet(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.held === 0 || maxWaitMs <= 0 || signal?.aborted === true) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
       };
       const timer = setTimeout(done, maxWaitMs);
       timer.unref();
+      signal?.addEventListener('abort', done, { once: true });
       this.waiters.push(done);
     });
   }

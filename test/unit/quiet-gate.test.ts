@@ -68,6 +68,19 @@ describe('QuietGate', () => {
     expect(await Promise.all(waits.map(state))).toEqual(['settled', 'settled']);
   });
 
+  it('an abort ends the wait while still held; an aborted signal never waits', async () => {
+    vi.useFakeTimers();
+    const gate = new QuietGate();
+    gate.hold();
+    const stop = new AbortController();
+    const wait = gate.whenQuiet(60_000, stop.signal);
+    expect(await state(wait)).toBe('pending');
+    stop.abort();
+    expect(await state(wait)).toBe('settled');
+    expect(await state(gate.whenQuiet(60_000, stop.signal))).toBe('settled');
+    expect(gate.quiet).toBe(false);
+  });
+
   it('a bound of 0 never waits', async () => {
     vi.useFakeTimers();
     const gate = new QuietGate();

@@ -90,9 +90,8 @@ export class HistoryRecorder implements ModelObserver {
   /** Publish time (ms) of the last version kept per stream. */
   private readonly lastKept = new Map<string, number>();
   private closed = false;
-  /** Resolves when shutdown begins: versions waiting for a quiet moment are dropped at once. */
-  private readonly closing: Promise<void>;
-  private markClosing: () => void = () => undefined;
+  /** Aborted when shutdown begins: versions waiting for a quiet moment are dropped at once. */
+  private readonly closing = new AbortController();
   readonly stats: HistoryStats = {
     recorded: 0,
     keyframes: 0,
@@ -114,9 +113,6 @@ export class HistoryRecorder implements ModelObserver {
     thread?: WorkerRpc | null,
   ) {
     this.thread = new EncoderThread(thread ?? undefined);
-    this.closing = new Promise((r) => {
-      this.markClosing = r;
-    });
   }
 
   modelsPublished(e: ModelsPublished): Promise<void> {
@@ -183,7 +179,7 @@ export class HistoryRecorder implements ModelObserver {
     e: ModelsPublished,
     published: Uint8Array,
   ): Promise<void> {
-    await Promise.race([modelWork.whenQuiet(encodeWaitMs(this.pendingBytes)), this.closing]);
+    await modelWork.whenQuiet(encodeWaitMs(this.pendingBytes), this.closing.signal);
     if (this.closed) {
       this.stats.dropped++;
       return;
@@ -232,7 +228,7 @@ export class HistoryRecorder implements ModelObserver {
   /** Shutdown began: no new versions; the queued ones are dropped (the one being encoded is written). */
   quiesce(): void {
     this.closed = true;
-    this.markClosing();
+    this.closing.abort();
   }
 
   /**
