@@ -4,10 +4,31 @@
  * epoch to the model builder (so the multi-MB fragment and document never delay our models).
  */
 import { unixSeconds } from '../../lib/time.js';
-import { contractsFragmentInSlices } from '../../wiring/chain-latest-doc.js';
+import {
+  contractsFragmentInSlices,
+  type ByteRange,
+  type FragmentSource,
+} from '../../wiring/chain-latest-doc.js';
 import { vendorBytesRange } from '../../wiring/page-writes.js';
 import { latestEntry } from '../../wiring/snapshot-writes.js';
 import type { CycleDeps, CycleState } from './context.js';
+
+/**
+ * The written contracts' tickers and vendor bytes, as the latest fragment reads them: a class, so its
+ * methods (inlined into the fragment's loops) are the same functions every cycle (see measureSlice).
+ */
+class WrittenVendorBytes implements FragmentSource {
+  readonly count: number;
+  constructor(private readonly written: CycleState['norm']['written']) {
+    this.count = written.length;
+  }
+  ticker(i: number): string {
+    return (this.written[i] as CycleState['norm']['written'][number]).contract.ticker;
+  }
+  bytes(i: number, into: ByteRange): void {
+    vendorBytesRange((this.written[i] as CycleState['norm']['written'][number]).contract, into);
+  }
+}
 
 /** The announcement on `massive:chain:snapshot` (times in Unix seconds); `contract_count` is what the epoch holds. */
 export function snapshotAnnouncement(s: CycleState, ts: number): Record<string, unknown> {
@@ -52,14 +73,8 @@ export async function latestPhase(deps: CycleDeps, s: CycleState): Promise<void>
   const contracts = merge
     ? null
     : config.chainLatest === 'full'
-      ? await contractsFragmentInSlices(
-          {
-            count: written.length,
-            ticker: (i) => (written[i] as (typeof written)[number]).contract.ticker,
-            bytes: (i, into) => vendorBytesRange((written[i] as (typeof written)[number]).contract, into),
-          },
-          undefined,
-          (size) => deps.latest.fragmentBuffer(s.snapshot.underlying, size),
+      ? await contractsFragmentInSlices(new WrittenVendorBytes(written), undefined, (size) =>
+          deps.latest.fragmentBuffer(s.snapshot.underlying, size),
         )
       : Buffer.alloc(0);
   await deps.latest.write({
