@@ -12,7 +12,7 @@
  * version of its substrates).
  */
 import { encodedSubstrateArray } from '../../wiring/encoded-substrates.js';
-import { encodedSnapshotWrites, encodedWriteFitsBytes } from '../../wiring/page-writes.js';
+import { encodedSnapshotWrites, encodedWriteFitsBytes, type EncodedRef } from '../../wiring/page-writes.js';
 import { CHEAP_SLICE, inSlices } from '../../lib/slices.js';
 import { encodeContractIndex } from '../../wiring/contract-index.js';
 import {
@@ -84,7 +84,7 @@ async function writeContracts(
   indexWrite.catch(() => undefined);
   const fits = !bus.isCluster && encodedFit;
   const encoded = fits
-    ? encodedSnapshotWrites(norm.written, (c) => c.encoded, plan.epochId, indexWrite, { checked: true })
+    ? encodedSnapshotWrites(norm.written, encodedOfContract, plan.epochId, indexWrite, { checked: true })
     : null;
   if (encoded) return { done: bus.writeEncoded(encoded), encoded: true };
   return {
@@ -95,6 +95,10 @@ async function writeContracts(
   };
 }
 
+/** A contract's pre-encoded writes: a module function, one call target for every cycle (a closure made per call was a new one each cycle for the loop that inlines it). */
+function encodedOfContract(c: CycleState['norm']['written'][number]['contract']): EncodedRef | undefined {
+  return c.encoded;
+}
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
