@@ -7,6 +7,7 @@ import { mapSettledLimit } from '../../lib/async.js';
 import type { Logger } from '../../lib/logger.js';
 import { underlyingOf } from '../../redis/keys.js';
 import { FetchFailedError, MassiveAuthError, UnknownSymbolError } from './errors.js';
+import { ChainCollector } from './chain-collector.js';
 import { ExpirationCache } from './expiration-cache.js';
 import type { MassiveHttp, RequestStats } from './http.js';
 import { peekNextUrl, type DecodeOptions } from './page-decode.js';
@@ -14,7 +15,7 @@ import { liftContracts, type LiftedResult } from './page-lift.js';
 import { nextTurn } from '../../lib/slices.js';
 import { sharedPagePool, type PageDecoder } from './page-pool.js';
 import { parseContract, spotFromResult } from './parse-contract.js';
-import type { ChainPage, ChainSnapshot, ParsedContract } from './types.js';
+import type { ChainPage, ChainSnapshot } from './types.js';
 import type { WriteEncoding } from '../../wiring/page-writes.js';
 
 export const PAGE_LIMIT = 250;
@@ -112,12 +113,7 @@ export class MassiveChainClient {
     expirations = expirations.slice(0, n);
     const discovery = { pages: stats.pages, ms: performance.now() - discoveryStart, cached };
 
-    const byTicker = new Map<string, ParsedContract>();
-    const seenExpirations = new Set<string>();
-    const skippedReasons: Record<string, number> = {};
-    let skipped = 0;
-    let underlyingAsset: ChainSnapshot['underlyingAsset'] = null;
-    let newestVendorTs: number | null = null;
+    const collected = new ChainCollector(spot);
     const keepRaw = options.keepRaw !== false;
     const writes: WriteEncoding | undefined = options.writes
       ? { ...options.writes, underlying: underlyingOf(symbol), asOfMs: asOf }
@@ -134,28 +130,12 @@ export class MassiveChainClient {
           windowSpot,
           streamSignal,
           stats,
-          () => ({ keepRaw, wantUnderlying: underlyingAsset === null, ...(writes ? { writes } : {}) }),
-          (results) => {
-            for (const parsed of results) {
-              if (!parsed.ok) {
-                skipped++;
-                skippedReasons[parsed.reason] = (skippedReasons[parsed.reason] ?? 0) + 1;
-                continue;
-              }
-              if (byTicker.has(parsed.contract.ticker)) {
-                skipped++;
-                skippedReasons.duplicate = (skippedReasons.duplicate ?? 0) + 1;
-                continue;
-              }
-              const c = parsed.contract;
-              if (spot === null) spot = parsed.spot;
-              if (underlyingAsset === null && parsed.underlying) underlyingAsset = parsed.underlying;
-              if (parsed.ts !== null && (newestVendorTs === null || parsed.ts > newestVendorTs))
-                newestVendorTs = parsed.ts;
-              seenExpirations.add(c.expiration);
-              byTicker.set(c.ticker, c);
-            }
-          },
+          () => ({
+            keepRaw,
+            wantUnderlying: collected.underlyingAsset === null,
+            ...(writes ? { writes } : {}),
+          }),
+          (results) => collected.add(results),
         );
       } catch (err) {
         if (err instanceof MassiveAuthError) streamAbort.abort(err);
@@ -174,7 +154,7 @@ export class MassiveChainClient {
         partialReasons.push(`${exp}:failed`);
       } else if (r.value.partialReason) {
         partialReasons.push(`${exp}:${r.value.partialReason}`);
-      } else if (r.value.pages > 0 && !seenExpirations.has(exp)) {
+      } else if (r.value.pages > 0 && !collected.seenExpirations.has(exp)) {
         // A listed expiration that came back empty: discovery is out of date.
         this.expirations.invalidate(symbol);
       }
@@ -187,16 +167,18 @@ export class MassiveChainClient {
     }
     if (signal.aborted && options.signal?.aborted) throw options.signal.reason as Error;
 
-    if (spot === null)
-      spot = (await this.indexValue(symbol, signal, stats).catch(() => ({ value: null }))).value;
-    if (spot !== null) this.lastSpot.set(symbol, spot);
+    let spotNow = collected.spot;
+    if (spotNow === null)
+      spotNow = (await this.indexValue(symbol, signal, stats).catch(() => ({ value: null }))).value;
+    if (spotNow !== null) this.lastSpot.set(symbol, spotNow);
 
-    const contracts = [...byTicker.values()];
+    const { underlyingAsset, newestVendorTs, skipped, skippedReasons } = collected;
+    const contracts = [...collected.byTicker.values()];
     return {
       symbol,
       underlying: underlyingOf(symbol),
       asOf,
-      spot,
+      spot: spotNow,
       underlyingAsset,
       newestVendorTs,
       expirations,
