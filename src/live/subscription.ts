@@ -225,19 +225,47 @@ export function chooseNearest<T extends NearestCandidate>(
       else if (d === threshold) ties.push(i);
     }
   }
-  const id = (i: number): string => idOf(contracts[i] as T);
+  // Records sorted by module comparators, not closures made per call: V8 keeps a function's optimized code
+  // only while the function lives, so comparators made per snapshot were optimized again every cycle.
+  const chosen = nearestOf(kept, rank, dist, contracts, idOf);
   if (ties.length > 0) {
-    ties.sort((a, b) => cmp(id(a), id(b)) || a - b);
-    for (let t = 0; t < ties.length && kept.length < k; t++) kept.push(ties[t] as number);
+    const tied = nearestOf(ties, rank, dist, contracts, idOf);
+    tied.sort(byIdThenIndex);
+    for (let t = 0; t < tied.length && chosen.length < k; t++) chosen.push(tied[t] as Nearest);
   }
-  kept.sort(
-    (a, b) =>
-      (rank[a] as number) - (rank[b] as number) ||
-      (dist[a] as number) - (dist[b] as number) ||
-      cmp(id(a), id(b)) ||
-      a - b,
-  );
-  return kept.map((i) => id(i));
+  chosen.sort(byNearest);
+  const out: string[] = [];
+  for (const c of chosen) out.push(c.id);
+  return out;
+}
+
+/** A contract {@link chooseNearest} keeps: its index, expiration rank, distance to spot and id. */
+interface Nearest {
+  i: number;
+  rank: number;
+  dist: number;
+  id: string;
+}
+
+function nearestOf<T>(
+  indices: readonly number[],
+  rank: Int32Array,
+  dist: Float64Array,
+  contracts: readonly T[],
+  idOf: (c: T) => string,
+): Nearest[] {
+  const out: Nearest[] = [];
+  for (const i of indices)
+    out.push({ i, rank: rank[i] as number, dist: dist[i] as number, id: idOf(contracts[i] as T) });
+  return out;
+}
+
+function byIdThenIndex(a: Nearest, b: Nearest): number {
+  return cmp(a.id, b.id) || a.i - b.i;
+}
+
+function byNearest(a: Nearest, b: Nearest): number {
+  return a.rank - b.rank || a.dist - b.dist || cmp(a.id, b.id) || a.i - b.i;
 }
 
 function cmp(a: string, b: string): number {

@@ -21,7 +21,10 @@ import type { CycleObserver, SnapshotApplied } from '../observers.js';
  * root is one of `roots` are parsed (to check they are tickers at all).
  */
 export function membersOfRoots(members: readonly string[], roots: ReadonlySet<string>): string[] {
-  return members.filter((m) => roots.has(m.slice(2, m.length - 15)) && parseOptionTicker(m) !== null);
+  const out: string[] = [];
+  for (const m of members)
+    if (roots.has(m.slice(2, m.length - 15)) && parseOptionTicker(m) !== null) out.push(m);
+  return out;
 }
 
 /** What to remove and add so the set holds `next` for these roots. Pure. */
@@ -29,9 +32,14 @@ export function subscriptionChange(
   current: readonly string[],
   next: readonly string[],
 ): { add: string[]; remove: string[] } {
-  const cur = new Set(current);
-  const nxt = new Set(next);
-  return { add: next.filter((t) => !cur.has(t)), remove: current.filter((t) => !nxt.has(t)) };
+  return { add: missingFrom(next, new Set(current)), remove: missingFrom(current, new Set(next)) };
+}
+
+/** The members of `list` not in `set`, in order (a loop: see chooseNearest on closures made per call). */
+function missingFrom(list: readonly string[], set: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const t of list) if (!set.has(t)) out.push(t);
+  return out;
 }
 
 function tickerOf(c: { ticker: string }): string {
