@@ -28,6 +28,11 @@ const OPTIONS = {
     help: 'comma-separated subset of the scenarios (development); default all',
   },
   runs: { type: 'string', default: '5', help: 'measured burst cycles per scenario' },
+  'warm-up': {
+    type: 'string',
+    default: '6',
+    help: 'burst cycles each worker process runs and discards before the measured ones',
+  },
   'latency-ms': { type: 'string', default: '40', help: "the local API's latency per request" },
   concurrency: { type: 'string', default: '10', help: 'pages in flight (CHAIN_FETCH_CONCURRENCY)' },
   rate: { type: 'string', default: '250', help: 'requests per second allowed (CHAIN_RATE_LIMIT_RPS)' },
@@ -49,7 +54,7 @@ const OPTIONS = {
   },
   'compat-rounds': {
     type: 'string',
-    default: '4',
+    default: '6',
     help: 'compat scenario: alternating rounds of one worker process per CHAIN_COMPAT mode',
   },
   'compat-runs': { type: 'string', default: '3', help: 'compat scenario: measured burst cycles per round' },
@@ -85,6 +90,8 @@ export interface BenchArgs {
   help: boolean;
   only: ReadonlySet<Scenario>;
   runs: number;
+  /** Burst cycles each worker process discards first (bench/worker-child.ts). */
+  warmUp: number;
   latencyMs: number;
   concurrency: number;
   rate: number;
@@ -149,6 +156,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     help: values.help === true,
     only,
     runs: integer('runs', str('runs'), 1),
+    warmUp: integer('warm-up', str('warm-up'), 0),
     latencyMs: integer('latency-ms', str('latency-ms'), 0),
     concurrency: integer('concurrency', str('concurrency'), 1),
     rate: integer('rate', str('rate'), 1),

@@ -6,6 +6,8 @@ export const CHILD_OPTIONS = {
   api: { type: 'string' },
   redis: { type: 'string' },
   runs: { type: 'string', default: '5' },
+  /** Burst cycles run and discarded before the measured ones (worker-child). */
+  'warm-up': { type: 'string', default: '6' },
   concurrency: { type: 'string', default: '10' },
   rate: { type: 'string', default: '250' },
 } as const;

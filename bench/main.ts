@@ -90,6 +90,8 @@ async function workerProcess(
     redis,
     '--runs',
     String(n),
+    '--warm-up',
+    String(args.warmUp),
     '--concurrency',
     String(concurrency),
     '--rate',
@@ -302,6 +304,7 @@ async function main(): Promise<void> {
       settings: {
         latency_ms: latencyMs,
         runs,
+        warm_up_bursts: args.warmUp,
         concurrency,
         rate_limit_rps: rate,
         window_pct: stack.config.heatmapWindowPct,

@@ -12,9 +12,6 @@ import { BENCH_API_KEY, createStack, STDERR_SCHED_LOG } from './stack.js';
 import { lowerHelperThreads } from '../src/lib/thread-priority.js';
 import { applyMainThreadSched, taskPolicy } from '../src/lib/main-thread-sched.js';
 
-/** Burst cycles run (and discarded) before the measured ones. */
-const WARM_UP_BURSTS = 3;
-
 const { values } = parseArgs({
   options: {
     ...CHILD_OPTIONS,
@@ -50,8 +47,10 @@ async function main(): Promise<void> {
       return burstCycle(stack);
     };
     // Warm-up: a production worker has run all day; the first bursts of a fresh process are ~50 % slower
-    // (JIT of the hot paths, the threads starting, the heap growing to its working size). Three settle it.
-    for (let i = 0; i < WARM_UP_BURSTS; i++) await burst();
+    // (JIT of the hot paths, the threads starting, the heap growing to its working size). V8's compiles on
+    // its helper threads went on into the fifth burst (5 Dec: ~195 ms of their CPU per second there with
+    // CHAIN_COMPAT=marketswarm, ~55 with none, 10–35 from the sixth on), so `--warm-up` defaults to 6.
+    for (let i = 0; i < Number(values['warm-up']); i++) await burst();
     const runs = [];
     for (let i = 0; i < Number(values.runs); i++) runs.push(await burst());
     process.stdout.write(`${JSON.stringify({ runs, mainThreadPolicy: taskPolicy() })}\n`);

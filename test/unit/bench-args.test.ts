@@ -8,6 +8,7 @@ describe('the benchmark command line', () => {
       json: false,
       help: false,
       runs: 5,
+      warmUp: 6,
       latencyMs: 40,
       concurrency: 10,
       rate: 250,
@@ -15,7 +16,7 @@ describe('the benchmark command line', () => {
       liveRates: [5000, 20000],
       liveSeconds: 20,
       chainCompat: 'none',
-      compatRounds: 4,
+      compatRounds: 6,
       compatRuns: 3,
       slowlogUs: 1000,
       simNice: 10,
@@ -32,6 +33,10 @@ describe('the benchmark command line', () => {
     expect([...a.only]).toEqual(['growth', 'fetch']);
     expect(a.growth).toEqual([20000, 40000]);
     expect(a.runs).toBe(3);
+    expect(parseBenchArgs(['--warm-up', '0']).warmUp).toBe(0);
+    expect(() => parseBenchArgs(['--warm-up', 'six'])).toThrow(
+      /--warm-up: expected an integer of at least 0/,
+    );
     expect(parseBenchArgs(['--main-thread-sched', 'other']).mainThreadSched).toBe('other');
   });
 
