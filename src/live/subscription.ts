@@ -225,8 +225,8 @@ export function chooseNearest<T extends NearestCandidate>(
       else if (d === threshold) ties.push(i);
     }
   }
-  // Records sorted by module comparators, not closures made per call: V8 keeps a function's optimized code
-  // only while the function lives, so comparators made per snapshot were optimized again every cycle.
+  // Records sorted by module comparators, not closures made per call: a closure's optimized code does not
+  // outlive the call, and comparators made per snapshot were compiled again every cycle (lib/shape-anchors.ts).
   const chosen = nearestOf(kept, rank, dist, contracts, idOf);
   if (ties.length > 0) {
     const tied = nearestOf(ties, rank, dist, contracts, idOf);

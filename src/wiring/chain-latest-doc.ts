@@ -94,9 +94,9 @@ interface FragmentState {
 
 /**
  * The first pass over contracts `[start, end)`: each ticker's {@link PLAIN_TICKER} flag and the fragment's
- * size. The slice loops are module functions, not closures made per call: V8 holds a function's optimized
- * code only as long as the function lives, so a closure made per symbol per cycle was optimized again every
- * cycle (on V8's helper threads, the loop running unoptimized meanwhile).
+ * size. The slice loops are module functions, not closures made per call: a closure's optimized code does
+ * not outlive the call (lib/shape-anchors.ts), and these loops were compiled again every cycle (on V8's
+ * helper threads, the loop running unoptimized meanwhile).
  */
 function measureSlice(st: FragmentState, start: number, end: number): void {
   const { src, range, plain } = st;
@@ -132,7 +132,7 @@ function writeSlice(st: FragmentState, start: number, end: number): void {
  * the vendor bytes are copied from the buffers that hold them (a page's encoded writes) without a Buffer view,
  * a ticker string or an object per contract. Building the fragment of 10,000 contracts at once held the event
  * loop 12–20 ms (20,000: 18–40 ms), with 30,000 short-lived objects. `src` should be an instance of a class
- * (its methods live as long as the class): methods made per call are optimized again every call.
+ * (its methods live as long as the class): methods made per call are compiled again every call.
  */
 export async function contractsFragmentInSlices(
   src: FragmentSource,

@@ -101,7 +101,7 @@ export function gexView(
     netGexAt((kernel ??= gammaProfileKernel(profileContracts(contracts, weight))), l);
   const levels = profileLevels(spot);
   const values = profileValues ?? levels.map(netAt);
-  // Loops rather than closures made per build: V8 drops a closure's optimized code with the closure.
+  // A loop, not a closure made per build (whose optimized code would not outlive the build).
   const profile: GexProfilePoint[] = [];
   for (let i = 0; i < levels.length; i++)
     profile.push({ level: level(levels[i]) ?? 0, net: cents(values[i] ?? 0) });

@@ -48,7 +48,7 @@ function inKeyOrder<T>(items: readonly T[], keyOf: (t: T) => string): T[] {
     if (isIndexKey(key)) index.push({ n: Number(key), t });
     else other.push(t);
   }
-  // A module comparator, not a closure made per build (V8 drops a closure's optimized code with it).
+  // A module comparator, not a closure made per build (whose optimized code would not outlive the build).
   index.sort(byIndexKey);
   const out: T[] = [];
   for (const x of index) out.push(x.t);

@@ -3,7 +3,7 @@
  * the skipped ones by reason, the spot and underlying asset of the first result that carries them, the
  * newest vendor timestamp, and the expirations seen. A class whose `add` is called for each page: its
  * method is one function for every snapshot, so its optimized code survives from one cycle to the next
- * (a closure made per snapshot was optimized again every cycle).
+ * (a closure made per snapshot was compiled again every cycle: lib/shape-anchors.ts).
  */
 import type { LiftedResult } from './page-lift.js';
 import type { ChainSnapshot, ParsedContract } from './types.js';
