@@ -95,10 +95,14 @@ async function writeContracts(
   };
 }
 
-/** A contract's pre-encoded writes: a module function, one call target for every cycle (a closure made per call was a new one each cycle for the loop that inlines it). */
+/**
+ * A contract's pre-encoded writes: a module function, one call target for every cycle (a closure made per
+ * call was a new one each cycle for the loop that inlines it: lib/shape-anchors.ts).
+ */
 function encodedOfContract(c: CycleState['norm']['written'][number]['contract']): EncodedRef | undefined {
   return c.encoded;
 }
+
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
