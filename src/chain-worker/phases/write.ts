@@ -136,7 +136,12 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
       : Promise.resolve(null);
   let meta: Partial<EpochMeta>;
   try {
-    const [, , bytes] = await Promise.all([contracts.done, metaSent, handoff]);
+    // Every one settled, then the first failure in this order: the bulk write's, when it failed, is the one
+    // reported (a meta written beside it fails for the same cause, an OOM or a lost connection, and says
+    // less; with Promise.all whichever reply came first won, so the error a cycle reported varied by timing).
+    const [written, sent, gathered] = await Promise.allSettled([contracts.done, metaSent, handoff]);
+    for (const r of [written, sent, gathered]) if (r.status === 'rejected') throw r.reason;
+    const bytes = gathered.status === 'fulfilled' ? gathered.value : null;
     if (early) meta = early;
     else {
       meta = metaNow();
