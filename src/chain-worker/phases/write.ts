@@ -103,6 +103,11 @@ function encodedOfContract(c: CycleState['norm']['written'][number]['contract'])
   return c.encoded;
 }
 
+/** The same for a written entry (the handoff's substrates), for the same reason. */
+function encodedOfWritten(w: CycleState['norm']['written'][number]): EncodedRef | undefined {
+  return w.contract.encoded;
+}
+
 export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> {
   const { config, epochs } = deps;
   const { snapshot, norm, plan } = s;
@@ -132,7 +137,7 @@ export async function writePhase(deps: CycleDeps, s: CycleState): Promise<void> 
   // gathered in slices while Redis executes the writes.
   const handoff =
     contracts.encoded && deps.handoff
-      ? encodedSubstrateArray(norm.written, (c) => c.contract.encoded)
+      ? encodedSubstrateArray(norm.written, encodedOfWritten)
       : Promise.resolve(null);
   let meta: Partial<EpochMeta>;
   try {
