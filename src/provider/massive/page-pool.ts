@@ -184,11 +184,12 @@ export class PagePool implements PageDecoder, BodyStore {
   }
 
   private start(script: string, index: number): Slot {
-    // V8's least young generation (2 MB: 1 MB semi-spaces): a page's garbage dies young, and each page
-    // thread's RSS was 6 MB less than with 4 MB semi-spaces (see `tuneHeap`).
+    // A 4 MB young generation: a page's parsed contracts die in it. With 2 MB they outlived a scavenge, were
+    // promoted and the old space grew to the live set + V8's 8 MB step before a full GC: the thread's heap
+    // peaked at 18.5–20.2 MB against 9.5 (5 Dec, 20,000 contracts; 8 MB: 13.5). See `tuneHeap`.
     // workerData: how much the thread lowers its own priority (lib/thread-priority.ts).
     const worker = new Worker(script, {
-      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
       workerData: threadNiceData(),
     });
     worker.unref();
