@@ -73,6 +73,34 @@ describe('turnBreakdown (the benchmark’s longest turn, split up)', () => {
     expect(tally.longestMs).toBeGreaterThan(0);
     expect(tally.pauseMs).toBeGreaterThanOrEqual(tally.longestMs);
   });
+
+  it('a probe sees a peak of RSS that came and went within one turn', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const MiB = 1024 * 1024;
+    gc();
+    const before = process.memoryUsage.rss();
+    const probe = startProbe();
+    // 64 MiB touched and freed again before any timer of the probe could run.
+    (() => {
+      const b = Buffer.alloc(64 * MiB, 1);
+      expect(b[b.length - 1]).toBe(1);
+    })();
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    const peak = probe.stop().peakRssMb * MiB;
+    let linux = true;
+    try {
+      readFileSync('/proc/self/status');
+    } catch {
+      linux = false;
+    }
+    if (!linux) return expect(peak).toBeGreaterThan(0);
+    // The kernel's high-water mark holds the buffer's pages (a sampler between turns never saw them).
+    expect(peak - before).toBeGreaterThanOrEqual(60 * MiB);
+    // Reset at the start: not a peak from before the section.
+    expect(peak).toBeLessThan(before + 200 * MiB);
+  });
 });
 
 describe('pauseOverlapMs (the collections inside the longest turn)', () => {
