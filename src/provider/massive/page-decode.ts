@@ -81,11 +81,11 @@ export function decodePage(bytes: Uint8Array, opts: DecodeOptions): DecodedPage 
  * thread does. An ASCII page's writes are built from its text ({@link AsciiPageWritesEncoder}), others from
  * its bytes.
  *
- * Why one result at a time: a page thread's young generation is small (4 MB, see page-pool.ts); with every
- * parsed result of the page alive until the last was parsed, each page's ~250 vendor objects survived
- * scavenges, were copied and promoted, and the thread's old generation filled with them between full
- * collections: 4.5–5.0 ms per page against 2.9–3.0 with a 24 MB young generation (the performance log, 3
- * Dec 19:43).
+ * Why one result at a time: a page thread's young generation is small (4 MB, see page-pool.ts; 2 MB when
+ * this was measured); with every parsed result of the page alive until the last was parsed, each page's
+ * ~250 vendor objects survived scavenges, were copied and promoted, and the thread's old generation filled
+ * with them between full collections: 4.5–5.0 ms per page against 2.9–3.0 with a 24 MB young generation
+ * (the performance log, 3 Dec 19:43).
  */
 export function decodePageWithWrites(bytes: Buffer, opts: DecodeOptions): DecodedPage {
   const enc = opts.writes;
