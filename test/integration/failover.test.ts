@@ -84,6 +84,21 @@ describe('failover between worker processes', () => {
         'worker A holds both symbols',
       );
       const ownerA = (await owners()).SPX as string;
+      // And has written both: a lease is held before the first cycle ends, and a symbol handed to B before
+      // A's first cycle for it was written has one writer only until the spread back (CI saw it, loaded).
+      const writerOf = async (u: string): Promise<string | null> => {
+        const id = await bus.cmd.hget(keys.epochActive, u);
+        return id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
+      };
+      await waitUntil(
+        async () => {
+          for (const u of ['SPX', 'NDX'])
+            if ((await writerOf(u))?.startsWith(`${ownerA}|`) !== true) return false;
+          return true;
+        },
+        20_000,
+        'worker A wrote both symbols',
+      );
 
       const tSpread = Date.now();
       // The survivor's pages are slow: each of its cycles takes longer than a renewal period (TTL/3), so a
@@ -113,9 +128,7 @@ describe('failover between worker processes', () => {
         async () => {
           const o = await owners();
           if (!o[moved] || o[moved] === ownerA) return false;
-          const id = await bus.cmd.hget(keys.epochActive, moved);
-          const writer = id ? await bus.cmd.hget(keys.epochMeta(id), 'writer') : null;
-          return writer?.startsWith(`${o[moved] ?? ''}|`) === true;
+          return (await writerOf(moved))?.startsWith(`${o[moved] ?? ''}|`) === true;
         },
         LEASE_TTL_SEC * 1000 + 20_000,
         'survivor takes the symbol and writes it',
